@@ -1,0 +1,264 @@
+// A real single-node Apache Kafka broker (KRaft, combined broker + controller) run from the
+// broker jars that Maven fetches from Maven Central: no Docker needed for development and tests.
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+
+const execFileAsync = promisify(execFile);
+
+export const KAFKA_VERSION = process.env.CHAINLOG_KAFKA_VERSION ?? '3.9.1';
+const SLF4J_BACKEND = 'org.slf4j:slf4j-reload4j:1.7.36';
+const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1';
+
+export interface BrokerOptions {
+  /** Where the KRaft log and the broker's own log go. */
+  dataDir: string;
+  port: number;
+  controllerPort: number;
+  /** Extra server.properties lines (e.g. listeners for TLS or SASL tests). */
+  extraProperties?: Record<string, string>;
+  heapMb?: number;
+}
+
+export interface RunningBroker {
+  brokers: string;
+  pid: number;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export function cacheDir(): string {
+  return process.env.CHAINLOG_CACHE ?? join(homedir(), '.cache', 'chainlog');
+}
+
+function libsDir(): string {
+  return join(cacheDir(), 'kafka', KAFKA_VERSION, 'libs');
+}
+
+/** Fails with one clear line when a prerequisite is missing. */
+function requireCommand(command: string, args: string[], why: string): void {
+  const probe = spawnSync(command, args, { stdio: 'ignore' });
+  if (probe.error || probe.status !== 0) {
+    throw new Error(`${command} is required ${why} but was not found on PATH`);
+  }
+}
+
+/** Downloads the broker jars into the cache with Maven, once. */
+export async function ensureBrokerJars(): Promise<string> {
+  const libs = libsDir();
+  const marker = join(libs, '.complete');
+  if (existsSync(marker)) return libs;
+  requireCommand('java', ['-version'], 'to run the Kafka broker (install Java 17)');
+  requireCommand('mvn', ['-v'], 'to fetch the Kafka broker jars from Maven Central (install Maven)');
+  const work = join(cacheDir(), 'kafka', KAFKA_VERSION);
+  mkdirSync(work, { recursive: true });
+  const pom = join(work, 'pom.xml');
+  writeFileSync(pom, brokerPom());
+  rmSync(libs, { recursive: true, force: true });
+  await execFileAsync(
+    'mvn',
+    ['-B', '-q', '-f', pom, `${DEPENDENCY_PLUGIN}:copy-dependencies`, '-DincludeScope=runtime', `-DoutputDirectory=${libs}`],
+    { maxBuffer: 16 * 1024 * 1024 },
+  );
+  writeFileSync(marker, `${KAFKA_VERSION}\n`);
+  return libs;
+}
+
+function brokerPom(): string {
+  const [group, artifact, version] = SLF4J_BACKEND.split(':');
+  return `<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>dev.chainlog</groupId>
+  <artifactId>kafka-broker</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>${KAFKA_VERSION}</version></dependency>
+    <dependency><groupId>${group}</groupId><artifactId>${artifact}</artifactId><version>${version}</version></dependency>
+  </dependencies>
+</project>
+`;
+}
+
+function serverProperties(options: BrokerOptions): string {
+  const properties: Record<string, string> = {
+    'process.roles': 'broker,controller',
+    'node.id': '1',
+    'controller.quorum.voters': `1@127.0.0.1:${options.controllerPort}`,
+    listeners: `PLAINTEXT://127.0.0.1:${options.port},CONTROLLER://127.0.0.1:${options.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${options.port}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'log.dirs': join(options.dataDir, 'log'),
+    'num.partitions': '1',
+    'offsets.topic.replication.factor': '1',
+    'offsets.topic.num.partitions': '1',
+    'transaction.state.log.replication.factor': '1',
+    'transaction.state.log.min.isr': '1',
+    'group.initial.rebalance.delay.ms': '0',
+    // Chainlog creates its topics explicitly; a typo in a topic name must not silently create one.
+    'auto.create.topics.enable': 'false',
+    ...options.extraProperties,
+  };
+  return Object.entries(properties)
+    .map(([key, value]) => `${key}=${value}`)
+    .join('\n');
+}
+
+const LOG4J_PROPERTIES = `log4j.rootLogger=WARN, stderr
+log4j.appender.stderr=org.apache.log4j.ConsoleAppender
+log4j.appender.stderr.Target=System.err
+log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
+log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka=INFO
+log4j.logger.org.apache.kafka=INFO
+`;
+
+function javaArgs(libs: string, dataDir: string, heapMb: number): string[] {
+  return [
+    '-cp',
+    `${libs}/*`,
+    `-Xmx${heapMb}m`,
+    `-Xms${Math.min(heapMb, 256)}m`,
+    '-XX:+UseG1GC',
+    '-Djava.awt.headless=true',
+    `-Dlog4j.configuration=file:${join(dataDir, 'log4j.properties')}`,
+  ];
+}
+
+/** Formats KRaft storage (once per data dir) and starts the broker, resolving when it answers metadata requests. */
+export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
+  const libs = await ensureBrokerJars();
+  mkdirSync(options.dataDir, { recursive: true });
+  const propertiesFile = join(options.dataDir, 'server.properties');
+  writeFileSync(propertiesFile, serverProperties(options));
+  writeFileSync(join(options.dataDir, 'log4j.properties'), LOG4J_PROPERTIES);
+  const java = javaArgs(libs, options.dataDir, options.heapMb ?? 512);
+
+  const clusterIdFile = join(options.dataDir, 'cluster.id');
+  if (!existsSync(clusterIdFile)) {
+    const { stdout } = await execFileAsync('java', [...java, 'kafka.tools.StorageTool', 'random-uuid']);
+    writeFileSync(clusterIdFile, stdout.trim());
+  }
+  const clusterId = readFileSync(clusterIdFile, 'utf8').trim();
+  await execFileAsync('java', [
+    ...java,
+    'kafka.tools.StorageTool',
+    'format',
+    '-t',
+    clusterId,
+    '-c',
+    propertiesFile,
+    '--ignore-formatted',
+  ]);
+
+  const logFile = join(options.dataDir, 'broker.log');
+  const out = openSync(logFile, 'a');
+  const child = spawn('java', [...java, 'kafka.Kafka', propertiesFile], {
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('could not start the Kafka broker process');
+  writeFileSync(join(options.dataDir, 'broker.pid'), `${pid}\n`);
+
+  const brokers = `127.0.0.1:${options.port}`;
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  try {
+    await waitUntilAnswering(brokers, 90_000, () => exited);
+  } catch (error) {
+    await stopBrokerProcess(pid);
+    throw new Error(`${(error as Error).message}; broker log: ${logFile}\n${tail(logFile, 20)}`);
+  }
+  return { brokers, pid, dataDir: options.dataDir, stop: () => stopBrokerProcess(pid) };
+}
+
+function tail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/** Polls with a real metadata request until the broker answers, or fails at the deadline. */
+export async function waitUntilAnswering(brokers: string, timeoutMs: number, gaveUp: () => boolean = () => false): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const kafka = new Kafka({
+    brokers: [brokers],
+    clientId: 'chainlog-broker-probe',
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    retry: { retries: 0 },
+  });
+  for (;;) {
+    if (gaveUp()) throw new Error('the Kafka broker exited during start-up');
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      await admin.describeCluster();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`the Kafka broker at ${brokers} did not answer within ${timeoutMs} ms: ${(error as Error).message}`);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM for a controlled shutdown, SIGKILL if it has not exited after the grace period. */
+export async function stopBrokerProcess(pid: number, graceMs = 15_000): Promise<void> {
+  if (!isAlive(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  while (isAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+/** Stops the broker recorded in a data dir's pid file; a no-op when none runs. */
+export async function stopBrokerInDir(dataDir: string): Promise<boolean> {
+  const pidFile = join(dataDir, 'broker.pid');
+  if (!existsSync(pidFile)) return false;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  const wasRunning = Number.isInteger(pid) && pid > 0 && isAlive(pid);
+  if (wasRunning) await stopBrokerProcess(pid);
+  rmSync(pidFile, { force: true });
+  return wasRunning;
+}
+
+export function runningBrokerPid(dataDir: string): number | undefined {
+  const pidFile = join(dataDir, 'broker.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+}
+
+/** A free TCP port on loopback, for tests that start their own brokers. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

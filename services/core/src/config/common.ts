@@ -1,0 +1,82 @@
+// The settings every service shares: Kafka connection, topic names, HTTP port, logging.
+import type { EnvReader } from './env.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+export interface KafkaSettings {
+  brokers: string[];
+  clientId: string;
+  ssl?: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean };
+  sasl?: { mechanism: SaslMechanism; username: string; password: string };
+  /** Upper bound for connecting and for each request, so an unreachable broker fails fast instead of hanging. */
+  connectionTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+export interface TopicNames {
+  transactions: string;
+  blockchain: string;
+  audit: string;
+  deadLetter: string;
+}
+
+export interface CommonConfig {
+  kafka: KafkaSettings;
+  topics: TopicNames;
+  httpPort: number;
+  logLevel: LogLevel;
+}
+
+const TOPIC_NAME = { regex: /^[A-Za-z0-9._-]{1,249}$/, description: 'a Kafka topic name ([A-Za-z0-9._-], 1-249 chars)' };
+
+export function readCommonConfig(env: EnvReader, service: string, defaultHttpPort: number): CommonConfig {
+  const brokers = env.list('KAFKA_BROKERS', ['127.0.0.1:9092']);
+  for (const broker of brokers) {
+    if (!/^[^\s:]+:\d{1,5}$/.test(broker)) env.problem(`KAFKA_BROKERS must be a comma-separated list of host:port, got "${broker}"`);
+  }
+  return {
+    kafka: {
+      brokers,
+      clientId: env.string('KAFKA_CLIENT_ID', `chainlog-${service}`),
+      ssl: readSsl(env),
+      sasl: readSasl(env),
+      connectionTimeoutMs: env.integer('KAFKA_CONNECTION_TIMEOUT_MS', 3000, { min: 100, max: 60_000 }),
+      requestTimeoutMs: env.integer('KAFKA_REQUEST_TIMEOUT_MS', 10_000, { min: 100, max: 300_000 }),
+    },
+    topics: {
+      transactions: env.string('TOPIC_TRANSACTIONS', 'transactions', TOPIC_NAME),
+      blockchain: env.string('TOPIC_BLOCKCHAIN', 'blockchain', TOPIC_NAME),
+      audit: env.string('TOPIC_AUDIT', 'audit', TOPIC_NAME),
+      deadLetter: env.string('TOPIC_DEAD_LETTER', 'transactions-dlq', TOPIC_NAME),
+    },
+    httpPort: env.integer('HTTP_PORT', defaultHttpPort, { min: 0, max: 65535 }),
+    logLevel: env.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+  };
+}
+
+function readSsl(env: EnvReader): KafkaSettings['ssl'] {
+  if (!env.boolean('KAFKA_SSL', false)) return undefined;
+  return {
+    ca: env.secret('KAFKA_SSL_CA'),
+    cert: env.secret('KAFKA_SSL_CERT'),
+    key: env.secret('KAFKA_SSL_KEY'),
+    rejectUnauthorized: env.boolean('KAFKA_SSL_REJECT_UNAUTHORIZED', true),
+  };
+}
+
+function readSasl(env: EnvReader): KafkaSettings['sasl'] {
+  const mechanism = env.optionalString('KAFKA_SASL_MECHANISM');
+  if (mechanism === undefined) return undefined;
+  const chosen = env.oneOf('KAFKA_SASL_MECHANISM', SASL_MECHANISMS, 'scram-sha-512');
+  const username = env.secret('KAFKA_SASL_USERNAME');
+  const password = env.secret('KAFKA_SASL_PASSWORD');
+  if (username === undefined || password === undefined) {
+    env.problem('KAFKA_SASL_MECHANISM is set, so KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (or their _FILE forms) are required');
+    return undefined;
+  }
+  return { mechanism: chosen, username, password };
+}

@@ -1,0 +1,61 @@
+import { Kafka, logLevel, type KafkaConfig, type logCreator } from 'kafkajs';
+import type { KafkaSettings } from '../config/common.js';
+import type { Logger } from '../logging/logger.js';
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** Routes kafkajs' own logs into the service's pino logger. Its info chatter is logged at debug. */
+function pinoLogCreator(logger: Logger): logCreator {
+  const kafkaLogger = logger.child({ component: 'kafkajs' });
+  return () =>
+    ({ level, log }) => {
+      const { message, ...extra } = log;
+      const target = LEVELS[level] === 'info' ? 'debug' : (LEVELS[level] ?? 'debug');
+      kafkaLogger[target](extra, message);
+    };
+}
+
+/**
+ * A kafkajs client with bounded connection and request timeouts and a bounded retry budget,
+ * so that an unreachable broker surfaces as an error in seconds instead of a hang.
+ */
+export function createKafka(settings: KafkaSettings, logger: Logger, retries = 5): Kafka {
+  const config: KafkaConfig = {
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    connectionTimeout: settings.connectionTimeoutMs,
+    requestTimeout: settings.requestTimeoutMs,
+    logLevel: logLevel.INFO,
+    logCreator: pinoLogCreator(logger),
+    retry: { retries, initialRetryTime: 100, maxRetryTime: 2000 },
+  };
+  if (settings.ssl) {
+    config.ssl = {
+      rejectUnauthorized: settings.ssl.rejectUnauthorized,
+      ...(settings.ssl.ca ? { ca: [settings.ssl.ca] } : {}),
+      ...(settings.ssl.cert ? { cert: settings.ssl.cert } : {}),
+      ...(settings.ssl.key ? { key: settings.ssl.key } : {}),
+    };
+  }
+  if (settings.sasl) {
+    const { mechanism, username, password } = settings.sasl;
+    // kafkajs types each mechanism separately, so the union has to be narrowed case by case.
+    switch (mechanism) {
+      case 'plain':
+        config.sasl = { mechanism, username, password };
+        break;
+      case 'scram-sha-256':
+        config.sasl = { mechanism, username, password };
+        break;
+      case 'scram-sha-512':
+        config.sasl = { mechanism, username, password };
+        break;
+    }
+  }
+  return new Kafka(config);
+}

@@ -1,0 +1,37 @@
+// Test helpers for the shared broker started by global-setup.ts.
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { inject } from 'vitest';
+
+export function kafkaBrokers(): string {
+  return inject('kafkaBrokers');
+}
+
+/** Topic names unique to one test, so tests sharing the broker never see each other's messages. */
+export function uniqueTopic(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+export function testKafka(brokers = kafkaBrokers()): Kafka {
+  return new Kafka({
+    clientId: 'chainlog-test',
+    brokers: [brokers],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2000,
+    requestTimeout: 5000,
+    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+  });
+}
+
+/** Polls until the check passes or the deadline is reached, then fails with the last error. */
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 20_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
