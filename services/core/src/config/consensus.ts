@@ -1,0 +1,19 @@
+// The consensus parameters. Every node (miners, auditor, verify command) must read the same values:
+// the canonical chain is a function of the log's order and these parameters only.
+import type { ConsensusParams } from '../protocol/index.js';
+import type { EnvReader } from './env.js';
+
+export function readConsensusConfig(env: EnvReader): ConsensusParams {
+  const allowedMiners = env.list('ALLOWED_MINER_KEYS', []);
+  for (const key of allowedMiners) {
+    if (!/^[0-9a-f]{64}$/.test(key)) env.problem(`ALLOWED_MINER_KEYS must list raw Ed25519 public keys as 64 lowercase hex digits, got "${key}"`);
+  }
+  const maxBlockTransactions = env.optionalInteger('CONSENSUS_MAX_BLOCK_TRANSACTIONS', { min: 2, max: 1_000_000 });
+  return {
+    minDifficulty: env.integer('DIFFICULTY', 16, { min: 0, max: 64 }),
+    blockReward: env.integer('BLOCK_REWARD', 50, { min: 1 }),
+    ...(allowedMiners.length > 0 ? { allowedMiners } : {}),
+    requireTransactionSignatures: env.boolean('REQUIRE_TRANSACTION_SIGNATURES', false),
+    ...(maxBlockTransactions === undefined ? {} : { maxBlockTransactions }),
+  };
+}

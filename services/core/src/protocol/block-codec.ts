@@ -1,0 +1,149 @@
+/**
+ * Blocks on the wire: the UTF-8 bytes of the block's RFC 8785 canonical JSON. Decoding accepts only that
+ * exact encoding, so every block has one byte representation and a changed byte always changes the value
+ * (which the hashes then catch): no whitespace, duplicate keys, escapes or number spellings can slip by.
+ */
+import { blockHeader, type Block, type SourceRange } from './block.js';
+import { canonicalBytes, canonicalJson, HASH_HEX_PATTERN, isPlainObject, parseJsonBytes } from './encoding.js';
+import { isAccountId, isTopicName, MAX_PARTITION } from './identifiers.js';
+import { MAX_DIFFICULTY, MAX_NONCE } from './proof-of-work.js';
+import { fail, fieldPath, ok, type Result } from './result.js';
+import { PUBLIC_KEY_HEX_PATTERN, SIGNATURE_HEX_PATTERN } from './signatures.js';
+import { parseTransaction, type Transaction } from './transaction.js';
+
+const PUBLIC_KEY = new RegExp(PUBLIC_KEY_HEX_PATTERN);
+const SIGNATURE = new RegExp(SIGNATURE_HEX_PATTERN);
+const BLOCK_FIELDS: ReadonlySet<string> = new Set([
+  'index',
+  'timestamp',
+  'previousHash',
+  'merkleRoot',
+  'transactions',
+  'miner',
+  'difficulty',
+  'nonce',
+  'sources',
+  'minerPublicKey',
+  'signature',
+  'hash',
+]);
+const SOURCE_FIELDS: ReadonlySet<string> = new Set(['topic', 'partition', 'firstOffset', 'lastOffset']);
+
+/** The bytes published on the blockchain topic. */
+export function encodeBlock(block: Block): Buffer {
+  return canonicalBytes(wireForm(block));
+}
+
+/** Decodes and structurally validates a blockchain-topic message. Never throws. */
+export function decodeBlock(bytes: Uint8Array): Result<Block> {
+  const parsed = parseJsonBytes(bytes);
+  if (!parsed.ok) return fail('$', parsed.problem);
+  const block = parseBlock(parsed.value);
+  if (!block.ok) return block;
+  if (canonicalJson(wireForm(block.value)) !== parsed.text) {
+    return fail('$', 'is not in canonical form (RFC 8785 JSON, UTF-8, no other fields)');
+  }
+  return block;
+}
+
+/**
+ * Structurally validates a block given as a JSON value: field presence, types and ranges. Whether it may
+ * join the chain (hashes, work, signatures, linkage, …) is the Chain's decision.
+ */
+export function parseBlock(value: unknown): Result<Block> {
+  if (!isPlainObject(value)) return fail('$', 'must be a JSON object');
+  for (const key of Object.keys(value).sort()) {
+    if (!BLOCK_FIELDS.has(key)) return fail(key, 'is not a known field');
+  }
+  const problems: ReadonlyArray<[string, string | undefined]> = [
+    ['index', integerProblem(value.index, Number.MAX_SAFE_INTEGER)],
+    ['timestamp', integerProblem(value.timestamp, Number.MAX_SAFE_INTEGER)],
+    ['previousHash', hashProblem(value.previousHash)],
+    ['merkleRoot', hashProblem(value.merkleRoot)],
+    ['miner', accountProblem(value.miner)],
+    ['difficulty', integerProblem(value.difficulty, MAX_DIFFICULTY)],
+    ['nonce', integerProblem(value.nonce, MAX_NONCE)],
+    ['hash', hashProblem(value.hash)],
+    ['minerPublicKey', patternProblem(value.minerPublicKey, PUBLIC_KEY, 'a raw Ed25519 public key as 64 lowercase hex digits')],
+    ['signature', patternProblem(value.signature, SIGNATURE, 'an Ed25519 signature as 128 lowercase hex digits')],
+  ];
+  for (const [field, problem] of problems) if (problem !== undefined) return fail(field, problem);
+  if ((value.minerPublicKey === undefined) !== (value.signature === undefined)) {
+    return fail(value.signature === undefined ? 'signature' : 'minerPublicKey', 'must be present together with the other');
+  }
+  const sources = parseSources(value.sources);
+  if (!sources.ok) return sources;
+  const transactions = parseTransactions(value.transactions);
+  if (!transactions.ok) return transactions;
+  return ok({
+    ...blockHeader({ ...(value as unknown as Block), sources: sources.value }),
+    transactions: transactions.value,
+    nonce: value.nonce as number,
+    ...(value.signature === undefined ? {} : { signature: value.signature as string }),
+    hash: value.hash as string,
+  });
+}
+
+function wireForm(block: Block): Block {
+  return {
+    ...blockHeader(block),
+    transactions: block.transactions,
+    nonce: block.nonce,
+    ...(block.signature === undefined ? {} : { signature: block.signature }),
+    hash: block.hash,
+  };
+}
+
+function integerProblem(value: unknown, max: number): string | undefined {
+  if (value === undefined) return 'is required';
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= max
+    ? undefined
+    : `must be an integer 0..${max}`;
+}
+
+function hashProblem(value: unknown): string | undefined {
+  if (value === undefined) return 'is required';
+  return typeof value === 'string' && HASH_HEX_PATTERN.test(value) ? undefined : 'must be 64 lowercase hex digits';
+}
+
+function accountProblem(value: unknown): string | undefined {
+  if (value === undefined) return 'is required';
+  return typeof value === 'string' && isAccountId(value) ? undefined : 'must be an account id';
+}
+
+function patternProblem(value: unknown, pattern: RegExp, expected: string): string | undefined {
+  if (value === undefined) return undefined;
+  return typeof value === 'string' && pattern.test(value) ? undefined : `must be ${expected}`;
+}
+
+function parseSources(value: unknown): Result<SourceRange[]> {
+  if (!Array.isArray(value)) return fail('sources', value === undefined ? 'is required' : 'must be an array');
+  const sources: SourceRange[] = [];
+  for (const [i, item] of value.entries()) {
+    const path = fieldPath('sources', i);
+    if (!isPlainObject(item)) return fail(path, 'must be an object');
+    for (const key of Object.keys(item).sort()) {
+      if (!SOURCE_FIELDS.has(key)) return fail(fieldPath(path, key), 'is not a known field');
+    }
+    if (typeof item.topic !== 'string' || !isTopicName(item.topic)) {
+      return fail(fieldPath(path, 'topic'), 'must be a Kafka topic name');
+    }
+    for (const key of ['partition', 'firstOffset', 'lastOffset'] as const) {
+      const problem = integerProblem(item[key], key === 'partition' ? MAX_PARTITION : Number.MAX_SAFE_INTEGER);
+      if (problem !== undefined) return fail(fieldPath(path, key), problem);
+    }
+    sources.push(item as unknown as SourceRange);
+  }
+  return ok(sources);
+}
+
+function parseTransactions(value: unknown): Result<Transaction[]> {
+  if (!Array.isArray(value)) return fail('transactions', value === undefined ? 'is required' : 'must be an array');
+  const transactions: Transaction[] = [];
+  for (const [i, item] of value.entries()) {
+    const transaction = parseTransaction(item, fieldPath('transactions', i));
+    if (!transaction.ok) return transaction;
+    transactions.push(transaction.value);
+  }
+  return ok(transactions);
+}

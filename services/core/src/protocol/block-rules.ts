@@ -1,0 +1,181 @@
+/**
+ * The validity rules a decoded block must pass to extend the chain, run in a fixed order so that every
+ * reader reports the same reason. They depend only on the block, the chain so far and the consensus
+ * parameters: no clocks, no network, no configuration beyond ConsensusParams.
+ */
+import { compareSources, computeBlockHash, type Block } from './block.js';
+import { isExpectedCoinbase } from './coinbase.js';
+import type { ConsensusParams, RejectionReason } from './consensus.js';
+import { canonicalJson, fromHex } from './encoding.js';
+import { GENESIS_BLOCK } from './genesis.js';
+import { COINBASE_SENDER, isCoinbaseTransactionId } from './identifiers.js';
+import { merkleRoot } from './merkle.js';
+import { meetsDifficulty } from './proof-of-work.js';
+import { verifySignature } from './signatures.js';
+import { verifyTransactionSignature } from './transaction.js';
+
+export interface Rejection {
+  readonly reason: RejectionReason;
+  readonly detail: string;
+}
+
+/** What the rules need to know about the chain the block would extend. */
+export interface ChainView {
+  /** The last accepted block, undefined while the chain is empty. */
+  readonly tipBlock: Pick<Block, 'index' | 'hash' | 'timestamp'> | undefined;
+  hasTransaction(id: string): boolean;
+  lastSourceOffset(topic: string, partition: number): number | undefined;
+}
+
+type Rule = (block: Block, chain: ChainView, params: ConsensusParams) => Rejection | undefined;
+
+const reject = (reason: RejectionReason, detail: string): Rejection => ({ reason, detail });
+
+/** stale, gap, fork: the block must extend the tip; on an empty chain, it must be the genesis constant. */
+const extendsTip: Rule = (block, chain) => {
+  const tip = chain.tipBlock;
+  const expectedIndex = tip === undefined ? 0 : tip.index + 1;
+  if (block.index < expectedIndex) {
+    return reject('stale', `index ${block.index} is not above the tip's index ${expectedIndex - 1}`);
+  }
+  if (block.index > expectedIndex) return reject('gap', `index ${block.index} skips ahead of ${expectedIndex}`);
+  if (tip === undefined) {
+    return canonicalJson(block) === canonicalJson(GENESIS_BLOCK)
+      ? undefined
+      : reject('fork', 'the first block must be the genesis block');
+  }
+  return block.previousHash === tip.hash
+    ? undefined
+    : reject('fork', `previousHash ${block.previousHash} is not the tip's hash ${tip.hash}`);
+};
+
+const timestampNotBeforeTip: Rule = (block, chain) => {
+  const tip = chain.tipBlock;
+  return tip !== undefined && block.timestamp < tip.timestamp
+    ? reject('bad-timestamp', `timestamp ${block.timestamp} is before the previous block's ${tip.timestamp}`)
+    : undefined;
+};
+
+const hashMatches: Rule = (block) => {
+  const hash = computeBlockHash(block);
+  return hash === block.hash ? undefined : reject('bad-hash', `hash is ${block.hash} but the header and nonce give ${hash}`);
+};
+
+const enoughWork: Rule = (block, _chain, params) => {
+  if (block.difficulty < params.minDifficulty) {
+    return reject('insufficient-work', `difficulty ${block.difficulty} is below the minimum ${params.minDifficulty}`);
+  }
+  const hashBytes = fromHex(block.hash) as Buffer;
+  return meetsDifficulty(hashBytes, block.difficulty)
+    ? undefined
+    : reject('insufficient-work', `hash has fewer than the claimed ${block.difficulty} leading zero bits`);
+};
+
+/** unsigned, unknown-signer, bad-signature. */
+const minerSignature: Rule = (block, _chain, params) => {
+  const allowed = params.allowedMiners;
+  if (block.minerPublicKey === undefined || block.signature === undefined) {
+    return allowed === undefined ? undefined : reject('unsigned', 'permissioned chain: blocks must be signed');
+  }
+  if (allowed !== undefined && !allowed.includes(block.minerPublicKey)) {
+    return reject('unknown-signer', `minerPublicKey ${block.minerPublicKey} is not an allowed miner`);
+  }
+  return verifySignature(block.minerPublicKey, fromHex(block.hash) as Buffer, block.signature)
+    ? undefined
+    : reject('bad-signature', 'signature does not verify against minerPublicKey and hash');
+};
+
+const transactionCount: Rule = (block, _chain, params) => {
+  const max = params.maxBlockTransactions;
+  return max !== undefined && block.transactions.length > max
+    ? reject('too-many-transactions', `${block.transactions.length} transactions, at most ${max} allowed`)
+    : undefined;
+};
+
+const merkleRootMatches: Rule = (block) => {
+  const root = merkleRoot(block.transactions);
+  return root === block.merkleRoot
+    ? undefined
+    : reject('bad-merkle-root', `merkleRoot is ${block.merkleRoot} but the transactions give ${root}`);
+};
+
+/** The first transaction is the block's reward (the rule below makes sure nothing else is). */
+const coinbaseFirst: Rule = (block, _chain, params) => {
+  return isExpectedCoinbase(block.transactions[0], block, params.blockReward)
+    ? undefined
+    : reject(
+        'bad-coinbase',
+        `the first transaction must be {id: coinbase:${block.index}, from: "${COINBASE_SENDER}", to: the miner, ` +
+          `amount: ${params.blockReward}, timestamp: the block's}`,
+      );
+};
+
+const userTransactions: Rule = (block, _chain, params) => {
+  for (const [i, transaction] of block.transactions.entries()) {
+    if (i === 0) continue;
+    const at = `transactions[${i}] (${transaction.id})`;
+    if (transaction.from === COINBASE_SENDER) return reject('bad-transaction', `${at} sends from the coinbase sender`);
+    if (isCoinbaseTransactionId(transaction.id)) return reject('bad-transaction', `${at} has a coinbase id`);
+    if (transaction.signature === undefined) {
+      if (params.requireTransactionSignatures === true) return reject('bad-transaction', `${at} is not signed`);
+    } else if (!verifyTransactionSignature(transaction)) {
+      return reject('bad-transaction', `${at} has a signature that does not verify`);
+    }
+  }
+  return undefined;
+};
+
+const uniqueTransactions: Rule = (block, chain) => {
+  const seen = new Set<string>();
+  for (const { id } of block.transactions) {
+    if (seen.has(id)) return reject('duplicate-transaction', `${id} appears twice in the block`);
+    if (chain.hasTransaction(id)) return reject('duplicate-transaction', `${id} is already in the chain`);
+    seen.add(id);
+  }
+  return undefined;
+};
+
+/** Each partition's ranges tile its offsets from 0 with no gap or overlap, across the whole chain. */
+const sourceRangesContinue: Rule = (block, chain) => {
+  for (const [i, source] of block.sources.entries()) {
+    const at = `sources[${i}] (${source.topic}/${source.partition})`;
+    const previous = block.sources[i - 1];
+    if (previous !== undefined && compareSources(previous, source) >= 0) {
+      return reject('bad-source-range', `${at} is not after sources[${i - 1}] in (topic, partition) order`);
+    }
+    if (source.firstOffset > source.lastOffset) {
+      return reject('bad-source-range', `${at} firstOffset ${source.firstOffset} is above lastOffset ${source.lastOffset}`);
+    }
+    const last = chain.lastSourceOffset(source.topic, source.partition);
+    const expected = last === undefined ? 0 : last + 1;
+    if (source.firstOffset !== expected) {
+      return reject('bad-source-range', `${at} starts at ${source.firstOffset}, expected ${expected}`);
+    }
+  }
+  return undefined;
+};
+
+// After extendsTip, which accepts the genesis constant on an empty chain by identity alone.
+const RULES_AFTER_GENESIS: readonly Rule[] = [
+  timestampNotBeforeTip,
+  hashMatches,
+  enoughWork,
+  minerSignature,
+  transactionCount,
+  merkleRootMatches,
+  coinbaseFirst,
+  userTransactions,
+  uniqueTransactions,
+  sourceRangesContinue,
+];
+
+/** The first rule the block breaks, or undefined when it may extend the chain. */
+export function checkBlockRules(block: Block, chain: ChainView, params: ConsensusParams): Rejection | undefined {
+  const linkage = extendsTip(block, chain, params);
+  if (linkage !== undefined || chain.tipBlock === undefined) return linkage;
+  for (const rule of RULES_AFTER_GENESIS) {
+    const rejection = rule(block, chain, params);
+    if (rejection !== undefined) return rejection;
+  }
+  return undefined;
+}

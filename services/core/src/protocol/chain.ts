@@ -1,0 +1,154 @@
+/**
+ * The canonical chain as computed by every reader of the blockchain topic.
+ *
+ * Fork choice on a totally ordered log: reading the topic in offset order, a block joins the chain iff it
+ * is valid and extends the current tip (index = tip index + 1, previousHash = tip hash); the first block
+ * must be the genesis constant. Anything else is rejected with a reason. The outcome depends only on the
+ * order of the log and the consensus parameters, so readers that share the parameters agree on the chain
+ * block for block, whenever and wherever they read it. There is no longest-chain reorganisation: the log
+ * already decided which of two competing blocks came first.
+ *
+ * Memory: the chain keeps the tip block, the last offset of every source partition and the id of every
+ * committed transaction (needed to reject duplicates); it does not keep blocks. See docs/protocol.md.
+ */
+import type { Block } from './block.js';
+import { decodeBlock, parseBlock } from './block-codec.js';
+import { checkBlockRules, type ChainView } from './block-rules.js';
+import type { ConsensusParams, RejectionReason } from './consensus.js';
+import { isPlainObject, parseJsonBytes } from './encoding.js';
+import { isSafeNonNegativeInteger } from './identifiers.js';
+import { MAX_DIFFICULTY } from './proof-of-work.js';
+import type { Result } from './result.js';
+import { PUBLIC_KEY_HEX_PATTERN } from './signatures.js';
+import { TransactionIdSet } from './transaction-id-set.js';
+
+export interface ChainTip {
+  readonly index: number;
+  readonly hash: string;
+  readonly block: Block;
+}
+
+export interface SourceOffset {
+  readonly topic: string;
+  readonly partition: number;
+  /** The last offset of this partition some block of the chain consumed. */
+  readonly lastOffset: number;
+}
+
+export type ApplyResult =
+  | { readonly accepted: true; readonly block: Block }
+  | {
+      readonly accepted: false;
+      readonly reason: RejectionReason;
+      readonly detail: string;
+      /** The block's own index and miner, when they could be read: for logs and metrics only. */
+      readonly claimedIndex?: number;
+      readonly claimedMiner?: string;
+    };
+
+export class Chain implements ChainView {
+  readonly params: ConsensusParams;
+  #tip: ChainTip | undefined;
+  readonly #transactionIds: TransactionIdSet;
+  readonly #sourceOffsets = new Map<string, Map<number, number>>();
+
+  /** Throws on parameters no chain could use (a configuration error, caught at startup). */
+  constructor(params: ConsensusParams, options: { readonly transactionIdShardCapacity?: number } = {}) {
+    this.params = validatedParams(params);
+    this.#transactionIds = new TransactionIdSet(options.transactionIdShardCapacity);
+  }
+
+  get tip(): ChainTip | undefined {
+    return this.#tip;
+  }
+
+  get tipBlock(): Block | undefined {
+    return this.#tip?.block;
+  }
+
+  /** Index of the tip block; -1 while the chain is empty. */
+  get height(): number {
+    return this.#tip?.index ?? -1;
+  }
+
+  /** Committed transactions, coinbases included. */
+  get transactionCount(): number {
+    return this.#transactionIds.size;
+  }
+
+  hasTransaction(id: string): boolean {
+    return this.#transactionIds.has(id);
+  }
+
+  /** Miners resume consuming a partition at this + 1 (at 0 when undefined). */
+  lastSourceOffset(topic: string, partition: number): number | undefined {
+    return this.#sourceOffsets.get(topic)?.get(partition);
+  }
+
+  sourceOffsets(): SourceOffset[] {
+    return [...this.#sourceOffsets].flatMap(([topic, partitions]) =>
+      [...partitions].map(([partition, lastOffset]) => ({ topic, partition, lastOffset })),
+    );
+  }
+
+  /** Whether the block (decoded, or the raw message bytes) would be accepted now; changes nothing. */
+  check(input: Block | Uint8Array): ApplyResult {
+    const decoded: Result<Block> = input instanceof Uint8Array ? decodeBlock(input) : parseBlock(input);
+    if (!decoded.ok) {
+      const { field, problem } = decoded.error;
+      return {
+        accepted: false,
+        reason: field.startsWith('transactions[') ? 'bad-transaction' : 'malformed',
+        detail: `${field} ${problem}`,
+        ...claims(input),
+      };
+    }
+    const block = decoded.value;
+    const rejection = checkBlockRules(block, this, this.params);
+    if (rejection === undefined) return { accepted: true, block };
+    return { accepted: false, ...rejection, claimedIndex: block.index, claimedMiner: block.miner };
+  }
+
+  /** Reads the next block of the blockchain topic: it extends the chain if check() accepts it. */
+  apply(input: Block | Uint8Array): ApplyResult {
+    const result = this.check(input);
+    if (result.accepted) this.#commit(result.block);
+    return result;
+  }
+
+  #commit(block: Block): void {
+    for (const { id } of block.transactions) this.#transactionIds.add(id);
+    for (const { topic, partition, lastOffset } of block.sources) {
+      let partitions = this.#sourceOffsets.get(topic);
+      if (partitions === undefined) this.#sourceOffsets.set(topic, (partitions = new Map()));
+      partitions.set(partition, lastOffset);
+    }
+    this.#tip = { index: block.index, hash: block.hash, block };
+  }
+}
+
+function validatedParams(params: ConsensusParams): ConsensusParams {
+  const { minDifficulty, blockReward, allowedMiners, maxBlockTransactions } = params;
+  if (!Number.isInteger(minDifficulty) || minDifficulty < 0 || minDifficulty > MAX_DIFFICULTY) {
+    throw new RangeError(`minDifficulty must be an integer 0..${MAX_DIFFICULTY}`);
+  }
+  if (!Number.isSafeInteger(blockReward) || blockReward < 1) throw new RangeError('blockReward must be a positive integer');
+  if (allowedMiners?.some((key) => !new RegExp(PUBLIC_KEY_HEX_PATTERN).test(key)) === true) {
+    throw new RangeError('allowedMiners must be raw Ed25519 public keys as 64 lowercase hex digits');
+  }
+  if (maxBlockTransactions !== undefined && (!Number.isSafeInteger(maxBlockTransactions) || maxBlockTransactions < 1)) {
+    throw new RangeError('maxBlockTransactions must be a positive integer');
+  }
+  return Object.freeze({ ...params, ...(allowedMiners === undefined ? {} : { allowedMiners: Object.freeze([...allowedMiners]) }) });
+}
+
+/** Best-effort index and miner of a block that failed to decode. */
+function claims(input: unknown): { claimedIndex?: number; claimedMiner?: string } {
+  const value = input instanceof Uint8Array ? parseJsonBytes(input) : { ok: true as const, value: input };
+  if (!value.ok || !isPlainObject(value.value)) return {};
+  const { index, miner } = value.value;
+  return {
+    ...(isSafeNonNegativeInteger(index) ? { claimedIndex: index } : {}),
+    ...(typeof miner === 'string' ? { claimedMiner: miner.slice(0, 64) } : {}),
+  };
+}

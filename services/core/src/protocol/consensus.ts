@@ -1,0 +1,42 @@
+/**
+ * Consensus parameters and rejection reasons. Every reader of the blockchain topic must use the same
+ * parameters: the chain is a function of the log's order and these values, nothing else.
+ */
+
+export interface ConsensusParams {
+  /** Minimum leading zero bits of every block hash after genesis. */
+  readonly minDifficulty: number;
+  /** Amount of the coinbase transaction each block pays its miner (minor units, ≥ 1). */
+  readonly blockReward: number;
+  /** Permissioned mode when set: blocks must be signed by one of these raw Ed25519 public keys (hex). */
+  readonly allowedMiners?: readonly string[];
+  /** When true every non-coinbase transaction must carry a valid signature. */
+  readonly requireTransactionSignatures?: boolean;
+  /** Maximum transactions per block, coinbase included; unlimited when absent. */
+  readonly maxBlockTransactions?: number;
+}
+
+/**
+ * Why a block did not join the chain, in the order the checks run: the first failing check names the
+ * reason. (`bad-transaction` is also reported while decoding, when a transaction is not well-formed.)
+ */
+export const REJECTION_REASONS = [
+  'malformed',
+  'stale',
+  'gap',
+  'fork',
+  'bad-timestamp',
+  'bad-hash',
+  'insufficient-work',
+  'unsigned',
+  'unknown-signer',
+  'bad-signature',
+  'too-many-transactions',
+  'bad-merkle-root',
+  'bad-coinbase',
+  'bad-transaction',
+  'duplicate-transaction',
+  'bad-source-range',
+] as const;
+
+export type RejectionReason = (typeof REJECTION_REASONS)[number];

@@ -1,0 +1,60 @@
+/**
+ * Chainlog's chain protocol: pure functions and an in-memory chain state, no I/O. docs/protocol.md is the
+ * specification this code implements.
+ */
+export type { FieldError, Result } from './result.js';
+export {
+  ACCOUNT_ID_MAX_LENGTH,
+  ACCOUNT_ID_PATTERN,
+  COINBASE_SENDER,
+  coinbaseTransactionId,
+  derivedTransactionId,
+  TRANSACTION_ID_MAX_LENGTH,
+  TRANSACTION_ID_PATTERN,
+  type SourcePosition,
+} from './identifiers.js';
+export { signerFromPrivateKey, signerFromSeed, verifySignature, type Signer } from './signatures.js';
+export {
+  decodeTransactionInput,
+  parseTransaction,
+  parseTransactionInput,
+  signTransaction,
+  toTransaction,
+  transactionHash,
+  transactionSigningBytes,
+  verifyTransactionSignature,
+  type Transaction,
+  type TransactionInput,
+} from './transaction.js';
+export { TRANSACTION_INPUT_SCHEMA } from './transaction-schema.js';
+export {
+  inclusionProof,
+  inclusionProofOfHashes,
+  leafHash,
+  merkleRoot,
+  merkleRootOfHashes,
+  verifyInclusionProof,
+  type InclusionProof,
+} from './merkle.js';
+export {
+  leadingZeroBits,
+  MAX_DIFFICULTY,
+  MAX_NONCE,
+  meetsDifficulty,
+  proofOfWorkHash,
+  searchNonce,
+} from './proof-of-work.js';
+export {
+  blockHeader,
+  computeBlockHash,
+  headerDigest,
+  type Block,
+  type BlockHeader,
+  type SourceRange,
+} from './block.js';
+export { decodeBlock, encodeBlock, parseBlock } from './block-codec.js';
+export { coinbaseTransaction } from './coinbase.js';
+export { GENESIS_BLOCK, GENESIS_HASH, ZERO_HASH } from './genesis.js';
+export { assembleBlock, sealBlock, type AssembleBlockOptions, type CandidateBlock } from './assemble.js';
+export { REJECTION_REASONS, type ConsensusParams, type RejectionReason } from './consensus.js';
+export { Chain, type ApplyResult, type ChainTip, type SourceOffset } from './chain.js';

@@ -1,0 +1,212 @@
+/**
+ * Transactions: the input forms accepted from clients and the transactions topic, and the complete form
+ * stored in blocks.
+ *
+ * - minimal input, as published with kcat in the original article: `{"from":"alice","to":"bob","amount":3}`
+ * - full input: adds `id`, `timestamp` and optionally `publicKey` + `signature`
+ * - stored: always has `id` and `timestamp`; missing ones are derived from the message's source position
+ */
+import { canonicalBytes, isPlainObject, parseJsonBytes, sha256 } from './encoding.js';
+import {
+  ACCOUNT_ID_MAX_LENGTH,
+  COINBASE_SENDER,
+  derivedTransactionId,
+  isAccountId,
+  isCoinbaseTransactionId,
+  isDerivedTransactionId,
+  isSafeNonNegativeInteger,
+  isTopicName,
+  isUserTransactionId,
+  MAX_PARTITION,
+  TRANSACTION_ID_MAX_LENGTH,
+  type SourcePosition,
+} from './identifiers.js';
+import { fail, fieldPath, ok, type Result } from './result.js';
+import { PUBLIC_KEY_HEX_PATTERN, SIGNATURE_HEX_PATTERN, verifySignature, type Signer } from './signatures.js';
+
+export interface TransactionInput {
+  readonly id?: string;
+  readonly from: string;
+  readonly to: string;
+  /** Positive integer number of minor units. */
+  readonly amount: number;
+  /** Milliseconds since the Unix epoch. */
+  readonly timestamp?: number;
+  readonly publicKey?: string;
+  readonly signature?: string;
+}
+
+export interface Transaction {
+  readonly id: string;
+  readonly from: string;
+  readonly to: string;
+  readonly amount: number;
+  readonly timestamp: number;
+  readonly publicKey?: string;
+  readonly signature?: string;
+}
+
+const FIELDS = ['id', 'from', 'to', 'amount', 'timestamp', 'publicKey', 'signature'] as const;
+type FieldName = (typeof FIELDS)[number];
+const KNOWN_FIELDS: ReadonlySet<string> = new Set(FIELDS);
+const PUBLIC_KEY = new RegExp(PUBLIC_KEY_HEX_PATTERN);
+const SIGNATURE = new RegExp(SIGNATURE_HEX_PATTERN);
+
+/** Which ids and senders a form allows; everything else is shared. */
+interface Form {
+  readonly required: readonly FieldName[];
+  readonly idProblem: (id: string) => string | undefined;
+  readonly senderProblem: (from: string) => string | undefined;
+}
+
+const INPUT_FORM: Form = {
+  required: ['from', 'to', 'amount'],
+  idProblem: (id) =>
+    isUserTransactionId(id)
+      ? undefined
+      : `must be 1..${TRANSACTION_ID_MAX_LENGTH} characters from A-Z a-z 0-9 . _ -`,
+  senderProblem: (from) =>
+    from === COINBASE_SENDER ? `must not be "${COINBASE_SENDER}", which is reserved for block rewards` : undefined,
+};
+
+// Block rules decide where coinbase ids and the coinbase sender may appear; structurally they are valid.
+const STORED_FORM: Form = {
+  required: ['id', 'from', 'to', 'amount', 'timestamp'],
+  idProblem: (id) =>
+    isUserTransactionId(id) || isDerivedTransactionId(id) || isCoinbaseTransactionId(id)
+      ? undefined
+      : 'must be a user id, a derived id (tx:<topic>:<partition>:<offset>) or a coinbase id (coinbase:<index>)',
+  senderProblem: () => undefined,
+};
+
+/**
+ * Validates a transaction as sent by a client (HTTP body or transactions-topic message, already parsed
+ * from JSON). Agrees exactly with TRANSACTION_INPUT_SCHEMA. Does not check signatures (see
+ * verifyTransactionSignature): a schema cannot, and the HTTP edge wants both answers separately.
+ */
+export function parseTransactionInput(value: unknown, path = '$'): Result<TransactionInput> {
+  return parseForm(value, path, INPUT_FORM);
+}
+
+/** Validates a transaction in the stored form (as it appears inside blocks). */
+export function parseTransaction(value: unknown, path = '$'): Result<Transaction> {
+  return parseForm(value, path, STORED_FORM) as Result<Transaction>;
+}
+
+/** Decodes a transactions-topic message value (UTF-8 JSON). Never throws. */
+export function decodeTransactionInput(bytes: Uint8Array): Result<TransactionInput> {
+  const parsed = parseJsonBytes(bytes);
+  return parsed.ok ? parseTransactionInput(parsed.value) : fail('$', parsed.problem);
+}
+
+function parseForm(value: unknown, path: string, form: Form): Result<TransactionInput> {
+  if (!isPlainObject(value)) return fail(path, 'must be a JSON object');
+  for (const key of Object.keys(value).sort()) {
+    if (!KNOWN_FIELDS.has(key)) return fail(fieldPath(path, key), 'is not a known field');
+  }
+  for (const key of form.required) {
+    if (value[key] === undefined) return fail(fieldPath(path, key), 'is required');
+  }
+  for (const key of FIELDS) {
+    if (value[key] === undefined) continue;
+    const problem = fieldProblem(key, value[key], form);
+    if (problem !== undefined) return fail(fieldPath(path, key), problem);
+  }
+  // A signature covers id and timestamp, so a signed transaction cannot have them filled in later.
+  if (value.signature !== undefined) {
+    for (const key of ['publicKey', 'id', 'timestamp'] as const) {
+      if (value[key] === undefined) return fail(fieldPath(path, key), 'is required when signature is present');
+    }
+  }
+  if (value.publicKey !== undefined && value.signature === undefined) {
+    return fail(fieldPath(path, 'signature'), 'is required when publicKey is present');
+  }
+  return ok(pickFields(value) as unknown as TransactionInput);
+}
+
+function fieldProblem(key: FieldName, value: unknown, form: Form): string | undefined {
+  switch (key) {
+    case 'id':
+      return typeof value === 'string' ? form.idProblem(value) : 'must be a string';
+    case 'from':
+    case 'to':
+      if (typeof value !== 'string') return 'must be a string';
+      if (!isAccountId(value)) return `must be 1..${ACCOUNT_ID_MAX_LENGTH} characters from A-Z a-z 0-9 . _ : @ -`;
+      return key === 'from' ? form.senderProblem(value) : undefined;
+    case 'amount':
+      if (typeof value !== 'number') return 'must be a number';
+      if (!Number.isInteger(value)) return 'must be an integer number of minor units';
+      if (value < 1) return 'must be at least 1';
+      return value > Number.MAX_SAFE_INTEGER ? `must be at most ${Number.MAX_SAFE_INTEGER}` : undefined;
+    case 'timestamp':
+      if (typeof value !== 'number') return 'must be a number';
+      return isSafeNonNegativeInteger(value)
+        ? undefined
+        : `must be an integer number of milliseconds since the epoch, 0..${Number.MAX_SAFE_INTEGER}`;
+    case 'publicKey':
+      return typeof value === 'string' && PUBLIC_KEY.test(value)
+        ? undefined
+        : 'must be a raw Ed25519 public key as 64 lowercase hex digits';
+    case 'signature':
+      return typeof value === 'string' && SIGNATURE.test(value)
+        ? undefined
+        : 'must be an Ed25519 signature as 128 lowercase hex digits';
+  }
+}
+
+/** Copies only the known fields, so no other property of the parsed object leaks into hashes. */
+function pickFields(value: Record<string, unknown>): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const key of FIELDS) if (value[key] !== undefined) copy[key] = value[key];
+  return copy;
+}
+
+/**
+ * The stored form of a transaction read from the transactions topic: a missing id becomes the source
+ * position's derived id and a missing timestamp the Kafka record timestamp. Throws on an impossible source
+ * position (a caller bug, not bad input).
+ */
+export function toTransaction(input: TransactionInput, source: SourcePosition): Transaction {
+  if (
+    !isTopicName(source.topic) ||
+    !isSafeNonNegativeInteger(source.partition) ||
+    source.partition > MAX_PARTITION ||
+    !isSafeNonNegativeInteger(source.offset) ||
+    !isSafeNonNegativeInteger(source.timestamp)
+  ) {
+    throw new RangeError(`invalid source position ${JSON.stringify(source)}`);
+  }
+  return pickFields({
+    ...input,
+    id: input.id ?? derivedTransactionId(source.topic, source.partition, source.offset),
+    timestamp: input.timestamp ?? source.timestamp,
+  }) as unknown as Transaction;
+}
+
+/** SHA-256 of the canonical JSON of the stored transaction, signature included: the Merkle tree's input. */
+export function transactionHash(transaction: Transaction): Buffer {
+  return sha256(canonicalBytes(transaction));
+}
+
+/** The bytes a transaction signature covers: canonical JSON of the transaction without `signature`. */
+export function transactionSigningBytes(transaction: TransactionInput): Buffer {
+  const unsigned = pickFields({ ...transaction });
+  delete unsigned.signature;
+  return canonicalBytes(unsigned);
+}
+
+/** Adds publicKey and signature. The transaction needs its id and timestamp, which the signature covers. */
+export function signTransaction<T extends TransactionInput>(transaction: T, signer: Signer): T {
+  if (transaction.id === undefined || transaction.timestamp === undefined) {
+    throw new TypeError('a signed transaction needs its id and timestamp');
+  }
+  const publicKey = signer.publicKey;
+  const signature = signer.sign(transactionSigningBytes({ ...transaction, publicKey }));
+  return { ...transaction, publicKey, signature };
+}
+
+/** True when the transaction carries a signature by its publicKey over its signing bytes. */
+export function verifyTransactionSignature(transaction: TransactionInput): boolean {
+  if (transaction.publicKey === undefined || transaction.signature === undefined) return false;
+  return verifySignature(transaction.publicKey, transactionSigningBytes(transaction), transaction.signature);
+}

@@ -1,0 +1,94 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  assembleBlock,
+  Chain,
+  ChainFollower,
+  createLogger,
+  encodeBlock,
+  ensureTopics,
+  GENESIS_BLOCK,
+  sealBlock,
+  searchNonce,
+  type Block,
+  type BlockRejection,
+} from '@chainlog/core';
+import { testKafka, uniqueTopic } from '../../../../test/support/kafka.js';
+
+const consensus = { minDifficulty: 4, blockReward: 50 };
+
+function mine(previous: Block, miner: string): Block {
+  const candidate = assembleBlock({ previous, transactions: [], sources: [], miner, timestamp: previous.timestamp + 1, difficulty: 4, reward: 50 });
+  const nonce = searchNonce(candidate.headerDigest, 4, 0, 1_000_000);
+  if (nonce === undefined) throw new Error('no nonce found');
+  return sealBlock(candidate, nonce);
+}
+
+describe('ChainFollower', () => {
+  const followers: ChainFollower[] = [];
+  afterEach(async () => {
+    await Promise.all(followers.splice(0).map((follower) => follower.stop()));
+  });
+
+  it('applies the topic in offset order, reports rejections with offsets, and catches up with later blocks', async () => {
+    const kafka = testKafka();
+    const topic = uniqueTopic('blockchain');
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [{ topic, partitions: 1 }]);
+    await admin.disconnect();
+
+    const first = mine(GENESIS_BLOCK, 'miner-a');
+    const rival = mine(GENESIS_BLOCK, 'miner-b');
+    const second = mine(first, 'miner-a');
+    const producer = kafka.producer({ idempotent: true });
+    await producer.connect();
+    const publish = (values: (Buffer | string)[]) => producer.send({ topic, acks: -1, messages: values.map((value) => ({ value })) });
+    await publish([encodeBlock(GENESIS_BLOCK), encodeBlock(first), encodeBlock(rival), 'not json', encodeBlock(GENESIS_BLOCK)]);
+
+    const accepted: [number, number][] = [];
+    const rejected: BlockRejection[] = [];
+    const follower = new ChainFollower({
+      kafka,
+      topic,
+      chain: new Chain(consensus),
+      logger: createLogger('test', 'silent'),
+      onAccepted: (block, offset) => void accepted.push([block.index, offset]),
+      onRejected: (rejection) => void rejected.push(rejection),
+    });
+    followers.push(follower);
+    await follower.start();
+    await follower.catchUp(30_000);
+
+    expect(accepted).toEqual([
+      [0, 0],
+      [1, 1],
+    ]);
+    expect(rejected.map(({ offset, reason, claimedMiner }) => ({ offset, reason, claimedMiner }))).toEqual([
+      { offset: 2, reason: 'stale', claimedMiner: 'miner-b' },
+      { offset: 3, reason: 'malformed', claimedMiner: undefined },
+      { offset: 4, reason: 'stale', claimedMiner: 'genesis' },
+    ]);
+    expect(follower.caughtUp).toBe(true);
+
+    const [ack] = await publish([encodeBlock(second)]);
+    await follower.waitUntilApplied(Number(ack?.baseOffset), 30_000);
+    expect(follower.chain.tip?.hash).toBe(second.hash);
+    expect(follower.appliedOffset).toBe(5);
+    await producer.disconnect();
+  });
+
+  it('times out waiting for an offset that never arrives', async () => {
+    const kafka = testKafka();
+    const topic = uniqueTopic('blockchain-empty');
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [{ topic, partitions: 1 }]);
+    await admin.disconnect();
+    const follower = new ChainFollower({ kafka, topic, chain: new Chain(consensus), logger: createLogger('test', 'silent') });
+    followers.push(follower);
+    await follower.start();
+    await follower.catchUp(10_000);
+    expect(follower.chain.height).toBe(-1);
+    await expect(follower.waitUntilApplied(0, 300)).rejects.toThrow(/not applied within 300 ms/);
+  });
+});

@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  inclusionProof,
+  inclusionProofOfHashes,
+  merkleRoot,
+  merkleRootOfHashes,
+  transactionHash,
+  verifyInclusionProof,
+  type InclusionProof,
+} from '../../src/protocol/index.js';
+import { kcatTransaction } from './fixtures.js';
+
+const sha256 = (...parts: Uint8Array[]): Buffer => {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest();
+};
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+const leaf = (data: Uint8Array): Buffer => sha256(Buffer.from([0]), data);
+const node = (left: Uint8Array, right: Uint8Array): Buffer => sha256(Buffer.from([1]), left, right);
+const data = (i: number): Buffer => sha256(Buffer.from(`leaf ${i}`));
+const hashList = fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }).map(Buffer.from), { minLength: 1, maxLength: 70 });
+const treeWithLeaf = hashList.chain((hashes) => fc.tuple(fc.constant(hashes), fc.nat(hashes.length - 1)));
+
+describe('Merkle root (RFC 6962)', () => {
+  it('is SHA-256 of the empty string for no leaves, and the leaf hash for one', () => {
+    expect(hex(merkleRootOfHashes([]))).toBe(hex(sha256(Buffer.alloc(0))));
+    expect(hex(merkleRootOfHashes([data(0)]))).toBe(hex(leaf(data(0))));
+  });
+
+  it('splits at the largest power of two below n, without duplicating the last node', () => {
+    const [l0, l1, l2, l3, l4] = [0, 1, 2, 3, 4].map((i) => leaf(data(i))) as [Buffer, Buffer, Buffer, Buffer, Buffer];
+    const five = [0, 1, 2, 3, 4].map(data);
+    const expected = node(node(node(l0, l1), node(l2, l3)), l4);
+    expect(hex(merkleRootOfHashes(five))).toBe(hex(expected));
+    expect(hex(merkleRootOfHashes(five.slice(0, 3)))).toBe(hex(node(node(l0, l1), l2)));
+    // Bitcoin's construction gives [a, b, c] and [a, b, c, c] the same root; this one does not.
+    expect(merkleRootOfHashes([...five.slice(0, 3), data(2)]).equals(merkleRootOfHashes(five.slice(0, 3)))).toBe(false);
+  });
+
+  it('of transactions is computed over their transaction hashes', () => {
+    const transactions = [kcatTransaction(0, 0), kcatTransaction(0, 1)];
+    expect(merkleRoot(transactions)).toBe(hex(node(leaf(transactionHash(transactions[0]!)), leaf(transactionHash(transactions[1]!)))));
+  });
+});
+
+describe('inclusion proofs', () => {
+  it('verify for every leaf of every tree', () => {
+    fc.assert(
+      fc.property(treeWithLeaf, ([hashes, index]) => {
+        const root = hex(merkleRootOfHashes(hashes));
+        const proof = inclusionProofOfHashes(hashes, index);
+        expect(proof.treeSize).toBe(hashes.length);
+        expect(verifyInclusionProof(hex(hashes[index]!), proof, root)).toBe(true);
+      }),
+    );
+  });
+
+  it('do not verify for another leaf, another index or a changed path', () => {
+    fc.assert(
+      fc.property(treeWithLeaf, fc.nat(), fc.nat(255), ([hashes, index], pick, bit) => {
+        const root = hex(merkleRootOfHashes(hashes));
+        const proof = inclusionProofOfHashes(hashes, index);
+        const wrongLeaf = hex(sha256(hashes[index]!));
+        expect(verifyInclusionProof(wrongLeaf, proof, root)).toBe(false);
+        if (hashes.length > 1) {
+          const otherIndex = (index + 1 + (pick % (hashes.length - 1))) % hashes.length;
+          expect(verifyInclusionProof(hex(hashes[index]!), { ...proof, leafIndex: otherIndex }, root)).toBe(false);
+          const path = [...proof.path];
+          const at = pick % path.length;
+          const sibling = Buffer.from(path[at]!, 'hex');
+          sibling[bit % 32]! ^= 1 << (bit % 8);
+          path[at] = hex(sibling);
+          expect(verifyInclusionProof(hex(hashes[index]!), { ...proof, path }, root)).toBe(false);
+          expect(verifyInclusionProof(hex(hashes[index]!), { ...proof, path: proof.path.slice(1) }, root)).toBe(false);
+          expect(verifyInclusionProof(hex(hashes[index]!), { ...proof, path: [...proof.path, root] }, root)).toBe(false);
+        }
+      }),
+    );
+  });
+
+  it('are found by transaction id and verify with the transaction itself', () => {
+    const block = { transactions: [0, 1, 2].map((offset) => kcatTransaction(1, offset)) };
+    const root = merkleRoot(block.transactions);
+    const proof = inclusionProof(block, 'tx:transactions:1:2');
+    expect(proof).toMatchObject({ leafIndex: 2, treeSize: 3 });
+    expect(verifyInclusionProof(block.transactions[2]!, proof!, root)).toBe(true);
+    expect(verifyInclusionProof(block.transactions[1]!, proof!, root)).toBe(false);
+    expect(inclusionProof(block, 'tx:transactions:1:3')).toBeUndefined();
+  });
+
+  it('never throw on malformed proofs', () => {
+    const root = hex(merkleRootOfHashes([data(0), data(1)]));
+    fc.assert(
+      fc.property(fc.anything(), fc.anything(), (path, leafIndex) => {
+        const proof = { leafIndex, treeSize: 2, path } as unknown as InclusionProof;
+        expect(verifyInclusionProof(hex(data(0)), proof, root)).toBe(false);
+      }),
+    );
+    expect(verifyInclusionProof('xyz', { leafIndex: 0, treeSize: 1, path: [] }, root)).toBe(false);
+  });
+});
