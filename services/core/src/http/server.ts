@@ -17,8 +17,6 @@ export interface HttpServiceOptions {
   logger: Logger;
   registry: Registry;
   readiness: () => Readiness | Promise<Readiness>;
-  /** Largest accepted request body, in bytes; larger ones get 413. */
-  bodyLimitBytes?: number;
 }
 
 declare module 'express-serve-static-core' {

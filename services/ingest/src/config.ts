@@ -1,0 +1,74 @@
+// Every setting of the ingest service, parsed and validated in one place. A bad value is reported
+// together with every other bad value in one ConfigError, and main.ts exits with code 2.
+import { EnvReader, readCommonConfig, type CommonConfig } from '@chainlog/core';
+
+export const SERVICE_NAME = 'ingest';
+export const DEFAULT_HTTP_PORT = 8080;
+
+export interface IngestConfig extends CommonConfig {
+  /** Largest number of transactions in one POST /v1/transactions. */
+  maxBatchSize: number;
+  /** Largest request body, in bytes (after decompression). */
+  maxBodyBytes: number;
+  /** How long a request waits for Kafka's acknowledgement before it gets 503. */
+  produceTimeoutMs: number;
+  /** Concurrent POST /v1/transactions requests; more get 503 at once, so memory stays bounded. */
+  maxInflightRequests: number;
+  /** Reject transactions without publicKey + signature. */
+  requireSignatures: boolean;
+  /** Base URL of the auditor's public API, without a trailing slash; statusUrl links point there. */
+  auditorPublicUrl: string;
+  /** How often the transactions topic's partition count is re-read (faster while Kafka is unreachable). */
+  metadataRefreshMs: number;
+  /** The Retry-After header of 503 answers, in seconds. */
+  retryAfterSeconds: number;
+  /** How long shutdown waits for in-flight requests before closing their connections. */
+  shutdownGraceMs: number;
+}
+
+/** The limits that shape the API contract; the committed openapi.json is generated from these defaults. */
+export const DEFAULT_LIMITS = {
+  maxBatchSize: 1000,
+  maxBodyBytes: 1024 * 1024,
+} as const;
+
+export function readIngestConfig(env: Record<string, string | undefined> = process.env): IngestConfig {
+  const reader = new EnvReader(env);
+  const common = readCommonConfig(reader, SERVICE_NAME, DEFAULT_HTTP_PORT);
+  const config: IngestConfig = {
+    ...common,
+    maxBatchSize: reader.integer('MAX_BATCH_SIZE', DEFAULT_LIMITS.maxBatchSize, { min: 1, max: 10_000 }),
+    maxBodyBytes: reader.integer('MAX_BODY_BYTES', DEFAULT_LIMITS.maxBodyBytes, { min: 1024, max: 64 * 1024 * 1024 }),
+    produceTimeoutMs: reader.integer('PRODUCE_TIMEOUT_MS', 5000, { min: 100, max: 120_000 }),
+    maxInflightRequests: reader.integer('MAX_INFLIGHT_REQUESTS', 256, { min: 1, max: 100_000 }),
+    requireSignatures: reader.boolean('REQUIRE_SIGNATURES', false),
+    auditorPublicUrl: readBaseUrl(reader, 'AUDITOR_PUBLIC_URL', 'http://localhost:8082'),
+    metadataRefreshMs: reader.integer('METADATA_REFRESH_MS', 10_000, { min: 100, max: 3_600_000 }),
+    retryAfterSeconds: reader.integer('RETRY_AFTER_SECONDS', 2, { min: 1, max: 3600 }),
+    shutdownGraceMs: reader.integer('SHUTDOWN_GRACE_MS', 15_000, { min: 100, max: 600_000 }),
+  };
+  if (config.shutdownGraceMs <= config.produceTimeoutMs) {
+    reader.problem(
+      `SHUTDOWN_GRACE_MS (${config.shutdownGraceMs}) must be greater than PRODUCE_TIMEOUT_MS (${config.produceTimeoutMs}), ` +
+        'so that in-flight requests can finish during shutdown',
+    );
+  }
+  reader.done();
+  return config;
+}
+
+function readBaseUrl(reader: EnvReader, name: string, fallback: string): string {
+  const raw = reader.string(name, fallback);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    reader.problem(`${name} must be an absolute http(s) URL, got "${raw}"`);
+    return fallback;
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '') {
+    reader.problem(`${name} must be an http(s) URL without query or fragment, got "${raw}"`);
+    return fallback;
+  }
+  return url.href.replace(/\/+$/, '');
+}

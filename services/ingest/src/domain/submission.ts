@@ -1,0 +1,150 @@
+// What a client submits to POST /v1/transactions, checked and completed without any I/O: the body is
+// decoded, every transaction validated by the protocol (the same rules as TRANSACTION_INPUT_SCHEMA),
+// signatures verified, and every transaction given an id and a timestamp.
+import { parseTransactionInput, verifyTransactionSignature, type TransactionInput } from '@chainlog/core';
+import { assignIds, idempotencyKeyProblem } from './ids.js';
+import { fieldRejection, type Rejection } from './rejection.js';
+
+/** A transaction as ingest produces it: always with id and timestamp. */
+export interface IngestTransaction extends TransactionInput {
+  readonly id: string;
+  readonly timestamp: number;
+}
+
+export interface Submission {
+  /** The body was an array (the response is then a list, too). */
+  readonly batch: boolean;
+  readonly transactions: readonly IngestTransaction[];
+}
+
+export interface SubmissionRules {
+  readonly maxBatchSize: number;
+  readonly requireSignatures: boolean;
+}
+
+export interface SubmissionContext {
+  /** The Idempotency-Key header, if sent. */
+  readonly idempotencyKey?: string | undefined;
+  /** Ingest's clock (ms since the epoch), the timestamp of transactions that carry none. */
+  readonly now: number;
+  /** A fresh random transaction id. */
+  readonly newId: () => string;
+}
+
+export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly rejection: Rejection };
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Decodes the raw body as strict UTF-8 JSON. */
+export function decodeBody(bytes: Uint8Array | undefined): Checked<unknown> {
+  const malformed = (problem: string): Checked<unknown> => ({
+    ok: false,
+    rejection: { status: 400, code: 'malformed-json', reason: 'malformed-json', message: `request body ${problem}`, field: '$', problem },
+  });
+  if (bytes === undefined || bytes.length === 0) return malformed('is empty');
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    return malformed('is not valid UTF-8');
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (error) {
+    return malformed(`is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/** Validates one transaction or a batch and completes ids and timestamps. A batch is all or nothing. */
+export function prepareSubmission(body: unknown, rules: SubmissionRules, context: SubmissionContext): Checked<Submission> {
+  const batch = Array.isArray(body);
+  if (!batch && (typeof body !== 'object' || body === null)) {
+    const problem = 'must be a transaction object or an array of them';
+    return reject({ status: 400, code: 'invalid-transaction', reason: 'invalid-field', message: `request body ${problem}`, field: '$', problem });
+  }
+  const items: unknown[] = batch ? body : [body];
+  if (items.length === 0) {
+    const problem = 'must contain at least one transaction';
+    return reject({ status: 400, code: 'empty-batch', reason: 'empty-batch', message: `batch ${problem}`, field: '$', problem });
+  }
+  if (items.length > rules.maxBatchSize) {
+    const problem = `has ${items.length} transactions, more than the ${rules.maxBatchSize} allowed per request`;
+    return reject({ status: 413, code: 'batch-too-large', reason: 'batch-too-large', message: `batch ${problem}`, field: '$', problem });
+  }
+  if (context.idempotencyKey !== undefined) {
+    const problem = idempotencyKeyProblem(context.idempotencyKey, batch ? items.length : undefined);
+    if (problem !== undefined) {
+      return reject({
+        status: 400,
+        code: 'invalid-idempotency-key',
+        reason: 'invalid-idempotency-key',
+        message: `Idempotency-Key ${problem}`,
+        field: 'Idempotency-Key',
+        problem,
+      });
+    }
+  }
+
+  const inputs: TransactionInput[] = [];
+  for (const [position, item] of items.entries()) {
+    const index = batch ? position : undefined;
+    const parsed = parseTransactionInput(item);
+    if (!parsed.ok) return reject(fieldRejection('invalid-field', 'invalid-transaction', parsed.error.field, parsed.error.problem, index));
+    const input = parsed.value;
+    if (input.signature !== undefined) {
+      if (!verifyTransactionSignature(input)) {
+        return reject(
+          fieldRejection(
+            'bad-signature',
+            'invalid-signature',
+            'signature',
+            'does not verify: it must be the Ed25519 signature by publicKey over the canonical JSON of the transaction without signature',
+            index,
+          ),
+        );
+      }
+    } else if (rules.requireSignatures) {
+      return reject(
+        fieldRejection('missing-signature', 'signature-required', 'signature', 'is required: this ledger accepts only signed transactions', index),
+      );
+    }
+    inputs.push(input);
+  }
+
+  const ids = assignIds(
+    inputs.map((input) => input.id),
+    { batch, idempotencyKey: context.idempotencyKey, newId: context.newId },
+  );
+  const firstIndexOf = new Map<string, number>();
+  for (const [position, id] of ids.entries()) {
+    const earlier = firstIndexOf.get(id);
+    if (earlier !== undefined) {
+      return reject(fieldRejection('duplicate-id', 'invalid-transaction', 'id', `"${id}" duplicates the id of transaction [${earlier}]`, position));
+    }
+    firstIndexOf.set(id, position);
+  }
+
+  const transactions = inputs.map((input, position) => complete(input, ids[position] as string, context.now));
+  return { ok: true, value: { batch, transactions } };
+}
+
+function reject<T>(rejection: Rejection): Checked<T> {
+  return { ok: false, rejection };
+}
+
+/** Adds the id and, when missing, the timestamp. Signed transactions already carry both (the protocol requires it). */
+function complete(input: TransactionInput, id: string, now: number): IngestTransaction {
+  const completed: IngestTransaction = {
+    id,
+    from: input.from,
+    to: input.to,
+    amount: input.amount,
+    timestamp: input.timestamp ?? now,
+  };
+  return input.publicKey === undefined ? completed : { ...completed, publicKey: input.publicKey, signature: input.signature };
+}
+
+/** The message value: JSON with a fixed field order (the chain hashes canonical JSON, so order does not matter there). */
+export function messageValue(transaction: IngestTransaction): string {
+  return JSON.stringify(transaction);
+}

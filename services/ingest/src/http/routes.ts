@@ -1,0 +1,205 @@
+// POST /v1/transactions: admission (in-flight bound, shutdown), content type, body, validation, then
+// the append to Kafka. Every refusal is an HttpError rendered by core's error handler as
+// `{ "error": { code, message, field?, problem?, index? } }` and counted by reason.
+import { HttpError } from '@chainlog/core';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
+import type { IngestConfig } from '../config.js';
+import { partitionForKey } from '../domain/partitioning.js';
+import type { Rejection, RejectionReason } from '../domain/rejection.js';
+import { decodeBody, messageValue, prepareSubmission } from '../domain/submission.js';
+import { KafkaRecordTooLargeError, KafkaUnavailableError, type OutgoingMessage, type Placement } from '../kafka/appender.js';
+import type { IngestMetrics } from '../metrics.js';
+
+/** Where transactions go: the adapter over Kafka, or a fake in tests. */
+export interface TransactionLog {
+  /** The transactions topic's partition count, undefined while unknown. */
+  partitionCount(): number | undefined;
+  append(messages: readonly OutgoingMessage[]): Promise<Placement[]>;
+}
+
+export type RoutesConfig = Pick<
+  IngestConfig,
+  'maxBatchSize' | 'maxBodyBytes' | 'requireSignatures' | 'auditorPublicUrl' | 'retryAfterSeconds' | 'maxInflightRequests'
+>;
+
+export interface RoutesOptions {
+  config: RoutesConfig;
+  log: TransactionLog;
+  metrics: IngestMetrics;
+  clock: () => number;
+  newId: () => string;
+  isShuttingDown: () => boolean;
+}
+
+export interface AcceptedTransaction {
+  id: string;
+  partition: number;
+  offset: number;
+  statusUrl: string;
+}
+
+/** An HttpError that also carries the bounded metrics reason. */
+export class RejectedError extends HttpError {
+  constructor(
+    readonly reason: RejectionReason,
+    status: number,
+    code: string,
+    message: string,
+    details: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ) {
+    super(status, code, message, details, headers);
+  }
+
+  static from(rejection: Rejection): RejectedError {
+    const { status, code, reason, message, ...details } = rejection;
+    return new RejectedError(reason, status, code, message, details);
+  }
+}
+
+export function transactionRoutes(options: RoutesOptions): Router {
+  const { config, log, metrics } = options;
+  const router = express.Router();
+  const retryAfter = { 'Retry-After': String(config.retryAfterSeconds) };
+  const unavailable = (reason: RejectionReason, code: string, message: string): RejectedError =>
+    new RejectedError(reason, 503, code, message, {}, retryAfter);
+
+  let inflight = 0;
+  const admit: RequestHandler = (_req, res, next) => {
+    if (options.isShuttingDown()) {
+      res.setHeader('Connection', 'close');
+      throw unavailable('shutting-down', 'shutting-down', 'ingest is shutting down; retry against another instance');
+    }
+    if (inflight >= config.maxInflightRequests) {
+      throw unavailable('overloaded', 'overloaded', `ingest is processing ${inflight} requests, its limit; retry later`);
+    }
+    inflight += 1;
+    metrics.inflight.inc();
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      inflight -= 1;
+      metrics.inflight.dec();
+    };
+    res.once('finish', release);
+    res.once('close', release);
+    next();
+  };
+
+  const requireJson: RequestHandler = (req, _res, next) => {
+    const problem = contentTypeProblem(req.headers['content-type']);
+    if (problem !== undefined) {
+      throw new RejectedError('unsupported-media-type', 415, 'unsupported-media-type', `Content-Type ${problem}`, {
+        field: 'Content-Type',
+        problem,
+      });
+    }
+    next();
+  };
+
+  const readBody = express.raw({ type: () => true, limit: config.maxBodyBytes, inflate: true });
+
+  const submit = async (req: Request, res: Response): Promise<void> => {
+    const decoded = decodeBody(Buffer.isBuffer(req.body) ? req.body : undefined);
+    if (!decoded.ok) throw RejectedError.from(decoded.rejection);
+    if (Array.isArray(decoded.value)) res.locals.transactionCount = Math.max(1, decoded.value.length);
+
+    const prepared = prepareSubmission(
+      decoded.value,
+      { maxBatchSize: config.maxBatchSize, requireSignatures: config.requireSignatures },
+      { idempotencyKey: req.header('idempotency-key'), now: options.clock(), newId: options.newId },
+    );
+    if (!prepared.ok) throw RejectedError.from(prepared.rejection);
+    const { transactions, batch } = prepared.value;
+
+    const partitions = log.partitionCount();
+    if (partitions === undefined) {
+      throw unavailable('kafka-unavailable', 'kafka-unavailable', 'the transactions topic is not available (Kafka unreachable or topic missing)');
+    }
+    const messages: OutgoingMessage[] = transactions.map((transaction) => ({
+      id: transaction.id,
+      key: transaction.from,
+      value: messageValue(transaction),
+      partition: partitionForKey(transaction.from, partitions),
+    }));
+
+    let placements: Placement[];
+    try {
+      placements = await log.append(messages);
+    } catch (error) {
+      if (error instanceof KafkaUnavailableError) {
+        throw unavailable(
+          'kafka-unavailable',
+          'kafka-unavailable',
+          `${error.message}. The outcome is unknown: retry with the same ids or Idempotency-Key (the chain skips duplicates)`,
+        );
+      }
+      if (error instanceof KafkaRecordTooLargeError) {
+        throw new RejectedError('batch-too-large', 413, 'batch-too-large', `${error.message}; send fewer transactions per request`, { field: '$' });
+      }
+      throw error;
+    }
+
+    const accepted: AcceptedTransaction[] = transactions.map((transaction, index) => {
+      const placement = placements[index] as Placement;
+      req.log.debug({ id: transaction.id, partition: placement.partition, offset: placement.offset }, 'transaction accepted');
+      return {
+        id: transaction.id,
+        partition: placement.partition,
+        offset: placement.offset,
+        statusUrl: `${config.auditorPublicUrl}/v1/transactions/${encodeURIComponent(transaction.id)}`,
+      };
+    });
+    metrics.accepted.inc(accepted.length);
+    metrics.batchSize.observe(accepted.length);
+    req.log.info(
+      { count: accepted.length, batch, partitions: [...new Set(placements.map((placement) => placement.partition))].sort((a, b) => a - b) },
+      'transactions accepted',
+    );
+    if (batch) {
+      res.status(202).json({ transactions: accepted });
+    } else {
+      const [only] = accepted as [AcceptedTransaction];
+      res.status(202).location(only.statusUrl).json(only);
+    }
+  };
+
+  // Counts every refusal of this route, including the body parser's (413, 415), then lets core's
+  // error handler render it.
+  const countRejection: ErrorRequestHandler = (error: unknown, _req, res, next) => {
+    const count = typeof res.locals.transactionCount === 'number' ? res.locals.transactionCount : 1;
+    metrics.rejected.inc({ reason: rejectionReason(error) }, count);
+    next(error);
+  };
+
+  router.post('/v1/transactions', admit, requireJson, readBody, submit, countRejection);
+  return router;
+}
+
+/** Why a Content-Type is refused: only application/json, in UTF-8, is accepted. */
+export function contentTypeProblem(header: string | undefined): string | undefined {
+  if (header === undefined || header.trim() === '') return 'is missing; send application/json';
+  const [type = '', ...parameters] = header.split(';').map((part) => part.trim().toLowerCase());
+  if (type !== 'application/json') return `must be application/json, got "${type}"`;
+  for (const parameter of parameters) {
+    const [name, value = ''] = parameter.split('=').map((part) => part.trim());
+    if (name === 'charset' && value.replace(/^"|"$/g, '') !== 'utf-8') return `charset must be utf-8, got "${value}"`;
+  }
+  return undefined;
+}
+
+function rejectionReason(error: unknown): RejectionReason {
+  if (error instanceof RejectedError) return error.reason;
+  switch ((error as { type?: string }).type) {
+    case 'entity.too.large':
+      return 'body-too-large';
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return 'unsupported-encoding';
+    default: {
+      const status = (error as { status?: unknown }).status;
+      return typeof status === 'number' && status >= 400 && status < 500 ? 'bad-request' : 'internal';
+    }
+  }
+}

@@ -1,0 +1,56 @@
+// Wiring only: config → logger → Kafka → service → HTTP listen → graceful shutdown.
+import { closeServer, ConfigError, createKafka, createLogger, createMetricsRegistry, listen, onShutdownSignal } from '@chainlog/core';
+import { readIngestConfig, SERVICE_NAME, type IngestConfig } from './config.js';
+import { createIngestService } from './service.js';
+
+/** Retries of each Kafka operation: a produce request must settle well within a client's patience. */
+const KAFKA_RETRIES = 3;
+
+function loadConfig(): IngestConfig {
+  try {
+    return readIngestConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`chainlog-ingest: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(SERVICE_NAME, config.logLevel);
+  const registry = createMetricsRegistry(SERVICE_NAME);
+  const kafka = createKafka(config.kafka, logger, KAFKA_RETRIES);
+  const service = createIngestService({ config, logger, registry, kafka });
+  service.start();
+  const server = await listen(service.app, config.httpPort);
+  const address = server.address();
+  logger.info(
+    {
+      port: typeof address === 'object' && address ? address.port : config.httpPort,
+      topic: config.topics.transactions,
+      brokers: config.kafka.brokers,
+      maxBatchSize: config.maxBatchSize,
+      requireSignatures: config.requireSignatures,
+    },
+    'ingest listening',
+  );
+
+  onShutdownSignal(
+    logger,
+    async () => {
+      service.beginShutdown();
+      await closeServer(server, config.shutdownGraceMs);
+      await service.stop();
+      logger.info('ingest stopped');
+    },
+    config.shutdownGraceMs + 10_000,
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`chainlog-ingest: failed to start: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

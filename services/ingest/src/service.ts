@@ -1,0 +1,115 @@
+// Assembles the ingest service from its parts: topic metadata watcher, Kafka appender, HTTP app.
+// main.ts wires it to the real environment; tests build it in-process against the real broker.
+import { randomUUID } from 'node:crypto';
+import { createHttpApp, type Logger, type Readiness } from '@chainlog/core';
+import type { Express } from 'express';
+import { Partitioners, type Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import type { IngestConfig } from './config.js';
+import { buildOpenApiDocument } from './http/openapi.js';
+import { transactionRoutes, type TransactionLog } from './http/routes.js';
+import { KafkaAppender } from './kafka/appender.js';
+import { TopicWatcher } from './kafka/topic-watcher.js';
+import { createIngestMetrics } from './metrics.js';
+
+export interface IngestServiceOptions {
+  config: IngestConfig;
+  logger: Logger;
+  registry: Registry;
+  kafka: Kafka;
+  clock?: () => number;
+  newId?: () => string;
+}
+
+export interface IngestService {
+  app: Express;
+  appender: KafkaAppender;
+  topic: TopicWatcher;
+  readiness(): Readiness;
+  /** Connects to Kafka (retrying in the background) and starts watching the topic. */
+  start(): void;
+  /** From now on new requests get 503 and readiness fails; in-flight requests go on. */
+  beginShutdown(): void;
+  /** Flushes and disconnects the producer and the metadata client. Call after the HTTP server closed. */
+  stop(): Promise<void>;
+}
+
+export function createIngestService(options: IngestServiceOptions): IngestService {
+  const { config, logger, registry, kafka } = options;
+  const metrics = createIngestMetrics(registry);
+  const topic = new TopicWatcher({
+    kafka,
+    topic: config.topics.transactions,
+    refreshMs: config.metadataRefreshMs,
+    logger,
+    onPartitions: (count) => metrics.partitions.set(count),
+  });
+  const appender = new KafkaAppender({
+    // The partition is computed per message (domain/partitioning.ts); naming the partitioner only
+    // silences kafkajs' warning about its v2 default. Retries are bounded (createKafka's budget) so that a
+    // send settles; kafkajs warns that this may break idempotence, which the appender addresses by never
+    // reusing a producer whose send failed.
+    createProducer: () =>
+      kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      }),
+    topic: config.topics.transactions,
+    timeoutMs: config.produceTimeoutMs,
+    logger,
+    produceDuration: metrics.produceDuration,
+  });
+  const log: TransactionLog = {
+    partitionCount: () => topic.partitionCount(),
+    append: (messages) => appender.append(messages),
+  };
+
+  let shuttingDown = false;
+  const readiness = (): Readiness => {
+    const topicState = topic.state();
+    const producer = appender.status();
+    const detail = { topic: config.topics.transactions, partitions: topicState.partitions };
+    if (shuttingDown) return { ready: false, detail: { ...detail, reason: 'shutting down' } };
+    if (!topicState.available) return { ready: false, detail: { ...detail, reason: topicState.reason } };
+    if (!producer.connected) return { ready: false, detail: { ...detail, reason: producer.reason } };
+    return { ready: true, detail };
+  };
+
+  const { app, finish } = createHttpApp({ logger, registry, readiness });
+  const openApi = buildOpenApiDocument({ maxBatchSize: config.maxBatchSize, maxBodyBytes: config.maxBodyBytes });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  app.use(
+    transactionRoutes({
+      config,
+      log,
+      metrics,
+      clock: options.clock ?? Date.now,
+      newId: options.newId ?? randomUUID,
+      isShuttingDown: () => shuttingDown,
+    }),
+  );
+  finish();
+
+  return {
+    app,
+    appender,
+    topic,
+    readiness,
+    start() {
+      topic.start();
+      appender.start();
+    },
+    beginShutdown() {
+      shuttingDown = true;
+    },
+    async stop() {
+      shuttingDown = true;
+      await appender.stop();
+      await topic.stop();
+    },
+  };
+}

@@ -1,0 +1,93 @@
+// Configuration: defaults, every variable, and one ConfigError naming every bad variable.
+import { ConfigError } from '@chainlog/core';
+import { describe, expect, it } from 'vitest';
+import { readIngestConfig } from '../src/config.js';
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    readIngestConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('readIngestConfig', () => {
+  it('has working defaults', () => {
+    const config = readIngestConfig({});
+    expect(config).toMatchObject({
+      httpPort: 8080,
+      maxBatchSize: 1000,
+      maxBodyBytes: 1024 * 1024,
+      produceTimeoutMs: 5000,
+      maxInflightRequests: 256,
+      requireSignatures: false,
+      auditorPublicUrl: 'http://localhost:8082',
+      metadataRefreshMs: 10_000,
+      retryAfterSeconds: 2,
+      shutdownGraceMs: 15_000,
+      topics: { transactions: 'transactions' },
+      kafka: { brokers: ['127.0.0.1:9092'], clientId: 'chainlog-ingest' },
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = readIngestConfig({
+      KAFKA_BROKERS: 'k1:9092,k2:9093',
+      TOPIC_TRANSACTIONS: 'tx',
+      HTTP_PORT: '9000',
+      MAX_BATCH_SIZE: '10',
+      MAX_BODY_BYTES: '4096',
+      PRODUCE_TIMEOUT_MS: '250',
+      MAX_INFLIGHT_REQUESTS: '3',
+      REQUIRE_SIGNATURES: 'true',
+      AUDITOR_PUBLIC_URL: 'https://ledger.example.com/audit/',
+      METADATA_REFRESH_MS: '500',
+      RETRY_AFTER_SECONDS: '7',
+      SHUTDOWN_GRACE_MS: '1000',
+    });
+    expect(config).toMatchObject({
+      kafka: { brokers: ['k1:9092', 'k2:9093'] },
+      topics: { transactions: 'tx' },
+      httpPort: 9000,
+      maxBatchSize: 10,
+      maxBodyBytes: 4096,
+      produceTimeoutMs: 250,
+      maxInflightRequests: 3,
+      requireSignatures: true,
+      auditorPublicUrl: 'https://ledger.example.com/audit',
+      metadataRefreshMs: 500,
+      retryAfterSeconds: 7,
+      shutdownGraceMs: 1000,
+    });
+  });
+
+  it('names every bad variable in one error', () => {
+    const found = problems({
+      MAX_BATCH_SIZE: '0',
+      MAX_BODY_BYTES: 'lots',
+      PRODUCE_TIMEOUT_MS: '-5',
+      MAX_INFLIGHT_REQUESTS: '1.5',
+      REQUIRE_SIGNATURES: 'maybe',
+      AUDITOR_PUBLIC_URL: 'ftp://auditor',
+      HTTP_PORT: '70000',
+      KAFKA_BROKERS: 'no-port',
+    });
+    for (const name of ['MAX_BATCH_SIZE', 'MAX_BODY_BYTES', 'PRODUCE_TIMEOUT_MS', 'MAX_INFLIGHT_REQUESTS', 'REQUIRE_SIGNATURES', 'AUDITOR_PUBLIC_URL', 'HTTP_PORT', 'KAFKA_BROKERS']) {
+      expect(found.filter((problem) => problem.startsWith(name))).toHaveLength(1);
+    }
+    expect(found).toHaveLength(8);
+  });
+
+  it('rejects a URL that is not absolute', () => {
+    expect(problems({ AUDITOR_PUBLIC_URL: 'auditor:8082/x?y' })).toEqual([expect.stringContaining('AUDITOR_PUBLIC_URL must be an http(s) URL')]);
+    expect(problems({ AUDITOR_PUBLIC_URL: '/relative' })).toEqual([expect.stringContaining('AUDITOR_PUBLIC_URL must be an absolute http(s) URL')]);
+  });
+
+  it('requires the shutdown grace to outlast the produce timeout', () => {
+    expect(problems({ PRODUCE_TIMEOUT_MS: '5000', SHUTDOWN_GRACE_MS: '5000' })).toEqual([
+      expect.stringMatching(/^SHUTDOWN_GRACE_MS \(5000\) must be greater than PRODUCE_TIMEOUT_MS \(5000\)/),
+    ]);
+  });
+});

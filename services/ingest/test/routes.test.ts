@@ -1,0 +1,159 @@
+// The HTTP layer with a fake transaction log: admission control (in-flight bound, shutdown) and how
+// Kafka's failures become 503 with Retry-After or 413, never 202.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { closeServer, createHttpApp, createLogger, createMetricsRegistry, listen } from '@chainlog/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { contentTypeProblem, transactionRoutes, type TransactionLog } from '../src/http/routes.js';
+import { KafkaRecordTooLargeError, KafkaUnavailableError, type OutgoingMessage, type Placement } from '../src/kafka/appender.js';
+import { createIngestMetrics } from '../src/metrics.js';
+import { metricValue, post } from './helpers.js';
+
+const servers: Server[] = [];
+
+afterEach(async () => {
+  for (const server of servers.splice(0)) await closeServer(server, 1000);
+});
+
+async function serve(log: TransactionLog, overrides: { maxInflightRequests?: number; shuttingDown?: () => boolean } = {}) {
+  const registry = createMetricsRegistry('ingest');
+  const logger = createLogger('ingest', 'silent');
+  let ids = 0;
+  const { app, finish } = createHttpApp({ logger, registry, readiness: () => ({ ready: true }) });
+  app.use(
+    transactionRoutes({
+      config: {
+        maxBatchSize: 10,
+        maxBodyBytes: 4096,
+        requireSignatures: false,
+        auditorPublicUrl: 'http://auditor',
+        retryAfterSeconds: 4,
+        maxInflightRequests: overrides.maxInflightRequests ?? 10,
+      },
+      log,
+      metrics: createIngestMetrics(registry),
+      clock: () => 1000,
+      newId: () => `id-${ids++}`,
+      isShuttingDown: overrides.shuttingDown ?? (() => false),
+    }),
+  );
+  finish();
+  const server = await listen(app, 0, '127.0.0.1');
+  servers.push(server);
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, registry };
+}
+
+const valid = { from: 'alice', to: 'bob', amount: 1 };
+
+function fakeLog(append: (messages: readonly OutgoingMessage[]) => Promise<Placement[]>, partitions: number | null = 4): TransactionLog {
+  return { partitionCount: () => partitions ?? undefined, append };
+}
+
+describe('transaction routes', () => {
+  it('answers 503 overloaded with Retry-After beyond MAX_INFLIGHT_REQUESTS, without reading the body', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { url, registry } = await serve(
+      fakeLog(async (messages) => {
+        await gate;
+        return messages.map((message) => ({ partition: message.partition, offset: 0 }));
+      }),
+      { maxInflightRequests: 2 },
+    );
+    const first = post(url, valid);
+    const second = post(url, valid);
+    await expect.poll(() => metricValue(registry, 'chainlog_ingest_inflight_requests')).toBe(2);
+    const third = await post(url, valid);
+    expect(third.status).toBe(503);
+    expect(third.headers.get('retry-after')).toBe('4');
+    expect(third.body.error.code).toBe('overloaded');
+    release();
+    expect((await first).status).toBe(202);
+    expect((await second).status).toBe(202);
+    expect(await metricValue(registry, 'chainlog_ingest_inflight_requests')).toBe(0);
+    expect((await post(url, valid)).status).toBe(202);
+    expect(await metricValue(registry, 'chainlog_ingest_transactions_rejected_total', { reason: 'overloaded' })).toBe(1);
+  });
+
+  it('answers 503 shutting-down once shutdown began', async () => {
+    const { url } = await serve(fakeLog(async () => []), { shuttingDown: () => true });
+    const reply = await post(url, valid);
+    expect(reply.status).toBe(503);
+    expect(reply.body.error.code).toBe('shutting-down');
+    expect(reply.headers.get('retry-after')).toBe('4');
+  });
+
+  it('lets an in-flight request finish after shutdown began, and refuses new ones', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let shuttingDown = false;
+    const { url, registry } = await serve(
+      fakeLog(async (messages) => {
+        await gate;
+        return messages.map((message) => ({ partition: message.partition, offset: 9 }));
+      }),
+      { shuttingDown: () => shuttingDown },
+    );
+    const inFlight = post(url, valid);
+    await expect.poll(() => metricValue(registry, 'chainlog_ingest_inflight_requests')).toBe(1);
+    shuttingDown = true;
+    expect((await post(url, valid)).body.error.code).toBe('shutting-down');
+    release();
+    const reply = await inFlight;
+    expect(reply.status).toBe(202);
+    expect(reply.body).toMatchObject({ offset: 9 });
+  });
+
+  it('turns an unacknowledged write into 503 kafka-unavailable with Retry-After, never 202', async () => {
+    const { url, registry } = await serve(
+      fakeLog(async () => {
+        throw new KafkaUnavailableError('Kafka did not acknowledge the write within 5000 ms');
+      }),
+    );
+    const reply = await post(url, [valid, valid]);
+    expect(reply.status).toBe(503);
+    expect(reply.headers.get('retry-after')).toBe('4');
+    expect(reply.body.error.code).toBe('kafka-unavailable');
+    expect(reply.body.error.message).toMatch(/retry with the same ids or Idempotency-Key/);
+    expect(await metricValue(registry, 'chainlog_ingest_transactions_rejected_total', { reason: 'kafka-unavailable' })).toBe(2);
+    expect(await metricValue(registry, 'chainlog_ingest_transactions_accepted_total')).toBe(0);
+  });
+
+  it('answers 503 while the partition count is unknown, and 413 when Kafka refuses the size', async () => {
+    const unknown = await serve(fakeLog(async () => [], null));
+    expect((await post(unknown.url, valid)).body.error.code).toBe('kafka-unavailable');
+    const tooLarge = await serve(
+      fakeLog(async () => {
+        throw new KafkaRecordTooLargeError('Kafka refused the write as too large (MESSAGE_TOO_LARGE)');
+      }),
+    );
+    const reply = await post(tooLarge.url, valid);
+    expect(reply.status).toBe(413);
+    expect(reply.body.error.code).toBe('batch-too-large');
+  });
+
+  it('turns an unexpected failure into a 500 without details', async () => {
+    const { url, registry } = await serve(
+      fakeLog(async () => {
+        throw new Error('bug');
+      }),
+    );
+    const reply = await post(url, valid);
+    expect(reply.status).toBe(500);
+    expect(reply.body).toEqual({ error: { code: 'internal', message: 'internal error' } });
+    expect(await metricValue(registry, 'chainlog_ingest_transactions_rejected_total', { reason: 'internal' })).toBe(1);
+  });
+});
+
+describe('contentTypeProblem', () => {
+  it.each([
+    ['application/json', undefined],
+    ['application/json; charset=utf-8', undefined],
+    ['Application/JSON; Charset="UTF-8"', undefined],
+    [undefined, 'is missing; send application/json'],
+    ['application/json-patch+json', 'must be application/json, got "application/json-patch+json"'],
+    ['application/json; charset=utf-16', 'charset must be utf-8, got "utf-16"'],
+  ])('%s → %s', (header, problem) => {
+    expect(contentTypeProblem(header)).toBe(problem);
+  });
+});

@@ -1,0 +1,182 @@
+// The pure request rules: body decoding, validation (one bad item rejects a batch), signatures,
+// id assignment from client ids, Idempotency-Key or random ids, and timestamps.
+import { createHash } from 'node:crypto';
+import { signerFromSeed, signTransaction } from '@chainlog/core';
+import { describe, expect, it } from 'vitest';
+import { idempotencyKeyProblem } from '../src/domain/ids.js';
+import { decodeBody, messageValue, prepareSubmission, type SubmissionContext, type SubmissionRules } from '../src/domain/submission.js';
+
+const rules: SubmissionRules = { maxBatchSize: 5, requireSignatures: false };
+const NOW = 1_767_225_600_000;
+
+function context(overrides: Partial<SubmissionContext> = {}): SubmissionContext {
+  let next = 0;
+  return { now: NOW, newId: () => `random-${next++}`, ...overrides };
+}
+
+const signer = signerFromSeed(createHash('sha256').update('ingest test client').digest());
+const signed = signTransaction({ id: 'signed-1', from: 'alice', to: 'bob', amount: 7, timestamp: 1_700_000_000_000 }, signer);
+
+describe('decodeBody', () => {
+  it('parses UTF-8 JSON', () => {
+    expect(decodeBody(Buffer.from('{"a":[1,"ü"]}'))).toEqual({ ok: true, value: { a: [1, 'ü'] } });
+  });
+
+  it.each([
+    ['empty', Buffer.alloc(0), 'is empty'],
+    ['absent', undefined, 'is empty'],
+    ['invalid UTF-8', Buffer.from([0x7b, 0xff, 0x7d]), 'is not valid UTF-8'],
+    ['truncated JSON', Buffer.from('{"from":'), 'is not valid JSON'],
+    ['trailing garbage', Buffer.from('{} x'), 'is not valid JSON'],
+  ])('rejects a body that is %s as malformed-json', (_name, bytes, problem) => {
+    const decoded = decodeBody(bytes);
+    expect(decoded.ok).toBe(false);
+    if (decoded.ok) return;
+    expect(decoded.rejection).toMatchObject({ status: 400, code: 'malformed-json', reason: 'malformed-json', field: '$' });
+    expect(decoded.rejection.problem).toContain(problem);
+  });
+});
+
+describe('prepareSubmission', () => {
+  it('completes a minimal transaction with a random id and ingest’s clock', () => {
+    const result = prepareSubmission({ from: 'alice', to: 'bob', amount: 3 }, rules, context());
+    expect(result).toEqual({
+      ok: true,
+      value: { batch: false, transactions: [{ id: 'random-0', from: 'alice', to: 'bob', amount: 3, timestamp: NOW }] },
+    });
+  });
+
+  it('keeps the client’s id and timestamp', () => {
+    const result = prepareSubmission({ id: 'mine', from: 'alice', to: 'bob', amount: 3, timestamp: 5 }, rules, context({ idempotencyKey: 'key' }));
+    expect(result.ok && result.value.transactions).toEqual([{ id: 'mine', from: 'alice', to: 'bob', amount: 3, timestamp: 5 }]);
+  });
+
+  it('derives ids from the Idempotency-Key: <key> for one transaction, <key>-<index> in a batch', () => {
+    const single = prepareSubmission({ from: 'alice', to: 'bob', amount: 3 }, rules, context({ idempotencyKey: 'order.17_A-b' }));
+    expect(single.ok && single.value.transactions.map((tx) => tx.id)).toEqual(['order.17_A-b']);
+    const batch = prepareSubmission(
+      [
+        { from: 'alice', to: 'bob', amount: 1 },
+        { id: 'own', from: 'alice', to: 'bob', amount: 2 },
+        { from: 'carol', to: 'bob', amount: 3 },
+      ],
+      rules,
+      context({ idempotencyKey: 'k' }),
+    );
+    expect(batch.ok && batch.value).toMatchObject({ batch: true });
+    expect(batch.ok && batch.value.transactions.map((tx) => tx.id)).toEqual(['k-0', 'own', 'k-2']);
+  });
+
+  it('gives every transaction of a batch without key its own random id', () => {
+    const batch = prepareSubmission([{ from: 'a', to: 'b', amount: 1 }, { from: 'a', to: 'b', amount: 1 }], rules, context());
+    expect(batch.ok && batch.value.transactions.map((tx) => tx.id)).toEqual(['random-0', 'random-1']);
+  });
+
+  it('passes a validly signed transaction through unchanged', () => {
+    const result = prepareSubmission(signed, { ...rules, requireSignatures: true }, context({ idempotencyKey: 'ignored' }));
+    expect(result.ok && result.value.transactions).toEqual([signed]);
+    expect(result.ok && JSON.parse(messageValue(result.value.transactions[0]!))).toEqual(signed);
+  });
+
+  it.each([
+    ['amount is a string', { amount: '3' }, 'amount', 'must be a number'],
+    ['amount is negative', { amount: -1 }, 'amount', 'must be at least 1'],
+    ['amount is zero', { amount: 0 }, 'amount', 'must be at least 1'],
+    ['amount is fractional', { amount: 3.5 }, 'amount', 'must be an integer number of minor units'],
+    ['amount is not finite (JSON 1e400)', { amount: JSON.parse('1e400') as number }, 'amount', 'must be an integer number of minor units'],
+    ['amount is beyond 2^53', { amount: 2 ** 60 }, 'amount', 'must be at most 9007199254740991'],
+    ['from is too long', { from: 'a'.repeat(65) }, 'from', 'must be 1..64 characters'],
+    ['to is empty', { to: '' }, 'to', 'must be 1..64 characters'],
+    ['from is the coinbase sender', { from: '0' }, 'from', 'reserved for block rewards'],
+    ['id has a colon', { id: 'tx:transactions:0:1' }, 'id', 'must be 1..128 characters'],
+    ['id is too long', { id: 'x'.repeat(129) }, 'id', 'must be 1..128 characters'],
+    ['timestamp is negative', { timestamp: -1 }, 'timestamp', 'must be an integer number of milliseconds'],
+    ['a field is unknown', { memo: 'hi' }, 'memo', 'is not a known field'],
+    ['a field is missing', { amount: undefined }, 'amount', 'is required'],
+    ['publicKey comes without signature', { publicKey: 'ab'.repeat(32) }, 'signature', 'is required when publicKey is present'],
+  ])('rejects a transaction where %s, naming the field', (_name, change, field, problem) => {
+    const transaction = { from: 'alice', to: 'bob', amount: 3, ...change };
+    const result = prepareSubmission(transaction, rules, context());
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.rejection).toMatchObject({ status: 400, code: 'invalid-transaction', reason: 'invalid-field', field });
+    expect(result.rejection.problem).toContain(problem);
+    expect(result.rejection.message).toContain(field);
+    expect(result.rejection).not.toHaveProperty('index');
+  });
+
+  it('rejects a whole batch for one bad item, naming its index', () => {
+    const items = [0, 1, 2, 3, 4].map((i) => ({ from: 'alice', to: 'bob', amount: i === 3 ? 3.5 : 1 }));
+    const result = prepareSubmission(items, rules, context());
+    expect(result).toEqual({
+      ok: false,
+      rejection: {
+        status: 400,
+        code: 'invalid-transaction',
+        reason: 'invalid-field',
+        message: 'transaction [3]: amount must be an integer number of minor units',
+        field: 'amount',
+        problem: 'must be an integer number of minor units',
+        index: 3,
+      },
+    });
+  });
+
+  it('rejects a batch item that is not an object', () => {
+    const result = prepareSubmission([{ from: 'a', to: 'b', amount: 1 }, 'x'], rules, context());
+    expect(!result.ok && result.rejection).toMatchObject({ field: '$', index: 1, problem: 'must be a JSON object' });
+  });
+
+  it.each([[42], ['text'], [null], [true]])('rejects the body %j', (body) => {
+    const result = prepareSubmission(body, rules, context());
+    expect(!result.ok && result.rejection).toMatchObject({ status: 400, code: 'invalid-transaction', field: '$' });
+  });
+
+  it('rejects an empty batch with 400 and an oversize batch with 413', () => {
+    expect(prepareSubmission([], rules, context())).toMatchObject({ ok: false, rejection: { status: 400, code: 'empty-batch', reason: 'empty-batch' } });
+    const six = Array.from({ length: 6 }, () => ({ from: 'a', to: 'b', amount: 1 }));
+    expect(prepareSubmission(six, rules, context())).toMatchObject({
+      ok: false,
+      rejection: { status: 413, code: 'batch-too-large', reason: 'batch-too-large', field: '$' },
+    });
+  });
+
+  it('rejects a signature that does not verify, naming signature', () => {
+    const tampered = { ...signed, amount: 8 };
+    const result = prepareSubmission([signed, tampered], rules, context());
+    expect(!result.ok && result.rejection).toMatchObject({ status: 400, code: 'invalid-signature', reason: 'bad-signature', field: 'signature', index: 1 });
+  });
+
+  it('rejects unsigned transactions when signatures are required', () => {
+    const result = prepareSubmission({ from: 'alice', to: 'bob', amount: 3 }, { ...rules, requireSignatures: true }, context());
+    expect(!result.ok && result.rejection).toMatchObject({ status: 400, code: 'signature-required', reason: 'missing-signature', field: 'signature' });
+  });
+
+  it('rejects a batch naming one id twice', () => {
+    const result = prepareSubmission(
+      [{ from: 'a', to: 'b', amount: 1 }, { id: 'k-0', from: 'a', to: 'b', amount: 2 }],
+      rules,
+      context({ idempotencyKey: 'k' }),
+    );
+    expect(!result.ok && result.rejection).toMatchObject({ status: 400, reason: 'duplicate-id', field: 'id', index: 1 });
+    expect(!result.ok && result.rejection.problem).toContain('transaction [0]');
+  });
+
+  it.each([
+    ['has a space', 'a b', false],
+    ['has a colon', 'a:b', false],
+    ['is empty', '', false],
+    ['is a list (a repeated header)', 'a, b', false],
+    ['is 128 characters for one transaction', 'k'.repeat(128), true],
+  ])('checks an Idempotency-Key that %s', (_name, key, valid) => {
+    const result = prepareSubmission({ from: 'a', to: 'b', amount: 1 }, rules, context({ idempotencyKey: key }));
+    expect(result.ok).toBe(valid);
+    if (!result.ok) expect(result.rejection).toMatchObject({ status: 400, code: 'invalid-idempotency-key', field: 'Idempotency-Key' });
+  });
+
+  it('rejects an Idempotency-Key whose derived batch ids would be too long', () => {
+    expect(idempotencyKeyProblem('k'.repeat(126), 10)).toBeUndefined(); // k…k-9 is 128 characters
+    expect(idempotencyKeyProblem('k'.repeat(126), 11)).toContain('exceeds 128');
+    expect(idempotencyKeyProblem('k'.repeat(129), undefined)).toContain('at most 128');
+  });
+});
