@@ -1,0 +1,100 @@
+/**
+ * When to cut a block and what goes into it. Pure.
+ *
+ * Cutting: as soon as maxTransactions valid transactions are pending (the article's "every three
+ * transactions"), or once the oldest pending entry has waited maxWaitMs. Poison messages and duplicates
+ * count as pending for the timer, so a partition whose tail is only poison still gets its range covered
+ * (by a block that may carry nothing but the coinbase) instead of being re-read and re-dead-lettered after
+ * every restart.
+ *
+ * Contents: entries oldest first. A valid transaction whose id the chain already has, or that an earlier
+ * entry of this block already carries, is a duplicate: skipped, but covered by the source range like a
+ * poison message. The block stops before the first valid transaction that would exceed maxTransactions,
+ * so every partition contributes a prefix of its pending entries and each source range runs from the
+ * chain's last offset of that partition + 1 to the last entry taken.
+ */
+import type { SourceRange, Transaction } from '@chainlog/core';
+import type { PendingEntry } from './pending-pool.js';
+
+export interface CutPolicy {
+  readonly maxTransactions: number;
+  readonly maxWaitMs: number;
+}
+
+export interface PoolStats {
+  /** Valid transactions pending (duplicates not yet recognised included). */
+  readonly transactions: number;
+  /** All pending entries, poison messages included. */
+  readonly entries: number;
+  readonly oldestReceivedAt: number | undefined;
+}
+
+export type CutDecision = { readonly cut: true } | { readonly cut: false; readonly wakeInMs: number | undefined };
+
+export function cutDecision(stats: PoolStats, now: number, policy: CutPolicy): CutDecision {
+  if (stats.entries === 0 || stats.oldestReceivedAt === undefined) return { cut: false, wakeInMs: undefined };
+  if (stats.transactions >= policy.maxTransactions) return { cut: true };
+  const waited = now - stats.oldestReceivedAt;
+  if (waited >= policy.maxWaitMs) return { cut: true };
+  return { cut: false, wakeInMs: policy.maxWaitMs - waited };
+}
+
+/** What the chain knows that the selection depends on (Chain implements it). */
+export interface ChainKnowledge {
+  hasTransaction(id: string): boolean;
+  lastSourceOffset(topic: string, partition: number): number | undefined;
+}
+
+export interface BlockContents {
+  /** User transactions, in pending order (the coinbase is added by assembleBlock). */
+  readonly transactions: Transaction[];
+  /** One range per partition touched, ascending by partition. */
+  readonly sources: SourceRange[];
+  /** Valid transactions skipped because their id is already in the chain or earlier in this block. */
+  readonly duplicates: Transaction[];
+  readonly poison: number;
+  /** Entries covered by the sources (transactions + duplicates + poison). */
+  readonly covered: number;
+}
+
+export function selectBlockContents(
+  entries: readonly PendingEntry[],
+  chain: ChainKnowledge,
+  topic: string,
+  maxTransactions: number,
+): BlockContents {
+  const transactions: Transaction[] = [];
+  const duplicates: Transaction[] = [];
+  const ids = new Set<string>();
+  const lastOffsets = new Map<number, number>();
+  let poison = 0;
+  let covered = 0;
+  for (const entry of entries) {
+    const chainLast = chain.lastSourceOffset(topic, entry.partition);
+    if (chainLast !== undefined && entry.offset <= chainLast) {
+      // The pool drops covered entries as blocks arrive; reaching this is a bug, and mining on would fork.
+      throw new Error(`pending entry ${topic}/${entry.partition}@${entry.offset} is already covered by the chain (up to ${chainLast})`);
+    }
+    if (entry.kind === 'transaction') {
+      const { id } = entry.transaction;
+      const duplicate = ids.has(id) || chain.hasTransaction(id);
+      if (!duplicate && transactions.length >= maxTransactions) break;
+      if (duplicate) duplicates.push(entry.transaction);
+      else {
+        transactions.push(entry.transaction);
+        ids.add(id);
+      }
+    } else {
+      poison++;
+    }
+    covered++;
+    lastOffsets.set(entry.partition, entry.offset);
+  }
+  const sources = [...lastOffsets]
+    .sort(([a], [b]) => a - b)
+    .map(([partition, lastOffset]): SourceRange => {
+      const chainLast = chain.lastSourceOffset(topic, partition);
+      return { topic, partition, firstOffset: chainLast === undefined ? 0 : chainLast + 1, lastOffset };
+    });
+  return { transactions, sources, duplicates, poison, covered };
+}

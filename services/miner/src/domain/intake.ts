@@ -1,0 +1,33 @@
+/**
+ * What a transactions-topic message is to the miner: a transaction it may put in a block, or poison.
+ * Pure. Poison is anything a block must not carry, decided here once so that one bad message can never
+ * make every candidate block invalid and stall its partition:
+ *
+ * - no value, not UTF-8 JSON, or not a valid transaction (the protocol's decodeTransactionInput);
+ * - a signature that does not verify (the chain would reject the block as bad-transaction);
+ * - no signature while the consensus parameters require one (REQUIRE_TRANSACTION_SIGNATURES).
+ *
+ * A valid message becomes the stored form: a missing id is derived from the source position and a
+ * missing timestamp is the Kafka record timestamp (the protocol's toTransaction).
+ */
+import { decodeTransactionInput, toTransaction, verifyTransactionSignature, type ConsensusParams, type SourcePosition, type Transaction } from '@chainlog/core';
+
+export type Intake = { readonly ok: true; readonly transaction: Transaction } | { readonly ok: false; readonly reason: string };
+
+export function intakeMessage(value: Uint8Array | null, source: SourcePosition, consensus: Pick<ConsensusParams, 'requireTransactionSignatures'>): Intake {
+  if (value === null) return { ok: false, reason: 'the message has no value' };
+  const decoded = decodeTransactionInput(value);
+  if (!decoded.ok) return { ok: false, reason: `${decoded.error.field} ${decoded.error.problem}` };
+  let transaction: Transaction;
+  try {
+    transaction = toTransaction(decoded.value, source);
+  } catch (error) {
+    return { ok: false, reason: `unusable record position or timestamp: ${(error as Error).message}` };
+  }
+  if (transaction.signature !== undefined) {
+    if (!verifyTransactionSignature(transaction)) return { ok: false, reason: 'signature does not verify against publicKey' };
+  } else if (consensus.requireTransactionSignatures === true) {
+    return { ok: false, reason: 'not signed, and the chain requires signed transactions' };
+  }
+  return { ok: true, transaction };
+}

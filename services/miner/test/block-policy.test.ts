@@ -1,0 +1,162 @@
+// When blocks are cut and what they contain; the contents are checked against the protocol's Chain.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  assembleBlock,
+  Chain,
+  GENESIS_BLOCK,
+  searchNonce,
+  sealBlock,
+  toTransaction,
+  type Block,
+  type SourceRange,
+  type Transaction,
+} from '@chainlog/core';
+import { cutDecision, selectBlockContents } from '../src/domain/block-policy.js';
+import type { PendingEntry } from '../src/domain/pending-pool.js';
+
+const TOPIC = 'transactions';
+const policy = { maxTransactions: 3, maxWaitMs: 1000 };
+
+describe('cutDecision', () => {
+  it('waits while nothing is pending', () => {
+    expect(cutDecision({ transactions: 0, entries: 0, oldestReceivedAt: undefined }, 5000, policy)).toEqual({ cut: false, wakeInMs: undefined });
+  });
+
+  it('cuts at maxTransactions at once, and otherwise when the oldest entry has waited maxWaitMs', () => {
+    expect(cutDecision({ transactions: 3, entries: 3, oldestReceivedAt: 4999 }, 5000, policy)).toEqual({ cut: true });
+    expect(cutDecision({ transactions: 2, entries: 2, oldestReceivedAt: 4700 }, 5000, policy)).toEqual({ cut: false, wakeInMs: 700 });
+    expect(cutDecision({ transactions: 2, entries: 2, oldestReceivedAt: 4000 }, 5000, policy)).toEqual({ cut: true });
+    // Only poison pending: its range still gets covered once the timer runs out.
+    expect(cutDecision({ transactions: 0, entries: 1, oldestReceivedAt: 3000 }, 5000, policy)).toEqual({ cut: true });
+  });
+
+  it('cuts exactly when enough transactions are pending or the oldest has waited long enough', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 10 }),
+        fc.integer({ min: 0, max: 10 }),
+        fc.integer({ min: 0, max: 5000 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 0, max: 3000 }),
+        (transactions, poison, age, maxTransactions, maxWaitMs) => {
+          const entries = transactions + poison;
+          const decision = cutDecision({ transactions, entries, oldestReceivedAt: entries > 0 ? 10_000 - age : undefined }, 10_000, {
+            maxTransactions,
+            maxWaitMs,
+          });
+          const expected = entries > 0 && (transactions >= maxTransactions || age >= maxWaitMs);
+          expect(decision.cut).toBe(expected);
+          if (!decision.cut && entries > 0) expect(decision.wakeInMs).toBe(maxWaitMs - age);
+        },
+      ),
+    );
+  });
+});
+
+function tx(partition: number, offset: number, id?: string): Transaction {
+  return toTransaction({ from: 'alice', to: 'bob', amount: 3, ...(id ? { id } : {}) }, { topic: TOPIC, partition, offset, timestamp: 1000 });
+}
+
+function txEntry(partition: number, offset: number, id?: string): PendingEntry {
+  return { kind: 'transaction', partition, offset, receivedAt: 0, transaction: tx(partition, offset, id) };
+}
+
+function poisonEntry(partition: number, offset: number): PendingEntry {
+  return { kind: 'poison', partition, offset, receivedAt: 0, reason: 'not json' };
+}
+
+/** A chain at difficulty 0 with genesis and (optionally) one block covering the given prefixes. */
+function chainWith(prefixes: { partition: number; lastOffset: number; ids: string[] }[]): { chain: Chain; tip: Block } {
+  const chain = new Chain({ minDifficulty: 0, blockReward: 50 });
+  chain.apply(GENESIS_BLOCK);
+  if (prefixes.length === 0) return { chain, tip: GENESIS_BLOCK };
+  const block = mine(GENESIS_BLOCK, prefixes.flatMap(({ partition, ids }) => ids.map((id, i) => tx(partition, i, id))), prefixes.map(({ partition, lastOffset }) => ({ topic: TOPIC, partition, firstOffset: 0, lastOffset })));
+  const result = chain.apply(block);
+  if (!result.accepted) throw new Error(`fixture block rejected: ${result.reason} ${result.detail}`);
+  return { chain, tip: block };
+}
+
+function mine(previous: Block, transactions: Transaction[], sources: SourceRange[]): Block {
+  const candidate = assembleBlock({ previous, transactions, sources, miner: 'miner-a', timestamp: previous.timestamp + 1, difficulty: 0, reward: 50 });
+  return sealBlock(candidate, searchNonce(candidate.headerDigest, 0, 0, 1) as number);
+}
+
+describe('selectBlockContents', () => {
+  it('takes the oldest transactions up to the limit, covering poison and duplicates on the way', () => {
+    const { chain } = chainWith([{ partition: 0, lastOffset: 1, ids: ['in-chain'] }]);
+    const entries = [txEntry(0, 2, 'in-chain'), poisonEntry(1, 0), txEntry(0, 3, 'a'), txEntry(1, 1, 'a'), txEntry(1, 2, 'b'), txEntry(0, 4, 'c'), txEntry(0, 5, 'd')];
+    const contents = selectBlockContents(entries, chain, TOPIC, 3);
+    expect(contents.transactions.map((t) => t.id)).toEqual(['a', 'b', 'c']);
+    expect(contents.duplicates.map((t) => t.id)).toEqual(['in-chain', 'a']);
+    expect([contents.poison, contents.covered]).toEqual([1, 6]);
+    expect(contents.sources).toEqual([
+      { topic: TOPIC, partition: 0, firstOffset: 2, lastOffset: 4 },
+      { topic: TOPIC, partition: 1, firstOffset: 0, lastOffset: 2 },
+    ]);
+  });
+
+  it('refuses entries the chain already covers (mining them would fork the ranges)', () => {
+    const { chain } = chainWith([{ partition: 0, lastOffset: 3, ids: ['x'] }]);
+    expect(() => selectBlockContents([txEntry(0, 3)], chain, TOPIC, 3)).toThrow(/already covered/);
+  });
+
+  // Pending entries as a miner would hold them: per partition, offsets from the chain's resume offset
+  // upwards (with gaps), ids drawn from a small set so that duplicates (in the chain, within the pool) occur.
+  const scenario = fc
+    .record({
+      chainPrefix: fc.array(fc.record({ partition: fc.integer({ min: 0, max: 2 }), lastOffset: fc.integer({ min: 0, max: 4 }) }), { maxLength: 3 }),
+      chainIds: fc.uniqueArray(fc.constantFrom('a', 'b', 'c', 'd'), { maxLength: 3 }),
+      pending: fc.array(
+        fc.record({
+          partition: fc.integer({ min: 0, max: 2 }),
+          gap: fc.integer({ min: 0, max: 2 }),
+          kind: fc.constantFrom('derived', 'named', 'poison'),
+          id: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f'),
+        }),
+        { maxLength: 14 },
+      ),
+      max: fc.integer({ min: 1, max: 5 }),
+    })
+    .map(({ chainPrefix, chainIds, pending, max }) => {
+      const prefixes = [...new Map(chainPrefix.map((p) => [p.partition, p])).values()].map((p, i) => ({
+        ...p,
+        ids: i === 0 ? chainIds : [],
+      }));
+      const next = new Map(prefixes.map((p) => [p.partition, p.lastOffset + 1]));
+      const entries = pending.map(({ partition, gap, kind, id }): PendingEntry => {
+        const offset = (next.get(partition) ?? 0) + gap;
+        next.set(partition, offset + 1);
+        if (kind === 'poison') return poisonEntry(partition, offset);
+        return txEntry(partition, offset, kind === 'named' ? id : undefined);
+      });
+      return { prefixes, entries, max };
+    });
+
+  it('always yields a block the chain accepts, losing no entry it passes over', () => {
+    fc.assert(
+      fc.property(scenario, ({ prefixes, entries, max }) => {
+        const { chain, tip } = chainWith(prefixes);
+        const contents = selectBlockContents(entries, chain, TOPIC, max);
+        expect(contents.transactions.length).toBeLessThanOrEqual(max);
+        const lastOf = new Map(contents.sources.map((s) => [s.partition, s.lastOffset]));
+        const covered = entries.filter((e) => e.offset <= (lastOf.get(e.partition) ?? -1));
+        // Covered entries are exactly what the block includes, skips as duplicates, or skips as poison.
+        expect(covered).toHaveLength(contents.covered);
+        expect(contents.transactions.length + contents.duplicates.length + contents.poison).toBe(covered.length);
+        // Each partition contributes a prefix of its entries, i.e. a prefix of the arrival order.
+        expect(entries.slice(0, covered.length)).toEqual(covered);
+        // The selection stops early only when the block is full.
+        if (covered.length < entries.length) expect(contents.transactions).toHaveLength(max);
+        if (entries.length > 0) expect(contents.sources.length).toBeGreaterThan(0);
+        for (const duplicate of contents.duplicates) {
+          expect(chain.hasTransaction(duplicate.id) || contents.transactions.some((t) => t.id === duplicate.id)).toBe(true);
+        }
+        if (contents.sources.length === 0) return;
+        const block = mine(tip, contents.transactions, contents.sources);
+        const verdict = chain.check(block);
+        expect(verdict.accepted ? 'accepted' : `${verdict.reason}: ${verdict.detail}`).toBe('accepted');
+      }),
+    );
+  });
+});
