@@ -2,7 +2,7 @@
 // Chain (the protocol's fork choice). Miners, the auditor and the verify command all read the ledger
 // through this one path, so every reader computes the same canonical chain.
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '../logging/logger.js';
 import type { Block, Chain, RejectionReason } from '../protocol/index.js';
 
@@ -39,6 +39,8 @@ const EMPTY = new Uint8Array(0);
 export class ChainFollower {
   readonly chain: Chain;
   #consumer: Consumer | undefined;
+  // One long-lived admin: miners ask for the topic's end before every block.
+  #admin: Admin | undefined;
   #appliedOffset = -1;
   #knownEndOffset = 0;
   #waiters: Waiter[] = [];
@@ -113,16 +115,15 @@ export class ChainFollower {
 
   /** The topic's current end (high watermark): the offset the next block will get. */
   async endOffset(): Promise<number> {
-    const admin = this.options.kafka.admin();
-    await admin.connect();
-    try {
-      const offsets = await admin.fetchTopicOffsets(this.options.topic);
-      const end = Math.max(0, ...offsets.map((partition) => Number(partition.high)));
-      this.#knownEndOffset = Math.max(this.#knownEndOffset, end);
-      return end;
-    } finally {
-      await admin.disconnect();
+    if (this.#admin === undefined) {
+      const admin = this.options.kafka.admin();
+      await admin.connect();
+      this.#admin = admin;
     }
+    const offsets = await this.#admin.fetchTopicOffsets(this.options.topic);
+    const end = Math.max(0, ...offsets.map((partition) => Number(partition.high)));
+    this.#knownEndOffset = Math.max(this.#knownEndOffset, end);
+    return end;
   }
 
   /** Resolves once everything published before this call has been applied. */
@@ -171,5 +172,7 @@ export class ChainFollower {
     this.#rejectWaiters(new Error('chain follower stopped'));
     await this.#consumer?.disconnect();
     this.#consumer = undefined;
+    await this.#admin?.disconnect();
+    this.#admin = undefined;
   }
 }
