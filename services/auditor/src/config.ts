@@ -1,0 +1,44 @@
+/**
+ * The auditor's configuration: every environment variable it reads, validated in one place. A bad value
+ * is reported together with every other problem (ConfigError), and main.ts exits with status 2.
+ */
+import { EnvReader, readCommonConfig, readConsensusConfig, type CommonConfig, type ConsensusParams } from '@chainlog/core';
+
+export const SERVICE = 'auditor';
+export const DEFAULT_HTTP_PORT = 8082;
+
+export interface AuditorConfig extends CommonConfig {
+  /** Must equal the miners' (DIFFICULTY, BLOCK_REWARD, ALLOWED_MINER_KEYS, …): the chain depends on them. */
+  readonly consensus: ConsensusParams;
+  /** Rejected blocks, forks and overdrafts kept in full for /v1/audit (totals cover all). */
+  readonly recentLimit: number;
+  /** Wire bytes of decoded blocks cached for queries (about 1.6× that on the heap); blocks are otherwise kept as wire bytes. */
+  readonly blockCacheBytes: number;
+  /** Pending transactions whose ids are indexed for status queries (counts and ages cover all). */
+  readonly pendingTrackLimit: number;
+  /** Publish rejected blocks to the audit topic. */
+  readonly publishAuditEvents: boolean;
+  /** Audit events queued while the audit topic is unreachable; beyond it they are dropped (and counted). */
+  readonly auditQueueLimit: number;
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): AuditorConfig {
+  const reader = new EnvReader(env);
+  const common = readCommonConfig(reader, SERVICE, DEFAULT_HTTP_PORT);
+  const config: AuditorConfig = {
+    ...common,
+    consensus: readConsensusConfig(reader),
+    recentLimit: reader.integer('AUDIT_RECENT_LIMIT', 1000, { min: 1, max: 100_000 }),
+    blockCacheBytes: reader.integer('BLOCK_CACHE_BYTES', 16 * 2 ** 20, { min: 0, max: 2 ** 34 }),
+    pendingTrackLimit: reader.integer('PENDING_TRACK_LIMIT', 1_000_000, { min: 0, max: 100_000_000 }),
+    publishAuditEvents: reader.boolean('AUDIT_PUBLISH', true),
+    auditQueueLimit: reader.integer('AUDIT_QUEUE_LIMIT', 100_000, { min: 1, max: 10_000_000 }),
+  };
+  const topics = Object.entries(common.topics);
+  topics.forEach(([role, name], at) => {
+    const clash = topics.slice(0, at).find(([, earlier]) => earlier === name);
+    if (clash !== undefined) reader.problem(`the ${clash[0]} and ${role} topics must differ, both are "${name}"`);
+  });
+  reader.done();
+  return config;
+}

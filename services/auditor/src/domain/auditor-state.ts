@@ -1,0 +1,348 @@
+/**
+ * Everything the auditor knows, built from the blockchain topic (accepted and rejected blocks, in offset
+ * order) and the transactions topic (what is pending), and the read model the API serves. Pure: no I/O,
+ * no clocks except the injected one.
+ */
+import {
+  Chain,
+  COINBASE_SENDER,
+  inclusionProof,
+  type Block,
+  type BlockRejection,
+  type ConsensusParams,
+  type InclusionProof,
+  type RejectionReason,
+  type Transaction,
+} from '@chainlog/core';
+import { AuditLog, isForkReason, type RejectedBlock } from './audit-log.js';
+import { ChainIndex, type BlockSummary } from './chain-index.js';
+import { amountJson, Ledger, type OverdraftRecord } from './ledger.js';
+import { PendingTracker, type PartitionLag } from './pending-tracker.js';
+
+export interface AuditorStateOptions {
+  readonly params: ConsensusParams;
+  /** The transactions topic whose source ranges and messages are tracked for pending transactions. */
+  readonly transactionsTopic: string;
+  /** Rejections, forks and overdrafts kept in full (totals are kept for all). */
+  readonly recentLimit?: number;
+  /** Wire bytes of the decoded blocks kept in memory for queries. */
+  readonly blockCacheBytes?: number;
+  /** Pending transactions whose ids are indexed for status queries. */
+  readonly pendingTrackLimit?: number;
+  readonly clock?: () => number;
+}
+
+export interface AcceptedOutcome {
+  readonly block: Block;
+  readonly offset: number;
+  /** Committed transactions other than the coinbase. */
+  readonly userTransactions: number;
+  /** Block timestamp minus each user transaction's timestamp, in seconds (never below 0). */
+  readonly commitLatenciesSeconds: number[];
+  readonly overdrafts: OverdraftRecord[];
+}
+
+export interface RejectedOutcome {
+  readonly record: RejectedBlock;
+  readonly fork: boolean;
+}
+
+/** JSON views served by the API (see openapi.ts for their schemas). */
+export interface HeadView {
+  readonly height: number;
+  readonly hash: string | null;
+  readonly timestamp: number | null;
+  readonly offset: number | null;
+  readonly transactionCount: number;
+}
+
+export interface BlockSummaryView extends BlockSummary {
+  readonly previousHash: string;
+  readonly merkleRoot: string;
+  readonly miner: string;
+  readonly difficulty: number;
+}
+
+export type TransactionStatusView =
+  | {
+      readonly status: 'committed';
+      readonly transactionId: string;
+      readonly blockIndex: number;
+      readonly position: number;
+      readonly blockHash: string;
+      /** 1 when the block is the head, +1 per block on top of it. */
+      readonly confirmations: number;
+      readonly transaction: Transaction;
+      readonly proof: InclusionProof;
+      readonly merkleRoot: string;
+    }
+  | {
+      readonly status: 'pending';
+      readonly transactionId: string;
+      readonly partition: number;
+      readonly offset: number;
+      readonly enqueuedAt: string;
+    }
+  | { readonly status: 'dropped'; readonly transactionId: string; readonly partition: number; readonly offset: number };
+
+export interface HistoryEntryView {
+  readonly transactionId: string;
+  readonly blockIndex: number;
+  readonly position: number;
+  readonly timestamp: number;
+  /** credit: the account received; debit: it sent; self: it sent to itself. */
+  readonly direction: 'credit' | 'debit' | 'self';
+  readonly counterparty: string;
+  readonly amount: number;
+  readonly coinbase: boolean;
+}
+
+export interface AccountView {
+  readonly account: string;
+  readonly balance: number | string;
+  readonly overdrawn: boolean;
+  readonly overdrafts: number;
+  readonly transactionCount: number;
+  readonly from: number;
+  readonly limit: number;
+  /** `from` of the next page, or null on the last page. */
+  readonly next: number | null;
+  readonly history: HistoryEntryView[];
+}
+
+export interface RejectedBlockView {
+  readonly offset: number;
+  readonly reason: RejectionReason;
+  readonly detail: string;
+  readonly claimedIndex: number | null;
+  readonly claimedMiner: string | null;
+  readonly chainHeight: number;
+  readonly canonicalHashAtIndex: string | null;
+  readonly observedAt: string;
+}
+
+export interface OverdraftView {
+  readonly account: string;
+  readonly transactionId: string;
+  readonly blockIndex: number;
+  readonly position: number;
+  readonly amount: number;
+  readonly balanceBefore: number | string;
+  readonly balanceAfter: number | string;
+}
+
+export interface AuditReportView {
+  readonly chain: HeadView;
+  readonly rejected: {
+    readonly total: number;
+    readonly byReason: Record<RejectionReason, number>;
+    readonly recent: RejectedBlockView[];
+  };
+  readonly forks: { readonly total: number; readonly recent: RejectedBlockView[] };
+  readonly commitLag: Array<{ partition: number; pending: number; oldestAgeSeconds: number; oldestTimestamp: number | null }>;
+  readonly overdrafts: {
+    readonly total: number;
+    readonly overdrawnAccountCount: number;
+    readonly overdrawnAccounts: Array<{ account: string; balance: number | string; overdrafts: number }>;
+    readonly recent: OverdraftView[];
+  };
+}
+
+export class AuditorState {
+  readonly chain: Chain;
+  readonly index: ChainIndex;
+  readonly ledger: Ledger;
+  readonly audit: AuditLog;
+  readonly pending: PendingTracker;
+  readonly #clock: () => number;
+  readonly #recentLimit: number;
+
+  constructor(options: AuditorStateOptions) {
+    this.chain = new Chain(options.params);
+    this.#clock = options.clock ?? Date.now;
+    this.#recentLimit = options.recentLimit ?? 1000;
+    this.index = new ChainIndex(options.blockCacheBytes === undefined ? {} : { blockCacheBytes: options.blockCacheBytes });
+    this.ledger = new Ledger({ recentOverdrafts: this.#recentLimit });
+    this.audit = new AuditLog({ recentLimit: this.#recentLimit });
+    this.pending = new PendingTracker({
+      topic: options.transactionsTopic,
+      chain: this.chain,
+      ...(options.pendingTrackLimit === undefined ? {} : { trackLimit: options.pendingTrackLimit }),
+    });
+  }
+
+  /** A block the chain accepted (ChainFollower's onAccepted: the chain already includes it). */
+  accept(block: Block, offset: number): AcceptedOutcome {
+    const firstSeq = this.index.append(block, offset);
+    const overdrafts = this.ledger.applyBlock(block, firstSeq);
+    this.pending.onBlock(block);
+    const commitLatenciesSeconds: number[] = [];
+    for (const transaction of block.transactions) {
+      if (transaction.from === COINBASE_SENDER) continue;
+      commitLatenciesSeconds.push(Math.max(0, (block.timestamp - transaction.timestamp) / 1000));
+    }
+    return { block, offset, userTransactions: commitLatenciesSeconds.length, commitLatenciesSeconds, overdrafts };
+  }
+
+  /** A message the chain rejected (ChainFollower's onRejected). */
+  reject(rejection: BlockRejection): RejectedOutcome {
+    const fork = isForkReason(rejection.reason);
+    const canonical = fork && rejection.claimedIndex !== undefined ? this.index.summary(rejection.claimedIndex) : undefined;
+    const record: RejectedBlock = {
+      offset: rejection.offset,
+      reason: rejection.reason,
+      detail: rejection.detail,
+      ...(rejection.claimedIndex === undefined ? {} : { claimedIndex: rejection.claimedIndex }),
+      ...(rejection.claimedMiner === undefined ? {} : { claimedMiner: rejection.claimedMiner }),
+      chainHeight: this.index.height,
+      ...(canonical === undefined ? {} : { canonicalHashAtIndex: canonical.hash }),
+      observedAt: this.#clock(),
+    };
+    this.audit.record(record);
+    return { record, fork };
+  }
+
+  head(): HeadView {
+    const head = this.index.head();
+    return {
+      height: this.index.height,
+      hash: head?.hash ?? null,
+      timestamp: head?.timestamp ?? null,
+      offset: head?.offset ?? null,
+      transactionCount: this.index.transactionCount,
+    };
+  }
+
+  confirmations(blockIndex: number): number {
+    return this.index.height - blockIndex + 1;
+  }
+
+  blockSummaries(from: number, limit: number): BlockSummaryView[] {
+    const summaries: BlockSummaryView[] = [];
+    for (let index = from; index < from + limit && index <= this.index.height; index++) {
+      const summary = this.index.summary(index) as BlockSummary;
+      const block = this.index.block(index) as Block;
+      summaries.push({
+        ...summary,
+        previousHash: block.previousHash,
+        merkleRoot: block.merkleRoot,
+        miner: block.miner,
+        difficulty: block.difficulty,
+      });
+    }
+    return summaries;
+  }
+
+  transactionStatus(id: string): TransactionStatusView | undefined {
+    const location = this.index.locate(id);
+    if (location !== undefined) {
+      const block = this.index.block(location.blockIndex) as Block;
+      return {
+        status: 'committed',
+        transactionId: id,
+        blockIndex: location.blockIndex,
+        position: location.position,
+        blockHash: block.hash,
+        confirmations: this.confirmations(location.blockIndex),
+        transaction: block.transactions[location.position] as Transaction,
+        proof: inclusionProof(block, id) as InclusionProof,
+        merkleRoot: block.merkleRoot,
+      };
+    }
+    const pending = this.pending.status(id);
+    if (pending === undefined) return undefined;
+    if (pending.status === 'dropped') return { ...pending, transactionId: id };
+    return {
+      status: 'pending',
+      transactionId: id,
+      partition: pending.partition,
+      offset: pending.offset,
+      enqueuedAt: new Date(pending.enqueuedAt).toISOString(),
+    };
+  }
+
+  account(id: string, from: number, limit: number): AccountView | undefined {
+    const account = this.ledger.account(id);
+    if (account === undefined) return undefined;
+    const history = this.ledger.history(id, from, limit).map((seq) => this.#historyEntry(id, seq));
+    const next = from + history.length;
+    return {
+      account: id,
+      balance: amountJson(account.balance),
+      // "0" is the mint: negative by construction, never overdrawn.
+      overdrawn: account.balance < 0n && id !== COINBASE_SENDER,
+      overdrafts: account.overdrafts,
+      transactionCount: account.transactionCount,
+      from,
+      limit,
+      next: next < account.transactionCount && history.length > 0 ? next : null,
+      history,
+    };
+  }
+
+  auditReport(limit = this.#recentLimit): AuditReportView {
+    const now = this.#clock();
+    return {
+      chain: this.head(),
+      rejected: {
+        total: this.audit.rejectedCount,
+        byReason: this.audit.totalsByReason(),
+        recent: this.audit.recent(limit).map(rejectedBlockView),
+      },
+      forks: { total: this.audit.forkCount, recent: this.audit.forks(limit).map(rejectedBlockView) },
+      commitLag: this.pending.lag(now).map(lagView),
+      overdrafts: {
+        total: this.ledger.overdraftCount,
+        overdrawnAccountCount: this.ledger.overdrawnCount,
+        overdrawnAccounts: this.ledger
+          .overdrawnAccounts(limit)
+          .map(({ account, balance, overdrafts }) => ({ account, balance: amountJson(balance), overdrafts })),
+        recent: this.ledger.recentOverdrafts(limit).map((record) => ({
+          ...record,
+          balanceBefore: amountJson(record.balanceBefore),
+          balanceAfter: amountJson(record.balanceAfter),
+        })),
+      },
+    };
+  }
+
+  #historyEntry(account: string, seq: number): HistoryEntryView {
+    const location = this.index.locateSeq(seq);
+    const transaction = location === undefined ? undefined : this.index.transactionAt(location);
+    if (location === undefined || transaction === undefined) throw new Error(`history refers to a missing transaction ${seq}`);
+    const coinbase = transaction.from === COINBASE_SENDER;
+    const direction = transaction.from === transaction.to ? 'self' : transaction.to === account ? 'credit' : 'debit';
+    return {
+      transactionId: transaction.id,
+      blockIndex: location.blockIndex,
+      position: location.position,
+      timestamp: transaction.timestamp,
+      direction,
+      counterparty: direction === 'debit' ? transaction.to : transaction.from,
+      amount: transaction.amount,
+      coinbase,
+    };
+  }
+}
+
+export function rejectedBlockView(record: RejectedBlock): RejectedBlockView {
+  return {
+    offset: record.offset,
+    reason: record.reason,
+    detail: record.detail,
+    claimedIndex: record.claimedIndex ?? null,
+    claimedMiner: record.claimedMiner ?? null,
+    chainHeight: record.chainHeight,
+    canonicalHashAtIndex: record.canonicalHashAtIndex ?? null,
+    observedAt: new Date(record.observedAt).toISOString(),
+  };
+}
+
+function lagView(lag: PartitionLag): AuditReportView['commitLag'][number] {
+  return {
+    partition: lag.partition,
+    pending: lag.pending,
+    oldestAgeSeconds: lag.oldestAgeSeconds,
+    oldestTimestamp: lag.oldestTimestamp ?? null,
+  };
+}

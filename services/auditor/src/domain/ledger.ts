@@ -1,0 +1,152 @@
+/**
+ * Account balances and histories, from the canonical chain's transactions in order: every transaction moves
+ * `amount` from `from` to `to` (docs/protocol.md §4.4: credits minus debits per account, "0" included).
+ * Coinbases send from "0", the mint: its balance is minus the coins issued so far, and it is never flagged.
+ *
+ * Overspending policy (§4.4): the protocol does not check balances, so a balance may go negative. The
+ * ledger never rejects; it flags every transaction whose amount exceeds its sender's balance at that point
+ * (an overdraft) and keeps the set of accounts that are negative now.
+ *
+ * Balances are BigInts: single amounts are at most 2^53 - 1, sums of them need not be.
+ */
+import { COINBASE_SENDER, type Block } from '@chainlog/core';
+import { RecentList } from './lru.js';
+import { ShardedMap } from './sharded-map.js';
+
+interface AccountState {
+  balance: bigint;
+  /** Sequence numbers (see ChainIndex) of the account's transactions, oldest first. */
+  readonly history: number[];
+  overdrafts: number;
+}
+
+export interface OverdraftRecord {
+  readonly account: string;
+  readonly transactionId: string;
+  readonly blockIndex: number;
+  readonly position: number;
+  readonly amount: number;
+  readonly balanceBefore: bigint;
+  readonly balanceAfter: bigint;
+}
+
+export interface AccountView {
+  readonly account: string;
+  readonly balance: bigint;
+  readonly transactionCount: number;
+  /** Transactions of this account that spent more than its balance at the time. */
+  readonly overdrafts: number;
+}
+
+export class Ledger {
+  readonly #accounts = new ShardedMap<string, AccountState>();
+  readonly #negative = new ShardedMap<string, true>();
+  readonly #overdrafts: RecentList<OverdraftRecord>;
+
+  constructor(options: { recentOverdrafts?: number } = {}) {
+    this.#overdrafts = new RecentList(options.recentOverdrafts ?? 1000);
+  }
+
+  get accountCount(): number {
+    return this.#accounts.size;
+  }
+
+  /** Accounts whose balance is below zero now ("0", the mint, excepted). */
+  get overdrawnCount(): number {
+    return this.#negative.size;
+  }
+
+  /** Transactions that overdrew their sender, since the start of the chain. */
+  get overdraftCount(): number {
+    return this.#overdrafts.total;
+  }
+
+  /** Applies a canonical block whose first transaction has sequence number firstSeq; returns its overdrafts. */
+  applyBlock(block: Block, firstSeq: number): OverdraftRecord[] {
+    const overdrafts: OverdraftRecord[] = [];
+    block.transactions.forEach((transaction, position) => {
+      const seq = firstSeq + position;
+      const amount = BigInt(transaction.amount);
+      const sender = this.#account(transaction.from);
+      const receiver = this.#account(transaction.to);
+      const balanceBefore = sender.balance;
+      if (amount > balanceBefore && transaction.from !== COINBASE_SENDER) {
+        sender.overdrafts++;
+        const record: OverdraftRecord = {
+          account: transaction.from,
+          transactionId: transaction.id,
+          blockIndex: block.index,
+          position,
+          amount: transaction.amount,
+          balanceBefore,
+          balanceAfter: transaction.from === transaction.to ? balanceBefore : balanceBefore - amount,
+        };
+        overdrafts.push(record);
+        this.#overdrafts.push(record);
+      }
+      sender.history.push(seq);
+      if (sender === receiver) return;
+      this.#setBalance(transaction.from, sender, sender.balance - amount);
+      this.#setBalance(transaction.to, receiver, receiver.balance + amount);
+      receiver.history.push(seq);
+    });
+    return overdrafts;
+  }
+
+  account(id: string): AccountView | undefined {
+    const state = this.#accounts.get(id);
+    if (state === undefined) return undefined;
+    return { account: id, balance: state.balance, transactionCount: state.history.length, overdrafts: state.overdrafts };
+  }
+
+  /** Sequence numbers of the account's transactions [from, from + limit), oldest first. */
+  history(id: string, from: number, limit: number): number[] {
+    return this.#accounts.get(id)?.history.slice(from, from + limit) ?? [];
+  }
+
+  /** Accounts with a negative balance now: the `limit` most negative (ties by account id). One pass, no full sort. */
+  overdrawnAccounts(limit: number): AccountView[] {
+    const chosen: AccountView[] = [];
+    for (const id of this.#negative.keys()) {
+      const view = this.account(id);
+      if (view === undefined) continue;
+      const last = chosen[chosen.length - 1];
+      if (chosen.length >= limit && (last === undefined || compareOverdrawn(view, last) >= 0)) continue;
+      let at = chosen.length;
+      while (at > 0 && compareOverdrawn(view, chosen[at - 1] as AccountView) < 0) at--;
+      chosen.splice(at, 0, view);
+      if (chosen.length > limit) chosen.pop();
+    }
+    return chosen;
+  }
+
+  /** The most recent overdrafts, newest first. */
+  recentOverdrafts(limit: number): OverdraftRecord[] {
+    return this.#overdrafts.newestFirst(limit);
+  }
+
+  #account(id: string): AccountState {
+    let state = this.#accounts.get(id);
+    if (state === undefined) {
+      state = { balance: 0n, history: [], overdrafts: 0 };
+      this.#accounts.set(id, state);
+    }
+    return state;
+  }
+
+  #setBalance(id: string, state: AccountState, balance: bigint): void {
+    state.balance = balance;
+    if (balance < 0n && id !== COINBASE_SENDER) this.#negative.set(id, true);
+    else this.#negative.delete(id);
+  }
+}
+
+function compareOverdrawn(a: AccountView, b: AccountView): number {
+  if (a.balance !== b.balance) return a.balance < b.balance ? -1 : 1;
+  return a.account < b.account ? -1 : a.account > b.account ? 1 : 0;
+}
+
+/** A ledger amount as JSON: a number while exactly representable, a decimal string beyond ±(2^53 - 1). */
+export function amountJson(value: bigint): number | string {
+  return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
+}

@@ -1,0 +1,182 @@
+/**
+ * Transactions seen on the transactions topic that are not yet in the canonical chain, per partition.
+ *
+ * A message is pending from when the auditor reads it until a canonical block's source range covers its
+ * offset (or a block commits its id). A covered message whose id the chain does not hold was dropped by
+ * the miner (a duplicate id or a transaction the miner refused); the most recent of those are remembered
+ * so a status query can say so. Messages that are not valid transactions are not tracked at all.
+ *
+ * Ages use the Kafka record timestamp (when the message entered the log), not the transaction's own
+ * timestamp, so a client-chosen timestamp cannot fake or hide a stuck partition.
+ *
+ * Memory: every pending message costs one small entry; ids of up to `trackLimit` pending transactions are
+ * indexed for status queries (beyond that, counts and ages stay exact but status says unknown until the
+ * transaction is committed).
+ */
+import type { Block } from '@chainlog/core';
+import { LruCache } from './lru.js';
+import { ShardedMap } from './sharded-map.js';
+
+/** What the tracker needs to know about the canonical chain. */
+export interface CommittedView {
+  hasTransaction(id: string): boolean;
+  /** The last offset of this transactions partition that a canonical block consumed. */
+  lastSourceOffset(topic: string, partition: number): number | undefined;
+}
+
+interface PendingEntry {
+  readonly partition: number;
+  readonly offset: number;
+  /** Undefined when the id is not indexed (beyond trackLimit). */
+  readonly id: string | undefined;
+  /** Kafka record timestamp, ms since the epoch. */
+  readonly timestamp: number;
+  done: boolean;
+}
+
+interface PartitionQueue {
+  entries: PendingEntry[];
+  head: number;
+  pending: number;
+}
+
+export type PendingStatus =
+  | { readonly status: 'pending'; readonly partition: number; readonly offset: number; readonly enqueuedAt: number }
+  | { readonly status: 'dropped'; readonly partition: number; readonly offset: number };
+
+export interface PartitionLag {
+  readonly partition: number;
+  /** Transactions read from this partition and not yet in the chain. */
+  readonly pending: number;
+  /** Record timestamp of the oldest of them (ms), undefined when none is pending. */
+  readonly oldestTimestamp: number | undefined;
+  /** Seconds since then; 0 when none is pending. */
+  readonly oldestAgeSeconds: number;
+}
+
+export class PendingTracker {
+  readonly #topic: string;
+  readonly #chain: CommittedView;
+  readonly #trackLimit: number;
+  readonly #partitions = new Map<number, PartitionQueue>();
+  readonly #byId = new ShardedMap<string, PendingEntry>();
+  readonly #dropped: LruCache<string, { partition: number; offset: number }>;
+
+  constructor(options: { topic: string; chain: CommittedView; trackLimit?: number; droppedLimit?: number }) {
+    this.#topic = options.topic;
+    this.#chain = options.chain;
+    this.#trackLimit = options.trackLimit ?? 1_000_000;
+    this.#dropped = new LruCache(options.droppedLimit ?? 10_000);
+  }
+
+  /** Pending transactions whose id is indexed. */
+  get trackedIds(): number {
+    return this.#byId.size;
+  }
+
+  get totalPending(): number {
+    let total = 0;
+    for (const queue of this.#partitions.values()) total += queue.pending;
+    return total;
+  }
+
+  /** Makes partitions 0..count-1 known, so they are reported (with nothing pending) before any message. */
+  ensurePartitions(count: number): void {
+    for (let partition = 0; partition < count; partition++) this.#queue(partition);
+  }
+
+  /**
+   * A message read from the transactions topic (in offset order per partition). `id` is the transaction's
+   * id (its own, or the derived one), or undefined when the message is not a valid transaction.
+   */
+  observe(partition: number, offset: number, id: string | undefined, recordTimestamp: number): void {
+    const queue = this.#queue(partition);
+    if (id === undefined) return;
+    const consumed = this.#chain.lastSourceOffset(this.#topic, partition);
+    if (consumed !== undefined && offset <= consumed) return;
+    if (this.#chain.hasTransaction(id)) return;
+    const indexed = this.#byId.size < this.#trackLimit && !this.#byId.has(id);
+    const entry: PendingEntry = { partition, offset, id: indexed ? id : undefined, timestamp: recordTimestamp, done: false };
+    queue.entries.push(entry);
+    queue.pending++;
+    if (indexed) this.#byId.set(id, entry);
+  }
+
+  /** A block joined the canonical chain (the chain already includes it). */
+  onBlock(block: Block): void {
+    for (const transaction of block.transactions) {
+      const entry = this.#byId.get(transaction.id);
+      if (entry !== undefined) this.#finish(entry);
+    }
+    for (const source of block.sources) {
+      if (source.topic !== this.#topic) continue;
+      const queue = this.#queue(source.partition);
+      while (queue.head < queue.entries.length) {
+        const entry = queue.entries[queue.head] as PendingEntry;
+        if (entry.offset > source.lastOffset) break;
+        if (!entry.done) {
+          this.#finish(entry);
+          if (entry.id !== undefined && !this.#chain.hasTransaction(entry.id)) {
+            this.#dropped.set(entry.id, { partition: entry.partition, offset: entry.offset });
+          }
+        }
+        queue.head++;
+      }
+      this.#compact(queue);
+    }
+  }
+
+  status(id: string): PendingStatus | undefined {
+    const entry = this.#byId.get(id);
+    if (entry !== undefined) {
+      return { status: 'pending', partition: entry.partition, offset: entry.offset, enqueuedAt: entry.timestamp };
+    }
+    const dropped = this.#dropped.get(id);
+    return dropped === undefined ? undefined : { status: 'dropped', ...dropped };
+  }
+
+  /** Per partition: pending count and the oldest pending transaction's age. */
+  lag(now: number): PartitionLag[] {
+    return [...this.#partitions.keys()]
+      .sort((a, b) => a - b)
+      .map((partition) => {
+        const queue = this.#queue(partition);
+        while (queue.head < queue.entries.length && (queue.entries[queue.head] as PendingEntry).done) queue.head++;
+        this.#compact(queue);
+        const oldest = queue.entries[queue.head];
+        return {
+          partition,
+          pending: queue.pending,
+          oldestTimestamp: oldest?.timestamp,
+          oldestAgeSeconds: oldest === undefined ? 0 : Math.max(0, (now - oldest.timestamp) / 1000),
+        };
+      });
+  }
+
+  #finish(entry: PendingEntry): void {
+    if (entry.done) return;
+    entry.done = true;
+    this.#queue(entry.partition).pending--;
+    if (entry.id !== undefined && this.#byId.get(entry.id) === entry) this.#byId.delete(entry.id);
+  }
+
+  #queue(partition: number): PartitionQueue {
+    let queue = this.#partitions.get(partition);
+    if (queue === undefined) {
+      queue = { entries: [], head: 0, pending: 0 };
+      this.#partitions.set(partition, queue);
+    }
+    return queue;
+  }
+
+  /** Drops consumed entries from the front once they are at least half of the array (amortised O(1)). */
+  #compact(queue: PartitionQueue): void {
+    if (queue.head === queue.entries.length) {
+      queue.entries = [];
+      queue.head = 0;
+    } else if (queue.head >= 1024 && queue.head * 2 >= queue.entries.length) {
+      queue.entries = queue.entries.slice(queue.head);
+      queue.head = 0;
+    }
+  }
+}

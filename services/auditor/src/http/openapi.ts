@@ -1,0 +1,411 @@
+/**
+ * The auditor's OpenAPI 3.1 document, built from the same constants the handlers use. Served at
+ * /openapi.json and committed at services/auditor/openapi.json (a test keeps the two equal; regenerate
+ * with `npm run openapi -w @chainlog/auditor`).
+ */
+import { ACCOUNT_ID_MAX_LENGTH, ACCOUNT_ID_PATTERN, REJECTION_REASONS } from '@chainlog/core';
+import { PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX } from './params.js';
+import { AUDIT_LIMIT_DEFAULT, AUDIT_LIMIT_MAX } from './routes.js';
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const hash = { type: 'string', pattern: '^[0-9a-f]{64}$' };
+const nonNegative = { type: 'integer', minimum: 0 };
+const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
+const errorResponse = (description: string) => json(ref('Error'), description);
+const pageParameters = [
+  {
+    name: 'from',
+    in: 'query',
+    description: 'First item of the page (0-based).',
+    schema: { type: 'integer', minimum: 0, default: 0 },
+  },
+  {
+    name: 'limit',
+    in: 'query',
+    description: `Items per page, at most ${PAGE_LIMIT_MAX}.`,
+    schema: { type: 'integer', minimum: 1, maximum: PAGE_LIMIT_MAX, default: PAGE_LIMIT_DEFAULT },
+  },
+];
+
+const schemas = {
+  Error: {
+    type: 'object',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message'],
+        properties: {
+          code: { type: 'string', examples: ['bad-parameter', 'not-found'] },
+          message: { type: 'string' },
+          parameter: { type: 'string', description: 'The offending parameter (code bad-parameter).' },
+        },
+        additionalProperties: true,
+      },
+    },
+  },
+  Amount: {
+    description: 'A ledger amount in minor units: a JSON integer, or a decimal string when beyond ±(2^53 - 1).',
+    oneOf: [{ type: 'integer' }, { type: 'string', pattern: '^-?[0-9]+$' }],
+  },
+  RejectionReason: { type: 'string', enum: [...REJECTION_REASONS] },
+  Transaction: {
+    type: 'object',
+    required: ['id', 'from', 'to', 'amount', 'timestamp'],
+    properties: {
+      id: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      amount: { type: 'integer', minimum: 1 },
+      timestamp: { ...nonNegative, description: 'Milliseconds since the Unix epoch.' },
+      publicKey: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+      signature: { type: 'string', pattern: '^[0-9a-f]{128}$' },
+    },
+    additionalProperties: false,
+  },
+  SourceRange: {
+    type: 'object',
+    required: ['topic', 'partition', 'firstOffset', 'lastOffset'],
+    properties: { topic: { type: 'string' }, partition: nonNegative, firstOffset: nonNegative, lastOffset: nonNegative },
+    additionalProperties: false,
+  },
+  Block: {
+    description: 'A block exactly as on the blockchain topic (see docs/protocol.md).',
+    type: 'object',
+    required: ['index', 'timestamp', 'previousHash', 'merkleRoot', 'miner', 'difficulty', 'sources', 'transactions', 'nonce', 'hash'],
+    properties: {
+      index: nonNegative,
+      timestamp: nonNegative,
+      previousHash: hash,
+      merkleRoot: hash,
+      miner: { type: 'string' },
+      difficulty: nonNegative,
+      sources: { type: 'array', items: ref('SourceRange') },
+      minerPublicKey: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+      transactions: { type: 'array', items: ref('Transaction') },
+      nonce: nonNegative,
+      signature: { type: 'string', pattern: '^[0-9a-f]{128}$' },
+      hash,
+    },
+    additionalProperties: false,
+  },
+  Head: {
+    type: 'object',
+    required: ['height', 'hash', 'timestamp', 'offset', 'transactionCount', 'caughtUp', 'appliedOffset'],
+    properties: {
+      height: { type: 'integer', minimum: -1, description: 'Index of the head block; -1 before genesis.' },
+      hash: { oneOf: [hash, { type: 'null' }] },
+      timestamp: { type: ['integer', 'null'] },
+      offset: { type: ['integer', 'null'], description: 'Blockchain-topic offset of the head block.' },
+      transactionCount: { ...nonNegative, description: 'Committed transactions, coinbases included.' },
+      caughtUp: { type: 'boolean', description: 'Every blockchain message up to the last known end offset is applied.' },
+      appliedOffset: { type: 'integer', minimum: -1, description: 'Last blockchain-topic offset applied.' },
+    },
+  },
+  BlockResponse: {
+    type: 'object',
+    required: ['offset', 'confirmations', 'block'],
+    properties: {
+      offset: { ...nonNegative, description: 'Offset of the block on the blockchain topic.' },
+      confirmations: { type: 'integer', minimum: 1, description: '1 for the head, +1 per block above it.' },
+      block: ref('Block'),
+    },
+  },
+  BlockSummary: {
+    type: 'object',
+    required: ['index', 'hash', 'previousHash', 'merkleRoot', 'miner', 'difficulty', 'offset', 'timestamp', 'transactionCount'],
+    properties: {
+      index: nonNegative,
+      hash,
+      previousHash: hash,
+      merkleRoot: hash,
+      miner: { type: 'string' },
+      difficulty: nonNegative,
+      offset: nonNegative,
+      timestamp: nonNegative,
+      transactionCount: nonNegative,
+    },
+  },
+  BlockPage: {
+    type: 'object',
+    required: ['from', 'limit', 'height', 'next', 'blocks'],
+    properties: {
+      from: nonNegative,
+      limit: { type: 'integer', minimum: 1 },
+      height: { type: 'integer', minimum: -1 },
+      next: { type: ['integer', 'null'], description: '`from` of the next page; null on the last page.' },
+      blocks: { type: 'array', items: ref('BlockSummary') },
+    },
+  },
+  InclusionProof: {
+    description: 'RFC 6962 audit path of the transaction in the block\'s Merkle tree (leaf data: SHA-256 of the transaction\'s canonical JSON).',
+    type: 'object',
+    required: ['leafIndex', 'treeSize', 'path'],
+    properties: { leafIndex: nonNegative, treeSize: { type: 'integer', minimum: 1 }, path: { type: 'array', items: hash } },
+  },
+  CommittedTransaction: {
+    type: 'object',
+    required: ['status', 'transactionId', 'blockIndex', 'position', 'blockHash', 'confirmations', 'transaction', 'proof', 'merkleRoot'],
+    properties: {
+      status: { const: 'committed' },
+      transactionId: { type: 'string' },
+      blockIndex: nonNegative,
+      position: { ...nonNegative, description: 'Index in the block\'s transactions (0 is the coinbase) = proof.leafIndex.' },
+      blockHash: hash,
+      confirmations: { type: 'integer', minimum: 1 },
+      transaction: ref('Transaction'),
+      proof: ref('InclusionProof'),
+      merkleRoot: hash,
+    },
+  },
+  PendingTransaction: {
+    type: 'object',
+    required: ['status', 'transactionId', 'partition', 'offset', 'enqueuedAt'],
+    properties: {
+      status: { const: 'pending' },
+      transactionId: { type: 'string' },
+      partition: nonNegative,
+      offset: nonNegative,
+      enqueuedAt: { type: 'string', format: 'date-time', description: 'Kafka record timestamp of the message.' },
+    },
+  },
+  DroppedTransaction: {
+    description: 'A block consumed the message without including the transaction (invalid, or a duplicate id not in the chain).',
+    type: 'object',
+    required: ['status', 'transactionId', 'partition', 'offset'],
+    properties: { status: { const: 'dropped' }, transactionId: { type: 'string' }, partition: nonNegative, offset: nonNegative },
+  },
+  UnknownTransaction: {
+    type: 'object',
+    required: ['status', 'transactionId', 'error'],
+    properties: {
+      status: { const: 'unknown' },
+      transactionId: { type: 'string' },
+      error: ref('Error/properties/error'),
+    },
+  },
+  HistoryEntry: {
+    type: 'object',
+    required: ['transactionId', 'blockIndex', 'position', 'timestamp', 'direction', 'counterparty', 'amount', 'coinbase'],
+    properties: {
+      transactionId: { type: 'string' },
+      blockIndex: nonNegative,
+      position: nonNegative,
+      timestamp: nonNegative,
+      direction: { enum: ['credit', 'debit', 'self'] },
+      counterparty: { type: 'string', description: 'The other account ("0" for a coinbase).' },
+      amount: { type: 'integer', minimum: 1 },
+      coinbase: { type: 'boolean' },
+    },
+  },
+  Account: {
+    type: 'object',
+    required: ['account', 'balance', 'overdrawn', 'overdrafts', 'transactionCount', 'from', 'limit', 'next', 'history'],
+    properties: {
+      account: { type: 'string' },
+      balance: ref('Amount'),
+      overdrawn: { type: 'boolean', description: 'The balance is below zero (allowed by the protocol, flagged); never for "0", the mint.' },
+      overdrafts: { ...nonNegative, description: 'Transactions of this account that spent more than its balance at the time.' },
+      transactionCount: nonNegative,
+      from: nonNegative,
+      limit: { type: 'integer', minimum: 1 },
+      next: { type: ['integer', 'null'] },
+      history: { type: 'array', items: ref('HistoryEntry'), description: 'Oldest first.' },
+    },
+  },
+  RejectedBlock: {
+    type: 'object',
+    required: ['offset', 'reason', 'detail', 'claimedIndex', 'claimedMiner', 'chainHeight', 'canonicalHashAtIndex', 'observedAt'],
+    properties: {
+      offset: { ...nonNegative, description: 'Offset of the message on the blockchain topic.' },
+      reason: ref('RejectionReason'),
+      detail: { type: 'string' },
+      claimedIndex: { type: ['integer', 'null'] },
+      claimedMiner: { type: ['string', 'null'] },
+      chainHeight: { type: 'integer', minimum: -1, description: 'Canonical height when the message was read.' },
+      canonicalHashAtIndex: { oneOf: [hash, { type: 'null' }], description: 'stale/fork: the canonical block at the claimed index.' },
+      observedAt: { type: 'string', format: 'date-time' },
+    },
+  },
+  Overdraft: {
+    type: 'object',
+    required: ['account', 'transactionId', 'blockIndex', 'position', 'amount', 'balanceBefore', 'balanceAfter'],
+    properties: {
+      account: { type: 'string' },
+      transactionId: { type: 'string' },
+      blockIndex: nonNegative,
+      position: nonNegative,
+      amount: { type: 'integer', minimum: 1 },
+      balanceBefore: ref('Amount'),
+      balanceAfter: ref('Amount'),
+    },
+  },
+  AuditReport: {
+    type: 'object',
+    required: ['chain', 'rejected', 'forks', 'commitLag', 'overdrafts', 'caughtUp'],
+    properties: {
+      chain: {
+        type: 'object',
+        required: ['height', 'hash', 'timestamp', 'offset', 'transactionCount'],
+        properties: {
+          height: { type: 'integer', minimum: -1 },
+          hash: { oneOf: [hash, { type: 'null' }] },
+          timestamp: { type: ['integer', 'null'] },
+          offset: { type: ['integer', 'null'] },
+          transactionCount: nonNegative,
+        },
+      },
+      rejected: {
+        type: 'object',
+        required: ['total', 'byReason', 'recent'],
+        properties: {
+          total: nonNegative,
+          byReason: {
+            type: 'object',
+            required: [...REJECTION_REASONS],
+            properties: Object.fromEntries(REJECTION_REASONS.map((reason) => [reason, nonNegative])),
+            additionalProperties: false,
+          },
+          recent: { type: 'array', items: ref('RejectedBlock'), description: 'Newest first.' },
+        },
+      },
+      forks: {
+        type: 'object',
+        required: ['total', 'recent'],
+        properties: { total: nonNegative, recent: { type: 'array', items: ref('RejectedBlock'), description: 'stale and fork rejections, newest first.' } },
+      },
+      commitLag: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['partition', 'pending', 'oldestAgeSeconds', 'oldestTimestamp'],
+          properties: {
+            partition: nonNegative,
+            pending: nonNegative,
+            oldestAgeSeconds: { type: 'number', minimum: 0 },
+            oldestTimestamp: { type: ['integer', 'null'] },
+          },
+        },
+      },
+      overdrafts: {
+        type: 'object',
+        required: ['total', 'overdrawnAccountCount', 'overdrawnAccounts', 'recent'],
+        properties: {
+          total: nonNegative,
+          overdrawnAccountCount: nonNegative,
+          overdrawnAccounts: {
+            type: 'array',
+            description: 'Accounts below zero now, most negative first.',
+            items: {
+              type: 'object',
+              required: ['account', 'balance', 'overdrafts'],
+              properties: { account: { type: 'string' }, balance: ref('Amount'), overdrafts: nonNegative },
+            },
+          },
+          recent: { type: 'array', items: ref('Overdraft'), description: 'Newest first.' },
+        },
+      },
+      caughtUp: { type: 'boolean' },
+    },
+  },
+};
+
+export function buildOpenApiDocument(): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
+    info: {
+      title: 'Chainlog auditor',
+      version: '1',
+      description:
+        'Queries over the canonical chain the auditor rebuilds and validates from the blockchain topic: blocks, ' +
+        'transaction status with RFC 6962 inclusion proofs, balances, and the audit report (rejected blocks, forks, ' +
+        'commit lag, overdrafts). Every error is JSON.',
+    },
+    paths: {
+      '/v1/chain/head': {
+        get: { operationId: 'getHead', summary: 'The head of the canonical chain', responses: { '200': json(ref('Head'), 'The head') } },
+      },
+      '/v1/blocks': {
+        get: {
+          operationId: 'listBlocks',
+          summary: 'Blocks of the canonical chain, by index',
+          parameters: pageParameters,
+          responses: { '200': json(ref('BlockPage'), 'A page of block summaries'), '400': errorResponse('A bad paging parameter') },
+        },
+      },
+      '/v1/blocks/{index}': {
+        get: {
+          operationId: 'getBlock',
+          summary: 'One block of the canonical chain',
+          parameters: [{ name: 'index', in: 'path', required: true, schema: nonNegative }],
+          responses: {
+            '200': json(ref('BlockResponse'), 'The block'),
+            '400': errorResponse('The index is not a non-negative integer'),
+            '404': errorResponse('No such block'),
+          },
+        },
+      },
+      '/v1/transactions/{id}': {
+        get: {
+          operationId: 'getTransaction',
+          summary: 'Status of a transaction, with an inclusion proof once committed',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': json(
+              { oneOf: [ref('CommittedTransaction'), ref('PendingTransaction'), ref('DroppedTransaction')] },
+              'Committed, pending (read from the transactions topic, not yet in a block) or dropped',
+            ),
+            '404': json(ref('UnknownTransaction'), 'Neither committed nor pending'),
+          },
+        },
+      },
+      '/v1/accounts/{id}': {
+        get: {
+          operationId: 'getAccount',
+          summary: 'Balance and paged history of an account',
+          parameters: [
+            {
+              name: 'id',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', minLength: 1, maxLength: ACCOUNT_ID_MAX_LENGTH, pattern: ACCOUNT_ID_PATTERN },
+            },
+            ...pageParameters,
+          ],
+          responses: {
+            '200': json(ref('Account'), 'The account'),
+            '400': errorResponse('A bad account id or paging parameter'),
+            '404': errorResponse('No transaction of the canonical chain involves the account'),
+          },
+        },
+      },
+      '/v1/audit': {
+        get: {
+          operationId: 'getAudit',
+          summary: 'Rejected blocks, forks, commit lag per partition and overdrafts',
+          parameters: [
+            {
+              name: 'limit',
+              in: 'query',
+              description: 'Most recent items per list.',
+              schema: { type: 'integer', minimum: 1, maximum: AUDIT_LIMIT_MAX, default: AUDIT_LIMIT_DEFAULT },
+            },
+          ],
+          responses: { '200': json(ref('AuditReport'), 'The audit report'), '400': errorResponse('A bad limit') },
+        },
+      },
+      '/healthz': { get: { operationId: 'health', summary: 'Liveness', responses: { '200': { description: 'The process is up' } } } },
+      '/readyz': {
+        get: {
+          operationId: 'ready',
+          summary: 'Readiness: caught up with the blockchain topic',
+          responses: { '200': { description: 'Caught up' }, '503': { description: 'Still catching up, or the follower failed' } },
+        },
+      },
+      '/metrics': { get: { operationId: 'metrics', summary: 'Prometheus metrics', responses: { '200': { description: 'Text exposition format' } } } },
+      '/openapi.json': { get: { operationId: 'openapi', summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
+    },
+    components: { schemas },
+  };
+}

@@ -1,0 +1,36 @@
+/** Query and path parameters: strict decimal integers in a range, or a 400 naming the parameter. */
+import { HttpError } from '@chainlog/core';
+
+export const PAGE_LIMIT_MAX = 100;
+export const PAGE_LIMIT_DEFAULT = 20;
+
+function badParameter(parameter: string, message: string): HttpError {
+  return new HttpError(400, 'bad-parameter', `${parameter} ${message}`, { parameter });
+}
+
+/** An integer parameter given as decimal digits (no sign, no exponent), within [min, max]. */
+export function integerParameter(
+  value: unknown,
+  parameter: string,
+  options: { fallback?: number; min: number; max: number },
+): number {
+  if (value === undefined || value === '') {
+    if (options.fallback === undefined) throw badParameter(parameter, 'is required');
+    return options.fallback;
+  }
+  if (typeof value !== 'string') throw badParameter(parameter, 'must be given once, as a single value');
+  if (!/^\d{1,16}$/.test(value)) throw badParameter(parameter, `must be an integer from ${options.min} to ${options.max}, got "${value.slice(0, 40)}"`);
+  const number = Number(value);
+  if (!Number.isSafeInteger(number) || number < options.min || number > options.max) {
+    throw badParameter(parameter, `must be an integer from ${options.min} to ${options.max}, got "${value}"`);
+  }
+  return number;
+}
+
+/** `from` (≥ 0, default 0) and `limit` (1..max, default 20) of a paged list. */
+export function pageParameters(query: Record<string, unknown>, max = PAGE_LIMIT_MAX): { from: number; limit: number } {
+  return {
+    from: integerParameter(query.from, 'from', { fallback: 0, min: 0, max: Number.MAX_SAFE_INTEGER }),
+    limit: integerParameter(query.limit, 'limit', { fallback: Math.min(PAGE_LIMIT_DEFAULT, max), min: 1, max }),
+  };
+}

@@ -1,0 +1,75 @@
+/** The query API: thin handlers over the AuditorState read model. */
+import { ACCOUNT_ID_MAX_LENGTH, ACCOUNT_ID_PATTERN, HttpError } from '@chainlog/core';
+import type { Express, Request, Response } from 'express';
+import type { AuditorState } from '../domain/auditor-state.js';
+import { integerParameter, pageParameters } from './params.js';
+
+export const AUDIT_LIMIT_MAX = 1000;
+export const AUDIT_LIMIT_DEFAULT = 100;
+const ACCOUNT_ID = new RegExp(ACCOUNT_ID_PATTERN);
+
+export interface ApiDependencies {
+  readonly state: AuditorState;
+  readonly openapi: object;
+  /** Whether the chain is caught up with the blockchain topic, and the last offset applied. */
+  readonly progress: () => { caughtUp: boolean; appliedOffset: number };
+}
+
+export function registerApiRoutes(app: Express, { state, openapi, progress }: ApiDependencies): void {
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+
+  app.get('/v1/chain/head', (_req, res) => {
+    res.json({ ...state.head(), ...progress() });
+  });
+
+  app.get('/v1/blocks', (req, res) => {
+    const { from, limit } = pageParameters(req.query);
+    const blocks = state.blockSummaries(from, limit);
+    const next = from + blocks.length;
+    res.json({ from, limit, height: state.index.height, next: blocks.length > 0 && next <= state.index.height ? next : null, blocks });
+  });
+
+  app.get('/v1/blocks/:index', (req, res) => {
+    const index = integerParameter(req.params.index, 'index', { min: 0, max: Number.MAX_SAFE_INTEGER });
+    const block = state.index.block(index);
+    const summary = state.index.summary(index);
+    if (block === undefined || summary === undefined) {
+      throw new HttpError(404, 'not-found', `no block ${index} in the canonical chain (height ${state.index.height})`, { index });
+    }
+    res.json({ offset: summary.offset, confirmations: state.confirmations(index), block });
+  });
+
+  app.get('/v1/transactions/:id', (req: Request, res: Response) => {
+    const id = req.params.id as string;
+    const status = state.transactionStatus(id);
+    if (status === undefined) {
+      res.status(404).json({
+        status: 'unknown',
+        transactionId: id,
+        error: { code: 'not-found', message: 'no committed or pending transaction has this id' },
+      });
+      return;
+    }
+    res.json(status);
+  });
+
+  app.get('/v1/accounts/:id', (req, res) => {
+    const id = req.params.id;
+    if (id.length > ACCOUNT_ID_MAX_LENGTH || !ACCOUNT_ID.test(id)) {
+      throw new HttpError(400, 'bad-parameter', `id must be an account id: 1..${ACCOUNT_ID_MAX_LENGTH} characters from A-Z a-z 0-9 . _ : @ -`, {
+        parameter: 'id',
+      });
+    }
+    const { from, limit } = pageParameters(req.query);
+    const account = state.account(id, from, limit);
+    if (account === undefined) throw new HttpError(404, 'not-found', `no transaction of the canonical chain involves account ${id}`, { account: id });
+    res.json(account);
+  });
+
+  app.get('/v1/audit', (req, res) => {
+    const limit = integerParameter(req.query.limit, 'limit', { fallback: AUDIT_LIMIT_DEFAULT, min: 1, max: AUDIT_LIMIT_MAX });
+    res.json({ ...state.auditReport(limit), caughtUp: progress().caughtUp });
+  });
+}

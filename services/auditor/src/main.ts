@@ -1,0 +1,32 @@
+// The auditor's entry point: configuration, logger, signals. Everything else is in service.ts.
+import { ConfigError, createLogger, onShutdownSignal } from '@chainlog/core';
+import { loadConfig, SERVICE } from './config.js';
+import { AuditorService } from './service.js';
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`chainlog-auditor: ${error.message}`);
+  process.exit(2);
+}
+
+const logger = createLogger(SERVICE, config.logLevel);
+const service = new AuditorService(config, logger, {
+  onFatal: () => {
+    void service.stop().finally(() => process.exit(1));
+  },
+});
+onShutdownSignal(logger, () => service.stop());
+try {
+  await service.start();
+  logger.info(
+    { topics: config.topics, consensus: { ...config.consensus, allowedMiners: config.consensus.allowedMiners?.length ?? 'any' } },
+    'auditor started',
+  );
+} catch (error) {
+  logger.fatal({ err: error }, 'auditor failed to start');
+  await service.stop().catch(() => undefined);
+  process.exit(1);
+}

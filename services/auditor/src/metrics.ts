@@ -1,0 +1,126 @@
+/** The auditor's Prometheus metrics (every series also carries service="auditor"). */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { REJECTION_REASONS } from '@chainlog/core';
+import type { AcceptedOutcome, AuditorState, RejectedOutcome } from './domain/auditor-state.js';
+
+export interface AuditorMetrics {
+  blockAccepted(outcome: AcceptedOutcome): void;
+  blockRejected(outcome: RejectedOutcome): void;
+  auditEventsPublished(count: number): void;
+  auditEventsDropped(count: number): void;
+}
+
+export function createAuditorMetrics(
+  registry: Registry,
+  state: AuditorState,
+  status: () => { caughtUp: boolean },
+): AuditorMetrics {
+  const registers = [registry];
+  const rejected = new Counter({
+    name: 'chainlog_auditor_blocks_rejected_total',
+    help: 'Blockchain-topic messages that did not join the canonical chain, by rejection reason',
+    labelNames: ['reason'],
+    registers,
+  });
+  // Every reason exists at 0, so alerts and dashboards see the series before the first rejection.
+  for (const reason of REJECTION_REASONS) rejected.inc({ reason }, 0);
+  const accepted = new Counter({
+    name: 'chainlog_auditor_blocks_accepted_total',
+    help: 'Blocks that joined the canonical chain (genesis included)',
+    registers,
+  });
+  const committed = new Counter({
+    name: 'chainlog_auditor_transactions_committed_total',
+    help: 'Transactions committed to the canonical chain, coinbases excluded',
+    registers,
+  });
+  const overdrafts = new Counter({
+    name: 'chainlog_auditor_overdrafts_total',
+    help: 'Committed transactions that spent more than their sender held (allowed, flagged)',
+    registers,
+  });
+  const latency = new Histogram({
+    name: 'chainlog_transaction_commit_latency_seconds',
+    help: "Block timestamp minus the transaction's timestamp, per committed transaction",
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600],
+    registers,
+  });
+  const published = new Counter({
+    name: 'chainlog_auditor_audit_events_published_total',
+    help: 'Audit events written to the audit topic',
+    registers,
+  });
+  const dropped = new Counter({
+    name: 'chainlog_auditor_audit_events_dropped_total',
+    help: 'Audit events dropped because the queue for an unreachable audit topic was full',
+    registers,
+  });
+  new Gauge({
+    name: 'chainlog_chain_height',
+    help: 'Index of the canonical chain head (-1 before genesis)',
+    registers,
+    collect() {
+      this.set(state.index.height);
+    },
+  });
+  new Gauge({
+    name: 'chainlog_auditor_caught_up',
+    help: '1 when every blockchain message up to the last known end offset has been applied',
+    registers,
+    collect() {
+      this.set(status().caughtUp ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'chainlog_auditor_pending_transactions',
+    help: 'Transactions read from the transactions topic and not yet in the canonical chain, per partition',
+    labelNames: ['partition'],
+    registers,
+    collect() {
+      for (const lag of state.pending.lag(Date.now())) this.set({ partition: String(lag.partition) }, lag.pending);
+    },
+  });
+  new Gauge({
+    name: 'chainlog_auditor_oldest_pending_transaction_age_seconds',
+    help: 'Age of the oldest pending transaction per partition (0 when none): grows while a miner is dead or stuck',
+    labelNames: ['partition'],
+    registers,
+    collect() {
+      for (const lag of state.pending.lag(Date.now())) this.set({ partition: String(lag.partition) }, lag.oldestAgeSeconds);
+    },
+  });
+  new Gauge({
+    name: 'chainlog_auditor_overdrawn_accounts',
+    help: 'Accounts whose balance is below zero',
+    registers,
+    collect() {
+      this.set(state.ledger.overdrawnCount);
+    },
+  });
+  new Gauge({
+    name: 'chainlog_auditor_block_bytes',
+    help: 'Bytes of canonical block messages kept in memory (outside the V8 heap)',
+    registers,
+    collect() {
+      this.set(state.index.storedBytes);
+    },
+  });
+
+  return {
+    blockAccepted(outcome) {
+      accepted.inc();
+      if (outcome.userTransactions > 0) committed.inc(outcome.userTransactions);
+      for (const seconds of outcome.commitLatenciesSeconds) latency.observe(seconds);
+      if (outcome.overdrafts.length > 0) overdrafts.inc(outcome.overdrafts.length);
+    },
+    blockRejected(outcome) {
+      rejected.inc({ reason: outcome.record.reason });
+    },
+    auditEventsPublished(count) {
+      published.inc(count);
+    },
+    auditEventsDropped(count) {
+      dropped.inc(count);
+    },
+  };
+}

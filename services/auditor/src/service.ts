@@ -1,0 +1,211 @@
+/**
+ * Wires the auditor: the chain follower (blockchain topic → AuditorState), the transactions follower
+ * (pending transactions), the audit publisher, metrics and the HTTP API. main.ts only loads the config and
+ * handles signals; tests create the service directly.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ChainFollower, closeServer, createHttpApp, createKafka, createMetricsRegistry, ensureTopics, listen, type Logger } from '@chainlog/core';
+import type { Express } from 'express';
+import type { Registry } from 'prom-client';
+import type { Kafka } from 'kafkajs';
+import { SERVICE, type AuditorConfig } from './config.js';
+import { AuditorState } from './domain/auditor-state.js';
+import { buildOpenApiDocument } from './http/openapi.js';
+import { registerApiRoutes } from './http/routes.js';
+import { auditEvent } from './kafka/audit-event.js';
+import { AuditPublisher } from './kafka/audit-publisher.js';
+import { readAuditWatermark } from './kafka/audit-watermark.js';
+import { TransactionsFollower } from './kafka/transactions-follower.js';
+import { waitForTopic } from './kafka/wait-for-topic.js';
+import { createAuditorMetrics } from './metrics.js';
+
+export interface AuditorServiceOptions {
+  /** Called when a follower fails for good; main.ts exits so the orchestrator restarts the auditor. */
+  readonly onFatal?: (error: Error) => void;
+  readonly topicPollIntervalMs?: number;
+}
+
+export class AuditorService {
+  readonly state: AuditorState;
+  readonly registry: Registry;
+  readonly app: Express;
+  readonly follower: ChainFollower;
+  readonly transactions: TransactionsFollower;
+  readonly publisher: AuditPublisher | undefined;
+  readonly #config: AuditorConfig;
+  readonly #logger: Logger;
+  readonly #options: AuditorServiceOptions;
+  readonly #kafka: Kafka;
+  #server: Server | undefined;
+  #watermark = -1;
+  #followerStarted = false;
+  #stopped = false;
+  #watchdog: NodeJS.Timeout | undefined;
+  #background: Promise<void> | undefined;
+
+  constructor(config: AuditorConfig, logger: Logger, options: AuditorServiceOptions = {}) {
+    this.#config = config;
+    this.#logger = logger;
+    this.#options = options;
+    const kafka = createKafka(config.kafka, logger);
+    this.#kafka = kafka;
+    this.state = new AuditorState({
+      params: config.consensus,
+      transactionsTopic: config.topics.transactions,
+      recentLimit: config.recentLimit,
+      blockCacheBytes: config.blockCacheBytes,
+      pendingTrackLimit: config.pendingTrackLimit,
+    });
+    this.registry = createMetricsRegistry(SERVICE);
+    const metrics = createAuditorMetrics(this.registry, this.state, () => ({ caughtUp: this.caughtUp }));
+
+    this.publisher = config.publishAuditEvents
+      ? new AuditPublisher({
+          kafka,
+          topic: config.topics.audit,
+          logger: logger.child({ component: 'audit-publisher' }),
+          queueLimit: config.auditQueueLimit,
+          onPublished: (count) => metrics.auditEventsPublished(count),
+          onDropped: (count) => metrics.auditEventsDropped(count),
+        })
+      : undefined;
+
+    this.follower = new ChainFollower({
+      kafka,
+      topic: config.topics.blockchain,
+      chain: this.state.chain,
+      logger: logger.child({ component: 'chain-follower' }),
+      groupIdPrefix: 'chainlog-auditor',
+      onAccepted: (block, offset) => {
+        const outcome = this.state.accept(block, offset);
+        metrics.blockAccepted(outcome);
+        for (const overdraft of outcome.overdrafts) {
+          logger.info({ account: overdraft.account, transactionId: overdraft.transactionId, blockIndex: block.index }, 'overdraft');
+        }
+      },
+      onRejected: (rejection) => {
+        const outcome = this.state.reject(rejection);
+        metrics.blockRejected(outcome);
+        logger.warn({ ...rejection, fork: outcome.fork }, 'block rejected');
+        if (this.publisher !== undefined && rejection.offset > this.#watermark) {
+          this.publisher.publish(auditEvent(config.topics.blockchain, outcome.record, outcome.fork, config.kafka.clientId));
+        }
+      },
+    });
+    this.transactions = new TransactionsFollower({
+      kafka,
+      topic: config.topics.transactions,
+      logger: logger.child({ component: 'transactions-follower' }),
+      tracker: this.state.pending,
+      ...(options.topicPollIntervalMs === undefined ? {} : { topicPollIntervalMs: options.topicPollIntervalMs }),
+    });
+
+    const { app, finish } = createHttpApp({ logger, registry: this.registry, readiness: () => this.readiness() });
+    registerApiRoutes(app, {
+      state: this.state,
+      openapi: buildOpenApiDocument(),
+      progress: () => ({ caughtUp: this.caughtUp, appliedOffset: this.follower.appliedOffset }),
+    });
+    finish();
+    this.app = app;
+  }
+
+  /** Every blockchain message up to the last known end offset is applied. */
+  get caughtUp(): boolean {
+    return this.#followerStarted && this.follower.caughtUp;
+  }
+
+  get port(): number {
+    return (this.#server?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  readiness(): { ready: boolean; detail: Record<string, unknown> } {
+    const failure = this.follower.failure ?? this.transactions.failure;
+    const detail = {
+      height: this.state.index.height,
+      appliedOffset: this.follower.appliedOffset,
+      blockchain: !this.#followerStarted ? 'waiting-for-topic' : this.follower.caughtUp ? 'caught-up' : 'catching-up',
+      transactions: this.transactions.state,
+      ...(failure === undefined ? {} : { failure: failure.message }),
+    };
+    return { ready: this.caughtUp && failure === undefined, detail };
+  }
+
+  /**
+   * Listens, creates the audit topic, reads the audit watermark and starts the followers. Fails when Kafka
+   * is unreachable; topics owned by other services (blockchain, transactions) are waited for in the
+   * background (the service reports not ready meanwhile).
+   */
+  async start(): Promise<void> {
+    this.#server = await listen(this.app, this.#config.httpPort);
+    this.#logger.info({ port: this.port }, 'listening');
+    const { topics } = this.#config;
+    if (this.publisher !== undefined) {
+      const admin = this.#kafka.admin();
+      await admin.connect();
+      try {
+        const changes = await ensureTopics(admin, [{ topic: topics.audit, partitions: 1 }]);
+        for (const change of changes) this.#logger.info(change);
+      } finally {
+        await admin.disconnect();
+      }
+      this.#watermark = await readAuditWatermark(this.#kafka, topics.audit, topics.blockchain, this.#logger);
+      await this.publisher.start();
+    }
+    this.transactions.start();
+    this.#background = this.#startFollower().catch((error: unknown) => this.#fatal(error as Error));
+    this.#watchdog = setInterval(() => {
+      const failure = this.follower.failure ?? this.transactions.failure;
+      if (failure !== undefined) this.#fatal(failure);
+    }, 1000);
+    this.#watchdog.unref();
+  }
+
+  async #startFollower(): Promise<void> {
+    const exists = await waitForTopic(this.#kafka, this.#config.topics.blockchain, this.#logger, {
+      stopped: () => this.#stopped,
+      ...(this.#options.topicPollIntervalMs === undefined ? {} : { intervalMs: this.#options.topicPollIntervalMs }),
+    });
+    if (!exists || this.#stopped) return;
+    const started = Date.now();
+    await this.follower.start();
+    this.#followerStarted = true;
+    await this.follower.catchUp(24 * 3600_000);
+    this.#logger.info(
+      { height: this.state.index.height, rejected: this.state.audit.rejectedCount, ms: Date.now() - started },
+      'caught up with the blockchain topic',
+    );
+  }
+
+  #fatal(error: Error): void {
+    if (this.#stopped) return;
+    this.#logger.error({ err: error }, 'auditor cannot continue');
+    if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
+    this.#options.onFatal?.(error);
+  }
+
+  /** Resolves once the chain is caught up with the blockchain topic as of now. */
+  async caughtUpNow(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#followerStarted) {
+      if (Date.now() > deadline) throw new Error('the chain follower did not start in time');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await this.follower.catchUp(Math.max(1, deadline - Date.now()));
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
+    const server = this.#server;
+    this.#server = undefined;
+    await Promise.allSettled([
+      server === undefined ? Promise.resolve() : closeServer(server, 5000),
+      this.follower.stop(),
+      this.transactions.stop(),
+    ]);
+    await this.#background?.catch(() => undefined);
+    await this.publisher?.stop();
+  }
+}
