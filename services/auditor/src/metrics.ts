@@ -34,6 +34,12 @@ export function createAuditorMetrics(
     help: 'Transactions committed to the canonical chain, coinbases excluded',
     registers,
   });
+  const consumed = new Counter({
+    name: 'chainlog_auditor_source_messages_committed_total',
+    help: 'Transactions-topic messages consumed by canonical blocks (their source ranges), per partition: committed transactions plus the duplicates and poison messages a block covers without carrying',
+    labelNames: ['partition'],
+    registers,
+  });
   const overdrafts = new Counter({
     name: 'chainlog_auditor_overdrafts_total',
     help: 'Committed transactions that spent more than their sender held (allowed, flagged)',
@@ -110,6 +116,9 @@ export function createAuditorMetrics(
     blockAccepted(outcome) {
       accepted.inc();
       if (outcome.userTransactions > 0) committed.inc(outcome.userTransactions);
+      for (const source of outcome.block.sources) {
+        consumed.inc({ partition: String(source.partition) }, source.lastOffset - source.firstOffset + 1);
+      }
       for (const seconds of outcome.commitLatenciesSeconds) latency.observe(seconds);
       if (outcome.overdrafts.length > 0) overdrafts.inc(outcome.overdrafts.length);
     },

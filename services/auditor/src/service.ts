@@ -5,7 +5,17 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ChainFollower, closeServer, createHttpApp, createKafka, createMetricsRegistry, ensureTopics, listen, type Logger } from '@chainlog/core';
+import {
+  ChainFollower,
+  closeServer,
+  COINBASE_SENDER,
+  createHttpApp,
+  createKafka,
+  createMetricsRegistry,
+  ensureTopics,
+  listen,
+  type Logger,
+} from '@chainlog/core';
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Kafka } from 'kafkajs';
@@ -19,6 +29,9 @@ import { readAuditWatermark } from './kafka/audit-watermark.js';
 import { TransactionsFollower } from './kafka/transactions-follower.js';
 import { waitForTopic } from './kafka/wait-for-topic.js';
 import { createAuditorMetrics } from './metrics.js';
+
+/** Most transaction ids named in one `block committed` log line (the rest are counted). */
+const LOGGED_IDS_LIMIT = 1000;
 
 export interface AuditorServiceOptions {
   /** Called when a follower fails for good; main.ts exits so the orchestrator restarts the auditor. */
@@ -40,6 +53,8 @@ export class AuditorService {
   #server: Server | undefined;
   #watermark = -1;
   #followerStarted = false;
+  /** The initial replay of the blockchain topic is done (commits are logged at info from then on). */
+  #replayed = false;
   #stopped = false;
   #watchdog: NodeJS.Timeout | undefined;
   #background: Promise<void> | undefined;
@@ -80,6 +95,21 @@ export class AuditorService {
       onAccepted: (block, offset) => {
         const outcome = this.state.accept(block, offset);
         metrics.blockAccepted(outcome);
+        // Log correlation (docs/observability.md): block index and transaction ids of every commit; at debug
+        // while replaying the topic on start-up, so a restart does not log the whole chain again.
+        const userIds = block.transactions.filter((transaction) => transaction.from !== COINBASE_SENDER).map((transaction) => transaction.id);
+        logger[this.#replayed ? 'info' : 'debug'](
+          {
+            blockIndex: block.index,
+            hash: block.hash,
+            offset,
+            miner: block.miner,
+            transactions: userIds.length,
+            transactionIds: userIds.slice(0, LOGGED_IDS_LIMIT),
+            ...(userIds.length > LOGGED_IDS_LIMIT ? { transactionIdsOmitted: userIds.length - LOGGED_IDS_LIMIT } : {}),
+          },
+          'block committed',
+        );
         for (const overdraft of outcome.overdrafts) {
           logger.info({ account: overdraft.account, transactionId: overdraft.transactionId, blockIndex: block.index }, 'overdraft');
         }
@@ -172,6 +202,7 @@ export class AuditorService {
     await this.follower.start();
     this.#followerStarted = true;
     await this.follower.catchUp(24 * 3600_000);
+    this.#replayed = true;
     this.#logger.info(
       { height: this.state.index.height, rejected: this.state.audit.rejectedCount, ms: Date.now() - started },
       'caught up with the blockchain topic',

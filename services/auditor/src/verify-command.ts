@@ -1,6 +1,6 @@
 /**
  * `chainlog-verify`: validates a blockchain topic or a kcat dump of it with the protocol's fork choice and
- * exits 0 when every block was accepted, 1 when any was rejected, 2 when it could not run (usage errors,
+ * exits 0 when no block was rejected except lost races (stale, fork), 1 when any other was, 2 when it could not run (usage errors,
  * bad consensus parameters, an unreadable source). The bin entry point is verify-cli.ts.
  */
 import { createReadStream } from 'node:fs';

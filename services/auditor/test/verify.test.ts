@@ -84,7 +84,22 @@ describe('verifyMessages', () => {
     expect(text).toContain(`chain: height 2, head ${blocks[2]?.hash}, 3 transactions`);
     expect(text).toContain('offset 3: unknown-signer (claimed index 3, miner miner-b): minerPublicKey');
     expect(text).toContain('offset 4: malformed: $ is not valid JSON');
-    expect(text).toContain('result: FAILED, 2 of 5 blocks rejected');
+    expect(text).toContain('result: FAILED, 2 of 5 blocks rejected for reasons other than lost races');
+  });
+});
+
+describe('lost races', () => {
+  it('are reported but do not fail verification: a second genesis and a replayed block are stale', async () => {
+    const { blocks, forged } = fixture();
+    const genesisAgain = blocks[0] === undefined ? [] : [encodeBlock(blocks[0])];
+    const replayed = blocks[1] === undefined ? [] : [encodeBlock(blocks[1])];
+    const raced = [...blocks.map(encodeBlock), ...genesisAgain, ...replayed].map((bytes, i) => ({ position: i, bytes }));
+    const report = await verifyMessages(PARAMS, { kind: 'topic', name: 't', positionName: 'offset' }, raced);
+    expect(report).toMatchObject({ ok: true, rejected: 2, races: 2, height: 2 });
+    expect(formatVerifyReport(report)).toContain('result: OK, 3 of 5 blocks accepted, 2 lost races (stale/fork)');
+
+    const withForgery = [...raced, { position: raced.length, bytes: forged[0] ?? new Uint8Array() }];
+    expect(await verifyMessages(PARAMS, { kind: 'topic', name: 't', positionName: 'offset' }, withForgery)).toMatchObject({ ok: false, races: 2 });
   });
 });
 
@@ -93,7 +108,7 @@ describe('chainlog-verify --file', () => {
     const { blocks } = fixture();
     const { io: streams, out } = io();
     expect(await runVerifyCommand(['--file', dumpFile(blocks.map(encodeBlock))], streams)).toBe(0);
-    expect(out()).toContain('result: OK, all 3 blocks accepted');
+    expect(out()).toContain('result: OK, 3 of 3 blocks accepted');
   });
 
   it('exits 1 with each rejection by line, and --json gives the same report as data', async () => {

@@ -31,8 +31,13 @@ export interface VerifyRejection {
 
 export interface VerifyReport {
   readonly source: VerifySource;
-  /** True when every message was accepted. */
+  /**
+   * True when no message was rejected for anything but a lost race (`stale`, `fork`): competing miners and
+   * a second genesis produce those on every healthy multi-miner ledger, and they cannot change the chain.
+   */
   readonly ok: boolean;
+  /** Rejections that are lost races (`stale`, `fork`), included in `rejected`. */
+  readonly races: number;
   readonly messages: number;
   readonly accepted: number;
   readonly rejected: number;
@@ -45,6 +50,8 @@ export interface VerifyReport {
   readonly rejectionsByReason: Record<RejectionReason, number>;
   readonly rejections: VerifyRejection[];
 }
+
+const RACE_REASONS: ReadonlySet<RejectionReason> = new Set(['stale', 'fork']);
 
 /** Collects the outcome of each message; apply() runs the Chain itself, or record*() takes outcomes from a ChainFollower. */
 export class ChainVerifier {
@@ -82,9 +89,11 @@ export class ChainVerifier {
   report(source: VerifySource): VerifyReport {
     const rejectionsByReason = Object.fromEntries(REJECTION_REASONS.map((reason) => [reason, 0])) as Record<RejectionReason, number>;
     for (const { reason } of this.#rejections) rejectionsByReason[reason]++;
+    const races = this.#rejections.filter(({ reason }) => RACE_REASONS.has(reason)).length;
     return {
       source,
-      ok: this.#rejections.length === 0,
+      ok: this.#rejections.length === races,
+      races,
       messages: this.#messages,
       accepted: this.#accepted,
       rejected: this.#rejections.length,
@@ -139,8 +148,8 @@ export function formatVerifyReport(report: VerifyReport): string {
   }
   lines.push(
     report.ok
-      ? `result: OK, all ${report.messages} blocks accepted`
-      : `result: FAILED, ${report.rejected} of ${report.messages} blocks rejected`,
+      ? `result: OK, ${report.accepted} of ${report.messages} blocks accepted${report.races > 0 ? `, ${report.races} lost races (stale/fork)` : ''}`
+      : `result: FAILED, ${report.rejected - report.races} of ${report.messages} blocks rejected for reasons other than lost races`,
   );
   return `${lines.join('\n')}\n`;
 }

@@ -1,0 +1,39 @@
+// What `npm start` runs: one entry per process, with the settings it gets on top of the inherited
+// environment. Pure, so the static checks can compare these names with what each service reads.
+import { minerPorts, type StartOptions } from './start-options.js';
+
+export interface PlannedService {
+  /** Name in the logs and the state file: ingest, miner-0, miner-1, ..., auditor. */
+  name: string;
+  /** Workspace under services/. */
+  service: 'ingest' | 'miner' | 'auditor';
+  port: number;
+  /** Environment set for this process (on top of the inherited one). */
+  env: Record<string, string>;
+}
+
+export function servicePlan(options: StartOptions, brokers: string, partitions: number): PlannedService[] {
+  const common: Record<string, string> = {
+    KAFKA_BROKERS: brokers,
+    LOG_LEVEL: options.logLevel,
+    // kafkajs' one-off notice about its v2 partitioner change is noise here.
+    KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    ...(options.difficulty === undefined ? {} : { DIFFICULTY: String(options.difficulty) }),
+  };
+  const ports = minerPorts({ ...options, partitions });
+  return [
+    {
+      name: 'ingest',
+      service: 'ingest',
+      port: options.ingestPort,
+      env: { ...common, HTTP_PORT: String(options.ingestPort), AUDITOR_PUBLIC_URL: `http://localhost:${options.auditorPort}` },
+    },
+    ...ports.map((port, ordinal) => ({
+      name: `miner-${ordinal}`,
+      service: 'miner' as const,
+      port,
+      env: { ...common, HTTP_PORT: String(port), MINER_ID: `miner-${ordinal}`, MINER_ORDINAL: String(ordinal), MINER_REPLICAS: String(partitions), TRANSACTIONS_PARTITIONS: String(partitions) },
+    })),
+    { name: 'auditor', service: 'auditor', port: options.auditorPort, env: { ...common, HTTP_PORT: String(options.auditorPort) } },
+  ];
+}

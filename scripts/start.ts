@@ -1,0 +1,374 @@
+// `npm start`: from a clone to a running ledger in one command, without Docker.
+//   build (tsc -b) → Kafka broker (.data/kafka) → topics → ingest, one miner per partition, auditor
+// supervised (restarted with backoff when they crash), their JSON logs pretty-printed with a coloured
+// prefix. Ctrl-C stops the services first, then the broker (when this command started it).
+// Options: npm start -- --help (scripts/lib/start-options.ts).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { ensureTopics, partitionCount } from '@chainlog/core';
+import { runningBrokerPid, startBroker, stopBrokerInDir, stopBrokerProcess } from './lib/kafka-broker.js';
+import { parseStartOptions, START_USAGE, START_VARIABLES, StartUsageError, type StartOptions } from './lib/start-options.js';
+import { servicePlan } from './lib/start-plan.js';
+import { isAlive, signalGroup, Supervisor, type ServiceSpec } from './lib/supervisor.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const SERVICES = ['ingest', 'miner', 'auditor'] as const;
+
+interface RunState {
+  supervisorPid: number;
+  brokerPid: number | undefined;
+  /** True when this run started the broker, so it stops it too. */
+  brokerStartedHere: boolean;
+  brokers: string;
+  children: Record<string, number | undefined>;
+  ports: Record<string, number>;
+}
+
+const colours = process.stdout.isTTY === true;
+let useColours = colours;
+function paint(code: number, text: string): string {
+  return useColours ? `\u001b[${code}m${text}\u001b[0m` : text;
+}
+function say(message: string): void {
+  process.stdout.write(`${paint(1, 'chainlog')} ${message}\n`);
+}
+/** A failure with a one-line explanation: what was started so far is stopped, then exit 1. */
+class StartError extends Error {}
+function fail(message: string): never {
+  throw new StartError(message);
+}
+
+/** A path as people read it: relative when inside the current directory, absolute otherwise. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const server = createServer();
+    server.once('error', () => resolvePort(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolvePort(true)));
+  });
+}
+
+/** The command line of a live process, to recognise our own leftovers (Linux /proc; undefined elsewhere). */
+function commandLine(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return undefined;
+  }
+}
+
+function readState(file: string): RunState | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as RunState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Refuses to run twice on one data dir; ends services a previous run left behind (e.g. after kill -9). */
+function cleanUpLeftovers(stateFile: string): void {
+  const previous = readState(stateFile);
+  if (previous === undefined) return;
+  if (previous.supervisorPid !== process.pid && isAlive(previous.supervisorPid) && commandLine(previous.supervisorPid)?.includes('start.ts') !== false) {
+    fail(`Chainlog is already running from this data dir (pid ${previous.supervisorPid}); stop it with Ctrl-C, or use another --data-dir`);
+  }
+  for (const [name, pid] of Object.entries(previous.children)) {
+    if (pid === undefined || !isAlive(pid)) continue;
+    if (commandLine(pid)?.includes(`services/`) === true) {
+      say(`ending ${name} (pid ${pid}) left running by a previous run`);
+      signalGroup(pid, 'SIGKILL');
+    }
+  }
+  rmSync(stateFile, { force: true });
+}
+
+async function build(options: StartOptions): Promise<void> {
+  if (options.source || !options.build) {
+    const missing = SERVICES.filter((service) => !options.source && !existsSync(join(ROOT, 'services', service, 'dist', 'main.js')));
+    if (missing.length > 0) fail(`--no-build, but ${missing.join(', ')} not built: run npm run build`);
+    return;
+  }
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const started = Date.now();
+  say(`building ${SERVICES.join(', ')} (tsc -b)…`);
+  // Asynchronous, so that a Ctrl-C during the build is handled (tsc, in the same process group, gets it too).
+  const status = await new Promise<number | null>((resolveBuild) => {
+    const tscProcess = spawn(process.execPath, [tsc, '-b', ...SERVICES.map((service) => `services/${service}`)], { cwd: ROOT, stdio: 'inherit' });
+    tscProcess.once('error', () => resolveBuild(null));
+    tscProcess.once('exit', (code) => resolveBuild(code));
+  });
+  if (interrupted) return;
+  if (status !== 0) fail('the build failed (see above); fix it, or run the sources with --source');
+  say(`built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function ensureBroker(options: StartOptions, kafkaDir: string): Promise<{ brokers: string; pid: number | undefined; startedHere: boolean }> {
+  if (options.externalBrokers !== undefined) {
+    say(`using Kafka at ${options.externalBrokers}`);
+    return { brokers: options.externalBrokers, pid: undefined, startedHere: false };
+  }
+  const brokers = `127.0.0.1:${options.kafkaPort}`;
+  const running = runningBrokerPid(kafkaDir);
+  if (running !== undefined) {
+    const configured = readFileSync(join(kafkaDir, 'server.properties'), 'utf8').includes(`PLAINTEXT://127.0.0.1:${options.kafkaPort},`);
+    if (!configured) fail(`a Kafka broker (pid ${running}) already runs from ${kafkaDir} on another port; stop it (npm run kafka:stop) or use another --data-dir`);
+    say(`using the Kafka broker already running from ${shown(kafkaDir)} (pid ${running}); it is left running on exit`);
+    return { brokers, pid: running, startedHere: false };
+  }
+  for (const [flag, port] of [
+    ['--kafka-port', options.kafkaPort],
+    ['--controller-port', options.controllerPort],
+  ] as const) {
+    if (!(await portFree(port))) {
+      fail(`port ${port} is in use (another Kafka?): stop it, choose ${flag} and another --data-dir, or use it with --brokers 127.0.0.1:${port}`);
+    }
+  }
+  brokerStartingIn = kafkaDir;
+  say(`starting Kafka on ${brokers} (data in ${shown(kafkaDir)}, log in ${shown(join(kafkaDir, 'broker.log'))})…`);
+  const started = Date.now();
+  const broker = await startBroker({ dataDir: kafkaDir, port: options.kafkaPort, controllerPort: options.controllerPort });
+  say(`Kafka is up in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${broker.pid})`);
+  return { brokers, pid: broker.pid, startedHere: true };
+}
+
+async function createTopics(brokers: string, partitions: number): Promise<void> {
+  const kafka = new Kafka({ clientId: 'chainlog-start', brokers: brokers.split(','), logLevel: logLevel.NOTHING, retry: { retries: 5 } });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = await partitionCount(admin, 'transactions');
+    if (existing !== undefined && existing > partitions) {
+      say(`transactions keeps its ${existing} partitions (partitions never decrease); running ${existing} miners`);
+    }
+    const changes = await ensureTopics(admin, [
+      { topic: 'transactions', partitions },
+      { topic: 'blockchain', partitions: 1 },
+      { topic: 'audit', partitions: 1 },
+      { topic: 'transactions-dlq', partitions: 1 },
+    ]);
+    say(changes.length === 0 ? 'topics already there' : changes.join('; '));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function transactionsPartitions(brokers: string): Promise<number> {
+  const kafka = new Kafka({ clientId: 'chainlog-start', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await partitionCount(admin, 'transactions')) ?? 0;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function serviceSpecs(options: StartOptions, brokers: string, partitions: number): { specs: ServiceSpec[]; ports: Record<string, number> } {
+  const plan = servicePlan(options, brokers, partitions);
+  const base: NodeJS.ProcessEnv = { ...process.env };
+  // Settings meant for this script must not leak into the services.
+  for (const name of START_VARIABLES) delete base[name];
+  const specs = plan.map(({ name, service, env }) => ({
+    name,
+    command: process.execPath,
+    args: options.source
+      ? ['--conditions=@chainlog/source', '--import', 'tsx', `services/${service}/src/main.ts`]
+      : ['--enable-source-maps', `services/${service}/dist/main.js`],
+    cwd: ROOT,
+    env: { ...base, ...env },
+  }));
+  return { specs, ports: Object.fromEntries(plan.map(({ name, port }) => [name, port])) };
+}
+
+async function status(url: string): Promise<number | undefined> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await response.arrayBuffer();
+    return response.status;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolves with the services not ready by the deadline (empty when all are). */
+async function waitUntilReady(ports: Record<string, number>, timeoutMs: number, stopped: () => boolean): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let waiting = Object.keys(ports);
+  while (waiting.length > 0 && Date.now() < deadline && !stopped()) {
+    const results = await Promise.all(waiting.map(async (name) => [name, await status(`http://127.0.0.1:${ports[name]}/readyz`)] as const));
+    waiting = results.filter(([, code]) => code !== 200).map(([name]) => name);
+    if (waiting.length > 0) await new Promise((resolveWait) => setTimeout(resolveWait, 500));
+  }
+  return waiting;
+}
+
+function banner(ports: Record<string, number>, brokers: string, partitions: number, options: StartOptions, notReady: string[]): string {
+  const miners = Object.entries(ports)
+    .filter(([name]) => name.startsWith('miner-'))
+    .map(([name, port]) => `${name} http://localhost:${port}`)
+    .join(', ');
+  const cli = 'npx chainlog';
+  const flags = [
+    options.ingestPort === 8080 ? '' : ` --ingest-url http://localhost:${options.ingestPort}`,
+    options.auditorPort === 8082 ? '' : ` --auditor-url http://localhost:${options.auditorPort}`,
+  ].join('');
+  return [
+    '',
+    paint(32, `Chainlog is running${notReady.length > 0 ? ` (not ready yet: ${notReady.join(', ')})` : ''}`),
+    `  ingest    http://localhost:${options.ingestPort}   POST /v1/transactions`,
+    `  auditor   http://localhost:${options.auditorPort}   GET /v1/chain/head, /v1/blocks, /v1/transactions/:id, /v1/accounts/:id, /v1/audit`,
+    `  miners    ${miners} (one per transactions partition: ${partitions})`,
+    `  kafka     ${brokers}   topics transactions (${partitions} partitions), blockchain, audit, transactions-dlq`,
+    '',
+    `  try:  ${cli}${flags} demo`,
+    `        ${cli}${flags} tx send --from alice --to bob --amount 3`,
+    `        curl -s -H 'content-type: application/json' -d '{"from":"alice","to":"bob","amount":3}' http://localhost:${options.ingestPort}/v1/transactions`,
+    `        ${cli}${flags} chain tail -f`,
+    `  logs: ${shown(join(resolve(options.dataDir), 'run', 'logs'))}/<service>.log (raw JSON)`,
+    '  Ctrl-C stops everything.',
+    '',
+  ].join('\n');
+}
+
+// What this run started, for shutdown (Ctrl-C) and for clean-up after a failed start.
+let broker: { brokers: string; pid: number | undefined; startedHere: boolean } | undefined;
+let supervisor: Supervisor | undefined;
+let stateFile: string | undefined;
+/** Set while this run starts a broker: a Ctrl-C then must stop it although startBroker has not returned. */
+let brokerStartingIn: string | undefined;
+let interrupted = false;
+
+async function stopEverything(): Promise<void> {
+  await supervisor?.stop();
+  if (broker?.startedHere === true && broker.pid !== undefined) {
+    say('stopping Kafka…');
+    await stopBrokerProcess(broker.pid);
+  } else if (broker === undefined && brokerStartingIn !== undefined) {
+    say('stopping the Kafka broker that was starting…');
+    await stopBrokerInDir(brokerStartingIn);
+  }
+  if (stateFile !== undefined) rmSync(stateFile, { force: true });
+}
+
+async function main(): Promise<void> {
+  let options: StartOptions;
+  try {
+    const parsed = parseStartOptions(process.argv.slice(2), process.env);
+    if (parsed === 'help') {
+      process.stdout.write(START_USAGE);
+      return;
+    }
+    options = parsed;
+  } catch (error) {
+    if (error instanceof StartUsageError) {
+      process.stderr.write(`chainlog: ${error.message}\n\n${START_USAGE}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  useColours = options.colours ?? colours;
+  const dataDir = resolve(options.dataDir);
+  const kafkaDir = join(dataDir, 'kafka');
+  const runDir = join(dataDir, 'run');
+  const statePath = join(runDir, 'state.json');
+  mkdirSync(runDir, { recursive: true });
+  cleanUpLeftovers(statePath);
+  stateFile = statePath;
+
+  if (options.fresh) {
+    if (await stopBrokerInDir(kafkaDir)) say('stopped the broker running from the data dir');
+    rmSync(kafkaDir, { recursive: true, force: true });
+    rmSync(join(runDir, 'logs'), { recursive: true, force: true });
+    say(`--fresh: deleted ${shown(kafkaDir)}; every topic starts empty`);
+  }
+
+  // Signals during start-up stop what was started so far.
+  let stopping = false;
+  let firstSignalAt = 0;
+  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
+    if (stopping) {
+      if (Date.now() - firstSignalAt > 1000) {
+        say(`${signal} again: killing the services now`);
+        supervisor?.killAll();
+      }
+      return;
+    }
+    stopping = true;
+    interrupted = true;
+    firstSignalAt = Date.now();
+    process.stdout.write('\n');
+    say(`${signal}: stopping the services…`);
+    try {
+      await stopEverything();
+      if (broker?.startedHere === true) rmSync(join(kafkaDir, 'broker.pid'), { force: true });
+      say(`stopped${broker?.startedHere === false && options.externalBrokers === undefined ? ' (the broker that was already running is left running)' : ''}; data kept in ${shown(dataDir)} (npm start -- --fresh starts over)`);
+      process.exit(0);
+    } catch (error) {
+      process.stderr.write(`chainlog: shutdown failed: ${(error as Error).message}\n`);
+      supervisor?.killAll();
+      process.exit(1);
+    }
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, (received) => void shutdown(received));
+  // If this process dies for any other reason, its services must not outlive it.
+  process.on('exit', () => supervisor?.killAll());
+
+  await build(options);
+  if (stopping) return;
+  broker = await ensureBroker(options, kafkaDir);
+  if (stopping) return;
+  await createTopics(broker.brokers, options.partitions);
+  const partitions = Math.max(options.partitions, await transactionsPartitions(broker.brokers));
+  const { specs, ports } = serviceSpecs(options, broker.brokers, partitions);
+  for (const [name, port] of Object.entries(ports)) {
+    if (!(await portFree(port))) fail(`port ${port} for ${name} is in use; choose another with the --*-port options (npm start -- --help)`);
+  }
+
+  const state: RunState = {
+    supervisorPid: process.pid,
+    brokerPid: broker.pid,
+    brokerStartedHere: broker.startedHere,
+    brokers: broker.brokers,
+    children: {},
+    ports,
+  };
+  const saveState = (): void => {
+    state.children = supervisor?.pids() ?? {};
+    writeFileSync(statePath, `${JSON.stringify(state, null, 2)}\n`);
+  };
+  supervisor = new Supervisor(specs, {
+    write: (line) => process.stdout.write(`${line}\n`),
+    colours: useColours,
+    logDir: join(runDir, 'logs'),
+    // The services' own shutdown grace is 25 s (core's onShutdownSignal); a miner leaving its group can take most of it.
+    graceMs: 30_000,
+    onChange: saveState,
+  });
+  say(`starting ${specs.map((spec) => spec.name).join(', ')}${options.source ? ' from the TypeScript sources' : ''}…`);
+  supervisor.start();
+  saveState();
+
+  const notReady = await waitUntilReady(ports, options.readyTimeoutMs, () => stopping);
+  if (stopping) return;
+  process.stdout.write(`${banner(ports, broker.brokers, partitions, options, notReady)}\n`);
+}
+
+main().catch(async (error: unknown) => {
+  // A Ctrl-C during start-up makes the step in progress fail; the signal handler is already stopping everything.
+  if (interrupted) return;
+  process.stderr.write(`${paint(31, 'chainlog:')} ${error instanceof StartError ? error.message : ((error as Error).stack ?? String(error))}\n`);
+  try {
+    await stopEverything();
+  } finally {
+    process.exit(1);
+  }
+});
