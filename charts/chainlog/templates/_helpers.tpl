@@ -1,0 +1,566 @@
+{{/* vim: set filetype=mustache: */}}
+
+{{/* The chart name, shortened to fit a DNS label. */}}
+{{- define "chainlog.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+The full name prefix of every resource: <release>-<chart>, or <release> when it already contains the chart
+name. Truncated to 45 characters so that suffixes (-operator, -miner-123, -provision-topics) stay within DNS limits.
+*/}}
+{{- define "chainlog.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 45 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 45 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 45 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* helm.sh/chart label value. */}}
+{{- define "chainlog.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The name of one component's resources: chainlog.componentName (dict "root" $ "component" "miner"). */}}
+{{- define "chainlog.componentName" -}}
+{{- printf "%s-%s" (include "chainlog.fullname" .root) .component -}}
+{{- end -}}
+
+{{/* Selector labels of a component (immutable: never add to them). */}}
+{{- define "chainlog.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "chainlog.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/* Standard labels of a component's resources. */}}
+{{- define "chainlog.labels" -}}
+helm.sh/chart: {{ include "chainlog.chart" .root }}
+{{ include "chainlog.selectorLabels" . }}
+app.kubernetes.io/version: {{ .root.Values.image.tag | default .root.Chart.AppVersion | trunc 63 | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/part-of: chainlog
+{{- with .root.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Common metadata annotations (renders "annotations:" only when there are any). */}}
+{{- define "chainlog.annotations" -}}
+{{- $annotations := merge (dict) (.extra | default dict) .root.Values.commonAnnotations -}}
+{{- with $annotations }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* The chainlog image reference. */}}
+{{- define "chainlog.image" -}}
+{{- $repository := .Values.image.repository -}}
+{{- if .Values.image.registry -}}
+{{- $repository = printf "%s/%s" .Values.image.registry .Values.image.repository -}}
+{{- end -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" $repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $repository (.Values.image.tag | default .Chart.AppVersion) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The bundled Kafka image reference. */}}
+{{- define "chainlog.kafka.image" -}}
+{{- $image := .Values.kafka.bundled.image -}}
+{{- if $image.registry -}}
+{{- printf "%s/%s:%s" $image.registry $image.repository $image.tag -}}
+{{- else -}}
+{{- printf "%s:%s" $image.repository $image.tag -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "chainlog.imagePullSecrets" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* The ServiceAccount of ingest, miners and auditor. */}}
+{{- define "chainlog.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "chainlog.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The operator's ServiceAccount. */}}
+{{- define "chainlog.operator.serviceAccountName" -}}
+{{- if .Values.operator.serviceAccount.create -}}
+{{- default (include "chainlog.componentName" (dict "root" . "component" "operator")) .Values.operator.serviceAccount.name -}}
+{{- else -}}
+{{- required "operator.serviceAccount.name is required when operator.serviceAccount.create is false" .Values.operator.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Replicas of the miner StatefulSet: miner.replicas, else one miner per transactions partition. */}}
+{{- define "chainlog.miner.replicas" -}}
+{{- if kindIs "invalid" .Values.miner.replicas -}}
+{{- .Values.topics.transactions.partitions | int -}}
+{{- else -}}
+{{- .Values.miner.replicas | int -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Fixed container ports: the services' default HTTP_PORT values. */}}
+{{- define "chainlog.port" -}}
+{{- get (dict "ingest" 8080 "miner" 8081 "auditor" 8082 "operator" 8083) . -}}
+{{- end -}}
+
+{{/* Kafka bootstrap servers: the bundled broker's Service when enabled, else kafka.bootstrapServers. */}}
+{{- define "chainlog.kafka.bootstrapServers" -}}
+{{- if .Values.kafka.bundled.enabled -}}
+{{- printf "%s.%s.svc:%d" (include "chainlog.componentName" (dict "root" . "component" "kafka")) .Release.Namespace (.Values.kafka.bundled.port | int) -}}
+{{- else -}}
+{{- required "kafka.bootstrapServers is required (or set kafka.bundled.enabled=true to try Chainlog with a bundled Kafka)" .Values.kafka.bootstrapServers | nospace -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Render-time checks of combinations the schema cannot express. Included by every workload. */}}
+{{- define "chainlog.validate" -}}
+{{- $sasl := .Values.kafka.sasl -}}
+{{- if $sasl.enabled -}}
+{{- if not $sasl.existingSecret -}}
+{{- fail "kafka.sasl.enabled requires kafka.sasl.existingSecret (a Secret holding the password)" -}}
+{{- end -}}
+{{- if and (not $sasl.username) (not $sasl.usernameKey) -}}
+{{- fail "kafka.sasl.enabled requires kafka.sasl.username or kafka.sasl.usernameKey" -}}
+{{- end -}}
+{{- end -}}
+{{- if and .Values.consensus.allowedMinerKeys (not .Values.miner.signingKeys.existingSecret) -}}
+{{- fail "consensus.allowedMinerKeys makes the chain permissioned: set miner.signingKeys.existingSecret (the miners' private keys)" -}}
+{{- end -}}
+{{- $hpa := .Values.ingest.autoscaling -}}
+{{- if $hpa.enabled -}}
+{{- if and (kindIs "invalid" $hpa.targetCPUUtilizationPercentage) (kindIs "invalid" $hpa.targetMemoryUtilizationPercentage) -}}
+{{- fail "ingest.autoscaling.enabled needs targetCPUUtilizationPercentage or targetMemoryUtilizationPercentage" -}}
+{{- end -}}
+{{- if gt ($hpa.minReplicas | int) ($hpa.maxReplicas | int) -}}
+{{- fail (printf "ingest.autoscaling.minReplicas (%d) must not exceed maxReplicas (%d)" ($hpa.minReplicas | int) ($hpa.maxReplicas | int)) -}}
+{{- end -}}
+{{- end -}}
+{{- $max := .Values.consensus.maxBlockTransactions -}}
+{{- $cut := .Values.miner.config.maxBlockTransactions -}}
+{{- if and (not (kindIs "invalid" $max)) (not (kindIs "invalid" $cut)) -}}
+{{- if gt (add1 ($cut | int)) ($max | int) -}}
+{{- fail (printf "miner.config.maxBlockTransactions (%d) plus the coinbase must fit consensus.maxBlockTransactions (%d)" ($cut | int) ($max | int)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Environment shared by every Chainlog container: Kafka connection, topics, log level.
+Usage: include "chainlog.commonEnv" (dict "root" $ "component" "miner" "logLevel" .Values.miner.logLevel)
+*/}}
+{{- define "chainlog.commonEnv" -}}
+{{- $root := .root -}}
+{{- $kafka := $root.Values.kafka -}}
+- name: KAFKA_BROKERS
+  value: {{ include "chainlog.kafka.bootstrapServers" $root | quote }}
+{{- if $kafka.clientIdPrefix }}
+- name: KAFKA_CLIENT_ID
+  value: {{ printf "%s-%s" $kafka.clientIdPrefix .component | quote }}
+{{- end }}
+{{- if not (kindIs "invalid" $kafka.connectionTimeoutMs) }}
+- name: KAFKA_CONNECTION_TIMEOUT_MS
+  value: {{ $kafka.connectionTimeoutMs | int | quote }}
+{{- end }}
+{{- if not (kindIs "invalid" $kafka.requestTimeoutMs) }}
+- name: KAFKA_REQUEST_TIMEOUT_MS
+  value: {{ $kafka.requestTimeoutMs | int | quote }}
+{{- end }}
+{{- if and $kafka.tls.enabled (not $kafka.bundled.enabled) }}
+- name: KAFKA_SSL
+  value: "true"
+- name: KAFKA_SSL_REJECT_UNAUTHORIZED
+  value: {{ $kafka.tls.rejectUnauthorized | quote }}
+{{- if $kafka.tls.ca.existingSecret }}
+- name: KAFKA_SSL_CA_FILE
+  value: {{ printf "/etc/chainlog/kafka-tls/ca/%s" $kafka.tls.ca.key | quote }}
+{{- end }}
+{{- if $kafka.tls.clientCert.existingSecret }}
+- name: KAFKA_SSL_CERT_FILE
+  value: {{ printf "/etc/chainlog/kafka-tls/client/%s" $kafka.tls.clientCert.certKey | quote }}
+- name: KAFKA_SSL_KEY_FILE
+  value: {{ printf "/etc/chainlog/kafka-tls/client/%s" $kafka.tls.clientCert.keyKey | quote }}
+{{- end }}
+{{- end }}
+{{- if and $kafka.sasl.enabled (not $kafka.bundled.enabled) }}
+- name: KAFKA_SASL_MECHANISM
+  value: {{ $kafka.sasl.mechanism | quote }}
+{{- if $kafka.sasl.mountAsFiles }}
+{{- if $kafka.sasl.usernameKey }}
+- name: KAFKA_SASL_USERNAME_FILE
+  value: {{ printf "/etc/chainlog/kafka-sasl/%s" $kafka.sasl.usernameKey | quote }}
+{{- else }}
+- name: KAFKA_SASL_USERNAME
+  value: {{ $kafka.sasl.username | quote }}
+{{- end }}
+- name: KAFKA_SASL_PASSWORD_FILE
+  value: {{ printf "/etc/chainlog/kafka-sasl/%s" $kafka.sasl.passwordKey | quote }}
+{{- else }}
+{{- if $kafka.sasl.usernameKey }}
+- name: KAFKA_SASL_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ $kafka.sasl.existingSecret | quote }}
+      key: {{ $kafka.sasl.usernameKey | quote }}
+{{- else }}
+- name: KAFKA_SASL_USERNAME
+  value: {{ $kafka.sasl.username | quote }}
+{{- end }}
+- name: KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $kafka.sasl.existingSecret | quote }}
+      key: {{ $kafka.sasl.passwordKey | quote }}
+{{- end }}
+{{- end }}
+- name: TOPIC_TRANSACTIONS
+  value: {{ $root.Values.topics.transactions.name | quote }}
+- name: TOPIC_BLOCKCHAIN
+  value: {{ $root.Values.topics.blockchain.name | quote }}
+- name: TOPIC_AUDIT
+  value: {{ $root.Values.topics.audit.name | quote }}
+- name: TOPIC_DEAD_LETTER
+  value: {{ $root.Values.topics.deadLetter.name | quote }}
+- name: LOG_LEVEL
+  value: {{ .logLevel | default $root.Values.logLevel | quote }}
+{{- end -}}
+
+{{/* The consensus parameters: identical on miners and auditor. */}}
+{{- define "chainlog.consensusEnv" -}}
+{{- $consensus := .Values.consensus -}}
+- name: DIFFICULTY
+  value: {{ $consensus.difficulty | int | quote }}
+- name: BLOCK_REWARD
+  value: {{ $consensus.blockReward | int64 | quote }}
+{{- if $consensus.allowedMinerKeys }}
+- name: ALLOWED_MINER_KEYS
+  value: {{ join "," $consensus.allowedMinerKeys | quote }}
+{{- end }}
+- name: REQUIRE_TRANSACTION_SIGNATURES
+  value: {{ $consensus.requireTransactionSignatures | quote }}
+{{- if not (kindIs "invalid" $consensus.maxBlockTransactions) }}
+- name: CONSENSUS_MAX_BLOCK_TRANSACTIONS
+  value: {{ $consensus.maxBlockTransactions | int | quote }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Renders NAME: value env entries for the values of a config map that are not null/empty.
+Usage: include "chainlog.optionalEnv" (list (dict "name" "MAX_BATCH_SIZE" "value" .Values.ingest.config.maxBatchSize) ...)
+*/}}
+{{- define "chainlog.optionalEnv" -}}
+{{- range . }}
+{{- if not (or (kindIs "invalid" .value) (and (kindIs "string" .value) (eq .value ""))) }}
+- name: {{ .name }}
+  value: {{ if kindIs "float64" .value }}{{ .value | int64 | quote }}{{ else }}{{ .value | toString | quote }}{{ end }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Volumes for Kafka TLS/SASL secrets and /tmp. */}}
+{{- define "chainlog.volumes" -}}
+{{- $kafka := .Values.kafka -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 64Mi
+{{- if and $kafka.tls.enabled (not $kafka.bundled.enabled) }}
+{{- if $kafka.tls.ca.existingSecret }}
+- name: kafka-tls-ca
+  secret:
+    secretName: {{ $kafka.tls.ca.existingSecret | quote }}
+    defaultMode: 0440
+{{- end }}
+{{- if $kafka.tls.clientCert.existingSecret }}
+- name: kafka-tls-client
+  secret:
+    secretName: {{ $kafka.tls.clientCert.existingSecret | quote }}
+    defaultMode: 0440
+{{- end }}
+{{- end }}
+{{- if and $kafka.sasl.enabled $kafka.sasl.mountAsFiles (not $kafka.bundled.enabled) }}
+- name: kafka-sasl
+  secret:
+    secretName: {{ $kafka.sasl.existingSecret | quote }}
+    defaultMode: 0440
+{{- end }}
+{{- end -}}
+
+{{- define "chainlog.volumeMounts" -}}
+{{- $kafka := .Values.kafka -}}
+- name: tmp
+  mountPath: /tmp
+{{- if and $kafka.tls.enabled (not $kafka.bundled.enabled) }}
+{{- if $kafka.tls.ca.existingSecret }}
+- name: kafka-tls-ca
+  mountPath: /etc/chainlog/kafka-tls/ca
+  readOnly: true
+{{- end }}
+{{- if $kafka.tls.clientCert.existingSecret }}
+- name: kafka-tls-client
+  mountPath: /etc/chainlog/kafka-tls/client
+  readOnly: true
+{{- end }}
+{{- end }}
+{{- if and $kafka.sasl.enabled $kafka.sasl.mountAsFiles (not $kafka.bundled.enabled) }}
+- name: kafka-sasl
+  mountPath: /etc/chainlog/kafka-sasl
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{/* liveness (/healthz) and readiness (/readyz) probes on the http port. Usage: include "chainlog.probes" .Values.ingest */}}
+{{- define "chainlog.probes" -}}
+{{- range $kind, $path := dict "livenessProbe" "/healthz" "readinessProbe" "/readyz" }}
+{{- $probe := get $ $kind }}
+{{- if $probe.enabled }}
+{{ $kind }}:
+  httpGet:
+    path: {{ $path }}
+    port: http
+  initialDelaySeconds: {{ $probe.initialDelaySeconds }}
+  periodSeconds: {{ $probe.periodSeconds }}
+  timeoutSeconds: {{ $probe.timeoutSeconds }}
+  failureThreshold: {{ $probe.failureThreshold }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Pod-level annotations: the component's, plus prometheus.io scrape hints when enabled. */}}
+{{- define "chainlog.podAnnotations" -}}
+{{- $annotations := merge (dict) (.values.podAnnotations | default dict) -}}
+{{- if .root.Values.metrics.scrapeAnnotations -}}
+{{- $_ := set $annotations "prometheus.io/scrape" "true" -}}
+{{- $_ := set $annotations "prometheus.io/port" (include "chainlog.port" .component) -}}
+{{- $_ := set $annotations "prometheus.io/path" "/metrics" -}}
+{{- end -}}
+{{- with .extra }}{{ $_ := merge $annotations . }}{{ end -}}
+{{- with $annotations }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* Scheduling: priority class, node selector, tolerations, affinity, topology spread. Usage: dict root values component */}}
+{{- define "chainlog.scheduling" -}}
+{{- $values := .values -}}
+{{- with $values.priorityClassName }}
+priorityClassName: {{ . | quote }}
+{{- end }}
+{{- with $values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- if $values.topologySpreadConstraints }}
+topologySpreadConstraints:
+  {{- toYaml $values.topologySpreadConstraints | nindent 2 }}
+{{- else if and .root.Values.topologySpread.enabled (not .noSpread) }}
+topologySpreadConstraints:
+  - maxSkew: {{ .root.Values.topologySpread.maxSkew }}
+    topologyKey: {{ .root.Values.topologySpread.topologyKey | quote }}
+    whenUnsatisfiable: {{ .root.Values.topologySpread.whenUnsatisfiable }}
+    labelSelector:
+      matchLabels:
+        {{- include "chainlog.selectorLabels" . | nindent 8 }}
+{{- end }}
+{{- end -}}
+
+{{/* PodDisruptionBudget spec body. Usage: dict root values component */}}
+{{- define "chainlog.pdb" -}}
+{{- $pdb := .values.pdb -}}
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ include "chainlog.componentName" . }}
+  namespace: {{ .root.Release.Namespace | quote }}
+  labels:
+    {{- include "chainlog.labels" . | nindent 4 }}
+  {{- with include "chainlog.annotations" (dict "root" .root) }}{{ . | trim | nindent 2 }}{{- end }}
+spec:
+  {{- if not (kindIs "invalid" $pdb.minAvailable) }}
+  minAvailable: {{ $pdb.minAvailable }}
+  {{- else }}
+  maxUnavailable: {{ $pdb.maxUnavailable }}
+  {{- end }}
+  selector:
+    matchLabels:
+      {{- include "chainlog.selectorLabels" . | nindent 6 }}
+{{- end -}}
+
+{{/* An Ingress to a component's Service. Usage: dict root values component */}}
+{{- define "chainlog.ingress" -}}
+{{- $ingress := .values.ingress -}}
+{{- $serviceName := include "chainlog.componentName" . -}}
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: {{ $serviceName }}
+  namespace: {{ .root.Release.Namespace | quote }}
+  labels:
+    {{- include "chainlog.labels" . | nindent 4 }}
+  {{- with include "chainlog.annotations" (dict "root" .root "extra" $ingress.annotations) }}{{ . | trim | nindent 2 }}{{- end }}
+spec:
+  {{- with $ingress.className }}
+  ingressClassName: {{ . | quote }}
+  {{- end }}
+  {{- with $ingress.tls }}
+  tls:
+    {{- range . }}
+    - hosts:
+        {{- range .hosts }}
+        - {{ . | quote }}
+        {{- end }}
+      {{- with .secretName }}
+      secretName: {{ . | quote }}
+      {{- end }}
+    {{- end }}
+  {{- end }}
+  rules:
+    {{- if not $ingress.hosts }}
+    - http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend:
+              service:
+                name: {{ $serviceName }}
+                port:
+                  name: http
+    {{- end }}
+    {{- range $ingress.hosts }}
+    - {{- with .host }}
+      host: {{ . | quote }}
+      {{- end }}
+      http:
+        paths:
+          {{- range (.paths | default (list (dict "path" "/" "pathType" "Prefix"))) }}
+          - path: {{ .path | quote }}
+            pathType: {{ .pathType | default "Prefix" }}
+            backend:
+              service:
+                name: {{ $serviceName }}
+                port:
+                  name: http
+          {{- end }}
+    {{- end }}
+{{- end -}}
+
+{{/*
+The pod template of a Chainlog service.
+Usage: include "chainlog.podTemplate" (dict "root" $ "component" "ingest" "values" .Values.ingest
+         "env" (include "..." .) "volumes" "" "volumeMounts" "" "serviceAccountName" "..." "automountToken" false)
+*/}}
+{{- define "chainlog.podTemplate" -}}
+{{- $root := .root -}}
+{{- $values := .values -}}
+metadata:
+  labels:
+    {{- include "chainlog.labels" . | nindent 4 }}
+    {{- with $values.podLabels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- with include "chainlog.podAnnotations" . }}{{ . | trim | nindent 2 }}{{- end }}
+spec:
+  serviceAccountName: {{ .serviceAccountName | quote }}
+  automountServiceAccountToken: {{ .automountToken }}
+  # No Docker-link variables: a Service named "kafka" would otherwise inject KAFKA_PORT & co.
+  enableServiceLinks: false
+  {{- with include "chainlog.imagePullSecrets" $root }}{{ . | trim | nindent 2 }}{{- end }}
+  securityContext:
+    {{- toYaml $root.Values.podSecurityContext | nindent 4 }}
+  terminationGracePeriodSeconds: {{ $values.terminationGracePeriodSeconds }}
+  {{- with include "chainlog.scheduling" . }}{{ . | trim | nindent 2 }}{{- end }}
+  containers:
+    - name: {{ .component }}
+      image: {{ include "chainlog.image" $root | quote }}
+      imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+      workingDir: /app
+      command:
+        - node
+        - {{ printf "services/%s/dist/main.js" .component }}
+      ports:
+        - name: http
+          containerPort: {{ include "chainlog.port" .component }}
+          protocol: TCP
+      env:
+        - name: HTTP_PORT
+          value: {{ include "chainlog.port" .component | quote }}
+        {{- include "chainlog.commonEnv" (dict "root" $root "component" .component "logLevel" $values.logLevel) | nindent 8 }}
+        {{- with .env }}{{ . | trim | nindent 8 }}{{- end }}
+        {{- with $values.extraEnv }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      {{- with include "chainlog.probes" $values }}{{ . | trim | nindent 6 }}{{- end }}
+      resources:
+        {{- toYaml $values.resources | nindent 8 }}
+      securityContext:
+        {{- toYaml $root.Values.containerSecurityContext | nindent 8 }}
+      volumeMounts:
+        {{- include "chainlog.volumeMounts" $root | nindent 8 }}
+        {{- with .volumeMounts }}{{ . | trim | nindent 8 }}{{- end }}
+        {{- with $values.extraVolumeMounts }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+  volumes:
+    {{- include "chainlog.volumes" $root | nindent 4 }}
+    {{- with .volumes }}{{ . | trim | nindent 4 }}{{- end }}
+    {{- with $values.extraVolumes }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+{{- end -}}
+
+{{/* A ClusterIP/NodePort/LoadBalancer or headless Service of a component. Usage: dict root component values [headless name] */}}
+{{- define "chainlog.service" -}}
+{{- $service := .values.service -}}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .name | default (include "chainlog.componentName" .) }}
+  namespace: {{ .root.Release.Namespace | quote }}
+  labels:
+    {{- include "chainlog.labels" . | nindent 4 }}
+  {{- with include "chainlog.annotations" (dict "root" .root "extra" $service.annotations) }}{{ . | trim | nindent 2 }}{{- end }}
+spec:
+  {{- if .headless }}
+  type: ClusterIP
+  clusterIP: None
+  publishNotReadyAddresses: true
+  {{- else }}
+  type: {{ $service.type | default "ClusterIP" }}
+  {{- end }}
+  selector:
+    {{- include "chainlog.selectorLabels" . | nindent 4 }}
+  ports:
+    - name: http
+      port: {{ $service.port }}
+      targetPort: http
+      protocol: TCP
+      {{- if and (has ($service.type | default "ClusterIP") (list "NodePort" "LoadBalancer")) (not (kindIs "invalid" $service.nodePort)) }}
+      nodePort: {{ $service.nodePort }}
+      {{- end }}
+{{- end -}}

@@ -1,0 +1,70 @@
+# shellcheck shell=bash
+# Common helpers for scripts/tools/*.sh. Source it; do not run it.
+# Sets: TOOLS_DIR, CHAINLOG_CACHE, CACHE_BIN, and (via go_env) a Go environment
+# whose module/build caches live under the cache, so a fresh CI clone reuses them.
+
+TOOLS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=versions.env
+source "$TOOLS_DIR/versions.env"
+
+CHAINLOG_CACHE="${CHAINLOG_CACHE:-$HOME/.cache/chainlog}"
+CACHE_BIN="$CHAINLOG_CACHE/bin"
+export CHAINLOG_CACHE
+mkdir -p "$CACHE_BIN"
+case ":$PATH:" in *":$CACHE_BIN:"*) ;; *) export PATH="$CACHE_BIN:$PATH" ;; esac
+
+_tool_name="$(basename "${0:-tool}" .sh)"
+
+log()  { printf '[%s] %s\n' "$_tool_name" "$*"; }
+warn() { printf '[%s] WARNING: %s\n' "$_tool_name" "$*" >&2; }
+die()  { printf '[%s] ERROR: %s\n' "$_tool_name" "$*" >&2; exit 1; }
+
+# On an unexpected failure (set -e), say where, so CI logs are clear.
+_on_err() { printf '[%s] ERROR: failed (exit %s) at line %s: %s\n' "$_tool_name" "$1" "$2" "$3" >&2; }
+trap '_on_err "$?" "$LINENO" "$BASH_COMMAND"' ERR
+
+# Locate go and export a Go environment rooted in the cache.
+go_env() {
+  if ! command -v go >/dev/null 2>&1; then
+    [ -x /usr/local/go/bin/go ] && export PATH="$PATH:/usr/local/go/bin"
+  fi
+  command -v go >/dev/null 2>&1 || die "go not found (need Go >= $GO_MIN_VERSION on PATH or at /usr/local/go/bin/go)"
+  local have
+  have="$(go env GOVERSION)"; have="${have#go}"
+  if ! printf '%s\n%s\n' "$GO_MIN_VERSION" "$have" | sort -V -C; then
+    die "go $have is too old (need >= $GO_MIN_VERSION)"
+  fi
+  export GOPATH="$CHAINLOG_CACHE/go/path"
+  export GOMODCACHE="$CHAINLOG_CACHE/go/mod"
+  export GOCACHE="$CHAINLOG_CACHE/go/build"
+  export GOBIN="$CACHE_BIN"
+  # Never download another toolchain (no internet besides the module proxy
+  # anyway); -modcacherw keeps the module cache deletable with rm -rf.
+  export GOTOOLCHAIN=local
+  export GOFLAGS="-modcacherw -buildvcs=false"
+  export CGO_ENABLED=0
+  # Builds run under nice so parallel work (tests, other builds) is not starved.
+  export GO_NICE="nice -n 10"
+}
+
+# Seconds since epoch with a fraction, for timings.
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
+
+# A free TCP port on 127.0.0.1 (asks the kernel for an ephemeral one).
+free_port() {
+  local py
+  for py in python3 /usr/bin/python3; do
+    if command -v "$py" >/dev/null 2>&1; then
+      "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+      return
+    fi
+  done
+  # Fallback without python: random high port that nothing listens on.
+  local p
+  for _ in $(seq 50); do
+    p=$(( 20000 + RANDOM % 30000 ))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+  die "no free port found"
+}
