@@ -48,10 +48,18 @@ describe('assignPartitions', () => {
     expect(partitionsOf(afterDeath, 'm-2')).toEqual([0]);
   });
 
-  it('without a configured replica count uses the highest live ordinal + 1', () => {
+  it('gives partitions grown for scaled-up miners to those miners, even when they advertise the old replica count', () => {
+    const scaledUp = [0, 1, 2, 3].map((ordinal) => ({ memberId: `m-${ordinal}`, ordinal, replicas: 2 }));
+    const assignment = assignPartitions(scaledUp, [{ topic: TOPIC, partitions: range(4) }]);
+    expect(['m-0', 'm-1', 'm-2', 'm-3'].map((member) => partitionsOf(assignment, member))).toEqual([[0], [1], [2], [3]]);
+  });
+
+  it('uses the highest live ordinal + 1 when it exceeds the configured replica count', () => {
     expect(effectiveReplicas(members(0, 3))).toBe(4);
     expect(effectiveReplicas([{ memberId: 'a', ordinal: 0, replicas: 2 }, { memberId: 'b', ordinal: 5, replicas: 6 }])).toBe(6);
     expect(effectiveReplicas(members(undefined))).toBe(1);
+    // Miners added by a scale-up carry the old MINER_REPLICAS (2) but still count.
+    expect(effectiveReplicas([0, 1, 2, 3].map((ordinal) => ({ memberId: `m-${ordinal}`, ordinal, replicas: 2 })))).toBe(4);
     const assignment = assignPartitions(members(0, 3), [{ topic: TOPIC, partitions: range(4) }]);
     // Ordinals 1 and 2 are missing: their partitions are spread over the live members, least loaded first.
     expect(partitionsOf(assignment, 'm-0')).toEqual([0, 1]);

@@ -9,7 +9,8 @@
  * - Two members with the same ordinal (an old pod not yet gone): the first by member id is the preferred
  *   one, the other is a stand-by.
  * - R is the largest replica count any member advertised (so a rolling change of MINER_REPLICAS converges),
- *   or, when none did, the highest live ordinal + 1.
+ *   or the highest live ordinal + 1 when that is larger: miners that a `kubectl scale` (or the operator) added
+ *   carry the old MINER_REPLICAS of the pod template, and must still get the partitions that grew for them.
  *
  * The result depends only on the set of members and partitions, never on their order.
  */
@@ -32,8 +33,8 @@ export type PartitionAssignment = Map<string, Map<string, number[]>>;
 
 export function effectiveReplicas(members: readonly GroupMemberInfo[]): number {
   const advertised = Math.max(0, ...members.map((member) => member.replicas ?? 0));
-  if (advertised > 0) return advertised;
-  return Math.max(0, ...members.map((member) => (member.ordinal ?? -1) + 1)) || 1;
+  const live = Math.max(0, ...members.map((member) => (member.ordinal ?? -1) + 1));
+  return Math.max(advertised, live, 1);
 }
 
 export function preferredOrdinal(partition: number, replicas: number): number {
