@@ -4,7 +4,8 @@ import { REJECTION_REASONS } from '@chainlog/core';
 import type { AcceptedOutcome, AuditorState, RejectedOutcome } from './domain/auditor-state.js';
 
 export interface AuditorMetrics {
-  blockAccepted(outcome: AcceptedOutcome): void;
+  /** `observedAt`: when the block was seen live (caught up); undefined while replaying history. */
+  blockAccepted(outcome: AcceptedOutcome, observedAt?: number): void;
   blockRejected(outcome: RejectedOutcome): void;
   auditEventsPublished(count: number): void;
   auditEventsDropped(count: number): void;
@@ -47,7 +48,7 @@ export function createAuditorMetrics(
   });
   const latency = new Histogram({
     name: 'chainlog_transaction_commit_latency_seconds',
-    help: "Block timestamp minus the transaction's timestamp, per committed transaction",
+    help: "From the transaction's timestamp (ingest's acknowledgement) until the auditor saw it in a canonical block; live blocks only",
     buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600],
     registers,
   });
@@ -113,13 +114,16 @@ export function createAuditorMetrics(
   });
 
   return {
-    blockAccepted(outcome) {
+    blockAccepted(outcome, observedAt) {
       accepted.inc();
       if (outcome.userTransactions > 0) committed.inc(outcome.userTransactions);
       for (const source of outcome.block.sources) {
         consumed.inc({ partition: String(source.partition) }, source.lastOffset - source.firstOffset + 1);
       }
-      for (const seconds of outcome.commitLatenciesSeconds) latency.observe(seconds);
+      // Replayed history would report the age of old blocks, not a latency.
+      if (observedAt !== undefined) {
+        for (const timestamp of outcome.transactionTimestamps) latency.observe(Math.max(0, (observedAt - timestamp) / 1000));
+      }
       if (outcome.overdrafts.length > 0) overdrafts.inc(outcome.overdrafts.length);
     },
     blockRejected(outcome) {

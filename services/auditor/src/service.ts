@@ -94,7 +94,7 @@ export class AuditorService {
       groupIdPrefix: 'chainlog-auditor',
       onAccepted: (block, offset) => {
         const outcome = this.state.accept(block, offset);
-        metrics.blockAccepted(outcome);
+        metrics.blockAccepted(outcome, this.follower.isReplay(offset) ? undefined : Date.now());
         // Log correlation (docs/observability.md): block index and transaction ids of every commit; at debug
         // while replaying the topic on start-up, so a restart does not log the whole chain again.
         const userIds = block.transactions.filter((transaction) => transaction.from !== COINBASE_SENDER).map((transaction) => transaction.id);

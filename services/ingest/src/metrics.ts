@@ -9,9 +9,16 @@ export interface IngestMetrics {
   inflight: Gauge;
   batchSize: Histogram;
   partitions: Gauge;
+  kafkaAvailable: Gauge;
 }
 
-export function createIngestMetrics(registry: Registry): IngestMetrics {
+/** Live values read at scrape time. */
+export interface IngestGaugeSources {
+  /** The last topic metadata read succeeded and the producer is connected (what /readyz checks of Kafka). */
+  kafkaAvailable?: () => boolean;
+}
+
+export function createIngestMetrics(registry: Registry, sources: IngestGaugeSources = {}): IngestMetrics {
   const registers = [registry];
   const metrics: IngestMetrics = {
     accepted: new Counter({
@@ -47,6 +54,14 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
       name: 'chainlog_ingest_topic_partitions',
       help: 'Partition count of the transactions topic, as last read from Kafka metadata',
       registers,
+    }),
+    kafkaAvailable: new Gauge({
+      name: 'chainlog_ingest_kafka_available',
+      help: '1 while the transactions topic metadata is readable and the producer is connected, else 0 (alerts on an unreachable Kafka without traffic)',
+      registers,
+      collect() {
+        if (sources.kafkaAvailable) this.set(sources.kafkaAvailable() ? 1 : 0);
+      },
     }),
   };
   // Every reason is exported from the start, so rate() works before the first rejection.

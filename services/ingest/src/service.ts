@@ -36,7 +36,8 @@ export interface IngestService {
 
 export function createIngestService(options: IngestServiceOptions): IngestService {
   const { config, logger, registry, kafka } = options;
-  const metrics = createIngestMetrics(registry);
+  // The closure reads topic and appender at scrape time, after both exist.
+  const metrics = createIngestMetrics(registry, { kafkaAvailable: () => topic.state().available && appender.status().connected });
   const topic = new TopicWatcher({
     kafka,
     topic: config.topics.transactions,

@@ -57,6 +57,8 @@ interface InflightBlock {
 
 const HASH_RATE_SAMPLE_MS = 2000;
 const ERROR_BACKOFF_MS = 1000;
+/** Most transaction ids named in one `mined block` log line (the rest are counted). */
+const LOGGED_IDS_LIMIT = 1000;
 
 export class MinerService {
   readonly chain: Chain;
@@ -434,14 +436,25 @@ export class MinerService {
     try {
       const offset = await this.#producer.publishBlock(block);
       await this.#follower.waitUntilApplied(offset);
-      const log = { index: block.index, hash: block.hash, offset, transactions: contents.transactions.length, hashes };
+      // blockIndex and transactionIds: the same keys as ingest's and the auditor's logs (docs/observability.md).
+      const log = { blockIndex: block.index, hash: block.hash, offset, transactions: contents.transactions.length, hashes };
       if (inflight.accepted) {
         this.stats.mined++;
         this.stats.duplicates += contents.duplicates.length;
         this.metrics.blocksMined.inc();
         this.metrics.blockTransactions.observe(contents.transactions.length);
         if (contents.duplicates.length > 0) this.metrics.duplicateTransactions.inc(contents.duplicates.length);
-        this.#logger.info({ ...log, sources: block.sources, duplicates: contents.duplicates.length, poison: contents.poison }, 'mined block');
+        this.#logger.info(
+          {
+            ...log,
+            sources: block.sources,
+            duplicates: contents.duplicates.length,
+            poison: contents.poison,
+            transactionIds: contents.transactions.slice(0, LOGGED_IDS_LIMIT).map((t) => t.id),
+            ...(contents.transactions.length > LOGGED_IDS_LIMIT ? { transactionIdsOmitted: contents.transactions.length - LOGGED_IDS_LIMIT } : {}),
+          },
+          'mined block',
+        );
         this.#logger.debug(
           { index: block.index, hash: block.hash, transactionIds: contents.transactions.map((t) => t.id), duplicateIds: contents.duplicates.map((t) => t.id) },
           'block transactions',

@@ -35,10 +35,10 @@ describe('a miner killed mid-block', () => {
     const message = (i: number): { partition: number; value: string } => ({ partition: i % 2, value: ARTICLE_TRANSACTION });
     const before = await produce(transactionsTopic, Array.from({ length: 24 }, (_, i) => message(i)));
     // Two blocks mined, then SIGKILL as soon as the third one's proof of work starts.
-    await first.waitForLog((line) => line.msg === 'mined block' && line.index === 2, 90_000, 'block 2');
+    await first.waitForLog((line) => line.msg === 'mined block' && line.blockIndex === 2, 90_000, 'block 2');
     await first.waitForLog((line) => line.msg === 'mining block' && line.index === 3, 90_000, 'mining block 3');
     await first.kill('SIGKILL');
-    const killedMidBlock = !first.logs.some((line) => line.msg === 'mined block' && line.index === 3);
+    const killedMidBlock = !first.logs.some((line) => line.msg === 'mined block' && line.blockIndex === 3);
 
     // Transactions keep arriving while it is down.
     const whileDown = await produce(transactionsTopic, Array.from({ length: 6 }, (_, i) => message(i)));

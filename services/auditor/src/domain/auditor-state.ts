@@ -37,8 +37,8 @@ export interface AcceptedOutcome {
   readonly offset: number;
   /** Committed transactions other than the coinbase. */
   readonly userTransactions: number;
-  /** Block timestamp minus each user transaction's timestamp, in seconds (never below 0). */
-  readonly commitLatenciesSeconds: number[];
+  /** The user transactions' timestamps (ingest's clock at acknowledgement, unless the client set one). */
+  readonly transactionTimestamps: number[];
   readonly overdrafts: OverdraftRecord[];
 }
 
@@ -176,12 +176,8 @@ export class AuditorState {
     const firstSeq = this.index.append(block, offset);
     const overdrafts = this.ledger.applyBlock(block, firstSeq);
     this.pending.onBlock(block);
-    const commitLatenciesSeconds: number[] = [];
-    for (const transaction of block.transactions) {
-      if (transaction.from === COINBASE_SENDER) continue;
-      commitLatenciesSeconds.push(Math.max(0, (block.timestamp - transaction.timestamp) / 1000));
-    }
-    return { block, offset, userTransactions: commitLatenciesSeconds.length, commitLatenciesSeconds, overdrafts };
+    const transactionTimestamps = block.transactions.filter(({ from }) => from !== COINBASE_SENDER).map(({ timestamp }) => timestamp);
+    return { block, offset, userTransactions: transactionTimestamps.length, transactionTimestamps, overdrafts };
   }
 
   /** A message the chain rejected (ChainFollower's onRejected). */

@@ -55,6 +55,10 @@ export interface VerifyTopicOptions {
   readonly logger: Logger;
   /** Upper bound for reading up to the end offset. */
   readonly timeoutMs?: number;
+  /** Called after each applied message, for progress displays. */
+  readonly onProgress?: (progress: { offset: number; end: number; height: number }) => void;
+  /** Aborts the read (e.g. on Ctrl-C); verifyTopic then rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -73,6 +77,7 @@ export async function verifyTopic(options: VerifyTopicOptions): Promise<VerifyRe
   // The follower calls back before it applies the next message, so the snapshot at end - 1 is exact.
   const snapshotAtEnd = (offset: number): void => {
     if (offset === end - 1) report = verifier.report(source);
+    options.onProgress?.({ offset, end, height: chain.height });
   };
   const follower = new ChainFollower({
     kafka,
@@ -97,9 +102,14 @@ export async function verifyTopic(options: VerifyTopicOptions): Promise<VerifyRe
       snapshotAtEnd(offset);
     },
   });
+  const { signal } = options;
+  const aborted = new Promise<never>((_, reject) => {
+    signal?.addEventListener('abort', () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted')), { once: true });
+  });
+  aborted.catch(() => undefined);
   try {
     await follower.start();
-    await follower.waitUntilApplied(end - 1, options.timeoutMs ?? 300_000);
+    await Promise.race([follower.waitUntilApplied(end - 1, options.timeoutMs ?? 300_000), aborted]);
   } finally {
     await follower.stop();
   }

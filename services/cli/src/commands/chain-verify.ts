@@ -2,10 +2,16 @@
 // message, in order) over the blockchain topic or a kcat dump, with progress for long chains.
 import { stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
-import { ChainVerifier, formatVerifyReport, readDumpLines, type VerifyReport, type VerifySource } from '@chainlog/auditor';
 import {
-  Chain,
-  ChainFollower,
+  ChainVerifier,
+  formatVerifyReport,
+  readDumpLines,
+  verifyTopic,
+  VerifySourceError,
+  type VerifyReport,
+  type VerifySource,
+} from '@chainlog/auditor';
+import {
   ConfigError,
   createKafka,
   createLogger,
@@ -13,7 +19,6 @@ import {
   readConsensusConfig,
   type ConsensusParams,
 } from '@chainlog/core';
-import type { Kafka } from 'kafkajs';
 import { CliError, durationOption, flag, optionalString, UsageError, type OptionValues } from '../args.js';
 import type { Command, CommandContext } from '../context.js';
 
@@ -42,7 +47,7 @@ export const chainVerify: Command = {
     },
     details:
       'The consensus parameters must be the ones the miners use, as for the auditor.\n' +
-      'Exit code 0: every block accepted; 1: some block rejected (each is listed with its reason) or the source could not be read.\n' +
+      'Exit code 0: every block accepted, or rejected only as a lost race (stale, fork); 1: some block rejected for another reason (each is listed with its reason) or the source could not be read.\n' +
       'examples:\n  chainlog chain verify --difficulty 8\n  kcat -C -b localhost:9092 -t blockchain -e > chain.jsonl && chainlog chain verify --file chain.jsonl',
   },
 
@@ -56,7 +61,7 @@ export const chainVerify: Command = {
         ? await verifyTopicWithProgress(context, topic ?? 'blockchain', params, durationOption(options, 'timeout', 300_000))
         : await verifyFileWithProgress(context, file, params);
     context.out.result(formatVerifyReport(report).trimEnd(), report);
-    if (!report.ok) throw new CliError(`${report.rejected} of ${report.messages} blocks rejected`);
+    if (!report.ok) throw new CliError(`${report.rejected - report.races} of ${report.messages} blocks rejected for reasons other than lost races`);
     return 0;
   },
 };
@@ -118,86 +123,31 @@ async function verifyFileWithProgress(context: CommandContext, file: string, par
   return verifier.report(source);
 }
 
-/**
- * Reads the topic from offset 0 to the end offset it has when the command starts, through the same
- * ChainFollower the services use (as the auditor's verifyTopic does), reporting progress on the way.
- */
+/** The auditor's verifyTopic (the same ChainFollower the services use), with progress and Ctrl-C. */
 async function verifyTopicWithProgress(context: CommandContext, topic: string, params: ConsensusParams, timeoutMs: number): Promise<VerifyReport> {
-  const source: VerifySource = { kind: 'topic', name: topic, positionName: 'offset' };
   const logger = createLogger('cli', 'silent');
   const kafka = createKafka(
     { brokers: context.globals.brokers, clientId: 'chainlog-cli-verify', connectionTimeoutMs: 3000, requestTimeoutMs: 10_000 },
     logger,
     2,
   );
-  const end = await endOffset(kafka, topic, context.globals.brokers);
-  const chain = new Chain(params);
-  const verifier = new ChainVerifier(chain);
-  if (end === 0) return verifier.report(source);
-  let report: VerifyReport | undefined;
-  const applied = (offset: number): void => {
-    if (offset === end - 1) report = verifier.report(source);
-    else if (offset % 100 === 0) context.out.progress(`verifying ${topic}: offset ${offset + 1}/${end} (${Math.floor(((offset + 1) / end) * 100)}%), height ${chain.height}`);
-  };
-  const follower = new ChainFollower({
-    kafka,
-    topic,
-    chain,
-    logger,
-    groupIdPrefix: 'chainlog-cli-verify',
-    onAccepted: (block, offset) => {
-      if (offset >= end) return;
-      verifier.recordAccepted(block, offset);
-      applied(offset);
-    },
-    onRejected: ({ offset, reason, detail, claimedIndex, claimedMiner }) => {
-      if (offset >= end) return;
-      verifier.recordRejected({
-        position: offset,
-        reason,
-        detail,
-        ...(claimedIndex === undefined ? {} : { claimedIndex }),
-        ...(claimedMiner === undefined ? {} : { claimedMiner }),
-      });
-      applied(offset);
-    },
-  });
   try {
-    await follower.start();
-    await Promise.race([
-      follower.waitUntilApplied(end - 1, timeoutMs),
-      new Promise((_, reject) => context.signal.addEventListener('abort', () => reject(new CliError('interrupted')), { once: true })),
-    ]);
+    return await verifyTopic({
+      kafka,
+      topic,
+      params,
+      logger,
+      timeoutMs,
+      signal: context.signal,
+      onProgress: ({ offset, end, height }) => {
+        if (offset % 100 === 0) context.out.progress(`verifying ${topic}: offset ${offset + 1}/${end} (${Math.floor(((offset + 1) / end) * 100)}%), height ${height}`);
+      },
+    });
   } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new CliError(`reading ${topic} failed: ${(error as Error).message}`);
+    if (context.signal.aborted) throw new CliError('interrupted');
+    if (error instanceof VerifySourceError) throw new CliError(error.message);
+    throw new CliError(`reading ${topic} from Kafka at ${context.globals.brokers.join(',')} failed: ${(error as Error).message}`);
   } finally {
-    await follower.stop().catch(() => undefined);
     context.out.clearProgress();
-  }
-  if (report === undefined) throw new CliError(`offset ${end - 1} of ${topic} was applied but not recorded`);
-  return report;
-}
-
-async function endOffset(kafka: Kafka, topic: string, brokers: readonly string[]): Promise<number> {
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-  } catch (error) {
-    throw new CliError(`cannot reach Kafka at ${brokers.join(',')}: ${(error as Error).message}`);
-  }
-  try {
-    if (!(await admin.listTopics()).includes(topic)) throw new CliError(`topic "${topic}" does not exist`);
-    const partitions = await admin.fetchTopicOffsets(topic);
-    const [partition] = partitions;
-    if (partitions.length !== 1 || partition === undefined) {
-      throw new CliError(`topic "${topic}" has ${partitions.length} partitions; a blockchain topic has exactly 1`);
-    }
-    if (Number(partition.low) > 0) {
-      throw new CliError(`offsets 0..${Number(partition.low) - 1} of "${topic}" were deleted: the chain cannot be verified from genesis`);
-    }
-    return Number(partition.high);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
   }
 }

@@ -43,6 +43,7 @@ export class ChainFollower {
   #admin: Admin | undefined;
   #appliedOffset = -1;
   #knownEndOffset = 0;
+  #replayEndOffset = 0;
   #waiters: Waiter[] = [];
   #failure: Error | undefined;
 
@@ -58,6 +59,11 @@ export class ChainFollower {
   /** True once every message up to the end last seen on the topic has been applied. */
   get caughtUp(): boolean {
     return this.#failure === undefined && this.#appliedOffset + 1 >= this.#knownEndOffset && this.#consumer !== undefined;
+  }
+
+  /** Whether the message at this offset was already on the topic when the follower started (history, not news). */
+  isReplay(offset: number): boolean {
+    return offset < this.#replayEndOffset;
   }
 
   /** Set when the consumer crashed for good; the service should then report not ready. */
@@ -82,6 +88,7 @@ export class ChainFollower {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     this.#knownEndOffset = await this.endOffset();
+    this.#replayEndOffset = this.#knownEndOffset;
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {

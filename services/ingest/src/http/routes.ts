@@ -10,6 +10,9 @@ import { decodeBody, messageValue, prepareSubmission } from '../domain/submissio
 import { KafkaRecordTooLargeError, KafkaUnavailableError, type OutgoingMessage, type Placement } from '../kafka/appender.js';
 import type { IngestMetrics } from '../metrics.js';
 
+/** Most transaction ids named in one `transactions accepted` log line (the rest are counted). */
+const LOGGED_IDS_LIMIT = 1000;
+
 /** Where transactions go: the adapter over Kafka, or a fake in tests. */
 export interface TransactionLog {
   /** The transactions topic's partition count, undefined while unknown. */
@@ -154,7 +157,14 @@ export function transactionRoutes(options: RoutesOptions): Router {
     metrics.accepted.inc(accepted.length);
     metrics.batchSize.observe(accepted.length);
     req.log.info(
-      { count: accepted.length, batch, partitions: [...new Set(placements.map((placement) => placement.partition))].sort((a, b) => a - b) },
+      {
+        count: accepted.length,
+        batch,
+        partitions: [...new Set(placements.map((placement) => placement.partition))].sort((a, b) => a - b),
+        // Log correlation (docs/observability.md): the ids at info level, capped to keep the line bounded.
+        transactionIds: accepted.slice(0, LOGGED_IDS_LIMIT).map((transaction) => transaction.id),
+        ...(accepted.length > LOGGED_IDS_LIMIT ? { transactionIdsOmitted: accepted.length - LOGGED_IDS_LIMIT } : {}),
+      },
       'transactions accepted',
     );
     if (batch) {
