@@ -57,7 +57,8 @@ export function readOperatorConfig(env: Env = process.env, readNamespaceFile: ()
     maxPartitions: reader.integer('MAX_PARTITIONS', 1024, { min: 1, max: 100_000 }),
     kafkaPollIntervalMs: reader.integer('KAFKA_POLL_INTERVAL_MS', 10_000, { min: 100, max: 3_600_000 }),
     resyncIntervalMs: reader.integer('RESYNC_INTERVAL_MS', 30_000, { min: 100, max: 3_600_000 }),
-    leaseName: reader.string('LEASE_NAME', `${minerStatefulSet}-operator`, DNS_SUBDOMAIN),
+    // The default derives from the StatefulSet's name (one lease per release); only an explicit name is checked.
+    leaseName: reader.optionalString('LEASE_NAME') === undefined ? `${minerStatefulSet}-operator` : reader.string('LEASE_NAME', '', DNS_SUBDOMAIN),
     leaseDurationSeconds: reader.integer('LEASE_DURATION_SECONDS', 15, { min: 1, max: 3600 }),
     identity: reader.string('POD_NAME', hostname()),
     kube,

@@ -150,11 +150,10 @@ export class Reconciler {
     const statefulSet = await statefulSets.get();
     const partitions = await topic.read();
 
-    if (partitions !== undefined) metrics.partitions.set(partitions);
-    if (statefulSet !== undefined) {
-      metrics.desiredMiners.set(statefulSet.replicas);
-      metrics.readyMiners.set(statefulSet.readyReplicas);
-    }
+    // A missing topic or StatefulSet reads as 0 (not as the last value seen).
+    metrics.partitions.set(partitions ?? 0);
+    metrics.desiredMiners.set(statefulSet?.replicas ?? 0);
+    metrics.readyMiners.set(statefulSet?.readyReplicas ?? 0);
     metrics.unownedPartitions.set(unownedPartitions(partitions, statefulSet?.readyReplicas ?? 0));
 
     const observation: Observation = {

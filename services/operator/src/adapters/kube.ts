@@ -76,7 +76,9 @@ export function describeError(error: unknown): string {
     }
     return `HTTP ${error.code}${message ? `: ${message}` : ''}`;
   }
-  return (error as Error | undefined)?.message ?? String(error);
+  const status = statusOf(error);
+  const message = (error as Error | undefined)?.message ?? String(error);
+  return status === undefined ? message : `HTTP ${status}: ${message}`;
 }
 
 /** Middleware that aborts a request after timeoutMs, and optionally sets the patch Content-Type. */

@@ -88,11 +88,14 @@ export class LeaderElector {
 
   /** One round: acquire or renew. Resolves with whether this instance leads afterwards. Never throws. */
   async tryAcquireOrRenew(): Promise<boolean> {
+    // The renewal counts from BEFORE the request: the API server committed it later, and a candidate observes
+    // it later still, so the leader's deadline always ends before any candidate's wait does.
+    const startedAt = this.clock.monotonic();
     try {
       const won = await this.attempt();
       this.lastError = undefined;
       if (won) {
-        this.renewedAt = this.clock.monotonic();
+        this.renewedAt = startedAt;
         this.setLeading(true);
       } else {
         // Someone else holds a live lease: this instance is certainly not the leader.
@@ -133,13 +136,14 @@ export class LeaderElector {
     this.observedAt = at;
   }
 
-  private setLeading(leading: boolean): void {
+  private setLeading(leading: boolean, stopping = false): void {
     if (leading === this.leading) return;
     this.leading = leading;
     if (!leading) this.renewedAt = Number.NEGATIVE_INFINITY;
     const { logger } = this.options;
-    if (leading) logger.info({ identity: this.identity, lease: this.options.leaseDurationSeconds }, 'became the leader');
-    else logger.warn({ identity: this.identity, holder: this.holder() }, 'stopped leading');
+    if (leading) logger.info({ identity: this.identity, leaseDurationSeconds: this.options.leaseDurationSeconds }, 'became the leader');
+    else if (stopping) logger.info({ identity: this.identity }, 'stepping down: stopping');
+    else logger.warn({ identity: this.identity, holder: this.holder(), lastError: this.lastError }, 'stopped leading');
     this.options.onChange?.(leading);
   }
 
@@ -152,9 +156,8 @@ export class LeaderElector {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.round;
-    const wasLeading = this.leading;
-    this.setLeading(false);
-    if (!options.release || !wasLeading) return;
+    this.setLeading(false, true);
+    if (!options.release) return;
     try {
       const current = await this.options.store.get();
       if (current === undefined || current.record.holderIdentity !== this.identity) return;

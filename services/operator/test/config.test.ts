@@ -1,0 +1,110 @@
+// Configuration: defaults, every variable, and one ConfigError naming every bad variable.
+import { ConfigError } from '@chainlog/core';
+import { describe, expect, it } from 'vitest';
+import { readOperatorConfig } from '../src/config.js';
+
+const minimal = { KUBECONFIG: '/tmp/kubeconfig', NAMESPACE: 'ledger' };
+
+function problems(env: Record<string, string>, namespaceFile: () => string | undefined = () => undefined): string[] {
+  try {
+    readOperatorConfig(env, namespaceFile);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('readOperatorConfig', () => {
+  it('has working defaults', () => {
+    const config = readOperatorConfig({ ...minimal, POD_NAME: 'op-1' });
+    expect(config).toMatchObject({
+      httpPort: 8083,
+      namespace: 'ledger',
+      minerStatefulSet: 'chainlog-miner',
+      configuredPartitions: undefined,
+      maxPartitions: 1024,
+      kafkaPollIntervalMs: 10_000,
+      resyncIntervalMs: 30_000,
+      leaseName: 'chainlog-miner-operator',
+      leaseDurationSeconds: 15,
+      identity: 'op-1',
+      kube: { kind: 'kubeconfig', path: '/tmp/kubeconfig' },
+      kubeRequestTimeoutMs: 10_000,
+      topics: { transactions: 'transactions' },
+      kafka: { clientId: 'chainlog-operator' },
+    });
+  });
+
+  it('reads every variable, as the chart sets them', () => {
+    const config = readOperatorConfig(
+      {
+        POD_NAMESPACE: 'prod',
+        POD_NAME: 'ledger-chainlog-operator-7d9f-abcde',
+        MINER_STATEFULSET: 'ledger-chainlog-miner',
+        TRANSACTIONS_PARTITIONS: '6',
+        TOPIC_TRANSACTIONS: 'tx',
+        KAFKA_BROKERS: 'k1:9092,k2:9092',
+        KAFKA_POLL_INTERVAL_MS: '500',
+        RESYNC_INTERVAL_MS: '1000',
+        LEASE_NAME: 'my-lease',
+        LEASE_DURATION_SECONDS: '4',
+        MAX_PARTITIONS: '64',
+        KUBE_REQUEST_TIMEOUT_MS: '2000',
+        HTTP_PORT: '0',
+        LOG_LEVEL: 'debug',
+        KUBERNETES_SERVICE_HOST: '10.0.0.1',
+        KUBERNETES_SERVICE_PORT: '443',
+      },
+      () => 'ignored',
+    );
+    expect(config).toMatchObject({
+      namespace: 'prod',
+      identity: 'ledger-chainlog-operator-7d9f-abcde',
+      minerStatefulSet: 'ledger-chainlog-miner',
+      configuredPartitions: 6,
+      topics: { transactions: 'tx' },
+      kafka: { brokers: ['k1:9092', 'k2:9092'] },
+      kafkaPollIntervalMs: 500,
+      resyncIntervalMs: 1000,
+      leaseName: 'my-lease',
+      leaseDurationSeconds: 4,
+      maxPartitions: 64,
+      kubeRequestTimeoutMs: 2000,
+      httpPort: 0,
+      logLevel: 'debug',
+      kube: { kind: 'in-cluster' },
+    });
+  });
+
+  it('NAMESPACE wins over POD_NAMESPACE; in a cluster the ServiceAccount namespace file is the fallback', () => {
+    expect(readOperatorConfig({ ...minimal, NAMESPACE: 'a', POD_NAMESPACE: 'b' }).namespace).toBe('a');
+    const inCluster = { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' };
+    expect(readOperatorConfig(inCluster, () => 'from-file').namespace).toBe('from-file');
+    expect(problems({ KUBECONFIG: '/tmp/k' }, () => 'from-file')).toEqual([expect.stringMatching(/^NAMESPACE \(or POD_NAMESPACE/)]);
+  });
+
+  it('needs a way to the Kubernetes API', () => {
+    expect(problems({ NAMESPACE: 'ledger' })).toEqual([expect.stringMatching(/KUBECONFIG/)]);
+  });
+
+  it('names every bad variable in one error', () => {
+    const found = problems({
+      KUBECONFIG: '/tmp/k',
+      NAMESPACE: 'Not_A_Namespace',
+      MINER_STATEFULSET: 'Bad Name',
+      TRANSACTIONS_PARTITIONS: '0',
+      KAFKA_POLL_INTERVAL_MS: '10',
+      RESYNC_INTERVAL_MS: 'often',
+      LEASE_NAME: '-lease',
+      LEASE_DURATION_SECONDS: '0',
+      MAX_PARTITIONS: '-1',
+      HTTP_PORT: '70000',
+      KAFKA_BROKERS: 'no-port',
+    });
+    for (const name of ['NAMESPACE', 'MINER_STATEFULSET', 'TRANSACTIONS_PARTITIONS', 'KAFKA_POLL_INTERVAL_MS', 'RESYNC_INTERVAL_MS', 'LEASE_NAME', 'LEASE_DURATION_SECONDS', 'MAX_PARTITIONS', 'HTTP_PORT', 'KAFKA_BROKERS']) {
+      expect(found.filter((problem) => problem.startsWith(name)), name).toHaveLength(1);
+    }
+    expect(found).toHaveLength(10);
+  });
+});
