@@ -55,7 +55,7 @@ COPY --from=build /src/services/operator/dist/ services/operator/dist/
 COPY --from=build /src/services/cli/dist/ services/cli/dist/
 # Root owns the application files; the service user can read them, not change them.
 USER 10001:10001
-EXPOSE 8080 8081 8082
+EXPOSE 8080 8081 8082 8083
 # Every HTTP service answers /healthz on HTTP_PORT (ingest 8080, miner 8081, auditor 8082); node has fetch,
 # the slim image has no curl.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
