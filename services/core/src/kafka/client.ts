@@ -9,13 +9,25 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-/** Routes kafkajs' own logs into the service's pino logger. Its info chatter is logged at debug. */
+/**
+ * kafkajs logs every failed request ("Response Produce(...)": a coordinator still loading, a leader moving)
+ * at error level before its retrier tries again; an operation that finally fails reaches the caller as an
+ * exception, which the service logs. So those per-request lines are warnings, and kafkajs' info chatter is debug.
+ */
+export function kafkaLevelToPino(level: number, message: string): 'error' | 'warn' | 'info' | 'debug' {
+  const mapped = LEVELS[level] ?? 'debug';
+  if (mapped === 'info') return 'debug';
+  if (mapped === 'error' && message.startsWith('Response ')) return 'warn';
+  return mapped;
+}
+
+/** Routes kafkajs' own logs into the service's pino logger (levels: kafkaLevelToPino). */
 function pinoLogCreator(logger: Logger): logCreator {
   const kafkaLogger = logger.child({ component: 'kafkajs' });
   return () =>
     ({ level, log }) => {
       const { message, ...extra } = log;
-      const target = LEVELS[level] === 'info' ? 'debug' : (LEVELS[level] ?? 'debug');
+      const target = kafkaLevelToPino(level, message);
       kafkaLogger[target](extra, message);
     };
 }

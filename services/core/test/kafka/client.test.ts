@@ -1,0 +1,12 @@
+import { logLevel } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { kafkaLevelToPino } from '@chainlog/core';
+
+describe('kafkaLevelToPino', () => {
+  it('logs retried request failures as warnings and kafkajs info as debug, keeping real errors', () => {
+    expect(kafkaLevelToPino(logLevel.ERROR, "Response InitProducerId(key: 22, version: 1)")).toBe('warn');
+    expect(kafkaLevelToPino(logLevel.ERROR, 'Crash: KafkaJSNumberOfRetriesExceeded')).toBe('error');
+    expect(kafkaLevelToPino(logLevel.INFO, 'Consumer has joined the group')).toBe('debug');
+    expect(kafkaLevelToPino(logLevel.WARN, 'Limiting retries')).toBe('warn');
+  });
+});
