@@ -18,10 +18,11 @@ log "cache: $CHAINLOG_CACHE; steps: ${steps[*]}"
 total=$(now)
 summary=()
 for s in "${steps[@]}"; do
-  t=$(now)
+  t=$(now); cpu_children; c=$CPU_CHILDREN
   if ! bash "$TOOLS_DIR/install-$s.sh"; then
     die "step '$s' failed after $(elapsed "$t") (scripts/tools/install-$s.sh; see the error above)"
   fi
-  summary+=("$s $(elapsed "$t")")
+  cpu_children
+  summary+=("$s $(elapsed "$t") (cpu $(( CPU_CHILDREN - c ))s)")
 done
 log "done in $(elapsed "$total"): $(printf '%s, ' "${summary[@]}" | sed 's/, $//')"

@@ -7,6 +7,7 @@
 # service (started by the package's postinst) keeps port 9090.
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+tool_lock
 
 export DEBIAN_FRONTEND=noninteractive
 PACKAGES=(prometheus kcat openssl curl ca-certificates)

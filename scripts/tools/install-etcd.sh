@@ -9,6 +9,7 @@
 # run tries the build again. Set CHAINLOG_ETCD_NO_FALLBACK=1 to fail instead.
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+tool_lock
 
 ETCD="$CACHE_BIN/etcd"
 MOD="$TOOLS_DIR/etcd"
@@ -29,7 +30,7 @@ go_env
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 log "building etcd $ETCD_VERSION with $(go env GOVERSION) (first build takes a few minutes)"
-if (cd "$MOD" && $GO_NICE go build -trimpath -ldflags "-s -w" -o "$TMP/etcd" .) >"$TMP/build.log" 2>&1; then
+if (cd "$MOD" && $GO_NICE go build -ldflags "-s -w" -o "$TMP/etcd" .) >"$TMP/build.log" 2>&1; then
   got="$("$TMP/etcd" --version 2>/dev/null | awk '/^etcd Version:/{print $3; exit}')"
   [ "$got" = "$WANT" ] || die "built etcd reports version '$got', want $WANT"
   rm -f "$ETCD"
@@ -50,5 +51,8 @@ fi
 # The package's service must not hold 2379 (no systemd here; policy-rc.d may block it anyway).
 if [ -d /run/systemd/system ]; then "${SUDO[@]}" systemctl disable --now etcd >/dev/null 2>&1 || true
 elif [ -x /etc/init.d/etcd ]; then "${SUDO[@]}" /etc/init.d/etcd stop >/dev/null 2>&1 || true; fi
-ln -sf "$(command -v etcd || echo /usr/bin/etcd)" "$ETCD"
+DEB_ETCD="$(dpkg -L etcd-server 2>/dev/null | grep -m1 '/bin/etcd$' || true)"
+[ -x "$DEB_ETCD" ] || die "etcd-server installed, but its etcd binary was not found"
+rm -f "$ETCD"
+ln -s "$DEB_ETCD" "$ETCD"
 log "installed (FALLBACK): Debian etcd-server $(etcd_version) linked at $ETCD [$(elapsed "$start")]"

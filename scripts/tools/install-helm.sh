@@ -7,6 +7,7 @@
 # `helm template` of a trivial chart; rebuilds only when they are wrong.
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+tool_lock
 
 HELM="$CACHE_BIN/helm"
 WANT_KUBE="v${HELM_KUBE_VERSION_MAJOR}.${HELM_KUBE_VERSION_MINOR}.0"
@@ -61,7 +62,7 @@ LDFLAGS+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
 for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
   LDFLAGS+=" -X $pkg.k8sVersionMajor=$HELM_KUBE_VERSION_MAJOR -X $pkg.k8sVersionMinor=$HELM_KUBE_VERSION_MINOR"
 done
-if ! $GO_NICE go install -trimpath -ldflags "$LDFLAGS" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >"$TMP/build.log" 2>&1; then
+if ! $GO_NICE go install -ldflags "$LDFLAGS" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >"$TMP/build.log" 2>&1; then
   tail -n 30 "$TMP/build.log" >&2
   die "go install helm.sh/helm/v3/cmd/helm@$HELM_VERSION failed"
 fi

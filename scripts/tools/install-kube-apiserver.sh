@@ -12,6 +12,7 @@
 # Cold build: ~10-20 min on 2 cores, ~1.5 GB of Go module + build cache.
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+tool_lock
 
 KAS="$CACHE_BIN/kube-apiserver"
 MOD="$TOOLS_DIR/kube-apiserver"
@@ -40,7 +41,7 @@ LDFLAGS+=" -X k8s.io/component-base/version.gitMinor=$minor"
 LDFLAGS+=" -X k8s.io/component-base/version.gitTreeState=clean"
 LDFLAGS+=" -X k8s.io/component-base/version.buildDate=1970-01-01T00:00:00Z"
 log "building kube-apiserver $KUBE_VERSION with $(go env GOVERSION) (cold: 10-20 min on 2 cores)"
-if ! (cd "$MOD" && $GO_NICE go build -trimpath -ldflags "$LDFLAGS" -o "$TMP/kube-apiserver" .) >"$TMP/build.log" 2>&1; then
+if ! (cd "$MOD" && $GO_NICE go build -ldflags "$LDFLAGS" -o "$TMP/kube-apiserver" .) >"$TMP/build.log" 2>&1; then
   tail -n 30 "$TMP/build.log" >&2
   die "building kube-apiserver $KUBE_VERSION failed"
 fi

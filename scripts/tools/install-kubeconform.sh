@@ -14,6 +14,7 @@
 # a good Deployment passes and a broken one fails.
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+tool_lock
 
 KUBECONFORM="$CACHE_BIN/kubeconform"
 SCHEMAS="$CHAINLOG_CACHE/kube-schemas"
@@ -116,7 +117,7 @@ did=()
 
 # --- kubeconform binary
 if [ "$(kubeconform_version)" != "$KUBECONFORM_VERSION" ]; then
-  if ! $GO_NICE go install -trimpath -ldflags "-s -w -X main.version=$KUBECONFORM_VERSION" \
+  if ! $GO_NICE go install -ldflags "-s -w -X main.version=$KUBECONFORM_VERSION" \
       "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION" >"$TMP/build.log" 2>&1; then
     tail -n 30 "$TMP/build.log" >&2
     die "go install github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION failed"

@@ -10,13 +10,15 @@
 #      and prints one line: url=... token-file=... kubeconfig=...
 #   kube-test-server.sh stop <dir>    stop the processes whose pids are in <dir>
 #   kube-test-server.sh selftest      start in a temp dir, create a StatefulSet,
-#                                     read and patch its /scale, stop
+#                                     read and patch its /scale, get and use a
+#                                     ServiceAccount token, stop
 #
 # <dir>/env can be sourced: KUBE_URL KUBE_TOKEN KUBE_TOKEN_FILE KUBECONFIG
 # KUBE_CA_FILE ETCD_URL. The serving cert is self-signed: verify it with
 # KUBE_CA_FILE (curl --cacert) or skip verification (curl -k).
 # Binaries: $CHAINLOG_CACHE/bin/{etcd,kube-apiserver} (install-etcd.sh,
 # install-kube-apiserver.sh); needs openssl and curl (install-apt.sh).
+# The servers get no inherited fd 9 (the install scripts' lock) and no stdin.
 # Env: KUBE_TEST_TOKEN (default: random), KUBE_TEST_READY_TIMEOUT (s, default 120).
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -91,7 +93,7 @@ cmd_start() {
     --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
     --initial-cluster "kube-test=http://127.0.0.1:$peer_port" --initial-cluster-state new \
     --unsafe-no-fsync --log-level warn \
-    >"$dir/etcd.log" 2>&1 </dev/null &
+    >"$dir/etcd.log" 2>&1 </dev/null 9>&- &
   echo $! >"$dir/etcd.pid"
 
   token="${KUBE_TEST_TOKEN:-$(openssl rand -hex 24)}"
@@ -121,7 +123,7 @@ cmd_start() {
     --service-account-key-file="$dir/sa.pub" \
     --service-account-signing-key-file="$dir/sa.key" \
     --allow-privileged=true \
-    >"$dir/kube-apiserver.log" 2>&1 </dev/null &
+    >"$dir/kube-apiserver.log" 2>&1 </dev/null 9>&- &
   echo $! >"$dir/kube-apiserver.pid"
 
   local url="https://127.0.0.1:$kas_port" deadline=$(( $(date +%s) + READY_TIMEOUT ))
@@ -192,7 +194,19 @@ cmd_selftest() {
   grep -q '"replicas": 5' <<<"$out" || die "patching /scale failed: $out"
   out="$(curl -ksS "${auth[@]}" "$KUBE_URL/apis/apps/v1/namespaces/default/statefulsets/selftest")"
   grep -q '"replicas": 5' <<<"$out" || die "StatefulSet spec.replicas is not 5 after /scale: $out"
-  echo "selftest ok: kube-apiserver $KUBE_VERSION + etcd $("$ETCD" --version | awk '/^etcd Version:/{print $3}') started, StatefulSet created, /scale read 3 and patched to 5 ($(elapsed "$t0"))"
+  # ServiceAccount tokens (TokenRequest) are signed with sa.key and accepted:
+  # the SA has no RBAC permissions, so a request with its token gets 403, not 401.
+  out="$(curl -ksS -w '\n%{http_code}' "${auth[@]}" -H 'Content-Type: application/json' -X POST \
+    "$KUBE_URL/api/v1/namespaces/default/serviceaccounts" -d '{"metadata":{"name":"selftest"}}')"
+  [ "$(tail -n1 <<<"$out")" = 201 ] || die "creating a ServiceAccount failed: $out"
+  out="$(curl -ksS "${auth[@]}" -H 'Content-Type: application/json' -X POST \
+    "$KUBE_URL/api/v1/namespaces/default/serviceaccounts/selftest/token" -d '{"spec":{"expirationSeconds":600}}')"
+  local sa_token
+  sa_token="$(sed -n 's/.*"token": "\([^"]*\)".*/\1/p' <<<"$out")"
+  [ -n "$sa_token" ] || die "TokenRequest returned no token: $out"
+  out="$(curl -ksS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $sa_token" "$KUBE_URL/api/v1/namespaces/default/pods")"
+  [ "$out" = 403 ] || die "a ServiceAccount token was not authenticated as such (HTTP $out, want 403)"
+  echo "selftest ok: kube-apiserver $KUBE_VERSION + etcd $("$ETCD" --version | awk '/^etcd Version:/{print $3}') started, StatefulSet created, /scale read 3 and patched to 5, ServiceAccount token authenticated ($(elapsed "$t0"))"
 }
 
 case "${1:-}" in

@@ -41,10 +41,34 @@ go_env() {
   # Never download another toolchain (no internet besides the module proxy
   # anyway); -modcacherw keeps the module cache deletable with rm -rf.
   export GOTOOLCHAIN=local
-  export GOFLAGS="-modcacherw -buildvcs=false"
+  # -trimpath: build-cache hits do not depend on where the clone or the
+  # cache lives (CI clones into another folder).
+  export GOFLAGS="-modcacherw -buildvcs=false -trimpath"
   export CGO_ENABLED=0
   # Builds run under nice so parallel work (tests, other builds) is not starved.
   export GO_NICE="nice -n 10"
+}
+
+# One installer of a kind at a time per cache (e.g. CI and a developer, or two
+# worktrees): waits for the other to finish, then re-checks the cache.
+tool_lock() {
+  command -v flock >/dev/null 2>&1 || return 0
+  exec 9>"$CHAINLOG_CACHE/.lock-$_tool_name"
+  if ! flock -n 9; then
+    log "waiting for another $_tool_name on $CHAINLOG_CACHE to finish"
+    flock -w 3600 9 || die "timed out waiting for the lock $CHAINLOG_CACHE/.lock-$_tool_name"
+  fi
+}
+
+# CPU seconds (user+sys) used so far by this shell's finished children, in
+# CPU_CHILDREN (`times` must run in this shell, not in a $(...) subshell).
+cpu_children() {
+  local f
+  f="$(mktemp)"
+  times >"$f"
+  # shellcheck disable=SC2034  # read by the caller
+  CPU_CHILDREN="$(tail -n 1 "$f" | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } printf "%.0f", s }')"
+  rm -f "$f"
 }
 
 # Seconds since epoch with a fraction, for timings.
