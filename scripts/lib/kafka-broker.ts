@@ -21,6 +21,11 @@ export interface BrokerOptions {
   controllerPort: number;
   /** Extra server.properties lines (e.g. listeners for TLS or SASL tests). */
   extraProperties?: Record<string, string>;
+  /**
+   * Extra arguments of `kafka-storage format`, e.g. `['--add-scram', 'SCRAM-SHA-512=[name=u,password=p]']` to
+   * create SCRAM credentials in KRaft. They apply when the data dir is formatted (the first start only).
+   */
+  formatArguments?: string[];
   heapMb?: number;
 }
 
@@ -155,6 +160,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     '-c',
     propertiesFile,
     '--ignore-formatted',
+    ...(options.formatArguments ?? []),
   ]);
 
   const logFile = join(options.dataDir, 'broker.log');

@@ -92,8 +92,8 @@ export class AuditorService {
       chain: this.state.chain,
       logger: logger.child({ component: 'chain-follower' }),
       groupIdPrefix: 'chainlog-auditor',
-      onAccepted: (block, offset) => {
-        const outcome = this.state.accept(block, offset);
+      onAccepted: (block, offset, bytes) => {
+        const outcome = this.state.accept(block, offset, bytes);
         metrics.blockAccepted(outcome, this.follower.isReplay(offset) ? undefined : Date.now());
         // Log correlation (docs/observability.md): block index and transaction ids of every commit; at debug
         // while replaying the topic on start-up, so a restart does not log the whole chain again.

@@ -171,9 +171,12 @@ export class AuditorState {
     });
   }
 
-  /** A block the chain accepted (ChainFollower's onAccepted: the chain already includes it). */
-  accept(block: Block, offset: number): AcceptedOutcome {
-    const firstSeq = this.index.append(block, offset);
+  /**
+   * A block the chain accepted (ChainFollower's onAccepted: the chain already includes it). `wireBytes`, the
+   * message it was decoded from, saves re-encoding it for the index.
+   */
+  accept(block: Block, offset: number, wireBytes?: Uint8Array): AcceptedOutcome {
+    const firstSeq = this.index.append(block, offset, wireBytes);
     const overdrafts = this.ledger.applyBlock(block, firstSeq);
     this.pending.onBlock(block);
     const transactionTimestamps = block.transactions.filter(({ from }) => from !== COINBASE_SENDER).map(({ timestamp }) => timestamp);

@@ -33,6 +33,8 @@ export class ShardedMap<K, V> {
   }
 
   get(key: K): V | undefined {
+    // One shard (fewer than shardCapacity entries, the usual case): one lookup instead of has() then get().
+    if (this.#shards.length === 1) return (this.#shards[0] as Map<K, V>).get(key);
     return this.#shardOf(key)?.get(key);
   }
 
@@ -41,6 +43,14 @@ export class ShardedMap<K, V> {
   }
 
   set(key: K, value: V): this {
+    const only = this.#shards.length === 1 ? (this.#shards[0] as Map<K, V>) : undefined;
+    if (only !== undefined && only.size < this.#shardCapacity) {
+      // One lookup instead of has() then set(): the size tells whether the key was new.
+      const before = only.size;
+      only.set(key, value);
+      if (only.size !== before) this.#size++;
+      return this;
+    }
     const existing = this.#shardOf(key);
     if (existing !== undefined) {
       existing.set(key, value);

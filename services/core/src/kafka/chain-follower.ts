@@ -19,8 +19,11 @@ export interface ChainFollowerOptions {
   topic: string;
   chain: Chain;
   logger: Logger;
-  /** Called for each block that joined the chain, before later messages are applied. */
-  onAccepted?: (block: Block, offset: number) => void | Promise<void>;
+  /**
+   * Called for each block that joined the chain, before later messages are applied. `bytes` is the message
+   * it was decoded from: exactly encodeBlock(block), since only the canonical encoding is accepted.
+   */
+  onAccepted?: (block: Block, offset: number, bytes: Uint8Array) => void | Promise<void>;
   /** Called for each message that was rejected: forged, corrupt, stale or a lost race. */
   onRejected?: (rejection: BlockRejection) => void | Promise<void>;
   /** Prefix of the throw-away consumer group; offsets are never committed. */
@@ -108,7 +111,7 @@ export class ChainFollower {
     if (offset <= this.#appliedOffset) return;
     const result = this.chain.apply(value);
     if (result.accepted) {
-      await this.options.onAccepted?.(result.block, offset);
+      await this.options.onAccepted?.(result.block, offset, value);
     } else {
       const { reason, detail, claimedIndex, claimedMiner } = result;
       const rejection: BlockRejection = { offset, reason, detail };

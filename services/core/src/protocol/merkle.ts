@@ -19,12 +19,22 @@ export interface InclusionProof {
   readonly path: readonly string[];
 }
 
+// Reused inputs for the usual 32-byte leaf data and child hashes (sha256 copies nothing it keeps): a tree
+// over a block of thousands of transactions otherwise allocates a buffer per leaf and per node.
+const leafInput = Buffer.alloc(1 + 32, LEAF_PREFIX);
+const nodeInput = Buffer.alloc(1 + 32 + 32, NODE_PREFIX);
+
 export function leafHash(data: Uint8Array): Buffer {
-  return sha256(Buffer.concat([LEAF_PREFIX, data]));
+  if (data.length !== 32) return sha256(Buffer.concat([LEAF_PREFIX, data]));
+  leafInput.set(data, 1);
+  return sha256(leafInput);
 }
 
 function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return sha256(Buffer.concat([NODE_PREFIX, left, right]));
+  if (left.length !== 32 || right.length !== 32) return sha256(Buffer.concat([NODE_PREFIX, left, right]));
+  nodeInput.set(left, 1);
+  nodeInput.set(right, 33);
+  return sha256(nodeInput);
 }
 
 /** Largest power of two strictly smaller than n (n ≥ 2). */

@@ -4,7 +4,7 @@
  * block and no JSON. Difficulty is the number of leading zero bits the hash must have.
  */
 import { hash } from 'node:crypto';
-import { ProofOfWorkHasher, wordsMeetDifficulty } from './proof-of-work-hasher.js';
+import { ProofOfWorkHasher } from './proof-of-work-hasher.js';
 
 /** The nonce is a JSON number, so it stays within the integers JSON parsers represent exactly. */
 export const MAX_NONCE = Number.MAX_SAFE_INTEGER;
@@ -52,12 +52,6 @@ export function searchNonce(
     throw new RangeError(`difficulty must be an integer 0..${MAX_DIFFICULTY}`);
   }
   if (!Number.isSafeInteger(startNonce) || startNonce < 0) throw new RangeError(`startNonce must be 0..${MAX_NONCE}`);
-  const hasher = new ProofOfWorkHasher(headerDigest);
-  const words = new Int32Array(8);
   const end = Math.min(startNonce + Math.max(0, Math.floor(maxAttempts)), MAX_NONCE + 1);
-  for (let nonce = startNonce; nonce < end; nonce++) {
-    hasher.hashWords(nonce, words);
-    if (wordsMeetDifficulty(words, difficulty)) return nonce;
-  }
-  return undefined;
+  return new ProofOfWorkHasher(headerDigest).search(startNonce, end, difficulty, new Int32Array(8));
 }

@@ -3,11 +3,13 @@
 // the miner is stopping), it drops the current job at once.
 //
 // The thread runs plain JavaScript given as source (`new Worker(source, { eval: true })`), with no
-// imports but node:crypto: Node 20 applies no module hooks inside worker threads, so a TypeScript worker
-// importing @chainlog/core could not run under tsx or vitest, only from dist. The loop is the protocol's
-// searchNonce (SHA-256 of headerDigest || uint64be(nonce), leading zero bits) restated, and nothing it
-// finds is trusted: the pool checks every nonce with the protocol's own proofOfWorkHash/meetsDifficulty,
-// and a test pins it to searchNonce nonce for nonce.
+// imports: Node 20 applies no module hooks inside worker threads, so a TypeScript worker importing
+// @chainlog/core could not run under tsx or vitest, only from dist. The hashing is the protocol's own
+// SHA-256 kernel, embedded as the very source text the protocol's searchNonce compiles (POW_KERNEL_SOURCE);
+// the loop around it restates searchNonce (nonces split where the high 32 bits change). Nothing it finds
+// is trusted: the pool checks every nonce with the protocol's own proofOfWorkHash/meetsDifficulty, and a
+// test pins it to searchNonce nonce for nonce.
+import { POW_KERNEL_SOURCE } from '@chainlog/core';
 
 export interface PowJob {
   readonly type: 'job';
@@ -32,36 +34,35 @@ export type PowReport =
 export const POW_WORKER_SOURCE = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
-const { hash } = require('node:crypto');
 const control = new Int32Array(workerData.control);
 const TWO_TO_32 = 2 ** 32;
+const createPowKernel = ${POW_KERNEL_SOURCE};
+const out = new Int32Array(8);
 
-function meetsDifficulty(bytes, difficulty) {
-  const fullBytes = Math.floor(difficulty / 8);
-  for (let i = 0; i < fullBytes; i++) if (bytes[i] !== 0) return false;
-  const remainingBits = difficulty % 8;
-  return remainingBits === 0 || bytes[fullBytes] >> (8 - remainingBits) === 0;
-}
-
-function searchChunk(input, difficulty, start, attempts) {
-  for (let nonce = start; nonce < start + attempts; nonce++) {
-    input.writeUInt32BE(Math.floor(nonce / TWO_TO_32), 32);
-    input.writeUInt32BE(nonce % TWO_TO_32, 36);
-    if (meetsDifficulty(hash('sha256', input, 'buffer'), difficulty)) return nonce;
+// The protocol's searchNonce over [start, start + attempts): one kernel per high word of the nonce.
+function searchChunk(digestWords, difficulty, start, attempts) {
+  const end = start + attempts;
+  for (let segment = start; segment < end; ) {
+    const high = Math.floor(segment / TWO_TO_32);
+    const segmentEnd = Math.min(end, (high + 1) * TWO_TO_32);
+    const low = createPowKernel(digestWords, high).search(segment - high * TWO_TO_32, segmentEnd - high * TWO_TO_32, difficulty, out);
+    if (low >= 0) return high * TWO_TO_32 + low;
+    segment = segmentEnd;
   }
   return undefined;
 }
 
 function run(job) {
-  const input = Buffer.alloc(40);
-  input.set(job.digest);
+  const view = new DataView(job.digest.buffer, job.digest.byteOffset, 32);
+  const digestWords = new Int32Array(8);
+  for (let i = 0; i < 8; i++) digestWords[i] = view.getInt32(i * 4);
   for (let base = job.firstNonce; Atomics.load(control, 0) === job.job; base += job.stride) {
     if (base > job.maxNonce) {
       parentPort.postMessage({ type: 'exhausted', job: job.job, hashes: 0 });
       return;
     }
     const attempts = Math.min(job.chunk, job.maxNonce - base + 1);
-    const nonce = searchChunk(input, job.difficulty, base, attempts);
+    const nonce = searchChunk(digestWords, job.difficulty, base, attempts);
     if (nonce !== undefined) {
       parentPort.postMessage({ type: 'found', job: job.job, nonce, hashes: nonce - base + 1 });
       return;

@@ -1,0 +1,82 @@
+// A Kafka broker of the benchmark's own (free ports, a fresh data dir in /tmp, removed afterwards), so the
+// figures are not polluted by other engineers' test topics on the shared development broker. `--brokers`
+// (or BENCH_KAFKA_BROKERS) uses an existing broker instead.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
+import { freePort, startBroker, waitUntilAnswering } from '../../scripts/lib/kafka-broker.js';
+
+export interface BenchBroker {
+  readonly brokers: string;
+  readonly own: boolean;
+  /** The broker's process id when it is our own. */
+  readonly pid?: number;
+  stop(): Promise<void>;
+}
+
+export async function benchBroker(existing?: string, heapMb = 1024): Promise<BenchBroker> {
+  const named = existing ?? process.env.BENCH_KAFKA_BROKERS;
+  if (named !== undefined && named !== '') {
+    await waitUntilAnswering(named, 10_000);
+    return { brokers: named, own: false, stop: async () => undefined };
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'chainlog-bench-kafka-'));
+  const started = Date.now();
+  const broker = await startBroker({
+    dataDir,
+    port: await freePort(),
+    controllerPort: await freePort(),
+    heapMb,
+    // The default 1 MiB is too small for blocks of several thousand transactions.
+    extraProperties: { 'message.max.bytes': String(64 * 2 ** 20), 'replica.fetch.max.bytes': String(64 * 2 ** 20) },
+  });
+  console.log(`started a broker of our own at ${broker.brokers} (pid ${broker.pid}, ${dataDir}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await broker.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  // Ctrl-C must not leave a broker running.
+  process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
+  return { brokers: broker.brokers, own: true, pid: broker.pid, stop };
+}
+
+export function benchKafka(brokers: string, clientId = 'chainlog-bench'): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: [brokers],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3000,
+    requestTimeout: 30_000,
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
+  });
+}
+
+/** Creates the topics (infinite retention, large messages allowed) and waits until they have leaders. */
+export async function createTopics(kafka: Kafka, topics: ReadonlyArray<{ topic: string; partitions: number }>): Promise<void> {
+  const admin: Admin = kafka.admin();
+  await admin.connect();
+  try {
+    const configs: ITopicConfig[] = topics.map(({ topic, partitions }) => ({
+      topic,
+      numPartitions: partitions,
+      replicationFactor: 1,
+      configEntries: [
+        { name: 'retention.ms', value: '-1' },
+        { name: 'max.message.bytes', value: String(64 * 2 ** 20) },
+      ],
+    }));
+    await admin.createTopics({ topics: configs, waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+let counter = 0;
+export function benchTopic(prefix: string): string {
+  counter += 1;
+  return `bench-${prefix}-${Date.now().toString(36)}-${counter}`;
+}

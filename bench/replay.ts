@@ -1,0 +1,272 @@
+// Chain replay: time and peak memory for a reader to read and validate the whole blockchain topic from
+// offset 0, as a miner does on start-up (ChainFollower + Chain) and as the auditor does (ChainFollower +
+// AuditorState: index, ledger, pending tracker), against the raw consume rate of the same topic (a kafkajs
+// consumer reading the same bytes without decoding them). The chain is built once with the protocol at
+// difficulty 0 and large blocks and published to a broker of our own; each reader then runs in a fresh
+// child process, so its peak RSS (resourceUsage().maxRSS) is its own.
+//
+//   node --conditions=@chainlog/source --import tsx bench/replay.ts [--transactions 200000] [--block-transactions 2000] [--rounds 1]
+//   full figure: --transactions 1000000
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import {
+  assembleBlock,
+  Chain,
+  ChainFollower,
+  createLogger,
+  encodeBlock,
+  GENESIS_BLOCK,
+  sealBlock,
+  type Block,
+  type Transaction,
+} from '@chainlog/core';
+import { AuditorState } from '../services/auditor/src/domain/auditor-state.js';
+import { benchBroker, benchKafka, benchTopic, createTopics } from './lib/broker.js';
+import { flags, intFlag, loadAverage, median, mib, printHeader, printTable, rate, ratio, sleep, verdict, type Row } from './lib/report.js';
+
+const USAGE = `bench/replay.ts: replaying and validating the blockchain topic vs consuming it raw
+  --transactions <n>         user transactions in the chain (default 200000)
+  --block-transactions <n>   user transactions per block (default 2000)
+  --accounts <n>             distinct accounts (default 10000)
+  --rounds <n>               each reader runs this many times, interleaved; medians reported (default 1)
+  --brokers <host:port>      use this broker instead of starting one
+  --cpu-prof <dir>           write a V8 CPU profile of each reader into <dir>
+  --before <dir>             also run the Chain and AuditorState readers from another checkout (e.g. the
+                             commit before an optimisation, with bench/ copied in), interleaved`;
+
+const MODES = ['raw', 'chain', 'auditor'] as const;
+type Mode = (typeof MODES)[number];
+const TRANSACTIONS_TOPIC = 'transactions';
+const PARAMS = { minDifficulty: 0, blockReward: 50 };
+
+interface ReplayResult {
+  readonly mode: Mode;
+  readonly messages: number;
+  readonly bytes: number;
+  readonly transactions: number;
+  /** From the first message received to the last one handled (excludes connecting and joining the group). */
+  readonly seconds: number;
+  /** Including connecting and joining. */
+  readonly totalSeconds: number;
+  readonly maxRssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly cpuSeconds: number;
+}
+
+const options = flags(USAGE, {
+  transactions: { type: 'string' },
+  'block-transactions': { type: 'string' },
+  accounts: { type: 'string' },
+  rounds: { type: 'string' },
+  brokers: { type: 'string' },
+  'cpu-prof': { type: 'string' },
+  before: { type: 'string' },
+  // Internal: run one reader (in a child process) and print its result as JSON.
+  mode: { type: 'string' },
+  topic: { type: 'string' },
+  messages: { type: 'string' },
+});
+
+if (typeof options.mode === 'string') {
+  const result = await replay(options.mode as Mode, String(options.brokers), String(options.topic), Number(options.messages));
+  console.log(`RESULT ${JSON.stringify(result)}`);
+  process.exit(0);
+}
+
+// ---- a reader (child process) --------------------------------------------------------------------------
+
+async function replay(mode: Mode, brokers: string, topic: string, messages: number): Promise<ReplayResult> {
+  const kafka = benchKafka(brokers, `chainlog-bench-replay-${mode}`);
+  const logger = createLogger('bench', 'silent');
+  let bytes = 0;
+  let transactions = 0;
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  let firstMessageAt: number | undefined;
+  let lastHandledAt = 0;
+  if (mode === 'raw') {
+    // The same consumer settings as ChainFollower (kafkajs defaults), counting bytes, decoding nothing.
+    const consumer = kafka.consumer({ groupId: `bench-replay-raw-${randomUUID()}`, allowAutoTopicCreation: false });
+    let seen = 0;
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch, heartbeat }) => {
+        firstMessageAt ??= performance.now();
+        for (const message of batch.messages) {
+          bytes += message.value?.length ?? 0;
+          seen++;
+        }
+        await heartbeat();
+      },
+    });
+    while (seen < messages) await sleep(1);
+    lastHandledAt = performance.now();
+    await consumer.disconnect();
+  } else {
+    const chain = new Chain(PARAMS);
+    const state = mode === 'auditor' ? new AuditorState({ params: PARAMS, transactionsTopic: TRANSACTIONS_TOPIC }) : undefined;
+    const follower = new ChainFollower({
+      kafka,
+      topic,
+      chain: state?.chain ?? chain,
+      logger,
+      groupIdPrefix: `bench-replay-${mode}`,
+      onAccepted: (block, offset, bytes) => {
+        firstMessageAt ??= performance.now();
+        transactions += block.transactions.length;
+        state?.accept(block, offset, bytes);
+      },
+      onRejected: (rejection) => {
+        throw new Error(`block at offset ${rejection.offset} rejected: ${rejection.reason}: ${rejection.detail}`);
+      },
+    });
+    await follower.start();
+    await follower.waitUntilApplied(messages - 1, 3_600_000);
+    lastHandledAt = performance.now();
+    await follower.stop();
+  }
+  const ended = lastHandledAt;
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    mode,
+    messages,
+    bytes,
+    transactions,
+    seconds: (ended - (firstMessageAt ?? started)) / 1000,
+    totalSeconds: (ended - started) / 1000,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    heapUsedBytes: process.memoryUsage().heapUsed,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  };
+}
+
+// ---- the parent: build and publish, then run each reader -------------------------------------------------
+
+const total = intFlag(options.transactions, 200_000);
+const perBlock = intFlag(options['block-transactions'], 2000);
+const accounts = intFlag(options.accounts, 10_000);
+const rounds = intFlag(options.rounds, 1);
+printHeader('chain replay: ChainFollower + Chain / AuditorState vs raw consume', { total, perBlock, accounts, rounds });
+
+const broker = await benchBroker(typeof options.brokers === 'string' ? options.brokers : undefined);
+const execFileAsync = promisify(execFile);
+try {
+  const kafka = benchKafka(broker.brokers);
+  const topic = benchTopic('replay-chain');
+  await createTopics(kafka, [{ topic, partitions: 1 }]);
+  const built = await buildAndPublish(kafka, topic);
+  console.log(
+    `built and published ${built.blocks} blocks, ${total} user transactions, ${mib(built.bytes)} MiB in ${built.seconds.toFixed(1)} s, load ${loadAverage()}`,
+  );
+
+  const before = typeof options.before === 'string' ? options.before : undefined;
+  type Reader = Mode | 'chain-before' | 'auditor-before';
+  const readers: Reader[] = before === undefined ? [...MODES] : ['raw', 'chain-before', 'chain', 'auditor-before', 'auditor'];
+  const results = Object.fromEntries(readers.map((reader) => [reader, [] as ReplayResult[]])) as Record<Reader, ReplayResult[]>;
+  for (let round = 1; round <= rounds; round++) {
+    for (const reader of readers) {
+      const mode = reader.replace('-before', '') as Mode;
+      const { stdout } = await execFileAsync(
+        process.execPath,
+        [
+          ...(typeof options['cpu-prof'] === 'string' ? ['--cpu-prof', `--cpu-prof-dir=${options['cpu-prof']}/${reader}-${round}`] : []),
+          '--conditions=@chainlog/source',
+          '--import',
+          'tsx',
+          'bench/replay.ts',
+          '--mode',
+          mode,
+          '--brokers',
+          broker.brokers,
+          '--topic',
+          topic,
+          '--messages',
+          String(built.blocks),
+        ],
+        { maxBuffer: 16 << 20, ...(reader.endsWith('-before') ? { cwd: before } : {}) },
+      );
+      const line = stdout.split('\n').find((candidate) => candidate.startsWith('RESULT '));
+      if (line === undefined) throw new Error(`the ${mode} reader printed no result:\n${stdout}`);
+      const result = JSON.parse(line.slice('RESULT '.length)) as ReplayResult;
+      results[reader].push(result);
+      console.log(`round ${round} ${reader}: ${result.seconds.toFixed(1)} s, max RSS ${mib(result.maxRssBytes)} MiB, load ${loadAverage()}`);
+    }
+  }
+
+  const seconds = (reader: Reader): number => median(results[reader].map((result) => result.seconds));
+  const cpuSeconds = (reader: Reader): number => median(results[reader].map((result) => result.cpuSeconds));
+  const labels: Record<Reader, string> = {
+    raw: 'raw kafkajs consumer (no decoding)',
+    chain: 'ChainFollower + Chain (miner start-up)',
+    auditor: 'ChainFollower + AuditorState (auditor)',
+    'chain-before': `ChainFollower + Chain, ${before ?? ''}`,
+    'auditor-before': `ChainFollower + AuditorState, ${before ?? ''}`,
+  };
+  const rows: Row[] = readers.map((mode) => ({
+    reader: labels[mode],
+    seconds: Math.round(seconds(mode) * 10) / 10,
+    'with join s': Math.round(median(results[mode].map((result) => result.totalSeconds)) * 10) / 10,
+    'tx/s': rate(total / seconds(mode)),
+    'MiB/s': Math.round((built.bytes / 2 ** 20 / seconds(mode)) * 10) / 10,
+    'vs raw': ratio(seconds('raw'), seconds(mode)),
+    'CPU s': Math.round(cpuSeconds(mode) * 10) / 10,
+    'tx per CPU s': rate(total / cpuSeconds(mode)),
+    'max RSS MiB': mib(median(results[mode].map((result) => result.maxRssBytes))),
+    'heap at end MiB': mib(median(results[mode].map((result) => result.heapUsedBytes))),
+  }));
+  printTable(`replaying ${total} transactions in ${built.blocks} blocks (${mib(built.bytes)} MiB)`, rows);
+  console.log(`load average at end: ${loadAverage()}`);
+  verdict('Chain replay rate / raw consume rate', seconds('raw') / seconds('chain'), 0.5, '%');
+  verdict('AuditorState replay rate / raw consume rate', seconds('raw') / seconds('auditor'), 0.5, '%');
+} finally {
+  await broker.stop();
+}
+
+/** Mines the chain at difficulty 0 (nonce 0 always qualifies) and publishes it, a few blocks per request. */
+async function buildAndPublish(kafka: ReturnType<typeof benchKafka>, topic: string): Promise<{ blocks: number; bytes: number; seconds: number }> {
+  const started = performance.now();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await producer.connect();
+  let previous: Block = GENESIS_BLOCK;
+  let blocks = 0;
+  let bytes = 0;
+  let pending: { value: Buffer; key: string }[] = [];
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    await producer.send({ topic, acks: -1, messages: pending });
+    pending = [];
+  };
+  const add = async (block: Block): Promise<void> => {
+    const value = encodeBlock(block);
+    bytes += value.length;
+    blocks++;
+    pending.push({ key: String(block.index), value });
+    if (pending.reduce((sum, message) => sum + message.value.length, 0) > 4 * 2 ** 20) await flush();
+  };
+  await add(GENESIS_BLOCK);
+  const base = 1_700_000_000_000;
+  for (let offset = 0; offset < total; offset += perBlock) {
+    const count = Math.min(perBlock, total - offset);
+    const transactions: Transaction[] = Array.from({ length: count }, (_, i) => {
+      const n = offset + i;
+      return { id: randomUUID(), from: `account-${n % accounts}`, to: `account-${(n * 7 + 1) % accounts}`, amount: 1 + (n % 1000), timestamp: base + n };
+    });
+    const candidate = assembleBlock({
+      previous,
+      transactions,
+      sources: [{ topic: TRANSACTIONS_TOPIC, partition: 0, firstOffset: offset, lastOffset: offset + count - 1 }],
+      miner: 'bench-miner',
+      timestamp: base + offset + count,
+      difficulty: 0,
+      reward: PARAMS.blockReward,
+    });
+    previous = sealBlock(candidate, 0);
+    await add(previous);
+  }
+  await flush();
+  await producer.disconnect();
+  return { blocks, bytes, seconds: (performance.now() - started) / 1000 };
+}

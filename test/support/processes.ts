@@ -1,0 +1,242 @@
+// Chainlog services as separate OS processes, started the way developers run them from source
+// (`node --conditions=@chainlog/source --import tsx services/<service>/src/main.ts`), for tests that kill,
+// restart and measure them: every line of output kept (raw, for secret checks, and parsed as pino JSON),
+// SIGKILL/SIGTERM and restart with the same environment, an optional supervisor that restarts a process
+// that exits on its own (as Kubernetes would) and counts it, and the resident memory of the process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const SOURCE_NODE_ARGS = ['--conditions=@chainlog/source', '--import', 'tsx'];
+
+export type ServiceName = 'ingest' | 'miner' | 'auditor';
+
+export interface LogLine {
+  level: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ServiceProcessOptions {
+  /** The script to run instead of services/<service>/src/main.ts. */
+  script?: string;
+  /** Restart the process when it exits without being asked to (after restartDelayMs). */
+  supervise?: boolean;
+  restartDelayMs?: number;
+  /** Parsed log lines kept in memory (the oldest are dropped); raw output is kept whole. */
+  maxLogLines?: number;
+}
+
+export class ServiceProcess {
+  readonly logs: LogLine[] = [];
+  /** Every run: pid, how it ended, and whether the test asked for it. */
+  readonly runs: { pid: number; exit?: Exit; requested: boolean; startedAt: number; endedAt?: number; lastLines?: string[] }[] = [];
+  #raw: string[] = [];
+  #child: ChildProcess | undefined;
+  #exited: Promise<Exit> = Promise.resolve({ code: null, signal: null });
+  #listeners = new Set<() => void>();
+  #requested = false;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #disposed = false;
+  readonly #options: Required<Omit<ServiceProcessOptions, 'script'>> & { script: string };
+
+  constructor(
+    readonly name: string,
+    readonly service: ServiceName,
+    public env: Record<string, string>,
+    options: ServiceProcessOptions = {},
+  ) {
+    this.#options = {
+      script: options.script ?? `services/${service}/src/main.ts`,
+      supervise: options.supervise ?? false,
+      restartDelayMs: options.restartDelayMs ?? 1000,
+      maxLogLines: options.maxLogLines ?? 20_000,
+    };
+  }
+
+  /** Starts a new run (the previous one must have exited). */
+  start(): this {
+    if (this.alive) throw new Error(`${this.name} is already running (pid ${this.pid})`);
+    if (this.#disposed) throw new Error(`${this.name} was disposed`);
+    this.#requested = false;
+    const child = spawn(process.execPath, [...SOURCE_NODE_ARGS, this.#options.script], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.#child = child;
+    const run: ServiceProcess['runs'][number] = { pid: child.pid ?? -1, requested: false, startedAt: Date.now() };
+    this.runs.push(run);
+    const onLine = (line: string): void => {
+      this.#raw.push(line);
+      let parsed: LogLine;
+      try {
+        const value = JSON.parse(line) as unknown;
+        parsed = typeof value === 'object' && value !== null && 'msg' in value ? (value as LogLine) : { level: 'raw', msg: line };
+      } catch {
+        parsed = { level: 'raw', msg: line };
+      }
+      this.logs.push(parsed);
+      if (this.logs.length > this.#options.maxLogLines) this.logs.splice(0, this.logs.length - this.#options.maxLogLines);
+      for (const listener of this.#listeners) listener();
+    };
+    if (child.stdout) createInterface({ input: child.stdout }).on('line', onLine);
+    if (child.stderr) createInterface({ input: child.stderr }).on('line', onLine);
+    this.#exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        run.exit = { code, signal };
+        run.endedAt = Date.now();
+        run.requested = this.#requested;
+        run.lastLines = this.#raw.slice(-8).map((line) => line.slice(0, 500));
+        if (this.#child === child) this.#child = undefined;
+        for (const listener of this.#listeners) listener();
+        resolve({ code, signal });
+        if (!this.#requested && this.#options.supervise && !this.#disposed) {
+          this.#restartTimer = setTimeout(() => {
+            this.#restartTimer = undefined;
+            if (!this.#disposed && !this.alive) this.start();
+          }, this.#options.restartDelayMs);
+        }
+      }),
+    );
+    return this;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  get alive(): boolean {
+    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  get exited(): Promise<Exit> {
+    return this.#exited;
+  }
+
+  /** Runs that ended without the test asking (crashes, fatal errors): what a supervisor had to restart. */
+  get unexpectedExits(): number {
+    return this.runs.filter((run) => run.exit !== undefined && !run.requested).length;
+  }
+
+  /** Everything the process printed, every run, as one string (for "no secret in the logs" checks). */
+  output(): string {
+    return this.#raw.join('\n');
+  }
+
+  /** Resolves with the first log line at or after `since` (an index into logs) that matches. */
+  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs: number, what = 'log line', since = 0): Promise<LogLine> {
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const check = (): void => {
+        if (done) return;
+        const found = this.logs.slice(since).find(predicate);
+        if (found !== undefined) {
+          finish();
+          resolve(found);
+        }
+      };
+      const finish = (): void => {
+        done = true;
+        clearTimeout(timer);
+        this.#listeners.delete(check);
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(`${this.name}: no ${what} within ${timeoutMs} ms; last lines:\n${this.tail()}`));
+      }, timeoutMs);
+      this.#listeners.add(check);
+      check();
+    });
+  }
+
+  tail(lines = 20): string {
+    return this.#raw
+      .slice(-lines)
+      .map((line) => line.slice(0, 400))
+      .join('\n');
+  }
+
+  /** Sends the signal and waits for the exit (SIGKILL after graceMs for anything else). */
+  async kill(signal: NodeJS.Signals = 'SIGTERM', graceMs = 30_000): Promise<Exit | undefined> {
+    const child = this.#child;
+    if (child === undefined || !this.alive) return undefined;
+    this.#requested = true;
+    const exited = this.#exited;
+    child.kill(signal);
+    if (signal !== 'SIGKILL') {
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const exit = await exited;
+      clearTimeout(timer);
+      return exit;
+    }
+    return exited;
+  }
+
+  /** Stops the current run (with `signal`) and starts a new one with the same environment. */
+  async restart(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await this.kill(signal);
+    this.start();
+  }
+
+  /** Resident set size of the current run in KiB (Linux /proc), undefined when not running. */
+  rssKib(): number | undefined {
+    const pid = this.pid;
+    if (pid === undefined) return undefined;
+    try {
+      const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      return match ? Number(match[1]) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Kills the process for good (no supervisor restart); safe to call twice. */
+  async dispose(): Promise<void> {
+    this.#disposed = true;
+    if (this.#restartTimer !== undefined) clearTimeout(this.#restartTimer);
+    await this.kill('SIGKILL');
+    this.#listeners.clear();
+  }
+}
+
+/** GET a URL and parse JSON, with a timeout; undefined body when it is not JSON. */
+export async function getJson<T = unknown>(url: string, timeoutMs = 10_000): Promise<{ status: number; body: T }> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, body: body as T };
+}
+
+/** Polls until GET url answers `status`, failing early when the process died without a supervisor. */
+export async function waitForHttp(url: string, options: { status?: number; timeoutMs?: number; process?: ServiceProcess } = {}): Promise<void> {
+  const { status = 200, timeoutMs = 120_000 } = options;
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  for (;;) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+      await response.arrayBuffer();
+      if (response.status === status) return;
+      last = `status ${response.status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms (last: ${last})${options.process ? `; ${options.process.name} output:\n${options.process.tail()}` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
