@@ -12,6 +12,8 @@ export default defineConfig({
   },
   test: {
     include: ['services/*/test/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts'],
+    // Run by test/chaos/vitest.quick.config.ts as the second phase of `npm test`.
+    exclude: ['**/node_modules/**', 'test/chaos/quick.test.ts', 'test/security.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -112,12 +112,14 @@ export async function injectForgeries(
       const forgery = attempt === 0 ? kind : allForgeries(tracker, stack.topics.TOPIC_TRANSACTIONS).find((f) => f.name === kind.name);
       if (forgery === undefined) throw new Error(`no forgery ${kind.name}`);
       const from = tracker.nextOffset;
+      const builtOn = tracker.height;
       via = await produceRaw(stack.options.brokers, topic, 0, [forgery.bytes]);
       const verdict = await tracker.waitForBytes(forgery.bytes, from, 60_000);
       record.attempts.push({ offset: verdict.offset, accepted: verdict.accepted, ...(verdict.reason ? { reason: verdict.reason } : {}), digest: verdict.digest });
       record.final = verdict.accepted ? 'ACCEPTED' : verdict.reason;
-      if (verdict.accepted || verdict.reason === kind.reason || verdict.reason !== 'stale') break;
-      // The chain moved between reading the tip and the write: build it again on the new tip.
+      // Done, unless the miners moved the tip between our reading it and the write landing (then a forgery
+      // built for tip + 1 reads as stale, one built for tip + 5 as a fork, …): build it again on the new tip.
+      if (verdict.accepted || verdict.reason === kind.reason || verdict.heightBefore === builtOn) break;
     }
   }
   return { injected, via };

@@ -294,6 +294,8 @@ export interface TrackedMessage {
   detail?: string;
   claimedIndex?: number;
   hash?: string;
+  /** The canonical height just before this message was applied. */
+  heightBefore: number;
 }
 
 export const digestOf = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -343,16 +345,18 @@ export class ChainTracker {
   }
 
   #apply(offset: number, bytes: Uint8Array): void {
+    const heightBefore = this.chain.height;
     const result = this.chain.apply(bytes);
     const digest = digestOf(bytes);
     if (result.accepted) {
       this.blocks.push(result.block);
-      this.messages.push({ offset, digest, accepted: true, hash: result.block.hash, claimedIndex: result.block.index });
+      this.messages.push({ offset, digest, accepted: true, hash: result.block.hash, claimedIndex: result.block.index, heightBefore });
     } else {
       this.messages.push({
         offset,
         digest,
         accepted: false,
+        heightBefore,
         reason: result.reason,
         detail: result.detail,
         ...(result.claimedIndex === undefined ? {} : { claimedIndex: result.claimedIndex }),
