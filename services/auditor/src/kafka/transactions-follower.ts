@@ -76,7 +76,8 @@ export class TransactionsFollower {
     this.#consumer = consumer;
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.#failure = payload.error;
-      logger.error({ err: payload.error, restart: payload.restart }, 'transactions consumer crashed');
+      // A crash kafkajs restarts by itself is a warning; one it gives up on is an error.
+      logger[payload.restart ? 'warn' : 'error']({ err: payload.error, restart: payload.restart }, 'transactions consumer crashed');
     });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });

@@ -86,7 +86,8 @@ export class ChainFollower {
         this.#failure = payload.error;
         this.#rejectWaiters(payload.error);
       }
-      logger.error({ err: payload.error, restart: payload.restart }, 'chain follower consumer crashed');
+      // A crash kafkajs restarts by itself is a warning; one it gives up on is an error.
+      logger[payload.restart ? 'warn' : 'error']({ err: payload.error, restart: payload.restart }, 'chain follower consumer crashed');
     });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });

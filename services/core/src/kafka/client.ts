@@ -14,10 +14,13 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
  * at error level before its retrier tries again; an operation that finally fails reaches the caller as an
  * exception, which the service logs. So those per-request lines are warnings, and kafkajs' info chatter is debug.
  */
+// Transient broker states that kafkajs retries (or restarts a consumer for) after logging them as errors.
+const RETRIED_CONDITIONS = ['The coordinator is loading', 'The coordinator is not available', 'This is not the correct coordinator', 'Restarting the consumer'];
+
 export function kafkaLevelToPino(level: number, message: string): 'error' | 'warn' | 'info' | 'debug' {
   const mapped = LEVELS[level] ?? 'debug';
   if (mapped === 'info') return 'debug';
-  if (mapped === 'error' && message.startsWith('Response ')) return 'warn';
+  if (mapped === 'error' && (message.startsWith('Response ') || RETRIED_CONDITIONS.some((text) => message.includes(text)))) return 'warn';
   return mapped;
 }
 

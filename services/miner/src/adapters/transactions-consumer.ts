@@ -81,7 +81,8 @@ export class TransactionsConsumer {
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.#joined = false;
-      logger.error({ err: payload.error, restart: payload.restart }, 'transactions consumer crashed');
+      // A crash kafkajs restarts by itself is a warning; one it gives up on is an error.
+      logger[payload.restart ? 'warn' : 'error']({ err: payload.error, restart: payload.restart }, 'transactions consumer crashed');
       this.#options.onCrash?.(payload.error, payload.restart);
     });
     await consumer.connect();
