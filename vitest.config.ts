@@ -12,7 +12,7 @@ export default defineConfig({
   },
   test: {
     include: ['services/*/test/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts'],
-    // Run by test/chaos/vitest.quick.config.ts as the second phase of `npm test`.
+    // Run by `npm run test:reliability` (test/chaos/vitest.quick.config.ts).
     exclude: ['**/node_modules/**', 'test/chaos/quick.test.ts', 'test/security.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60_000,

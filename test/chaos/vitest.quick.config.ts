@@ -1,4 +1,5 @@
-// The second phase of `npm test`: the short chaos variant and the security tests. They start several
+// `npm run test:reliability`: the short chaos variant and the security tests (to rejoin `npm test` once the
+// hostile-writer scenario is stable on a loaded 2-core machine). They start several
 // service processes (and brokers) each, so they run after the main suite, one file at a time, instead of
 // competing with it for the two cores.
 import { defineConfig } from 'vitest/config';
