@@ -121,7 +121,15 @@ describe('chaos (quick)', () => {
       await sleep(1000);
       await waitForAgreement(tracker, stack.auditorUrl, 60_000);
       const figures = ledgerFigures(tracker.blocks, outcomes);
-      recordResult({ scenario: 'all quick scenarios', mode: 'quick', seed, durationS: Math.round((Date.now() - suiteStarted) / 1000), ledger: ledgerRow(figures) });
+      const crashes = stack.processes.flatMap((p) => p.crashes());
+      recordResult({
+        scenario: 'all quick scenarios',
+        mode: 'quick',
+        seed,
+        durationS: Math.round((Date.now() - suiteStarted) / 1000),
+        ledger: ledgerRow(figures),
+        ...(crashes.length > 0 ? { notes: [`unplanned exits (restarted by the test's supervisor): ${crashes.join('; ')}`] } : {}),
+      });
       expect(figures.lostIds).toEqual([]);
       expect(figures.duplicatedIds).toEqual([]);
       expect(figures.refusedCommittedIds).toEqual([]);

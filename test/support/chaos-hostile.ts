@@ -109,12 +109,13 @@ export async function injectForgeries(
     const record: InjectedForgery = { name: kind.name, expected: kind.reason, attempts: [] };
     injected.push(record);
     for (let attempt = 0; attempt < (options.attempts ?? 10); attempt++) {
-      const forgery = attempt === 0 ? kind : allForgeries(tracker, stack.topics.TOPIC_TRANSACTIONS).find((f) => f.name === kind.name);
+      // Built on the tip as it is now (the tip the list above was built on may have moved since).
+      const builtOn = tracker.height;
+      const forgery = allForgeries(tracker, stack.topics.TOPIC_TRANSACTIONS).find((f) => f.name === kind.name);
       if (forgery === undefined) throw new Error(`no forgery ${kind.name}`);
       const from = tracker.nextOffset;
-      const builtOn = tracker.height;
       via = await produceRaw(stack.options.brokers, topic, 0, [forgery.bytes]);
-      const verdict = await tracker.waitForBytes(forgery.bytes, from, 60_000);
+      const verdict = await tracker.waitForBytes(forgery.bytes, from);
       record.attempts.push({ offset: verdict.offset, accepted: verdict.accepted, ...(verdict.reason ? { reason: verdict.reason } : {}), digest: verdict.digest });
       record.final = verdict.accepted ? 'ACCEPTED' : verdict.reason;
       // Done, unless the miners moved the tip between our reading it and the write landing (then a forgery
@@ -310,7 +311,7 @@ export async function runHostileWriter(options: HostileOptions): Promise<Hostile
         );
         await produceRaw(stack.options.brokers, stack.topics.TOPIC_BLOCKCHAIN, 0, junk);
         flood.written = junk.length;
-        await tracker.waitForBytes(junk[junk.length - 1] as Buffer, from, 60_000);
+        await tracker.waitForBytes(junk[junk.length - 1] as Buffer, from);
         flood.rejectedMalformed = tracker.messages.filter((m) => m.offset >= from && !m.accepted && m.reason === 'malformed').length;
       }
       await sleep(Math.floor(options.loadDurationMs / (options.rounds + 1)));

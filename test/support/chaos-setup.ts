@@ -18,7 +18,7 @@ export function teardown(): void {
   if (dir === undefined) return;
   const results = collectResults(dir);
   const seeds = [...new Set(results.map((r) => r.seed).filter((s) => s !== undefined))];
-  const header = `Chainlog chaos suite (full), ${new Date().toISOString()}, ${Math.round((Date.now() - started) / 1000)} s, seeds ${seeds.join(', ') || '—'}`;
+  const header = `Chainlog chaos suite, ${new Date().toISOString()}, ${Math.round((Date.now() - started) / 1000)} s, seeds ${seeds.join(', ') || '—'}`;
   const summary = results.length > 0 ? formatSummary(results) : 'no scenario recorded figures\n';
   process.stdout.write(`\n${header}\n\n${summary}\n`);
   const target = process.env.CHAOS_REPORT;

@@ -143,7 +143,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   return {
     figures,
     faults: { ...counts, unexpectedExits: stack.processes.reduce((n, p) => n + p.unexpectedExits, 0) - exitsBefore },
-    crashes: stack.processes.flatMap((p) => p.runs.filter((r) => r.exit !== undefined && !r.requested).map((r) => `${p.name} pid ${r.pid} ran ${Math.round(((r.endedAt ?? r.startedAt) - r.startedAt) / 1000)} s, ${JSON.stringify(r.exit)}: ${lastWords(r.lastLines)}`)),
+    crashes: stack.processes.flatMap((p) => p.crashes()),
     faultLog,
     head,
     trackerHead: { height: tracker.height, hash: tracker.tip.hash },
@@ -154,19 +154,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     tracker,
     outcomes,
   };
-}
-
-/** The last error a crashed process logged (its msg and err.message), for the report. */
-function lastWords(lines: string[] | undefined): string {
-  for (const line of [...(lines ?? [])].reverse()) {
-    try {
-      const parsed = JSON.parse(line) as { level?: string; msg?: string; err?: { message?: string } };
-      if (parsed.level === 'error' || parsed.level === 'fatal') return `${parsed.msg ?? ''}${parsed.err?.message ? `: ${parsed.err.message}` : ''}`.slice(0, 200);
-    } catch {
-      if (line.trim() !== '') return line.slice(0, 200);
-    }
-  }
-  return 'no error logged';
 }
 
 export function ledgerRow(figures: LedgerFigures): LedgerFigures {

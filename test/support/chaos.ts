@@ -307,6 +307,9 @@ export class ChainTracker {
   #next = 0;
   #consumer: Consumer | undefined;
   #listeners = new Set<() => void>();
+  #stopped = false;
+  /** Consumers that crashed for good and were replaced (a broker in trouble). */
+  restarts = 0;
 
   constructor(
     readonly brokers: string,
@@ -329,6 +332,14 @@ export class ChainTracker {
       maxBytesPerPartition: 8 * 1024 * 1024,
     });
     this.#consumer = consumer;
+    // A consumer that gives up (e.g. the broker fenced under CPU starvation) is replaced by a new one: the
+    // reader must outlive what it observes.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.#stopped || this.#consumer !== consumer) return;
+      this.restarts += 1;
+      void consumer.disconnect().catch(() => undefined);
+      setTimeout(() => void this.#restart(), 1000);
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await consumer.run({
@@ -342,6 +353,17 @@ export class ChainTracker {
         for (const listener of this.#listeners) listener();
       },
     });
+  }
+
+  async #restart(): Promise<void> {
+    for (let attempt = 0; !this.#stopped; attempt++) {
+      try {
+        await this.start();
+        return;
+      } catch {
+        await sleep(Math.min(5000, 500 * (attempt + 1)));
+      }
+    }
   }
 
   #apply(offset: number, bytes: Uint8Array): void {
@@ -379,13 +401,19 @@ export class ChainTracker {
   }
 
   async endOffset(): Promise<number> {
-    const admin = kafkaClient(this.brokers).admin();
-    await admin.connect();
-    try {
-      const [partition] = await admin.fetchTopicOffsets(this.topic);
-      return Number(partition?.high ?? 0);
-    } finally {
-      await admin.disconnect();
+    for (let attempt = 1; ; attempt++) {
+      const admin = kafkaClient(this.brokers).admin();
+      try {
+        await admin.connect();
+        const [partition] = await admin.fetchTopicOffsets(this.topic);
+        return Number(partition?.high ?? 0);
+      } catch (error) {
+        // Leadership moving (or a fenced broker coming back) is retried a while before it counts.
+        if (attempt >= 15) throw error;
+        await sleep(1000);
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
     }
   }
 
@@ -413,7 +441,7 @@ export class ChainTracker {
   }
 
   /** The first message at or after `fromOffset` with these bytes. */
-  async waitForBytes(bytes: Uint8Array, fromOffset: number, timeoutMs = 30_000): Promise<TrackedMessage> {
+  async waitForBytes(bytes: Uint8Array, fromOffset: number, timeoutMs = 120_000): Promise<TrackedMessage> {
     const digest = digestOf(bytes);
     const find = (): TrackedMessage | undefined => this.messages.find((m) => m.offset >= fromOffset && m.digest === digest);
     await this.until(() => find() !== undefined, timeoutMs, `message ${digest.slice(0, 12)}`);
@@ -425,6 +453,7 @@ export class ChainTracker {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     await this.#consumer?.disconnect().catch(() => undefined);
     this.#listeners.clear();
   }
@@ -547,9 +576,17 @@ export async function readAll(brokers: string, topic: string, timeoutMs = 60_000
 /** `chainlog-verify --topic` (from source) with --json: the third reader of the chain. */
 export async function verifyTopic(brokers: string, topic: string, stack: Stack): Promise<{ code: number | null; report: VerifyReportJson }> {
   const args = [...SOURCE_NODE_ARGS, 'services/auditor/src/verify-cli.ts', '--topic', topic, '--brokers', brokers, '--json', '--timeout', '120'];
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...stack.consensusEnv };
-  const result = await run(process.execPath, args, 180_000, env);
-  if (result.code === 2) throw new Error(`chainlog-verify could not run:\n${result.stderr}`);
+  // Generous Kafka timeouts: on a starved machine a metadata request can take longer than the 10 s default.
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    KAFKA_CONNECTION_TIMEOUT_MS: '10000',
+    KAFKA_REQUEST_TIMEOUT_MS: '30000',
+    ...stack.consensusEnv,
+  };
+  let result = await run(process.execPath, args, 180_000, env);
+  if (result.code === 2) result = await run(process.execPath, args, 180_000, env);
+  if (result.code === 2) throw new Error(`chainlog-verify could not run (twice):\n${result.stderr}`);
   return { code: result.code, report: JSON.parse(result.stdout) as VerifyReportJson };
 }
 

@@ -126,6 +126,13 @@ export class ServiceProcess {
     return this.runs.filter((run) => run.exit !== undefined && !run.requested).length;
   }
 
+  /** One line per unplanned exit: pid, how long it ran, how it ended, the last error it logged. */
+  crashes(): string[] {
+    return this.runs
+      .filter((run) => run.exit !== undefined && !run.requested)
+      .map((run) => `${this.name} pid ${run.pid} ran ${Math.round(((run.endedAt ?? run.startedAt) - run.startedAt) / 1000)} s, ${JSON.stringify(run.exit)}: ${lastError(run.lastLines)}`);
+  }
+
   /** Everything the process printed, every run, as one string (for "no secret in the logs" checks). */
   output(): string {
     return this.#raw.join('\n');
@@ -205,6 +212,19 @@ export class ServiceProcess {
     await this.kill('SIGKILL');
     this.#listeners.clear();
   }
+}
+
+/** The last error a process logged (its msg and err.message), from its last lines. */
+function lastError(lines: string[] | undefined): string {
+  for (const line of [...(lines ?? [])].reverse()) {
+    try {
+      const parsed = JSON.parse(line) as { level?: string; msg?: string; err?: { message?: string } };
+      if (parsed.level === 'error' || parsed.level === 'fatal') return `${parsed.msg ?? ''}${parsed.err?.message ? `: ${parsed.err.message}` : ''}`.slice(0, 200);
+    } catch {
+      if (line.trim() !== '') return line.slice(0, 200);
+    }
+  }
+  return 'no error logged';
 }
 
 /** GET a URL and parse JSON, with a timeout; undefined body when it is not JSON. */

@@ -9,6 +9,7 @@ import {
   Chain,
   ChainFollower,
   createKafka,
+  encodeBlock,
   ensureTopics,
   GENESIS_BLOCK,
   partitionCount,
@@ -422,19 +423,23 @@ export class MinerService {
     }
     this.metrics.miningDuration.observe(result.seconds);
     const block = sealBlock(candidate, result.nonce, config.signer);
+    const checkedAtVersion = this.chain.version;
     const check = this.chain.check(block);
     if (!check.accepted) {
       if (this.chain.tip?.hash !== tip.hash) return; // the tip moved while the proof of work finished
       throw new Error(`own block ${index} fails validation (${check.reason}): ${check.detail}`);
     }
-    await this.#publish(block, contents, result.hashes);
+    await this.#publish(block, checkedAtVersion, contents, result.hashes);
   }
 
-  async #publish(block: Block, contents: BlockContents, hashes: number): Promise<void> {
+  async #publish(block: Block, checkedAtVersion: number, contents: BlockContents, hashes: number): Promise<void> {
     const inflight: InflightBlock = { hash: block.hash, index: block.index, accepted: false };
     this.#inflight = inflight;
     try {
-      const offset = await this.#producer.publishBlock(block);
+      const bytes = encodeBlock(block);
+      // Checked just above: when it comes back unchanged on an unchanged chain, the follower need not validate it again.
+      this.#follower.expectOwnBlock(bytes, block, checkedAtVersion);
+      const offset = await this.#producer.publishBlock(block, bytes);
       await this.#follower.waitUntilApplied(offset);
       // blockIndex and transactionIds: the same keys as ingest's and the auditor's logs (docs/observability.md).
       const log = { blockIndex: block.index, hash: block.hash, offset, transactions: contents.transactions.length, hashes };

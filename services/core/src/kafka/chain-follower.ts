@@ -30,6 +30,13 @@ export interface ChainFollowerOptions {
   groupIdPrefix?: string;
 }
 
+/** A block this process checked against the chain and is publishing: see expectOwnBlock. */
+interface OwnBlock {
+  readonly bytes: Buffer;
+  readonly block: Block;
+  readonly checkedAtVersion: number;
+}
+
 interface Waiter {
   offset: number;
   resolve: () => void;
@@ -49,6 +56,7 @@ export class ChainFollower {
   #replayEndOffset = 0;
   #waiters: Waiter[] = [];
   #failure: Error | undefined;
+  #ownBlock: OwnBlock | undefined;
 
   constructor(private readonly options: ChainFollowerOptions) {
     this.chain = options.chain;
@@ -110,7 +118,10 @@ export class ChainFollower {
   async #applyMessage(offset: number, value: Uint8Array): Promise<void> {
     // A rebalance of the throw-away group can redeliver what was applied already.
     if (offset <= this.#appliedOffset) return;
-    const result = this.chain.apply(value);
+    const own = this.#ownBlock;
+    const isOwn = own !== undefined && own.bytes.equals(value);
+    if (isOwn) this.#ownBlock = undefined;
+    const result = isOwn ? this.chain.applyChecked(own.block, own.checkedAtVersion) : this.chain.apply(value);
     if (result.accepted) {
       await this.options.onAccepted?.(result.block, offset, value);
     } else {
@@ -122,6 +133,15 @@ export class ChainFollower {
     }
     this.#appliedOffset = offset;
     this.#resolveWaiters();
+  }
+
+  /**
+   * Announces a block this process has checked (Chain.check at `checkedAtVersion`) and is about to publish
+   * as `bytes`: when a message with exactly these bytes comes back, it is applied with Chain.applyChecked,
+   * so a miner does not validate its own block twice. Every other reader validates it in full.
+   */
+  expectOwnBlock(bytes: Buffer, block: Block, checkedAtVersion: number): void {
+    this.#ownBlock = { bytes, block, checkedAtVersion };
   }
 
   /** The topic's current end (high watermark): the offset the next block will get. */

@@ -51,6 +51,8 @@ export class Chain implements ChainView {
   #tip: ChainTip | undefined;
   readonly #transactionIds: TransactionIdSet;
   readonly #sourceOffsets = new Map<string, Map<number, number>>();
+  /** Blocks committed so far: a check() result holds for as long as this is unchanged. */
+  #commits = 0;
 
   /** Throws on parameters no chain could use (a configuration error, caught at startup). */
   constructor(params: ConsensusParams, options: { readonly transactionIdShardCapacity?: number } = {}) {
@@ -69,6 +71,14 @@ export class Chain implements ChainView {
   /** Index of the tip block; -1 while the chain is empty. */
   get height(): number {
     return this.#tip?.index ?? -1;
+  }
+
+  /**
+   * Identifies the chain's state for applyChecked: it changes with every committed block, and check() is
+   * a function of the block, this state and the consensus parameters only.
+   */
+  get version(): number {
+    return this.#commits;
   }
 
   /** Committed transactions, coinbases included. */
@@ -116,7 +126,19 @@ export class Chain implements ChainView {
     return result;
   }
 
+  /**
+   * Applies a block that check() accepted while the chain was at `checkedAtVersion`. When nothing was
+   * committed since, the verdict still holds and the block is committed without validating it again (a
+   * miner reading back the block it has just checked and published); otherwise it is validated as usual.
+   */
+  applyChecked(block: Block, checkedAtVersion: number): ApplyResult {
+    if (checkedAtVersion !== this.#commits) return this.apply(block);
+    this.#commit(block);
+    return { accepted: true, block };
+  }
+
   #commit(block: Block): void {
+    this.#commits += 1;
     for (const { id } of block.transactions) this.#transactionIds.add(id);
     for (const { topic, partition, lastOffset } of block.sources) {
       let partitions = this.#sourceOffsets.get(topic);

@@ -77,6 +77,52 @@ describe('ChainFollower', () => {
     await producer.disconnect();
   });
 
+  it('applies the block announced with expectOwnBlock without validating it again, unless a rival landed first', async () => {
+    const kafka = testKafka();
+    const topic = uniqueTopic('blockchain-own');
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [{ topic, partitions: 1 }]);
+    await admin.disconnect();
+    const producer = kafka.producer({ idempotent: true });
+    await producer.connect();
+    const publish = async (value: Buffer): Promise<number> => Number((await producer.send({ topic, acks: -1, messages: [{ value }] }))[0]?.baseOffset);
+
+    const chain = new Chain(consensus);
+    const validated: number[] = [];
+    const validate = chain.apply.bind(chain);
+    chain.apply = (input) => {
+      const result = validate(input);
+      validated.push(result.accepted ? result.block.index : -1);
+      return result;
+    };
+    const follower = new ChainFollower({ kafka, topic, chain, logger: createLogger('test', 'silent') });
+    followers.push(follower);
+    await follower.start();
+    await follower.waitUntilApplied(await publish(encodeBlock(GENESIS_BLOCK)), 30_000);
+    expect(validated).toEqual([0]);
+
+    // Own block 1, checked on the current chain, comes back unchanged: committed without a second validation.
+    const own = mine(GENESIS_BLOCK, 'miner-a');
+    const version = chain.version;
+    expect(chain.check(own).accepted).toBe(true);
+    const ownBytes = encodeBlock(own);
+    follower.expectOwnBlock(ownBytes, own, version);
+    await follower.waitUntilApplied(await publish(ownBytes), 30_000);
+    expect(chain.tip?.hash).toBe(own.hash);
+    expect(validated).toEqual([0]);
+
+    // Own block 2 checked, but a rival block 2 lands first: the own block is validated in full and is stale.
+    const ownSecond = mine(own, 'miner-a');
+    const rival = mine(own, 'miner-b');
+    follower.expectOwnBlock(encodeBlock(ownSecond), ownSecond, chain.version);
+    await publish(encodeBlock(rival));
+    await follower.waitUntilApplied(await publish(encodeBlock(ownSecond)), 30_000);
+    expect(chain.tip?.hash).toBe(rival.hash);
+    expect(validated).toEqual([0, 2, -1]);
+    await producer.disconnect();
+  });
+
   it('times out waiting for an offset that never arrives', async () => {
     const kafka = testKafka();
     const topic = uniqueTopic('blockchain-empty');

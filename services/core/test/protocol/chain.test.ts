@@ -96,6 +96,19 @@ describe('Chain: accepting blocks', () => {
     expect(chain.apply(block2).accepted).toBe(true);
   });
 
+  it('applyChecked commits a block checked on the unchanged chain, and validates again once the chain moved', () => {
+    const chain = chainWithOneBlock();
+    const version = chain.version;
+    expect(chain.check(block2).accepted).toBe(true);
+    expect(chain.applyChecked(block2, version)).toEqual({ accepted: true, block: block2 });
+    expect(chain.version).toBe(version + 1);
+    expect(chain.hasTransaction('invoice-9')).toBe(true);
+    // The same verdict reused after another block was committed: validated again, and now stale.
+    const rival = mine(block1, { signer: minerB, transactions: [kcatTransaction(0, 2)], sources: [range(0, 2, 2)] });
+    expectRejected(chain.applyChecked(rival, version), 'stale');
+    expect(chain.tip?.hash).toBe(block2.hash);
+  });
+
   it('accepts unsigned blocks in open mode, and verifies signatures when present', () => {
     const unsigned = mine(block1, { transactions: [kcatTransaction(0, 2)], sources: [range(0, 2, 2)] });
     expect(applyAfterBlock1(unsigned, openParams).accepted).toBe(true);

@@ -33,12 +33,15 @@ export class MinerProducer {
     await this.#producer.connect();
   }
 
-  /** Publishes a block (key: its index) and resolves with the offset it got on the blockchain topic. */
-  async publishBlock(block: Block): Promise<number> {
+  /**
+   * Publishes a block (key: its index) and resolves with the offset it got on the blockchain topic.
+   * `bytes`, when given, must be encodeBlock(block).
+   */
+  async publishBlock(block: Block, bytes: Buffer = encodeBlock(block)): Promise<number> {
     const [ack] = await this.#producer.send({
       topic: this.topics.blockchain,
       acks: -1,
-      messages: [{ key: String(block.index), value: encodeBlock(block), partition: 0 }],
+      messages: [{ key: String(block.index), value: bytes, partition: 0 }],
     });
     if (ack === undefined || ack.baseOffset === undefined) throw new Error('the broker acknowledged the block without an offset');
     return Number(ack.baseOffset);
