@@ -24,6 +24,7 @@ import { cutDecision, selectBlockContents, type BlockContents } from './domain/b
 import { intakeMessage } from './domain/intake.js';
 import { PendingPool } from './domain/pending-pool.js';
 import { planJoin, type Seek } from './domain/resume.js';
+import { RecentMiners, yieldBoundMs } from './domain/turn-taking.js';
 import { createMinerMetrics, type MinerMetrics } from './adapters/metrics.js';
 import { PowPool } from './adapters/pow-pool.js';
 import { MinerProducer } from './adapters/producer.js';
@@ -75,6 +76,11 @@ export class MinerService {
   readonly #options: MinerServiceOptions;
   /** Highest offset per partition this process already dead-lettered (re-reads after a rebalance skip it). */
   readonly #deadLettered = new Map<number, number>();
+  readonly #recentMiners = new RecentMiners();
+  /** The tip this miner last waited on for another miner's block: it waits once per tip at most. */
+  #yieldedAtTip: string | undefined;
+  /** How long this miner's last canonical block took, from choosing its contents to reading it back. */
+  #lastCycleMs: number | undefined;
   #running = false;
   #started = false;
   #fatal: Error | undefined;
@@ -85,7 +91,7 @@ export class MinerService {
   #timer: NodeJS.Timeout | undefined;
   #lastSample = { at: performance.now(), hashes: 0 };
   /** Plain counts for tests and /status (the metrics have the same numbers). */
-  readonly stats = { mined: 0, orphaned: 0, duplicates: 0, poison: 0, pauses: 0, pendingHighWater: 0 };
+  readonly stats = { mined: 0, orphaned: 0, yields: 0, duplicates: 0, poison: 0, pauses: 0, pendingHighWater: 0 };
 
   constructor(options: MinerServiceOptions) {
     const { config, logger, registry } = options;
@@ -248,6 +254,7 @@ export class MinerService {
   // ---- chain events --------------------------------------------------------------------------------
 
   #onCanonicalBlock(block: Block): void {
+    this.#recentMiners.record(block.index, block.miner);
     const topic = this.#config.topics.transactions;
     for (const source of block.sources) {
       if (source.topic === topic) this.#pool.advance(source.partition, source.lastOffset);
@@ -354,6 +361,10 @@ export class MinerService {
         await this.#sleep(decision.wakeInMs);
         continue;
       }
+      if (this.#shouldLetOthersGoFirst()) {
+        await this.#letOthersGoFirst();
+        continue;
+      }
       try {
         await this.#mineOnce();
       } catch (error) {
@@ -362,6 +373,23 @@ export class MinerService {
         await this.#sleep(ERROR_BACKOFF_MS);
       }
     }
+  }
+
+  /** See domain/turn-taking.ts: true at most once per tip. */
+  #shouldLetOthersGoFirst(): boolean {
+    const tip = this.chain.tip?.hash;
+    if (tip === undefined || tip === this.#yieldedAtTip || !this.#recentMiners.shouldYield(this.#config.minerId)) return false;
+    this.#yieldedAtTip = tip;
+    return true;
+  }
+
+  /** Waits until another block extends the tip, or the bound passes. */
+  async #letOthersGoFirst(): Promise<void> {
+    const tip = this.chain.tip?.hash;
+    const deadline = Date.now() + yieldBoundMs(this.#lastCycleMs, this.#config.maxBlockWaitMs);
+    this.stats.yields++;
+    this.metrics.turnsYielded.inc();
+    while (this.#running && this.chain.tip?.hash === tip && Date.now() < deadline) await this.#sleep(deadline - Date.now());
   }
 
   /** Resolves after `ms` (never, when undefined) or as soon as something changes. */
@@ -383,6 +411,7 @@ export class MinerService {
   async #mineOnce(): Promise<void> {
     const config = this.#config;
     const topic = config.topics.transactions;
+    const started = performance.now();
     // Consensus step: everything published so far is applied (and the pool trimmed) before choosing.
     await this.#follower.catchUp();
     if (!this.#running) return;
@@ -429,10 +458,11 @@ export class MinerService {
       if (this.chain.tip?.hash !== tip.hash) return; // the tip moved while the proof of work finished
       throw new Error(`own block ${index} fails validation (${check.reason}): ${check.detail}`);
     }
-    await this.#publish(block, checkedAtVersion, contents, result.hashes);
+    if (await this.#publish(block, checkedAtVersion, contents, result.hashes)) this.#lastCycleMs = performance.now() - started;
   }
 
-  async #publish(block: Block, checkedAtVersion: number, contents: BlockContents, hashes: number): Promise<void> {
+  /** Publishes and waits for the verdict: true when the block became canonical. */
+  async #publish(block: Block, checkedAtVersion: number, contents: BlockContents, hashes: number): Promise<boolean> {
     const inflight: InflightBlock = { hash: block.hash, index: block.index, accepted: false };
     this.#inflight = inflight;
     try {
@@ -469,6 +499,7 @@ export class MinerService {
         this.metrics.blocksOrphaned.inc();
         this.#logger.info({ ...log, reason: inflight.rejection?.reason, detail: inflight.rejection?.detail }, 'block lost the race, mining again on the new tip');
       }
+      return inflight.accepted;
     } finally {
       if (this.#inflight === inflight) this.#inflight = undefined;
     }

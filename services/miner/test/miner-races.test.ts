@@ -85,6 +85,10 @@ describe('two miners racing', () => {
     expect((await metricValue(a.registry, 'chainlog_miner_blocks_orphaned_total')) + (await metricValue(b.registry, 'chainlog_miner_blocks_orphaned_total'))).toBe(orphaned);
     // The id both partitions carried: committed once, skipped (and counted) once by whoever came second.
     expect(a.miner.stats.duplicates + b.miner.stats.duplicates).toBe(2);
-    console.info(`races: ${blocks.length - 1} canonical blocks, ${orphaned} lost races (${rejected.map((r) => r.reason).join(', ')})`);
+    // Both miners had work, so after mining the tip each let the other go first at least once (turn-taking).
+    const yields = a.miner.stats.yields + b.miner.stats.yields;
+    expect(yields).toBeGreaterThan(0);
+    expect((await metricValue(a.registry, 'chainlog_miner_turns_yielded_total')) + (await metricValue(b.registry, 'chainlog_miner_turns_yielded_total'))).toBe(yields);
+    console.info(`races: ${blocks.length - 1} canonical blocks, ${orphaned} lost races (${rejected.map((r) => r.reason).join(', ')}), ${yields} turns yielded`);
   });
 });

@@ -5,6 +5,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export interface MinerMetrics {
   blocksMined: Counter;
   blocksOrphaned: Counter;
+  turnsYielded: Counter;
   hashes: Counter;
   hashRate: Gauge;
   pendingTransactions: Gauge<'partition'>;
@@ -35,6 +36,11 @@ export function createMinerMetrics(registry: Registry, sources: MinerGaugeSource
     blocksOrphaned: new Counter({
       name: 'chainlog_miner_blocks_orphaned_total',
       help: 'Blocks this miner published that lost the race (another block extended the tip first)',
+      registers,
+    }),
+    turnsYielded: new Counter({
+      name: 'chainlog_miner_turns_yielded_total',
+      help: 'Times this miner, having mined one of the latest blocks, waited for another miner to extend the tip first',
       registers,
     }),
     hashes: new Counter({
