@@ -3,12 +3,14 @@
 // AuditorState: index, ledger, pending tracker), against the raw consume rate of the same topic (a kafkajs
 // consumer reading the same bytes without decoding them). The chain is built once with the protocol at
 // difficulty 0 and large blocks and published to a broker of our own; each reader then runs in a fresh
-// child process, so its peak RSS (resourceUsage().maxRSS) is its own.
+// child process, so its peak RSS (resourceUsage().maxRSS) is its own. The "validation floor" reader does
+// only what any validating reader must: JSON.parse every block and hash every transaction, its leaf and
+// one node with node:crypto; what it reaches bounds what validation can reach on this machine.
 //
 //   node --conditions=@chainlog/source --import tsx bench/replay.ts [--transactions 200000] [--block-transactions 2000] [--rounds 1]
 //   full figure: --transactions 1000000
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import {
   assembleBlock,
@@ -35,7 +37,7 @@ const USAGE = `bench/replay.ts: replaying and validating the blockchain topic vs
   --before <dir>             also run the Chain and AuditorState readers from another checkout (e.g. the
                              commit before an optimisation, with bench/ copied in), interleaved`;
 
-const MODES = ['raw', 'chain', 'auditor'] as const;
+const MODES = ['raw', 'floor', 'chain', 'auditor'] as const;
 type Mode = (typeof MODES)[number];
 const TRANSACTIONS_TOPIC = 'transactions';
 const PARAMS = { minDifficulty: 0, blockReward: 50 };
@@ -85,8 +87,10 @@ async function replay(mode: Mode, brokers: string, topic: string, messages: numb
   const started = performance.now();
   let firstMessageAt: number | undefined;
   let lastHandledAt = 0;
-  if (mode === 'raw') {
-    // The same consumer settings as ChainFollower (kafkajs defaults), counting bytes, decoding nothing.
+  if (mode === 'raw' || mode === 'floor') {
+    // The same consumer settings as ChainFollower (kafkajs defaults), counting bytes; the floor also does
+    // the minimum work of a validating reader.
+    const handle = mode === 'floor' ? validationFloor : (): void => {};
     const consumer = kafka.consumer({ groupId: `bench-replay-raw-${randomUUID()}`, allowAutoTopicCreation: false });
     let seen = 0;
     await consumer.connect();
@@ -97,6 +101,7 @@ async function replay(mode: Mode, brokers: string, topic: string, messages: numb
         firstMessageAt ??= performance.now();
         for (const message of batch.messages) {
           bytes += message.value?.length ?? 0;
+          if (message.value !== null) handle(message.value);
           seen++;
         }
         await heartbeat();
@@ -143,6 +148,24 @@ async function replay(mode: Mode, brokers: string, topic: string, messages: numb
   };
 }
 
+/**
+ * The least a validating reader does with a block: parse it, and per transaction hash its canonical JSON
+ * (JSON.stringify of the parsed object: the wire form is canonical, so the key order is already right),
+ * its leaf and one inner node (a tree of n leaves has n - 1) with node:crypto. No field checks, no
+ * canonical-form check, no chain rules.
+ */
+function validationFloor(value: Buffer): void {
+  const block = JSON.parse(value.toString('utf8')) as { transactions: unknown[] };
+  // Leaf (0x00 || hash) and node (0x01 || left || right) inputs, reused across the block's transactions.
+  const leafInput = Buffer.alloc(33, 0);
+  const nodeInput = Buffer.alloc(65, 1);
+  for (const transaction of block.transactions) {
+    hash('sha256', JSON.stringify(transaction), 'buffer').copy(leafInput, 1);
+    hash('sha256', leafInput, 'buffer').copy(nodeInput, 1);
+    hash('sha256', nodeInput, 'buffer');
+  }
+}
+
 // ---- the parent: build and publish, then run each reader -------------------------------------------------
 
 const total = intFlag(options.transactions, 200_000);
@@ -164,7 +187,7 @@ try {
 
   const before = typeof options.before === 'string' ? options.before : undefined;
   type Reader = Mode | 'chain-before' | 'auditor-before';
-  const readers: Reader[] = before === undefined ? [...MODES] : ['raw', 'chain-before', 'chain', 'auditor-before', 'auditor'];
+  const readers: Reader[] = before === undefined ? [...MODES] : ['raw', 'floor', 'chain-before', 'chain', 'auditor-before', 'auditor'];
   const results = Object.fromEntries(readers.map((reader) => [reader, [] as ReplayResult[]])) as Record<Reader, ReplayResult[]>;
   for (let round = 1; round <= rounds; round++) {
     for (const reader of readers) {
@@ -200,6 +223,7 @@ try {
   const cpuSeconds = (reader: Reader): number => median(results[reader].map((result) => result.cpuSeconds));
   const labels: Record<Reader, string> = {
     raw: 'raw kafkajs consumer (no decoding)',
+    floor: 'validation floor (JSON.parse + 3 node:crypto hashes per tx)',
     chain: 'ChainFollower + Chain (miner start-up)',
     auditor: 'ChainFollower + AuditorState (auditor)',
     'chain-before': `ChainFollower + Chain, ${before ?? ''}`,
@@ -219,6 +243,9 @@ try {
   }));
   printTable(`replaying ${total} transactions in ${built.blocks} blocks (${mib(built.bytes)} MiB)`, rows);
   console.log(`load average at end: ${loadAverage()}`);
+  console.log(
+    `validation floor: ${ratio(seconds('raw'), seconds('floor'))} of the raw consume rate; Chain at ${ratio(seconds('floor'), seconds('chain'))} of the floor (wall clock), ${ratio(cpuSeconds('floor'), cpuSeconds('chain'))} per CPU second`,
+  );
   verdict('Chain replay rate / raw consume rate', seconds('raw') / seconds('chain'), 0.5, '%');
   verdict('AuditorState replay rate / raw consume rate', seconds('raw') / seconds('auditor'), 0.5, '%');
 } finally {

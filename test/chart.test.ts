@@ -348,8 +348,9 @@ describe('the chainlog Helm chart', () => {
       expect(defaults.some((object) => object.kind.startsWith('Cluster'))).toBe(false);
       const role = find(defaults, 'Role', '-operator');
       expect(role.rules).toEqual([
-        { apiGroups: ['apps'], resources: ['statefulsets', 'statefulsets/scale'], verbs: ['get', 'list', 'watch', 'patch'] },
-        { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+        { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['get', 'list', 'watch', 'patch'] },
+        { apiGroups: ['apps'], resources: ['statefulsets/scale'], verbs: ['patch'] },
+        { apiGroups: [''], resources: ['events'], verbs: ['create'] },
         { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
       ]);
       const binding = find(defaults, 'RoleBinding', '-operator');

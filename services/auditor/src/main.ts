@@ -1,16 +1,9 @@
 // The auditor's entry point: configuration, logger, signals. Everything else is in service.ts.
-import { ConfigError, createLogger, onShutdownSignal } from '@chainlog/core';
+import { createLogger, onShutdownSignal, readConfigOrExit } from '@chainlog/core';
 import { loadConfig, SERVICE } from './config.js';
 import { AuditorService } from './service.js';
 
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(`chainlog-auditor: ${error.message}`);
-  process.exit(2);
-}
+const config = readConfigOrExit('chainlog-auditor', loadConfig);
 
 const logger = createLogger(SERVICE, config.logLevel);
 const service = new AuditorService(config, logger, {

@@ -1,25 +1,13 @@
 // Wiring only: config → logger → Kafka → service → HTTP listen → graceful shutdown.
-import { closeServer, ConfigError, createKafka, createLogger, createMetricsRegistry, listen, onShutdownSignal } from '@chainlog/core';
-import { readIngestConfig, SERVICE_NAME, type IngestConfig } from './config.js';
+import { closeServer, createKafka, createLogger, createMetricsRegistry, listen, onShutdownSignal, readConfigOrExit } from '@chainlog/core';
+import { readIngestConfig, SERVICE_NAME } from './config.js';
 import { createIngestService } from './service.js';
 
 /** Retries of each Kafka operation: a produce request must settle well within a client's patience. */
 const KAFKA_RETRIES = 3;
 
-function loadConfig(): IngestConfig {
-  try {
-    return readIngestConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`chainlog-ingest: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
-}
-
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = readConfigOrExit('chainlog-ingest', readIngestConfig);
   const logger = createLogger(SERVICE_NAME, config.logLevel);
   const registry = createMetricsRegistry(SERVICE_NAME);
   const kafka = createKafka(config.kafka, logger, KAFKA_RETRIES);

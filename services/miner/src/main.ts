@@ -1,20 +1,11 @@
 // Wiring only: configuration, logger, metrics, the miner service, HTTP, and signals.
-import { closeServer, ConfigError, createLogger, createMetricsRegistry, onShutdownSignal } from '@chainlog/core';
+import { closeServer, createLogger, createMetricsRegistry, onShutdownSignal, readConfigOrExit } from '@chainlog/core';
 import { readMinerConfig, SERVICE_NAME } from './config.js';
 import { startMinerHttp } from './adapters/http.js';
 import { MinerService } from './miner.js';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = readMinerConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`chainlog-miner: ${error.message}`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = readConfigOrExit('chainlog-miner', readMinerConfig);
   const logger = createLogger(SERVICE_NAME, config.logLevel);
   const registry = createMetricsRegistry(SERVICE_NAME);
   const miner = new MinerService({

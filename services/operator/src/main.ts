@@ -1,24 +1,12 @@
 // Wiring only: config → logger → Kubernetes and Kafka clients → operator → HTTP listen → graceful shutdown
 // (which releases the leader Lease, so a stand-by takes over at once).
-import { closeServer, ConfigError, createKafka, createLogger, createMetricsRegistry, listen, onShutdownSignal } from '@chainlog/core';
+import { closeServer, createKafka, createLogger, createMetricsRegistry, listen, onShutdownSignal, readConfigOrExit } from '@chainlog/core';
 import { loadKubeConfig } from './adapters/kube.js';
-import { readOperatorConfig, SERVICE_NAME, type OperatorConfig } from './config.js';
+import { readOperatorConfig, SERVICE_NAME } from './config.js';
 import { createOperator } from './operator.js';
 
-function loadConfig(): OperatorConfig {
-  try {
-    return readOperatorConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`chainlog-operator: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
-}
-
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = readConfigOrExit('chainlog-operator', readOperatorConfig);
   const logger = createLogger(SERVICE_NAME, config.logLevel);
   const registry = createMetricsRegistry(SERVICE_NAME);
   const kubeConfig = loadKubeConfig(config.kube);

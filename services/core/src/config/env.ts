@@ -9,6 +9,20 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Every service's first step: its configuration, or exit code 2 with one message naming every problem
+ * (a misconfigured pod then shows the reason in its logs instead of a stack trace).
+ */
+export function readConfigOrExit<T>(program: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${program}: ${error.message}\n`);
+    process.exit(2);
+  }
+}
+
 type Env = Record<string, string | undefined>;
 
 export class EnvReader {

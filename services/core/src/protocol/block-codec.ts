@@ -46,20 +46,42 @@ function canonicalWireJson(block: Block): string {
   const items = (transactions as readonly unknown[]).map((transaction) =>
     transaction === undefined || typeof transaction === 'symbol' ? 'null' : canonicalTransactionJson(transaction as Transaction),
   );
+  return wireJsonWithTransactions(rest, items);
+}
+
+/** The canonical JSON of a block whose transactions are already canonical JSON texts. */
+function wireJsonWithTransactions(rest: Omit<Block, 'transactions'>, transactionJson: readonly string[]): string {
   const head = canonicalJson(rest);
-  return `${head === '{}' ? '{' : `${head.slice(0, -1)},`}"transactions":[${items.join(',')}]}`;
+  return `${head === '{}' ? '{' : `${head.slice(0, -1)},`}"transactions":[${transactionJson.join(',')}]}`;
 }
 
 /** Decodes and structurally validates a blockchain-topic message. Never throws. */
 export function decodeBlock(bytes: Uint8Array): Result<Block> {
+  const decoded = decodeBlockWithTransactionJson(bytes);
+  return decoded.ok ? ok(decoded.value.block) : decoded;
+}
+
+/** A decoded block and the canonical JSON of each of its transactions (canonicalTransactionJson). */
+export interface DecodedBlock {
+  readonly block: Block;
+  readonly transactionJson: readonly string[];
+}
+
+/**
+ * decodeBlock, also returning the transactions' canonical JSON: checking the encoding produces it, and
+ * the Merkle root hashes it, so a reader serialises every transaction once instead of twice.
+ */
+export function decodeBlockWithTransactionJson(bytes: Uint8Array): Result<DecodedBlock> {
   const parsed = parseJsonBytes(bytes);
   if (!parsed.ok) return fail('$', parsed.problem);
   const block = parseBlock(parsed.value);
   if (!block.ok) return block;
-  if (canonicalWireJson(block.value) !== parsed.text) {
+  const { transactions, ...rest } = wireForm(block.value);
+  const transactionJson = transactions.map(canonicalTransactionJson);
+  if (wireJsonWithTransactions(rest, transactionJson) !== parsed.text) {
     return fail('$', 'is not in canonical form (RFC 8785 JSON, UTF-8, no other fields)');
   }
-  return block;
+  return ok({ block: block.value, transactionJson });
 }
 
 /**

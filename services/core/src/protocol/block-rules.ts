@@ -9,10 +9,10 @@ import type { ConsensusParams, RejectionReason } from './consensus.js';
 import { canonicalJson, fromHex } from './encoding.js';
 import { GENESIS_BLOCK } from './genesis.js';
 import { COINBASE_SENDER, isCoinbaseTransactionId } from './identifiers.js';
-import { merkleRoot } from './merkle.js';
+import { merkleRootOfTransactionJson } from './merkle.js';
 import { meetsDifficulty } from './proof-of-work.js';
 import { verifySignature } from './signatures.js';
-import { verifyTransactionSignature } from './transaction.js';
+import { canonicalTransactionJson, verifyTransactionSignature } from './transaction.js';
 
 export interface Rejection {
   readonly reason: RejectionReason;
@@ -27,7 +27,13 @@ export interface ChainView {
   lastSourceOffset(topic: string, partition: number): number | undefined;
 }
 
-type Rule = (block: Block, chain: ChainView, params: ConsensusParams) => Rejection | undefined;
+/** What decoding the block already computed, so that the rules need not compute it again. */
+export interface DecodingByProducts {
+  /** canonicalTransactionJson of each transaction, in block order. */
+  readonly transactionJson?: readonly string[];
+}
+
+type Rule = (block: Block, chain: ChainView, params: ConsensusParams, decoded: DecodingByProducts) => Rejection | undefined;
 
 const reject = (reason: RejectionReason, detail: string): Rejection => ({ reason, detail });
 
@@ -92,8 +98,8 @@ const transactionCount: Rule = (block, _chain, params) => {
     : undefined;
 };
 
-const merkleRootMatches: Rule = (block) => {
-  const root = merkleRoot(block.transactions);
+const merkleRootMatches: Rule = (block, _chain, _params, decoded) => {
+  const root = merkleRootOfTransactionJson(decoded.transactionJson ?? block.transactions.map(canonicalTransactionJson));
   return root === block.merkleRoot
     ? undefined
     : reject('bad-merkle-root', `merkleRoot is ${block.merkleRoot} but the transactions give ${root}`);
@@ -170,11 +176,16 @@ const RULES_AFTER_GENESIS: readonly Rule[] = [
 ];
 
 /** The first rule the block breaks, or undefined when it may extend the chain. */
-export function checkBlockRules(block: Block, chain: ChainView, params: ConsensusParams): Rejection | undefined {
-  const linkage = extendsTip(block, chain, params);
+export function checkBlockRules(
+  block: Block,
+  chain: ChainView,
+  params: ConsensusParams,
+  decoded: DecodingByProducts = {},
+): Rejection | undefined {
+  const linkage = extendsTip(block, chain, params, decoded);
   if (linkage !== undefined || chain.tipBlock === undefined) return linkage;
   for (const rule of RULES_AFTER_GENESIS) {
-    const rejection = rule(block, chain, params);
+    const rejection = rule(block, chain, params, decoded);
     if (rejection !== undefined) return rejection;
   }
   return undefined;

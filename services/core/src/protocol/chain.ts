@@ -12,13 +12,13 @@
  * committed transaction (needed to reject duplicates); it does not keep blocks. See docs/protocol.md.
  */
 import type { Block } from './block.js';
-import { decodeBlock, parseBlock } from './block-codec.js';
-import { checkBlockRules, type ChainView } from './block-rules.js';
+import { decodeBlockWithTransactionJson, parseBlock } from './block-codec.js';
+import { checkBlockRules, type ChainView, type DecodingByProducts } from './block-rules.js';
 import type { ConsensusParams, RejectionReason } from './consensus.js';
 import { isPlainObject, parseJsonBytes } from './encoding.js';
 import { isSafeNonNegativeInteger } from './identifiers.js';
 import { MAX_DIFFICULTY } from './proof-of-work.js';
-import type { Result } from './result.js';
+import { ok, type Result } from './result.js';
 import { PUBLIC_KEY_HEX_PATTERN } from './signatures.js';
 import { TransactionIdSet } from './transaction-id-set.js';
 
@@ -103,7 +103,7 @@ export class Chain implements ChainView {
 
   /** Whether the block (decoded, or the raw message bytes) would be accepted now; changes nothing. */
   check(input: Block | Uint8Array): ApplyResult {
-    const decoded: Result<Block> = input instanceof Uint8Array ? decodeBlock(input) : parseBlock(input);
+    const decoded = decodeInput(input);
     if (!decoded.ok) {
       const { field, problem } = decoded.error;
       return {
@@ -113,8 +113,8 @@ export class Chain implements ChainView {
         ...claims(input),
       };
     }
-    const block = decoded.value;
-    const rejection = checkBlockRules(block, this, this.params);
+    const { block } = decoded.value;
+    const rejection = checkBlockRules(block, this, this.params, decoded.value);
     if (rejection === undefined) return { accepted: true, block };
     return { accepted: false, ...rejection, claimedIndex: block.index, claimedMiner: block.miner };
   }
@@ -162,6 +162,13 @@ function validatedParams(params: ConsensusParams): ConsensusParams {
     throw new RangeError('maxBlockTransactions must be a positive integer');
   }
   return Object.freeze({ ...params, ...(allowedMiners === undefined ? {} : { allowedMiners: Object.freeze([...allowedMiners]) }) });
+}
+
+/** The block, and what decoding it computed that the rules can reuse (from bytes: transaction JSON). */
+function decodeInput(input: Block | Uint8Array): Result<{ readonly block: Block } & DecodingByProducts> {
+  if (input instanceof Uint8Array) return decodeBlockWithTransactionJson(input);
+  const parsed = parseBlock(input);
+  return parsed.ok ? ok({ block: parsed.value }) : parsed;
 }
 
 /** Best-effort index and miner of a block that failed to decode. */

@@ -7,10 +7,11 @@
  * The leaf data is a transaction hash: SHA-256 of the transaction's canonical JSON.
  */
 import { fromHex, HASH_HEX_PATTERN, sha256, toHex } from './encoding.js';
-import { transactionHash, type Transaction } from './transaction.js';
+import { hashBytesToWords, HASH_WORDS, leafHashWords, nodeHashWords, wordsToHashBytes, wordsToHex } from './merkle-hasher.js';
+import { canonicalTransactionJson, transactionHash, transactionHashOfJson, type Transaction } from './transaction.js';
 
 const LEAF_PREFIX = Buffer.from([0x00]);
-const NODE_PREFIX = Buffer.from([0x01]);
+const EMPTY_TREE_ROOT = sha256(Buffer.alloc(0));
 
 /** RFC 6962 audit path: sibling hashes from the leaf's level up to the root's children. */
 export interface InclusionProof {
@@ -19,22 +20,45 @@ export interface InclusionProof {
   readonly path: readonly string[];
 }
 
-// Reused inputs for the usual 32-byte leaf data and child hashes (sha256 copies nothing it keeps): a tree
-// over a block of thousands of transactions otherwise allocates a buffer per leaf and per node.
-const leafInput = Buffer.alloc(1 + 32, LEAF_PREFIX);
-const nodeInput = Buffer.alloc(1 + 32 + 32, NODE_PREFIX);
-
 export function leafHash(data: Uint8Array): Buffer {
-  if (data.length !== 32) return sha256(Buffer.concat([LEAF_PREFIX, data]));
-  leafInput.set(data, 1);
-  return sha256(leafInput);
+  const words = new Int32Array(HASH_WORDS);
+  writeLeafHash(data, words, 0);
+  return wordsToHashBytes(words, 0);
+}
+
+/** H(0x00 || data) at words[at..at + 8): the generated kernel for the usual 32-byte data, else node:crypto. */
+function writeLeafHash(data: Uint8Array, words: Int32Array, at: number): void {
+  if (data.length === 32) leafHashWords(data, words, at);
+  else hashBytesToWords(sha256(Buffer.concat([LEAF_PREFIX, data])), words, at);
 }
 
 function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  if (left.length !== 32 || right.length !== 32) return sha256(Buffer.concat([NODE_PREFIX, left, right]));
-  nodeInput.set(left, 1);
-  nodeInput.set(right, 33);
-  return sha256(nodeInput);
+  const words = new Int32Array(2 * HASH_WORDS);
+  hashBytesToWords(left, words, 0);
+  hashBytesToWords(right, words, HASH_WORDS);
+  nodeHashWords(words, 0, HASH_WORDS, words, 0);
+  return wordsToHashBytes(words, 0);
+}
+
+/** The leaf hashes of the data, one after the other. */
+function leafHashesOf(dataHashes: readonly Uint8Array[]): Int32Array {
+  const words = new Int32Array(dataHashes.length * HASH_WORDS);
+  dataHashes.forEach((data, i) => writeLeafHash(data, words, i * HASH_WORDS));
+  return words;
+}
+
+/**
+ * Reduces `count` (≥ 1) hashes stored one after the other to their RFC 6962 root, left at word 0. Level
+ * by level, adjacent pairs are hashed and an odd last node is promoted unchanged: the same tree as
+ * splitting at the largest power of two below n, since the left part of every split is a perfect tree
+ * whose pairs never straddle the split. Overwrites the hashes: node i of a level is written over
+ * node 2i of the level below, after both children have been read.
+ */
+function reduceToRoot(words: Int32Array, count: number): void {
+  for (let size = count; size > 1; size = Math.ceil(size / 2)) {
+    for (let i = 0; i + 1 < size; i += 2) nodeHashWords(words, i * HASH_WORDS, (i + 1) * HASH_WORDS, words, (i / 2) * HASH_WORDS);
+    if (size % 2 === 1) words.copyWithin(((size - 1) / 2) * HASH_WORDS, (size - 1) * HASH_WORDS, size * HASH_WORDS);
+  }
 }
 
 /** Largest power of two strictly smaller than n (n ≥ 2). */
@@ -44,22 +68,36 @@ function splitPoint(n: number): number {
   return k;
 }
 
-/** MTH over already-hashed leaves. */
-function subtreeRoot(leaves: readonly Buffer[], start: number, end: number): Buffer {
-  const size = end - start;
-  if (size === 1) return leaves[start] as Buffer;
-  const k = splitPoint(size);
-  return nodeHash(subtreeRoot(leaves, start, start + k), subtreeRoot(leaves, start + k, end));
+/** MTH (hex) of the leaves [start, end) of an array of leaf hashes, which it leaves unchanged. */
+function subtreeRootHex(leaves: Int32Array, start: number, end: number): string {
+  const words = leaves.slice(start * HASH_WORDS, end * HASH_WORDS);
+  reduceToRoot(words, end - start);
+  return wordsToHex(words, 0);
 }
 
 /** RFC 6962 Merkle Tree Hash of a list of leaf data (here: transaction hashes); SHA-256("") when empty. */
 export function merkleRootOfHashes(dataHashes: readonly Uint8Array[]): Buffer {
-  if (dataHashes.length === 0) return sha256(Buffer.alloc(0));
-  return subtreeRoot(dataHashes.map(leafHash), 0, dataHashes.length);
+  if (dataHashes.length === 0) return Buffer.from(EMPTY_TREE_ROOT);
+  const words = leafHashesOf(dataHashes);
+  reduceToRoot(words, dataHashes.length);
+  return wordsToHashBytes(words, 0);
 }
 
 export function merkleRoot(transactions: readonly Transaction[]): string {
-  return toHex(merkleRootOfHashes(transactions.map(transactionHash)));
+  return merkleRootOfTransactionJson(transactions.map(canonicalTransactionJson));
+}
+
+/**
+ * The Merkle root (hex) of transactions given as their canonical JSON: decoding a block produces that
+ * text to check the block's encoding, and the root reuses it instead of serialising every transaction
+ * again.
+ */
+export function merkleRootOfTransactionJson(transactionJson: readonly string[]): string {
+  if (transactionJson.length === 0) return toHex(EMPTY_TREE_ROOT);
+  const words = new Int32Array(transactionJson.length * HASH_WORDS);
+  transactionJson.forEach((json, i) => leafHashWords(transactionHashOfJson(json), words, i * HASH_WORDS));
+  reduceToRoot(words, transactionJson.length);
+  return wordsToHex(words, 0);
 }
 
 /** RFC 6962 PATH(m, D[n]) for the transaction with this id, or undefined when the block does not have it. */
@@ -77,22 +115,22 @@ export function inclusionProofOfHashes(dataHashes: readonly Uint8Array[], leafIn
   if (!Number.isInteger(leafIndex) || leafIndex < 0 || leafIndex >= dataHashes.length) {
     throw new RangeError(`leaf index ${leafIndex} is outside a tree of ${dataHashes.length} leaves`);
   }
-  const leaves = dataHashes.map(leafHash);
+  const leaves = leafHashesOf(dataHashes);
   const path: string[] = [];
   let start = 0;
-  let end = leaves.length;
+  let end = dataHashes.length;
   // Walk down from the root, collecting the sibling subtree at each split; the path lists them bottom-up.
   while (end - start > 1) {
     const k = splitPoint(end - start);
     if (leafIndex < start + k) {
-      path.unshift(toHex(subtreeRoot(leaves, start + k, end)));
+      path.unshift(subtreeRootHex(leaves, start + k, end));
       end = start + k;
     } else {
-      path.unshift(toHex(subtreeRoot(leaves, start, start + k)));
+      path.unshift(subtreeRootHex(leaves, start, start + k));
       start += k;
     }
   }
-  return { leafIndex, treeSize: leaves.length, path };
+  return { leafIndex, treeSize: dataHashes.length, path };
 }
 
 /**

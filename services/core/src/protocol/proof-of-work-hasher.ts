@@ -13,22 +13,24 @@
  *   (bench/pow.ts, docs/benchmarks.md).
  *
  * The straight-line code is generated once, as JavaScript source text (POW_KERNEL_SOURCE), from the
- * FIPS 180-4 round and schedule formulas below, and compiled with `new Function`; the miner's proof-of-work
- * threads (plain JavaScript, see the miner's pow-worker.ts) evaluate the very same text, so the protocol's
- * searchNonce and the workers run one implementation. Tests check it against node:crypto for any digest
- * and nonce; validation uses node:crypto.
+ * FIPS 180-4 round and schedule formulas (sha256-source.ts, shared with the Merkle hasher), and compiled
+ * with `new Function`; the miner's proof-of-work threads (plain JavaScript, see the miner's pow-worker.ts)
+ * evaluate the very same text, so the protocol's searchNonce and the workers run one implementation.
+ * Tests check it against node:crypto for any digest and nonce; validation uses node:crypto.
  */
-const K = [
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
-  0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
-  0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
-  0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-  0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
-  0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
-  0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-  0xc67178f2,
-].map((k) => k | 0);
-const INITIAL_STATE = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19].map((h) => h | 0);
+import {
+  bigSigma0,
+  bigSigma1,
+  choose,
+  majority,
+  role,
+  SHA256_INITIAL_STATE,
+  SHA256_K,
+  smallSigma0,
+  smallSigma1,
+  WORKING_VARIABLES,
+} from './sha256-source.js';
+
 /** Message words 0..7 are the digest, 8 and 9 the nonce's high and low words, 10..15 the padding. */
 const PADDING_WORDS: Readonly<Record<number, number>> = { 10: 0x80000000 | 0, 11: 0, 12: 0, 13: 0, 14: 0, 15: 40 * 8 };
 const LOW_WORD = 9;
@@ -36,17 +38,6 @@ const LOW_WORD = 9;
 const ROUNDS_BEFORE_LOW_WORD = LOW_WORD;
 
 // ---- the source generator ------------------------------------------------------------------------------
-
-const rotr = (x: string, n: number): string => `((${x} >>> ${n}) | (${x} << ${32 - n}))`;
-const bigSigma0 = (x: string): string => `(${rotr(x, 2)} ^ ${rotr(x, 13)} ^ ${rotr(x, 22)})`;
-const bigSigma1 = (x: string): string => `(${rotr(x, 6)} ^ ${rotr(x, 11)} ^ ${rotr(x, 25)})`;
-const smallSigma0 = (x: string): string => `(${rotr(x, 7)} ^ ${rotr(x, 18)} ^ (${x} >>> 3))`;
-const smallSigma1 = (x: string): string => `(${rotr(x, 17)} ^ ${rotr(x, 19)} ^ (${x} >>> 10))`;
-const choose = (e: string, f: string, g: string): string => `(${g} ^ (${e} & (${f} ^ ${g})))`;
-const majority = (a: string, b: string, c: string): string => `((${a} & ${b}) | (${c} & (${a} | ${b})))`;
-const VARIABLES = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
-/** The working variable playing role r (0 = a … 7 = h) in round i: names rotate instead of values moving. */
-const role = (i: number, r: number): string => VARIABLES[(r - (i % 8) + 8) % 8] as string;
 
 interface GeneratedKernel {
   /** Per (digest, high word): padding words and the schedule terms that do not depend on the low word. */
@@ -85,13 +76,13 @@ function generate(): GeneratedKernel {
   }
   // K[i] + w[i] folded into one constant where w[i] is constant.
   const roundInput = (i: number): string => {
-    if (!constant.has(i)) return `${K[i]} + w${i}`;
-    constants.push(`const kw${i} = (${K[i]} + w${i}) | 0;`);
+    if (!constant.has(i)) return `${SHA256_K[i]} + w${i}`;
+    constants.push(`const kw${i} = (${SHA256_K[i]} + w${i}) | 0;`);
     return `kw${i}`;
   };
   const rounds: string[] = [];
   for (let i = LOW_WORD + 1; i < 64; i++) {
-    const [a, b, c, d, e, f, g, h] = VARIABLES.map((_, r) => role(i, r)) as [string, string, string, string, string, string, string, string];
+    const [a, b, c, d, e, f, g, h] = WORKING_VARIABLES.map((_, r) => role(i, r)) as [string, string, string, string, string, string, string, string];
     rounds.push(
       `t1 = (${h} + ${bigSigma1(e)} + ${choose(e, f, g)} + ${roundInput(i)}) | 0;`,
       `${d} = (${d} + t1) | 0;`,
@@ -104,7 +95,7 @@ function generate(): GeneratedKernel {
 /** Declares the working variables with their values after round 9, from the state after round 8 (m0..m7). */
 function afterLowWordRound(): string {
   const i = LOW_WORD;
-  const names = VARIABLES.map((_, r) => role(i + 1, r));
+  const names = WORKING_VARIABLES.map((_, r) => role(i + 1, r));
   // Round 9: t1 = r9 + w9 and t2 = s9 are constant but for w9; every other variable just shifts.
   const [a, b, c, d, e, f, g, h] = names as [string, string, string, string, string, string, string, string];
   return [
@@ -122,14 +113,14 @@ function afterLowWordRound(): string {
  */
 function kernelSource(): string {
   const { constants, schedule, rounds } = generate();
-  const finalWords = VARIABLES.map((_, r) => `out[${r}] = (${role(64, r)} + ${INITIAL_STATE[r]}) | 0;`);
+  const finalWords = WORKING_VARIABLES.map((_, r) => `out[${r}] = (${role(64, r)} + ${SHA256_INITIAL_STATE[r]}) | 0;`);
   return `function createPowKernel(digestWords, high) {
 'use strict';
-const K = [${K.join(', ')}];
+const K = [${SHA256_K.join(', ')}];
 const w0 = digestWords[0] | 0, w1 = digestWords[1] | 0, w2 = digestWords[2] | 0, w3 = digestWords[3] | 0;
 const w4 = digestWords[4] | 0, w5 = digestWords[5] | 0, w6 = digestWords[6] | 0, w7 = digestWords[7] | 0;
 const w8 = high | 0;
-const midstate = [${INITIAL_STATE.join(', ')}];
+const midstate = [${SHA256_INITIAL_STATE.join(', ')}];
 const message = [w0, w1, w2, w3, w4, w5, w6, w7, w8];
 for (let i = 0; i < ${ROUNDS_BEFORE_LOW_WORD}; i++) {
   const [a, b, c, d, e, f, g, h] = midstate;

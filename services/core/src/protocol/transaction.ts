@@ -188,7 +188,12 @@ export function toTransaction(input: TransactionInput, source: SourcePosition): 
 
 /** SHA-256 of the canonical JSON of the stored transaction, signature included: the Merkle tree's input. */
 export function transactionHash(transaction: Transaction): Buffer {
-  return sha256(Buffer.from(canonicalTransactionJson(transaction), 'utf8'));
+  return transactionHashOfJson(canonicalTransactionJson(transaction));
+}
+
+/** The transaction hash of a transaction given as its canonical JSON (canonicalTransactionJson). */
+export function transactionHashOfJson(canonicalJson: string): Buffer {
+  return sha256(Buffer.from(canonicalJson, 'utf8'));
 }
 
 // Printable ASCII but `"` and `\`: JSON.stringify (and so RFC 8785) writes such a string as is, in quotes.

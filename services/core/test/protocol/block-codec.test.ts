@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { decodeBlockWithTransactionJson } from '../../src/protocol/block-codec.js';
 import { decodeBlock, encodeBlock, parseBlock, type Block } from '../../src/protocol/index.js';
+import { canonicalTransactionJson } from '../../src/protocol/transaction.js';
 import { block as arbitraryBlock } from './arbitraries.js';
 import { block1 } from './fixtures.js';
 
@@ -17,6 +19,15 @@ describe('encodeBlock / decodeBlock', () => {
         const decoded = decodeBlock(bytes);
         expect(decoded).toEqual({ ok: true, value: block });
         expect(encodeBlock((decoded as { value: Block }).value).equals(bytes)).toBe(true);
+      }),
+    );
+  });
+
+  it('hands the rules the canonical JSON of each transaction, as canonicalTransactionJson gives it', () => {
+    fc.assert(
+      fc.property(arbitraryBlock, (block) => {
+        const decoded = decodeBlockWithTransactionJson(encodeBlock(block));
+        expect(decoded).toEqual({ ok: true, value: { block, transactionJson: block.transactions.map(canonicalTransactionJson) } });
       }),
     );
   });

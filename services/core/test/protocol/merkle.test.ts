@@ -4,12 +4,16 @@ import { describe, expect, it } from 'vitest';
 import {
   inclusionProof,
   inclusionProofOfHashes,
+  leafHash,
   merkleRoot,
   merkleRootOfHashes,
   transactionHash,
   verifyInclusionProof,
   type InclusionProof,
 } from '../../src/protocol/index.js';
+import { merkleRootOfTransactionJson } from '../../src/protocol/merkle.js';
+import { canonicalTransactionJson } from '../../src/protocol/transaction.js';
+import { transaction as arbitraryTransaction } from './arbitraries.js';
 import { kcatTransaction } from './fixtures.js';
 
 const sha256 = (...parts: Uint8Array[]): Buffer => {
@@ -21,6 +25,14 @@ const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const leaf = (data: Uint8Array): Buffer => sha256(Buffer.from([0]), data);
 const node = (left: Uint8Array, right: Uint8Array): Buffer => sha256(Buffer.from([1]), left, right);
 const data = (i: number): Buffer => sha256(Buffer.from(`leaf ${i}`));
+/** RFC 6962 §2.1 as written, with node:crypto: the reference for the generated kernels and the level-wise tree. */
+const referenceRoot = (leafData: readonly Uint8Array[]): Buffer => {
+  if (leafData.length === 0) return sha256();
+  if (leafData.length === 1) return leaf(leafData[0]!);
+  let k = 1;
+  while (k * 2 < leafData.length) k *= 2;
+  return node(referenceRoot(leafData.slice(0, k)), referenceRoot(leafData.slice(k)));
+};
 const hashList = fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }).map(Buffer.from), { minLength: 1, maxLength: 70 });
 const treeWithLeaf = hashList.chain((hashes) => fc.tuple(fc.constant(hashes), fc.nat(hashes.length - 1)));
 
@@ -38,6 +50,48 @@ describe('Merkle root (RFC 6962)', () => {
     expect(hex(merkleRootOfHashes(five.slice(0, 3)))).toBe(hex(node(node(l0, l1), l2)));
     // Bitcoin's construction gives [a, b, c] and [a, b, c, c] the same root; this one does not.
     expect(merkleRootOfHashes([...five.slice(0, 3), data(2)]).equals(merkleRootOfHashes(five.slice(0, 3)))).toBe(false);
+  });
+
+  it('equals RFC 6962 computed with node:crypto, for every tree size up to 150', () => {
+    const leaves = Array.from({ length: 150 }, (_, i) => data(i));
+    for (let n = 0; n <= leaves.length; n++) {
+      expect(hex(merkleRootOfHashes(leaves.slice(0, n)))).toBe(hex(referenceRoot(leaves.slice(0, n))));
+    }
+  });
+
+  it('equals RFC 6962 computed with node:crypto, for random leaf data of any length', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 80 }), { maxLength: 40 }), (leafData) => {
+        expect(hex(merkleRootOfHashes(leafData))).toBe(hex(referenceRoot(leafData)));
+      }),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(hashList, (hashes) => {
+        expect(hex(merkleRootOfHashes(hashes))).toBe(hex(referenceRoot(hashes)));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('hashes leaves of any length as node:crypto does', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => {
+        expect(hex(leafHash(bytes))).toBe(hex(leaf(bytes)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('of transactions equals the root over their canonical JSON (the form decoding hands the rules)', () => {
+    fc.assert(
+      fc.property(fc.array(arbitraryTransaction, { maxLength: 20 }), (transactions) => {
+        const expected = hex(referenceRoot(transactions.map((transaction) => sha256(Buffer.from(canonicalTransactionJson(transaction), 'utf8')))));
+        expect(merkleRoot(transactions)).toBe(expected);
+        expect(merkleRootOfTransactionJson(transactions.map(canonicalTransactionJson))).toBe(expected);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('of transactions is computed over their transaction hashes', () => {
