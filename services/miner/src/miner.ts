@@ -453,7 +453,7 @@ export class MinerService {
     this.metrics.miningDuration.observe(result.seconds);
     const block = sealBlock(candidate, result.nonce, config.signer);
     const checkedAtVersion = this.chain.version;
-    const check = this.chain.check(block);
+    const check = this.chain.check(block, { transactionHashes: candidate.transactionHashes });
     if (!check.accepted) {
       if (this.chain.tip?.hash !== tip.hash) return; // the tip moved while the proof of work finished
       throw new Error(`own block ${index} fails validation (${check.reason}): ${check.detail}`);

@@ -5,10 +5,10 @@
 import { blockHeader, compareSources, headerDigest, type Block, type BlockHeader, type SourceRange } from './block.js';
 import { coinbaseTransaction } from './coinbase.js';
 import { toHex } from './encoding.js';
-import { merkleRoot } from './merkle.js';
+import { merkleRootOfHashes } from './merkle.js';
 import { proofOfWorkHash } from './proof-of-work.js';
 import type { Signer } from './signatures.js';
-import type { Transaction } from './transaction.js';
+import { transactionHash, type Transaction } from './transaction.js';
 
 export interface CandidateBlock {
   readonly header: BlockHeader;
@@ -16,6 +16,8 @@ export interface CandidateBlock {
   readonly headerDigest: Buffer;
   /** Coinbase first, then the given transactions in order. */
   readonly transactions: readonly Transaction[];
+  /** transactionHash of each of `transactions`: Chain.check can take them instead of hashing again. */
+  readonly transactionHashes: readonly Buffer[];
 }
 
 export interface AssembleBlockOptions {
@@ -41,21 +43,22 @@ export function assembleBlock(options: AssembleBlockOptions): CandidateBlock {
     coinbaseTransaction({ index, miner: options.miner, timestamp, reward: options.reward }),
     ...options.transactions,
   ];
+  const transactionHashes = transactions.map(transactionHash);
   const header = blockHeader({
     index,
     timestamp,
     previousHash: options.previous.hash,
-    merkleRoot: merkleRoot(transactions),
+    merkleRoot: toHex(merkleRootOfHashes(transactionHashes)),
     miner: options.miner,
     difficulty: options.difficulty,
     sources: [...options.sources].sort(compareSources),
     ...(options.minerPublicKey === undefined ? {} : { minerPublicKey: options.minerPublicKey }),
   });
-  return { header, headerDigest: headerDigest(header), transactions };
+  return { header, headerDigest: headerDigest(header), transactions, transactionHashes };
 }
 
 /** The complete block for a nonce found by searchNonce (not re-checked here; Chain.check does that). */
-export function sealBlock(candidate: CandidateBlock, nonce: number, signer?: Signer): Block {
+export function sealBlock(candidate: Omit<CandidateBlock, 'transactionHashes'>, nonce: number, signer?: Signer): Block {
   if (signer?.publicKey !== candidate.header.minerPublicKey) {
     throw new Error('the signer must match the candidate minerPublicKey (both present or both absent)');
   }

@@ -6,10 +6,10 @@
 import { compareSources, computeBlockHash, type Block } from './block.js';
 import { isExpectedCoinbase } from './coinbase.js';
 import type { ConsensusParams, RejectionReason } from './consensus.js';
-import { canonicalJson, fromHex } from './encoding.js';
+import { canonicalJson, fromHex, toHex } from './encoding.js';
 import { GENESIS_BLOCK } from './genesis.js';
 import { COINBASE_SENDER, isCoinbaseTransactionId } from './identifiers.js';
-import { merkleRootOfTransactionJson } from './merkle.js';
+import { merkleRootOfHashes, merkleRootOfTransactionJson } from './merkle.js';
 import { meetsDifficulty } from './proof-of-work.js';
 import { verifySignature } from './signatures.js';
 import { canonicalTransactionJson, verifyTransactionSignature } from './transaction.js';
@@ -27,10 +27,15 @@ export interface ChainView {
   lastSourceOffset(topic: string, partition: number): number | undefined;
 }
 
-/** What decoding the block already computed, so that the rules need not compute it again. */
+/**
+ * What decoding (or assembling) the block already computed, so that the rules need not compute it again.
+ * Either field, when present, must describe exactly the block's transactions, in block order.
+ */
 export interface DecodingByProducts {
-  /** canonicalTransactionJson of each transaction, in block order. */
+  /** canonicalTransactionJson of each transaction. */
   readonly transactionJson?: readonly string[];
+  /** transactionHash of each transaction (the Merkle tree's leaf data). */
+  readonly transactionHashes?: readonly Uint8Array[];
 }
 
 type Rule = (block: Block, chain: ChainView, params: ConsensusParams, decoded: DecodingByProducts) => Rejection | undefined;
@@ -99,7 +104,10 @@ const transactionCount: Rule = (block, _chain, params) => {
 };
 
 const merkleRootMatches: Rule = (block, _chain, _params, decoded) => {
-  const root = merkleRootOfTransactionJson(decoded.transactionJson ?? block.transactions.map(canonicalTransactionJson));
+  const root =
+    decoded.transactionHashes === undefined
+      ? merkleRootOfTransactionJson(decoded.transactionJson ?? block.transactions.map(canonicalTransactionJson))
+      : toHex(merkleRootOfHashes(decoded.transactionHashes));
   return root === block.merkleRoot
     ? undefined
     : reject('bad-merkle-root', `merkleRoot is ${block.merkleRoot} but the transactions give ${root}`);

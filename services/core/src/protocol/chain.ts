@@ -101,9 +101,13 @@ export class Chain implements ChainView {
     );
   }
 
-  /** Whether the block (decoded, or the raw message bytes) would be accepted now; changes nothing. */
-  check(input: Block | Uint8Array): ApplyResult {
-    const decoded = decodeInput(input);
+  /**
+   * Whether the block (decoded, or the raw message bytes) would be accepted now; changes nothing. `known`:
+   * what the caller already computed about a decoded block's transactions (a miner checking the block it
+   * has just assembled passes the transaction hashes of its Merkle root), which must be exact.
+   */
+  check(input: Block | Uint8Array, known: DecodingByProducts = {}): ApplyResult {
+    const decoded = decodeInput(input, known);
     if (!decoded.ok) {
       const { field, problem } = decoded.error;
       return {
@@ -165,10 +169,10 @@ function validatedParams(params: ConsensusParams): ConsensusParams {
 }
 
 /** The block, and what decoding it computed that the rules can reuse (from bytes: transaction JSON). */
-function decodeInput(input: Block | Uint8Array): Result<{ readonly block: Block } & DecodingByProducts> {
+function decodeInput(input: Block | Uint8Array, known: DecodingByProducts): Result<{ readonly block: Block } & DecodingByProducts> {
   if (input instanceof Uint8Array) return decodeBlockWithTransactionJson(input);
   const parsed = parseBlock(input);
-  return parsed.ok ? ok({ block: parsed.value }) : parsed;
+  return parsed.ok ? ok({ ...known, block: parsed.value }) : parsed;
 }
 
 /** Best-effort index and miner of a block that failed to decode. */

@@ -10,7 +10,9 @@ import {
   REJECTION_REASONS,
   meetsDifficulty,
   sealBlock,
+  searchNonce,
   signTransaction,
+  transactionHash,
   type ApplyResult,
   type Block,
   type ConsensusParams,
@@ -304,6 +306,25 @@ describe('assembleBlock / sealBlock', () => {
     });
     expect(candidate.transactions[0]).toEqual(coinbaseTransaction({ index: 2, miner: 'miner-b', timestamp: block1.timestamp + 5, reward: 50 }));
     expect(candidate.header.sources.map((source) => source.partition)).toEqual([0, 1]);
+  });
+
+  it('hands its transaction hashes to Chain.check, whose Merkle rule then uses them instead of hashing again', () => {
+    const candidate = assembleBlock({
+      previous: block1,
+      transactions: [kcatTransaction(0, 2)],
+      sources: [range(0, 2, 2)],
+      miner: 'miner-a',
+      timestamp: block1.timestamp + 1,
+      difficulty: openParams.minDifficulty,
+      reward: 50,
+    });
+    expect(candidate.transactionHashes).toEqual(candidate.transactions.map(transactionHash));
+    const block = sealBlock(candidate, searchNonce(candidate.headerDigest, openParams.minDifficulty, 0, Number.MAX_SAFE_INTEGER) as number);
+    const chain = chainWithOneBlock(openParams);
+    expect(chain.check(block, { transactionHashes: candidate.transactionHashes }).accepted).toBe(true);
+    // Hashes that do not describe the block's transactions are believed, and the root then disagrees.
+    const wrong = [...candidate.transactionHashes].reverse();
+    expectRejected(chain.check(block, { transactionHashes: wrong }), 'bad-merkle-root');
   });
 
   it('refuses a signer that does not match the candidate key', () => {

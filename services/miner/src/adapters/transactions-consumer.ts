@@ -59,8 +59,10 @@ export class TransactionsConsumer {
       partitionAssigners: [ordinalAssigner({ ordinal, ...(replicas === undefined ? {} : { replicas }) })],
       sessionTimeout: sessionTimeoutMs,
       heartbeatInterval: Math.max(100, Math.min(3000, Math.floor(sessionTimeoutMs / 10))),
-      // Idle fetches return within a second, so heartbeats (and rebalances) are never late by more.
-      maxWaitTimeInMs: 1000,
+      // Short on purpose: kafkajs sleeps this long before fetching again whenever every partition is paused
+      // (a full pending pool), even when one is resumed meanwhile, and that stall starved a miner working
+      // off a backlog. Idle fetches return this often, so heartbeats and rebalances are never late either.
+      maxWaitTimeInMs: 100,
       // Partitions the operator adds are noticed (and assigned) within this long.
       metadataMaxAge: 30_000,
       allowAutoTopicCreation: false,
