@@ -37,7 +37,7 @@ const USAGE = `bench/replay.ts: replaying and validating the blockchain topic vs
   --before <dir>             also run the Chain and AuditorState readers from another checkout (e.g. the
                              commit before an optimisation, with bench/ copied in), interleaved`;
 
-const MODES = ['raw', 'floor', 'chain', 'auditor'] as const;
+const MODES = ['raw', 'parse', 'floor', 'chain', 'auditor'] as const;
 type Mode = (typeof MODES)[number];
 const TRANSACTIONS_TOPIC = 'transactions';
 const PARAMS = { minDifficulty: 0, blockReward: 50 };
@@ -87,10 +87,10 @@ async function replay(mode: Mode, brokers: string, topic: string, messages: numb
   const started = performance.now();
   let firstMessageAt: number | undefined;
   let lastHandledAt = 0;
-  if (mode === 'raw' || mode === 'floor') {
+  if (mode === 'raw' || mode === 'parse' || mode === 'floor') {
     // The same consumer settings as ChainFollower (kafkajs defaults), counting bytes; the floor also does
     // the minimum work of a validating reader.
-    const handle = mode === 'floor' ? validationFloor : (): void => {};
+    const handle = { raw: (): void => {}, parse: parseOnly, floor: validationFloor }[mode];
     const consumer = kafka.consumer({ groupId: `bench-replay-raw-${randomUUID()}`, allowAutoTopicCreation: false });
     let seen = 0;
     await consumer.connect();
@@ -154,6 +154,11 @@ async function replay(mode: Mode, brokers: string, topic: string, messages: numb
  * its leaf and one inner node (a tree of n leaves has n - 1) with node:crypto. No field checks, no
  * canonical-form check, no chain rules.
  */
+/** Less than any reader of JSON blocks can do: what it reaches is a ceiling for every validating reader. */
+function parseOnly(value: Buffer): void {
+  JSON.parse(value.toString('utf8'));
+}
+
 function validationFloor(value: Buffer): void {
   const block = JSON.parse(value.toString('utf8')) as { transactions: unknown[] };
   // Leaf (0x00 || hash) and node (0x01 || left || right) inputs, reused across the block's transactions.
@@ -187,7 +192,7 @@ try {
 
   const before = typeof options.before === 'string' ? options.before : undefined;
   type Reader = Mode | 'chain-before' | 'auditor-before';
-  const readers: Reader[] = before === undefined ? [...MODES] : ['raw', 'floor', 'chain-before', 'chain', 'auditor-before', 'auditor'];
+  const readers: Reader[] = before === undefined ? [...MODES] : ['raw', 'parse', 'floor', 'chain-before', 'chain', 'auditor-before', 'auditor'];
   const results = Object.fromEntries(readers.map((reader) => [reader, [] as ReplayResult[]])) as Record<Reader, ReplayResult[]>;
   for (let round = 1; round <= rounds; round++) {
     for (const reader of readers) {
@@ -223,6 +228,7 @@ try {
   const cpuSeconds = (reader: Reader): number => median(results[reader].map((result) => result.cpuSeconds));
   const labels: Record<Reader, string> = {
     raw: 'raw kafkajs consumer (no decoding)',
+    parse: 'JSON.parse of every block, nothing else',
     floor: 'validation floor (JSON.parse + 3 node:crypto hashes per tx)',
     chain: 'ChainFollower + Chain (miner start-up)',
     auditor: 'ChainFollower + AuditorState (auditor)',
@@ -244,7 +250,7 @@ try {
   printTable(`replaying ${total} transactions in ${built.blocks} blocks (${mib(built.bytes)} MiB)`, rows);
   console.log(`load average at end: ${loadAverage()}`);
   console.log(
-    `validation floor: ${ratio(seconds('raw'), seconds('floor'))} of the raw consume rate; Chain at ${ratio(seconds('floor'), seconds('chain'))} of the floor (wall clock), ${ratio(cpuSeconds('floor'), cpuSeconds('chain'))} per CPU second`,
+    `JSON.parse alone: ${ratio(seconds('raw'), seconds('parse'))} of the raw consume rate; validation floor: ${ratio(seconds('raw'), seconds('floor'))}; Chain at ${ratio(seconds('floor'), seconds('chain'))} of the floor (wall clock), ${ratio(cpuSeconds('floor'), cpuSeconds('chain'))} per CPU second`,
   );
   verdict('Chain replay rate / raw consume rate', seconds('raw') / seconds('chain'), 0.5, '%');
   verdict('AuditorState replay rate / raw consume rate', seconds('raw') / seconds('auditor'), 0.5, '%');
