@@ -7,29 +7,9 @@ import { ChainIndex } from '../src/domain/chain-index.js';
 import { amountJson, Ledger } from '../src/domain/ledger.js';
 import { LruCache, RecentList } from '../src/domain/lru.js';
 import { PendingTracker } from '../src/domain/pending-tracker.js';
-import { ShardedMap } from '../src/domain/sharded-map.js';
 import { ChainBuilder, PARAMS, signedTransaction, topicTransaction } from './support/chain-builder.js';
 
 const TOPIC = 'transactions';
-
-describe('ShardedMap', () => {
-  it('spreads entries over shards of bounded size and finds, updates and deletes them in any shard', () => {
-    const map = new ShardedMap<string, number>(3);
-    for (let i = 0; i < 10; i++) map.set(`k${i}`, i);
-    expect(map.size).toBe(10);
-    expect(map.shardCount).toBe(4);
-    expect(map.get('k0')).toBe(0);
-    expect(map.get('k9')).toBe(9);
-    map.set('k1', 100);
-    expect(map.size).toBe(10);
-    expect(map.get('k1')).toBe(100);
-    expect(map.delete('k4')).toBe(true);
-    expect(map.delete('k4')).toBe(false);
-    expect(map.has('k4')).toBe(false);
-    expect(map.size).toBe(9);
-    expect([...map.keys()].sort()).toEqual(['k0', 'k1', 'k2', 'k3', 'k5', 'k6', 'k7', 'k8', 'k9']);
-  });
-});
 
 describe('LruCache and RecentList', () => {
   it('evicts the least recently used entry', () => {

@@ -1,4 +1,5 @@
 export * from './protocol/index.js';
+export * from './collections/sharded-map.js';
 export * from './config/env.js';
 export * from './config/common.js';
 export * from './config/consensus.js';

@@ -7,7 +7,7 @@ import { ensureTopics } from '@chainlog/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, startBroker, type RunningBroker } from '../../../scripts/lib/kafka-broker.js';
 import { eventually, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
-import { getJson, post, startIngest, TopicReader, type RunningIngest } from './helpers.js';
+import { getJson, post, startIngest, topicEnd, TopicReader, type RunningIngest } from './helpers.js';
 
 const PRODUCE_TIMEOUT_MS = 2000;
 const dataDir = mkdtempSync(join(tmpdir(), 'chainlog-ingest-outage-'));
@@ -79,6 +79,9 @@ describe('ingest when the broker goes away', () => {
 
     // The acknowledged writes are on the topic where the 202s said. A send that timed out during the
     // outage may have landed too: then the id appears twice, and the chain keeps only the first.
+    // A broker that has just restarted may still answer "does not host this topic-partition" to some
+    // requests while it loads its logs: wait until both writes are visible in its offsets.
+    await eventually(async () => expect(await topicEnd(kafka, topic)).toBeGreaterThanOrEqual(2), 60_000, 500);
     const reader = new TopicReader(kafka);
     await reader.start(topic);
     try {

@@ -9,9 +9,8 @@
  * search over the blocks' first sequence numbers. See the README for measured figures per million
  * transactions.
  */
-import { encodeBlock, type Block, type Transaction } from '@chainlog/core';
+import { encodeBlock, ShardedMap, type Block, type Transaction } from '@chainlog/core';
 import { LruCache } from './lru.js';
-import { ShardedMap } from './sharded-map.js';
 
 export interface BlockSummary {
   readonly index: number;

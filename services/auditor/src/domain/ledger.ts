@@ -9,9 +9,8 @@
  *
  * Balances are BigInts: single amounts are at most 2^53 - 1, sums of them need not be.
  */
-import { COINBASE_SENDER, type Block } from '@chainlog/core';
+import { COINBASE_SENDER, ShardedMap, type Block } from '@chainlog/core';
 import { RecentList } from './lru.js';
-import { ShardedMap } from './sharded-map.js';
 
 interface AccountState {
   balance: bigint;

@@ -13,9 +13,8 @@
  * indexed for status queries (beyond that, counts and ages stay exact but status says unknown until the
  * transaction is committed).
  */
-import type { Block } from '@chainlog/core';
+import { ShardedMap, type Block } from '@chainlog/core';
 import { LruCache } from './lru.js';
-import { ShardedMap } from './sharded-map.js';
 
 /** What the tracker needs to know about the canonical chain. */
 export interface CommittedView {

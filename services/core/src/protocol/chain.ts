@@ -20,7 +20,7 @@ import { isSafeNonNegativeInteger } from './identifiers.js';
 import { MAX_DIFFICULTY } from './proof-of-work.js';
 import { ok, type Result } from './result.js';
 import { PUBLIC_KEY_HEX_PATTERN } from './signatures.js';
-import { TransactionIdSet } from './transaction-id-set.js';
+import { ShardedMap } from '../collections/sharded-map.js';
 
 export interface ChainTip {
   readonly index: number;
@@ -49,15 +49,16 @@ export type ApplyResult =
 export class Chain implements ChainView {
   readonly params: ConsensusParams;
   #tip: ChainTip | undefined;
-  readonly #transactionIds: TransactionIdSet;
+  /** Every committed transaction id (the value is unused: a Set has the same 2^24 limit). */
+  readonly #transactionIds: ShardedMap<string, true>;
   readonly #sourceOffsets = new Map<string, Map<number, number>>();
   /** Blocks committed so far: a check() result holds for as long as this is unchanged. */
   #commits = 0;
 
   /** Throws on parameters no chain could use (a configuration error, caught at startup). */
-  constructor(params: ConsensusParams, options: { readonly transactionIdShardCapacity?: number } = {}) {
+  constructor(params: ConsensusParams) {
     this.params = validatedParams(params);
-    this.#transactionIds = new TransactionIdSet(options.transactionIdShardCapacity);
+    this.#transactionIds = new ShardedMap();
   }
 
   get tip(): ChainTip | undefined {
@@ -143,7 +144,7 @@ export class Chain implements ChainView {
 
   #commit(block: Block): void {
     this.#commits += 1;
-    for (const { id } of block.transactions) this.#transactionIds.add(id);
+    for (const { id } of block.transactions) this.#transactionIds.set(id, true);
     for (const { topic, partition, lastOffset } of block.sources) {
       let partitions = this.#sourceOffsets.get(topic);
       if (partitions === undefined) this.#sourceOffsets.set(topic, (partitions = new Map()));

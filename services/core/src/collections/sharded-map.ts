@@ -1,7 +1,8 @@
 /**
- * A Map that can outgrow V8's limit of 2^24 entries per Map ("Map maximum size exceeded"), which a
- * ledger's transaction index passes after ~16.7 million transactions. Entries go into a list of Maps
- * that each stay below the shard capacity; a lookup probes every shard (one per ~8 million entries).
+ * A Map that can outgrow V8's limit of 2^24 entries per Map or Set ("Map maximum size exceeded"), which a
+ * ledger passes after ~16.7 million transactions: the chain's set of committed ids and the auditor's
+ * indexes. Entries go into a list of Maps that each stay below the shard capacity; a lookup probes every
+ * shard (one per ~8 million entries).
  */
 const DEFAULT_SHARD_CAPACITY = 8_000_000;
 
