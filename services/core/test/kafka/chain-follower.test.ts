@@ -1,3 +1,4 @@
+import type { Kafka } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   assembleBlock,
@@ -23,6 +24,15 @@ function mine(previous: Block, miner: string): Block {
   return sealBlock(candidate, nonce);
 }
 
+async function singlePartitionTopic(kafka: Kafka, name: string): Promise<string> {
+  const topic = uniqueTopic(name);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [{ topic, partitions: 1 }]);
+  await admin.disconnect();
+  return topic;
+}
+
 describe('ChainFollower', () => {
   const followers: ChainFollower[] = [];
   afterEach(async () => {
@@ -31,11 +41,7 @@ describe('ChainFollower', () => {
 
   it('applies the topic in offset order, reports rejections with offsets, and catches up with later blocks', async () => {
     const kafka = testKafka();
-    const topic = uniqueTopic('blockchain');
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [{ topic, partitions: 1 }]);
-    await admin.disconnect();
+    const topic = await singlePartitionTopic(kafka, 'blockchain');
 
     const first = mine(GENESIS_BLOCK, 'miner-a');
     const rival = mine(GENESIS_BLOCK, 'miner-b');
@@ -79,11 +85,7 @@ describe('ChainFollower', () => {
 
   it('applies the block announced with expectOwnBlock without validating it again, unless a rival landed first', async () => {
     const kafka = testKafka();
-    const topic = uniqueTopic('blockchain-own');
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [{ topic, partitions: 1 }]);
-    await admin.disconnect();
+    const topic = await singlePartitionTopic(kafka, 'blockchain-own');
     const producer = kafka.producer({ idempotent: true });
     await producer.connect();
     const publish = async (value: Buffer): Promise<number> => Number((await producer.send({ topic, acks: -1, messages: [{ value }] }))[0]?.baseOffset);
@@ -125,11 +127,7 @@ describe('ChainFollower', () => {
 
   it('times out waiting for an offset that never arrives', async () => {
     const kafka = testKafka();
-    const topic = uniqueTopic('blockchain-empty');
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [{ topic, partitions: 1 }]);
-    await admin.disconnect();
+    const topic = await singlePartitionTopic(kafka, 'blockchain-empty');
     const follower = new ChainFollower({ kafka, topic, chain: new Chain(consensus), logger: createLogger('test', 'silent') });
     followers.push(follower);
     await follower.start();
