@@ -4,7 +4,8 @@
 //     ServiceAccount's token (so the chart's Role is exactly what the code needs), and its env taken from the
 //     chart's Deployment;
 //   - kubectl scale up -> partitions grow; partitions added with the Kafka admin -> the miners scale up;
-//     scale down and a `helm upgrade` that lowers replicas -> reported (Event), not fought;
+//     kubectl scale down -> reported (Event), not fought; a `helm upgrade` with a stale partition count keeps
+//     one miner per partition the operator observed;
 //   - two instances: only the leader acts; a crashed leader is replaced after the lease duration, a stopped one
 //     at once; the real process (main.ts) releases its Lease on SIGTERM.
 // No controller-manager runs, so the StatefulSet gets no Pods; readiness is simulated through /status.
@@ -302,18 +303,18 @@ describe('with the chart installed', () => {
     expect(await metric(operator.registry, 'chainlog_operator_actions_total', { action: 'report-scale-down' })).toBe(1);
   });
 
-  it('a helm upgrade that resets the replicas to the chart value is reported, not reverted; the annotation survives it', async () => {
+  it('a helm upgrade with the stale chart partition count keeps one miner per partition the operator observed; the annotation survives it', async () => {
     const upgraded = await helm(helmArgs('upgrade'));
     expect(upgraded.code, upgraded.stderr).toBe(0);
-    expect((await statefulSet(namespace)).replicas).toBe(2); // Helm's three-way merge reset the drift
-    await eventually(async () =>
-      expect(await events(namespace)).toContainEqual(expect.objectContaining({ reason: 'MinersBelowPartitions', message: expect.stringMatching(/^2 miner replica\(s\) for 6 partitions/) })),
-    );
+    // The values still say 2 partitions; the chart reads the operator's annotation (6) and asks for 6 miners,
+    // where it used to shrink them back to 2.
+    expect((await statefulSet(namespace)).replicas).toBe(6);
     const before = operator.operator.reconciler.status().succeeded;
     await eventually(() => expect(operator.operator.reconciler.status().succeeded).toBeGreaterThanOrEqual(before + 3));
     const view = await statefulSet(namespace);
-    expect(view.replicas).toBe(2);
+    expect(view.replicas).toBe(6);
     expect(view.annotation).toBe('6');
+    expect((await events(namespace)).filter((event) => event.reason === 'MinersBelowPartitions')).toHaveLength(1);
   });
 
   it('reports readiness and the metrics (ready miners simulated through the status subresource)', async () => {
@@ -326,18 +327,18 @@ describe('with the chart installed', () => {
     const text = await (await fetch(`${operator.url}/metrics`)).text();
     const sample = (line: string): number => Number(new RegExp(`^${line.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
     expect(sample('chainlog_operator_partitions{service="operator"}')).toBe(6);
-    expect(sample('chainlog_operator_desired_miners{service="operator"}')).toBe(2);
+    expect(sample('chainlog_operator_desired_miners{service="operator"}')).toBe(6);
     expect(sample('chainlog_operator_ready_miners{service="operator"}')).toBe(2);
     expect(sample('chainlog_operator_unowned_partitions{service="operator"}')).toBe(4);
     expect(sample('chainlog_operator_is_leader{service="operator"}')).toBe(1);
     expect(sample('chainlog_operator_actions_total{action="grow-partitions",service="operator"}')).toBe(1);
     expect(sample('chainlog_operator_actions_total{action="scale-miners",service="operator"}')).toBe(1);
-    expect(sample('chainlog_operator_actions_total{action="report-scale-down",service="operator"}')).toBe(2);
+    expect(sample('chainlog_operator_actions_total{action="report-scale-down",service="operator"}')).toBe(1);
     expect(sample('chainlog_operator_reconcile_errors_total{service="operator"}')).toBe(0);
     expect(sample('chainlog_operator_reconcile_duration_seconds_count{service="operator"}')).toBeGreaterThan(5);
     const status = (await (await fetch(`${operator.url}/status`)).json()) as { reconcile: { last: { decision: { situation: string } } }; leaderElection: { leader: boolean } };
     expect(status.leaderElection.leader).toBe(true);
-    expect(status.reconcile.last.decision.situation).toBe('miners-below-partitions');
+    expect(status.reconcile.last.decision.situation).toBe('matched');
     expect((await fetch(`${operator.url}/healthz`)).status).toBe(200);
   });
 });

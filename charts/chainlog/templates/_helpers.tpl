@@ -109,9 +109,17 @@ imagePullSecrets:
 {{- end -}}
 
 {{/* Replicas of the miner StatefulSet: miner.replicas, else one miner per transactions partition. */}}
+{{/*
+Miner replicas. miner.replicas null means one miner per transactions partition: the larger of the chart's
+partition count and the count the operator observed on the topic (the StatefulSet's
+chainlog.dev/observed-partitions annotation), so that an upgrade keeps up with partitions the operator
+grew instead of shrinking the miners back to a stale value. `lookup` is empty under `helm template`.
+*/}}
 {{- define "chainlog.miner.replicas" -}}
 {{- if kindIs "invalid" .Values.miner.replicas -}}
-{{- .Values.topics.transactions.partitions | int -}}
+{{- $live := lookup "apps/v1" "StatefulSet" .Release.Namespace (include "chainlog.componentName" (dict "root" . "component" "miner")) -}}
+{{- $observed := dig "metadata" "annotations" "chainlog.dev/observed-partitions" "0" $live | int -}}
+{{- max (.Values.topics.transactions.partitions | int) $observed -}}
 {{- else -}}
 {{- .Values.miner.replicas | int -}}
 {{- end -}}
