@@ -2,8 +2,8 @@
 // auditor (random and mutated JSON, invalid UTF-8, wrong content types and encodings, a gzip bomb, 2 MiB
 // bodies, 100k-deep nesting, odd paths, queries and methods), slow clients dribbling a request one byte at a
 // time, slowloris sockets that never finish their headers (the server must drop them), and hundreds of
-// connections at once. No 5xx, no crash, memory bounded (the growth after the warm-up round is the leak
-// check). Then the broker is stopped and ingest fuzzed again: the only 5xx allowed is 503 kafka-unavailable,
+// connections at once. No 5xx, no crash, memory bounded (the growth over the last round, after the others
+// warmed the heap up, is the leak check). Then the broker is stopped and ingest fuzzed again: the only 5xx allowed is 503 kafka-unavailable,
 // and ingest is ready again once the broker is back. Everything ingest acknowledged is committed once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChaosBroker, ChainTracker, chaosSeed, ledgerFigures, Outcomes, prng, sleep, Stack, waitForCommit } from '../support/chaos.js';

@@ -119,7 +119,7 @@ export function formatSummary(all: readonly ScenarioResult[]): string {
     parts.push(
       '### Memory (resident set size)\n\n' +
         table(
-          ['scenario', 'mode', 'process', 'before (MiB)', 'after the first round (MiB)', 'after (MiB)', 'bound on the growth (MiB)'],
+          ['scenario', 'mode', 'process', 'before (MiB)', 'before the last round (MiB)', 'after (MiB)', 'bound on the growth (MiB)'],
           memory.flatMap((r) => Object.entries(r.memory ?? {}).map(([name, m]) => [r.scenario, r.mode, name, m.beforeMiB, m.afterWarmUpMiB ?? '—', m.afterMiB, m.boundMiB])),
         ),
     );

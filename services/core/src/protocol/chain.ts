@@ -50,7 +50,7 @@ export class Chain implements ChainView {
   readonly params: ConsensusParams;
   #tip: ChainTip | undefined;
   /** Every committed transaction id (the value is unused: a Set has the same 2^24 limit). */
-  readonly #transactionIds: ShardedMap<string, true>;
+  readonly #transactionIds = new ShardedMap<string, true>();
   readonly #sourceOffsets = new Map<string, Map<number, number>>();
   /** Blocks committed so far: a check() result holds for as long as this is unchanged. */
   #commits = 0;
@@ -58,7 +58,6 @@ export class Chain implements ChainView {
   /** Throws on parameters no chain could use (a configuration error, caught at startup). */
   constructor(params: ConsensusParams) {
     this.params = validatedParams(params);
-    this.#transactionIds = new ShardedMap();
   }
 
   get tip(): ChainTip | undefined {
