@@ -3,6 +3,7 @@
 // short variant inside `npm test`) and committed in docs/reliability.md.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { LedgerFigures } from './chaos.js';
 
 export interface ScenarioResult {
   scenario: string;
@@ -10,19 +11,7 @@ export interface ScenarioResult {
   mode: 'quick' | 'full';
   seed?: number;
   durationS: number;
-  ledger?: {
-    sent: number;
-    acknowledged: number;
-    refused: number;
-    unknown: number;
-    committed: number;
-    lost: number;
-    duplicated: number;
-    refusedCommitted: number;
-    unknownCommitted: number;
-    statuses: Record<string, number>;
-    blocks: number;
-  };
+  ledger?: LedgerFigures;
   faults?: Record<string, number | string>;
   races?: { miners: number; partitions: number; difficulty: number; mined: number; orphaned: number; orphanRate: number; staleAtAuditor: number; headsAgree: boolean };
   rejections?: Record<string, number>;
