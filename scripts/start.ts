@@ -11,8 +11,9 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { ensureTopics, partitionCount } from '@chainlog/core';
-import { runningBrokerPid, startBroker, stopBrokerInDir, stopBrokerProcess } from './lib/kafka-broker.js';
-import { parseStartOptions, START_USAGE, START_VARIABLES, StartUsageError, type StartOptions } from './lib/start-options.js';
+import { KAFKA_VERSION, runningBrokerPid, startBroker, stopBrokerInDir, stopBrokerProcess } from './lib/kafka-broker.js';
+import { nodeDir, startCluster, stopClusterInDir } from './lib/kafka-cluster.js';
+import { kafkaNodePorts, parseStartOptions, START_USAGE, START_VARIABLES, StartUsageError, type StartOptions } from './lib/start-options.js';
 import { servicePlan } from './lib/start-plan.js';
 import { isAlive, signalGroup, Supervisor, type ServiceSpec } from './lib/supervisor.js';
 
@@ -111,11 +112,39 @@ async function build(options: StartOptions): Promise<void> {
   say(`built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-async function ensureBroker(options: StartOptions, kafkaDir: string): Promise<{ brokers: string; pid: number | undefined; startedHere: boolean }> {
+interface BrokerInUse {
+  brokers: string;
+  pid: number | undefined;
+  startedHere: boolean;
+  /** A local cluster this run started: stops every node. */
+  stopCluster?: () => Promise<void>;
+}
+
+/** `--kafka-brokers N` (N ≥ 3): a local KRaft cluster in <data-dir>/kafka-cluster, one node per port pair. */
+async function ensureCluster(options: StartOptions, clusterDir: string): Promise<BrokerInUse> {
+  const nodes = kafkaNodePorts(options);
+  const brokers = nodes.map(({ port }) => `127.0.0.1:${port}`).join(',');
+  const running = nodes.map((_, i) => runningBrokerPid(nodeDir(clusterDir, i + 1))).filter((pid) => pid !== undefined);
+  if (running.length > 0) {
+    fail(`Kafka nodes (pids ${running.join(', ')}) already run from ${shown(clusterDir)}; stop them (npm run kafka:stop) or use another --data-dir`);
+  }
+  for (const port of nodes.flatMap(({ port, controllerPort }) => [port, controllerPort])) {
+    if (!(await portFree(port))) fail(`port ${port} is in use (another Kafka?): choose --kafka-port / --controller-port and another --data-dir`);
+  }
+  clusterStartingIn = clusterDir;
+  say(`starting a ${nodes.length}-node Kafka ${KAFKA_VERSION} cluster on ${brokers} (data and logs in ${shown(clusterDir)}/node-*)…`);
+  const started = Date.now();
+  const cluster = await startCluster({ dataDir: clusterDir, nodes: nodes.length, ports: nodes });
+  say(`Kafka cluster is up in ${((Date.now() - started) / 1000).toFixed(1)} s (pids ${cluster.nodes.map((node) => node.pid).join(', ')})`);
+  return { brokers, pid: cluster.nodes[0]?.pid, startedHere: true, stopCluster: () => cluster.stop() };
+}
+
+async function ensureBroker(options: StartOptions, kafkaDir: string): Promise<BrokerInUse> {
   if (options.externalBrokers !== undefined) {
     say(`using Kafka at ${options.externalBrokers}`);
     return { brokers: options.externalBrokers, pid: undefined, startedHere: false };
   }
+  if (options.kafkaNodes > 1) return ensureCluster(options, `${kafkaDir}-cluster`);
   const brokers = `127.0.0.1:${options.kafkaPort}`;
   const running = runningBrokerPid(kafkaDir);
   if (running !== undefined) {
@@ -133,7 +162,7 @@ async function ensureBroker(options: StartOptions, kafkaDir: string): Promise<{ 
     }
   }
   brokerStartingIn = kafkaDir;
-  say(`starting Kafka on ${brokers} (data in ${shown(kafkaDir)}, log in ${shown(join(kafkaDir, 'broker.log'))})…`);
+  say(`starting Kafka ${KAFKA_VERSION} on ${brokers} (data in ${shown(kafkaDir)}, log in ${shown(join(kafkaDir, 'broker.log'))})…`);
   const started = Date.now();
   const broker = await startBroker({ dataDir: kafkaDir, port: options.kafkaPort, controllerPort: options.controllerPort });
   say(`Kafka is up in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${broker.pid})`);
@@ -240,16 +269,23 @@ function banner(ports: Record<string, number>, brokers: string, partitions: numb
 }
 
 // What this run started, for shutdown (Ctrl-C) and for clean-up after a failed start.
-let broker: { brokers: string; pid: number | undefined; startedHere: boolean } | undefined;
+let broker: BrokerInUse | undefined;
 let supervisor: Supervisor | undefined;
 let stateFile: string | undefined;
 /** Set while this run starts a broker: a Ctrl-C then must stop it although startBroker has not returned. */
 let brokerStartingIn: string | undefined;
+let clusterStartingIn: string | undefined;
 let interrupted = false;
 
 async function stopEverything(): Promise<void> {
   await supervisor?.stop();
-  if (broker?.startedHere === true && broker.pid !== undefined) {
+  if (broker?.stopCluster !== undefined) {
+    say('stopping the Kafka cluster…');
+    await broker.stopCluster();
+  } else if (broker === undefined && clusterStartingIn !== undefined) {
+    say('stopping the Kafka cluster that was starting…');
+    await stopClusterInDir(clusterStartingIn);
+  } else if (broker?.startedHere === true && broker.pid !== undefined) {
     say('stopping Kafka…');
     await stopBrokerProcess(broker.pid);
   } else if (broker === undefined && brokerStartingIn !== undefined) {
@@ -286,7 +322,9 @@ async function main(): Promise<void> {
 
   if (options.fresh) {
     if (await stopBrokerInDir(kafkaDir)) say('stopped the broker running from the data dir');
+    if (await stopClusterInDir(`${kafkaDir}-cluster`)) say('stopped the Kafka cluster running from the data dir');
     rmSync(kafkaDir, { recursive: true, force: true });
+    rmSync(`${kafkaDir}-cluster`, { recursive: true, force: true });
     rmSync(join(runDir, 'logs'), { recursive: true, force: true });
     say(`--fresh: deleted ${shown(kafkaDir)}; every topic starts empty`);
   }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually } from './support/kafka.js';
 import { createLineFormatter, formatValue, LineSplitter } from '../scripts/lib/log-format.js';
-import { minerPorts, parseStartOptions, StartUsageError } from '../scripts/lib/start-options.js';
+import { kafkaNodePorts, minerPorts, parseStartOptions, StartUsageError, type StartOptions } from '../scripts/lib/start-options.js';
 import { backoffDelay, isAlive, Supervisor, type ServiceSpec } from '../scripts/lib/supervisor.js';
 
 describe('npm start options', () => {
@@ -61,6 +61,31 @@ describe('npm start options', () => {
     expect(refused(['--fresh', '--brokers', 'k:1'])).toMatch(/cannot be combined/);
     expect(refused(['--brokers', 'nope'])).toMatch(/host:port/);
     expect(refused(['--frsh'])).toMatch(/Unknown option '--frsh'/);
+  });
+
+  it('starts a local Kafka cluster with --kafka-brokers: consecutive client ports, then controller ports', () => {
+    const cluster = parseStartOptions(['--kafka-brokers', '3'], {});
+    expect(cluster).toMatchObject({ kafkaNodes: 3, kafkaPort: 9092, controllerPort: 9095 });
+    expect(kafkaNodePorts(cluster as StartOptions)).toEqual([
+      { port: 9092, controllerPort: 9095 },
+      { port: 9093, controllerPort: 9096 },
+      { port: 9094, controllerPort: 9097 },
+    ]);
+    expect(parseStartOptions([], { CHAINLOG_KAFKA_BROKERS: '5', KAFKA_PORT: '20400', KAFKA_CONTROLLER_PORT: '20410' })).toMatchObject({ kafkaNodes: 5, controllerPort: 20410 });
+    expect(kafkaNodePorts(parseStartOptions([], {}) as StartOptions)).toEqual([{ port: 9092, controllerPort: 9093 }]);
+    const refused = (argv: string[]): string => {
+      try {
+        parseStartOptions(argv, {});
+        return 'accepted';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    expect(refused(['--kafka-brokers', '2'])).toMatch(/survives no lost node/);
+    expect(refused(['--kafka-brokers', '0'])).toMatch(/--kafka-brokers .* from 1 to 9/);
+    expect(refused(['--kafka-brokers', '3', '--brokers', 'k:1'])).toMatch(/cannot be combined with --brokers/);
+    expect(refused(['--kafka-brokers', '3', '--controller-port', '9093'])).toMatch(/must not overlap/);
+    expect(refused(['--kafka-brokers', '3', '--kafka-port', '8079'])).toMatch(/port 8080 is given to Kafka and to a service/);
   });
 
   it('gives miners consecutive ports around ingest and the auditor', () => {

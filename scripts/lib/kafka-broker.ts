@@ -10,8 +10,36 @@ import { Kafka, logLevel } from 'kafkajs';
 
 const execFileAsync = promisify(execFile);
 
-export const KAFKA_VERSION = process.env.CHAINLOG_KAFKA_VERSION ?? '3.9.1';
-const SLF4J_BACKEND = 'org.slf4j:slf4j-reload4j:1.7.36';
+/** The newest Kafka that Maven Central serves; 3.9.x (the last 3.x line) stays supported and tested. */
+export const DEFAULT_KAFKA_VERSION = '4.4.0';
+export const SUPPORTED_KAFKA_VERSIONS = 'Kafka 4.x (default 4.4.0; 4.0.2 tested) and 3.9.x (3.9.1 tested)';
+
+/** CHAINLOG_KAFKA_VERSION, validated: a release number of a supported line (3.9.x or 4.x). */
+export function kafkaVersionFrom(raw: string | undefined): string {
+  const version = raw === undefined || raw.trim() === '' ? DEFAULT_KAFKA_VERSION : raw.trim();
+  const match = /^(\d+)\.(\d+)\.(\d+)$/.exec(version);
+  if (!match) throw new Error(`CHAINLOG_KAFKA_VERSION must be a Kafka release such as ${DEFAULT_KAFKA_VERSION} or 3.9.1, got "${version}"`);
+  const [major, minor] = [Number(match[1]), Number(match[2])];
+  if (major < 3 || (major === 3 && minor < 9)) {
+    throw new Error(`CHAINLOG_KAFKA_VERSION ${version} is not supported: ${SUPPORTED_KAFKA_VERSIONS}`);
+  }
+  return version;
+}
+
+export const KAFKA_VERSION = kafkaVersionFrom(process.env.CHAINLOG_KAFKA_VERSION);
+
+/**
+ * Kafka 4.x logs through log4j2 (its distribution ships log4j-core and the slf4j 1.x binding and reads
+ * config/log4j2.yaml); 3.x logs through reload4j with a log4j 1 properties file. Each gets its own.
+ */
+function usesLog4j2(version = KAFKA_VERSION): boolean {
+  return Number(version.split('.')[0]) >= 4;
+}
+// The log4j2 release the 4.4.0 broker itself depends on; pinned so every 4.x gets the same backend.
+const LOG4J2_VERSION = '2.25.5';
+const LOGGING_BACKEND = usesLog4j2()
+  ? ['org.apache.logging.log4j:log4j-api', 'org.apache.logging.log4j:log4j-core', 'org.apache.logging.log4j:log4j-slf4j-impl'].map((name) => `${name}:${LOG4J2_VERSION}`)
+  : ['org.slf4j:slf4j-reload4j:1.7.36'];
 const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1';
 
 export interface BrokerOptions {
@@ -27,6 +55,10 @@ export interface BrokerOptions {
    */
   formatArguments?: string[];
   heapMb?: number;
+  /** In a cluster (kafka-cluster.ts): this node's id, every voter and the shared cluster id. */
+  node?: { id: number; quorumVoters: string; clusterId: string; clusterSize: number };
+  /** How long to wait for the broker to answer (default 90 s; a cluster's nodes need each other first). */
+  startTimeoutMs?: number;
 }
 
 export interface RunningBroker {
@@ -74,7 +106,10 @@ export async function ensureBrokerJars(): Promise<string> {
 }
 
 function brokerPom(): string {
-  const [group, artifact, version] = SLF4J_BACKEND.split(':');
+  const logging = LOGGING_BACKEND.map((coordinates) => {
+    const [group, artifact, version] = coordinates.split(':');
+    return `    <dependency><groupId>${group}</groupId><artifactId>${artifact}</artifactId><version>${version}</version></dependency>`;
+  }).join('\n');
   return `<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
   <groupId>dev.chainlog</groupId>
@@ -83,17 +118,34 @@ function brokerPom(): string {
   <packaging>pom</packaging>
   <dependencies>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>${KAFKA_VERSION}</version></dependency>
-    <dependency><groupId>${group}</groupId><artifactId>${artifact}</artifactId><version>${version}</version></dependency>
+${logging}
   </dependencies>
 </project>
 `;
 }
 
+/**
+ * Replication of Kafka's internal topics and the default for topics created with the broker default: three
+ * copies, two of which must acknowledge (acks=all), once there are three nodes; one copy on a single node.
+ */
+export function replicationDefaults(clusterSize: number): Record<string, string> {
+  const replicas = String(Math.min(3, clusterSize));
+  const minInsync = clusterSize >= 3 ? '2' : '1';
+  return {
+    'default.replication.factor': replicas,
+    'min.insync.replicas': minInsync,
+    'offsets.topic.replication.factor': replicas,
+    'transaction.state.log.replication.factor': replicas,
+    'transaction.state.log.min.isr': minInsync,
+  };
+}
+
 function serverProperties(options: BrokerOptions): string {
+  const nodeId = options.node?.id ?? 1;
   const properties: Record<string, string> = {
     'process.roles': 'broker,controller',
-    'node.id': '1',
-    'controller.quorum.voters': `1@127.0.0.1:${options.controllerPort}`,
+    'node.id': String(nodeId),
+    'controller.quorum.voters': options.node?.quorumVoters ?? `${nodeId}@127.0.0.1:${options.controllerPort}`,
     listeners: `PLAINTEXT://127.0.0.1:${options.port},CONTROLLER://127.0.0.1:${options.controllerPort}`,
     'advertised.listeners': `PLAINTEXT://127.0.0.1:${options.port}`,
     'controller.listener.names': 'CONTROLLER',
@@ -101,10 +153,8 @@ function serverProperties(options: BrokerOptions): string {
     'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
     'log.dirs': join(options.dataDir, 'log'),
     'num.partitions': '1',
-    'offsets.topic.replication.factor': '1',
     'offsets.topic.num.partitions': '1',
-    'transaction.state.log.replication.factor': '1',
-    'transaction.state.log.min.isr': '1',
+    ...replicationDefaults(options.node?.clusterSize ?? 1),
     'group.initial.rebalance.delay.ms': '0',
     // Chainlog creates its topics explicitly; a typo in a topic name must not silently create one.
     'auto.create.topics.enable': 'false',
@@ -115,6 +165,8 @@ function serverProperties(options: BrokerOptions): string {
     .join('\n');
 }
 
+// Broker logs go to stderr (redirected into broker.log): warnings, plus Kafka's own INFO lines, which
+// include the KRaft quorum transitions that activeController() reads.
 const LOG4J_PROPERTIES = `log4j.rootLogger=WARN, stderr
 log4j.appender.stderr=org.apache.log4j.ConsoleAppender
 log4j.appender.stderr.Target=System.err
@@ -124,6 +176,26 @@ log4j.logger.kafka=INFO
 log4j.logger.org.apache.kafka=INFO
 `;
 
+const LOG4J2_PROPERTIES = `status = warn
+appender.stderr.type = Console
+appender.stderr.name = STDERR
+appender.stderr.target = SYSTEM_ERR
+appender.stderr.layout.type = PatternLayout
+appender.stderr.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.stderr.ref = STDERR
+logger.kafka.name = kafka
+logger.kafka.level = INFO
+logger.apache.name = org.apache.kafka
+logger.apache.level = INFO
+`;
+
+function loggingConfig(dataDir: string): { file: string; text: string; property: string } {
+  return usesLog4j2()
+    ? { file: join(dataDir, 'log4j2.properties'), text: LOG4J2_PROPERTIES, property: 'log4j2.configurationFile' }
+    : { file: join(dataDir, 'log4j.properties'), text: LOG4J_PROPERTIES, property: 'log4j.configuration' };
+}
+
 function javaArgs(libs: string, dataDir: string, heapMb: number): string[] {
   return [
     '-cp',
@@ -132,8 +204,20 @@ function javaArgs(libs: string, dataDir: string, heapMb: number): string[] {
     `-Xms${Math.min(heapMb, 256)}m`,
     '-XX:+UseG1GC',
     '-Djava.awt.headless=true',
-    `-Dlog4j.configuration=file:${join(dataDir, 'log4j.properties')}`,
+    `-D${loggingConfig(dataDir).property}=file:${loggingConfig(dataDir).file}`,
   ];
+}
+
+/** The KRaft cluster id kept in a data dir (made once, so every restart and every node formats alike). */
+export async function clusterIdIn(dataDir: string, java?: string[]): Promise<string> {
+  const clusterIdFile = join(dataDir, 'cluster.id');
+  if (!existsSync(clusterIdFile)) {
+    const args = java ?? javaArgs(await ensureBrokerJars(), dataDir, 256);
+    const { stdout } = await execFileAsync('java', [...args, 'kafka.tools.StorageTool', 'random-uuid']);
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(clusterIdFile, stdout.trim());
+  }
+  return readFileSync(clusterIdFile, 'utf8').trim();
 }
 
 /** Formats KRaft storage (once per data dir) and starts the broker, resolving when it answers metadata requests. */
@@ -142,15 +226,11 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   mkdirSync(options.dataDir, { recursive: true });
   const propertiesFile = join(options.dataDir, 'server.properties');
   writeFileSync(propertiesFile, serverProperties(options));
-  writeFileSync(join(options.dataDir, 'log4j.properties'), LOG4J_PROPERTIES);
+  const logging = loggingConfig(options.dataDir);
+  writeFileSync(logging.file, logging.text);
   const java = javaArgs(libs, options.dataDir, options.heapMb ?? 512);
 
-  const clusterIdFile = join(options.dataDir, 'cluster.id');
-  if (!existsSync(clusterIdFile)) {
-    const { stdout } = await execFileAsync('java', [...java, 'kafka.tools.StorageTool', 'random-uuid']);
-    writeFileSync(clusterIdFile, stdout.trim());
-  }
-  const clusterId = readFileSync(clusterIdFile, 'utf8').trim();
+  const clusterId = options.node?.clusterId ?? (await clusterIdIn(options.dataDir, java));
   await execFileAsync('java', [
     ...java,
     'kafka.tools.StorageTool',
@@ -178,7 +258,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   let exited = false;
   child.once('exit', () => (exited = true));
   try {
-    await waitUntilAnswering(brokers, 90_000, () => exited);
+    await waitUntilAnswering(brokers, options.startTimeoutMs ?? 90_000, () => exited);
   } catch (error) {
     await stopBrokerProcess(pid);
     throw new Error(`${(error as Error).message}; broker log: ${logFile}\n${tail(logFile, 20)}`);
@@ -198,7 +278,7 @@ function tail(file: string, lines: number): string {
 export async function waitUntilAnswering(brokers: string, timeoutMs: number, gaveUp: () => boolean = () => false): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const kafka = new Kafka({
-    brokers: [brokers],
+    brokers: brokers.split(','),
     clientId: 'chainlog-broker-probe',
     logLevel: logLevel.NOTHING,
     connectionTimeout: 1000,

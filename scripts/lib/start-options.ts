@@ -9,6 +9,8 @@ export interface StartOptions {
   fresh: boolean;
   kafkaPort: number;
   controllerPort: number;
+  /** Local Kafka nodes: 1, or a KRaft cluster of 3+ (node i on kafkaPort + i and controllerPort + i). */
+  kafkaNodes: number;
   /** Use this Kafka instead of starting one. */
   externalBrokers: string | undefined;
   ingestPort: number;
@@ -37,7 +39,11 @@ options (environment variable in parentheses):
   --fresh                 delete the broker's data first: every topic starts empty
   --data-dir DIR          local state (CHAINLOG_DATA_DIR, default .data): broker in DIR/kafka, logs in DIR/run/logs
   --kafka-port N          broker port (KAFKA_PORT, default 9092)
-  --controller-port N     KRaft controller port (KAFKA_CONTROLLER_PORT, default 9093)
+  --controller-port N     KRaft controller port (KAFKA_CONTROLLER_PORT, default 9093; with several nodes the
+                          first port after the brokers' ports)
+  --kafka-brokers N       a local KRaft cluster of N nodes (CHAINLOG_KAFKA_BROKERS, default 1; 3 or more
+                          survive a lost node): node i on --kafka-port + i, data in DIR/kafka-cluster, topics
+                          with 3 replicas and min.insync.replicas=2
   --brokers HOST:PORT     use this Kafka instead of starting one (CHAINLOG_BROKERS)
   --ingest-port N         (CHAINLOG_INGEST_PORT, default 8080)
   --auditor-port N        (CHAINLOG_AUDITOR_PORT, default 8082)
@@ -62,6 +68,7 @@ export const START_VARIABLES = [
   'CHAINLOG_MINER_PORT',
   'KAFKA_PORT',
   'KAFKA_CONTROLLER_PORT',
+  'CHAINLOG_KAFKA_BROKERS',
 ] as const;
 
 function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -87,6 +94,7 @@ export function parseStartOptions(argv: readonly string[], env: Record<string, s
         'data-dir': { type: 'string' },
         'kafka-port': { type: 'string' },
         'controller-port': { type: 'string' },
+        'kafka-brokers': { type: 'string' },
         brokers: { type: 'string' },
         'ingest-port': { type: 'string' },
         'auditor-port': { type: 'string' },
@@ -106,12 +114,16 @@ export function parseStartOptions(argv: readonly string[], env: Record<string, s
   if (values.help === true) return 'help';
   const port = (flag: string, variable: string, fallback: number): number =>
     integer(`--${flag} (${variable})`, values[flag as keyof typeof values] as string | undefined ?? env[variable], fallback, 1, 65535);
+  const kafkaNodes = integer('--kafka-brokers (CHAINLOG_KAFKA_BROKERS)', (values['kafka-brokers'] as string | undefined) ?? env['CHAINLOG_KAFKA_BROKERS'], 1, 1, 9);
+  if (kafkaNodes === 2) throw new StartUsageError('--kafka-brokers 2 makes a KRaft quorum that survives no lost node: use 1, or 3 or more');
+  const kafkaPort = port('kafka-port', 'KAFKA_PORT', 9092);
   const difficultyRaw = (values.difficulty as string | undefined) ?? nonEmpty(env['DIFFICULTY']);
   const options: StartOptions = {
     dataDir: nonEmpty(values['data-dir'] as string | undefined) ?? nonEmpty(env['CHAINLOG_DATA_DIR']) ?? '.data',
     fresh: values.fresh === true,
-    kafkaPort: port('kafka-port', 'KAFKA_PORT', 9092),
-    controllerPort: port('controller-port', 'KAFKA_CONTROLLER_PORT', 9093),
+    kafkaPort,
+    controllerPort: port('controller-port', 'KAFKA_CONTROLLER_PORT', kafkaNodes === 1 ? 9093 : kafkaPort + kafkaNodes),
+    kafkaNodes,
     externalBrokers: nonEmpty(values.brokers as string | undefined) ?? nonEmpty(env['CHAINLOG_BROKERS']),
     ingestPort: port('ingest-port', 'CHAINLOG_INGEST_PORT', 8080),
     auditorPort: port('auditor-port', 'CHAINLOG_AUDITOR_PORT', 8082),
@@ -132,13 +144,22 @@ export function parseStartOptions(argv: readonly string[], env: Record<string, s
   }
   const fixed = [options.ingestPort, options.auditorPort];
   if (options.ingestPort === options.auditorPort) throw new StartUsageError('--ingest-port and --auditor-port must differ');
+  if (options.externalBrokers !== undefined && options.kafkaNodes > 1) {
+    throw new StartUsageError('--kafka-brokers starts a local cluster; it cannot be combined with --brokers');
+  }
   if (options.externalBrokers === undefined) {
-    const kafkaPorts = [options.kafkaPort, options.controllerPort];
-    if (options.kafkaPort === options.controllerPort) throw new StartUsageError('--kafka-port and --controller-port must differ');
+    const kafkaPorts = kafkaNodePorts(options).flatMap(({ port, controllerPort }) => [port, controllerPort]);
+    if (new Set(kafkaPorts).size < kafkaPorts.length) throw new StartUsageError('--kafka-port and --controller-port ranges must not overlap');
+    if (kafkaPorts.some((candidate) => candidate > 65535)) throw new StartUsageError('not enough ports above --kafka-port / --controller-port for every Kafka node');
     const clash = [...fixed, ...minerPorts(options)].find((candidate) => kafkaPorts.includes(candidate));
     if (clash !== undefined) throw new StartUsageError(`port ${clash} is given to Kafka and to a service`);
   }
   return options;
+}
+
+/** Client and controller port of each local Kafka node: node i (0-based) on kafkaPort + i, controllerPort + i. */
+export function kafkaNodePorts(options: Pick<StartOptions, 'kafkaPort' | 'controllerPort' | 'kafkaNodes'>): { port: number; controllerPort: number }[] {
+  return Array.from({ length: options.kafkaNodes }, (_, i) => ({ port: options.kafkaPort + i, controllerPort: options.controllerPort + i }));
 }
 
 /** Miner i's port: the i-th port from minerPort on that is not ingest's or the auditor's. */

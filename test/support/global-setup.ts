@@ -1,11 +1,14 @@
 // Starts a real Kafka broker for the whole test run, or uses the one named by KAFKA_BROKERS.
 // A broker that cannot start fails the run loudly: integration tests are never skipped silently.
+// CHAINLOG_TEST_KAFKA_NODES=3 runs the suite on a three-node KRaft cluster instead (scripts/lib/kafka-cluster.ts);
+// CHAINLOG_KAFKA_VERSION picks the Kafka release (scripts/lib/kafka-broker.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { freePort, startBroker, waitUntilAnswering, type RunningBroker } from '../../scripts/lib/kafka-broker.js';
+import { freePort, startBroker, waitUntilAnswering } from '../../scripts/lib/kafka-broker.js';
+import { startCluster } from '../../scripts/lib/kafka-cluster.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -13,7 +16,7 @@ declare module 'vitest' {
   }
 }
 
-let broker: RunningBroker | undefined;
+let broker: { brokers: string; stop(): Promise<void> } | undefined;
 let dataDir: string | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
@@ -24,7 +27,11 @@ export async function setup(project: TestProject): Promise<void> {
     return;
   }
   dataDir = mkdtempSync(join(tmpdir(), 'chainlog-test-kafka-'));
-  broker = await startBroker({ dataDir, port: await freePort(), controllerPort: await freePort() });
+  const nodes = Number(process.env.CHAINLOG_TEST_KAFKA_NODES ?? 1);
+  broker =
+    nodes > 1
+      ? await startCluster({ dataDir, nodes })
+      : await startBroker({ dataDir, port: await freePort(), controllerPort: await freePort() });
   project.provide('kafkaBrokers', broker.brokers);
 }
 

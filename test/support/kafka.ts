@@ -15,7 +15,7 @@ export function uniqueTopic(prefix: string): string {
 export function testKafka(brokers = kafkaBrokers()): Kafka {
   return new Kafka({
     clientId: 'chainlog-test',
-    brokers: [brokers],
+    brokers: brokers.split(','),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 2000,
     requestTimeout: 5000,

@@ -15,6 +15,7 @@ import {
   ensureTopics,
   listen,
   type Logger,
+  waitForKafka,
 } from '@chainlog/core';
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
@@ -56,6 +57,8 @@ export class AuditorService {
   /** The initial replay of the blockchain topic is done (commits are logged at info from then on). */
   #replayed = false;
   #stopped = false;
+  /** Aborts the wait for Kafka at start-up when the auditor is stopped meanwhile. */
+  readonly #startup = new AbortController();
   #watchdog: NodeJS.Timeout | undefined;
   #background: Promise<void> | undefined;
 
@@ -117,7 +120,12 @@ export class AuditorService {
       onRejected: (rejection) => {
         const outcome = this.state.reject(rejection);
         metrics.blockRejected(outcome);
-        logger.warn({ ...rejection, fork: outcome.fork }, 'block rejected');
+        if (rejection.duplicateGenesis === true) {
+          // Two miners of a fresh ledger both published the constant genesis block: the same block twice, no fork.
+          logger.info({ offset: rejection.offset }, 'a second, identical copy of the genesis block: ignored');
+        } else {
+          logger.warn({ ...rejection, fork: outcome.fork }, 'block rejected');
+        }
         if (this.publisher !== undefined && rejection.offset > this.#watermark) {
           this.publisher.publish(auditEvent(config.topics.blockchain, outcome.record, outcome.fork, config.kafka.clientId));
         }
@@ -163,13 +171,19 @@ export class AuditorService {
   }
 
   /**
-   * Listens, creates the audit topic, reads the audit watermark and starts the followers. Fails when Kafka
-   * is unreachable; topics owned by other services (blockchain, transactions) are waited for in the
-   * background (the service reports not ready meanwhile).
+   * Listens, waits for Kafka (with backoff, not ready meanwhile), creates the audit topic, reads the audit
+   * watermark and starts the followers. Topics owned by other services (blockchain, transactions) are waited
+   * for in the background (the service reports not ready meanwhile).
    */
   async start(): Promise<void> {
     this.#server = await listen(this.app, this.#config.httpPort);
     this.#logger.info({ port: this.port }, 'listening');
+    try {
+      await waitForKafka(this.#kafka, this.#logger, { signal: this.#startup.signal });
+    } catch (error) {
+      if (this.#stopped) return;
+      throw error;
+    }
     const { topics } = this.#config;
     if (this.publisher !== undefined) {
       const admin = this.#kafka.admin();
@@ -228,6 +242,7 @@ export class AuditorService {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#startup.abort(new Error('the auditor is stopping'));
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
     const server = this.#server;
     this.#server = undefined;

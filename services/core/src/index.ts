@@ -9,5 +9,6 @@ export * from './http/errors.js';
 export * from './http/server.js';
 export * from './kafka/client.js';
 export * from './kafka/topics.js';
+export * from './kafka/wait-for-kafka.js';
 export * from './kafka/chain-follower.js';
 export * from './lifecycle/shutdown.js';

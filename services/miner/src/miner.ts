@@ -18,6 +18,7 @@ import {
   type BlockRejection,
   type Logger,
   type Readiness,
+  waitForKafka,
 } from '@chainlog/core';
 import { describeConfig, type MinerConfig } from './config.js';
 import { cutDecision, selectBlockContents, type BlockContents } from './domain/block-policy.js';
@@ -59,6 +60,8 @@ interface InflightBlock {
 
 const HASH_RATE_SAMPLE_MS = 2000;
 const ERROR_BACKOFF_MS = 1000;
+/** How long miner k waits (k times this) for another miner's genesis block before publishing its own. */
+const GENESIS_STAGGER_MS = 2000;
 /** Most transaction ids named in one `mined block` log line (the rest are counted). */
 const LOGGED_IDS_LIMIT = 1000;
 
@@ -82,6 +85,8 @@ export class MinerService {
   /** How long this miner's last canonical block took, from choosing its contents to reading it back. */
   #lastCycleMs: number | undefined;
   #running = false;
+  /** Aborts the wait for Kafka at start-up when the miner is stopped meanwhile. */
+  readonly #startup = new AbortController();
   #started = false;
   #fatal: Error | undefined;
   #loop: Promise<void> | undefined;
@@ -192,11 +197,17 @@ export class MinerService {
     const logger = this.#logger;
     logger.info({ settings: describeConfig(this.#config) }, 'miner starting');
     this.#running = true;
+    try {
+      await waitForKafka(this.#kafka, logger, { signal: this.#startup.signal });
+    } catch (error) {
+      if (!this.#running) return;
+      throw error;
+    }
     await this.#ensureTopics();
     await this.#producer.start();
     await this.#follower.start();
     await this.#follower.catchUp(this.#options.startupCatchUpTimeoutMs ?? 30 * 60_000);
-    if (this.chain.tip === undefined) await this.#publishGenesis();
+    if (this.chain.tip === undefined) await this.#initialiseChain();
     logger.info({ height: this.chain.height, tip: this.chain.tip?.hash, transactions: this.chain.transactionCount }, 'chain caught up');
     await this.#pow.start();
     await this.#consumer.start();
@@ -210,6 +221,7 @@ export class MinerService {
   async stop(): Promise<void> {
     this.#running = false;
     this.#started = false;
+    this.#startup.abort(new Error('the miner is stopping'));
     if (this.#timer) clearInterval(this.#timer);
     this.#mining?.controller.abort();
     this.#wake?.();
@@ -243,7 +255,21 @@ export class MinerService {
     }
   }
 
-  /** No valid genesis in the log yet: publish the constant one. A second miner doing the same is harmless. */
+  /**
+   * No valid genesis in the log yet. Miners of a fresh ledger start together, and each would publish the
+   * constant genesis block: miner 0 does at once, miner k first waits k × GENESIS_STAGGER_MS for it to appear.
+   * Should miner 0 be down, the next one publishes it; an identical second copy (two miners racing anyway) is
+   * rejected as stale by every reader and reported as a duplicate genesis, not as a fork.
+   */
+  async #initialiseChain(): Promise<void> {
+    const deadline = Date.now() + Math.min(this.#config.ordinal, 10) * GENESIS_STAGGER_MS;
+    while (this.chain.tip === undefined && Date.now() < deadline && this.#running) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await this.#follower.catchUp(Math.max(1000, deadline - Date.now()));
+    }
+    if (this.chain.tip === undefined && this.#running) await this.#publishGenesis();
+  }
+
   async #publishGenesis(): Promise<void> {
     const offset = await this.#producer.publishBlock(GENESIS_BLOCK);
     this.#logger.info({ offset, hash: GENESIS_BLOCK.hash }, 'published the genesis block');

@@ -4,7 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '../logging/logger.js';
-import type { Block, Chain, RejectionReason } from '../protocol/index.js';
+import { encodeBlock, GENESIS_BLOCK, type Block, type Chain, type RejectionReason } from '../protocol/index.js';
+
+const GENESIS_BYTES = encodeBlock(GENESIS_BLOCK);
 
 export interface BlockRejection {
   offset: number;
@@ -12,6 +14,11 @@ export interface BlockRejection {
   detail: string;
   claimedIndex?: number;
   claimedMiner?: string;
+  /**
+   * The message is byte for byte the genesis block again, after the chain already has it: miners of a fresh
+   * ledger racing to initialise it. Rejected as stale like any block below the tip, but no fork and no forgery.
+   */
+  duplicateGenesis?: boolean;
 }
 
 export interface ChainFollowerOptions {
@@ -129,6 +136,7 @@ export class ChainFollower {
       const rejection: BlockRejection = { offset, reason, detail };
       if (claimedIndex !== undefined) rejection.claimedIndex = claimedIndex;
       if (claimedMiner !== undefined) rejection.claimedMiner = claimedMiner;
+      if (reason === 'stale' && claimedIndex === 0 && GENESIS_BYTES.equals(value)) rejection.duplicateGenesis = true;
       await this.options.onRejected?.(rejection);
     }
     this.#appliedOffset = offset;

@@ -3,7 +3,26 @@ import type { Admin } from 'kafkajs';
 export interface TopicSpec {
   topic: string;
   partitions: number;
+  /** Copies of each partition; absent or -1: chosen from the cluster's size (replicationFor). */
   replicationFactor?: number;
+}
+
+export interface Replication {
+  /** -1: the broker's default.replication.factor. */
+  replicationFactor: number;
+  /** Set on the topic when present; otherwise the broker's min.insync.replicas applies. */
+  minInsyncReplicas?: number;
+}
+
+/**
+ * How many copies a new topic gets. From three brokers on: three copies, and with acks=all (every Chainlog
+ * producer) a write is acknowledged only once two of them have it, so losing any one broker loses no
+ * acknowledged transaction and still accepts writes. Below three: the broker default (one copy on a single
+ * development broker). An explicit factor is kept; with three or more copies it gets min.insync.replicas=2 too.
+ */
+export function replicationFor(brokerCount: number, requested = -1): Replication {
+  const replicationFactor = requested > 0 ? requested : brokerCount >= 3 ? 3 : -1;
+  return replicationFactor >= 3 ? { replicationFactor, minInsyncReplicas: 2 } : { replicationFactor };
 }
 
 // The ledger and the offsets its blocks refer to must never expire.
@@ -22,16 +41,24 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<st
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((spec) => !existing.has(spec.topic));
   if (missing.length > 0) {
+    const brokerCount = (await admin.describeCluster()).brokers.length;
+    const created = missing.map((spec) => ({ spec, replication: replicationFor(brokerCount, spec.replicationFactor) }));
     await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((spec) => ({
+      // kafkajs' own wait gives up when a 4.x broker answers UNKNOWN_TOPIC_OR_PARTITION for a topic it has
+      // just created (its metadata image lags the controller by a moment): waitForLeaders below retries that.
+      waitForLeaders: false,
+      topics: created.map(({ spec, replication }) => ({
         topic: spec.topic,
         numPartitions: spec.partitions,
-        replicationFactor: spec.replicationFactor ?? -1,
-        configEntries: LEDGER_TOPIC_CONFIG,
+        replicationFactor: replication.replicationFactor,
+        configEntries: [
+          ...LEDGER_TOPIC_CONFIG,
+          ...(replication.minInsyncReplicas === undefined ? [] : [{ name: 'min.insync.replicas', value: String(replication.minInsyncReplicas) }]),
+        ],
       })),
     });
-    changes.push(...missing.map((spec) => `created ${spec.topic} with ${spec.partitions} partition(s)`));
+    await waitForLeaders(admin, missing.map((spec) => spec.topic));
+    changes.push(...created.map(({ spec, replication }) => `created ${spec.topic} with ${spec.partitions} partition(s)${replicasNote(replication)}`));
   }
   const present = specs.filter((spec) => existing.has(spec.topic));
   if (present.length === 0) return changes;
@@ -44,6 +71,39 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<st
     }
   }
   return changes;
+}
+
+// What a broker answers about a topic created a moment ago, before every node has caught up with it.
+const NOT_READY_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'NOT_LEADER_OR_FOLLOWER']);
+
+/** Resolves once every partition of the topics has a leader; a topic the broker does not know yet is waited for too. */
+export async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let problem: string;
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      const leaderless = metadata.topics.flatMap((topic) => topic.partitions.filter((p) => p.leader < 0).map((p) => `${topic.name}-${p.partitionId}`));
+      if (leaderless.length === 0 && metadata.topics.length === topics.length) {
+        // The leader named in the metadata may not serve the partition yet (NOT_LEADER_FOR_PARTITION for a
+        // moment on 4.x): asking it for the offsets proves it does.
+        for (const topic of topics) await admin.fetchTopicOffsets(topic);
+        return;
+      }
+      problem = `no leader yet for ${leaderless.join(', ') || 'some topics'}`;
+    } catch (error) {
+      const type = (error as { type?: string }).type;
+      if (type === undefined || !NOT_READY_YET.has(type)) throw error;
+      problem = (error as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms: ${problem}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function replicasNote({ replicationFactor, minInsyncReplicas }: Replication): string {
+  if (replicationFactor < 0) return '';
+  return ` × ${replicationFactor} replicas${minInsyncReplicas === undefined ? '' : ` (min.insync.replicas=${minInsyncReplicas})`}`;
 }
 
 /** The topic's partition count, or undefined when the topic does not exist. */

@@ -1,0 +1,67 @@
+import type { Kafka } from 'kafkajs';
+import type { Logger } from '../logging/logger.js';
+
+export interface WaitForKafkaOptions {
+  /** Aborted on shutdown: the wait ends with the signal's reason. */
+  signal?: AbortSignal;
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  /** Give up after this long (default: never; a service keeps reporting not-ready meanwhile). */
+  timeoutMs?: number;
+  /** For tests: [0, 1). */
+  random?: () => number;
+}
+
+/**
+ * The pause before attempt `attempt + 1`: exponential from initialDelayMs, capped at maxDelayMs, with the
+ * upper half jittered so that every replica of a fleet restarted together does not knock at the same moment.
+ */
+export function kafkaBackoffMs(attempt: number, initialDelayMs = 500, maxDelayMs = 15_000, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(attempt, 30));
+  return Math.round(ceiling / 2 + (ceiling / 2) * random());
+}
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const done = (): void => {
+      signal?.removeEventListener('abort', aborted);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const aborted = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    signal?.addEventListener('abort', aborted, { once: true });
+  });
+}
+
+/**
+ * Resolves once Kafka answers a metadata request. A service starting before its brokers (a fresh install, a
+ * broker restarting, a node rebooted) waits here with backoff, logging each failed attempt, instead of
+ * exiting and crash-looping; it is not ready meanwhile.
+ */
+export async function waitForKafka(kafka: Kafka, logger: Logger, options: WaitForKafkaOptions = {}): Promise<void> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    options.signal?.throwIfAborted();
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      const { brokers } = await admin.describeCluster();
+      if (attempt > 0) logger.info({ attempts: attempt + 1, waitedMs: Date.now() - started, brokers: brokers.length }, 'Kafka is reachable');
+      return;
+    } catch (error) {
+      const waited = Date.now() - started;
+      if (options.timeoutMs !== undefined && waited >= options.timeoutMs) {
+        throw new Error(`Kafka was not reachable within ${options.timeoutMs} ms: ${(error as Error).message}`);
+      }
+      const retryInMs = kafkaBackoffMs(attempt, options.initialDelayMs, options.maxDelayMs, options.random);
+      logger.warn({ attempt: attempt + 1, retryInMs, waitedMs: waited, err: (error as Error).message }, 'Kafka is not reachable yet; waiting for it');
+      await pause(retryInMs, options.signal);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+}
