@@ -7,7 +7,8 @@ import { execFile } from 'node:child_process';
 import { createHash, hash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
-import { createLogger, searchNonce } from '@chainlog/core';
+import { createLogger } from '@chainlog/core/logging';
+import { searchNonce } from '@chainlog/core/protocol';
 import { PowPool } from '../services/miner/src/adapters/pow-pool.js';
 import { flags, intFlag, loadAverage, median, printHeader, printTable, rate, ratio, sleep, verdict, type Row } from './lib/report.js';
 

@@ -3,18 +3,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  closeServer,
-  createKafka,
-  createLogger,
-  createMetricsRegistry,
-  ensureTopics,
-  listen,
-  transactionHash,
-  verifyInclusionProof,
-  type InclusionProof,
-  type Transaction,
-} from '@chainlog/core';
+import { closeServer, listen } from '@chainlog/core/http';
+import { createKafka, ensureTopics } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import { createMetricsRegistry } from '@chainlog/core/metrics';
+import { type InclusionProof, type Transaction, transactionHash, verifyInclusionProof } from '@chainlog/core/protocol';
 import { loadConfig as loadAuditorConfig } from '../services/auditor/src/config.js';
 import { AuditorService } from '../services/auditor/src/service.js';
 import { readIngestConfig } from '../services/ingest/src/config.js';

@@ -2,7 +2,8 @@
  * The auditor's configuration: every environment variable it reads, validated in one place. A bad value
  * is reported together with every other problem (ConfigError), and main.ts exits with status 2.
  */
-import { EnvReader, readCommonConfig, readConsensusConfig, type CommonConfig, type ConsensusParams } from '@chainlog/core';
+import { type CommonConfig, EnvReader, readCommonConfig, readConsensusConfig } from '@chainlog/core/config';
+import type { ConsensusParams } from '@chainlog/core/protocol';
 
 export const SERVICE = 'auditor';
 export const DEFAULT_HTTP_PORT = 8082;

@@ -1,5 +1,7 @@
 // The auditor's entry point: configuration, logger, signals. Everything else is in service.ts.
-import { createLogger, onShutdownSignal, readConfigOrExit } from '@chainlog/core';
+import { readConfigOrExit } from '@chainlog/core/config';
+import { createLogger } from '@chainlog/core/logging';
+import { onShutdownSignal } from '@chainlog/core/service';
 import { loadConfig, SERVICE } from './config.js';
 import { AuditorService } from './service.js';
 

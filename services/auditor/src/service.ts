@@ -5,17 +5,11 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  ChainFollower,
-  closeServer,
-  COINBASE_SENDER,
-  createHttpApp,
-  createKafka,
-  createMetricsRegistry,
-  ensureTopics,
-  listen,
-  type Logger,
-} from '@chainlog/core';
+import { closeServer, createHttpApp, listen } from '@chainlog/core/http';
+import { ChainFollower, createKafka, ensureTopics } from '@chainlog/core/kafka';
+import type { Logger } from '@chainlog/core/logging';
+import { createMetricsRegistry } from '@chainlog/core/metrics';
+import { COINBASE_SENDER } from '@chainlog/core/protocol';
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Kafka } from 'kafkajs';

@@ -8,15 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createLogger,
-  encodeBlock,
-  ensureTopics,
-  REJECTION_REASONS,
-  toTransaction,
-  verifyInclusionProof,
-  type Transaction,
-} from '@chainlog/core';
+import { ensureTopics } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import { encodeBlock, REJECTION_REASONS, toTransaction, type Transaction, verifyInclusionProof } from '@chainlog/core/protocol';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
 import { loadConfig } from '../src/config.js';
 import type { AuditEvent } from '../src/kafka/audit-event.js';

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '@chainlog/core';
+import { ConfigError } from '@chainlog/core/config';
 import { loadConfig } from '../src/config.js';
 
 describe('loadConfig', () => {

@@ -1,5 +1,10 @@
 // Wiring only: config → logger → Kafka → service → HTTP listen → graceful shutdown.
-import { closeServer, createKafka, createLogger, createMetricsRegistry, listen, onShutdownSignal, readConfigOrExit } from '@chainlog/core';
+import { readConfigOrExit } from '@chainlog/core/config';
+import { closeServer, listen } from '@chainlog/core/http';
+import { createKafka } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import { createMetricsRegistry } from '@chainlog/core/metrics';
+import { onShutdownSignal } from '@chainlog/core/service';
 import { readIngestConfig, SERVICE_NAME } from './config.js';
 import { createIngestService } from './service.js';
 

@@ -1,5 +1,5 @@
 // Configuration: defaults, every variable, and one ConfigError naming every bad variable.
-import { ConfigError } from '@chainlog/core';
+import { ConfigError } from '@chainlog/core/config';
 import { describe, expect, it } from 'vitest';
 import { readIngestConfig } from '../src/config.js';
 

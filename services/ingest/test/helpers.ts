@@ -2,7 +2,11 @@
 // reader that consumes a topic back.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closeServer, createKafka, createLogger, createMetricsRegistry, listen, type LogLevel } from '@chainlog/core';
+import type { LogLevel } from '@chainlog/core/config';
+import { closeServer, listen } from '@chainlog/core/http';
+import { createKafka } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import { createMetricsRegistry } from '@chainlog/core/metrics';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { kafkaBrokers, testKafka, uniqueTopic } from '../../../test/support/kafka.js';

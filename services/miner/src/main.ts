@@ -1,5 +1,9 @@
 // Wiring only: configuration, logger, metrics, the miner service, HTTP, and signals.
-import { closeServer, createLogger, createMetricsRegistry, onShutdownSignal, readConfigOrExit } from '@chainlog/core';
+import { readConfigOrExit } from '@chainlog/core/config';
+import { closeServer } from '@chainlog/core/http';
+import { createLogger } from '@chainlog/core/logging';
+import { createMetricsRegistry } from '@chainlog/core/metrics';
+import { onShutdownSignal } from '@chainlog/core/service';
 import { readMinerConfig, SERVICE_NAME } from './config.js';
 import { startMinerHttp } from './adapters/http.js';
 import { MinerService } from './miner.js';

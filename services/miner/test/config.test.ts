@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, signerFromSeed } from '@chainlog/core';
+import { ConfigError } from '@chainlog/core/config';
+import { signerFromSeed } from '@chainlog/core/protocol';
 import { ordinalFromHostname, readMinerConfig } from '../src/config.js';
 
 const SEED = '11'.repeat(32);

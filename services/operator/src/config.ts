@@ -2,7 +2,7 @@
 // every other bad value in one ConfigError, and main.ts exits with code 2.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { EnvReader, readCommonConfig, type CommonConfig } from '@chainlog/core';
+import { type CommonConfig, EnvReader, readCommonConfig } from '@chainlog/core/config';
 
 export const SERVICE_NAME = 'operator';
 export const DEFAULT_HTTP_PORT = 8083;

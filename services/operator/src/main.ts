@@ -1,6 +1,11 @@
 // Wiring only: config → logger → Kubernetes and Kafka clients → operator → HTTP listen → graceful shutdown
 // (which releases the leader Lease, so a stand-by takes over at once).
-import { closeServer, createKafka, createLogger, createMetricsRegistry, listen, onShutdownSignal, readConfigOrExit } from '@chainlog/core';
+import { readConfigOrExit } from '@chainlog/core/config';
+import { closeServer, listen } from '@chainlog/core/http';
+import { createKafka } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import { createMetricsRegistry } from '@chainlog/core/metrics';
+import { onShutdownSignal } from '@chainlog/core/service';
 import { loadKubeConfig } from './adapters/kube.js';
 import { readOperatorConfig, SERVICE_NAME } from './config.js';
 import { createOperator } from './operator.js';

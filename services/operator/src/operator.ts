@@ -1,7 +1,8 @@
 // Assembles the operator from its parts: leader election, the StatefulSet watch, the partition poll, the
 // reconciler, Events and the HTTP app. main.ts wires it to the real environment; tests build it in-process
 // against a real kube-apiserver and the real broker.
-import { createHttpApp, type Logger, type Readiness } from '@chainlog/core';
+import { createHttpApp, type Readiness } from '@chainlog/core/http';
+import type { Logger } from '@chainlog/core/logging';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Express } from 'express';
 import type { Kafka } from 'kafkajs';

@@ -6,18 +6,9 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Admin } from 'kafkajs';
-import {
-  ConfigError,
-  createKafka,
-  createLogger,
-  ensureTopics,
-  EnvReader,
-  readCommonConfig,
-  type CommonConfig,
-  type Logger,
-  type LogLevel,
-  type TopicSpec,
-} from '@chainlog/core';
+import { type CommonConfig, ConfigError, EnvReader, type LogLevel, readCommonConfig } from '@chainlog/core/config';
+import { createKafka, ensureTopics, type TopicSpec } from '@chainlog/core/kafka';
+import { createLogger, type Logger } from '@chainlog/core/logging';
 
 export const SERVICE = 'provision-topics';
 

@@ -1,7 +1,11 @@
 // Helpers for the miner's integration tests: unique topics, in-process miners, producing transactions,
 // and an independent rebuild of the canonical chain from the blockchain topic with the protocol's Chain.
 import type { KafkaMessage } from 'kafkajs';
-import { Chain, createKafka, createLogger, createMetricsRegistry, type Block, type ConsensusParams, type LogLevel } from '@chainlog/core';
+import type { LogLevel } from '@chainlog/core/config';
+import { createKafka } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import { createMetricsRegistry } from '@chainlog/core/metrics';
+import { type Block, Chain, type ConsensusParams } from '@chainlog/core/protocol';
 import { readMinerConfig } from '../../src/config.js';
 import { MinerService } from '../../src/miner.js';
 import { kafkaBrokers, testKafka, uniqueTopic } from '../../../../test/support/kafka.js';
