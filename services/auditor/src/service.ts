@@ -13,7 +13,7 @@ import { COINBASE_SENDER } from '@chainlog/core/protocol';
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Kafka } from 'kafkajs';
-import { SERVICE, type AuditorConfig } from './config.js';
+import { SERVICE_NAME, type AuditorConfig } from './config.js';
 import { AuditorState } from './domain/auditor-state.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { registerApiRoutes } from './http/routes.js';
@@ -66,7 +66,7 @@ export class AuditorService {
       blockCacheBytes: config.blockCacheBytes,
       pendingTrackLimit: config.pendingTrackLimit,
     });
-    this.registry = createMetricsRegistry(SERVICE);
+    this.registry = createMetricsRegistry(SERVICE_NAME);
     const metrics = createAuditorMetrics(this.registry, this.state, () => ({ caughtUp: this.caughtUp }));
 
     this.publisher = config.publishAuditEvents

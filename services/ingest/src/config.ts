@@ -32,7 +32,7 @@ export const DEFAULT_LIMITS = {
   maxBodyBytes: 1024 * 1024,
 } as const;
 
-export function readIngestConfig(env: Record<string, string | undefined> = process.env): IngestConfig {
+export function readConfig(env: Record<string, string | undefined> = process.env): IngestConfig {
   const reader = new EnvReader(env);
   const common = readCommonConfig(reader, SERVICE_NAME, DEFAULT_HTTP_PORT);
   const config: IngestConfig = {

@@ -44,7 +44,7 @@ const ACCOUNT_ID = new RegExp(ACCOUNT_ID_PATTERN);
 const PRIVATE_KEY_HEX = /^[0-9a-fA-F]{64}$/;
 const GROUP_ID = { regex: /^[A-Za-z0-9._-]{1,249}$/, description: 'a consumer group id ([A-Za-z0-9._-], 1-249 chars)' };
 
-export function readMinerConfig(env: Record<string, string | undefined> = process.env): MinerConfig {
+export function readConfig(env: Record<string, string | undefined> = process.env): MinerConfig {
   const reader = new EnvReader(env);
   const common = readCommonConfig(reader, SERVICE_NAME, DEFAULT_HTTP_PORT);
   const consensus = readConsensusConfig(reader);

@@ -4,12 +4,12 @@ import { closeServer } from '@chainlog/core/http';
 import { createLogger } from '@chainlog/core/logging';
 import { createMetricsRegistry } from '@chainlog/core/metrics';
 import { onShutdownSignal } from '@chainlog/core/service';
-import { readMinerConfig, SERVICE_NAME } from './config.js';
-import { startMinerHttp } from './adapters/http.js';
+import { readConfig, SERVICE_NAME } from './config.js';
+import { startMinerHttp } from './http/routes.js';
 import { MinerService } from './miner.js';
 
 async function main(): Promise<void> {
-  const config = readConfigOrExit('chainlog-miner', readMinerConfig);
+  const config = readConfigOrExit('chainlog-miner', readConfig);
   const logger = createLogger(SERVICE_NAME, config.logLevel);
   const registry = createMetricsRegistry(SERVICE_NAME);
   const miner = new MinerService({

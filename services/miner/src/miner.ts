@@ -14,10 +14,10 @@ import { intakeMessage } from './domain/intake.js';
 import { PendingPool } from './domain/pending-pool.js';
 import { planJoin, type Seek } from './domain/resume.js';
 import { RecentMiners, yieldBoundMs } from './domain/turn-taking.js';
-import { createMinerMetrics, type MinerMetrics } from './adapters/metrics.js';
-import { PowPool } from './adapters/pow-pool.js';
-import { MinerProducer } from './adapters/producer.js';
-import { TransactionsConsumer, type TransactionMessage } from './adapters/transactions-consumer.js';
+import { createMinerMetrics, type MinerMetrics } from './metrics.js';
+import { PowPool } from './pow/pow-pool.js';
+import { MinerProducer } from './kafka/producer.js';
+import { TransactionsConsumer, type TransactionMessage } from './kafka/transactions-consumer.js';
 
 export interface MinerServiceOptions {
   config: MinerConfig;

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { closeServer } from '@chainlog/core/http';
 import { createLogger } from '@chainlog/core/logging';
 import { derivedTransactionId, GENESIS_BLOCK, signerFromSeed, signTransaction } from '@chainlog/core/protocol';
-import { startMinerHttp } from '../src/adapters/http.js';
+import { startMinerHttp } from '../src/http/routes.js';
 import { eventually } from '../../../test/support/kafka.js';
 import { ARTICLE_TRANSACTION, consensusOf, minerEnv, produce, rebuildChain, startMiner, testTopics, type RunningMiner } from './support/miners.js';
 

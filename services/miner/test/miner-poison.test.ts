@@ -2,7 +2,7 @@
 // their source position and reason, and the block's source range covers them so the partition moves on.
 import { afterEach, describe, expect, it } from 'vitest';
 import { derivedTransactionId } from '@chainlog/core/protocol';
-import { DEAD_LETTER_HEADERS } from '../src/adapters/producer.js';
+import { DEAD_LETTER_HEADERS } from '../src/kafka/producer.js';
 import { eventually } from '../../../test/support/kafka.js';
 import {
   ARTICLE_TRANSACTION,

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '@chainlog/core/logging';
 import { leadingZeroBits, proofOfWorkHash, searchNonce } from '@chainlog/core/protocol';
 import { sha256Digest } from './support/pow.js';
-import { PowPool } from '../src/adapters/pow-pool.js';
+import { PowPool } from '../src/pow/pow-pool.js';
 
 describe('PowPool', () => {
   const pools: PowPool[] = [];

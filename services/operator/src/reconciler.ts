@@ -6,8 +6,8 @@
 // repeating one changes nothing.
 import type { Logger } from '@chainlog/core/logging';
 import { decide, MUTATING, unownedPartitions, type Action, type Decision, type Observation } from './domain/reconcile.js';
-import type { RecordedEvent } from './adapters/events.js';
-import { ConflictError, describeError, type EventTarget, type MinerStatefulSet } from './adapters/kube.js';
+import type { RecordedEvent } from './kube/events.js';
+import { ConflictError, describeError, type EventTarget, type MinerStatefulSet } from './kube/kube.js';
 import type { OperatorMetrics } from './metrics.js';
 
 export interface StatefulSetPort {

@@ -6,7 +6,7 @@ import { createKafka } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
 import { createMetricsRegistry } from '@chainlog/core/metrics';
 import { type Block, Chain, type ConsensusParams } from '@chainlog/core/protocol';
-import { readMinerConfig } from '../../src/config.js';
+import { readConfig } from '../../src/config.js';
 import { MinerService } from '../../src/miner.js';
 import { kafkaBrokers, testKafka, uniqueTopic } from '../../../../test/support/kafka.js';
 
@@ -41,7 +41,7 @@ export function minerEnv(topics: TestTopics, overrides: Record<string, string> =
   };
 }
 
-export const consensusOf = (env: Record<string, string>): ConsensusParams => readMinerConfig(env).consensus;
+export const consensusOf = (env: Record<string, string>): ConsensusParams => readConfig(env).consensus;
 
 /** MINER_TEST_LOG=info (or debug) shows the miners' logs while debugging a test. */
 const TEST_LOG_LEVEL = (process.env.MINER_TEST_LOG ?? 'silent') as LogLevel;
@@ -53,7 +53,7 @@ export interface RunningMiner {
 }
 
 export async function startMiner(env: Record<string, string>): Promise<RunningMiner> {
-  const config = readMinerConfig(env);
+  const config = readConfig(env);
   const logger = createLogger('miner', TEST_LOG_LEVEL).child({ minerId: config.minerId });
   const registry = createMetricsRegistry('miner');
   const miner = new MinerService({ config, logger, registry, kafka: createKafka(config.kafka, logger) });
