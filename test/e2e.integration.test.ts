@@ -3,23 +3,16 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  closeServer,
-  createKafka,
-  createLogger,
-  createMetricsRegistry,
-  ensureTopics,
-  listen,
-  transactionHash,
-  verifyInclusionProof,
-  type InclusionProof,
-  type Transaction,
-} from '@chainlog/core';
-import { loadConfig as loadAuditorConfig } from '../services/auditor/src/config.js';
+import { closeServer, listen } from '@chainlog/core/http';
+import { createKafka, ensureTopics } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import { createMetricsRegistry } from '@chainlog/core/metrics';
+import { type InclusionProof, type Transaction, transactionHash, verifyInclusionProof } from '@chainlog/core/protocol';
+import { readConfig as readAuditorConfig } from '../services/auditor/src/config.js';
 import { AuditorService } from '../services/auditor/src/service.js';
-import { readIngestConfig } from '../services/ingest/src/config.js';
+import { readConfig as readIngestConfig } from '../services/ingest/src/config.js';
 import { createIngestService, type IngestService } from '../services/ingest/src/service.js';
-import { readMinerConfig } from '../services/miner/src/config.js';
+import { readConfig as readMinerConfig } from '../services/miner/src/config.js';
 import { MinerService } from '../services/miner/src/miner.js';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from './support/kafka.js';
 
@@ -59,7 +52,7 @@ describe('ingest -> miner -> auditor', () => {
     ]);
     await admin.disconnect();
 
-    auditor = new AuditorService(loadAuditorConfig(env), logger);
+    auditor = new AuditorService(readAuditorConfig(env), logger);
     await auditor.start();
 
     const ingestConfig = readIngestConfig({ ...env, AUDITOR_PUBLIC_URL: `http://127.0.0.1:${auditor.port}` });

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createKafka, createLogger, ensureTopics, partitionCount } from '@chainlog/core';
+import { createKafka, ensureTopics, partitionCount } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
 import { freePort, startBroker } from '../scripts/lib/kafka-broker.js';
 import { testKafka, uniqueTopic } from './support/kafka.js';
 

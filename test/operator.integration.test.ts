@@ -15,13 +15,17 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { closeServer, createKafka, createLogger, createMetricsRegistry, listen, partitionCount, type LogLevel } from '@chainlog/core';
+import type { LogLevel } from '@chainlog/core/config';
+import { closeServer, listen } from '@chainlog/core/http';
+import { createKafka, partitionCount } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import { createMetricsRegistry } from '@chainlog/core/metrics';
 import type { Admin } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadKubeConfig } from '../services/operator/src/adapters/kube.js';
-import { OBSERVED_PARTITIONS_ANNOTATION, readOperatorConfig } from '../services/operator/src/config.js';
-import { createOperator, type Operator } from '../services/operator/src/operator.js';
+import { loadKubeConfig } from '../services/operator/src/kube/kube.js';
+import { OBSERVED_PARTITIONS_ANNOTATION, readConfig } from '../services/operator/src/config.js';
+import { createOperator, type Operator } from '../services/operator/src/service.js';
 import { CHART_DIR, helm, helmTemplate, parseManifests, REPO_ROOT, type K8sObject } from './support/helm.js';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from './support/kafka.js';
 import { checkKubeBinaries, startKubeApiServer, type KubeApiServer } from './support/kube-api-server.js';
@@ -56,7 +60,7 @@ interface RunningOperator {
 
 /** Starts an operator in-process with the given environment (config.ts parses it) and an HTTP server. */
 async function startOperator(env: Record<string, string>, watchTimeoutSeconds?: number): Promise<RunningOperator> {
-  const config = readOperatorConfig({ ...env, LOG_LEVEL, HTTP_PORT: '0' });
+  const config = readConfig({ ...env, LOG_LEVEL, HTTP_PORT: '0' });
   const logger = createLogger('operator', config.logLevel).child({ identity: config.identity });
   const registry = createMetricsRegistry('operator');
   const operator = createOperator({

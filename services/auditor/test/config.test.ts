@@ -1,11 +1,11 @@
 // Configuration: defaults and every problem reported at once (main's exit status: main.integration.test.ts).
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '@chainlog/core';
-import { loadConfig } from '../src/config.js';
+import { ConfigError } from '@chainlog/core/config';
+import { readConfig } from '../src/config.js';
 
-describe('loadConfig', () => {
+describe('readConfig', () => {
   it('has defaults for everything', () => {
-    const config = loadConfig({});
+    const config = readConfig({});
     expect(config).toMatchObject({
       httpPort: 8082,
       topics: { transactions: 'transactions', blockchain: 'blockchain', audit: 'audit' },
@@ -21,14 +21,14 @@ describe('loadConfig', () => {
 
   it('reads the consensus parameters the miners read', () => {
     const key = 'ab'.repeat(32);
-    const config = loadConfig({ DIFFICULTY: '4', BLOCK_REWARD: '7', ALLOWED_MINER_KEYS: key, REQUIRE_TRANSACTION_SIGNATURES: 'true', CONSENSUS_MAX_BLOCK_TRANSACTIONS: '10' });
+    const config = readConfig({ DIFFICULTY: '4', BLOCK_REWARD: '7', ALLOWED_MINER_KEYS: key, REQUIRE_TRANSACTION_SIGNATURES: 'true', CONSENSUS_MAX_BLOCK_TRANSACTIONS: '10' });
     expect(config.consensus).toEqual({ minDifficulty: 4, blockReward: 7, allowedMiners: [key], requireTransactionSignatures: true, maxBlockTransactions: 10 });
   });
 
   it('names every problem at once', () => {
     let error: unknown;
     try {
-      loadConfig({ HTTP_PORT: 'x', DIFFICULTY: '-1', ALLOWED_MINER_KEYS: 'nothex', AUDIT_RECENT_LIMIT: '0', AUDIT_PUBLISH: 'maybe', TOPIC_AUDIT: 'blockchain' });
+      readConfig({ HTTP_PORT: 'x', DIFFICULTY: '-1', ALLOWED_MINER_KEYS: 'nothex', AUDIT_RECENT_LIMIT: '0', AUDIT_PUBLISH: 'maybe', TOPIC_AUDIT: 'blockchain' });
     } catch (caught) {
       error = caught;
     }

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureTopics } from '@chainlog/core';
+import { ensureTopics } from '@chainlog/core/kafka';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, startBroker, type RunningBroker } from '../../../scripts/lib/kafka-broker.js';
 import { eventually, testKafka, uniqueTopic } from '../../../test/support/kafka.js';

@@ -3,7 +3,8 @@
 // endpoints answer.
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { ensureTopics, signerFromSeed, signTransaction } from '@chainlog/core';
+import { ensureTopics } from '@chainlog/core/kafka';
+import { signerFromSeed, signTransaction } from '@chainlog/core/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
 import { partitionForKey } from '../src/domain/partitioning.js';

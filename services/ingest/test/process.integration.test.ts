@@ -2,7 +2,7 @@
 // main.ts wiring, exit code 2 for bad configuration, and a clean exit 0 on SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ensureTopics } from '@chainlog/core';
+import { ensureTopics } from '@chainlog/core/kafka';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../../scripts/lib/kafka-broker.js';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from '../../../test/support/kafka.js';

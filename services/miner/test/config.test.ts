@@ -3,15 +3,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, signerFromSeed } from '@chainlog/core';
-import { ordinalFromHostname, readMinerConfig } from '../src/config.js';
+import { ConfigError } from '@chainlog/core/config';
+import { signerFromSeed } from '@chainlog/core/protocol';
+import { ordinalFromHostname, readConfig } from '../src/config.js';
 
 const SEED = '11'.repeat(32);
 const PUBLIC_KEY = signerFromSeed(Buffer.from(SEED, 'hex')).publicKey;
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
-    readMinerConfig(env);
+    readConfig(env);
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
     throw error;
@@ -19,9 +20,9 @@ function problemsOf(env: Record<string, string>): string[] {
   return [];
 }
 
-describe('readMinerConfig', () => {
+describe('readConfig', () => {
   it('has the documented defaults', () => {
-    const config = readMinerConfig({ HOSTNAME: 'chainlog-miner-2' });
+    const config = readConfig({ HOSTNAME: 'chainlog-miner-2' });
     expect(config).toMatchObject({
       httpPort: 8081,
       minerId: 'chainlog-miner-2',
@@ -42,17 +43,17 @@ describe('readMinerConfig', () => {
   });
 
   it('takes the ordinal from MINER_ORDINAL, else POD_INDEX, else the pod name', () => {
-    expect(readMinerConfig({ HOSTNAME: 'miner-7', POD_INDEX: '4', MINER_ORDINAL: '1' })).toMatchObject({ ordinal: 1, ordinalSource: 'MINER_ORDINAL' });
-    expect(readMinerConfig({ HOSTNAME: 'miner-7', POD_INDEX: '4' })).toMatchObject({ ordinal: 4, ordinalSource: 'POD_INDEX' });
-    expect(readMinerConfig({ HOSTNAME: 'laptop' })).toMatchObject({ ordinal: 0, ordinalSource: 'default' });
+    expect(readConfig({ HOSTNAME: 'miner-7', POD_INDEX: '4', MINER_ORDINAL: '1' })).toMatchObject({ ordinal: 1, ordinalSource: 'MINER_ORDINAL' });
+    expect(readConfig({ HOSTNAME: 'miner-7', POD_INDEX: '4' })).toMatchObject({ ordinal: 4, ordinalSource: 'POD_INDEX' });
+    expect(readConfig({ HOSTNAME: 'laptop' })).toMatchObject({ ordinal: 0, ordinalSource: 'default' });
     expect([ordinalFromHostname('chainlog-miner-12'), ordinalFromHostname('miner-01'), ordinalFromHostname('miner')]).toEqual([12, undefined, undefined]);
   });
 
   it('signs with MINER_PRIVATE_KEY or MINER_PRIVATE_KEY_FILE, and a permissioned chain needs an allowed key', () => {
-    expect(readMinerConfig({ HOSTNAME: 'm-0', MINER_PRIVATE_KEY: SEED }).signer?.publicKey).toBe(PUBLIC_KEY);
+    expect(readConfig({ HOSTNAME: 'm-0', MINER_PRIVATE_KEY: SEED }).signer?.publicKey).toBe(PUBLIC_KEY);
     const dir = mkdtempSync(join(tmpdir(), 'miner-key-'));
     writeFileSync(join(dir, 'key'), `${SEED}\n`);
-    expect(readMinerConfig({ HOSTNAME: 'm-0', MINER_PRIVATE_KEY_FILE: join(dir, 'key'), ALLOWED_MINER_KEYS: PUBLIC_KEY }).signer?.publicKey).toBe(PUBLIC_KEY);
+    expect(readConfig({ HOSTNAME: 'm-0', MINER_PRIVATE_KEY_FILE: join(dir, 'key'), ALLOWED_MINER_KEYS: PUBLIC_KEY }).signer?.publicKey).toBe(PUBLIC_KEY);
 
     expect(problemsOf({ HOSTNAME: 'm-0', ALLOWED_MINER_KEYS: PUBLIC_KEY })).toEqual([expect.stringMatching(/MINER_PRIVATE_KEY .*is required/)]);
     expect(problemsOf({ HOSTNAME: 'm-0', ALLOWED_MINER_KEYS: 'ab'.repeat(32), MINER_PRIVATE_KEY: SEED })).toEqual([

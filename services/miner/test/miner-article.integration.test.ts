@@ -3,8 +3,10 @@
 import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeServer, createLogger, derivedTransactionId, GENESIS_BLOCK, signerFromSeed, signTransaction } from '@chainlog/core';
-import { startMinerHttp } from '../src/adapters/http.js';
+import { closeServer } from '@chainlog/core/http';
+import { createLogger } from '@chainlog/core/logging';
+import { derivedTransactionId, GENESIS_BLOCK, signerFromSeed, signTransaction } from '@chainlog/core/protocol';
+import { startMinerHttp } from '../src/http/routes.js';
 import { eventually } from '../../../test/support/kafka.js';
 import { ARTICLE_TRANSACTION, consensusOf, minerEnv, produce, rebuildChain, startMiner, testTopics, type RunningMiner } from './support/miners.js';
 

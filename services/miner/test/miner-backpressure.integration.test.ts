@@ -1,7 +1,7 @@
 // A backlog larger than the pending bound: the partition is paused while its pool is full and resumed
 // as blocks drain it, so memory stays bounded and still every message is mined exactly once.
 import { afterEach, describe, expect, it } from 'vitest';
-import { derivedTransactionId } from '@chainlog/core';
+import { derivedTransactionId } from '@chainlog/core/protocol';
 import { eventually } from '../../../test/support/kafka.js';
 import { ARTICLE_TRANSACTION, consensusOf, minerEnv, produce, rebuildChain, startMiner, testTopics, transactionCounts, type RunningMiner } from './support/miners.js';
 

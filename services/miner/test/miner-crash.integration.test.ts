@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { derivedTransactionId } from '@chainlog/core';
+import { derivedTransactionId } from '@chainlog/core/protocol';
 import { eventually } from '../../../test/support/kafka.js';
 import { ARTICLE_TRANSACTION, consensusOf, minerEnv, produce, rebuildChain, testTopics, transactionCounts } from './support/miners.js';
 import { MinerProcess, REPO_ROOT, SOURCE_NODE_ARGS } from './support/process.js';

@@ -1,8 +1,8 @@
 // Poison messages between valid ones: the valid ones are mined, the poison ones are dead-lettered with
 // their source position and reason, and the block's source range covers them so the partition moves on.
 import { afterEach, describe, expect, it } from 'vitest';
-import { derivedTransactionId } from '@chainlog/core';
-import { DEAD_LETTER_HEADERS } from '../src/adapters/producer.js';
+import { derivedTransactionId } from '@chainlog/core/protocol';
+import { DEAD_LETTER_HEADERS } from '../src/kafka/producer.js';
 import { eventually } from '../../../test/support/kafka.js';
 import {
   ARTICLE_TRANSACTION,

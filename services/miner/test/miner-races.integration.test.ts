@@ -2,7 +2,7 @@
 // every height. Whatever wins, each transaction ends up exactly once in the canonical chain, and each
 // lost race is a rejected block on the topic that its miner counted as orphaned.
 import { afterEach, describe, expect, it } from 'vitest';
-import { derivedTransactionId } from '@chainlog/core';
+import { derivedTransactionId } from '@chainlog/core/protocol';
 import { eventually } from '../../../test/support/kafka.js';
 import {
   ARTICLE_TRANSACTION,

@@ -1,7 +1,7 @@
 // Three miners, two partitions: ordinals 0 and 1 mine, ordinal 2 stands by. When the owner of partition 0
 // stops, the stand-by takes partition 0 over, resuming where the chain says, and nothing is lost or doubled.
 import { afterEach, describe, expect, it } from 'vitest';
-import { derivedTransactionId } from '@chainlog/core';
+import { derivedTransactionId } from '@chainlog/core/protocol';
 import { eventually } from '../../../test/support/kafka.js';
 import {
   ARTICLE_TRANSACTION,

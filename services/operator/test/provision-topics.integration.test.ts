@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { ConfigResourceTypes } from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { partitionCount, type Logger } from '@chainlog/core';
+import { partitionCount } from '@chainlog/core/kafka';
+import type { Logger } from '@chainlog/core/logging';
 import { kafkaBrokers, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
 import { NEVER_DECREASE, run } from '../src/provision-topics.js';
 

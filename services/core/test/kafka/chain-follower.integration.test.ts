@@ -1,18 +1,8 @@
 import type { Kafka } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  assembleBlock,
-  Chain,
-  ChainFollower,
-  createLogger,
-  encodeBlock,
-  ensureTopics,
-  GENESIS_BLOCK,
-  sealBlock,
-  searchNonce,
-  type Block,
-  type BlockRejection,
-} from '@chainlog/core';
+import { type BlockRejection, ChainFollower, ensureTopics } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import { assembleBlock, type Block, Chain, encodeBlock, GENESIS_BLOCK, sealBlock, searchNonce } from '@chainlog/core/protocol';
 import { testKafka, uniqueTopic } from '../../../../test/support/kafka.js';
 
 const consensus = { minDifficulty: 4, blockReward: 50 };

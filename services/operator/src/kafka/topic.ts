@@ -1,6 +1,7 @@
 // The transactions topic through the Kafka admin API: its partition count (polled, and read fresh by every
 // reconcile) and growing it. Kafka cannot remove partitions, so growing is the only change ever made.
-import { partitionCount, type Logger } from '@chainlog/core';
+import { partitionCount } from '@chainlog/core/kafka';
+import type { Logger } from '@chainlog/core/logging';
 import type { Admin, Kafka } from 'kafkajs';
 
 export interface TopicState {

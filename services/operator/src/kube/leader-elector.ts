@@ -4,7 +4,7 @@
 // duration), or when it reads that someone else holds the lease; a graceful stop releases the lease so that a
 // stand-by takes over at once instead of after the lease duration.
 import { performance } from 'node:perf_hooks';
-import type { Logger } from '@chainlog/core';
+import type { Logger } from '@chainlog/core/logging';
 import { claim, leaseTiming, mayAcquire, release, sameRecord, type LeaseRecord, type LeaseTiming, type StoredLease } from '../domain/lease.js';
 import { ConflictError, describeError, type LeaseStore } from './kube.js';
 

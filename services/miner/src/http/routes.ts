@@ -1,7 +1,8 @@
 // The miner's HTTP endpoints: /healthz, /readyz and /metrics from core, plus GET /status (JSON, for people).
 import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
-import { createHttpApp, listen, type Logger, type Readiness } from '@chainlog/core';
+import { createHttpApp, listen, type Readiness } from '@chainlog/core/http';
+import type { Logger } from '@chainlog/core/logging';
 
 export interface MinerHttpOptions {
   port: number;

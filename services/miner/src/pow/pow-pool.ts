@@ -4,7 +4,8 @@
 // (a new canonical block makes the candidate stale): the workers see the shared control word change
 // between chunks and are free for the next search within one chunk's time.
 import { Worker } from 'node:worker_threads';
-import { MAX_NONCE, meetsDifficulty, proofOfWorkHash, type Logger } from '@chainlog/core';
+import type { Logger } from '@chainlog/core/logging';
+import { MAX_NONCE, meetsDifficulty, proofOfWorkHash } from '@chainlog/core/protocol';
 import { POW_WORKER_SOURCE, type PowJob, type PowReport } from './pow-worker.js';
 
 export type PowResult =

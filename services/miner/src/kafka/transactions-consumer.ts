@@ -2,7 +2,7 @@
 // positions never come from committed offsets (none are committed): on every join the miner says where
 // each assigned partition resumes and the consumer seeks there before its first fetch.
 import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
-import type { Logger } from '@chainlog/core';
+import type { Logger } from '@chainlog/core/logging';
 import type { Seek } from '../domain/resume.js';
 import { ordinalAssigner } from './ordinal-assigner.js';
 

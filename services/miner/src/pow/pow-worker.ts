@@ -9,7 +9,7 @@
 // the loop around it restates searchNonce (nonces split where the high 32 bits change). Nothing it finds
 // is trusted: the pool checks every nonce with the protocol's own proofOfWorkHash/meetsDifficulty, and a
 // test pins it to searchNonce nonce for nonce.
-import { POW_KERNEL_SOURCE } from '@chainlog/core';
+import { POW_KERNEL_SOURCE } from '@chainlog/core/protocol';
 
 export interface PowJob {
   readonly type: 'job';

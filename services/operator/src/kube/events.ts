@@ -3,7 +3,7 @@
 // process created instead of creating another one, like the kubelet's event correlator. Recording never
 // fails the caller: an Event that cannot be written is logged.
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '@chainlog/core';
+import type { Logger } from '@chainlog/core/logging';
 import { describeError, type EventTarget, type EventType } from './kube.js';
 
 export interface EventApi {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hashBytesToWords, leafHashWords, nodeHashWords, wordsToHashBytes, wordsToHex } from '../../src/protocol/merkle-hasher.js';
+import { hashBytesToWords, leafHashWords, nodeHashWords, wordsToHashBytes, wordsToHex } from '../../../src/protocol/hashing/merkle-hasher.js';
 
 const sha256 = (...parts: Uint8Array[]): Buffer => {
   const hash = createHash('sha256');

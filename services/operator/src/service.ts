@@ -1,16 +1,17 @@
 // Assembles the operator from its parts: leader election, the StatefulSet watch, the partition poll, the
 // reconciler, Events and the HTTP app. main.ts wires it to the real environment; tests build it in-process
 // against a real kube-apiserver and the real broker.
-import { createHttpApp, type Logger, type Readiness } from '@chainlog/core';
+import { createHttpApp, type Readiness } from '@chainlog/core/http';
+import type { Logger } from '@chainlog/core/logging';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Express } from 'express';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import { EventRecorder } from './adapters/events.js';
-import { KubeEventApi, KubeLeaseStore, StatefulSetClient } from './adapters/kube.js';
-import { LeaderElector, type Clock } from './adapters/leader-elector.js';
-import { StatefulSetWatcher } from './adapters/statefulset-watcher.js';
-import { TopicPartitions } from './adapters/topic.js';
+import { EventRecorder } from './kube/events.js';
+import { KubeEventApi, KubeLeaseStore, StatefulSetClient } from './kube/kube.js';
+import { LeaderElector, type Clock } from './kube/leader-elector.js';
+import { StatefulSetWatcher } from './kube/statefulset-watcher.js';
+import { TopicPartitions } from './kafka/topic.js';
 import type { OperatorConfig } from './config.js';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.js';
 import { Reconciler } from './reconciler.js';

@@ -1,7 +1,7 @@
 // The miner's one producer: blocks to the blockchain topic and poison messages to the dead-letter topic.
 // Idempotent, acks from all in-sync replicas: a retried send never writes a block twice.
 import { Partitioners, type IHeaders, type Kafka, type Producer } from 'kafkajs';
-import { encodeBlock, type Block } from '@chainlog/core';
+import { type Block, encodeBlock } from '@chainlog/core/protocol';
 import type { TransactionMessage } from './transactions-consumer.js';
 
 /** Headers every dead-lettered message carries, besides its original ones. */

@@ -4,7 +4,7 @@
 // error, and from a fresh list when the resourceVersion expired (410 Gone). A client-side watchdog aborts a
 // watch that outlives its server timeout (a silently dead connection). The periodic resync of the reconciler
 // covers anything missed in between.
-import type { Logger } from '@chainlog/core';
+import type { Logger } from '@chainlog/core/logging';
 import { Watch, type KubeConfig, type V1StatefulSet } from '@kubernetes/client-node';
 import { describeError, toMinerStatefulSet, type MinerStatefulSet, type StatefulSetClient } from './kube.js';
 
