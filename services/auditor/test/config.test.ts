@@ -1,6 +1,4 @@
-// Configuration: defaults, every problem reported at once, and exit status 2 from main.
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+// Configuration: defaults and every problem reported at once (main's exit status: main.integration.test.ts).
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@chainlog/core/config';
 import { readConfig } from '../src/config.js';
@@ -39,19 +37,5 @@ describe('readConfig', () => {
     for (const name of ['HTTP_PORT', 'DIFFICULTY', 'ALLOWED_MINER_KEYS', 'AUDIT_RECENT_LIMIT', 'AUDIT_PUBLISH', 'the blockchain and audit topics must differ']) {
       expect(problems).toContain(name);
     }
-  });
-});
-
-describe('main', () => {
-  it('exits 2 with every problem on stderr when the configuration is bad', () => {
-    const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-    const result = spawnSync(process.execPath, ['--conditions=@chainlog/source', '--import', 'tsx', main], {
-      env: { PATH: process.env.PATH, HTTP_PORT: '99999', BLOCK_REWARD: '0' },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
-    expect(result.status).toBe(2);
-    expect(result.stderr).toContain('HTTP_PORT must be an integer from 0 to 65535');
-    expect(result.stderr).toContain('BLOCK_REWARD must be an integer from 1');
   });
 });

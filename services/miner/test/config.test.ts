@@ -1,5 +1,4 @@
-// The miner's configuration: defaults, the ordinal's sources, cross-field checks, and all problems at once.
-import { spawnSync } from 'node:child_process';
+// The miner's configuration: defaults, the ordinal's sources, cross-field checks, and all problems at once (main's exit status: main.integration.test.ts).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,17 +84,5 @@ describe('readConfig', () => {
     expect(problemsOf({ HOSTNAME: 'm-0', MAX_BLOCK_TRANSACTIONS: '4', CONSENSUS_MAX_BLOCK_TRANSACTIONS: '4' })).toEqual([
       expect.stringMatching(/MAX_BLOCK_TRANSACTIONS \(4\) plus the coinbase/),
     ]);
-  });
-
-  it('makes the process exit with code 2 and one message naming all problems', () => {
-    const result = spawnSync(process.execPath, ['--conditions=@chainlog/source', '--import', 'tsx', 'services/miner/src/main.ts'], {
-      env: { PATH: process.env.PATH ?? '', HOSTNAME: 'm-0', DIFFICULTY: 'x', POW_WORKERS: '0' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/invalid configuration/);
-    expect(result.stderr).toMatch(/DIFFICULTY/);
-    expect(result.stderr).toMatch(/POW_WORKERS/);
   });
 });
