@@ -1,11 +1,13 @@
 // The auditor's entry point: configuration, logger, signals. Everything else is in service.ts.
-import { createLogger, onShutdownSignal, readConfigOrExit } from '@chainlog/core';
-import { loadConfig, SERVICE } from './config.js';
+import { readConfigOrExit } from '@chainlog/core/config';
+import { createLogger } from '@chainlog/core/logging';
+import { onShutdownSignal } from '@chainlog/core/service';
+import { readConfig, SERVICE_NAME } from './config.js';
 import { AuditorService } from './service.js';
 
-const config = readConfigOrExit('chainlog-auditor', loadConfig);
+const config = readConfigOrExit('chainlog-auditor', readConfig);
 
-const logger = createLogger(SERVICE, config.logLevel);
+const logger = createLogger(SERVICE_NAME, config.logLevel);
 const service = new AuditorService(config, logger, {
   onFatal: () => {
     void service.stop().finally(() => process.exit(1));

@@ -5,21 +5,15 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  ChainFollower,
-  closeServer,
-  COINBASE_SENDER,
-  createHttpApp,
-  createKafka,
-  createMetricsRegistry,
-  ensureTopics,
-  listen,
-  type Logger,
-} from '@chainlog/core';
+import { closeServer, createHttpApp, listen } from '@chainlog/core/http';
+import { ChainFollower, createKafka, ensureTopics } from '@chainlog/core/kafka';
+import type { Logger } from '@chainlog/core/logging';
+import { createMetricsRegistry } from '@chainlog/core/metrics';
+import { COINBASE_SENDER } from '@chainlog/core/protocol';
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Kafka } from 'kafkajs';
-import { SERVICE, type AuditorConfig } from './config.js';
+import { SERVICE_NAME, type AuditorConfig } from './config.js';
 import { AuditorState } from './domain/auditor-state.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { registerApiRoutes } from './http/routes.js';
@@ -72,7 +66,7 @@ export class AuditorService {
       blockCacheBytes: config.blockCacheBytes,
       pendingTrackLimit: config.pendingTrackLimit,
     });
-    this.registry = createMetricsRegistry(SERVICE);
+    this.registry = createMetricsRegistry(SERVICE_NAME);
     const metrics = createAuditorMetrics(this.registry, this.state, () => ({ caughtUp: this.caughtUp }));
 
     this.publisher = config.publishAuditEvents

@@ -8,17 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createLogger,
-  encodeBlock,
-  ensureTopics,
-  REJECTION_REASONS,
-  toTransaction,
-  verifyInclusionProof,
-  type Transaction,
-} from '@chainlog/core';
+import { ensureTopics } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import { encodeBlock, REJECTION_REASONS, toTransaction, type Transaction, verifyInclusionProof } from '@chainlog/core/protocol';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
-import { loadConfig } from '../src/config.js';
+import { readConfig } from '../src/config.js';
 import type { AuditEvent } from '../src/kafka/audit-event.js';
 import { runVerifyCommand, type VerifyReport } from '../src/index.js';
 import { AuditorService } from '../src/service.js';
@@ -53,7 +47,7 @@ function env(): Record<string, string> {
 }
 
 async function startService(): Promise<AuditorService> {
-  const started = new AuditorService(loadConfig(env()), createLogger('auditor', 'silent'), { topicPollIntervalMs: 200 });
+  const started = new AuditorService(readConfig(env()), createLogger('auditor', 'silent'), { topicPollIntervalMs: 200 });
   await started.start();
   await started.caughtUpNow(60_000);
   return started;

@@ -1,13 +1,18 @@
 // Wiring only: config → logger → Kafka → service → HTTP listen → graceful shutdown.
-import { closeServer, createKafka, createLogger, createMetricsRegistry, listen, onShutdownSignal, readConfigOrExit } from '@chainlog/core';
-import { readIngestConfig, SERVICE_NAME } from './config.js';
+import { readConfigOrExit } from '@chainlog/core/config';
+import { closeServer, listen } from '@chainlog/core/http';
+import { createKafka } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import { createMetricsRegistry } from '@chainlog/core/metrics';
+import { onShutdownSignal } from '@chainlog/core/service';
+import { readConfig, SERVICE_NAME } from './config.js';
 import { createIngestService } from './service.js';
 
 /** Retries of each Kafka operation: a produce request must settle well within a client's patience. */
 const KAFKA_RETRIES = 3;
 
 async function main(): Promise<void> {
-  const config = readConfigOrExit('chainlog-ingest', readIngestConfig);
+  const config = readConfigOrExit('chainlog-ingest', readConfig);
   const logger = createLogger(SERVICE_NAME, config.logLevel);
   const registry = createMetricsRegistry(SERVICE_NAME);
   const kafka = createKafka(config.kafka, logger, KAFKA_RETRIES);

@@ -1,11 +1,15 @@
 // Wiring only: configuration, logger, metrics, the miner service, HTTP, and signals.
-import { closeServer, createLogger, createMetricsRegistry, onShutdownSignal, readConfigOrExit } from '@chainlog/core';
-import { readMinerConfig, SERVICE_NAME } from './config.js';
-import { startMinerHttp } from './adapters/http.js';
+import { readConfigOrExit } from '@chainlog/core/config';
+import { closeServer } from '@chainlog/core/http';
+import { createLogger } from '@chainlog/core/logging';
+import { createMetricsRegistry } from '@chainlog/core/metrics';
+import { onShutdownSignal } from '@chainlog/core/service';
+import { readConfig, SERVICE_NAME } from './config.js';
+import { startMinerHttp } from './http/routes.js';
 import { MinerService } from './miner.js';
 
 async function main(): Promise<void> {
-  const config = readConfigOrExit('chainlog-miner', readMinerConfig);
+  const config = readConfigOrExit('chainlog-miner', readConfig);
   const logger = createLogger(SERVICE_NAME, config.logLevel);
   const registry = createMetricsRegistry(SERVICE_NAME);
   const miner = new MinerService({

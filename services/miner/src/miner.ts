@@ -4,31 +4,20 @@
 // is still pending is mined again on the new tip.
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import {
-  assembleBlock,
-  Chain,
-  ChainFollower,
-  createKafka,
-  encodeBlock,
-  ensureTopics,
-  GENESIS_BLOCK,
-  partitionCount,
-  sealBlock,
-  type Block,
-  type BlockRejection,
-  type Logger,
-  type Readiness,
-} from '@chainlog/core';
+import type { Readiness } from '@chainlog/core/http';
+import { type BlockRejection, ChainFollower, createKafka, ensureTopics, partitionCount } from '@chainlog/core/kafka';
+import type { Logger } from '@chainlog/core/logging';
+import { assembleBlock, type Block, Chain, encodeBlock, GENESIS_BLOCK, sealBlock } from '@chainlog/core/protocol';
 import { describeConfig, type MinerConfig } from './config.js';
 import { cutDecision, selectBlockContents, type BlockContents } from './domain/block-policy.js';
 import { intakeMessage } from './domain/intake.js';
 import { PendingPool } from './domain/pending-pool.js';
 import { planJoin, type Seek } from './domain/resume.js';
 import { RecentMiners, yieldBoundMs } from './domain/turn-taking.js';
-import { createMinerMetrics, type MinerMetrics } from './adapters/metrics.js';
-import { PowPool } from './adapters/pow-pool.js';
-import { MinerProducer } from './adapters/producer.js';
-import { TransactionsConsumer, type TransactionMessage } from './adapters/transactions-consumer.js';
+import { createMinerMetrics, type MinerMetrics } from './metrics.js';
+import { PowPool } from './pow/pow-pool.js';
+import { MinerProducer } from './kafka/producer.js';
+import { TransactionsConsumer, type TransactionMessage } from './kafka/transactions-consumer.js';
 
 export interface MinerServiceOptions {
   config: MinerConfig;

@@ -2,7 +2,7 @@
 // every other bad value in one ConfigError, and main.ts exits with code 2.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { EnvReader, readCommonConfig, type CommonConfig } from '@chainlog/core';
+import { type CommonConfig, EnvReader, readCommonConfig } from '@chainlog/core/config';
 
 export const SERVICE_NAME = 'operator';
 export const DEFAULT_HTTP_PORT = 8083;
@@ -44,7 +44,7 @@ const DNS_LABEL = { regex: /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, descri
 
 type Env = Record<string, string | undefined>;
 
-export function readOperatorConfig(env: Env = process.env, readNamespaceFile: () => string | undefined = inClusterNamespace): OperatorConfig {
+export function readConfig(env: Env = process.env, readNamespaceFile: () => string | undefined = inClusterNamespace): OperatorConfig {
   const reader = new EnvReader(env);
   const common = readCommonConfig(reader, SERVICE_NAME, DEFAULT_HTTP_PORT);
   const minerStatefulSet = reader.string('MINER_STATEFULSET', 'chainlog-miner', DNS_SUBDOMAIN);

@@ -1,12 +1,17 @@
 // Wiring only: config → logger → Kubernetes and Kafka clients → operator → HTTP listen → graceful shutdown
 // (which releases the leader Lease, so a stand-by takes over at once).
-import { closeServer, createKafka, createLogger, createMetricsRegistry, listen, onShutdownSignal, readConfigOrExit } from '@chainlog/core';
-import { loadKubeConfig } from './adapters/kube.js';
-import { readOperatorConfig, SERVICE_NAME } from './config.js';
-import { createOperator } from './operator.js';
+import { readConfigOrExit } from '@chainlog/core/config';
+import { closeServer, listen } from '@chainlog/core/http';
+import { createKafka } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import { createMetricsRegistry } from '@chainlog/core/metrics';
+import { onShutdownSignal } from '@chainlog/core/service';
+import { loadKubeConfig } from './kube/kube.js';
+import { readConfig, SERVICE_NAME } from './config.js';
+import { createOperator } from './service.js';
 
 async function main(): Promise<void> {
-  const config = readConfigOrExit('chainlog-operator', readOperatorConfig);
+  const config = readConfigOrExit('chainlog-operator', readConfig);
   const logger = createLogger(SERVICE_NAME, config.logLevel);
   const registry = createMetricsRegistry(SERVICE_NAME);
   const kubeConfig = loadKubeConfig(config.kube);
