@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { staleFiles } from '../scripts/gen-ledger-crd.js';
 import { differences, existingK8sFiles, renderK8s } from '../scripts/render-k8s.js';
 import {
   CHART_DIR,
@@ -350,7 +351,7 @@ describe('the chainlog Helm chart', () => {
       expect(role.rules).toEqual([
         { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['get', 'list', 'watch', 'patch'] },
         { apiGroups: ['apps'], resources: ['statefulsets/scale'], verbs: ['patch'] },
-        { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+        { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
         { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
       ]);
       const binding = find(defaults, 'RoleBinding', '-operator');
@@ -583,11 +584,12 @@ describe('the chainlog Helm chart', () => {
       expect(monitor.metadata.labels?.release).toBe('kube-prometheus-stack');
       expect(monitor.spec).toMatchObject({
         selector: { matchExpressions: [{ key: 'app.kubernetes.io/component', operator: 'In', values: [...SERVICE_COMPONENTS] }] },
-        endpoints: [expect.objectContaining({ port: 'http', path: '/metrics', interval: '15s' })],
+        // honorLabels keeps the services' own `service` label (no `exported_service` on every series).
+        endpoints: [expect.objectContaining({ port: 'http', path: '/metrics', interval: '15s', honorLabels: true })],
       });
       const rule = find(everything, 'PrometheusRule', 'chainlog');
       const alerts = (rule.spec?.groups as { rules: { alert?: string; expr: string }[] }[]).flatMap((group) => group.rules);
-      expect(alerts).toContainEqual(expect.objectContaining({ alert: 'ChainlogTargetDown', expr: 'up{job=~".*chainlog.*"} == 0' }));
+      expect(alerts).toContainEqual(expect.objectContaining({ alert: 'ChainlogTargetDown', expr: 'up{service=~"ingest|miner|auditor|operator"} == 0' }));
       const dashboards = everything.filter((object) => object.kind === 'ConfigMap' && object.metadata.labels?.grafana_dashboard === '1');
       expect(dashboards.length).toBe(readdirSync(join(CHART_DIR, 'files', 'dashboards')).filter((file) => file.endsWith('.json')).length);
       for (const dashboard of dashboards) {
@@ -680,6 +682,45 @@ describe('the chainlog Helm chart', () => {
       expect(files.length).toBeGreaterThan(15);
       const result = await kubeconform(files.map(([, content]) => content).join('\n---\n'));
       expect(result.stdout + result.stderr, 'kubeconform output').toMatch(/Invalid: 0, Errors: 0, Skipped: 0/);
+    });
+  });
+
+  describe('as a subchart of an umbrella chart', () => {
+    let umbrella: string;
+    beforeAll(() => {
+      umbrella = mkdtempSync(join(tmpdir(), 'chainlog-umbrella-'));
+      writeFileSync(
+        join(umbrella, 'Chart.yaml'),
+        'apiVersion: v2\nname: platform\nversion: 1.0.0\ndependencies:\n  - name: chainlog\n    version: "*"\n    condition: chainlog.enabled\n',
+      );
+      cpSync(CHART_DIR, join(umbrella, 'charts', 'chainlog'), { recursive: true });
+    });
+    afterAll(() => rmSync(umbrella, { recursive: true, force: true }));
+
+    it('renders with the umbrella\'s global values and its `condition: chainlog.enabled`', async ({ expect }) => {
+      const values = { global: { imageRegistry: 'registry.example.com', storageClass: 'fast' }, chainlog: { enabled: true, logLevel: 'debug' } };
+      const objects = parseManifests(await helmTemplate([values], { chart: umbrella }));
+      const ingest = podSpec(find(objects, 'Deployment', '-ingest')).containers[0] as Container;
+      expect(envOf(ingest).get('LOG_LEVEL')).toBe('debug');
+    });
+
+    it('renders nothing of chainlog with chainlog.enabled=false', async ({ expect }) => {
+      const result = await helmTemplateRaw([{ global: { a: 1 }, chainlog: { enabled: false } }], { chart: umbrella });
+      expect(result.stderr).not.toContain('additional properties');
+      expect(result.code).toBe(0);
+      expect(parseManifests(result.stdout)).toEqual([]);
+    });
+
+    it('still refuses unknown keys inside the chart\'s values', async ({ expect }) => {
+      const result = await helmTemplateRaw([{ chainlog: { enabled: true, replicaz: 3 } }], { chart: umbrella });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain('replicaz');
+    });
+  });
+
+  describe('the Ledger CRD (generated from services/operator/src/ledger/crd.ts)', () => {
+    it('the chart\'s crds/, k8s/crds/ and the docs/operator.md reference are fresh (run `npx tsx scripts/gen-ledger-crd.ts`)', ({ expect }) => {
+      expect(staleFiles()).toEqual([]);
     });
   });
 

@@ -54,7 +54,8 @@ export function readConfig(env: Env = process.env, readNamespaceFile: () => stri
     namespace: readNamespace(reader, kube, readNamespaceFile),
     minerStatefulSet,
     configuredPartitions: reader.optionalInteger('TRANSACTIONS_PARTITIONS', { min: 1, max: 100_000 }),
-    maxPartitions: reader.integer('MAX_PARTITIONS', 1024, { min: 1, max: 100_000 }),
+    // Growth is permanent (Kafka cannot remove partitions): a low ceiling stops a typo or a runaway scaler.
+    maxPartitions: reader.integer('MAX_PARTITIONS', 64, { min: 1, max: 100_000 }),
     kafkaPollIntervalMs: reader.integer('KAFKA_POLL_INTERVAL_MS', 10_000, { min: 100, max: 3_600_000 }),
     resyncIntervalMs: reader.integer('RESYNC_INTERVAL_MS', 30_000, { min: 100, max: 3_600_000 }),
     // The default derives from the StatefulSet's name (one lease per release); only an explicit name is checked.

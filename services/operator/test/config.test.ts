@@ -23,7 +23,7 @@ describe('readConfig', () => {
       namespace: 'ledger',
       minerStatefulSet: 'chainlog-miner',
       configuredPartitions: undefined,
-      maxPartitions: 1024,
+      maxPartitions: 64,
       kafkaPollIntervalMs: 10_000,
       resyncIntervalMs: 30_000,
       leaseName: 'chainlog-miner-operator',
