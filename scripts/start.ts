@@ -5,15 +5,15 @@
 // Options: npm start -- --help (scripts/lib/start-options.ts).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { ensureTopics, partitionCount } from '@chainlog/core';
+import { ensureTopics, partitionCount } from '@chainlog/core/kafka';
 import { KAFKA_VERSION, runningBrokerPid, startBroker, stopBrokerInDir, stopBrokerProcess } from './lib/kafka-broker.js';
 import { nodeDir, startCluster, stopClusterInDir } from './lib/kafka-cluster.js';
 import { kafkaNodePorts, parseStartOptions, START_USAGE, START_VARIABLES, StartUsageError, type StartOptions } from './lib/start-options.js';
+import { portIsFree } from './lib/ports.js';
 import { servicePlan } from './lib/start-plan.js';
 import { isAlive, signalGroup, Supervisor, type ServiceSpec } from './lib/supervisor.js';
 
@@ -48,14 +48,6 @@ function fail(message: string): never {
 function shown(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolvePort) => {
-    const server = createServer();
-    server.once('error', () => resolvePort(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolvePort(true)));
-  });
 }
 
 /** The command line of a live process, to recognise our own leftovers (Linux /proc; undefined elsewhere). */
@@ -129,7 +121,7 @@ async function ensureCluster(options: StartOptions, clusterDir: string): Promise
     fail(`Kafka nodes (pids ${running.join(', ')}) already run from ${shown(clusterDir)}; stop them (npm run kafka:stop) or use another --data-dir`);
   }
   for (const port of nodes.flatMap(({ port, controllerPort }) => [port, controllerPort])) {
-    if (!(await portFree(port))) fail(`port ${port} is in use (another Kafka?): choose --kafka-port / --controller-port and another --data-dir`);
+    if (!(await portIsFree(port))) fail(`port ${port} is in use (another Kafka?): choose --kafka-port / --controller-port and another --data-dir`);
   }
   clusterStartingIn = clusterDir;
   say(`starting a ${nodes.length}-node Kafka ${KAFKA_VERSION} cluster on ${brokers} (data and logs in ${shown(clusterDir)}/node-*)…`);
@@ -157,7 +149,7 @@ async function ensureBroker(options: StartOptions, kafkaDir: string): Promise<Br
     ['--kafka-port', options.kafkaPort],
     ['--controller-port', options.controllerPort],
   ] as const) {
-    if (!(await portFree(port))) {
+    if (!(await portIsFree(port))) {
       fail(`port ${port} is in use (another Kafka?): stop it, choose ${flag} and another --data-dir, or use it with --brokers 127.0.0.1:${port}`);
     }
   }
@@ -368,7 +360,7 @@ async function main(): Promise<void> {
   const partitions = Math.max(options.partitions, await transactionsPartitions(broker.brokers));
   const { specs, ports } = serviceSpecs(options, broker.brokers, partitions);
   for (const [name, port] of Object.entries(ports)) {
-    if (!(await portFree(port))) fail(`port ${port} for ${name} is in use; choose another with the --*-port options (npm start -- --help)`);
+    if (!(await portIsFree(port))) fail(`port ${port} for ${name} is in use; choose another with the --*-port options (npm start -- --help)`);
   }
 
   const state: RunState = {

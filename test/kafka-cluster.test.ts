@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigResourceTypes } from 'kafkajs';
-import { createKafka, createLogger, ensureTopics } from '@chainlog/core';
+import { createKafka, ensureTopics } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
 import { leaderFromQuorumLogs, startCluster, type RunningCluster } from '../scripts/lib/kafka-cluster.js';
 import { eventually, uniqueTopic } from './support/kafka.js';
 

@@ -5,8 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GENESIS_HASH } from '@chainlog/core';
-import { freePort, startBroker, type RunningBroker } from '../scripts/lib/kafka-broker.js';
+import { GENESIS_HASH } from '@chainlog/core/protocol';
+import { startBroker, type RunningBroker } from '../scripts/lib/kafka-broker.js';
+import { allocatePort } from '../scripts/lib/ports.js';
 import { readAll, sleep } from './support/chaos.js';
 import { getJson, ServiceProcess, waitForHttp } from './support/processes.js';
 
@@ -22,9 +23,9 @@ describe('services started before Kafka', () => {
   });
 
   it('wait with backoff, then start; a fresh ledger gets its genesis block without a rejection warning', async () => {
-    const port = await freePort();
-    const controllerPort = await freePort();
-    const httpPorts = { auditor: await freePort(), miners: [await freePort(), await freePort()] };
+    const port = await allocatePort();
+    const controllerPort = await allocatePort();
+    const httpPorts = { auditor: await allocatePort(), miners: [await allocatePort(), await allocatePort()] };
     const common = { KAFKA_BROKERS: `127.0.0.1:${port}`, KAFKA_CONNECTION_TIMEOUT_MS: '1000', DIFFICULTY: '4', KAFKAJS_NO_PARTITIONER_WARNING: '1' };
     const auditor = new ServiceProcess('auditor', 'auditor', { ...common, HTTP_PORT: String(httpPorts.auditor) });
     const miners = httpPorts.miners.map(

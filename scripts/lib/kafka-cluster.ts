@@ -5,7 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { clusterIdIn, freePort, runningBrokerPid, startBroker, stopBrokerProcess, type RunningBroker } from './kafka-broker.js';
+import { clusterIdIn, runningBrokerPid, startBroker, stopBrokerProcess, type RunningBroker } from './kafka-broker.js';
+import { allocatePorts } from './ports.js';
 
 export interface ClusterOptions {
   dataDir: string;
@@ -47,6 +48,10 @@ export interface RunningCluster {
 /** The `controller.quorum.voters` line: id@host:controllerPort for every node. */
 export function quorumVoters(ports: readonly { controllerPort: number }[]): string {
   return ports.map(({ controllerPort }, index) => `${index + 1}@127.0.0.1:${controllerPort}`).join(',');
+}
+
+function pairs(ports: number[]): { port: number; controllerPort: number }[] {
+  return Array.from({ length: ports.length / 2 }, (_, i) => ({ port: ports[2 * i] as number, controllerPort: ports[2 * i + 1] as number }));
 }
 
 export function nodeDir(dataDir: string, id: number): string {
@@ -121,7 +126,7 @@ class Node implements ClusterNode {
 /** Formats (first start only) and starts every node at once: a quorum needs a majority before any answers. */
 export async function startCluster(options: ClusterOptions): Promise<RunningCluster> {
   if (!Number.isInteger(options.nodes) || options.nodes < 1) throw new Error(`a cluster needs at least one node, got ${options.nodes}`);
-  const ports = options.ports ?? (await Promise.all(Array.from({ length: options.nodes }, async () => ({ port: await freePort(), controllerPort: await freePort() }))));
+  const ports = options.ports ?? pairs(await allocatePorts(2 * options.nodes, { purpose: 'kafka cluster' }));
   if (ports.length !== options.nodes) throw new Error(`${options.nodes} nodes need ${options.nodes} port pairs, got ${ports.length}`);
   const clusterId = await clusterIdIn(options.dataDir);
   const voters = quorumVoters(ports);

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { freePort, startBroker, waitUntilAnswering } from '../../scripts/lib/kafka-broker.js';
+import { startBroker, waitUntilAnswering } from '../../scripts/lib/kafka-broker.js';
 import { startCluster } from '../../scripts/lib/kafka-cluster.js';
+import { allocatePort } from '../../scripts/lib/ports.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -31,7 +32,7 @@ export async function setup(project: TestProject): Promise<void> {
   broker =
     nodes > 1
       ? await startCluster({ dataDir, nodes })
-      : await startBroker({ dataDir, port: await freePort(), controllerPort: await freePort() });
+      : await startBroker({ dataDir, port: await allocatePort(), controllerPort: await allocatePort() });
   project.provide('kafkaBrokers', broker.brokers);
 }
 
