@@ -168,7 +168,7 @@ export class AuditorService {
    * background (the service reports not ready meanwhile).
    */
   async start(): Promise<void> {
-    this.#server = await listen(this.app, this.#config.httpPort);
+    this.#server = await listen(this.app, this.#config.httpPort, this.#config.httpHost);
     this.#logger.info({ port: this.port }, 'listening');
     const { topics } = this.#config;
     if (this.publisher !== undefined) {

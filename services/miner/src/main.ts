@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     },
   });
   // HTTP first, so /healthz answers (and /readyz says not-ready) during a long catch-up with the chain.
-  const server = await startMinerHttp({ port: config.httpPort, logger, registry, readiness: () => miner.readiness(), status: () => miner.status() });
+  const server = await startMinerHttp({ port: config.httpPort, host: config.httpHost, logger, registry, readiness: () => miner.readiness(), status: () => miner.status() });
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {

@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const kubeConfig = loadKubeConfig(config.kube);
   const kafka = createKafka(config.kafka, logger);
   const operator = createOperator({ config, logger, registry, kubeConfig, kafka });
-  const server = await listen(operator.app, config.httpPort);
+  const server = await listen(operator.app, config.httpPort, config.httpHost);
   const address = server.address();
   logger.info(
     {

@@ -5,6 +5,8 @@ import { createHttpApp, listen, type Logger, type Readiness } from '@chainlog/co
 
 export interface MinerHttpOptions {
   port: number;
+  /** Address to bind (HTTP_HOST). */
+  host?: string;
   logger: Logger;
   registry: Registry;
   readiness: () => Readiness;
@@ -17,5 +19,5 @@ export async function startMinerHttp(options: MinerHttpOptions): Promise<Server>
     res.json(options.status());
   });
   finish();
-  return listen(app, options.port);
+  return listen(app, options.port, options.host);
 }
