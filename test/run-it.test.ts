@@ -195,11 +195,12 @@ describe('npm start: from one command to a committed, verified transaction and b
     expectPermissioned(dataDir, state, running.output());
 
     // Permissioned by default: an unsigned transaction is refused, and the CLI says how to sign.
-    const unsigned = await cli([...urls, 'tx', 'send', '--from', 'alice', '--to', 'bob', '--amount', '3'], 30_000);
+    const unsigned = await cli(['--config', '/dev/null', '--ingest-url', `http://127.0.0.1:${ports.ingest}`, 'tx', 'send', '--from', 'alice', '--to', 'bob', '--amount', '3'], 30_000);
     expect(unsigned.code, unsigned.stderr).toBe(1);
     expect(unsigned.stderr).toMatch(/signature.*--key FILE/);
 
-    const sent = await cli([...urls, 'tx', 'send', '--key', join(dataDir, 'keys', 'client.key'), '--from', 'alice', '--to', 'bob', '--amount', '3', '--json']);
+    // Signed with the key chainlog.env names (CHAINLOG_KEY_FILE): the README's one command.
+    const sent = await cli([...urls, 'tx', 'send', '--from', 'alice', '--to', 'bob', '--amount', '3', '--json']);
     expect(sent.code, sent.stderr).toBe(0);
     const { id } = JSON.parse(sent.stdout) as { id: string };
 

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const kafka = createKafka(config.kafka, logger, KAFKA_RETRIES);
   const service = createIngestService({ config, logger, registry, kafka });
   service.start();
-  const server = await listen(service.app, config.httpPort, config.httpHost);
+  const server = await listen(service.app, config.httpPort, config.httpHost, { headersTimeoutMs: config.headersTimeoutMs, requestTimeoutMs: config.requestTimeoutMs });
   const address = server.address();
   logger.info(
     {
