@@ -9,7 +9,9 @@
 //        [--seconds 5] [--latency-rate 5000] [--block-transactions 5000] [--block-wait-ms 100]
 //   full figure: --partitions 1,2,4 --difficulties 0,12 --seconds 10
 import { randomBytes } from 'node:crypto';
-import { Chain, ChainFollower, COINBASE_SENDER, createLogger, GENESIS_BLOCK } from '@chainlog/core';
+import { ChainFollower } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import { Chain, COINBASE_SENDER, GENESIS_BLOCK } from '@chainlog/core/protocol';
 import type { Kafka } from 'kafkajs';
 import { freePort } from '../scripts/lib/kafka-broker.js';
 import { benchBroker, benchKafka, benchTopic, createTopics } from './lib/broker.js';

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { ensureTopics, partitionCount } from '@chainlog/core';
+import { ensureTopics, partitionCount } from '@chainlog/core/kafka';
 import { runningBrokerPid, startBroker, stopBrokerInDir, stopBrokerProcess } from './lib/kafka-broker.js';
 import { parseStartOptions, START_USAGE, START_VARIABLES, StartUsageError, type StartOptions } from './lib/start-options.js';
 import { servicePlan, type PlanKeys } from './lib/start-plan.js';

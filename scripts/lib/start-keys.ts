@@ -5,7 +5,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { signerFromSeed } from '@chainlog/core';
+import { signerFromSeed } from '@chainlog/core/protocol';
 
 export interface KeyFile {
   path: string;

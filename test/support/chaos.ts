@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { Chain, ensureTopics, signerFromSeed, type Block, type ConsensusParams, type RejectionReason, type Signer } from '@chainlog/core';
+import { ensureTopics } from '@chainlog/core/kafka';
+import { type Block, Chain, type ConsensusParams, type RejectionReason, type Signer, signerFromSeed } from '@chainlog/core/protocol';
 import { freePort, startBroker, stopBrokerProcess, type RunningBroker } from '../../scripts/lib/kafka-broker.js';
 import { getJson, REPO_ROOT, SOURCE_NODE_ARGS, ServiceProcess, waitForHttp } from './processes.js';
 

@@ -1,4 +1,4 @@
-// Helpers for test/observability.test.ts: the real promtool and prometheus binaries (never skipped: a
+// Helpers for test/observability.integration.test.ts: the real promtool and prometheus binaries (never skipped: a
 // missing tool fails the test and names the installer), Chainlog services as child processes started from
 // source, and PromQL/exposition-format parsing for the "every metric used is exported" check.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';

@@ -2,7 +2,8 @@
 // --kafka): core's readConsensusConfig over the same variables the miners and the auditor read (from the
 // environment or the configuration file), each overridable by a flag. Never a laxer default of the
 // CLI's own: a reader with other parameters computes another chain.
-import { ConfigError, EnvReader, readConsensusConfig, type ConsensusParams } from '@chainlog/core';
+import { ConfigError, EnvReader, readConsensusConfig } from '@chainlog/core/config';
+import type { ConsensusParams } from '@chainlog/core/protocol';
 import { flag, optionalString, UsageError, type OptionSpec, type OptionValues } from './args.js';
 
 /** Flags that override the consensus environment variables the services read. */

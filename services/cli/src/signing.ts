@@ -1,7 +1,7 @@
 // Signing what tx send and demo send: a signature covers id and timestamp, so both are fixed here
 // (a fresh UUID, the clock) before signing; a transaction that already carries a signature is sent as it is.
 import { randomUUID } from 'node:crypto';
-import { signTransaction, type Signer, type TransactionInput } from '@chainlog/core';
+import { signTransaction, type Signer, type TransactionInput } from '@chainlog/core/protocol';
 import { HttpError } from './http.js';
 import { CliError } from './args.js';
 

@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signerFromSeed, verifyTransactionSignature, type TransactionInput } from '@chainlog/core';
+import { signerFromSeed, verifyTransactionSignature, type TransactionInput } from '@chainlog/core/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { withConfigFile } from '../src/config-file.js';
 import { consensusParams } from '../src/consensus.js';

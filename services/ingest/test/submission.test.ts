@@ -1,7 +1,7 @@
 // The pure request rules: body decoding, validation (one bad item rejects a batch), signatures,
 // id assignment from client ids, Idempotency-Key or random ids, and timestamps.
 import { createHash } from 'node:crypto';
-import { signerFromSeed, signTransaction } from '@chainlog/core';
+import { signerFromSeed, signTransaction } from '@chainlog/core/protocol';
 import { describe, expect, it } from 'vitest';
 import { idempotencyKeyProblem, idFromKey } from '../src/domain/ids.js';
 import { IdempotencyRegistry } from '../src/domain/idempotency.js';

@@ -11,7 +11,9 @@ import {
   type VerifyReport,
   type VerifySource,
 } from '@chainlog/auditor';
-import { createKafka, createLogger, type ConsensusParams } from '@chainlog/core';
+import { createKafka } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import type { ConsensusParams } from '@chainlog/core/protocol';
 import { CliError, durationOption, optionalString, UsageError } from '../args.js';
 import { consensusParams, CONSENSUS_OPTIONS } from '../consensus.js';
 import type { Command, CommandContext } from '../context.js';

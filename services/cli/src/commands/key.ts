@@ -3,7 +3,7 @@
 // its owner only; the public key is derived from it whenever needed.
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { signerFromSeed, type Signer } from '@chainlog/core';
+import { signerFromSeed, type Signer } from '@chainlog/core/protocol';
 import { CliError, flag, optionalString, UsageError } from '../args.js';
 import type { Command, CommandContext } from '../context.js';
 

@@ -5,7 +5,9 @@ import type { Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeServer, createHttpApp, createLogger, createMetricsRegistry, listen } from '../../src/index.js';
+import { closeServer, createHttpApp, listen } from '../../src/http/index.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { createMetricsRegistry } from '../../src/metrics/registry.js';
 
 /** Sends raw bytes and resolves with everything the server answers until it closes the connection. */
 function raw(port: number, request: string, keepOpenMs = 0): Promise<{ text: string; elapsedMs: number }> {

@@ -2,7 +2,7 @@
 // decoded, every transaction validated by the protocol (the same rules as TRANSACTION_INPUT_SCHEMA),
 // signatures verified, and every transaction given an id and a timestamp.
 import { createHash } from 'node:crypto';
-import { parseTransactionInput, transactionSigningBytes, verifyTransactionSignature, type TransactionInput } from '@chainlog/core';
+import { parseTransactionInput, transactionSigningBytes, type TransactionInput, verifyTransactionSignature } from '@chainlog/core/protocol';
 import { assignIds, idempotencyKeyProblem, type AssignedId } from './ids.js';
 import { fieldRejection, type Rejection } from './rejection.js';
 

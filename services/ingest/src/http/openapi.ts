@@ -1,8 +1,8 @@
 // The OpenAPI 3.1 document of the ingest API, generated from the protocol's TRANSACTION_INPUT_SCHEMA so
 // that the transaction's shape has one source of truth. services/ingest/openapi.json is this document
 // for the default limits (`npm run openapi -w @chainlog/ingest` rewrites it; a test compares them).
+import { TRANSACTION_ID_MAX_LENGTH, TRANSACTION_ID_PATTERN, TRANSACTION_INPUT_SCHEMA } from '@chainlog/core/protocol';
 import { IDEMPOTENCY_KEY_MAX_LENGTH } from '../domain/ids.js';
-import { TRANSACTION_ID_MAX_LENGTH, TRANSACTION_ID_PATTERN, TRANSACTION_INPUT_SCHEMA } from '@chainlog/core';
 
 export interface OpenApiLimits {
   maxBatchSize: number;
