@@ -317,18 +317,18 @@ export class MinerService {
     const receivedAt = Date.now();
     const parsed = intakeMessage(message.value, { topic, partition, offset, timestamp: message.timestamp }, this.#config.consensus);
     if (parsed.ok) {
-      this.#pool.offer({ kind: 'transaction', partition, offset, receivedAt, transaction: parsed.transaction });
-      this.#logger.debug({ partition, offset, transactionId: parsed.transaction.id }, 'transaction pending');
+      this.#pool.offer({ kind: 'transaction', partition, offset, receivedAt, transaction: parsed.value });
+      this.#logger.debug({ partition, offset, transactionId: parsed.value.id }, 'transaction pending');
     } else {
       if (offset > (this.#deadLettered.get(partition) ?? -1)) {
         // Dead-lettered before it joins the pool: a block covering it never exists without the copy.
-        await this.#producer.deadLetter(message, parsed.reason);
+        await this.#producer.deadLetter(message, parsed.error);
         this.#deadLettered.set(partition, offset);
         this.metrics.poisonMessages.inc();
         this.stats.poison++;
-        this.#logger.warn({ topic, partition, offset, reason: parsed.reason }, 'poison message sent to the dead-letter topic');
+        this.#logger.warn({ topic, partition, offset, reason: parsed.error }, 'poison message sent to the dead-letter topic');
       }
-      this.#pool.offer({ kind: 'poison', partition, offset, receivedAt, reason: parsed.reason });
+      this.#pool.offer({ kind: 'poison', partition, offset, receivedAt, reason: parsed.error });
     }
     const pending = this.#pool.size(partition);
     this.stats.pendingHighWater = Math.max(this.stats.pendingHighWater, pending);

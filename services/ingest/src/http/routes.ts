@@ -105,7 +105,7 @@ export function transactionRoutes(options: RoutesOptions): Router {
 
   const submit = async (req: Request, res: Response): Promise<void> => {
     const decoded = decodeBody(Buffer.isBuffer(req.body) ? req.body : undefined);
-    if (!decoded.ok) throw RejectedError.from(decoded.rejection);
+    if (!decoded.ok) throw RejectedError.from(decoded.error);
     if (Array.isArray(decoded.value)) res.locals.transactionCount = Math.max(1, decoded.value.length);
 
     const prepared = prepareSubmission(
@@ -113,7 +113,7 @@ export function transactionRoutes(options: RoutesOptions): Router {
       { maxBatchSize: config.maxBatchSize, requireSignatures: config.requireSignatures },
       { idempotencyKey: req.header('idempotency-key'), now: options.clock(), newId: options.newId },
     );
-    if (!prepared.ok) throw RejectedError.from(prepared.rejection);
+    if (!prepared.ok) throw RejectedError.from(prepared.error);
     const { transactions, batch } = prepared.value;
 
     const partitions = log.partitionCount();
