@@ -7,7 +7,7 @@ import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Readiness } from '@chainlog/core/http';
 import { type BlockRejection, ChainFollower, createKafka, ensureTopics, partitionCount } from '@chainlog/core/kafka';
-import type { Logger } from '@chainlog/core/logging';
+import { loggedTransactionIds, type Logger } from '@chainlog/core/logging';
 import { assembleBlock, type Block, Chain, encodeBlock, GENESIS_BLOCK, sealBlock } from '@chainlog/core/protocol';
 import { describeConfig, type MinerConfig } from './config.js';
 import { cutDecision, selectBlockContents, type BlockContents } from './domain/block-policy.js';
@@ -50,8 +50,6 @@ interface InflightBlock {
 
 const HASH_RATE_SAMPLE_MS = 2000;
 const ERROR_BACKOFF_MS = 1000;
-/** Most transaction ids named in one `mined block` log line (the rest are counted). */
-const LOGGED_IDS_LIMIT = 1000;
 
 export class MinerService {
   readonly chain: Chain;
@@ -478,8 +476,7 @@ export class MinerService {
             sources: block.sources,
             duplicates: contents.duplicates.length,
             poison: contents.poison,
-            transactionIds: contents.transactions.slice(0, LOGGED_IDS_LIMIT).map((t) => t.id),
-            ...(contents.transactions.length > LOGGED_IDS_LIMIT ? { transactionIdsOmitted: contents.transactions.length - LOGGED_IDS_LIMIT } : {}),
+            ...loggedTransactionIds(contents.transactions.map((t) => t.id)),
           },
           'mined block',
         );
