@@ -8,6 +8,7 @@ import { createMetricsRegistry } from '@chainlog/core/metrics';
 import { onShutdownSignal } from '@chainlog/core/service';
 import { loadKubeConfig } from './kube/kube.js';
 import { readConfig, SERVICE_NAME } from './config.js';
+import { createLedgerOperator } from './ledger/service.js';
 import { createOperator } from './service.js';
 
 async function main(): Promise<void> {
@@ -15,16 +16,20 @@ async function main(): Promise<void> {
   const logger = createLogger(SERVICE_NAME, config.logLevel);
   const registry = createMetricsRegistry(SERVICE_NAME);
   const kubeConfig = loadKubeConfig(config.kube);
-  const kafka = createKafka(config.kafka, logger);
-  const operator = createOperator({ config, logger, registry, kubeConfig, kafka });
+  // Ledgers: the controller of Ledger resources (the chart's default). statefulset: the older matcher of one
+  // miner StatefulSet and its topic's partitions, for installations that still render their own workloads.
+  const operator =
+    config.mode === 'ledgers'
+      ? createLedgerOperator({ config, logger, registry, kubeConfig })
+      : createOperator({ config, logger, registry, kubeConfig, kafka: createKafka(config.kafka, logger) });
   const server = await listen(operator.app, config.httpPort);
   const address = server.address();
   logger.info(
     {
       port: typeof address === 'object' && address ? address.port : config.httpPort,
+      mode: config.mode,
       namespace: config.namespace,
-      statefulSet: config.minerStatefulSet,
-      topic: config.topics.transactions,
+      ...(config.mode === 'statefulset' ? { statefulSet: config.minerStatefulSet, topic: config.topics.transactions } : {}),
       lease: config.leaseName,
       identity: config.identity,
       kubernetes: kubeConfig.getCurrentCluster()?.server,
