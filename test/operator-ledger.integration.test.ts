@@ -395,6 +395,25 @@ describe('the operator keeps Ledgers (with the chart\'s ServiceAccount and Role)
     expect((await get(apps('deployments', 'offline-ingest'))).metadata.ownerReferences[0].name).toBe('offline');
   });
 
+  it('a bundled Kafka: the operator runs its broker StatefulSet and Services, and points every service at it', async () => {
+    const created = await kube.request('POST', OP_LEDGERS, { body: ledger('bundled', { kafka: { bundled: { replicas: 3 } }, topics: topicNames('bundled') }, OP_NAMESPACE) });
+    expect(created.status).toBe(201);
+    const broker = await eventually(async () => get(apps('statefulsets', 'bundled-kafka')), 30_000);
+    expect(broker.spec.replicas).toBe(3);
+    expect(broker.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('8Gi');
+    await eventually(async () => get(`/api/v1/namespaces/${OP_NAMESPACE}/services/bundled-kafka-headless`), 30_000);
+    const ingest = await eventually(async () => get(apps('deployments', 'bundled-ingest')), 30_000);
+    const brokers = ingest.spec.template.spec.containers[0].env.find((entry: { name: string }) => entry.name === 'KAFKA_BROKERS');
+    expect(brokers.value).toBe(`bundled-kafka.${OP_NAMESPACE}.svc:9092`);
+    // No broker pod runs here (no kubelet): the Ledger says so.
+    const current = await eventually(async () => {
+      const seen = await get(`${OP_LEDGERS}/bundled`);
+      expect(condition(seen, 'KafkaReachable')?.status).toBe('False');
+      return seen;
+    }, 30_000);
+    expect(current.status.bootstrapServers).toBe(`bundled-kafka.${OP_NAMESPACE}.svc:9092`);
+  });
+
   it('two Ledgers stay apart; deleting one removes its workloads and keeps its topics', async () => {
     const betaTopics = topicNames('beta');
     expect((await kube.request('POST', OP_LEDGERS, { body: ledger('beta', { kafka: { external: { bootstrapServers: kafkaBrokers() } }, topics: betaTopics, partitions: 3 }, OP_NAMESPACE) })).status).toBe(201);
