@@ -13,7 +13,7 @@ import { ChainFollower } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
 import { Chain, COINBASE_SENDER, GENESIS_BLOCK } from '@chainlog/core/protocol';
 import type { Kafka } from 'kafkajs';
-import { freePort } from '../scripts/lib/kafka-broker.js';
+import { allocatePort } from '../scripts/lib/ports.js';
 import { benchBroker, benchKafka, benchTopic, createTopics } from './lib/broker.js';
 import { clientTransaction, httpLoad, ingestMessage, rawProducer, startService, waitForHttp, type ChildService, type LoadResult } from './lib/load.js';
 import {
@@ -358,7 +358,7 @@ async function runConfig(partitions: number, difficulty: number, baseline: numbe
   const tracker = new CommitTracker();
   let follower: ChainFollower | undefined;
   try {
-    const ingestPort = await freePort();
+    const ingestPort = await allocatePort();
     services.push(startService('ingest', 'services/ingest/src/main.ts', { ...env, HTTP_PORT: String(ingestPort) }, profileArgs(tag, 'ingest'), tree));
     follower = await followChain(topics.TOPIC_BLOCKCHAIN, difficulty, tracker);
     let produceSeconds = 0;
@@ -366,7 +366,7 @@ async function runConfig(partitions: number, difficulty: number, baseline: numbe
     const minerPorts: number[] = [];
     const group = `bench-miners-${run}-${tag}`;
     for (let ordinal = 0; ordinal < partitions; ordinal++) {
-      const port = await freePort();
+      const port = await allocatePort();
       minerPorts.push(port);
       services.push(
         startService(`miner-${ordinal}`, 'services/miner/src/main.ts', {

@@ -37,6 +37,8 @@ describe('ingest -> miner -> auditor', () => {
   const env = { KAFKA_BROKERS: kafkaBrokers(), ...topics, DIFFICULTY: '6', BLOCK_REWARD: '50', HTTP_PORT: '0', LOG_LEVEL: 'silent' };
   const miners: MinerService[] = [];
   let auditor: AuditorService;
+  let auditorServer: Server;
+  let auditorUrl: string;
   let ingest: IngestService;
   let ingestServer: Server;
   let ingestUrl: string;
@@ -53,9 +55,11 @@ describe('ingest -> miner -> auditor', () => {
     await admin.disconnect();
 
     auditor = new AuditorService(readAuditorConfig(env), logger);
+    auditorServer = await listen(auditor.app, 0, '127.0.0.1');
+    auditorUrl = `http://127.0.0.1:${(auditorServer.address() as AddressInfo).port}`;
     await auditor.start();
 
-    const ingestConfig = readIngestConfig({ ...env, AUDITOR_PUBLIC_URL: `http://127.0.0.1:${auditor.port}` });
+    const ingestConfig = readIngestConfig({ ...env, AUDITOR_PUBLIC_URL: auditorUrl });
     ingest = createIngestService({
       config: ingestConfig,
       logger,
@@ -87,6 +91,7 @@ describe('ingest -> miner -> auditor', () => {
     ingest?.beginShutdown();
     if (ingestServer) await closeServer(ingestServer);
     await ingest?.stop();
+    if (auditorServer) await closeServer(auditorServer);
     await auditor?.stop();
   });
 
@@ -120,10 +125,10 @@ describe('ingest -> miner -> auditor', () => {
     }
 
     // Exactly once in the canonical chain, and nothing else but coinbases.
-    const head = (await (await fetch(`http://127.0.0.1:${auditor.port}/v1/chain/head`)).json()) as { height: number };
+    const head = (await (await fetch(`${auditorUrl}/v1/chain/head`)).json()) as { height: number };
     const ids: string[] = [];
     for (let index = 1; index <= head.height; index++) {
-      const { block } = (await (await fetch(`http://127.0.0.1:${auditor.port}/v1/blocks/${index}`)).json()) as { block: { transactions: Transaction[] } };
+      const { block } = (await (await fetch(`${auditorUrl}/v1/blocks/${index}`)).json()) as { block: { transactions: Transaction[] } };
       ids.push(...block.transactions.filter((tx) => tx.from !== '0').map((tx) => tx.id));
     }
     expect(ids.sort()).toEqual(batch.map((tx) => tx.id).sort());
@@ -144,9 +149,9 @@ describe('ingest -> miner -> auditor', () => {
     for (const { statusUrl } of markerResponse.transactions) {
       await eventually(async () => expect(((await (await fetch(statusUrl)).json()) as { status: string }).status).toBe('committed'), 60_000, 250);
     }
-    const audit = (await (await fetch(`http://127.0.0.1:${auditor.port}/v1/audit`)).json()) as { rejected: { byReason: Record<string, number> } };
+    const audit = (await (await fetch(`${auditorUrl}/v1/audit`)).json()) as { rejected: { byReason: Record<string, number> } };
     expect(audit.rejected.byReason['duplicate-transaction']).toBe(0);
-    const afterRetry = (await (await fetch(`http://127.0.0.1:${auditor.port}/v1/accounts/shop`)).json()) as { balance: number };
+    const afterRetry = (await (await fetch(`${auditorUrl}/v1/accounts/shop`)).json()) as { balance: number };
     expect(afterRetry.balance).toBe([...batch, ...markers].reduce((sum, tx) => sum + tx.amount, 0));
   });
 });

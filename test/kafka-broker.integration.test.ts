@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createKafka, ensureTopics, partitionCount } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
-import { freePort, startBroker } from '../scripts/lib/kafka-broker.js';
+import { startBroker } from '../scripts/lib/kafka-broker.js';
+import { allocatePort } from '../scripts/lib/ports.js';
 import { testKafka, uniqueTopic } from './support/kafka.js';
 
 describe('the real Kafka broker', () => {
@@ -62,7 +63,7 @@ describe('the real Kafka broker', () => {
 
   it('fails a send within bounded time when its broker is stopped mid-test', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'chainlog-stop-test-'));
-    const broker = await startBroker({ dataDir, port: await freePort(), controllerPort: await freePort(), heapMb: 256 });
+    const broker = await startBroker({ dataDir, port: await allocatePort(), controllerPort: await allocatePort(), heapMb: 256 });
     try {
       const kafka = createKafka(
         { brokers: [broker.brokers], clientId: 'stop-test', connectionTimeoutMs: 1000, requestTimeoutMs: 3000 },

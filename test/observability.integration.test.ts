@@ -18,7 +18,7 @@ import { createLogger } from '@chainlog/core/logging';
 import { createMetricsRegistry } from '@chainlog/core/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { freePort } from '../scripts/lib/kafka-broker.js';
+import { allocatePort } from '../scripts/lib/ports.js';
 import { createOperatorMetrics } from '../services/operator/src/metrics.js';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from './support/kafka.js';
 import {
@@ -260,7 +260,7 @@ describe('services scraped by a real Prometheus', () => {
     await admin.disconnect();
 
     const common = { KAFKA_BROKERS: kafkaBrokers(), ...topics, DIFFICULTY };
-    const [ingestPort, minerPort, auditorPort] = [await freePort(), await freePort(), await freePort()];
+    const [ingestPort, minerPort, auditorPort] = [await allocatePort(), await allocatePort(), await allocatePort()];
     services.auditor = new ServiceProcess('auditor', auditorPort, common);
     services.miner = new ServiceProcess('miner', minerPort, {
       ...common,

@@ -4,12 +4,11 @@
 // Then `npm start` again over the same data: the ledger is still there.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '../scripts/lib/kafka-broker.js';
+import { allocatePort, allocatePorts, portIsFree } from '../scripts/lib/ports.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'services/cli/bin/chainlog.js');
@@ -19,22 +18,6 @@ interface Started {
   output: () => string;
   /** The exit code, or the signal that ended the process. */
   exited: Promise<number | NodeJS.Signals | null>;
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolvePort) => {
-    const server = createServer();
-    server.once('error', () => resolvePort(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolvePort(true)));
-  });
-}
-
-/** A port P with P and P + 1 free: the two miners' ports. */
-async function freePortPair(): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (port < 65535 && (await portIsFree(port + 1))) return port;
-  }
 }
 
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -146,11 +129,12 @@ describe('npm start: from one command to a committed, verified transaction and b
 
   it('runs the ledger, commits a transaction sent with the CLI, and stops cleanly twice', async () => {
     const ports = {
-      kafka: await freePort(),
-      controller: await freePort(),
-      ingest: await freePort(),
-      auditor: await freePort(),
-      miner: await freePortPair(),
+      kafka: await allocatePort(),
+      controller: await allocatePort(),
+      ingest: await allocatePort(),
+      auditor: await allocatePort(),
+      // npm start gives miner i the port --miner-port + i: the test owns the whole block.
+      miner: (await allocatePorts(2, { consecutive: true }))[0] as number,
     };
     const args = [
       '--data-dir', dataDir,

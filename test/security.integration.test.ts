@@ -14,7 +14,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startBroker, type RunningBroker } from '../scripts/lib/kafka-broker.js';
+import { startBroker, type RunningBroker } from '../scripts/lib/kafka-broker.js';
+import { allocatePort } from '../scripts/lib/ports.js';
 import { signedTransaction } from '../services/auditor/test/support/chain-builder.js';
 import { ChainTracker, MINER_SEEDS, produceRaw, sleep, Stack } from './support/chaos.js';
 import { auditReport, deadLettered, injectForgeries } from './support/chaos-hostile.js';
@@ -88,10 +89,10 @@ describe('security: Kafka TLS and SASL/SCRAM, secrets, signatures', () => {
     writeFileSync(files.password, `${PASSWORD}\n`);
     writeFileSync(files.minerKey, `${minerKeyHex}\n`);
     for (const file of Object.values(files)) chmodSync(file, 0o600);
-    ports.plain = await freePort();
-    ports.controller = await freePort();
-    ports.saslSsl = await freePort();
-    ports.ssl = await freePort();
+    ports.plain = await allocatePort();
+    ports.controller = await allocatePort();
+    ports.saslSsl = await allocatePort();
+    ports.ssl = await allocatePort();
     const tls = {
       'ssl.keystore.type': 'PKCS12',
       'ssl.keystore.location': pki.keystore,
@@ -220,7 +221,7 @@ describe('security: Kafka TLS and SASL/SCRAM, secrets, signatures', () => {
 
   it('fails with a clear error on wrong credentials, an untrusted CA or a missing client certificate', async () => {
     const base = { TOPIC_TRANSACTIONS: stack.topics.TOPIC_TRANSACTIONS, TOPIC_BLOCKCHAIN: stack.topics.TOPIC_BLOCKCHAIN, TOPIC_DEAD_LETTER: stack.topics.TOPIC_DEAD_LETTER, TOPIC_AUDIT: stack.topics.TOPIC_AUDIT, LOG_LEVEL: 'debug', KAFKA_CONNECTION_TIMEOUT_MS: '2000' };
-    const ingestPort = await freePort();
+    const ingestPort = await allocatePort();
     const wrongIngest = new ServiceProcess('ingest (wrong password)', 'ingest', { ...base, ...saslEnv(WRONG_PASSWORD), KAFKA_SSL_CA_FILE: pki.ca, HTTP_PORT: String(ingestPort) });
     const wrongMiner = new ServiceProcess('miner (wrong password)', 'miner', { ...base, ...stack.consensusEnv, ...saslEnv(WRONG_PASSWORD), KAFKA_SSL_CA_FILE: pki.ca, MINER_PRIVATE_KEY: minerKeyHex, MINER_ID: 'intruder', HTTP_PORT: '0' });
     const untrusted = new ServiceProcess('ingest (untrusted CA)', 'ingest', { ...base, ...saslEnv(PASSWORD), KAFKA_SSL_CA_FILE: pki.otherCa, HTTP_PORT: '0' });

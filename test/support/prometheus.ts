@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../scripts/lib/kafka-broker.js';
+import { allocatePort } from '../../scripts/lib/ports.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const INSTALLER = 'scripts/tools/install-apt.sh';
@@ -102,7 +102,7 @@ export class PrometheusServer {
     };
     // JSON is YAML.
     writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
-    const port = await freePort();
+    const port = await allocatePort();
     const child = spawn(
       'prometheus',
       [

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTopics } from '@chainlog/core/kafka';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, startBroker, type RunningBroker } from '../../../scripts/lib/kafka-broker.js';
+import { startBroker, type RunningBroker } from '../../../scripts/lib/kafka-broker.js';
+import { allocatePort } from '../../../scripts/lib/ports.js';
 import { eventually, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
 import { getJson, post, startIngest, topicEnd, TopicReader, type RunningIngest } from './helpers.js';
 
@@ -22,7 +23,7 @@ afterAll(async () => {
 
 describe('ingest when the broker goes away', () => {
   it('answers 503 with Retry-After in bounded time, then 202 again after the broker restarts', async () => {
-    const ports = { port: await freePort(), controllerPort: await freePort() };
+    const ports = { port: await allocatePort(), controllerPort: await allocatePort() };
     broker = await startBroker({ dataDir, ...ports, heapMb: 256 });
     const kafka = testKafka(broker.brokers);
     const topic = uniqueTopic('ingest-outage');

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ensureTopics } from '@chainlog/core/kafka';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../../scripts/lib/kafka-broker.js';
+import { allocatePort } from '../../../scripts/lib/ports.js';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
 import { getJson, post } from './helpers.js';
 
@@ -53,7 +53,7 @@ describe('the ingest process', () => {
     await ensureTopics(admin, [{ topic, partitions: 2 }]);
     await admin.disconnect();
 
-    const port = await freePort();
+    const port = await allocatePort();
     const url = `http://127.0.0.1:${port}`;
     const started = startProcess({ KAFKA_BROKERS: kafkaBrokers(), TOPIC_TRANSACTIONS: topic, HTTP_PORT: String(port), LOG_LEVEL: 'info' });
     await eventually(async () => {

@@ -3,10 +3,8 @@
 import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeServer } from '@chainlog/core/http';
-import { createLogger } from '@chainlog/core/logging';
+import { closeServer, listen } from '@chainlog/core/http';
 import { derivedTransactionId, GENESIS_BLOCK, signerFromSeed, signTransaction } from '@chainlog/core/protocol';
-import { startMinerHttp } from '../src/http/routes.js';
 import { eventually } from '../../../test/support/kafka.js';
 import { ARTICLE_TRANSACTION, consensusOf, minerEnv, produce, rebuildChain, startMiner, testTopics, type RunningMiner } from './support/miners.js';
 
@@ -24,8 +22,8 @@ describe('the article scenario', () => {
     const env = minerEnv(topics, { MAX_BLOCK_TRANSACTIONS: '3', MAX_BLOCK_WAIT_MS: '600000', BLOCK_REWARD: '7', MINER_ID: 'article-miner' });
     const started = await startMiner(env);
     running.push(started);
-    const { miner, registry } = started;
-    const server = await startMinerHttp({ port: 0, logger: createLogger('test', 'silent'), registry, readiness: () => miner.readiness(), status: () => miner.status() });
+    const { miner } = started;
+    const server = await listen(miner.app, 0);
     servers.push(server);
     const address = server.address();
     const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

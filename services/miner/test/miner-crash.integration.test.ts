@@ -15,13 +15,13 @@ describe('a miner killed mid-block', () => {
     await Promise.all(processes.splice(0).map((miner) => miner.kill('SIGKILL')));
   });
 
-  it('runs from source with @chainlog/core resolved to its TypeScript', () => {
-    const resolved = spawnSync(process.execPath, [...SOURCE_NODE_ARGS, '--input-type=module', '-e', "console.log(import.meta.resolve('@chainlog/core'))"], {
+  it('runs from source with @chainlog/core/protocol resolved to its TypeScript', () => {
+    const resolved = spawnSync(process.execPath, [...SOURCE_NODE_ARGS, '--input-type=module', '-e', "console.log(import.meta.resolve('@chainlog/core/protocol'))"], {
       cwd: REPO_ROOT,
       encoding: 'utf8',
       timeout: 60_000,
     });
-    expect(resolved.stdout.trim()).toBe(pathToFileURL(join(REPO_ROOT, 'services/core/src/index.ts')).href);
+    expect(resolved.stdout.trim()).toBe(pathToFileURL(join(REPO_ROOT, 'services/core/src/protocol/index.ts')).href);
   });
 
   it('loses and duplicates nothing when restarted', async () => {
