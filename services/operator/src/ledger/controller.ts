@@ -368,11 +368,16 @@ export class LedgerController {
       if (object.kind === 'StatefulSet' && key === `StatefulSet/${componentName(ledger, 'miner')}` && before === undefined && !topicsReady) continue;
       const kind = OWNED_KINDS.find((candidate) => candidate.kind === object.kind);
       if (kind === undefined) continue;
+      // The miners' replicas were judged (adopt or revert) on the StatefulSet as listed: apply only onto that
+      // version, so a `kubectl scale` in between is a 409 and judged again, never silently overwritten.
+      const body = key === `StatefulSet/${componentName(ledger, 'miner')}` && before?.metadata.resourceVersion !== undefined
+        ? { ...object, metadata: { ...object.metadata, resourceVersion: before.metadata.resourceVersion } }
+        : object;
       try {
         const result = await this.options.kube.request<OwnedObject>(
           'PATCH',
           resourcePath(kind.apiVersion, kind.plural, ledger.metadata.namespace, object.metadata.name) + applyQuery(),
-          object,
+          body,
           APPLY_PATCH,
         );
         applied.set(key, { ...result, kind: object.kind });
