@@ -3,3 +3,4 @@ export { ChainFollower, type BlockRejection, type ChainFollowerOptions } from '.
 export { createKafka, kafkaLevelToPino } from './client.js';
 export { ensureTopics, partitionCount, replicationFor, type Replication, type TopicSpec, waitForLeaders } from './topics.js';
 export { kafkaBackoffMs, waitForKafka, type WaitForKafkaOptions } from './wait-for-kafka.js';
+export { TopicReader, type TopicMessage, type TopicReaderOptions } from './topic-reader.js';

@@ -1,8 +1,9 @@
 // What a client submits to POST /v1/transactions, checked and completed without any I/O: the body is
 // decoded, every transaction validated by the protocol (the same rules as TRANSACTION_INPUT_SCHEMA),
 // signatures verified, and every transaction given an id and a timestamp.
-import { parseTransactionInput, type TransactionInput, verifyTransactionSignature } from '@chainlog/core/protocol';
-import { assignIds, idempotencyKeyProblem } from './ids.js';
+import { createHash } from 'node:crypto';
+import { parseTransactionInput, type Result, transactionSigningBytes, type TransactionInput, verifyTransactionSignature } from '@chainlog/core/protocol';
+import { assignIds, idempotencyKeyProblem, type AssignedId } from './ids.js';
 import { fieldRejection, type Rejection } from './rejection.js';
 
 /** A transaction as ingest produces it: always with id and timestamp. */
@@ -15,6 +16,9 @@ export interface Submission {
   /** The body was an array (the response is then a list, too). */
   readonly batch: boolean;
   readonly transactions: readonly IngestTransaction[];
+  /** Per transaction: where its id came from, and the digest of what the client sent (idempotency.ts). */
+  readonly origins: readonly AssignedId['origin'][];
+  readonly digests: readonly string[];
 }
 
 export interface SubmissionRules {
@@ -31,15 +35,13 @@ export interface SubmissionContext {
   readonly newId: () => string;
 }
 
-export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly rejection: Rejection };
-
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Decodes the raw body as strict UTF-8 JSON. */
-export function decodeBody(bytes: Uint8Array | undefined): Checked<unknown> {
-  const malformed = (problem: string): Checked<unknown> => ({
+export function decodeBody(bytes: Uint8Array | undefined): Result<unknown, Rejection> {
+  const malformed = (problem: string): Result<unknown, Rejection> => ({
     ok: false,
-    rejection: { status: 400, code: 'malformed-json', reason: 'malformed-json', message: `request body ${problem}`, field: '$', problem },
+    error: { status: 400, code: 'malformed-json', reason: 'malformed-json', message: `request body ${problem}`, field: '$', problem },
   });
   if (bytes === undefined || bytes.length === 0) return malformed('is empty');
   let text: string;
@@ -56,7 +58,7 @@ export function decodeBody(bytes: Uint8Array | undefined): Checked<unknown> {
 }
 
 /** Validates one transaction or a batch and completes ids and timestamps. A batch is all or nothing. */
-export function prepareSubmission(body: unknown, rules: SubmissionRules, context: SubmissionContext): Checked<Submission> {
+export function prepareSubmission(body: unknown, rules: SubmissionRules, context: SubmissionContext): Result<Submission, Rejection> {
   const batch = Array.isArray(body);
   if (!batch && (typeof body !== 'object' || body === null)) {
     const problem = 'must be a transaction object or an array of them';
@@ -111,10 +113,8 @@ export function prepareSubmission(body: unknown, rules: SubmissionRules, context
     inputs.push(input);
   }
 
-  const ids = assignIds(
-    inputs.map((input) => input.id),
-    { batch, idempotencyKey: context.idempotencyKey, newId: context.newId },
-  );
+  const assigned = assignIds(inputs, { batch, idempotencyKey: context.idempotencyKey, newId: context.newId });
+  const ids = assigned.map(({ id }) => id);
   const firstIndexOf = new Map<string, number>();
   for (const [position, id] of ids.entries()) {
     const earlier = firstIndexOf.get(id);
@@ -125,11 +125,20 @@ export function prepareSubmission(body: unknown, rules: SubmissionRules, context
   }
 
   const transactions = inputs.map((input, position) => complete(input, ids[position] as string, context.now));
-  return { ok: true, value: { batch, transactions } };
+  return {
+    ok: true,
+    value: { batch, transactions, origins: assigned.map(({ origin }) => origin), digests: inputs.map(inputDigest) },
+  };
 }
 
-function reject<T>(rejection: Rejection): Checked<T> {
-  return { ok: false, rejection };
+/** What the client sent for one transaction, as a digest: two requests with the same content have the same digests. */
+function inputDigest(input: TransactionInput): string {
+  // The canonical JSON without the signature, then the signature: field order and spacing do not matter.
+  return createHash('sha256').update(transactionSigningBytes(input)).update(`\0${input.signature ?? ''}`).digest('base64url');
+}
+
+function reject<T>(rejection: Rejection): Result<T, Rejection> {
+  return { ok: false, error: rejection };
 }
 
 /** Adds the id and, when missing, the timestamp. Signed transactions already carry both (the protocol requires it). */
