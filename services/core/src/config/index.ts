@@ -1,6 +1,7 @@
 /** `@chainlog/core/config`: environment parsing every service's config.ts builds on. */
 export { ConfigError, EnvReader, readConfigOrExit } from './env.js';
 export {
+  DEFAULT_TOPIC_NAMES,
   LOG_LEVELS,
   readCommonConfig,
   SASL_MECHANISMS,
