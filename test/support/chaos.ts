@@ -248,7 +248,7 @@ export class Stack {
             MINER_ID: `chaos-miner-${i}`,
             HOSTNAME: `chaos-miner-${i}`,
             MINER_SESSION_TIMEOUT_MS: '6000',
-            MAX_BLOCK_TRANSACTIONS: '10',
+            CUT_AT_PENDING_TRANSACTIONS: '10',
             MAX_BLOCK_WAIT_MS: '300',
             ...(options.permissioned ? { MINER_PRIVATE_KEY: (MINER_SEEDS[i % 2] as Buffer).toString('hex') } : {}),
             ...options.minerEnv,

@@ -340,7 +340,7 @@ export class MinerService {
   // ---- the mining loop -----------------------------------------------------------------------------
 
   async #runLoop(): Promise<void> {
-    const policy = { maxTransactions: this.#config.maxBlockTransactions, maxWaitMs: this.#config.maxBlockWaitMs };
+    const policy = { maxTransactions: this.#config.cutAtPendingTransactions, maxWaitMs: this.#config.maxBlockWaitMs };
     while (this.#running) {
       const decision = cutDecision(
         { transactions: this.#pool.transactionCount(), entries: this.#pool.size(), oldestReceivedAt: this.#pool.oldestReceivedAt() },
@@ -407,7 +407,7 @@ export class MinerService {
     if (!this.#running) return;
     const tip = this.chain.tip;
     if (tip === undefined) throw new Error('the chain has no genesis block');
-    const contents = selectBlockContents(this.#pool.entries(), this.chain, topic, config.maxBlockTransactions);
+    const contents = selectBlockContents(this.#pool.entries(), this.chain, topic, config.cutAtPendingTransactions);
     if (contents.sources.length === 0) return;
     const candidate = assembleBlock({
       previous: tip.block,

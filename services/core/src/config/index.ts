@@ -11,4 +11,4 @@ export {
   type SaslMechanism,
   type TopicNames,
 } from './common.js';
-export { readConsensusConfig } from './consensus.js';
+export { readConsensusConfig, readSignaturePolicy } from './consensus.js';
