@@ -4,24 +4,17 @@
 // unreadable source).
 import { stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
-import { ConfigError, EnvReader, type KafkaSettings, readCommonConfig, readConsensusConfig } from '@chainlog/core/config';
+import { ConfigError, EnvReader, type KafkaSettings, readCommonConfig } from '@chainlog/core/config';
 import { createKafka } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
 import type { ConsensusParams } from '@chainlog/core/protocol';
 import { ChainVerifier, formatVerifyReport, readDumpLines, verifyTopic, VerifySourceError, type VerifyReport, type VerifySource } from '@chainlog/core/verify';
-import { CliError, durationOption, flag, optionalString, UsageError, type OptionValues } from '../args.js';
+import { CliError, durationOption, optionalString, UsageError } from '../args.js';
+import { consensusParams, CONSENSUS_OPTIONS } from '../consensus.js';
 import type { Command, CommandContext } from '../context.js';
 
 /** The blocks could not be read: no verdict on the chain, so not exit 1. */
 const CANNOT_VERIFY = 2;
-
-/** Flags that override the consensus environment variables the services read. */
-const CONSENSUS_FLAGS = {
-  difficulty: 'DIFFICULTY',
-  'block-reward': 'BLOCK_REWARD',
-  'allowed-miner-keys': 'ALLOWED_MINER_KEYS',
-  'max-block-transactions': 'CONSENSUS_MAX_BLOCK_TRANSACTIONS',
-} as const;
 
 export const chainVerify: Command = {
   spec: {
@@ -31,21 +24,18 @@ export const chainVerify: Command = {
     options: {
       topic: { type: 'string', value: 'NAME', description: 'blockchain topic to read (default blockchain)' },
       file: { type: 'string', value: 'PATH', description: 'a `kcat -C -e -t blockchain` dump instead of the topic; - for stdin' },
-      difficulty: { type: 'string', value: 'BITS', description: 'minimum difficulty (env DIFFICULTY, default 16)' },
-      'block-reward': { type: 'string', value: 'N', description: 'coinbase amount (env BLOCK_REWARD, default 50)' },
-      'allowed-miner-keys': { type: 'string', value: 'HEX,...', description: 'permissioned chain: allowed miner keys (env ALLOWED_MINER_KEYS)' },
-      'require-transaction-signatures': { type: 'boolean', description: 'every transaction must be signed (env REQUIRE_TRANSACTION_SIGNATURES)' },
-      'max-block-transactions': { type: 'string', value: 'N', description: 'transactions per block (env CONSENSUS_MAX_BLOCK_TRANSACTIONS)' },
+      ...CONSENSUS_OPTIONS,
       timeout: { type: 'string', value: 'DURATION', description: 'give up reading the topic after this long (default 5m)' },
     },
     details:
-      'The consensus parameters must be the ones the miners use, as for the auditor.\n' +
+      'The consensus parameters are read like the services read them (environment, --config file), each overridable by its flag.\n' +
       'Exit code 0: every block accepted, or rejected only as a lost race (stale, fork); 1: some block rejected for another reason (each is listed with its reason); 2: the chain could not be verified (bad usage or parameters, an unreadable source).\n' +
       'examples:\n  chainlog chain verify --difficulty 8\n  kcat -C -b localhost:9092 -t blockchain -e > chain.jsonl && chainlog chain verify --file chain.jsonl',
   },
 
   async run(context, options) {
-    const { params, kafka } = verifySettings(options, context);
+    const params = consensusParams(context.globals.consensusEnv, options);
+    const kafka = kafkaSettings(context);
     const file = optionalString(options, 'file');
     const topic = optionalString(options, 'topic');
     if (file !== undefined && topic !== undefined) throw new UsageError('give either --topic or --file, not both');
@@ -59,24 +49,13 @@ export const chainVerify: Command = {
   },
 };
 
-/**
- * The consensus parameters (flags over the environment the services read) and the Kafka client settings
- * (--brokers, and KAFKA_SSL*, KAFKA_SASL*, KAFKA_*_TIMEOUT_MS as for the services), all checked before
- * anything is read.
- */
-function verifySettings(options: OptionValues, context: CommandContext): { params: ConsensusParams; kafka: KafkaSettings } {
-  const env: Record<string, string | undefined> = {
+/** --brokers, and KAFKA_SSL*, KAFKA_SASL*, KAFKA_*_TIMEOUT_MS as for the services; checked before anything is read. */
+function kafkaSettings(context: CommandContext): KafkaSettings {
+  const reader = new EnvReader({
     ...context.env,
     KAFKA_BROKERS: context.globals.brokers.join(','),
     KAFKA_CLIENT_ID: context.env['KAFKA_CLIENT_ID'] ?? 'chainlog-cli-verify',
-  };
-  for (const [name, variable] of Object.entries(CONSENSUS_FLAGS)) {
-    const value = optionalString(options, name);
-    if (value !== undefined) env[variable] = value;
-  }
-  if (flag(options, 'require-transaction-signatures')) env['REQUIRE_TRANSACTION_SIGNATURES'] = 'true';
-  const reader = new EnvReader(env);
-  const params = readConsensusConfig(reader);
+  });
   const { kafka } = readCommonConfig(reader, 'cli-verify', 0);
   try {
     reader.done();
@@ -84,7 +63,7 @@ function verifySettings(options: OptionValues, context: CommandContext): { param
     if (error instanceof ConfigError) throw new UsageError(error.problems.join('; '));
     throw error;
   }
-  return { params, kafka };
+  return kafka;
 }
 
 async function verifyFileWithProgress(context: CommandContext, file: string, params: ConsensusParams): Promise<VerifyReport> {
