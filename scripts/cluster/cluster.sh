@@ -9,6 +9,7 @@
 #                       the cni0 bridge, the node address on lo, its mounts and cgroups; then checks that
 #                       nothing is left (exit 1 naming what is). Keeps only the logs and containerd's image store.
 #   cluster.sh status
+#   cluster.sh import IMAGE...   imports images from Docker into the cluster's containerd (skaffold -p local)
 #   cluster.sh env      prints `export KUBECONFIG=...` (and PATH for kubectl): eval "$(cluster.sh env)"
 # Needs root. Host ports (20840-20879): apiserver 20843, kubelet 20850/20851, kube-proxy 20852/20856,
 # CoreDNS 20853 (+ 20857 health, 20858 ready), scheduler 20854, controller-manager 20855, etcd 20870/20871.
@@ -176,8 +177,11 @@ import_images() {
   bash "$ROOT/scripts/images/docker-engine.sh" start >/dev/null
   local app images=() missing=() image
   app="$(awk -F'"' '/^appVersion:/{print $2}' "$ROOT/charts/chainlog/Chart.yaml")"
-  images=(registry.k8s.io/pause:3.10 registry.k8s.io/pause:3.6 chainlog:dev "chainlog:$app")
-  mapfile -t -O "${#images[@]}" images < <(docker image ls --format '{{.Repository}}:{{.Tag}}' | grep -E '^(apache/kafka|prom/prometheus):' || true)
+  if [ $# -gt 0 ]; then images=("$@")
+  else
+    images=(registry.k8s.io/pause:3.10 registry.k8s.io/pause:3.6 chainlog:dev "chainlog:$app")
+    mapfile -t -O "${#images[@]}" images < <(docker image ls --format '{{.Repository}}:{{.Tag}}' | grep -E '^(apache/kafka|prom/prometheus):' || true)
+  fi
   for image in "${images[@]}"; do
     docker image inspect "$image" >/dev/null 2>&1 || die "image $image is missing: run npm run images"
     # Same image id already in containerd: nothing to import.
@@ -363,10 +367,18 @@ smoke() {
   local app out
   app="$(awk -F'"' '/^appVersion:/{print $2}' "$ROOT/charts/chainlog/Chart.yaml")"
   wait_for 60 "default service account" kubectl_ -n default get serviceaccount default
-  out="$(kubectl_ -n default run chainlog-smoke --rm -i --restart=Never --image="chainlog:$app" --image-pull-policy=Never \
-    --command -- node -e "require('dns').promises.lookup('kubernetes.default.svc.cluster.local').then(a=>fetch('https://'+a.address+':443/readyz').catch(e=>({status:String(e.cause?.code||e)}))).then(r=>console.log('dns+service:',r.status))" 2>&1)" \
-    || die "the smoke pod failed: $out"
-  case "$out" in *"dns+service: "*) log "smoke pod: ${out##*dns+service: }" ;; *) die "the smoke pod did not resolve the API Service: $out" ;; esac
+  kubectl_ -n default delete pod chainlog-smoke --ignore-not-found --wait >/dev/null
+  kubectl_ -n default run chainlog-smoke --restart=Never --image="chainlog:$app" --image-pull-policy=Never \
+    --env=NODE_EXTRA_CA_CERTS=/var/run/secrets/kubernetes.io/serviceaccount/ca.crt --command -- node -e \
+    "require('dns').promises.lookup('kubernetes.default.svc.cluster.local').then(a=>fetch('https://'+a.address+'/readyz').then(r=>console.log('dns+service:',a.address,r.status)))" >/dev/null
+  if ! kubectl_ -n default wait pod/chainlog-smoke --for=jsonpath='{.status.phase}'=Succeeded --timeout=180s >/dev/null 2>&1; then
+    out="$(kubectl_ -n default logs chainlog-smoke 2>&1; kubectl_ -n default describe pod chainlog-smoke 2>&1 | tail -n 15)"
+    die "the smoke pod did not succeed: $out"
+  fi
+  out="$(kubectl_ -n default logs chainlog-smoke 2>&1)"
+  kubectl_ -n default delete pod chainlog-smoke --wait=false >/dev/null
+  case "$out" in *"dns+service: 10.96.0.1 200"*) log "smoke pod: kubernetes.default resolved to 10.96.0.1, /readyz 200 through the Service" ;;
+    *) die "the smoke pod did not resolve and reach the API Service: $out" ;; esac
 }
 
 up() {
@@ -496,6 +508,7 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
+  import) shift; alive containerd || die "the cluster is not up (npm run cluster:up)"; import_images "$@" ;;
   env) printf 'export KUBECONFIG=%q\nexport PATH=%q:"$PATH"\n' "$KUBECONFIG_FILE" "$KUBE_BIN" ;;
-  *) die "usage: $0 up|down|status|env" ;;
+  *) die "usage: $0 up|down|status|import IMAGE...|env" ;;
 esac
