@@ -404,7 +404,7 @@ export function skaffoldProblems(skaffold: Json): string[] {
   if (skaffold.kind !== 'Config') problems.push('kind is not Config');
   problems.push(...releaseProblems(skaffold, 'skaffold.yaml'));
   const profiles = Array.isArray(skaffold.profiles) ? skaffold.profiles.filter(isObject) : [];
-  for (const name of ['kind', 'minikube']) {
+  for (const name of ['kind', 'minikube', 'local']) {
     const profile = profiles.find((candidate) => candidate.name === name);
     if (profile === undefined) {
       problems.push(`no ${name} profile`);
