@@ -1,6 +1,6 @@
 /** `@chainlog/core/kafka`: the kafkajs edges every service shares. */
 export { ChainFollower, type BlockRejection, type ChainFollowerOptions } from './chain-follower.js';
 export { createKafka, kafkaLevelToPino } from './client.js';
-export { ensureTopics, partitionCount, replicationFor, type Replication, type TopicSpec, waitForLeaders } from './topics.js';
+export { chainlogTopics, ensureTopics, partitionCount, replicationFor, type ChainlogTopicOptions, type Replication, type TopicSpec, waitForLeaders } from './topics.js';
 export { kafkaBackoffMs, waitForKafka, type WaitForKafkaOptions } from './wait-for-kafka.js';
 export { TopicReader, type TopicMessage, type TopicReaderOptions } from './topic-reader.js';
