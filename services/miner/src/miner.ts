@@ -252,10 +252,8 @@ export class MinerService {
    */
   async #initialiseChain(): Promise<void> {
     const deadline = Date.now() + Math.min(this.#config.ordinal, 10) * GENESIS_STAGGER_MS;
-    while (this.chain.tip === undefined && Date.now() < deadline && this.#running) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      await this.#follower.catchUp(Math.max(1000, deadline - Date.now()));
-    }
+    // The follower keeps reading the topic in the background: a genesis block published meanwhile shows up as the tip.
+    while (this.chain.tip === undefined && Date.now() < deadline && this.#running) await new Promise((resolve) => setTimeout(resolve, 200));
     if (this.chain.tip === undefined && this.#running) await this.#publishGenesis();
   }
 
