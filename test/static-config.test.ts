@@ -452,9 +452,9 @@ describe('docker-compose.yml', () => {
     expect(composeProblems(compose, true)).toEqual([]);
   });
 
-  it('runs Kafka (apache/kafka 3.9, KRaft) with a healthcheck, topic-init, ingest, two miners and the auditor', () => {
+  it('runs Kafka (apache/kafka 4.x, KRaft) with a healthcheck, topic-init, ingest, two miners and the auditor', () => {
     const services = compose.services as Record<string, Json>;
-    expect(String(services.kafka?.image)).toMatch(/^apache\/kafka:3\.9\.\d+$/);
+    expect(String(services.kafka?.image)).toMatch(/^apache\/kafka:4\.\d+\.\d+$/);
     expect(environment(services.kafka as Json).KAFKA_PROCESS_ROLES).toBe('broker,controller');
     expect(isObject(services.kafka?.healthcheck)).toBe(true);
     expect(chainlogEntry(services['topic-init'] as Json)).toBe('services/operator/dist/provision-topics.js');

@@ -121,7 +121,7 @@ const kafkaBundled = object(
   'A Kafka (KRaft, combined broker and controller) the operator runs for this Ledger. For trying Chainlog out and small installations.',
   {
     replicas: int('Brokers. 1 gives replication factor 1 (a lost volume loses the ledger); 3 tolerates one broker down.', { default: 1, minimum: 1, maximum: 5 }),
-    image: str('Broker image (an apache/kafka-compatible image).', { default: 'apache/kafka:3.9.1', minLength: 1 }),
+    image: str('Broker image (an apache/kafka-compatible image).', { default: 'apache/kafka:4.4.0', minLength: 1 }),
     heapOpts: str('JVM heap options (KAFKA_HEAP_OPTS).', { default: '-Xms512m -Xmx512m' }),
     storage: object('Where each broker keeps its log.', {
       ephemeral: bool('true: an emptyDir (data lost with the pod). false: a PersistentVolumeClaim per broker.', false),
