@@ -22,7 +22,10 @@ import type { Kafka } from 'kafkajs';
 import { SERVICE, type AuditorConfig } from './config.js';
 import { AuditorState } from './domain/auditor-state.js';
 import { buildOpenApiDocument } from './http/openapi.js';
+import { registerExplorer } from './http/explorer-assets.js';
+import { LiveStream } from './http/live-stream.js';
 import { registerApiRoutes } from './http/routes.js';
+import { liveView } from './domain/live-stats.js';
 import { auditEvent } from './kafka/audit-event.js';
 import { AuditPublisher } from './kafka/audit-publisher.js';
 import { readAuditWatermark } from './kafka/audit-watermark.js';
@@ -46,6 +49,9 @@ export class AuditorService {
   readonly follower: ChainFollower;
   readonly transactions: TransactionsFollower;
   readonly publisher: AuditPublisher | undefined;
+  readonly live: LiveStream;
+  /** Whether `/` serves the explorer (enabled and built). */
+  readonly explorerServed: boolean;
   readonly #config: AuditorConfig;
   readonly #logger: Logger;
   readonly #options: AuditorServiceOptions;
@@ -137,6 +143,9 @@ export class AuditorService {
       openapi: buildOpenApiDocument(),
       progress: () => ({ caughtUp: this.caughtUp, appliedOffset: this.follower.appliedOffset }),
     });
+    this.live = new LiveStream({ snapshot: () => liveView(this.state, this.caughtUp, Date.now()), maxClients: config.liveStreamLimit });
+    this.live.register(app);
+    this.explorerServed = config.explorer.enabled && registerExplorer(app, config.explorer.dir);
     finish();
     this.app = app;
   }
@@ -170,6 +179,10 @@ export class AuditorService {
   async start(): Promise<void> {
     this.#server = await listen(this.app, this.#config.httpPort);
     this.#logger.info({ port: this.port }, 'listening');
+    if (this.#config.explorer.enabled) {
+      if (this.explorerServed) this.#logger.info({ url: `http://localhost:${this.port}/` }, 'explorer served');
+      else this.#logger.warn({ dir: this.#config.explorer.dir }, 'explorer not built (npm run build): / is not served');
+    }
     const { topics } = this.#config;
     if (this.publisher !== undefined) {
       const admin = this.#kafka.admin();
@@ -231,6 +244,7 @@ export class AuditorService {
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
     const server = this.#server;
     this.#server = undefined;
+    this.live.close();
     await Promise.allSettled([
       server === undefined ? Promise.resolve() : closeServer(server, 5000),
       this.follower.stop(),

@@ -3,6 +3,7 @@
  * specification this code implements.
  */
 export type { FieldError, Result } from './result.js';
+export { canonicalJson, fromHex, toHex } from './encoding.js';
 export {
   ACCOUNT_ID_MAX_LENGTH,
   ACCOUNT_ID_PATTERN,
@@ -21,6 +22,7 @@ export {
   signTransaction,
   toTransaction,
   transactionHash,
+  canonicalTransactionJson,
   transactionSigningBytes,
   verifyTransactionSignature,
   type Transaction,
@@ -44,7 +46,7 @@ export {
   proofOfWorkHash,
   searchNonce,
 } from './proof-of-work.js';
-export { POW_KERNEL_SOURCE } from './proof-of-work-hasher.js';
+export { POW_KERNEL_SOURCE, ProofOfWorkHasher } from './proof-of-work-hasher.js';
 export {
   blockHeader,
   computeBlockHash,
