@@ -16,13 +16,13 @@ function Page({ route }: { route: Route }) {
     case 'home':
       return <Home />;
     case 'blocks':
-      return <BlocksPageView from={route.from} />;
+      return <BlocksPageView from={route.from} limit={route.limit} />;
     case 'block':
       return <BlockPage index={route.index} />;
     case 'transaction':
       return <TransactionPage id={route.id} />;
     case 'account':
-      return <AccountPage id={route.id} from={route.from} />;
+      return <AccountPage id={route.id} from={route.from} limit={route.limit} />;
     case 'audit':
       return <AuditPage />;
     case 'search':
@@ -97,8 +97,8 @@ export function App() {
         <Page route={route} />
       </main>
       <footer class="site">
-        Served by the auditor. Proofs, hashes and signatures are checked in this browser with the protocol's own code (
-        <a href="openapi.json">API</a>).
+        Served by the auditor. Proofs, hashes and signatures are checked in this browser with the protocol's own code. The auditor's{' '}
+        <a href="openapi.json">API</a>.
       </footer>
     </>
   );

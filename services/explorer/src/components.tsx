@@ -7,12 +7,19 @@ import { NoWebCryptoError } from './verify/crypto.js';
 import { ago, isoTime, shortHash } from './format.js';
 import { href } from './router.js';
 
-/** A page's title: the document title too, and focused on navigation so screen readers announce it. */
+/** Set once the reader moved from the page the explorer opened on (hash routes change without a load). */
+let navigated = false;
+addEventListener('hashchange', () => (navigated = true));
+
+/**
+ * A page's title: the document title too, and focused after a navigation so that screen readers announce
+ * the new page and Tab continues from it (on the first page, focus stays at the top: skip link first).
+ */
 export function PageTitle({ children, text }: { children: ComponentChildren; text: string }) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${text} · Chainlog explorer`;
-    heading.current?.focus({ preventScroll: true });
+    if (navigated) heading.current?.focus({ preventScroll: true });
   }, [text]);
   return (
     <h1 id="page-title" tabIndex={-1} ref={heading}>
@@ -113,6 +120,7 @@ export function Verification({ checks, label }: { checks: Async<Check[]>; label:
 }
 
 export function Pager({ newer, older, label }: { newer: string | undefined; older: string | undefined; label: string }) {
+  if (newer === undefined && older === undefined) return null;
   return (
     <nav class="pager" aria-label={label}>
       {newer === undefined ? <span aria-disabled="true">← Newer</span> : <a href={newer} rel="prev">← Newer</a>}

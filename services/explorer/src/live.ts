@@ -22,6 +22,8 @@ const listeners = new Set<(state: LiveState) => void>();
 let started = false;
 
 function publish(next: Partial<LiveState>): void {
+  // When the first live data arrived: the explorer's "first render with data" figure (docs/explorer.md).
+  if (state.view === undefined && next.view !== undefined) performance.mark('chainlog-explorer-live');
   state = { ...state, ...next };
   for (const listener of listeners) listener(state);
 }

@@ -8,9 +8,10 @@ import { useAsync } from '../use-async.js';
 
 export const HISTORY_PAGE = 20;
 
-export function AccountPage({ id, from }: { id: string; from: number | undefined }) {
+export function AccountPage({ id, from, limit = HISTORY_PAGE }: { id: string; from: number | undefined; limit: number | undefined }) {
   const { view } = useLive();
-  const data = useAsync((signal) => api.account(id, from, HISTORY_PAGE, signal), [id, from], from === undefined ? view?.head.hash : undefined);
+  const data = useAsync((signal) => api.account(id, from, limit, signal), [id, from, limit], from === undefined ? view?.head.hash : undefined);
+  const size = limit === HISTORY_PAGE ? undefined : limit;
   return (
     <>
       <PageTitle text={`Account ${id}`}>
@@ -26,8 +27,8 @@ export function AccountPage({ id, from }: { id: string; from: number | undefined
             );
           }
           const newest = account.transactionCount - 1;
-          const newer = account.from < newest ? href.account(id, Math.min(newest, account.from + HISTORY_PAGE)) : undefined;
-          const older = account.next === null ? undefined : href.account(id, account.next);
+          const newer = account.from < newest ? href.account(id, account.from + limit >= newest ? undefined : account.from + limit, size) : undefined;
+          const older = account.next === null ? undefined : href.account(id, account.next, size);
           return (
             <>
               <dl class="stats">

@@ -48,10 +48,11 @@ export function BlocksTable({ page, caption }: { page: BlocksPage; caption: stri
   );
 }
 
-export function BlocksPageView({ from }: { from: number | undefined }) {
+export function BlocksPageView({ from, limit = PAGE_SIZE }: { from: number | undefined; limit: number | undefined }) {
   const { view } = useLive();
   // The first page follows the head; a page further back stays put.
-  const data = useAsync((signal) => api.blocks(from, PAGE_SIZE, signal), [from], from === undefined ? view?.head.hash : undefined);
+  const data = useAsync((signal) => api.blocks(from, limit, signal), [from, limit], from === undefined ? view?.head.hash : undefined);
+  const size = limit === PAGE_SIZE ? undefined : limit;
   return (
     <>
       <PageTitle text="Blocks">Blocks</PageTitle>
@@ -59,8 +60,8 @@ export function BlocksPageView({ from }: { from: number | undefined }) {
         {(page) => {
           if (page.blocks.length === 0) return <p>No blocks yet.</p>;
           const first = page.blocks[0]?.index ?? 0;
-          const newer = first < page.height ? href.blocks(Math.min(page.height, first + PAGE_SIZE)) : undefined;
-          const older = page.next === null ? undefined : href.blocks(page.next);
+          const newer = first < page.height ? href.blocks(first + limit >= page.height ? undefined : first + limit, size) : undefined;
+          const older = page.next === null ? undefined : href.blocks(page.next, size);
           const last = page.blocks[page.blocks.length - 1]?.index ?? 0;
           return (
             <>

@@ -115,7 +115,7 @@ export async function checkTransaction(committed: CommittedTransaction, header: 
   const checks: Check[] = [];
   checks.push(
     verifyInclusionProof(leaf, committed.proof, committed.merkleRoot)
-      ? passed('Inclusion proof', `RFC 6962 path of ${committed.proof.path.length} hashes from leaf ${committed.proof.leafIndex} of ${committed.proof.treeSize} leads to Merkle root ${committed.merkleRoot}`)
+      ? passed('Inclusion proof', `RFC 6962 path of ${committed.proof.path.length} hash${committed.proof.path.length === 1 ? '' : 'es'} from leaf ${committed.proof.leafIndex} of ${committed.proof.treeSize} leads to Merkle root ${committed.merkleRoot}`)
       : failed('Inclusion proof', `the transaction (hash ${leaf}) and this path do not lead to Merkle root ${committed.merkleRoot}`),
   );
   checks.push(
