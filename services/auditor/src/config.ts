@@ -3,9 +3,10 @@
  * is reported together with every other problem (ConfigError), and main.ts exits with status 2.
  */
 import { fileURLToPath } from 'node:url';
-import { EnvReader, readCommonConfig, readConsensusConfig, type CommonConfig, type ConsensusParams } from '@chainlog/core';
+import { type CommonConfig, EnvReader, readCommonConfig, readConsensusConfig } from '@chainlog/core/config';
+import type { ConsensusParams } from '@chainlog/core/protocol';
 
-export const SERVICE = 'auditor';
+export const SERVICE_NAME = 'auditor';
 export const DEFAULT_HTTP_PORT = 8082;
 /** The explorer workspace's build output, beside this service (src/ and dist/ are at the same depth). */
 export const DEFAULT_EXPLORER_DIR = fileURLToPath(new URL('../../explorer/dist/', import.meta.url));
@@ -29,9 +30,9 @@ export interface AuditorConfig extends CommonConfig {
   readonly liveStreamLimit: number;
 }
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): AuditorConfig {
+export function readConfig(env: Record<string, string | undefined> = process.env): AuditorConfig {
   const reader = new EnvReader(env);
-  const common = readCommonConfig(reader, SERVICE, DEFAULT_HTTP_PORT);
+  const common = readCommonConfig(reader, SERVICE_NAME, DEFAULT_HTTP_PORT);
   const config: AuditorConfig = {
     ...common,
     consensus: readConsensusConfig(reader),

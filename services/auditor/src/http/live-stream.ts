@@ -6,7 +6,7 @@
  * One timer serves every client and runs only while some are connected. Clients are capped (503 beyond)
  * and a client that does not read its stream is disconnected instead of buffering without bound.
  */
-import { HttpError } from '@chainlog/core';
+import { HttpError } from '@chainlog/core/http';
 import type { Express, Request, Response } from 'express';
 import type { LiveView } from '../domain/live-stats.js';
 

@@ -46,7 +46,7 @@ export {
   proofOfWorkHash,
   searchNonce,
 } from './proof-of-work.js';
-export { POW_KERNEL_SOURCE, ProofOfWorkHasher } from './proof-of-work-hasher.js';
+export { POW_KERNEL_SOURCE, ProofOfWorkHasher } from './hashing/proof-of-work-hasher.js';
 export {
   blockHeader,
   computeBlockHash,

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { signerFromSeed } from '@chainlog/core';
+import { signerFromSeed } from '@chainlog/core/protocol';
 import { freePort } from '../../../../scripts/lib/kafka-broker.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');

@@ -13,7 +13,7 @@
  * so every partition contributes a prefix of its pending entries and each source range runs from the
  * chain's last offset of that partition + 1 to the last entry taken.
  */
-import type { SourceRange, Transaction } from '@chainlog/core';
+import type { SourceRange, Transaction } from '@chainlog/core/protocol';
 import type { PendingEntry } from './pending-pool.js';
 
 export interface CutPolicy {

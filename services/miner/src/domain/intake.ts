@@ -10,7 +10,7 @@
  * A valid message becomes the stored form: a missing id is derived from the source position and a
  * missing timestamp is the Kafka record timestamp (the protocol's toTransaction).
  */
-import { decodeTransactionInput, toTransaction, verifyTransactionSignature, type ConsensusParams, type SourcePosition, type Transaction } from '@chainlog/core';
+import { type ConsensusParams, decodeTransactionInput, type SourcePosition, toTransaction, type Transaction, verifyTransactionSignature } from '@chainlog/core/protocol';
 
 export type Intake = { readonly ok: true; readonly transaction: Transaction } | { readonly ok: false; readonly reason: string };
 
