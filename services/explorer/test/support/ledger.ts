@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signerFromSeed } from '@chainlog/core/protocol';
-import { freePort } from '../../../../scripts/lib/kafka-broker.js';
+import { allocatePort, allocatePorts } from '../../../../scripts/lib/ports.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const CLI = join(ROOT, 'services/cli/bin/chainlog.js');
@@ -41,9 +41,9 @@ function tail(text: string, lines = 60): string {
 
 export async function startLedger(): Promise<Ledger> {
   const dataDir = mkdtempSync(join(tmpdir(), 'chainlog-explorer-e2e-'));
-  const ports = { kafka: await freePort(), controller: await freePort(), ingest: await freePort(), auditor: await freePort() };
-  let minerPort = await freePort();
-  while (minerPort === ports.ingest - 1 || minerPort === ports.auditor - 1 || minerPort >= 65535) minerPort = await freePort();
+  const ports = { kafka: await allocatePort(), controller: await allocatePort(), ingest: await allocatePort(), auditor: await allocatePort() };
+  // npm start gives miner i the port --miner-port + i: the whole block is claimed.
+  const [minerPort] = await allocatePorts(2, { consecutive: true });
   const seed = randomBytes(32);
   const minerPublicKey = signerFromSeed(seed).publicKey;
   const env = { ...cleanEnv(), MINER_PRIVATE_KEY: seed.toString('hex'), ALLOWED_MINER_KEYS: minerPublicKey };
