@@ -23,6 +23,7 @@ export {
   toTransaction,
   transactionHash,
   canonicalTransactionJson,
+  transactionIdOf,
   transactionSigningBytes,
   verifyTransactionSignature,
   type Transaction,
