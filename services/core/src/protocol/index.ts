@@ -16,13 +16,13 @@ export {
 } from './identifiers.js';
 export { signerFromPrivateKey, signerFromSeed, verifySignature, type Signer } from './signatures.js';
 export {
+  canonicalTransactionJson,
   decodeTransactionInput,
   parseTransaction,
   parseTransactionInput,
   signTransaction,
   toTransaction,
   transactionHash,
-  canonicalTransactionJson,
   transactionIdOf,
   transactionSigningBytes,
   verifyTransactionSignature,
