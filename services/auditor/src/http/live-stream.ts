@@ -9,6 +9,7 @@
 import { HttpError } from '@chainlog/core/http';
 import type { Express, Request, Response } from 'express';
 import type { LiveView } from '../domain/live-stats.js';
+import { checkQuery } from './params.js';
 
 export interface LiveStreamOptions {
   readonly snapshot: () => LiveView;
@@ -45,7 +46,8 @@ export class LiveStream {
   }
 
   register(app: Express): void {
-    app.get('/v1/chain/live', (_req, res) => {
+    app.get('/v1/chain/live', (req, res) => {
+      checkQuery(req.query, []);
       res.json(this.#snapshot());
     });
     app.get('/v1/chain/events', (req, res) => this.#open(req, res));
@@ -60,6 +62,7 @@ export class LiveStream {
   }
 
   #open(req: Request, res: Response): void {
+    checkQuery(req.query, []);
     if (this.#closed) throw new HttpError(503, 'shutting-down', 'the auditor is shutting down');
     if (this.#clients.size >= this.#maxClients) {
       throw new HttpError(503, 'too-many-streams', `${this.#maxClients} live streams are open; poll GET /v1/chain/live instead`, {}, {

@@ -4,7 +4,7 @@ import { ACCOUNT_ID_MAX_LENGTH, ACCOUNT_ID_PATTERN, blockHeader, type Block } fr
 import type { Express, Request, Response } from 'express';
 import type { AuditorState } from '../domain/auditor-state.js';
 import type { BlockSummary } from '../domain/chain-index.js';
-import { integerParameter, orderParameter, PAGE_LIMIT_MAX, pageParameters } from './params.js';
+import { checkQuery, integerParameter, orderParameter, PAGE_LIMIT_MAX, pageParameters } from './params.js';
 
 export const AUDIT_LIMIT_MAX = 1000;
 export const AUDIT_LIMIT_DEFAULT = 100;
@@ -18,15 +18,18 @@ export interface ApiDependencies {
 }
 
 export function registerApiRoutes(app: Express, { state, openapi, progress }: ApiDependencies): void {
-  app.get('/openapi.json', (_req, res) => {
+  app.get('/openapi.json', (req, res) => {
+    checkQuery(req.query, []);
     res.json(openapi);
   });
 
-  app.get('/v1/chain/head', (_req, res) => {
+  app.get('/v1/chain/head', (req, res) => {
+    checkQuery(req.query, []);
     res.json({ ...state.head(), ...progress() });
   });
 
   app.get('/v1/blocks', (req, res) => {
+    checkQuery(req.query, ['from', 'limit', 'order']);
     const order = orderParameter(req.query.order);
     const height = state.index.height;
     // Newest first starts at the head unless told otherwise (a page link made earlier keeps its place).
@@ -39,12 +42,14 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
   });
 
   app.get('/v1/blocks/:index', (req, res) => {
+    checkQuery(req.query, []);
     const { index, block, summary } = canonicalBlock(state, req.params.index);
     res.json({ offset: summary.offset, confirmations: state.confirmations(index), block });
   });
 
   // What a reader needs to check a block's hash, proof of work and signature, without its transactions.
   app.get('/v1/blocks/:index/header', (req, res) => {
+    checkQuery(req.query, []);
     const { index, block, summary } = canonicalBlock(state, req.params.index);
     const { nonce, hash, signature } = block;
     res.json({
@@ -56,6 +61,7 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
   });
 
   app.get('/v1/transactions/:id', (req: Request, res: Response) => {
+    checkQuery(req.query, []);
     const id = req.params.id as string;
     const status = state.transactionStatus(id);
     if (status === undefined) {
@@ -70,6 +76,7 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
   });
 
   app.get('/v1/accounts/:id', (req, res) => {
+    checkQuery(req.query, ['from', 'limit', 'order']);
     const id = req.params.id;
     if (id.length > ACCOUNT_ID_MAX_LENGTH || !ACCOUNT_ID.test(id)) {
       throw new HttpError(400, 'bad-parameter', `id must be an account id: 1..${ACCOUNT_ID_MAX_LENGTH} characters from A-Z a-z 0-9 . _ : @ -`, {
@@ -84,6 +91,7 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
   });
 
   app.get('/v1/audit', (req, res) => {
+    checkQuery(req.query, ['limit']);
     const limit = integerParameter(req.query.limit, 'limit', { fallback: AUDIT_LIMIT_DEFAULT, min: 1, max: AUDIT_LIMIT_MAX });
     res.json({ ...state.auditReport(limit), caughtUp: progress().caughtUp });
   });

@@ -1,15 +1,14 @@
 /**
  * `npm start` as a user runs it, on free ports and a temporary data dir (it never meets a developer's
- * stack), permissioned: one miner key (both miners sign with it) in ALLOWED_MINER_KEYS, so blocks carry
- * Ed25519 signatures for the browser to check. Stopped with SIGINT to its process group, as Ctrl-C does.
+ * stack), permissioned as by default: its miners sign blocks with the keys it generates and the CLI signs
+ * transactions with the client key named in <data dir>/chainlog.env, so the browser has Ed25519 signatures
+ * to check. Stopped with SIGINT to its process group, as Ctrl-C does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { signerFromSeed } from '@chainlog/core/protocol';
 import { allocatePort, allocatePorts } from '../../../../scripts/lib/ports.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -20,7 +19,8 @@ export interface Ledger {
   readonly explorerUrl: string;
   readonly auditorUrl: string;
   readonly ingestUrl: string;
-  readonly minerPublicKey: string;
+  /** The miners' public keys (ALLOWED_MINER_KEYS). */
+  readonly minerPublicKeys: readonly string[];
   /** Runs the chainlog CLI against this stack; rejects on a non-zero exit. */
   cli(args: string[], timeoutMs?: number): Promise<string>;
   output(): string;
@@ -44,9 +44,7 @@ export async function startLedger(): Promise<Ledger> {
   const ports = { kafka: await allocatePort(), controller: await allocatePort(), ingest: await allocatePort(), auditor: await allocatePort() };
   // npm start gives miner i the port --miner-port + i: the whole block is claimed.
   const [minerPort] = await allocatePorts(2, { consecutive: true });
-  const seed = randomBytes(32);
-  const minerPublicKey = signerFromSeed(seed).publicKey;
-  const env = { ...cleanEnv(), MINER_PRIVATE_KEY: seed.toString('hex'), ALLOWED_MINER_KEYS: minerPublicKey };
+  const env = cleanEnv();
   const args = [
     'start', '--',
     '--data-dir', dataDir,
@@ -89,15 +87,16 @@ export async function startLedger(): Promise<Ledger> {
     }
     await new Promise((resolveWait) => setTimeout(resolveWait, 250));
   }
-  const urls = ['--ingest-url', `http://127.0.0.1:${ports.ingest}`, '--auditor-url', `http://127.0.0.1:${ports.auditor}`];
+  const configFile = join(dataDir, 'chainlog.env');
+  const allowed = /^ALLOWED_MINER_KEYS=(.*)$/m.exec(readFileSync(configFile, 'utf8'))?.[1] ?? '';
   return {
     explorerUrl: (match[1] as string).replace('localhost', '127.0.0.1'),
     auditorUrl: `http://127.0.0.1:${ports.auditor}`,
     ingestUrl: `http://127.0.0.1:${ports.ingest}`,
-    minerPublicKey,
+    minerPublicKeys: allowed.split(',').filter((key) => key !== ''),
     output: () => output,
     stop,
-    cli: (cliArgs, timeoutMs = 120_000) => runCli([...urls, ...cliArgs], timeoutMs),
+    cli: (cliArgs, timeoutMs = 120_000) => runCli(['--config', configFile, ...cliArgs], timeoutMs),
   };
 }
 
