@@ -52,7 +52,13 @@ function StatusView({ status }: { status: Status }) {
           </p>
           <dl class="fields">
             <Field name="Enqueued">
-              <Time ms={Date.parse(status.enqueuedAt)} /> <span class="muted">({status.enqueuedAt})</span>
+              {status.enqueuedAt === null ? (
+                'unknown (its record timestamp is outside the dates JavaScript can show)'
+              ) : (
+                <>
+                  <Time ms={Date.parse(status.enqueuedAt)} /> <span class="muted">({status.enqueuedAt})</span>
+                </>
+              )}
             </Field>
           </dl>
         </>
