@@ -94,7 +94,7 @@ afterEach(async () => {
 
 describe('the explorer on npm start', () => {
   it('prints its URL and renders the front page with live data; first render measured', async () => {
-    expect(ledger.output()).toMatch(/explorer\s+http:\/\/localhost:\d+\//);
+    expect(ledger.output()).toMatch(/explorer\s+http:\/\/(localhost|127\.0\.0\.1):\d+\//);
     const figures: Array<Record<string, number | string>> = [];
     for (const visit of ['cold', 'warm']) {
       const page = await open();
