@@ -685,6 +685,57 @@ describe('the chainlog Helm chart', () => {
     });
   });
 
+  describe('operator.mode=ledgers: values -> Ledger -> operator', () => {
+    it('renders the operator, its Role and one Ledger, and no workload of its own', async ({ expect }) => {
+      const objects = await render([{ operator: { mode: 'ledgers' } }]);
+      expect(objects.map((object) => `${object.kind}/${object.metadata.name}`).sort()).toEqual(
+        ['Deployment/chainlog-operator', 'Ledger/chainlog', 'Role/chainlog-operator', 'RoleBinding/chainlog-operator', 'Service/chainlog-operator', 'ServiceAccount/chainlog-operator'].sort(),
+      );
+      const role = find(objects, 'Role', '-operator');
+      const rules = role.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+      expect(rules.find((rule) => rule.resources.includes('ledgers'))?.verbs).toEqual(['get', 'list', 'watch', 'patch']);
+      expect(rules.find((rule) => rule.resources.includes('secrets'))?.verbs).toEqual(['get']);
+      expect(rules.flatMap((rule) => rule.resources)).not.toContain('pods');
+      expect(envOf(podSpec(find(objects, 'Deployment', '-operator')).containers[0] as Container).get('OPERATOR_MODE')).toBe('ledgers');
+    });
+
+    it('maps the values onto the Ledger spec (every optional feature)', async ({ expect }) => {
+      const objects = await render([...EVERYTHING, { operator: { mode: 'ledgers', config: { maxPartitions: 32 } } }]);
+      const spec = find(objects, 'Ledger', 'chainlog').spec as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      expect(spec.kafka.bundled).toMatchObject({ replicas: 1, image: 'apache/kafka:3.9.1', storage: { ephemeral: false, size: '8Gi' } });
+      expect(spec.kafka.external).toBeUndefined();
+      expect(spec.consensus).toEqual({
+        difficulty: 12,
+        blockReward: 25,
+        requireTransactionSignatures: true,
+        maxBlockTransactions: 101,
+        permissioned: { allowedMinerKeys: [KEY_A, KEY_B], minerKeysSecret: { name: 'miner-keys', perMiner: true, key: 'miner.key' } },
+      });
+      expect(spec.miners).toMatchObject({ powWorkers: 2, config: { maxBlockTransactions: 100, sessionTimeoutMs: 20000, maxBlockWaitMs: 500, maxPendingPerPartition: 5000 } });
+      expect(spec.ingest.config).toMatchObject({ maxBatchSize: 500, maxBodyBytes: 2097152, produceTimeoutMs: 4000 });
+      expect(spec.monitoring.serviceMonitor).toEqual({ enabled: true, interval: '15s', labels: { release: 'kube-prometheus-stack' } });
+      expect(spec.maxPartitions).toBe(32);
+      // Not workloads: the alert rules, dashboards and the Ingress stay the chart's.
+      const kinds = new Set(objects.map((object) => object.kind));
+      for (const kind of ['PrometheusRule', 'Ingress']) expect(kinds.has(kind), kind).toBe(true);
+      for (const kind of ['StatefulSet', 'Job', 'HorizontalPodAutoscaler', 'ServiceMonitor']) expect(kinds.has(kind), kind).toBe(false);
+      expect(objects.filter((object) => object.kind === 'PodDisruptionBudget').map((object) => object.metadata.name)).toEqual(objects.some((object) => object.kind === 'PodDisruptionBudget') ? ['chainlog-operator'] : []);
+    });
+
+    it('maps external Kafka with TLS and SASL onto Secret references', async ({ expect }) => {
+      const objects = await render([TLS_SASL, { operator: { mode: 'ledgers' } }]);
+      const external = (find(objects, 'Ledger', 'chainlog').spec as { kafka: { external: unknown; clientIdPrefix: string } }).kafka;
+      expect(external).toEqual({
+        clientIdPrefix: 'ledger',
+        external: {
+          bootstrapServers: 'my-cluster-kafka-bootstrap.kafka:9093',
+          tls: { rejectUnauthorized: true, ca: { name: 'my-cluster-cluster-ca-cert', key: 'ca.crt' }, clientCert: { name: 'chainlog-user', certKey: 'user.crt', keyKey: 'user.key' } },
+          sasl: { mechanism: 'scram-sha-512', username: 'chainlog', passwordSecret: { name: 'chainlog-user', key: 'password' } },
+        },
+      });
+    });
+  });
+
   describe('as a subchart of an umbrella chart', () => {
     let umbrella: string;
     beforeAll(() => {
