@@ -688,10 +688,10 @@ describe('the chainlog Helm chart', () => {
   });
 
   describe('operator.mode=ledgers: values -> Ledger -> operator', () => {
-    it('renders the operator, its Role and one Ledger, and no workload of its own', async ({ expect }) => {
+    it('renders the operator, its Role, one Ledger and the helm test hook, and no workload of its own', async ({ expect }) => {
       const objects = await render([{ operator: { mode: 'ledgers' } }]);
       expect(objects.map((object) => `${object.kind}/${object.metadata.name}`).sort()).toEqual(
-        ['Deployment/chainlog-operator', 'Ledger/chainlog', 'Role/chainlog-operator', 'RoleBinding/chainlog-operator', 'Service/chainlog-operator', 'ServiceAccount/chainlog-operator'].sort(),
+        ['Deployment/chainlog-operator', 'Ledger/chainlog', 'Pod/chainlog-test-transaction', 'Role/chainlog-operator', 'RoleBinding/chainlog-operator', 'Service/chainlog-operator', 'ServiceAccount/chainlog-operator'].sort(),
       );
       const role = find(objects, 'Role', '-operator');
       const rules = role.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
