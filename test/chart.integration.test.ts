@@ -69,7 +69,7 @@ const EVERYTHING: Values[] = [
     consensus: { allowedMinerKeys: [KEY_A, KEY_B], requireTransactionSignatures: true, maxBlockTransactions: 101, difficulty: 12, blockReward: 25 },
     miner: {
       signingKeys: { existingSecret: 'miner-keys' },
-      config: { maxBlockTransactions: 100, powWorkers: 2, groupId: 'miners', sessionTimeoutMs: 20000, maxBlockWaitMs: 500, maxPendingPerPartition: 5000 },
+      config: { cutAtPendingTransactions: 100, powWorkers: 2, groupId: 'miners', sessionTimeoutMs: 20000, maxBlockWaitMs: 500, maxPendingPerPartition: 5000 },
     },
     ingest: {
       autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 6, targetMemoryUtilizationPercentage: 80 },
@@ -403,7 +403,7 @@ describe('the chainlog Helm chart', () => {
         { name: 'CONSENSUS_MAX_BLOCK_TRANSACTIONS', value: '101' },
       ]);
       expect(pick(containerOf(everything, 'Deployment', '-auditor'))).toEqual(miner);
-      expect(envOf(containerOf(everything, 'Deployment', '-ingest')).get('REQUIRE_SIGNATURES')).toBe('true');
+      expect(envOf(containerOf(everything, 'Deployment', '-ingest')).get('REQUIRE_TRANSACTION_SIGNATURES')).toBe('true');
       expect(pick(containerOf(defaults, 'StatefulSet', '-miner'))).toEqual(pick(containerOf(defaults, 'Deployment', '-auditor')));
     });
 
@@ -437,7 +437,7 @@ describe('the chainlog Helm chart', () => {
       expect(ingest.get('AUDITOR_PUBLIC_URL')).toBe('https://audit.example.com');
       expect(envOf(containerOf(defaults, 'Deployment', '-ingest')).has('MAX_BODY_BYTES')).toBe(false);
       const miner = envOf(containerOf(everything, 'StatefulSet', '-miner'));
-      expect(miner.get('MAX_BLOCK_TRANSACTIONS')).toBe('100');
+      expect(miner.get('CUT_AT_PENDING_TRANSACTIONS')).toBe('100');
       expect(miner.get('POW_WORKERS')).toBe('2');
       expect(miner.get('MINER_GROUP_ID')).toBe('miners');
       expect(miner.get('MINER_PRIVATE_KEY_FILE')).toBe('/etc/chainlog/miner-keys/miner-$(POD_INDEX).key');
@@ -453,7 +453,7 @@ describe('the chainlog Helm chart', () => {
         ]),
       );
       expect(envOf(containerOf(everything, 'Deployment', '-operator')).get('MAX_PARTITIONS')).toBe('64');
-      expect(envOf(containerOf(defaults, 'StatefulSet', '-miner')).has('MAX_BLOCK_TRANSACTIONS')).toBe(false);
+      expect(envOf(containerOf(defaults, 'StatefulSet', '-miner')).has('CUT_AT_PENDING_TRANSACTIONS')).toBe(false);
     });
 
     it('connects to the bundled Kafka automatically, after install (the broker does not exist before)', ({ expect }) => {
@@ -540,7 +540,7 @@ describe('the chainlog Helm chart', () => {
       ['SASL without a Secret', { kafka: { sasl: { enabled: true, username: 'u' } } }, 'kafka.sasl.enabled requires kafka.sasl.existingSecret'],
       ['a permissioned chain without miner keys', { consensus: { allowedMinerKeys: [KEY_A] } }, 'set miner.signingKeys.existingSecret'],
       ['an HPA without a target', { ingest: { autoscaling: { enabled: true, targetCPUUtilizationPercentage: null } } }, 'ingest.autoscaling.enabled needs'],
-      ['miner blocks larger than the consensus allows', { consensus: { maxBlockTransactions: 10 }, miner: { config: { maxBlockTransactions: 10 } } }, 'plus the coinbase must fit'],
+      ['miner blocks larger than the consensus allows', { consensus: { maxBlockTransactions: 10 }, miner: { config: { cutAtPendingTransactions: 10 } } }, 'plus the coinbase must fit'],
     ];
     for (const [name, values, message] of renderCases) {
       it(`fails rendering for ${name}`, async ({ expect }) => {

@@ -163,10 +163,10 @@ grew instead of shrinking the miners back to a stale value. `lookup` is empty un
 {{- end -}}
 {{- end -}}
 {{- $max := .Values.consensus.maxBlockTransactions -}}
-{{- $cut := .Values.miner.config.maxBlockTransactions -}}
+{{- $cut := .Values.miner.config.cutAtPendingTransactions -}}
 {{- if and (not (kindIs "invalid" $max)) (not (kindIs "invalid" $cut)) -}}
 {{- if gt (add1 ($cut | int)) ($max | int) -}}
-{{- fail (printf "miner.config.maxBlockTransactions (%d) plus the coinbase must fit consensus.maxBlockTransactions (%d)" ($cut | int) ($max | int)) -}}
+{{- fail (printf "miner.config.cutAtPendingTransactions (%d) plus the coinbase must fit consensus.maxBlockTransactions (%d)" ($cut | int) ($max | int)) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
