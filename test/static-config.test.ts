@@ -404,7 +404,7 @@ export function skaffoldProblems(skaffold: Json): string[] {
   if (skaffold.kind !== 'Config') problems.push('kind is not Config');
   problems.push(...releaseProblems(skaffold, 'skaffold.yaml'));
   const profiles = Array.isArray(skaffold.profiles) ? skaffold.profiles.filter(isObject) : [];
-  for (const name of ['kind', 'minikube']) {
+  for (const name of ['kind', 'minikube', 'local']) {
     const profile = profiles.find((candidate) => candidate.name === name);
     if (profile === undefined) {
       problems.push(`no ${name} profile`);
@@ -526,7 +526,7 @@ describe('npm start', () => {
     for (const name of ['miner-0', 'miner-1', 'auditor']) {
       expect(env[name]).toMatchObject({ ALLOWED_MINER_KEYS: keys.allowedMinerKeys.join(','), REQUIRE_TRANSACTION_SIGNATURES: 'true', HTTP_HOST: '127.0.0.1' });
     }
-    expect(env.ingest).toMatchObject({ REQUIRE_SIGNATURES: 'true', HTTP_HOST: '127.0.0.1' });
+    expect(env.ingest).toMatchObject({ REQUIRE_TRANSACTION_SIGNATURES: 'true', HTTP_HOST: '127.0.0.1' });
 
     const open = parseStartOptions(['--open', '--host', '0.0.0.0'], {});
     if (open === 'help') throw new Error('unexpected help');
