@@ -60,7 +60,8 @@ interface RunningOperator {
 
 /** Starts an operator in-process with the given environment (config.ts parses it) and an HTTP server. */
 async function startOperator(env: Record<string, string>, watchTimeoutSeconds?: number): Promise<RunningOperator> {
-  const config = readConfig({ ...env, LOG_LEVEL, HTTP_PORT: '0' });
+  // These tests are of the StatefulSet matcher (the chart's operator.mode=statefulset).
+  const config = readConfig({ OPERATOR_MODE: 'statefulset', ...env, LOG_LEVEL, HTTP_PORT: '0' });
   const logger = createLogger('operator', config.logLevel).child({ identity: config.identity });
   const registry = createMetricsRegistry('operator');
   const operator = createOperator({
@@ -519,7 +520,7 @@ describe('the operator process (src/main.ts)', () => {
   const namespace = `process-${Date.now().toString(36)}`;
   const topic = uniqueTopic('op-process-tx');
   it('exits 2 naming every bad variable', async () => {
-    const result = await runToExit('operator', { KUBECONFIG: '/nonexistent', NAMESPACE: 'Bad_NS', LEASE_DURATION_SECONDS: 'x' });
+    const result = await runToExit('operator', { OPERATOR_MODE: 'statefulset', KUBECONFIG: '/nonexistent', NAMESPACE: 'Bad_NS', LEASE_DURATION_SECONDS: 'x' });
     expect(result.code).toBe(2);
     expect(result.output).toMatch(/chainlog-operator: invalid configuration:[\s\S]*NAMESPACE[\s\S]*LEASE_DURATION_SECONDS/);
   });
@@ -528,6 +529,7 @@ describe('the operator process (src/main.ts)', () => {
     await createNamespace(namespace);
     await createTopic(topic, 2);
     const operator = new ServiceProcess('operator', 'operator', {
+      OPERATOR_MODE: 'statefulset',
       KUBECONFIG: kube.writeKubeconfig(kube.token, namespace),
       NAMESPACE: namespace,
       POD_NAME: 'operator-process',

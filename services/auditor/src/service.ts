@@ -5,7 +5,7 @@
  */
 import { createHttpApp } from '@chainlog/core/http';
 import { ChainFollower, createKafka, ensureTopics } from '@chainlog/core/kafka';
-import type { Logger } from '@chainlog/core/logging';
+import { loggedTransactionIds, type Logger } from '@chainlog/core/logging';
 import { createMetricsRegistry } from '@chainlog/core/metrics';
 import { COINBASE_SENDER } from '@chainlog/core/protocol';
 import type { Express } from 'express';
@@ -21,9 +21,6 @@ import { readAuditWatermark } from './kafka/audit-watermark.js';
 import { TransactionsFollower } from './kafka/transactions-follower.js';
 import { waitForTopic } from './kafka/wait-for-topic.js';
 import { createAuditorMetrics } from './metrics.js';
-
-/** Most transaction ids named in one `block committed` log line (the rest are counted). */
-const LOGGED_IDS_LIMIT = 1000;
 
 export interface AuditorServiceOptions {
   /** Called when a follower fails for good; main.ts exits so the orchestrator restarts the auditor. */
@@ -98,8 +95,7 @@ export class AuditorService {
             offset,
             miner: block.miner,
             transactions: userIds.length,
-            transactionIds: userIds.slice(0, LOGGED_IDS_LIMIT),
-            ...(userIds.length > LOGGED_IDS_LIMIT ? { transactionIdsOmitted: userIds.length - LOGGED_IDS_LIMIT } : {}),
+            ...loggedTransactionIds(userIds),
           },
           'block committed',
         );

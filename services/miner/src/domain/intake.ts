@@ -10,24 +10,25 @@
  * A valid message becomes the stored form: a missing id is derived from the source position and a
  * missing timestamp is the Kafka record timestamp (the protocol's toTransaction).
  */
-import { type ConsensusParams, decodeTransactionInput, type SourcePosition, toTransaction, type Transaction, verifyTransactionSignature } from '@chainlog/core/protocol';
+import { type ConsensusParams, decodeTransactionInput, type Result, type SourcePosition, toTransaction, type Transaction, verifyTransactionSignature } from '@chainlog/core/protocol';
 
-export type Intake = { readonly ok: true; readonly transaction: Transaction } | { readonly ok: false; readonly reason: string };
+/** The transaction to pend, or why the message is poison. */
+export type Intake = Result<Transaction, string>;
 
 export function intakeMessage(value: Uint8Array | null, source: SourcePosition, consensus: Pick<ConsensusParams, 'requireTransactionSignatures'>): Intake {
-  if (value === null) return { ok: false, reason: 'the message has no value' };
+  if (value === null) return { ok: false, error: 'the message has no value' };
   const decoded = decodeTransactionInput(value);
-  if (!decoded.ok) return { ok: false, reason: `${decoded.error.field} ${decoded.error.problem}` };
+  if (!decoded.ok) return { ok: false, error: `${decoded.error.field} ${decoded.error.problem}` };
   let transaction: Transaction;
   try {
     transaction = toTransaction(decoded.value, source);
   } catch (error) {
-    return { ok: false, reason: `unusable record position or timestamp: ${(error as Error).message}` };
+    return { ok: false, error: `unusable record position or timestamp: ${(error as Error).message}` };
   }
   if (transaction.signature !== undefined) {
-    if (!verifyTransactionSignature(transaction)) return { ok: false, reason: 'signature does not verify against publicKey' };
+    if (!verifyTransactionSignature(transaction)) return { ok: false, error: 'signature does not verify against publicKey' };
   } else if (consensus.requireTransactionSignatures === true) {
-    return { ok: false, reason: 'not signed, and the chain requires signed transactions' };
+    return { ok: false, error: 'not signed, and the chain requires signed transactions' };
   }
-  return { ok: true, transaction };
+  return { ok: true, value: transaction };
 }
