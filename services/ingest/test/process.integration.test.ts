@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { allocatePort } from '../../../scripts/lib/ports.js';
 import { kafkaBrokers, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
 import { runToExit, ServiceProcess } from '../../../test/support/processes.js';
+import { idFromKey } from '../src/domain/ids.js';
 import { post } from './helpers.js';
 
 const started: ServiceProcess[] = [];
@@ -35,7 +36,8 @@ describe('the ingest process', () => {
 
     const reply = await post(url, { from: 'alice', to: 'bob', amount: 3 }, { 'Idempotency-Key': 'process-test' });
     expect(reply.status).toBe(202);
-    expect(reply.body).toMatchObject({ id: 'process-test', statusUrl: 'http://localhost:8082/v1/transactions/process-test' });
+    const id = idFromKey('process-test', undefined, 'alice');
+    expect(reply.body).toMatchObject({ id, statusUrl: `http://localhost:8082/v1/transactions/${id}` });
 
     expect(await ingest.stop()).toEqual({ code: 0, signal: null });
     const logs = ingest.logs;
