@@ -29,7 +29,10 @@ Options:
   --topic NAME                       blockchain topic to read
   --brokers LIST                     Kafka bootstrap servers (default: KAFKA_BROKERS, else 127.0.0.1:9092);
                                      KAFKA_SSL*, KAFKA_SASL* and the other KAFKA_* variables apply as for the services
-  --file PATH                        kcat dump to read instead of a topic
+  --transactions-topic NAME          transactions topic the blocks' source ranges are checked against
+                                     (default: TOPIC_TRANSACTIONS, else transactions)
+  --file PATH                        kcat dump to read instead of a topic (source ranges are then not
+                                     checked against the transactions topic: the report says so)
   --json                             print the report as JSON
   --timeout SECONDS                  give up reading the topic after this long (default 300)
 Consensus parameters (each overrides the environment variable of the services, in parentheses):
@@ -101,6 +104,7 @@ function parseCommand(argv: readonly string[], io: VerifyCommandIo): VerifyComma
       allowPositionals: false,
       options: {
         topic: { type: 'string' },
+        'transactions-topic': { type: 'string' },
         brokers: { type: 'string' },
         file: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -165,12 +169,16 @@ function parseCommand(argv: readonly string[], io: VerifyCommandIo): VerifyComma
   }
   const topic = values.topic as string;
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) throw new UsageError(`--topic must be a Kafka topic name, got "${topic}"`);
+  const transactionsTopic = values['transactions-topic'] ?? env.TOPIC_TRANSACTIONS ?? 'transactions';
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(transactionsTopic)) {
+    throw new UsageError(`--transactions-topic must be a Kafka topic name, got "${transactionsTopic}"`);
+  }
   return {
     json,
     run: () => {
       const logger = createLogger('verify', 'silent');
       const kafka = createKafka((common as NonNullable<typeof common>).kafka, logger, 2);
-      return verifyTopic({ kafka, topic, params, logger, timeoutMs: timeoutSeconds * 1000 });
+      return verifyTopic({ kafka, topic, transactionsTopic, params, logger, timeoutMs: timeoutSeconds * 1000 });
     },
   };
 }

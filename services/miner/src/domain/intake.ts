@@ -10,24 +10,15 @@
  * A valid message becomes the stored form: a missing id is derived from the source position and a
  * missing timestamp is the Kafka record timestamp (the protocol's toTransaction).
  */
-import { decodeTransactionInput, toTransaction, verifyTransactionSignature, type ConsensusParams, type SourcePosition, type Transaction } from '@chainlog/core';
+import { admitRecord, type ConsensusParams, type SkipReason, type SourcePosition, type Transaction } from '@chainlog/core';
 
-export type Intake = { readonly ok: true; readonly transaction: Transaction } | { readonly ok: false; readonly reason: string };
+export type Intake =
+  | { readonly ok: true; readonly transaction: Transaction }
+  /** `code`: the reason every reader computes for this record (the block lists it in its range's `skipped`). */
+  | { readonly ok: false; readonly code: SkipReason; readonly reason: string };
 
+/** The protocol's admitRecord: the same verdict every reader of the block reaches. */
 export function intakeMessage(value: Uint8Array | null, source: SourcePosition, consensus: Pick<ConsensusParams, 'requireTransactionSignatures'>): Intake {
-  if (value === null) return { ok: false, reason: 'the message has no value' };
-  const decoded = decodeTransactionInput(value);
-  if (!decoded.ok) return { ok: false, reason: `${decoded.error.field} ${decoded.error.problem}` };
-  let transaction: Transaction;
-  try {
-    transaction = toTransaction(decoded.value, source);
-  } catch (error) {
-    return { ok: false, reason: `unusable record position or timestamp: ${(error as Error).message}` };
-  }
-  if (transaction.signature !== undefined) {
-    if (!verifyTransactionSignature(transaction)) return { ok: false, reason: 'signature does not verify against publicKey' };
-  } else if (consensus.requireTransactionSignatures === true) {
-    return { ok: false, reason: 'not signed, and the chain requires signed transactions' };
-  }
-  return { ok: true, transaction };
+  const admitted = admitRecord({ offset: source.offset, value, timestamp: source.timestamp }, source, consensus);
+  return admitted.ok ? admitted : { ok: false, code: admitted.reason, reason: admitted.detail };
 }
