@@ -13,7 +13,7 @@ export default defineConfig({
   test: {
     include: ['services/*/test/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts'],
     // Run by `npm run test:reliability` (test/chaos/vitest.quick.config.ts).
-    exclude: ['**/node_modules/**', 'test/chaos/quick.test.ts', 'test/security.test.ts'],
+    exclude: ['**/node_modules/**', 'test/chaos/quick.test.ts', 'test/security.integration.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -9,9 +9,11 @@
 //        [--seconds 5] [--latency-rate 5000] [--block-transactions 5000] [--block-wait-ms 100]
 //   full figure: --partitions 1,2,4 --difficulties 0,12 --seconds 10
 import { randomBytes } from 'node:crypto';
-import { Chain, ChainFollower, COINBASE_SENDER, createLogger, GENESIS_BLOCK } from '@chainlog/core';
+import { ChainFollower } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import { Chain, COINBASE_SENDER, GENESIS_BLOCK } from '@chainlog/core/protocol';
 import type { Kafka } from 'kafkajs';
-import { freePort } from '../scripts/lib/kafka-broker.js';
+import { allocatePort } from '../scripts/lib/ports.js';
 import { benchBroker, benchKafka, benchTopic, createTopics } from './lib/broker.js';
 import { clientTransaction, httpLoad, ingestMessage, rawProducer, startService, waitForHttp, type ChildService, type LoadResult } from './lib/load.js';
 import {
@@ -356,7 +358,7 @@ async function runConfig(partitions: number, difficulty: number, baseline: numbe
   const tracker = new CommitTracker();
   let follower: ChainFollower | undefined;
   try {
-    const ingestPort = await freePort();
+    const ingestPort = await allocatePort();
     services.push(startService('ingest', 'services/ingest/src/main.ts', { ...env, HTTP_PORT: String(ingestPort) }, profileArgs(tag, 'ingest'), tree));
     follower = await followChain(topics.TOPIC_BLOCKCHAIN, difficulty, tracker);
     let produceSeconds = 0;
@@ -364,7 +366,7 @@ async function runConfig(partitions: number, difficulty: number, baseline: numbe
     const minerPorts: number[] = [];
     const group = `bench-miners-${run}-${tag}`;
     for (let ordinal = 0; ordinal < partitions; ordinal++) {
-      const port = await freePort();
+      const port = await allocatePort();
       minerPorts.push(port);
       services.push(
         startService(`miner-${ordinal}`, 'services/miner/src/main.ts', {

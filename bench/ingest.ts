@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../scripts/lib/kafka-broker.js';
+import { allocatePort } from '../scripts/lib/ports.js';
 import { benchBroker, benchKafka, benchTopic, createTopics } from './lib/broker.js';
 import { httpLoad, ingestMessage, rawProduceLoad, rawProducer, startService, transactionsBody, waitForHttp, type LoadResult } from './lib/load.js';
 import {
@@ -69,7 +69,7 @@ await createTopics(kafka, [
   { topic: ingestTopic, partitions },
   { topic: rawTopic, partitions },
 ]);
-const port = await freePort();
+const port = await allocatePort();
 const ingest = startService('ingest', 'services/ingest/src/main.ts', {
   KAFKA_BROKERS: broker.brokers,
   TOPIC_TRANSACTIONS: ingestTopic,

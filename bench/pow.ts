@@ -7,8 +7,9 @@ import { execFile } from 'node:child_process';
 import { createHash, hash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
-import { createLogger, searchNonce } from '@chainlog/core';
-import { PowPool } from '../services/miner/src/adapters/pow-pool.js';
+import { createLogger } from '@chainlog/core/logging';
+import { searchNonce } from '@chainlog/core/protocol';
+import { PowPool } from '../services/miner/src/pow/pow-pool.js';
 import { flags, intFlag, loadAverage, median, printHeader, printTable, rate, ratio, sleep, verdict, type Row } from './lib/report.js';
 
 const USAGE = `bench/pow.ts: proof-of-work hash rate vs openssl speed -evp sha256 -bytes 40

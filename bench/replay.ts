@@ -12,17 +12,9 @@
 import { execFile } from 'node:child_process';
 import { hash, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import {
-  assembleBlock,
-  Chain,
-  ChainFollower,
-  createLogger,
-  encodeBlock,
-  GENESIS_BLOCK,
-  sealBlock,
-  type Block,
-  type Transaction,
-} from '@chainlog/core';
+import { ChainFollower } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import { assembleBlock, type Block, Chain, encodeBlock, GENESIS_BLOCK, sealBlock, type Transaction } from '@chainlog/core/protocol';
 import { AuditorState } from '../services/auditor/src/domain/auditor-state.js';
 import { benchBroker, benchKafka, benchTopic, createTopics } from './lib/broker.js';
 import { flags, intFlag, loadAverage, median, mib, printHeader, printTable, rate, ratio, sleep, verdict, type Row } from './lib/report.js';

@@ -5,14 +5,14 @@
 // Options: npm start -- --help (scripts/lib/start-options.ts).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { ensureTopics, partitionCount } from '@chainlog/core';
+import { ensureTopics, partitionCount } from '@chainlog/core/kafka';
 import { runningBrokerPid, startBroker, stopBrokerInDir, stopBrokerProcess } from './lib/kafka-broker.js';
 import { parseStartOptions, START_USAGE, START_VARIABLES, StartUsageError, type StartOptions } from './lib/start-options.js';
+import { portIsFree } from './lib/ports.js';
 import { servicePlan } from './lib/start-plan.js';
 import { isAlive, signalGroup, Supervisor, type ServiceSpec } from './lib/supervisor.js';
 
@@ -47,14 +47,6 @@ function fail(message: string): never {
 function shown(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolvePort) => {
-    const server = createServer();
-    server.once('error', () => resolvePort(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolvePort(true)));
-  });
 }
 
 /** The command line of a live process, to recognise our own leftovers (Linux /proc; undefined elsewhere). */
@@ -128,7 +120,7 @@ async function ensureBroker(options: StartOptions, kafkaDir: string): Promise<{ 
     ['--kafka-port', options.kafkaPort],
     ['--controller-port', options.controllerPort],
   ] as const) {
-    if (!(await portFree(port))) {
+    if (!(await portIsFree(port))) {
       fail(`port ${port} is in use (another Kafka?): stop it, choose ${flag} and another --data-dir, or use it with --brokers 127.0.0.1:${port}`);
     }
   }
@@ -330,7 +322,7 @@ async function main(): Promise<void> {
   const partitions = Math.max(options.partitions, await transactionsPartitions(broker.brokers));
   const { specs, ports } = serviceSpecs(options, broker.brokers, partitions);
   for (const [name, port] of Object.entries(ports)) {
-    if (!(await portFree(port))) fail(`port ${port} for ${name} is in use; choose another with the --*-port options (npm start -- --help)`);
+    if (!(await portIsFree(port))) fail(`port ${port} for ${name} is in use; choose another with the --*-port options (npm start -- --help)`);
   }
 
   const state: RunState = {

@@ -4,19 +4,10 @@
 // the block (bad-source-coverage) instead of accepting it, the miner must mine all ten, and the auditor
 // must report the anomaly as critical and never call one of the ten `unknown`.
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  assembleBlock,
-  createLogger,
-  derivedTransactionId,
-  encodeBlock,
-  searchNonce,
-  sealBlock,
-  signerFromSeed,
-  type Block,
-  type Signer,
-} from '@chainlog/core';
+import { createLogger } from '@chainlog/core/logging';
+import { assembleBlock, derivedTransactionId, encodeBlock, searchNonce, sealBlock, signerFromSeed, type Block, type Signer } from '@chainlog/core/protocol';
 import { createHash } from 'node:crypto';
-import { loadConfig } from '../services/auditor/src/config.js';
+import { readConfig } from '../services/auditor/src/config.js';
 import { AuditorService } from '../services/auditor/src/service.js';
 import { verifyTopic } from '../services/auditor/src/verify/sources.js';
 import {
@@ -68,7 +59,7 @@ describe('source coverage on the real broker: the range-hijack block', () => {
       const { miner } = running;
       const auditTopic = uniqueTopic(`hijack-${mode}-audit`);
       const auditor = new AuditorService(
-        loadConfig({
+        readConfig({
           ...env,
           TOPIC_AUDIT: auditTopic,
           KAFKA_CLIENT_ID: 'chainlog-auditor-hijack',

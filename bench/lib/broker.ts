@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
-import { freePort, startBroker, waitUntilAnswering } from '../../scripts/lib/kafka-broker.js';
+import { startBroker, waitUntilAnswering } from '../../scripts/lib/kafka-broker.js';
+import { allocatePort } from '../../scripts/lib/ports.js';
 
 export interface BenchBroker {
   readonly brokers: string;
@@ -25,8 +26,8 @@ export async function benchBroker(existing?: string, heapMb = 1024): Promise<Ben
   const started = Date.now();
   const broker = await startBroker({
     dataDir,
-    port: await freePort(),
-    controllerPort: await freePort(),
+    port: await allocatePort(),
+    controllerPort: await allocatePort(),
     heapMb,
     // The default 1 MiB is too small for blocks of several thousand transactions.
     extraProperties: { 'message.max.bytes': String(64 * 2 ** 20), 'replica.fetch.max.bytes': String(64 * 2 ** 20) },

@@ -2,10 +2,9 @@
 // broker jars that Maven fetches from Maven Central: no Docker needed for development and tests.
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { promisify, stripVTControlCharacters } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 
 const execFileAsync = promisify(execFile);
@@ -64,11 +63,18 @@ export async function ensureBrokerJars(): Promise<string> {
   const pom = join(work, 'pom.xml');
   writeFileSync(pom, brokerPom());
   rmSync(libs, { recursive: true, force: true });
-  await execFileAsync(
-    'mvn',
-    ['-B', '-q', '-f', pom, `${DEPENDENCY_PLUGIN}:copy-dependencies`, '-DincludeScope=runtime', `-DoutputDirectory=${libs}`],
-    { maxBuffer: 16 * 1024 * 1024 },
-  );
+  try {
+    await execFileAsync(
+      'mvn',
+      ['-B', '-q', '-f', pom, `${DEPENDENCY_PLUGIN}:copy-dependencies`, '-DincludeScope=runtime', `-DoutputDirectory=${libs}`],
+      { maxBuffer: 16 * 1024 * 1024 },
+    );
+  } catch (error) {
+    // Maven prints its reasons as [ERROR] lines on stdout; the error's message has only the command.
+    const stdout = String((error as { stdout?: unknown }).stdout ?? '');
+    const reason = stripVTControlCharacters(stdout).split('\n').find((line) => line.includes('[ERROR]'))?.replace('[ERROR] ', '').trim();
+    throw new Error(`mvn could not fetch the Kafka ${KAFKA_VERSION} broker jars from Maven Central: ${reason ?? (error as Error).message}`);
+  }
   writeFileSync(marker, `${KAFKA_VERSION}\n`);
   return libs;
 }
@@ -255,16 +261,4 @@ export function runningBrokerPid(dataDir: string): number | undefined {
   if (!existsSync(pidFile)) return undefined;
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
-}
-
-/** A free TCP port on loopback, for tests that start their own brokers. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }

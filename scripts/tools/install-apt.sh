@@ -3,7 +3,7 @@
 # kcat, openssl, curl. Idempotent: checks installed versions (dpkg and the
 # binaries' own version output) and does nothing when they are right.
 # Runs `apt-get update` only when a package has no install candidate, or once
-# after an install failed (stale lists). Makes sure no system Prometheus
+# after an install failed (stale lists). A held apt/dpkg lock is waited for. Makes sure no system Prometheus
 # service (started by the package's postinst) keeps port 9090.
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -38,19 +38,43 @@ all_ok() {
 APT_LOG="$(mktemp)"
 trap 'rm -f "$APT_LOG"' EXIT
 
+# Another apt-get or dpkg (unattended-upgrades, a second installer, a developer) holding the apt or dpkg lock
+# is something to wait for, not a failure: apt-get is retried until the lock is free, for at most
+# APT_LOCK_WAIT seconds (default 30 min), saying once who holds it, then fails saying so. DPkg::Lock::Timeout makes apt-get itself
+# wait for the dpkg lock as well, so an install never fails half-way because of it.
+APT_LOCK_WAIT="${APT_LOCK_WAIT:-1800}"
+APT_LOCK_PATTERN='Could not get lock|Unable to acquire the dpkg frontend lock|Unable to lock (the )?(administration )?directory|is another process using it'
+
+# Runs apt-get with the given arguments, output in $APT_LOG; waits out a held lock; returns apt-get's status.
+apt_get() {
+  local waited_since="" status
+  while :; do
+    status=0
+    "${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=60 "$@" >"$APT_LOG" 2>&1 || status=$?
+    [ "$status" -ne 0 ] && grep -Eq "$APT_LOCK_PATTERN" "$APT_LOG" || return "$status"
+    if [ -z "$waited_since" ]; then
+      waited_since=$(date +%s)
+      log "waiting for the apt/dpkg lock: $(grep -Em1 "$APT_LOCK_PATTERN" "$APT_LOG" | sed 's/^E: //') (up to ${APT_LOCK_WAIT}s)"
+    elif [ $(( $(date +%s) - waited_since )) -ge "$APT_LOCK_WAIT" ]; then
+      die "the apt/dpkg lock is still held after ${APT_LOCK_WAIT}s (APT_LOCK_WAIT): $(grep -Em1 "$APT_LOCK_PATTERN" "$APT_LOG" | sed 's/^E: //'); retry when it is free: bash scripts/tools/install-apt.sh"
+    fi
+    sleep 5
+  done
+}
+
 apt_update() {
   log "apt-get update"
-  if ! "${SUDO[@]}" apt-get update -qq >"$APT_LOG" 2>&1; then
+  if ! apt_get update -qq; then
     tail -n 20 "$APT_LOG" >&2
-    die "apt-get update failed"
+    die "apt-get update failed (retry: bash scripts/tools/install-apt.sh)"
   fi
 }
 
 # Quiet on success; on failure show the tail of apt's output.
 apt_install() {
-  if ! "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
+  if ! apt_get install -y -qq --no-install-recommends \
       -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-      "${PACKAGES[@]}" >"$APT_LOG" 2>&1; then
+      "${PACKAGES[@]}"; then
     tail -n 20 "$APT_LOG" >&2
     return 1
   fi

@@ -75,20 +75,26 @@ cpu_children() {
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
 
-# A free TCP port on 127.0.0.1 (asks the kernel for an ephemeral one).
+# A free TCP port on 127.0.0.1 (asks the kernel for an ephemeral one), claimed in the port registry of
+# scripts/lib/ports.ts (the same directory and file format; noclobber makes the claim an O_EXCL create), so
+# the tests' allocator never hands it to anything else while this script runs. A port claimed already is
+# skipped, never taken over (ports.ts takes over lapsed claims).
 free_port() {
-  local py
-  for py in python3 /usr/bin/python3; do
-    if command -v "$py" >/dev/null 2>&1; then
-      "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+  local registry="${CHAINLOG_PORT_REGISTRY:-${TMPDIR:-/tmp}/chainlog-ports-$(id -u)}" p py=""
+  mkdir -p "$registry"
+  for p in python3 /usr/bin/python3; do command -v "$p" >/dev/null 2>&1 && { py="$p"; break; }; done
+  for _ in $(seq 200); do
+    if [ -n "$py" ]; then
+      p="$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+    else
+      # Without python: a random high port that nothing listens on.
+      p=$(( 20000 + RANDOM % 30000 ))
+      if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then continue; fi
+    fi
+    if (set -o noclobber; printf '%s %s %s\n' "$$" "$(date +%s%3N)" "$_tool_name" >"$registry/$p") 2>/dev/null; then
+      echo "$p"
       return
     fi
   done
-  # Fallback without python: random high port that nothing listens on.
-  local p
-  for _ in $(seq 50); do
-    p=$(( 20000 + RANDOM % 30000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  die "no free port found"
+  die "no free port found (registry $registry)"
 }

@@ -5,7 +5,7 @@
 import { defineConfig } from 'vitest/config';
 import root from '../../vitest.config.js';
 
-const QUICK_RELIABILITY_TESTS = ['test/chaos/quick.test.ts', 'test/security.test.ts'];
+const QUICK_RELIABILITY_TESTS = ['test/chaos/quick.test.ts', 'test/security.integration.test.ts'];
 
 export default defineConfig({
   ...root,

@@ -4,13 +4,7 @@
 // on the live tip so that it breaks exactly one rule, injected WHILE the miners keep mining. On the
 // transactions topic: poison messages. Every verdict is read three ways: our own Chain (ChainTracker), the
 // auditor's /v1/audit and the audit topic.
-import {
-  coinbaseTransaction,
-  encodeBlock,
-  type Block,
-  type RejectionReason,
-  type Transaction,
-} from '@chainlog/core';
+import { type Block, coinbaseTransaction, encodeBlock, type RejectionReason, type Transaction } from '@chainlog/core/protocol';
 import { forgeries } from '../../services/auditor/test/support/forgeries.js';
 import { forge, mine, signedTransaction } from '../../services/auditor/test/support/chain-builder.js';
 import { expect } from 'vitest';

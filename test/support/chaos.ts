@@ -8,8 +8,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { Chain, ensureTopics, signerFromSeed, type Block, type ConsensusParams, type RejectionReason, type Signer } from '@chainlog/core';
-import { freePort, startBroker, stopBrokerProcess, type RunningBroker } from '../../scripts/lib/kafka-broker.js';
+import { ensureTopics } from '@chainlog/core/kafka';
+import { type Block, Chain, type ConsensusParams, type RejectionReason, type Signer, signerFromSeed } from '@chainlog/core/protocol';
+import { startBroker, stopBrokerProcess, type RunningBroker } from '../../scripts/lib/kafka-broker.js';
+import { allocatePort } from '../../scripts/lib/ports.js';
 import { getJson, REPO_ROOT, SOURCE_NODE_ARGS, ServiceProcess, waitForHttp } from './processes.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -62,7 +64,7 @@ export class ChaosBroker {
 
   static async start(options: { extraProperties?: Record<string, string>; port?: number } = {}): Promise<ChaosBroker> {
     const dataDir = mkdtempSync(join(tmpdir(), 'chainlog-chaos-kafka-'));
-    const broker = new ChaosBroker(dataDir, options.port ?? (await freePort()), await freePort(), options.extraProperties);
+    const broker = new ChaosBroker(dataDir, options.port ?? (await allocatePort()), await allocatePort(), options.extraProperties);
     await broker.#start();
     return broker;
   }
@@ -224,9 +226,9 @@ export class Stack {
   async start(): Promise<void> {
     const { options } = this;
     await createStackTopics(options.brokers, this.topics, options.partitions);
-    this.ports.ingest = await freePort();
-    this.ports.auditor = await freePort();
-    for (let i = 0; i < options.miners; i++) this.ports.miners.push(await freePort());
+    this.ports.ingest = await allocatePort();
+    this.ports.auditor = await allocatePort();
+    for (let i = 0; i < options.miners; i++) this.ports.miners.push(await allocatePort());
     const common = { KAFKA_BROKERS: options.brokers, ...this.topics, ...this.consensusEnv, ...options.env };
     const processOptions = { supervise: options.supervise ?? true, restartDelayMs: 1000 };
     this.auditor = new ServiceProcess('auditor', 'auditor', { ...common, HTTP_PORT: String(this.ports.auditor), ...options.auditorEnv }, processOptions);

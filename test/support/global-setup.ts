@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { freePort, startBroker, waitUntilAnswering, type RunningBroker } from '../../scripts/lib/kafka-broker.js';
+import { startBroker, waitUntilAnswering, type RunningBroker } from '../../scripts/lib/kafka-broker.js';
+import { allocatePort } from '../../scripts/lib/ports.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,7 +25,7 @@ export async function setup(project: TestProject): Promise<void> {
     return;
   }
   dataDir = mkdtempSync(join(tmpdir(), 'chainlog-test-kafka-'));
-  broker = await startBroker({ dataDir, port: await freePort(), controllerPort: await freePort() });
+  broker = await startBroker({ dataDir, port: await allocatePort(), controllerPort: await allocatePort() });
   project.provide('kafkaBrokers', broker.brokers);
 }
 

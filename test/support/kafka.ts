@@ -4,7 +4,10 @@ import { Kafka, logLevel } from 'kafkajs';
 import { inject } from 'vitest';
 
 export function kafkaBrokers(): string {
-  return inject('kafkaBrokers');
+  const brokers = inject('kafkaBrokers') as string | undefined;
+  // Only vitest.config.ts (npm test) starts the shared broker; the unit tier (npm run test:unit) has none.
+  if (!brokers) throw new Error('no Kafka broker in this run: a test that needs Kafka is named *.integration.test.ts and runs in `npm test`');
+  return brokers;
 }
 
 /** Topic names unique to one test, so tests sharing the broker never see each other's messages. */

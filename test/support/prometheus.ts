@@ -1,4 +1,4 @@
-// Helpers for test/observability.test.ts: the real promtool and prometheus binaries (never skipped: a
+// Helpers for test/observability.integration.test.ts: the real promtool and prometheus binaries (never skipped: a
 // missing tool fails the test and names the installer), Chainlog services as child processes started from
 // source, and PromQL/exposition-format parsing for the "every metric used is exported" check.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../scripts/lib/kafka-broker.js';
+import { allocatePort } from '../../scripts/lib/ports.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const INSTALLER = 'scripts/tools/install-apt.sh';
@@ -102,7 +102,7 @@ export class PrometheusServer {
     };
     // JSON is YAML.
     writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
-    const port = await freePort();
+    const port = await allocatePort();
     const child = spawn(
       'prometheus',
       [

@@ -2,9 +2,10 @@
  * The auditor's configuration: every environment variable it reads, validated in one place. A bad value
  * is reported together with every other problem (ConfigError), and main.ts exits with status 2.
  */
-import { EnvReader, readCommonConfig, readConsensusConfig, type CommonConfig, type ConsensusParams } from '@chainlog/core';
+import { type CommonConfig, EnvReader, readCommonConfig, readConsensusConfig } from '@chainlog/core/config';
+import type { ConsensusParams } from '@chainlog/core/protocol';
 
-export const SERVICE = 'auditor';
+export const SERVICE_NAME = 'auditor';
 export const DEFAULT_HTTP_PORT = 8082;
 
 export interface AuditorConfig extends CommonConfig {
@@ -22,9 +23,9 @@ export interface AuditorConfig extends CommonConfig {
   readonly auditQueueLimit: number;
 }
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): AuditorConfig {
+export function readConfig(env: Record<string, string | undefined> = process.env): AuditorConfig {
   const reader = new EnvReader(env);
-  const common = readCommonConfig(reader, SERVICE, DEFAULT_HTTP_PORT);
+  const common = readCommonConfig(reader, SERVICE_NAME, DEFAULT_HTTP_PORT);
   const config: AuditorConfig = {
     ...common,
     consensus: readConsensusConfig(reader),

@@ -1,25 +1,13 @@
-// The auditor's entry point: configuration, logger, signals. Everything else is in service.ts.
-import { createLogger, onShutdownSignal, readConfigOrExit } from '@chainlog/core';
-import { loadConfig, SERVICE } from './config.js';
+// Wiring only: runService reads the config, builds logger, metrics and HTTP, listens, then starts the
+// auditor (which follows the chain in the background and reports ready once caught up).
+import { runService } from '@chainlog/core/service';
+import { readConfig, SERVICE_NAME } from './config.js';
 import { AuditorService } from './service.js';
 
-const config = readConfigOrExit('chainlog-auditor', loadConfig);
-
-const logger = createLogger(SERVICE, config.logLevel);
-const service = new AuditorService(config, logger, {
-  onFatal: () => {
-    void service.stop().finally(() => process.exit(1));
-  },
+void runService({
+  name: SERVICE_NAME,
+  readConfig,
+  create: ({ config, logger, registry, onFatal }) => new AuditorService(config, logger, { registry, onFatal }),
+  describe: (config) => ({ topics: config.topics, consensus: { ...config.consensus, allowedMiners: config.consensus.allowedMiners?.length ?? 'any' } }),
+  drainMs: () => 5000,
 });
-onShutdownSignal(logger, () => service.stop());
-try {
-  await service.start();
-  logger.info(
-    { topics: config.topics, consensus: { ...config.consensus, allowedMiners: config.consensus.allowedMiners?.length ?? 'any' } },
-    'auditor started',
-  );
-} catch (error) {
-  logger.fatal({ err: error }, 'auditor failed to start');
-  await service.stop().catch(() => undefined);
-  process.exit(1);
-}

@@ -1,6 +1,6 @@
 /** The auditor's Prometheus metrics (every series also carries service="auditor"). */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { REJECTION_REASONS } from '@chainlog/core';
+import { REJECTION_REASONS } from '@chainlog/core/protocol';
 import type { AcceptedOutcome, AuditorState, RejectedOutcome } from './domain/auditor-state.js';
 
 export interface AuditorMetrics {

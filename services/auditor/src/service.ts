@@ -1,26 +1,18 @@
 /**
  * Wires the auditor: the chain follower (blockchain topic → AuditorState), the transactions follower
- * (pending transactions), the audit publisher, metrics and the HTTP API. main.ts only loads the config and
- * handles signals; tests create the service directly.
+ * (pending transactions), the audit publisher, metrics and the HTTP API. main.ts hands it to runService;
+ * tests create the service directly and listen on its app.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import {
-  ChainFollower,
-  closeServer,
-  COINBASE_SENDER,
-  createHttpApp,
-  createKafka,
-  createMetricsRegistry,
-  ensureTopics,
-  listen,
-  type Logger,
-  type SourceWait,
-} from '@chainlog/core';
+import { createHttpApp } from '@chainlog/core/http';
+import { ChainFollower, createKafka, ensureTopics } from '@chainlog/core/kafka';
+import type { Logger } from '@chainlog/core/logging';
+import { createMetricsRegistry } from '@chainlog/core/metrics';
+import { COINBASE_SENDER } from '@chainlog/core/protocol';
+import type { SourceWait } from '@chainlog/core/kafka';
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Kafka } from 'kafkajs';
-import { SERVICE, type AuditorConfig } from './config.js';
+import { SERVICE_NAME, type AuditorConfig } from './config.js';
 import { AuditorState } from './domain/auditor-state.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { registerApiRoutes } from './http/routes.js';
@@ -40,6 +32,8 @@ export interface AuditorServiceOptions {
   /** Called when a follower fails for good; main.ts exits so the orchestrator restarts the auditor. */
   readonly onFatal?: (error: Error) => void;
   readonly topicPollIntervalMs?: number;
+  /** Defaults to a new registry for the auditor. */
+  readonly registry?: Registry;
 }
 
 export class AuditorService {
@@ -53,7 +47,6 @@ export class AuditorService {
   readonly #logger: Logger;
   readonly #options: AuditorServiceOptions;
   readonly #kafka: Kafka;
-  #server: Server | undefined;
   #watermark = -1;
   #followerStarted = false;
   /** The initial replay of the blockchain topic is done (commits are logged at info from then on). */
@@ -78,7 +71,7 @@ export class AuditorService {
       blockCacheBytes: config.blockCacheBytes,
       pendingTrackLimit: config.pendingTrackLimit,
     });
-    this.registry = createMetricsRegistry(SERVICE);
+    this.registry = options.registry ?? createMetricsRegistry(SERVICE_NAME);
     const metrics = createAuditorMetrics(this.registry, this.state, () => ({ caughtUp: this.caughtUp }));
     this.#metrics = metrics;
 
@@ -155,10 +148,6 @@ export class AuditorService {
     return this.#followerStarted && this.follower.caughtUp;
   }
 
-  get port(): number {
-    return (this.#server?.address() as AddressInfo | null)?.port ?? 0;
-  }
-
   readiness(): { ready: boolean; detail: Record<string, unknown> } {
     const failure = this.follower.failure ?? this.transactions.failure;
     const detail = {
@@ -186,13 +175,11 @@ export class AuditorService {
   }
 
   /**
-   * Listens, creates the audit topic, reads the audit watermark and starts the followers. Fails when Kafka
+   * Creates the audit topic, reads the audit watermark and starts the followers. Fails when Kafka
    * is unreachable; topics owned by other services (blockchain, transactions) are waited for in the
    * background (the service reports not ready meanwhile).
    */
   async start(): Promise<void> {
-    this.#server = await listen(this.app, this.#config.httpPort);
-    this.#logger.info({ port: this.port }, 'listening');
     const { topics } = this.#config;
     if (this.publisher !== undefined) {
       const admin = this.#kafka.admin();
@@ -252,13 +239,7 @@ export class AuditorService {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
-    const server = this.#server;
-    this.#server = undefined;
-    await Promise.allSettled([
-      server === undefined ? Promise.resolve() : closeServer(server, 5000),
-      this.follower.stop(),
-      this.transactions.stop(),
-    ]);
+    await Promise.allSettled([this.follower.stop(), this.transactions.stop()]);
     await this.#background?.catch(() => undefined);
     await this.publisher?.stop();
   }

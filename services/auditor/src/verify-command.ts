@@ -5,15 +5,10 @@
  */
 import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
-import {
-  ConfigError,
-  createKafka,
-  createLogger,
-  EnvReader,
-  readCommonConfig,
-  readConsensusConfig,
-  type ConsensusParams,
-} from '@chainlog/core';
+import { ConfigError, EnvReader, readCommonConfig, readConsensusConfig } from '@chainlog/core/config';
+import { createKafka } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import type { ConsensusParams } from '@chainlog/core/protocol';
 import { readDumpLines, verifyTopic, VerifySourceError } from './verify/sources.js';
 import { formatVerifyReport, verifyMessages, type VerifyReport } from './verify/verifier.js';
 

@@ -3,7 +3,10 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeServer, createHttpApp, createLogger, createMetricsRegistry, encodeBlock, verifyInclusionProof, type Block } from '@chainlog/core';
+import { closeServer, createHttpApp } from '@chainlog/core/http';
+import { createLogger } from '@chainlog/core/logging';
+import { createMetricsRegistry } from '@chainlog/core/metrics';
+import { type Block, encodeBlock, verifyInclusionProof } from '@chainlog/core/protocol';
 import { AuditorState } from '../src/domain/auditor-state.js';
 import { buildOpenApiDocument } from '../src/http/openapi.js';
 import { registerApiRoutes } from '../src/http/routes.js';

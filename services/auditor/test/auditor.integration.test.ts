@@ -4,21 +4,18 @@
 // command (topic and kcat dump) agreeing with the service; a restart catching up without re-publishing.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createLogger,
-  encodeBlock,
-  ensureTopics,
-  REJECTION_REASONS,
-  toTransaction,
-  verifyInclusionProof,
-  type Transaction,
-} from '@chainlog/core';
+import { closeServer, listen } from '@chainlog/core/http';
+import { ensureTopics } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import { encodeBlock, REJECTION_REASONS, toTransaction, type Transaction, verifyInclusionProof } from '@chainlog/core/protocol';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
-import { loadConfig } from '../src/config.js';
+import { readConfig } from '../src/config.js';
 import type { AuditEvent } from '../src/kafka/audit-event.js';
 import { runVerifyCommand, type VerifyReport } from '../src/index.js';
 import { AuditorService } from '../src/service.js';
@@ -52,11 +49,26 @@ function env(): Record<string, string> {
   };
 }
 
+/** Each running service's HTTP server (runService listens in production; here the test does). */
+const servers = new Map<AuditorService, Server>();
+
 async function startService(): Promise<AuditorService> {
-  const started = new AuditorService(loadConfig(env()), createLogger('auditor', 'silent'), { topicPollIntervalMs: 200 });
+  const started = new AuditorService(readConfig(env()), createLogger('auditor', 'silent'), { topicPollIntervalMs: 200 });
+  servers.set(started, await listen(started.app, 0, '127.0.0.1'));
   await started.start();
   await started.caughtUpNow(60_000);
   return started;
+}
+
+async function stopService(at: AuditorService): Promise<void> {
+  const server = servers.get(at);
+  servers.delete(at);
+  if (server !== undefined) await closeServer(server, 5000);
+  await at.stop();
+}
+
+function portOf(at: AuditorService): number {
+  return (servers.get(at)?.address() as AddressInfo).port;
 }
 
 async function publish(messages: Buffer[]): Promise<number> {
@@ -66,12 +78,12 @@ async function publish(messages: Buffer[]): Promise<number> {
 }
 
 async function api(path: string, at = service): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`http://127.0.0.1:${at.port}${path}`);
+  const response = await fetch(`http://127.0.0.1:${portOf(at)}${path}`);
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 async function metricsText(at = service): Promise<string> {
-  return (await fetch(`http://127.0.0.1:${at.port}/metrics`)).text();
+  return (await fetch(`http://127.0.0.1:${portOf(at)}/metrics`)).text();
 }
 
 /** The value of one series, matching the given labels (and service="auditor"). */
@@ -158,7 +170,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await service?.stop();
+  if (service !== undefined) await stopService(service);
   await producer?.disconnect();
 });
 
@@ -335,7 +347,7 @@ describe('the auditor on a real broker', () => {
     };
     const auditEnd = await auditTopicEnd();
     expect(auditEnd).toBe(forged.length);
-    await service.stop();
+    await stopService(service);
 
     // The chain grows while the auditor is down.
     const block = builder.next({ timestamp: Date.now() });

@@ -1,13 +1,11 @@
-// Configuration: defaults, every problem reported at once, and exit status 2 from main.
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+// Configuration: defaults and every problem reported at once (main's exit status: main.integration.test.ts).
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '@chainlog/core';
-import { loadConfig } from '../src/config.js';
+import { ConfigError } from '@chainlog/core/config';
+import { readConfig } from '../src/config.js';
 
-describe('loadConfig', () => {
+describe('readConfig', () => {
   it('has defaults for everything', () => {
-    const config = loadConfig({});
+    const config = readConfig({});
     expect(config).toMatchObject({
       httpPort: 8082,
       topics: { transactions: 'transactions', blockchain: 'blockchain', audit: 'audit' },
@@ -23,14 +21,14 @@ describe('loadConfig', () => {
 
   it('reads the consensus parameters the miners read', () => {
     const key = 'ab'.repeat(32);
-    const config = loadConfig({ DIFFICULTY: '4', BLOCK_REWARD: '7', ALLOWED_MINER_KEYS: key, REQUIRE_TRANSACTION_SIGNATURES: 'true', CONSENSUS_MAX_BLOCK_TRANSACTIONS: '10' });
+    const config = readConfig({ DIFFICULTY: '4', BLOCK_REWARD: '7', ALLOWED_MINER_KEYS: key, REQUIRE_TRANSACTION_SIGNATURES: 'true', CONSENSUS_MAX_BLOCK_TRANSACTIONS: '10' });
     expect(config.consensus).toEqual({ minDifficulty: 4, blockReward: 7, allowedMiners: [key], requireTransactionSignatures: true, maxBlockTransactions: 10 });
   });
 
   it('names every problem at once', () => {
     let error: unknown;
     try {
-      loadConfig({ HTTP_PORT: 'x', DIFFICULTY: '-1', ALLOWED_MINER_KEYS: 'nothex', AUDIT_RECENT_LIMIT: '0', AUDIT_PUBLISH: 'maybe', TOPIC_AUDIT: 'blockchain' });
+      readConfig({ HTTP_PORT: 'x', DIFFICULTY: '-1', ALLOWED_MINER_KEYS: 'nothex', AUDIT_RECENT_LIMIT: '0', AUDIT_PUBLISH: 'maybe', TOPIC_AUDIT: 'blockchain' });
     } catch (caught) {
       error = caught;
     }
@@ -39,19 +37,5 @@ describe('loadConfig', () => {
     for (const name of ['HTTP_PORT', 'DIFFICULTY', 'ALLOWED_MINER_KEYS', 'AUDIT_RECENT_LIMIT', 'AUDIT_PUBLISH', 'the blockchain and audit topics must differ']) {
       expect(problems).toContain(name);
     }
-  });
-});
-
-describe('main', () => {
-  it('exits 2 with every problem on stderr when the configuration is bad', () => {
-    const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-    const result = spawnSync(process.execPath, ['--conditions=@chainlog/source', '--import', 'tsx', main], {
-      env: { PATH: process.env.PATH, HTTP_PORT: '99999', BLOCK_REWARD: '0' },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
-    expect(result.status).toBe(2);
-    expect(result.stderr).toContain('HTTP_PORT must be an integer from 0 to 65535');
-    expect(result.stderr).toContain('BLOCK_REWARD must be an integer from 1');
   });
 });

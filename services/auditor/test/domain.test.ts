@@ -1,7 +1,7 @@
 // Unit tests of the pure domain modules: the sharded map, the chain index, the ledger, the audit log and
 // the pending-transaction tracker.
 import { describe, expect, it } from 'vitest';
-import { Chain, encodeBlock, GENESIS_BLOCK, type Block } from '@chainlog/core';
+import { type Block, Chain, encodeBlock, GENESIS_BLOCK } from '@chainlog/core/protocol';
 import { AuditLog, type RejectedBlock } from '../src/domain/audit-log.js';
 import { ChainIndex } from '../src/domain/chain-index.js';
 import { amountJson, Ledger } from '../src/domain/ledger.js';

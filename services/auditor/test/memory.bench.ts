@@ -1,7 +1,7 @@
 // Measures the auditor's memory per million committed transactions and its catch-up rate, through the
 // same path as the service (Chain.apply on wire bytes, then AuditorState.accept). Not part of `npm test`:
 //   node --expose-gc --conditions=@chainlog/source --import tsx services/auditor/test/memory.bench.ts [transactions] [perBlock] [accounts] [blockCacheBytes]
-import { assembleBlock, encodeBlock, GENESIS_BLOCK, sealBlock, toTransaction, type Block } from '@chainlog/core';
+import { assembleBlock, type Block, encodeBlock, GENESIS_BLOCK, sealBlock, toTransaction } from '@chainlog/core/protocol';
 import { AuditorState } from '../src/domain/auditor-state.js';
 
 const total = Number(process.argv[2] ?? 1_000_000);

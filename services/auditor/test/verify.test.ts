@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encodeBlock, type Block } from '@chainlog/core';
+import { type Block, encodeBlock } from '@chainlog/core/protocol';
 import { formatVerifyReport, readDumpLines, runVerifyCommand, verifyMessages, type VerifyReport } from '../src/index.js';
 import { ChainBuilder, forge, minerA, minerB, outsider, PARAMS, PARAMS_ENV, signedTransaction } from './support/chain-builder.js';
 

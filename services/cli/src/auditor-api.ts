@@ -1,6 +1,6 @@
 // Typed reads of the auditor's API (services/auditor: GET /v1/chain/head, /v1/blocks, /v1/transactions/:id).
 // The shapes are checked at run time, so a mismatched server fails with a clear message, not a crash.
-import { parseBlock, type Block } from '@chainlog/core';
+import { type Block, parseBlock } from '@chainlog/core/protocol';
 import { CliError } from './args.js';
 import type { BlockLineView, HeadView, StatusView } from './format.js';
 import type { JsonClient } from './http.js';

@@ -2,7 +2,7 @@
 // an exit code (0 ok, 1 failed, 2 usage). Separate from main.ts so tests can run it in-process.
 import { readFile } from 'node:fs/promises';
 import { CliError, commandUsage, parseCommandLine, UsageError } from './args.js';
-import { readCliEnvironment } from './config.js';
+import { readConfig } from './config.js';
 import { COMMANDS } from './commands/index.js';
 import { abortableSleep, type CommandContext } from './context.js';
 import { HttpError, JsonClient } from './http.js';
@@ -23,7 +23,7 @@ export interface CliIo {
 }
 
 export async function runCli(io: CliIo): Promise<number> {
-  const env = readCliEnvironment(io.env);
+  const env = readConfig(io.env);
   const jsonRequested = io.argv.includes('--json');
   const fallbackOut = new Output({ json: jsonRequested, color: false, stdout: io.stdout, stderr: io.stderr });
   let invocation;

@@ -16,7 +16,7 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-export function readCliEnvironment(env: Record<string, string | undefined> = process.env): CliEnvironment {
+export function readConfig(env: Record<string, string | undefined> = process.env): CliEnvironment {
   const forceColor = nonEmpty(env['FORCE_COLOR']);
   return {
     ingestUrl: nonEmpty(env['CHAINLOG_INGEST_URL']) ?? DEFAULT_INGEST_URL,

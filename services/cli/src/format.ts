@@ -1,5 +1,5 @@
 // Human output: pure functions from API values to lines of text (colours through a Paint function).
-import type { Block, InclusionProof, Transaction } from '@chainlog/core';
+import type { Block, InclusionProof, Transaction } from '@chainlog/core/protocol';
 import type { Paint } from './output.js';
 
 export const plain: Paint = (_colour, text) => text;

@@ -1,6 +1,6 @@
 // Transactions from a file or stdin: a JSON array, one JSON object, or JSON lines (one object per line,
 // as kcat publishes them). Each is validated with the protocol's own parser before anything is sent.
-import { parseTransactionInput, type TransactionInput } from '@chainlog/core';
+import { parseTransactionInput, type TransactionInput } from '@chainlog/core/protocol';
 import { CliError } from './args.js';
 
 export function parseTransactionsText(text: string, source: string): TransactionInput[] {

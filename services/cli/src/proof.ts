@@ -1,6 +1,6 @@
 // Local verification of what the auditor says about a committed transaction: the client trusts the
 // protocol's hashes, not the server. Pure.
-import { computeBlockHash, transactionHash, verifyInclusionProof, type Block } from '@chainlog/core';
+import { type Block, computeBlockHash, transactionHash, verifyInclusionProof } from '@chainlog/core/protocol';
 import type { CommittedStatusView, ProofCheck, ProofVerification } from './format.js';
 
 /**

@@ -1,7 +1,7 @@
 // Waiting for transactions to be committed, by following the chain through the auditor: each new block
 // is fetched once and searched for the ids, so waiting for a thousand transactions costs one request per
 // block, not one per transaction per second. Ids committed before `fromHeight` are found by status.
-import type { Block } from '@chainlog/core';
+import type { Block } from '@chainlog/core/protocol';
 import { fetchBlock, fetchHead, fetchStatus } from './auditor-api.js';
 import type { CommandContext } from './context.js';
 import type { StatusView } from './format.js';

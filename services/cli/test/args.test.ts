@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { GLOBAL_OPTIONS, parseCommandLine, parseDuration, UsageError, type CommandSpec } from '../src/args.js';
 import { COMMANDS } from '../src/commands/index.js';
-import { readCliEnvironment } from '../src/config.js';
+import { readConfig } from '../src/config.js';
 
 const specs: CommandSpec[] = COMMANDS.map((command) => command.spec);
-const env = readCliEnvironment({});
+const env = readConfig({});
 
 function parse(argv: string[], environment = env) {
   return parseCommandLine(argv, specs, environment);
@@ -39,7 +39,7 @@ describe('command-line parsing', () => {
   });
 
   it('takes defaults from the environment, and flags over the environment', () => {
-    const fromEnv = readCliEnvironment({
+    const fromEnv = readConfig({
       CHAINLOG_INGEST_URL: 'http://ingest.example:9000/',
       CHAINLOG_AUDITOR_URL: 'https://auditor.example',
       CHAINLOG_BROKERS: 'kafka-1:9092,kafka-2:9092',
@@ -62,12 +62,12 @@ describe('command-line parsing', () => {
   });
 
   it('falls back to KAFKA_BROKERS and honours NO_COLOR and FORCE_COLOR', () => {
-    expect(readCliEnvironment({ KAFKA_BROKERS: 'k:1' }).brokers).toBe('k:1');
-    expect(readCliEnvironment({ NO_COLOR: '1', FORCE_COLOR: '1' }).color).toBe(false);
-    expect(readCliEnvironment({ FORCE_COLOR: '1' }).color).toBe(true);
-    expect(readCliEnvironment({ FORCE_COLOR: '0' }).color).toBe(false);
-    expect(readCliEnvironment({}).color).toBeUndefined();
-    const parsed = parse(['chain', 'head', '--no-color'], readCliEnvironment({ FORCE_COLOR: '1' }));
+    expect(readConfig({ KAFKA_BROKERS: 'k:1' }).brokers).toBe('k:1');
+    expect(readConfig({ NO_COLOR: '1', FORCE_COLOR: '1' }).color).toBe(false);
+    expect(readConfig({ FORCE_COLOR: '1' }).color).toBe(true);
+    expect(readConfig({ FORCE_COLOR: '0' }).color).toBe(false);
+    expect(readConfig({}).color).toBeUndefined();
+    const parsed = parse(['chain', 'head', '--no-color'], readConfig({ FORCE_COLOR: '1' }));
     expect(parsed.kind === 'run' && parsed.globals.color).toBe(false);
   });
 

@@ -1,5 +1,5 @@
 // Test helpers: real blocks built with the protocol, and an in-process CLI run against a fake HTTP server.
-import { assembleBlock, GENESIS_BLOCK, inclusionProof, sealBlock, type Block, type Transaction } from '@chainlog/core';
+import { assembleBlock, type Block, GENESIS_BLOCK, inclusionProof, sealBlock, type Transaction } from '@chainlog/core/protocol';
 import { runCli } from '../src/cli.js';
 import type { CommittedStatusView } from '../src/format.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeBlockHash, type Block } from '@chainlog/core';
+import { type Block, computeBlockHash } from '@chainlog/core/protocol';
 import { verifyCommitted } from '../src/proof.js';
 import { committedView, testBlock } from './fixtures.js';
 

@@ -1,6 +1,6 @@
 // Every setting of the ingest service, parsed and validated in one place. A bad value is reported
 // together with every other bad value in one ConfigError, and main.ts exits with code 2.
-import { EnvReader, readCommonConfig, type CommonConfig } from '@chainlog/core';
+import { type CommonConfig, EnvReader, readCommonConfig } from '@chainlog/core/config';
 
 export const SERVICE_NAME = 'ingest';
 export const DEFAULT_HTTP_PORT = 8080;
@@ -32,7 +32,7 @@ export const DEFAULT_LIMITS = {
   maxBodyBytes: 1024 * 1024,
 } as const;
 
-export function readIngestConfig(env: Record<string, string | undefined> = process.env): IngestConfig {
+export function readConfig(env: Record<string, string | undefined> = process.env): IngestConfig {
   const reader = new EnvReader(env);
   const common = readCommonConfig(reader, SERVICE_NAME, DEFAULT_HTTP_PORT);
   const config: IngestConfig = {

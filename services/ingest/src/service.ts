@@ -1,7 +1,8 @@
 // Assembles the ingest service from its parts: topic metadata watcher, Kafka appender, HTTP app.
 // main.ts wires it to the real environment; tests build it in-process against the real broker.
 import { randomUUID } from 'node:crypto';
-import { createHttpApp, type Logger, type Readiness } from '@chainlog/core';
+import { createHttpApp, type Readiness } from '@chainlog/core/http';
+import type { Logger } from '@chainlog/core/logging';
 import type { Express } from 'express';
 import { Partitioners, type Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';

@@ -1,6 +1,6 @@
 // The appender's contract without a broker: serial sends with group commit, a deadline per append,
 // a failed producer is never reused, and shutdown flushes what is queued.
-import { createLogger } from '@chainlog/core';
+import { createLogger } from '@chainlog/core/logging';
 import type { ProducerRecord, RecordMetadata } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KafkaAppender, KafkaRecordTooLargeError, KafkaUnavailableError, type OutgoingMessage, type ProducerLike } from '../src/kafka/appender.js';

@@ -1,11 +1,11 @@
 // Configuration: defaults, every variable, and one ConfigError naming every bad variable.
-import { ConfigError } from '@chainlog/core';
+import { ConfigError } from '@chainlog/core/config';
 import { describe, expect, it } from 'vitest';
-import { readIngestConfig } from '../src/config.js';
+import { readConfig } from '../src/config.js';
 
 function problems(env: Record<string, string>): string[] {
   try {
-    readIngestConfig(env);
+    readConfig(env);
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as ConfigError).problems;
@@ -13,9 +13,9 @@ function problems(env: Record<string, string>): string[] {
   throw new Error('expected a ConfigError');
 }
 
-describe('readIngestConfig', () => {
+describe('readConfig', () => {
   it('has working defaults', () => {
-    const config = readIngestConfig({});
+    const config = readConfig({});
     expect(config).toMatchObject({
       httpPort: 8080,
       maxBatchSize: 1000,
@@ -33,7 +33,7 @@ describe('readIngestConfig', () => {
   });
 
   it('reads every variable', () => {
-    const config = readIngestConfig({
+    const config = readConfig({
       KAFKA_BROKERS: 'k1:9092,k2:9093',
       TOPIC_TRANSACTIONS: 'tx',
       HTTP_PORT: '9000',

@@ -2,11 +2,15 @@
 // reader that consumes a topic back.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closeServer, createKafka, createLogger, createMetricsRegistry, listen, type LogLevel } from '@chainlog/core';
+import type { LogLevel } from '@chainlog/core/config';
+import { closeServer, listen } from '@chainlog/core/http';
+import { createKafka } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import { createMetricsRegistry } from '@chainlog/core/metrics';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { kafkaBrokers, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
-import { readIngestConfig, type IngestConfig } from '../src/config.js';
+import { readConfig, type IngestConfig } from '../src/config.js';
 import { createIngestService, type IngestService } from '../src/service.js';
 
 export interface RunningIngest {
@@ -20,7 +24,7 @@ export interface RunningIngest {
 
 /** Starts the service on a free port; env overrides the test defaults. */
 export async function startIngest(env: Record<string, string>): Promise<RunningIngest> {
-  const config = readIngestConfig({ KAFKA_BROKERS: kafkaBrokers(), HTTP_PORT: '0', ...env });
+  const config = readConfig({ KAFKA_BROKERS: kafkaBrokers(), HTTP_PORT: '0', ...env });
   const logger = createLogger('ingest', (process.env.TEST_LOG_LEVEL as LogLevel | undefined) ?? 'silent');
   const registry = createMetricsRegistry('ingest');
   const service = createIngestService({ config, logger, registry, kafka: createKafka(config.kafka, logger, 3) });

@@ -1,7 +1,7 @@
 // The committed OpenAPI document is the one the code generates from TRANSACTION_INPUT_SCHEMA, and its
 // schemas are valid JSON Schema 2020-12 that agree with the protocol's validator.
 import { readFileSync } from 'node:fs';
-import { parseTransactionInput } from '@chainlog/core';
+import { parseTransactionInput } from '@chainlog/core/protocol';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../src/config.js';

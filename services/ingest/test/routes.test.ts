@@ -2,7 +2,9 @@
 // Kafka's failures become 503 with Retry-After or 413, never 202.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closeServer, createHttpApp, createLogger, createMetricsRegistry, listen } from '@chainlog/core';
+import { closeServer, createHttpApp, listen } from '@chainlog/core/http';
+import { createLogger } from '@chainlog/core/logging';
+import { createMetricsRegistry } from '@chainlog/core/metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { contentTypeProblem, transactionRoutes, type TransactionLog } from '../src/http/routes.js';
 import { KafkaRecordTooLargeError, KafkaUnavailableError, type OutgoingMessage, type Placement } from '../src/kafka/appender.js';

@@ -1,7 +1,7 @@
 // The pure request rules: body decoding, validation (one bad item rejects a batch), signatures,
 // id assignment from client ids, Idempotency-Key or random ids, and timestamps.
 import { createHash } from 'node:crypto';
-import { signerFromSeed, signTransaction } from '@chainlog/core';
+import { signerFromSeed, signTransaction } from '@chainlog/core/protocol';
 import { describe, expect, it } from 'vitest';
 import { idempotencyKeyProblem } from '../src/domain/ids.js';
 import { decodeBody, messageValue, prepareSubmission, type SubmissionContext, type SubmissionRules } from '../src/domain/submission.js';

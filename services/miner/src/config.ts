@@ -1,17 +1,8 @@
 // Every setting of the miner, parsed and validated in one place. A bad value is reported together with
 // every other bad value in one ConfigError, and main.ts exits with code 2.
 import { hostname } from 'node:os';
-import {
-  ACCOUNT_ID_MAX_LENGTH,
-  ACCOUNT_ID_PATTERN,
-  EnvReader,
-  readCommonConfig,
-  readConsensusConfig,
-  signerFromSeed,
-  type CommonConfig,
-  type ConsensusParams,
-  type Signer,
-} from '@chainlog/core';
+import { type CommonConfig, EnvReader, readCommonConfig, readConsensusConfig } from '@chainlog/core/config';
+import { ACCOUNT_ID_MAX_LENGTH, ACCOUNT_ID_PATTERN, type ConsensusParams, type Signer, signerFromSeed } from '@chainlog/core/protocol';
 
 export const SERVICE_NAME = 'miner';
 export const DEFAULT_HTTP_PORT = 8081;
@@ -53,7 +44,7 @@ const ACCOUNT_ID = new RegExp(ACCOUNT_ID_PATTERN);
 const PRIVATE_KEY_HEX = /^[0-9a-fA-F]{64}$/;
 const GROUP_ID = { regex: /^[A-Za-z0-9._-]{1,249}$/, description: 'a consumer group id ([A-Za-z0-9._-], 1-249 chars)' };
 
-export function readMinerConfig(env: Record<string, string | undefined> = process.env): MinerConfig {
+export function readConfig(env: Record<string, string | undefined> = process.env): MinerConfig {
   const reader = new EnvReader(env);
   const common = readCommonConfig(reader, SERVICE_NAME, DEFAULT_HTTP_PORT);
   const consensus = readConsensusConfig(reader);

@@ -2,34 +2,24 @@
 // does the proof of work in worker threads and publishes. Consensus is the log: a published block is
 // canonical iff the chain follower accepts it in offset order; otherwise the race was lost and whatever
 // is still pending is mined again on the new tip.
+import type { Express } from 'express';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import {
-  assembleBlock,
-  Chain,
-  ChainFollower,
-  createKafka,
-  encodeBlock,
-  ensureTopics,
-  GENESIS_BLOCK,
-  partitionCount,
-  sealBlock,
-  type Block,
-  type BlockRejection,
-  type SourceWait,
-  type Logger,
-  type Readiness,
-} from '@chainlog/core';
+import type { Readiness } from '@chainlog/core/http';
+import { type BlockRejection, ChainFollower, type SourceWait, createKafka, ensureTopics, partitionCount } from '@chainlog/core/kafka';
+import type { Logger } from '@chainlog/core/logging';
+import { assembleBlock, type Block, Chain, encodeBlock, GENESIS_BLOCK, sealBlock } from '@chainlog/core/protocol';
 import { describeConfig, type MinerConfig } from './config.js';
 import { cutDecision, selectBlockContents, type BlockContents } from './domain/block-policy.js';
 import { intakeMessage } from './domain/intake.js';
 import { PendingPool } from './domain/pending-pool.js';
 import { planJoin, type Seek } from './domain/resume.js';
 import { RecentMiners, yieldBoundMs } from './domain/turn-taking.js';
-import { createMinerMetrics, type MinerMetrics } from './adapters/metrics.js';
-import { PowPool } from './adapters/pow-pool.js';
-import { MinerProducer } from './adapters/producer.js';
-import { TransactionsConsumer, type TransactionMessage } from './adapters/transactions-consumer.js';
+import { createMinerApp } from './http/routes.js';
+import { createMinerMetrics, type MinerMetrics } from './metrics.js';
+import { PowPool } from './pow/pow-pool.js';
+import { MinerProducer } from './kafka/producer.js';
+import { TransactionsConsumer, type TransactionMessage } from './kafka/transactions-consumer.js';
 
 export interface MinerServiceOptions {
   config: MinerConfig;
@@ -68,6 +58,8 @@ const LOGGED_IDS_LIMIT = 1000;
 export class MinerService {
   readonly chain: Chain;
   readonly metrics: MinerMetrics;
+  /** /healthz, /readyz, /metrics and /status; runService (or a test) listens. */
+  readonly app: Express;
   readonly #config: MinerConfig;
   readonly #logger: Logger;
   readonly #kafka: Kafka;
@@ -144,6 +136,7 @@ export class MinerService {
       logger,
       onHashes: (hashes) => this.metrics.hashes.inc(hashes),
     });
+    this.app = createMinerApp({ logger, registry, readiness: () => this.readiness(), status: () => this.status() });
   }
 
   /** Transactions partitions this miner owns now, ascending. */
@@ -225,7 +218,6 @@ export class MinerService {
     await this.#loop;
     await this.#pow.stop();
     await this.#producer.stop().catch((error: unknown) => this.#logger.warn({ err: error }, 'stopping the producer failed'));
-    this.#logger.info('miner stopped');
   }
 
   async #ensureTopics(): Promise<void> {

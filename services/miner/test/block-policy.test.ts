@@ -1,17 +1,7 @@
 // When blocks are cut and what they contain; the contents are checked against the protocol's Chain.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  assembleBlock,
-  Chain,
-  GENESIS_BLOCK,
-  searchNonce,
-  sealBlock,
-  toTransaction,
-  type Block,
-  type SourceRange,
-  type Transaction,
-} from '@chainlog/core';
+import { assembleBlock, type Block, Chain, GENESIS_BLOCK, sealBlock, searchNonce, type SourceRange, toTransaction, type Transaction } from '@chainlog/core/protocol';
 import { cutDecision, selectBlockContents } from '../src/domain/block-policy.js';
 import type { PendingEntry } from '../src/domain/pending-pool.js';
 

@@ -1,18 +1,18 @@
-// The miner's configuration: defaults, the ordinal's sources, cross-field checks, and all problems at once.
-import { spawnSync } from 'node:child_process';
+// The miner's configuration: defaults, the ordinal's sources, cross-field checks, and all problems at once (main's exit status: main.integration.test.ts).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, signerFromSeed } from '@chainlog/core';
-import { ordinalFromHostname, readMinerConfig } from '../src/config.js';
+import { ConfigError } from '@chainlog/core/config';
+import { signerFromSeed } from '@chainlog/core/protocol';
+import { ordinalFromHostname, readConfig } from '../src/config.js';
 
 const SEED = '11'.repeat(32);
 const PUBLIC_KEY = signerFromSeed(Buffer.from(SEED, 'hex')).publicKey;
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
-    readMinerConfig(env);
+    readConfig(env);
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
     throw error;
@@ -20,9 +20,9 @@ function problemsOf(env: Record<string, string>): string[] {
   return [];
 }
 
-describe('readMinerConfig', () => {
+describe('readConfig', () => {
   it('has the documented defaults', () => {
-    const config = readMinerConfig({ HOSTNAME: 'chainlog-miner-2' });
+    const config = readConfig({ HOSTNAME: 'chainlog-miner-2' });
     expect(config).toMatchObject({
       httpPort: 8081,
       minerId: 'chainlog-miner-2',
@@ -43,17 +43,17 @@ describe('readMinerConfig', () => {
   });
 
   it('takes the ordinal from MINER_ORDINAL, else POD_INDEX, else the pod name', () => {
-    expect(readMinerConfig({ HOSTNAME: 'miner-7', POD_INDEX: '4', MINER_ORDINAL: '1' })).toMatchObject({ ordinal: 1, ordinalSource: 'MINER_ORDINAL' });
-    expect(readMinerConfig({ HOSTNAME: 'miner-7', POD_INDEX: '4' })).toMatchObject({ ordinal: 4, ordinalSource: 'POD_INDEX' });
-    expect(readMinerConfig({ HOSTNAME: 'laptop' })).toMatchObject({ ordinal: 0, ordinalSource: 'default' });
+    expect(readConfig({ HOSTNAME: 'miner-7', POD_INDEX: '4', MINER_ORDINAL: '1' })).toMatchObject({ ordinal: 1, ordinalSource: 'MINER_ORDINAL' });
+    expect(readConfig({ HOSTNAME: 'miner-7', POD_INDEX: '4' })).toMatchObject({ ordinal: 4, ordinalSource: 'POD_INDEX' });
+    expect(readConfig({ HOSTNAME: 'laptop' })).toMatchObject({ ordinal: 0, ordinalSource: 'default' });
     expect([ordinalFromHostname('chainlog-miner-12'), ordinalFromHostname('miner-01'), ordinalFromHostname('miner')]).toEqual([12, undefined, undefined]);
   });
 
   it('signs with MINER_PRIVATE_KEY or MINER_PRIVATE_KEY_FILE, and a permissioned chain needs an allowed key', () => {
-    expect(readMinerConfig({ HOSTNAME: 'm-0', MINER_PRIVATE_KEY: SEED }).signer?.publicKey).toBe(PUBLIC_KEY);
+    expect(readConfig({ HOSTNAME: 'm-0', MINER_PRIVATE_KEY: SEED }).signer?.publicKey).toBe(PUBLIC_KEY);
     const dir = mkdtempSync(join(tmpdir(), 'miner-key-'));
     writeFileSync(join(dir, 'key'), `${SEED}\n`);
-    expect(readMinerConfig({ HOSTNAME: 'm-0', MINER_PRIVATE_KEY_FILE: join(dir, 'key'), ALLOWED_MINER_KEYS: PUBLIC_KEY }).signer?.publicKey).toBe(PUBLIC_KEY);
+    expect(readConfig({ HOSTNAME: 'm-0', MINER_PRIVATE_KEY_FILE: join(dir, 'key'), ALLOWED_MINER_KEYS: PUBLIC_KEY }).signer?.publicKey).toBe(PUBLIC_KEY);
 
     expect(problemsOf({ HOSTNAME: 'm-0', ALLOWED_MINER_KEYS: PUBLIC_KEY })).toEqual([expect.stringMatching(/MINER_PRIVATE_KEY .*is required/)]);
     expect(problemsOf({ HOSTNAME: 'm-0', ALLOWED_MINER_KEYS: 'ab'.repeat(32), MINER_PRIVATE_KEY: SEED })).toEqual([
@@ -84,17 +84,5 @@ describe('readMinerConfig', () => {
     expect(problemsOf({ HOSTNAME: 'm-0', MAX_BLOCK_TRANSACTIONS: '4', CONSENSUS_MAX_BLOCK_TRANSACTIONS: '4' })).toEqual([
       expect.stringMatching(/MAX_BLOCK_TRANSACTIONS \(4\) plus the coinbase/),
     ]);
-  });
-
-  it('makes the process exit with code 2 and one message naming all problems', () => {
-    const result = spawnSync(process.execPath, ['--conditions=@chainlog/source', '--import', 'tsx', 'services/miner/src/main.ts'], {
-      env: { PATH: process.env.PATH ?? '', HOSTNAME: 'm-0', DIFFICULTY: 'x', POW_WORKERS: '0' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/invalid configuration/);
-    expect(result.stderr).toMatch(/DIFFICULTY/);
-    expect(result.stderr).toMatch(/POW_WORKERS/);
   });
 });

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { derivedTransactionId, signerFromSeed, signTransaction } from '@chainlog/core';
+import { derivedTransactionId, signerFromSeed, signTransaction } from '@chainlog/core/protocol';
 import { intakeMessage } from '../src/domain/intake.js';
 
 const source = { topic: 'transactions', partition: 1, offset: 7, timestamp: 1_700_000_000_000 };

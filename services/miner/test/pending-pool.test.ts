@@ -3,7 +3,7 @@
 // partition, in offset order, oldest first across partitions.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toTransaction } from '@chainlog/core';
+import { toTransaction } from '@chainlog/core/protocol';
 import { PendingPool, type PendingEntry } from '../src/domain/pending-pool.js';
 
 const TOPIC = 'transactions';

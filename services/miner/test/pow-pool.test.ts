@@ -1,8 +1,9 @@
 // The worker-thread proof-of-work pool: real threads, real hashing, low difficulties.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger, leadingZeroBits, proofOfWorkHash, searchNonce } from '@chainlog/core';
+import { createLogger } from '@chainlog/core/logging';
+import { leadingZeroBits, proofOfWorkHash, searchNonce } from '@chainlog/core/protocol';
 import { sha256Digest } from './support/pow.js';
-import { PowPool } from '../src/adapters/pow-pool.js';
+import { PowPool } from '../src/pow/pow-pool.js';
 
 describe('PowPool', () => {
   const pools: PowPool[] = [];

@@ -2,7 +2,7 @@
 // every other bad value in one ConfigError, and main.ts exits with code 2.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { EnvReader, readCommonConfig, type CommonConfig } from '@chainlog/core';
+import { type CommonConfig, EnvReader, readCommonConfig } from '@chainlog/core/config';
 
 export const SERVICE_NAME = 'operator';
 export const DEFAULT_HTTP_PORT = 8083;
@@ -44,7 +44,7 @@ const DNS_LABEL = { regex: /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, descri
 
 type Env = Record<string, string | undefined>;
 
-export function readOperatorConfig(env: Env = process.env, readNamespaceFile: () => string | undefined = inClusterNamespace): OperatorConfig {
+export function readConfig(env: Env = process.env, readNamespaceFile: () => string | undefined = inClusterNamespace): OperatorConfig {
   const reader = new EnvReader(env);
   const common = readCommonConfig(reader, SERVICE_NAME, DEFAULT_HTTP_PORT);
   const minerStatefulSet = reader.string('MINER_STATEFULSET', 'chainlog-miner', DNS_SUBDOMAIN);
@@ -54,7 +54,8 @@ export function readOperatorConfig(env: Env = process.env, readNamespaceFile: ()
     namespace: readNamespace(reader, kube, readNamespaceFile),
     minerStatefulSet,
     configuredPartitions: reader.optionalInteger('TRANSACTIONS_PARTITIONS', { min: 1, max: 100_000 }),
-    maxPartitions: reader.integer('MAX_PARTITIONS', 1024, { min: 1, max: 100_000 }),
+    // Growth is permanent (Kafka cannot remove partitions): a low ceiling stops a typo or a runaway scaler.
+    maxPartitions: reader.integer('MAX_PARTITIONS', 64, { min: 1, max: 100_000 }),
     kafkaPollIntervalMs: reader.integer('KAFKA_POLL_INTERVAL_MS', 10_000, { min: 100, max: 3_600_000 }),
     resyncIntervalMs: reader.integer('RESYNC_INTERVAL_MS', 30_000, { min: 100, max: 3_600_000 }),
     // The default derives from the StatefulSet's name (one lease per release); only an explicit name is checked.

@@ -6,20 +6,11 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Admin } from 'kafkajs';
-import {
-  ConfigError,
-  createKafka,
-  createLogger,
-  ensureTopics,
-  EnvReader,
-  readCommonConfig,
-  type CommonConfig,
-  type Logger,
-  type LogLevel,
-  type TopicSpec,
-} from '@chainlog/core';
+import { type CommonConfig, ConfigError, EnvReader, type LogLevel, readCommonConfig } from '@chainlog/core/config';
+import { createKafka, ensureTopics, type TopicSpec } from '@chainlog/core/kafka';
+import { createLogger, type Logger } from '@chainlog/core/logging';
 
-export const SERVICE = 'provision-topics';
+export const SERVICE_NAME = 'provision-topics';
 
 export const NEVER_DECREASE =
   'partitions never decrease: Kafka cannot remove partitions and blocks refer to them';
@@ -33,7 +24,7 @@ export interface ProvisionConfig {
 }
 
 export function readProvisionConfig(env: EnvReader): ProvisionConfig {
-  const common = readCommonConfig(env, SERVICE, 0);
+  const common = readCommonConfig(env, SERVICE_NAME, 0);
   const transactionsPartitions = env.integer('TRANSACTIONS_PARTITIONS', 2, { min: 1, max: 10_000 });
   const replicationFactor = env.integer('TOPIC_REPLICATION_FACTOR', -1, { min: -1, max: 32_767 });
   if (replicationFactor === 0) env.problem('TOPIC_REPLICATION_FACTOR must be -1 (the broker default) or at least 1, got "0"');
@@ -106,7 +97,7 @@ export async function provisionTopics(admin: Admin, config: ProvisionConfig, log
 /** Reads the environment, provisions the topics and returns the process exit code. */
 export async function run(
   env: Record<string, string | undefined> = process.env,
-  makeLogger: (level: LogLevel) => Logger = (level) => createLogger(SERVICE, level),
+  makeLogger: (level: LogLevel) => Logger = (level) => createLogger(SERVICE_NAME, level),
 ): Promise<number> {
   let config: ProvisionConfig;
   try {

@@ -4,10 +4,10 @@
 // leader) cause exactly one more. A failed reconcile is retried with a backoff. Every action is idempotent
 // (a target state: grow TO n partitions, scale TO n replicas, record n), so a retry or a second operator
 // repeating one changes nothing.
-import type { Logger } from '@chainlog/core';
+import type { Logger } from '@chainlog/core/logging';
 import { decide, MUTATING, unownedPartitions, type Action, type Decision, type Observation } from './domain/reconcile.js';
-import type { RecordedEvent } from './adapters/events.js';
-import { ConflictError, describeError, type EventTarget, type MinerStatefulSet } from './adapters/kube.js';
+import type { RecordedEvent } from './kube/events.js';
+import { ConflictError, describeError, type EventTarget, type MinerStatefulSet } from './kube/kube.js';
 import type { OperatorMetrics } from './metrics.js';
 
 export interface StatefulSetPort {

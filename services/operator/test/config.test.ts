@@ -1,13 +1,13 @@
 // Configuration: defaults, every variable, and one ConfigError naming every bad variable.
-import { ConfigError } from '@chainlog/core';
+import { ConfigError } from '@chainlog/core/config';
 import { describe, expect, it } from 'vitest';
-import { readOperatorConfig } from '../src/config.js';
+import { readConfig } from '../src/config.js';
 
 const minimal = { KUBECONFIG: '/tmp/kubeconfig', NAMESPACE: 'ledger' };
 
 function problems(env: Record<string, string>, namespaceFile: () => string | undefined = () => undefined): string[] {
   try {
-    readOperatorConfig(env, namespaceFile);
+    readConfig(env, namespaceFile);
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as ConfigError).problems;
@@ -15,15 +15,15 @@ function problems(env: Record<string, string>, namespaceFile: () => string | und
   throw new Error('expected a ConfigError');
 }
 
-describe('readOperatorConfig', () => {
+describe('readConfig', () => {
   it('has working defaults', () => {
-    const config = readOperatorConfig({ ...minimal, POD_NAME: 'op-1' });
+    const config = readConfig({ ...minimal, POD_NAME: 'op-1' });
     expect(config).toMatchObject({
       httpPort: 8083,
       namespace: 'ledger',
       minerStatefulSet: 'chainlog-miner',
       configuredPartitions: undefined,
-      maxPartitions: 1024,
+      maxPartitions: 64,
       kafkaPollIntervalMs: 10_000,
       resyncIntervalMs: 30_000,
       leaseName: 'chainlog-miner-operator',
@@ -37,7 +37,7 @@ describe('readOperatorConfig', () => {
   });
 
   it('reads every variable, as the chart sets them', () => {
-    const config = readOperatorConfig(
+    const config = readConfig(
       {
         POD_NAMESPACE: 'prod',
         POD_NAME: 'ledger-chainlog-operator-7d9f-abcde',
@@ -78,9 +78,9 @@ describe('readOperatorConfig', () => {
   });
 
   it('NAMESPACE wins over POD_NAMESPACE; in a cluster the ServiceAccount namespace file is the fallback', () => {
-    expect(readOperatorConfig({ ...minimal, NAMESPACE: 'a', POD_NAMESPACE: 'b' }).namespace).toBe('a');
+    expect(readConfig({ ...minimal, NAMESPACE: 'a', POD_NAMESPACE: 'b' }).namespace).toBe('a');
     const inCluster = { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' };
-    expect(readOperatorConfig(inCluster, () => 'from-file').namespace).toBe('from-file');
+    expect(readConfig(inCluster, () => 'from-file').namespace).toBe('from-file');
     expect(problems({ KUBECONFIG: '/tmp/k' }, () => 'from-file')).toEqual([expect.stringMatching(/^NAMESPACE \(or POD_NAMESPACE/)]);
   });
 

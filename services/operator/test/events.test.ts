@@ -1,7 +1,7 @@
 // The Event recorder: one Event per report, repeats aggregated into its count, failures logged, not thrown.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { EventRecorder, type EventApi } from '../src/adapters/events.js';
+import { EventRecorder, type EventApi } from '../src/kube/events.js';
 
 class FakeEvents implements EventApi {
   created: { name: string; reason: string; message: string; instance: string; uid: string | undefined }[] = [];

@@ -3,8 +3,8 @@
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ConflictError, type LeaseStore } from '../src/adapters/kube.js';
-import { LeaderElector, type Clock } from '../src/adapters/leader-elector.js';
+import { ConflictError, type LeaseStore } from '../src/kube/kube.js';
+import { LeaderElector, type Clock } from '../src/kube/leader-elector.js';
 import { claim, leaseTiming, mayAcquire, release, sameRecord, type LeaseRecord, type StoredLease } from '../src/domain/lease.js';
 
 const silent = pino({ level: 'silent' });

@@ -1,10 +1,10 @@
 // The reconciler with in-memory ports: it carries out decisions, reports once per situation, acts only
 // while leading, retries failures, and treats a lost write race as a reason to look again.
-import { createMetricsRegistry } from '@chainlog/core';
+import { createMetricsRegistry } from '@chainlog/core/metrics';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { RecordedEvent } from '../src/adapters/events.js';
-import { ConflictError, type EventTarget, type MinerStatefulSet } from '../src/adapters/kube.js';
+import type { RecordedEvent } from '../src/kube/events.js';
+import { ConflictError, type EventTarget, type MinerStatefulSet } from '../src/kube/kube.js';
 import { createOperatorMetrics } from '../src/metrics.js';
 import { Reconciler, type EventPort, type StatefulSetPort, type TopicPort } from '../src/reconciler.js';
 

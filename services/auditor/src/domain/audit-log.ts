@@ -3,7 +3,7 @@
  * reason since the start of the topic, and the forks seen (competing or superseded blocks) listed apart
  * from forgeries and corruption.
  */
-import { REJECTION_REASONS, type RejectionReason } from '@chainlog/core';
+import { REJECTION_REASONS, type RejectionReason } from '@chainlog/core/protocol';
 import { RecentList } from './lru.js';
 
 /** Reasons that mean "a real block that lost the race" rather than a forged or corrupt one. */

@@ -3,17 +3,8 @@
  * order) and the transactions topic (what is pending), and the read model the API serves. Pure: no I/O,
  * no clocks except the injected one.
  */
-import {
-  Chain,
-  COINBASE_SENDER,
-  inclusionProof,
-  type Block,
-  type BlockRejection,
-  type ConsensusParams,
-  type InclusionProof,
-  type RejectionReason,
-  type Transaction,
-} from '@chainlog/core';
+import type { BlockRejection } from '@chainlog/core/kafka';
+import { type Block, Chain, COINBASE_SENDER, type ConsensusParams, inclusionProof, type InclusionProof, type RejectionReason, type Transaction } from '@chainlog/core/protocol';
 import { AuditLog, isForkReason, type RejectedBlock } from './audit-log.js';
 import { ChainIndex, type BlockSummary } from './chain-index.js';
 import { amountJson, Ledger, type OverdraftRecord } from './ledger.js';

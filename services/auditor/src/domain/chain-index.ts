@@ -9,7 +9,8 @@
  * search over the blocks' first sequence numbers. See the README for measured figures per million
  * transactions.
  */
-import { encodeBlock, ShardedMap, type Block, type Transaction } from '@chainlog/core';
+import { ShardedMap } from '@chainlog/core/collections';
+import { type Block, encodeBlock, type Transaction } from '@chainlog/core/protocol';
 import { LruCache } from './lru.js';
 
 export interface BlockSummary {

@@ -9,7 +9,8 @@
  *
  * Balances are BigInts: single amounts are at most 2^53 - 1, sums of them need not be.
  */
-import { COINBASE_SENDER, ShardedMap, type Block } from '@chainlog/core';
+import { ShardedMap } from '@chainlog/core/collections';
+import { type Block, COINBASE_SENDER } from '@chainlog/core/protocol';
 import { RecentList } from './lru.js';
 
 interface AccountState {

@@ -13,7 +13,8 @@
  * indexed for status queries (beyond that, counts and ages stay exact but status says unknown until the
  * transaction is committed).
  */
-import { ShardedMap, type Block } from '@chainlog/core';
+import { ShardedMap } from '@chainlog/core/collections';
+import type { Block } from '@chainlog/core/protocol';
 import { LruCache } from './lru.js';
 
 /** What the tracker needs to know about the canonical chain. */

@@ -3,7 +3,7 @@
  * /openapi.json and committed at services/auditor/openapi.json (a test keeps the two equal; regenerate
  * with `npm run openapi -w @chainlog/auditor`).
  */
-import { ACCOUNT_ID_MAX_LENGTH, ACCOUNT_ID_PATTERN, REJECTION_REASONS } from '@chainlog/core';
+import { ACCOUNT_ID_MAX_LENGTH, ACCOUNT_ID_PATTERN, REJECTION_REASONS } from '@chainlog/core/protocol';
 import { PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX } from './params.js';
 import { AUDIT_LIMIT_DEFAULT, AUDIT_LIMIT_MAX } from './routes.js';
 

@@ -1,5 +1,5 @@
 /** Query and path parameters: strict decimal integers in a range, or a 400 naming the parameter. */
-import { HttpError } from '@chainlog/core';
+import { HttpError } from '@chainlog/core/http';
 
 export const PAGE_LIMIT_MAX = 100;
 export const PAGE_LIMIT_DEFAULT = 20;

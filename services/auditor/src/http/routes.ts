@@ -1,5 +1,6 @@
 /** The query API: thin handlers over the AuditorState read model. */
-import { ACCOUNT_ID_MAX_LENGTH, ACCOUNT_ID_PATTERN, HttpError } from '@chainlog/core';
+import { HttpError } from '@chainlog/core/http';
+import { ACCOUNT_ID_MAX_LENGTH, ACCOUNT_ID_PATTERN } from '@chainlog/core/protocol';
 import type { Express, Request, Response } from 'express';
 import type { AuditorState } from '../domain/auditor-state.js';
 import { integerParameter, pageParameters } from './params.js';

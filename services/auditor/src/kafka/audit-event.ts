@@ -2,7 +2,7 @@
  * Audit events: one JSON message on the audit topic per blockchain message the chain rejected. The schema
  * is documented in services/auditor/README.md; consumers should ignore fields they do not know.
  */
-import type { RejectionReason } from '@chainlog/core';
+import type { RejectionReason } from '@chainlog/core/protocol';
 import type { RejectedBlock } from '../domain/audit-log.js';
 
 export const AUDIT_EVENT_SCHEMA = 'chainlog.audit.v1';

@@ -5,7 +5,7 @@
  * have them).
  */
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
-import type { Logger } from '@chainlog/core';
+import type { Logger } from '@chainlog/core/logging';
 import type { AuditEvent } from './audit-event.js';
 
 export interface AuditPublisherOptions {

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import type { Logger } from '@chainlog/core';
+import type { Logger } from '@chainlog/core/logging';
 import { AUDIT_EVENT_SCHEMA } from './audit-event.js';
 
 /** The highest blockchain offset with an event on the audit topic, -1 when none. */

@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
-import { decodeTransactionInput, derivedTransactionId, type Logger } from '@chainlog/core';
+import type { Logger } from '@chainlog/core/logging';
+import { decodeTransactionInput, derivedTransactionId } from '@chainlog/core/protocol';
 import type { PendingTracker } from '../domain/pending-tracker.js';
 import { waitForTopic } from './wait-for-topic.js';
 

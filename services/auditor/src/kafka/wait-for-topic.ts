@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import type { Logger } from '@chainlog/core';
+import type { Logger } from '@chainlog/core/logging';
 
 /**
  * Resolves once the topic exists (true), or false when `stopped()` turns true first. Readers wait instead

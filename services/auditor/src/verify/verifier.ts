@@ -3,14 +3,7 @@
  * same fork choice the running services use) and reports the resulting chain and every rejection.
  * Pure; the sources (a topic, a kcat dump) are in sources.ts.
  */
-import {
-  Chain,
-  REJECTION_REASONS,
-  type ApplyResult,
-  type Block,
-  type ConsensusParams,
-  type RejectionReason,
-} from '@chainlog/core';
+import { type ApplyResult, type Block, Chain, type ConsensusParams, REJECTION_REASONS, type RejectionReason } from '@chainlog/core/protocol';
 
 export interface VerifySource {
   readonly kind: 'topic' | 'file';

@@ -1,25 +1,7 @@
 // Builds valid and forged blocks with the protocol (assembleBlock + searchNonce + sealBlock) at a low
 // difficulty, for the auditor's tests.
 import { createHash } from 'node:crypto';
-import {
-  assembleBlock,
-  blockHeader,
-  encodeBlock,
-  GENESIS_BLOCK,
-  headerDigest,
-  merkleRoot,
-  searchNonce,
-  sealBlock,
-  signerFromSeed,
-  signTransaction,
-  toTransaction,
-  type Block,
-  type ConsensusParams,
-  type Signer,
-  type SourceRange,
-  type Transaction,
-  type TransactionInput,
-} from '@chainlog/core';
+import { assembleBlock, type Block, blockHeader, type ConsensusParams, encodeBlock, GENESIS_BLOCK, headerDigest, merkleRoot, sealBlock, searchNonce, type Signer, signerFromSeed, signTransaction, type SourceRange, toTransaction, type Transaction, type TransactionInput } from '@chainlog/core/protocol';
 
 export const DIFFICULTY = 4;
 export const REWARD = 50;

@@ -1,6 +1,6 @@
 // One forged or corrupt blockchain message per class of attack, each built on the current tip so that it
 // breaks exactly one rule, with the reason the protocol must give it.
-import { coinbaseTransaction, computeBlockHash, encodeBlock, meetsDifficulty, type Block, type RejectionReason, type Transaction } from '@chainlog/core';
+import { type Block, coinbaseTransaction, computeBlockHash, encodeBlock, meetsDifficulty, type RejectionReason, type Transaction } from '@chainlog/core/protocol';
 import { DIFFICULTY, forge, mine, minerA, outsider, REWARD, signedTransaction } from './chain-builder.js';
 
 export interface Forgery {

@@ -1,7 +1,9 @@
 // chainlog chain tail [-f]: the last blocks, and with -f every new one as it is mined. From the auditor's
 // /v1/blocks (default), or straight from the blockchain topic with --kafka (the protocol's ChainFollower:
 // every message is validated here, and rejected ones are shown with their reason).
-import { Chain, ChainFollower, createKafka, createLogger, type Block, type BlockRejection } from '@chainlog/core';
+import { type BlockRejection, ChainFollower, createKafka } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import { type Block, Chain } from '@chainlog/core/protocol';
 import { flag, integerOption, durationOption, optionalString, CliError } from '../args.js';
 import { fetchBlock, fetchBlocks, fetchHead } from '../auditor-api.js';
 import type { Command, CommandContext } from '../context.js';

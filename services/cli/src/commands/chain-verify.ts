@@ -11,14 +11,10 @@ import {
   type VerifyReport,
   type VerifySource,
 } from '@chainlog/auditor';
-import {
-  ConfigError,
-  createKafka,
-  createLogger,
-  EnvReader,
-  readConsensusConfig,
-  type ConsensusParams,
-} from '@chainlog/core';
+import { ConfigError, EnvReader, readConsensusConfig } from '@chainlog/core/config';
+import { createKafka } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import type { ConsensusParams } from '@chainlog/core/protocol';
 import { CliError, durationOption, flag, optionalString, UsageError, type OptionValues } from '../args.js';
 import type { Command, CommandContext } from '../context.js';
 

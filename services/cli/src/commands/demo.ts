@@ -1,7 +1,7 @@
 // chainlog demo: sends a stream of sample transactions through ingest and shows the blocks that commit
 // them as the miners publish them, until every one is committed.
 import { randomBytes } from 'node:crypto';
-import type { TransactionInput } from '@chainlog/core';
+import type { TransactionInput } from '@chainlog/core/protocol';
 import { CliError, durationOption, integerOption, numberOption, optionalString } from '../args.js';
 import { fetchHead } from '../auditor-api.js';
 import { abortableSleep, type Command } from '../context.js';

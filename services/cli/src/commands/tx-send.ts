@@ -1,6 +1,6 @@
 // chainlog tx send: one transaction from flags, or a batch from --file / stdin, through ingest.
-import type { TransactionInput } from '@chainlog/core';
-import { parseTransactionInput } from '@chainlog/core';
+import type { TransactionInput } from '@chainlog/core/protocol';
+import { parseTransactionInput } from '@chainlog/core/protocol';
 import { CliError, durationOption, flag, integerOption, optionalString, UsageError, type OptionValues } from '../args.js';
 import type { Command, CommandContext } from '../context.js';
 import { formatAccepted, plural, type AcceptedView } from '../format.js';

@@ -44,7 +44,7 @@ export {
   proofOfWorkHash,
   searchNonce,
 } from './proof-of-work.js';
-export { POW_KERNEL_SOURCE } from './proof-of-work-hasher.js';
+export { POW_KERNEL_SOURCE } from './hashing/proof-of-work-hasher.js';
 export {
   admitRecord,
   isSkipReason,

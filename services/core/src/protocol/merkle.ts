@@ -7,7 +7,7 @@
  * The leaf data is a transaction hash: SHA-256 of the transaction's canonical JSON.
  */
 import { fromHex, HASH_HEX_PATTERN, sha256, toHex } from './encoding.js';
-import { hashBytesToWords, HASH_WORDS, leafHashWords, nodeHashWords, wordsToHashBytes, wordsToHex } from './merkle-hasher.js';
+import { hashBytesToWords, HASH_WORDS, leafHashWords, nodeHashWords, wordsToHashBytes, wordsToHex } from './hashing/merkle-hasher.js';
 import { canonicalTransactionJson, transactionHash, transactionHashOfJson, type Transaction } from './transaction.js';
 
 const LEAF_PREFIX = Buffer.from([0x00]);

@@ -4,7 +4,7 @@
  * block and no JSON. Difficulty is the number of leading zero bits the hash must have.
  */
 import { hash } from 'node:crypto';
-import { ProofOfWorkHasher } from './proof-of-work-hasher.js';
+import { ProofOfWorkHasher } from './hashing/proof-of-work-hasher.js';
 
 /** The nonce is a JSON number, so it stays within the integers JSON parsers represent exactly. */
 export const MAX_NONCE = Number.MAX_SAFE_INTEGER;

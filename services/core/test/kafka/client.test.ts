@@ -1,6 +1,6 @@
 import { logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { kafkaLevelToPino } from '@chainlog/core';
+import { kafkaLevelToPino } from '@chainlog/core/kafka';
 
 describe('kafkaLevelToPino', () => {
   it('logs retried request failures as warnings and kafkajs info as debug, keeping real errors', () => {

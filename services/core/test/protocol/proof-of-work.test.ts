@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { leadingZeroBits, MAX_NONCE, meetsDifficulty, proofOfWorkHash, searchNonce } from '../../src/protocol/index.js';
-import { ProofOfWorkHasher, wordsMeetDifficulty } from '../../src/protocol/proof-of-work-hasher.js';
+import { ProofOfWorkHasher, wordsMeetDifficulty } from '../../src/protocol/hashing/proof-of-work-hasher.js';
 
 const digest = createHash('sha256').update('a header').digest();
 const bitString = (bytes: Uint8Array): string => [...bytes].map((byte) => byte.toString(2).padStart(8, '0')).join('');

@@ -1,6 +1,6 @@
 // Transaction ids. Every transaction ingest produces carries one, so that a retried request names the
 // same transactions and the chain (which skips ids it already holds) never records one twice.
-import { TRANSACTION_ID_MAX_LENGTH, TRANSACTION_ID_PATTERN } from '@chainlog/core';
+import { TRANSACTION_ID_MAX_LENGTH, TRANSACTION_ID_PATTERN } from '@chainlog/core/protocol';
 
 const TRANSACTION_ID = new RegExp(TRANSACTION_ID_PATTERN);
 

@@ -1,7 +1,7 @@
 // What a client submits to POST /v1/transactions, checked and completed without any I/O: the body is
 // decoded, every transaction validated by the protocol (the same rules as TRANSACTION_INPUT_SCHEMA),
 // signatures verified, and every transaction given an id and a timestamp.
-import { parseTransactionInput, verifyTransactionSignature, type TransactionInput } from '@chainlog/core';
+import { parseTransactionInput, type TransactionInput, verifyTransactionSignature } from '@chainlog/core/protocol';
 import { assignIds, idempotencyKeyProblem } from './ids.js';
 import { fieldRejection, type Rejection } from './rejection.js';
 

@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 document of the ingest API, generated from the protocol's TRANSACTION_INPUT_SCHEMA so
 // that the transaction's shape has one source of truth. services/ingest/openapi.json is this document
 // for the default limits (`npm run openapi -w @chainlog/ingest` rewrites it; a test compares them).
-import { TRANSACTION_ID_MAX_LENGTH, TRANSACTION_ID_PATTERN, TRANSACTION_INPUT_SCHEMA } from '@chainlog/core';
+import { TRANSACTION_ID_MAX_LENGTH, TRANSACTION_ID_PATTERN, TRANSACTION_INPUT_SCHEMA } from '@chainlog/core/protocol';
 
 export interface OpenApiLimits {
   maxBatchSize: number;

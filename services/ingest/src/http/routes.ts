@@ -1,7 +1,7 @@
 // POST /v1/transactions: admission (in-flight bound, shutdown), content type, body, validation, then
 // the append to Kafka. Every refusal is an HttpError rendered by core's error handler as
 // `{ "error": { code, message, field?, problem?, index? } }` and counted by reason.
-import { HttpError } from '@chainlog/core';
+import { HttpError } from '@chainlog/core/http';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { IngestConfig } from '../config.js';
 import { partitionForKey } from '../domain/partitioning.js';

@@ -11,7 +11,7 @@
 // Every append has a deadline (PRODUCE_TIMEOUT_MS). An append still queued at its deadline is dropped
 // and never sent; one already sent is answered "unavailable" while kafkajs finishes the send in the
 // background. Either way the caller cannot know whether the write happened: it retries with the same ids.
-import type { Logger } from '@chainlog/core';
+import type { Logger } from '@chainlog/core/logging';
 import type { ProducerRecord, RecordMetadata } from 'kafkajs';
 import type { Histogram } from 'prom-client';
 import { messageOffsets } from '../domain/offsets.js';

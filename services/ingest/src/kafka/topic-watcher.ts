@@ -1,7 +1,8 @@
 // Keeps the transactions topic's partition count fresh by reading Kafka metadata periodically (the
 // count is discovered, never configured: the operator grows the topic). It also tells readiness whether
 // Kafka answers and the topic exists.
-import { partitionCount, type Logger } from '@chainlog/core';
+import { partitionCount } from '@chainlog/core/kafka';
+import type { Logger } from '@chainlog/core/logging';
 import type { Admin, Kafka } from 'kafkajs';
 
 export interface TopicState {

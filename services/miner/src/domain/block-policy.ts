@@ -14,7 +14,7 @@
  * the chain already has, or that an earlier one of this block carries, is a duplicate; duplicates and
  * poison messages are listed in their range's `skipped` with the reason every reader computes.
  */
-import type { SkippedRecord, SkipReason, SourceRange, Transaction } from '@chainlog/core';
+import type { SkippedRecord, SkipReason, SourceRange, Transaction } from '@chainlog/core/protocol';
 import type { PendingEntry } from './pending-pool.js';
 
 export interface CutPolicy {

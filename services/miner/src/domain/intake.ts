@@ -10,7 +10,7 @@
  * A valid message becomes the stored form: a missing id is derived from the source position and a
  * missing timestamp is the Kafka record timestamp (the protocol's toTransaction).
  */
-import { admitRecord, type ConsensusParams, type SkipReason, type SourcePosition, type Transaction } from '@chainlog/core';
+import { admitRecord, type ConsensusParams, type SkipReason, type SourcePosition, type Transaction } from '@chainlog/core/protocol';
 
 export type Intake =
   | { readonly ok: true; readonly transaction: Transaction }

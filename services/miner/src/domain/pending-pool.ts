@@ -10,7 +10,7 @@
  * Entries keep their arrival order across partitions, so a block takes the oldest first and each
  * partition's part of a block is always a prefix of its entries.
  */
-import type { SkipReason, Transaction } from '@chainlog/core';
+import type { SkipReason, Transaction } from '@chainlog/core/protocol';
 
 interface EntryBase {
   readonly partition: number;

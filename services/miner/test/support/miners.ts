@@ -1,8 +1,12 @@
 // Helpers for the miner's integration tests: unique topics, in-process miners, producing transactions,
 // and an independent rebuild of the canonical chain from the blockchain topic with the protocol's Chain.
 import type { KafkaMessage } from 'kafkajs';
-import { Chain, createKafka, createLogger, createMetricsRegistry, type Block, type ConsensusParams, type LogLevel } from '@chainlog/core';
-import { readMinerConfig } from '../../src/config.js';
+import type { LogLevel } from '@chainlog/core/config';
+import { createKafka } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import { createMetricsRegistry } from '@chainlog/core/metrics';
+import { type Block, Chain, type ConsensusParams } from '@chainlog/core/protocol';
+import { readConfig } from '../../src/config.js';
 import { MinerService } from '../../src/miner.js';
 import { kafkaBrokers, testKafka, uniqueTopic } from '../../../../test/support/kafka.js';
 
@@ -37,7 +41,7 @@ export function minerEnv(topics: TestTopics, overrides: Record<string, string> =
   };
 }
 
-export const consensusOf = (env: Record<string, string>): ConsensusParams => readMinerConfig(env).consensus;
+export const consensusOf = (env: Record<string, string>): ConsensusParams => readConfig(env).consensus;
 
 /** MINER_TEST_LOG=info (or debug) shows the miners' logs while debugging a test. */
 const TEST_LOG_LEVEL = (process.env.MINER_TEST_LOG ?? 'silent') as LogLevel;
@@ -49,7 +53,7 @@ export interface RunningMiner {
 }
 
 export async function startMiner(env: Record<string, string>): Promise<RunningMiner> {
-  const config = readMinerConfig(env);
+  const config = readConfig(env);
   const logger = createLogger('miner', TEST_LOG_LEVEL).child({ minerId: config.minerId });
   const registry = createMetricsRegistry('miner');
   const miner = new MinerService({ config, logger, registry, kafka: createKafka(config.kafka, logger) });

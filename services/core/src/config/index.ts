@@ -1,0 +1,13 @@
+/** `@chainlog/core/config`: environment parsing every service's config.ts builds on. */
+export { ConfigError, EnvReader, readConfigOrExit } from './env.js';
+export {
+  LOG_LEVELS,
+  readCommonConfig,
+  SASL_MECHANISMS,
+  type CommonConfig,
+  type KafkaSettings,
+  type LogLevel,
+  type SaslMechanism,
+  type TopicNames,
+} from './common.js';
+export { readConsensusConfig } from './consensus.js';

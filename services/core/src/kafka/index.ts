@@ -1,0 +1,4 @@
+/** `@chainlog/core/kafka`: the kafkajs edges every service shares. */
+export { ChainFollower, type BlockRejection, type ChainFollowerOptions, type SourceWait } from './chain-follower.js';
+export { createKafka, kafkaLevelToPino } from './client.js';
+export { ensureTopics, partitionCount, type TopicSpec } from './topics.js';

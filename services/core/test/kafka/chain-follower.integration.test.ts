@@ -1,0 +1,128 @@
+import type { Kafka } from 'kafkajs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type BlockRejection, ChainFollower, ensureTopics } from '@chainlog/core/kafka';
+import { createLogger } from '@chainlog/core/logging';
+import { assembleBlock, type Block, Chain, encodeBlock, GENESIS_BLOCK, sealBlock, searchNonce } from '@chainlog/core/protocol';
+import { testKafka, uniqueTopic } from '../../../../test/support/kafka.js';
+
+const consensus = { minDifficulty: 4, blockReward: 50 };
+
+function mine(previous: Block, miner: string): Block {
+  const candidate = assembleBlock({ previous, transactions: [], sources: [], miner, timestamp: previous.timestamp + 1, difficulty: 4, reward: 50 });
+  const nonce = searchNonce(candidate.headerDigest, 4, 0, 1_000_000);
+  if (nonce === undefined) throw new Error('no nonce found');
+  return sealBlock(candidate, nonce);
+}
+
+async function singlePartitionTopic(kafka: Kafka, name: string): Promise<string> {
+  const topic = uniqueTopic(name);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [{ topic, partitions: 1 }]);
+  await admin.disconnect();
+  return topic;
+}
+
+describe('ChainFollower', () => {
+  const followers: ChainFollower[] = [];
+  afterEach(async () => {
+    await Promise.all(followers.splice(0).map((follower) => follower.stop()));
+  });
+
+  it('applies the topic in offset order, reports rejections with offsets, and catches up with later blocks', async () => {
+    const kafka = testKafka();
+    const topic = await singlePartitionTopic(kafka, 'blockchain');
+
+    const first = mine(GENESIS_BLOCK, 'miner-a');
+    const rival = mine(GENESIS_BLOCK, 'miner-b');
+    const second = mine(first, 'miner-a');
+    const producer = kafka.producer({ idempotent: true });
+    await producer.connect();
+    const publish = (values: (Buffer | string)[]) => producer.send({ topic, acks: -1, messages: values.map((value) => ({ value })) });
+    await publish([encodeBlock(GENESIS_BLOCK), encodeBlock(first), encodeBlock(rival), 'not json', encodeBlock(GENESIS_BLOCK)]);
+
+    const accepted: [number, number][] = [];
+    const rejected: BlockRejection[] = [];
+    const follower = new ChainFollower({
+      kafka,
+      topic,
+      chain: new Chain(consensus),
+      logger: createLogger('test', 'silent'),
+      onAccepted: (block, offset) => void accepted.push([block.index, offset]),
+      onRejected: (rejection) => void rejected.push(rejection),
+    });
+    followers.push(follower);
+    await follower.start();
+    await follower.catchUp(30_000);
+
+    expect(accepted).toEqual([
+      [0, 0],
+      [1, 1],
+    ]);
+    expect(rejected.map(({ offset, reason, claimedMiner }) => ({ offset, reason, claimedMiner }))).toEqual([
+      { offset: 2, reason: 'stale', claimedMiner: 'miner-b' },
+      { offset: 3, reason: 'malformed', claimedMiner: undefined },
+      { offset: 4, reason: 'stale', claimedMiner: 'genesis' },
+    ]);
+    expect(follower.caughtUp).toBe(true);
+
+    const [ack] = await publish([encodeBlock(second)]);
+    await follower.waitUntilApplied(Number(ack?.baseOffset), 30_000);
+    expect(follower.chain.tip?.hash).toBe(second.hash);
+    expect(follower.appliedOffset).toBe(5);
+    await producer.disconnect();
+  });
+
+  it('applies the block announced with expectOwnBlock without validating it again, unless a rival landed first', async () => {
+    const kafka = testKafka();
+    const topic = await singlePartitionTopic(kafka, 'blockchain-own');
+    const producer = kafka.producer({ idempotent: true });
+    await producer.connect();
+    const publish = async (value: Buffer): Promise<number> => Number((await producer.send({ topic, acks: -1, messages: [{ value }] }))[0]?.baseOffset);
+
+    const chain = new Chain(consensus);
+    const validated: number[] = [];
+    const validate = chain.apply.bind(chain);
+    chain.apply = (input) => {
+      const result = validate(input);
+      validated.push(result.accepted ? result.block.index : -1);
+      return result;
+    };
+    const follower = new ChainFollower({ kafka, topic, chain, logger: createLogger('test', 'silent') });
+    followers.push(follower);
+    await follower.start();
+    await follower.waitUntilApplied(await publish(encodeBlock(GENESIS_BLOCK)), 30_000);
+    expect(validated).toEqual([0]);
+
+    // Own block 1, checked on the current chain, comes back unchanged: committed without a second validation.
+    const own = mine(GENESIS_BLOCK, 'miner-a');
+    const version = chain.version;
+    expect(chain.check(own).accepted).toBe(true);
+    const ownBytes = encodeBlock(own);
+    follower.expectOwnBlock(ownBytes, own, version);
+    await follower.waitUntilApplied(await publish(ownBytes), 30_000);
+    expect(chain.tip?.hash).toBe(own.hash);
+    expect(validated).toEqual([0]);
+
+    // Own block 2 checked, but a rival block 2 lands first: the own block is validated in full and is stale.
+    const ownSecond = mine(own, 'miner-a');
+    const rival = mine(own, 'miner-b');
+    follower.expectOwnBlock(encodeBlock(ownSecond), ownSecond, chain.version);
+    await publish(encodeBlock(rival));
+    await follower.waitUntilApplied(await publish(encodeBlock(ownSecond)), 30_000);
+    expect(chain.tip?.hash).toBe(rival.hash);
+    expect(validated).toEqual([0, 2, -1]);
+    await producer.disconnect();
+  });
+
+  it('times out waiting for an offset that never arrives', async () => {
+    const kafka = testKafka();
+    const topic = await singlePartitionTopic(kafka, 'blockchain-empty');
+    const follower = new ChainFollower({ kafka, topic, chain: new Chain(consensus), logger: createLogger('test', 'silent') });
+    followers.push(follower);
+    await follower.start();
+    await follower.catchUp(10_000);
+    expect(follower.chain.height).toBe(-1);
+    await expect(follower.waitUntilApplied(0, 300)).rejects.toThrow(/not applied within 300 ms/);
+  });
+});

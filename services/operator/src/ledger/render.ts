@@ -1,0 +1,540 @@
+// What a Ledger implies: every object the operator creates for it, as plain manifests (pure: the same
+// Ledger always gives the same objects, so a server-side apply of an unchanged Ledger changes nothing).
+//
+// Deliberately absent from pod templates: anything that changes when the ledger scales (the partition count,
+// the miner count). A scale therefore changes only `spec.replicas` of the miner StatefulSet and never rolls
+// the miners that already run (the miners' assignor derives the replica count from the live ordinals).
+import { API_VERSION, KIND } from './crd.js';
+import type { BundledKafka, Ledger, LedgerSpec, LogLevel, Resources, Scheduling, ServiceSpec } from './types.js';
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: OwnerReference[];
+  };
+  [key: string]: unknown;
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller: boolean;
+  blockOwnerDeletion: boolean;
+}
+
+export type Component = 'ingest' | 'miner' | 'auditor' | 'kafka';
+
+export const PORTS = { ingest: 8080, miner: 8081, auditor: 8082 } as const;
+export const KAFKA_PORT = 9092;
+export const KAFKA_CONTROLLER_PORT = 9093;
+/** Label every owned object carries: which Ledger it belongs to (how owned objects are listed and pruned). */
+export const LEDGER_LABEL = 'chainlog.dev/ledger';
+export const MANAGED_BY = 'chainlog-operator';
+const TMP_SIZE = '64Mi';
+
+export interface RenderOptions {
+  /** Image tag used when spec.image.tag is absent (the operator's own version). */
+  defaultImageTag: string;
+}
+
+export function componentName(ledger: Pick<Ledger, 'metadata'>, component: Component | string): string {
+  return `${ledger.metadata.name}-${component}`;
+}
+
+export function selectorLabels(ledger: Pick<Ledger, 'metadata'>, component: Component): Record<string, string> {
+  return { 'app.kubernetes.io/name': 'chainlog', 'app.kubernetes.io/instance': ledger.metadata.name, 'app.kubernetes.io/component': component };
+}
+
+function labels(ledger: Ledger, component: Component | 'monitoring' | 'ledger'): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': 'chainlog',
+    'app.kubernetes.io/instance': ledger.metadata.name,
+    'app.kubernetes.io/component': component,
+    'app.kubernetes.io/part-of': 'chainlog',
+    'app.kubernetes.io/managed-by': MANAGED_BY,
+    [LEDGER_LABEL]: ledger.metadata.name,
+  };
+}
+
+export function ownerReference(ledger: Ledger): OwnerReference {
+  return { apiVersion: API_VERSION, kind: KIND, name: ledger.metadata.name, uid: ledger.metadata.uid, controller: true, blockOwnerDeletion: true };
+}
+
+function metadata(ledger: Ledger, name: string, component: Component | 'monitoring' | 'ledger', annotations?: Record<string, string>): KubeObject['metadata'] {
+  return {
+    name,
+    namespace: ledger.metadata.namespace,
+    labels: labels(ledger, component),
+    ...(annotations !== undefined && Object.keys(annotations).length > 0 ? { annotations } : {}),
+    ownerReferences: [ownerReference(ledger)],
+  };
+}
+
+export function imageOf(spec: LedgerSpec, options: RenderOptions): string {
+  const { repository, tag, digest } = spec.image;
+  return digest !== undefined ? `${repository}@${digest}` : `${repository}:${tag ?? options.defaultImageTag}`;
+}
+
+export function bootstrapServers(ledger: Ledger): string {
+  const { external } = ledger.spec.kafka;
+  if (external !== undefined) return external.bootstrapServers;
+  return `${componentName(ledger, 'kafka')}.${ledger.metadata.namespace}.svc:${KAFKA_PORT}`;
+}
+
+type EnvVar = { name: string; value?: string; valueFrom?: Record<string, unknown> };
+type Volume = Record<string, unknown> & { name: string };
+type Mount = { name: string; mountPath: string; readOnly?: boolean };
+
+const value = (name: string, v: string | number | boolean): EnvVar => ({ name, value: String(v) });
+function optional(entries: [string, string | number | boolean | undefined][]): EnvVar[] {
+  return entries.filter((entry): entry is [string, string | number | boolean] => entry[1] !== undefined && entry[1] !== '').map(([name, v]) => value(name, v));
+}
+
+/** Kafka connection, topics and log level: what every Chainlog container reads (core's readCommonConfig). */
+function commonEnv(ledger: Ledger, component: string, logLevel: LogLevel | undefined): EnvVar[] {
+  const { kafka, topics } = ledger.spec;
+  const env: EnvVar[] = [value('KAFKA_BROKERS', bootstrapServers(ledger))];
+  env.push(...optional([
+    ['KAFKA_CLIENT_ID', kafka.clientIdPrefix !== undefined ? `${kafka.clientIdPrefix}-${component}` : undefined],
+    ['KAFKA_CONNECTION_TIMEOUT_MS', kafka.connectionTimeoutMs],
+    ['KAFKA_REQUEST_TIMEOUT_MS', kafka.requestTimeoutMs],
+  ]));
+  const tls = kafka.external?.tls;
+  if (tls !== undefined) {
+    env.push(value('KAFKA_SSL', true), value('KAFKA_SSL_REJECT_UNAUTHORIZED', tls.rejectUnauthorized));
+    if (tls.ca) env.push(value('KAFKA_SSL_CA_FILE', `/etc/chainlog/kafka-tls/ca/${tls.ca.key}`));
+    if (tls.clientCert) {
+      env.push(value('KAFKA_SSL_CERT_FILE', `/etc/chainlog/kafka-tls/client/${tls.clientCert.certKey}`));
+      env.push(value('KAFKA_SSL_KEY_FILE', `/etc/chainlog/kafka-tls/client/${tls.clientCert.keyKey}`));
+    }
+  }
+  const sasl = kafka.external?.sasl;
+  if (sasl !== undefined) {
+    env.push(value('KAFKA_SASL_MECHANISM', sasl.mechanism));
+    env.push(
+      sasl.usernameSecret !== undefined
+        ? { name: 'KAFKA_SASL_USERNAME', valueFrom: { secretKeyRef: { name: sasl.usernameSecret.name, key: sasl.usernameSecret.key } } }
+        : value('KAFKA_SASL_USERNAME', sasl.username ?? ''),
+    );
+    env.push({ name: 'KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: sasl.passwordSecret.name, key: sasl.passwordSecret.key } } });
+  }
+  env.push(
+    value('TOPIC_TRANSACTIONS', topics.transactions),
+    value('TOPIC_BLOCKCHAIN', topics.blockchain),
+    value('TOPIC_AUDIT', topics.audit),
+    value('TOPIC_DEAD_LETTER', topics.deadLetter),
+    value('LOG_LEVEL', logLevel ?? ledger.spec.logLevel),
+  );
+  return env;
+}
+
+/** The consensus rules: identical on miners and auditor, or they compute different chains. */
+function consensusEnv(spec: LedgerSpec): EnvVar[] {
+  const { consensus } = spec;
+  return [
+    value('DIFFICULTY', consensus.difficulty),
+    value('BLOCK_REWARD', consensus.blockReward),
+    ...optional([
+      ['ALLOWED_MINER_KEYS', consensus.permissioned?.allowedMinerKeys.join(',')],
+      ['REQUIRE_TRANSACTION_SIGNATURES', consensus.requireTransactionSignatures],
+      ['CONSENSUS_MAX_BLOCK_TRANSACTIONS', consensus.maxBlockTransactions],
+    ]),
+  ];
+}
+
+function kafkaVolumes(spec: LedgerSpec): { volumes: Volume[]; mounts: Mount[] } {
+  const volumes: Volume[] = [];
+  const mounts: Mount[] = [];
+  const tls = spec.kafka.external?.tls;
+  if (tls?.ca) {
+    volumes.push({ name: 'kafka-tls-ca', secret: { secretName: tls.ca.name, defaultMode: 0o440 } });
+    mounts.push({ name: 'kafka-tls-ca', mountPath: '/etc/chainlog/kafka-tls/ca', readOnly: true });
+  }
+  if (tls?.clientCert) {
+    volumes.push({ name: 'kafka-tls-client', secret: { secretName: tls.clientCert.name, defaultMode: 0o440 } });
+    mounts.push({ name: 'kafka-tls-client', mountPath: '/etc/chainlog/kafka-tls/client', readOnly: true });
+  }
+  return { volumes, mounts };
+}
+
+const POD_SECURITY = { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } };
+const CONTAINER_SECURITY = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  runAsUser: 10001,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+function probes(initialDelaySeconds: number): Record<string, unknown> {
+  const get = (path: string) => ({ httpGet: { path, port: 'http' }, timeoutSeconds: 3 });
+  return {
+    livenessProbe: { ...get('/healthz'), initialDelaySeconds: initialDelaySeconds * 2, periodSeconds: 10, failureThreshold: 6 },
+    readinessProbe: { ...get('/readyz'), initialDelaySeconds, periodSeconds: 5, failureThreshold: 3 },
+  };
+}
+
+function scheduling(ledger: Ledger, component: Component, values: Scheduling): Record<string, unknown> {
+  return {
+    ...(values.priorityClassName ? { priorityClassName: values.priorityClassName } : {}),
+    ...(values.nodeSelector && Object.keys(values.nodeSelector).length > 0 ? { nodeSelector: values.nodeSelector } : {}),
+    ...(values.tolerations && values.tolerations.length > 0 ? { tolerations: values.tolerations } : {}),
+    ...(values.affinity && Object.keys(values.affinity).length > 0 ? { affinity: values.affinity } : {}),
+    topologySpreadConstraints: [
+      { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels(ledger, component) } },
+    ],
+  };
+}
+
+interface PodOptions {
+  component: 'ingest' | 'miner' | 'auditor';
+  env: EnvVar[];
+  resources: Resources;
+  scheduling: Scheduling;
+  volumes?: Volume[];
+  mounts?: Mount[];
+  tmpSizeLimit?: string | number;
+  probeDelaySeconds: number;
+}
+
+function podTemplate(ledger: Ledger, options: PodOptions, renderOptions: RenderOptions): Record<string, unknown> {
+  const { spec } = ledger;
+  const kafka = kafkaVolumes(spec);
+  return {
+    metadata: { labels: labels(ledger, options.component) },
+    spec: {
+      serviceAccountName: ledger.metadata.name,
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      ...(spec.image.pullSecrets && spec.image.pullSecrets.length > 0 ? { imagePullSecrets: spec.image.pullSecrets.map((name) => ({ name })) } : {}),
+      securityContext: POD_SECURITY,
+      terminationGracePeriodSeconds: 30,
+      ...scheduling(ledger, options.component, options.scheduling),
+      containers: [
+        {
+          name: options.component,
+          image: imageOf(spec, renderOptions),
+          imagePullPolicy: spec.image.pullPolicy,
+          workingDir: '/app',
+          command: ['node', `services/${options.component}/dist/main.js`],
+          ports: [{ name: 'http', containerPort: PORTS[options.component], protocol: 'TCP' }],
+          env: options.env,
+          ...probes(options.probeDelaySeconds),
+          resources: options.resources,
+          securityContext: CONTAINER_SECURITY,
+          volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...kafka.mounts, ...(options.mounts ?? [])],
+        },
+      ],
+      volumes: [{ name: 'tmp', emptyDir: { sizeLimit: options.tmpSizeLimit ?? TMP_SIZE } }, ...kafka.volumes, ...(options.volumes ?? [])],
+    },
+  };
+}
+
+function service(ledger: Ledger, component: 'ingest' | 'auditor', values: ServiceSpec): KubeObject {
+  const nodePort = values.type !== 'ClusterIP' && values.nodePort !== undefined ? { nodePort: values.nodePort } : {};
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: metadata(ledger, componentName(ledger, component), component, values.annotations),
+    spec: { type: values.type, selector: selectorLabels(ledger, component), ports: [{ name: 'http', port: values.port, targetPort: 'http', protocol: 'TCP', ...nodePort }] },
+  };
+}
+
+function pdb(ledger: Ledger, component: Component): KubeObject {
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: metadata(ledger, componentName(ledger, component), component),
+    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(ledger, component) } },
+  };
+}
+
+function deployment(ledger: Ledger, component: 'ingest' | 'auditor', replicas: number, template: Record<string, unknown>): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: metadata(ledger, componentName(ledger, component), component),
+    spec: {
+      replicas,
+      revisionHistoryLimit: 5,
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      selector: { matchLabels: selectorLabels(ledger, component) },
+      template,
+    },
+  };
+}
+
+function ingestObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
+  const { ingest, consensus } = ledger.spec;
+  const env = [
+    ...commonEnv(ledger, 'ingest', ingest.logLevel),
+    ...optional([
+      ['REQUIRE_SIGNATURES', consensus.requireTransactionSignatures],
+      ['MAX_BATCH_SIZE', ingest.config.maxBatchSize],
+      ['MAX_BODY_BYTES', ingest.config.maxBodyBytes],
+      ['PRODUCE_TIMEOUT_MS', ingest.config.produceTimeoutMs],
+      ['MAX_INFLIGHT_REQUESTS', ingest.config.maxInflightRequests],
+      ['AUDITOR_PUBLIC_URL', ingest.config.auditorPublicUrl],
+    ]),
+  ];
+  const template = podTemplate(ledger, { component: 'ingest', env, resources: ingest.resources, scheduling: ingest, probeDelaySeconds: 2 }, options);
+  return [deployment(ledger, 'ingest', ingest.replicas, template), service(ledger, 'ingest', ingest.service), pdb(ledger, 'ingest')];
+}
+
+function auditorObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
+  const { auditor } = ledger.spec;
+  const env = [
+    ...commonEnv(ledger, 'auditor', auditor.logLevel),
+    ...consensusEnv(ledger.spec),
+    ...optional([
+      ['AUDIT_RECENT_LIMIT', auditor.storage.recentLimit],
+      ['BLOCK_CACHE_BYTES', auditor.storage.blockCacheBytes],
+      ['PENDING_TRACK_LIMIT', auditor.storage.pendingTrackLimit],
+    ]),
+  ];
+  const template = podTemplate(
+    ledger,
+    { component: 'auditor', env, resources: auditor.resources, scheduling: auditor, tmpSizeLimit: auditor.storage.tmpSizeLimit, probeDelaySeconds: 5 },
+    options,
+  );
+  return [deployment(ledger, 'auditor', auditor.replicas, template), service(ledger, 'auditor', auditor.service), pdb(ledger, 'auditor')];
+}
+
+function minerObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
+  const { miners, consensus } = ledger.spec;
+  const name = componentName(ledger, 'miner');
+  const env: EnvVar[] = [
+    { name: 'MINER_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: 'POD_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
+    ...commonEnv(ledger, 'miner', miners.logLevel),
+    ...consensusEnv(ledger.spec),
+    value('MINER_GROUP_ID', `chainlog-miners-${ledger.metadata.name}`),
+    value('POW_WORKERS', miners.powWorkers),
+    ...optional([
+      ['MINER_SESSION_TIMEOUT_MS', miners.config.sessionTimeoutMs],
+      ['MAX_BLOCK_TRANSACTIONS', miners.config.maxBlockTransactions],
+      ['MAX_BLOCK_WAIT_MS', miners.config.maxBlockWaitMs],
+      ['MAX_PENDING_PER_PARTITION', miners.config.maxPendingPerPartition],
+    ]),
+  ];
+  const keys = consensus.permissioned?.minerKeysSecret;
+  const volumes: Volume[] = [];
+  const mounts: Mount[] = [];
+  if (keys !== undefined) {
+    env.push(value('MINER_PRIVATE_KEY_FILE', `/etc/chainlog/miner-keys/${keys.perMiner ? 'miner-$(POD_INDEX).key' : keys.key}`));
+    volumes.push({ name: 'miner-keys', secret: { secretName: keys.name, defaultMode: 0o440 } });
+    mounts.push({ name: 'miner-keys', mountPath: '/etc/chainlog/miner-keys', readOnly: true });
+  }
+  const template = podTemplate(ledger, { component: 'miner', env, resources: miners.resources, scheduling: miners, volumes, mounts, probeDelaySeconds: 5 }, options);
+  const statefulSet: KubeObject = {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: metadata(ledger, name, 'miner'),
+    spec: {
+      // One miner per partition; the only field a scale changes.
+      replicas: ledger.spec.partitions,
+      serviceName: `${name}-headless`,
+      podManagementPolicy: 'Parallel',
+      updateStrategy: { type: 'RollingUpdate' },
+      revisionHistoryLimit: 5,
+      selector: { matchLabels: selectorLabels(ledger, 'miner') },
+      template,
+    },
+  };
+  const headless: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: metadata(ledger, `${name}-headless`, 'miner'),
+    spec: {
+      type: 'ClusterIP',
+      clusterIP: 'None',
+      publishNotReadyAddresses: true,
+      selector: selectorLabels(ledger, 'miner'),
+      ports: [{ name: 'http', port: PORTS.miner, targetPort: 'http', protocol: 'TCP' }],
+    },
+  };
+  return [statefulSet, headless, pdb(ledger, 'miner')];
+}
+
+/** KRaft combined broker+controller nodes; voters are the StatefulSet's pods through the headless Service. */
+function kafkaObjects(ledger: Ledger, bundled: BundledKafka): KubeObject[] {
+  const name = componentName(ledger, 'kafka');
+  const namespace = ledger.metadata.namespace;
+  const headless = `${name}-headless`;
+  const pod = (i: number): string => `${name}-${i}.${headless}.${namespace}.svc`;
+  const voters = Array.from({ length: bundled.replicas }, (_, i) => `${i}@${pod(i)}:${KAFKA_CONTROLLER_PORT}`).join(',');
+  const replication = String(Math.min(bundled.replicas, 3));
+  const minIsr = String(bundled.replicas >= 3 ? 2 : 1);
+  const dataVolume = bundled.storage.ephemeral ? [{ name: 'data', emptyDir: {} }] : [];
+  const claims = bundled.storage.ephemeral
+    ? {}
+    : {
+        volumeClaimTemplates: [
+          {
+            metadata: { name: 'data', labels: selectorLabels(ledger, 'kafka') },
+            spec: {
+              accessModes: ['ReadWriteOnce'],
+              ...(bundled.storage.storageClassName !== undefined ? { storageClassName: bundled.storage.storageClassName } : {}),
+              resources: { requests: { storage: String(bundled.storage.size) } },
+            },
+          },
+        ],
+      };
+  const statefulSet: KubeObject = {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: metadata(ledger, name, 'kafka'),
+    spec: {
+      replicas: bundled.replicas,
+      serviceName: headless,
+      podManagementPolicy: 'Parallel',
+      updateStrategy: { type: 'RollingUpdate' },
+      selector: { matchLabels: selectorLabels(ledger, 'kafka') },
+      template: {
+        metadata: { labels: labels(ledger, 'kafka') },
+        spec: {
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+          terminationGracePeriodSeconds: 60,
+          containers: [
+            {
+              name: 'kafka',
+              image: bundled.image,
+              ports: [
+                { name: 'kafka', containerPort: KAFKA_PORT, protocol: 'TCP' },
+                { name: 'controller', containerPort: KAFKA_CONTROLLER_PORT, protocol: 'TCP' },
+              ],
+              env: [
+                // The node id is the pod's ordinal, the advertised listener its stable DNS name (the image's own
+                // entrypoint reads KAFKA_* variables; no command of ours).
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'KAFKA_NODE_ID', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
+                value('KAFKA_ADVERTISED_LISTENERS', `PLAINTEXT://$(POD_NAME).${headless}.${namespace}.svc:${KAFKA_PORT}`),
+                value('CLUSTER_ID', clusterId(ledger)),
+                value('KAFKA_PROCESS_ROLES', 'broker,controller'),
+                value('KAFKA_LISTENERS', `PLAINTEXT://:${KAFKA_PORT},CONTROLLER://:${KAFKA_CONTROLLER_PORT}`),
+                value('KAFKA_LISTENER_SECURITY_PROTOCOL_MAP', 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT'),
+                value('KAFKA_CONTROLLER_LISTENER_NAMES', 'CONTROLLER'),
+                value('KAFKA_INTER_BROKER_LISTENER_NAME', 'PLAINTEXT'),
+                value('KAFKA_CONTROLLER_QUORUM_VOTERS', voters),
+                value('KAFKA_LOG_DIRS', '/var/lib/kafka/data/logs'),
+                value('KAFKA_AUTO_CREATE_TOPICS_ENABLE', 'false'),
+                value('KAFKA_DEFAULT_REPLICATION_FACTOR', replication),
+                value('KAFKA_MIN_INSYNC_REPLICAS', minIsr),
+                value('KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR', replication),
+                value('KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR', replication),
+                value('KAFKA_TRANSACTION_STATE_LOG_MIN_ISR', minIsr),
+                value('KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS', '0'),
+                value('KAFKA_HEAP_OPTS', bundled.heapOpts),
+              ],
+              startupProbe: { tcpSocket: { port: 'kafka' }, periodSeconds: 5, failureThreshold: 60 },
+              readinessProbe: { tcpSocket: { port: 'kafka' }, periodSeconds: 10, timeoutSeconds: 5 },
+              livenessProbe: { tcpSocket: { port: 'kafka' }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
+              resources: bundled.resources,
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: false, capabilities: { drop: ['ALL'] } },
+              volumeMounts: [
+                { name: 'data', mountPath: '/var/lib/kafka/data' },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
+          volumes: [{ name: 'tmp', emptyDir: {} }, ...dataVolume],
+        },
+      },
+      ...claims,
+    },
+  };
+  const port = (p: number, n: string) => ({ name: n, port: p, targetPort: n, protocol: 'TCP' });
+  return [
+    statefulSet,
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: metadata(ledger, name, 'kafka'),
+      spec: { type: 'ClusterIP', selector: selectorLabels(ledger, 'kafka'), ports: [port(KAFKA_PORT, 'kafka')] },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: metadata(ledger, headless, 'kafka'),
+      spec: {
+        type: 'ClusterIP',
+        clusterIP: 'None',
+        publishNotReadyAddresses: true,
+        selector: selectorLabels(ledger, 'kafka'),
+        ports: [port(KAFKA_PORT, 'kafka'), port(KAFKA_CONTROLLER_PORT, 'controller')],
+      },
+    },
+  ];
+}
+
+/** A KRaft cluster id (22 base64url characters) fixed per Ledger, so restarted brokers find their data. */
+export function clusterId(ledger: Pick<Ledger, 'metadata'>): string {
+  return Buffer.from(ledger.metadata.uid.replaceAll('-', ''), 'hex').toString('base64url').slice(0, 22).padEnd(22, 'A');
+}
+
+function monitoringObjects(ledger: Ledger): KubeObject[] {
+  const { serviceMonitor } = ledger.spec.monitoring;
+  if (!serviceMonitor.enabled) return [];
+  return [
+    {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'ServiceMonitor',
+      metadata: { ...metadata(ledger, ledger.metadata.name, 'monitoring'), labels: { ...labels(ledger, 'monitoring'), ...(serviceMonitor.labels ?? {}) } },
+      spec: {
+        selector: {
+          matchLabels: { 'app.kubernetes.io/name': 'chainlog', 'app.kubernetes.io/instance': ledger.metadata.name },
+          matchExpressions: [{ key: 'app.kubernetes.io/component', operator: 'In', values: ['ingest', 'miner', 'auditor'] }],
+        },
+        endpoints: [
+          {
+            port: 'http',
+            path: '/metrics',
+            interval: serviceMonitor.interval,
+            // The services label their own series with `service`; keep theirs (no `exported_service`).
+            honorLabels: true,
+            relabelings: [{ sourceLabels: ['__meta_kubernetes_service_label_app_kubernetes_io_component'], targetLabel: 'service' }],
+          },
+        ],
+      },
+    },
+  ];
+}
+
+/** Every object the Ledger implies, in the order they are applied. */
+export function renderLedger(ledger: Ledger, options: RenderOptions): KubeObject[] {
+  const serviceAccount: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: metadata(ledger, ledger.metadata.name, 'ledger'),
+    automountServiceAccountToken: false,
+  };
+  const bundled = ledger.spec.kafka.bundled;
+  return [
+    serviceAccount,
+    ...(bundled !== undefined ? kafkaObjects(ledger, bundled) : []),
+    ...minerObjects(ledger, options),
+    ...ingestObjects(ledger, options),
+    ...auditorObjects(ledger, options),
+    ...monitoringObjects(ledger),
+  ];
+}
+
+/** The kinds the operator may own, for listing and pruning (a kind no Ledger renders any more is pruned too). */
+export const OWNED_KINDS = [
+  { apiVersion: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts' },
+  { apiVersion: 'v1', kind: 'Service', plural: 'services' },
+  { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments' },
+  { apiVersion: 'apps/v1', kind: 'StatefulSet', plural: 'statefulsets' },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets' },
+  { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', plural: 'servicemonitors' },
+] as const;

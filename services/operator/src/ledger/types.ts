@@ -1,0 +1,147 @@
+// The Ledger resource as the operator reads it. The API server applies the CRD's defaults (ledger/crd.ts)
+// before the operator sees an object, so every defaulted field is present; the rest is optional.
+
+export interface SecretKeyRef {
+  name: string;
+  key: string;
+}
+
+export interface Resources {
+  requests?: Record<string, string | number>;
+  limits?: Record<string, string | number>;
+}
+
+export interface Scheduling {
+  nodeSelector?: Record<string, string>;
+  tolerations?: Record<string, unknown>[];
+  affinity?: Record<string, unknown>;
+  priorityClassName?: string;
+}
+
+export interface ServiceSpec {
+  type: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+  port: number;
+  nodePort?: number;
+  annotations?: Record<string, string>;
+}
+
+export interface ExternalKafka {
+  bootstrapServers: string;
+  tls?: {
+    rejectUnauthorized: boolean;
+    ca?: SecretKeyRef;
+    clientCert?: { name: string; certKey: string; keyKey: string };
+  };
+  sasl?: {
+    mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+    username?: string;
+    usernameSecret?: SecretKeyRef;
+    passwordSecret: SecretKeyRef;
+  };
+}
+
+export interface BundledKafka {
+  replicas: number;
+  image: string;
+  heapOpts: string;
+  storage: { ephemeral: boolean; size: string | number; storageClassName?: string };
+  resources: Resources;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface LedgerSpec {
+  image: { repository: string; tag?: string; digest?: string; pullPolicy: string; pullSecrets?: string[] };
+  logLevel: LogLevel;
+  partitions: number;
+  maxPartitions: number;
+  kafka: {
+    external?: ExternalKafka;
+    bundled?: BundledKafka;
+    clientIdPrefix?: string;
+    connectionTimeoutMs?: number;
+    requestTimeoutMs?: number;
+  };
+  topics: {
+    transactions: string;
+    blockchain: string;
+    audit: string;
+    deadLetter: string;
+    replicationFactor: number;
+    deletionPolicy: 'Retain' | 'Delete';
+  };
+  consensus: {
+    difficulty: number;
+    blockReward: number;
+    requireTransactionSignatures: boolean;
+    maxBlockTransactions?: number;
+    permissioned?: {
+      allowedMinerKeys: string[];
+      minerKeysSecret: { name: string; perMiner: boolean; key: string };
+    };
+  };
+  ingest: Scheduling & {
+    replicas: number;
+    logLevel?: LogLevel;
+    resources: Resources;
+    service: ServiceSpec;
+    config: { maxBatchSize?: number; maxBodyBytes?: number; produceTimeoutMs?: number; maxInflightRequests?: number; auditorPublicUrl?: string };
+  };
+  miners: Scheduling & {
+    logLevel?: LogLevel;
+    powWorkers: number;
+    resources: Resources;
+    config: { sessionTimeoutMs?: number; maxBlockTransactions?: number; maxBlockWaitMs?: number; maxPendingPerPartition?: number };
+  };
+  auditor: Scheduling & {
+    replicas: number;
+    logLevel?: LogLevel;
+    resources: Resources;
+    storage: { blockCacheBytes?: number; pendingTrackLimit?: number; recentLimit?: number; tmpSizeLimit: string | number };
+    service: ServiceSpec;
+  };
+  monitoring: {
+    serviceMonitor: { enabled: boolean; labels?: Record<string, string>; interval: string };
+    prometheusRule: { enabled: boolean; labels?: Record<string, string> };
+    dashboards: { enabled: boolean; labels?: Record<string, string> };
+  };
+}
+
+export interface Condition {
+  type: ConditionType;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime?: string;
+  observedGeneration?: number;
+}
+
+export type ConditionType = 'Ready' | 'Progressing' | 'Degraded' | 'KafkaReachable' | 'TopicsReady';
+
+export interface LedgerStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  partitions?: number;
+  miners?: number;
+  readyMiners?: number;
+  selector?: string;
+  bootstrapServers?: string;
+  chain?: { height?: number; tip?: string; oldestPendingSeconds?: number; observedAt?: string };
+}
+
+export interface Ledger {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    generation: number;
+    resourceVersion: string;
+    deletionTimestamp?: string;
+    finalizers?: string[];
+    labels?: Record<string, string>;
+  };
+  spec: LedgerSpec;
+  status?: LedgerStatus;
+}

@@ -1,0 +1,766 @@
+// The Helm chart (charts/chainlog) and the plain manifests (k8s/) with the real helm and kubeconform:
+// lint, rendering and its wiring, schema validation of values, offline Kubernetes 1.34 API validation,
+// chart/code drift of environment variables, and k8s/ against a fresh render.
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { staleFiles } from '../scripts/gen-ledger-crd.js';
+import { differences, existingK8sFiles, renderK8s } from '../scripts/render-k8s.js';
+import {
+  CHART_DIR,
+  REPO_ROOT,
+  cleanupHelm,
+  envOf,
+  find,
+  helmBinary,
+  helmLint,
+  helmTemplate,
+  helmTemplateRaw,
+  kubeconform,
+  kubeconformTool,
+  parseManifests,
+  podSpec,
+  render,
+  workloads,
+  type Container,
+  type K8sObject,
+  type Values,
+} from './support/helm.js';
+
+// --- Value sets used by several tests ----------------------------------------------------------------
+
+const KEY_A = 'a'.repeat(64);
+const KEY_B = 'b'.repeat(64);
+
+const MONITORING: Values = {
+  metrics: {
+    scrapeAnnotations: true,
+    serviceMonitor: { enabled: true, additionalLabels: { release: 'kube-prometheus-stack' }, interval: '15s' },
+    prometheusRule: { enabled: true, additionalLabels: { release: 'kube-prometheus-stack' } },
+    grafanaDashboards: { enabled: true, annotations: { grafana_folder: 'Chainlog' } },
+  },
+};
+const BUNDLED: Values = { kafka: { bundled: { enabled: true } } };
+const TLS_SASL: Values = {
+  kafka: {
+    bootstrapServers: 'my-cluster-kafka-bootstrap.kafka:9093',
+    clientIdPrefix: 'ledger',
+    tls: {
+      enabled: true,
+      ca: { existingSecret: 'my-cluster-cluster-ca-cert', key: 'ca.crt' },
+      clientCert: { existingSecret: 'chainlog-user', certKey: 'user.crt', keyKey: 'user.key' },
+    },
+    sasl: { enabled: true, mechanism: 'scram-sha-512', username: 'chainlog', existingSecret: 'chainlog-user', passwordKey: 'password' },
+  },
+};
+const SASL_FILES: Values = {
+  kafka: {
+    sasl: { enabled: true, mechanism: 'scram-sha-256', existingSecret: 'kafka-creds', usernameKey: 'user', passwordKey: 'pass', mountAsFiles: true },
+  },
+};
+/** Every optional feature at once. */
+const EVERYTHING: Values[] = [
+  MONITORING,
+  BUNDLED,
+  {
+    networkPolicy: { enabled: true },
+    consensus: { allowedMinerKeys: [KEY_A, KEY_B], requireTransactionSignatures: true, maxBlockTransactions: 101, difficulty: 12, blockReward: 25 },
+    miner: {
+      signingKeys: { existingSecret: 'miner-keys' },
+      config: { maxBlockTransactions: 100, powWorkers: 2, groupId: 'miners', sessionTimeoutMs: 20000, maxBlockWaitMs: 500, maxPendingPerPartition: 5000 },
+    },
+    ingest: {
+      autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 6, targetMemoryUtilizationPercentage: 80 },
+      ingress: { enabled: true, className: 'nginx', hosts: [{ host: 'ledger.example.com' }], tls: [{ secretName: 'ledger-tls', hosts: ['ledger.example.com'] }] },
+      config: {
+        maxBatchSize: 500,
+        maxBodyBytes: 2097152,
+        produceTimeoutMs: 4000,
+        maxInflightRequests: 128,
+        auditorPublicUrl: 'https://audit.example.com',
+        metadataRefreshMs: 5000,
+        retryAfterSeconds: 3,
+        shutdownGraceMs: 12000,
+      },
+      extraEnv: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=384' }],
+    },
+    auditor: { ingress: { enabled: true, hosts: [{ host: 'audit.example.com', paths: [{ path: '/v1', pathType: 'Prefix' }] }] }, config: { publishAuditEvents: false, recentLimit: 500, blockCacheBytes: 33554432, pendingTrackLimit: 10000, queueLimit: 1000 } },
+    operator: {
+      pdb: { enabled: true },
+      replicas: 2,
+      config: { maxPartitions: 64, kafkaPollIntervalMs: 5000, resyncIntervalMs: 60000, leaseName: 'ledger-operator', leaseDurationSeconds: 20, kubeRequestTimeoutMs: 5000 },
+    },
+    kafka: { clientIdPrefix: 'ledger', connectionTimeoutMs: 5000, requestTimeoutMs: 20000 },
+    topics: { provisioning: { ttlSecondsAfterFinished: 300 } },
+    imagePullSecrets: [{ name: 'regcred' }],
+    image: { registry: 'ghcr.io/acme', tag: '1.2.3' },
+    commonLabels: { team: 'ledger' },
+  },
+];
+
+const SERVICE_COMPONENTS = ['ingest', 'miner', 'auditor', 'operator'] as const;
+
+function chainlogContainers(objects: K8sObject[]): { workload: K8sObject; container: Container }[] {
+  return workloads(objects).flatMap((workload) =>
+    podSpec(workload)
+      .containers.filter((container) => container.command?.[0] === 'node')
+      .map((container) => ({ workload, container })),
+  );
+}
+
+function containerOf(objects: K8sObject[], kind: string, suffix: string): Container {
+  const spec = podSpec(find(objects, kind, suffix));
+  const [container] = spec.containers;
+  if (container === undefined) throw new Error(`${kind} *${suffix} has no container`);
+  return container;
+}
+
+// --- Which environment variables each service reads (parsed from its sources) --------------------------
+
+/** Quoted ALL_CAPS names in the sources, plus NAME_FILE for names read with env.secret('NAME'). */
+function envNamesIn(files: string[]): Set<string> {
+  const names = new Set<string>();
+  for (const file of files) {
+    const source = readFileSync(file, 'utf8');
+    for (const match of source.matchAll(/(['"`])([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})\1/g)) names.add(match[2] as string);
+    for (const match of source.matchAll(/\.secret\(\s*(['"`])([A-Z0-9_]+)\1/g)) names.add(`${match[2] as string}_FILE`);
+  }
+  return names;
+}
+
+/** The env names the program `services/<svc>/dist/<file>.js` reads: its config.ts, the entry itself, core's config. */
+function envReadBy(command: string[]): { names: Set<string>; sources: string[] } {
+  const script = command[1] ?? '';
+  const match = /^services\/([a-z-]+)\/dist\/([a-z-]+)\.js$/.exec(script);
+  if (match === null) throw new Error(`unexpected container command ${command.join(' ')}`);
+  const [, service, entry] = match as unknown as [string, string, string];
+  const coreConfig = join(REPO_ROOT, 'services', 'core', 'src', 'config');
+  const sources = readdirSync(coreConfig)
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => join(coreConfig, file));
+  const serviceConfig = join(REPO_ROOT, 'services', service, 'src', 'config.ts');
+  const entrySource = join(REPO_ROOT, 'services', service, 'src', `${entry}.ts`);
+  if (entry === 'main') {
+    if (!existsSync(serviceConfig)) throw new Error(`services/${service}/src/config.ts does not exist, so nothing reads the env the chart sets for ${service}`);
+    sources.push(serviceConfig);
+  } else {
+    if (!existsSync(entrySource)) throw new Error(`services/${service}/src/${entry}.ts does not exist (command ${script})`);
+    sources.push(entrySource);
+    if (existsSync(serviceConfig)) sources.push(serviceConfig);
+  }
+  return { names: envNamesIn(sources), sources: sources.map((file) => file.slice(REPO_ROOT.length + 1)) };
+}
+
+// --- Schema helpers --------------------------------------------------------------------------------
+
+interface SchemaNode {
+  $ref?: string;
+  type?: string | string[];
+  properties?: Record<string, SchemaNode>;
+  additionalProperties?: boolean | SchemaNode;
+  description?: string;
+  [key: string]: unknown;
+}
+
+function loadSchema(): { root: SchemaNode; resolve: (node: SchemaNode) => SchemaNode } {
+  const root = JSON.parse(readFileSync(join(CHART_DIR, 'values.schema.json'), 'utf8')) as SchemaNode & { definitions: Record<string, SchemaNode> };
+  const resolve = (node: SchemaNode): SchemaNode => {
+    if (node.$ref === undefined) return node;
+    const name = node.$ref.replace('#/definitions/', '');
+    const target = root.definitions[name];
+    if (target === undefined) throw new Error(`unresolved $ref ${node.$ref}`);
+    return { ...resolve(target), ...(node.description ? { description: node.description } : {}) };
+  };
+  return { root, resolve };
+}
+
+/** Value paths down to the schema's leaves (scalars, lists and pass-through maps such as resources). */
+function valuePaths(values: unknown, node: SchemaNode, resolve: (node: SchemaNode) => SchemaNode, path: string, out: string[], missing: string[]): void {
+  const schema = resolve(node);
+  const leaf = schema['x-leaf'] === true; // pass-through Kubernetes objects such as resources
+  if (schema.properties !== undefined && !leaf && values !== null && typeof values === 'object' && !Array.isArray(values)) {
+    for (const [key, value] of Object.entries(values as Record<string, unknown>)) {
+      const child = schema.properties[key];
+      const childPath = path === '' ? key : `${path}.${key}`;
+      if (child === undefined) missing.push(childPath);
+      else valuePaths(value, child, resolve, childPath, out, missing);
+    }
+    return;
+  }
+  out.push(path);
+}
+
+// ------------------------------------------------------------------------------------------------------
+
+const TWELVE_PARTITIONS: Values[] = [SASL_FILES, { topics: { transactions: { partitions: 12 } }, miner: { replicas: 3 } }];
+
+describe('the chainlog Helm chart', () => {
+  /** Manifest streams rendered once and shared by the tests (helm is the slow part). */
+  const streams = new Map<string, string>();
+  let defaults: K8sObject[];
+  let everything: K8sObject[];
+
+  beforeAll(async () => {
+    helmBinary(); // fails with the install command when helm is missing
+    const sets: [string, Values[]][] = [
+      ['default values', []],
+      ['every optional feature (monitoring CRDs included)', EVERYTHING],
+      ['TLS and SASL', [TLS_SASL]],
+      ['SASL files, 12 partitions, 3 miners', TWELVE_PARTITIONS],
+    ];
+    const rendered = await Promise.all(sets.map(([, values]) => helmTemplate(values)));
+    sets.forEach(([name], index) => streams.set(name, rendered[index] as string));
+    defaults = parseManifests(streams.get('default values') as string);
+    everything = parseManifests(streams.get('every optional feature (monitoring CRDs included)') as string);
+  });
+  afterAll(cleanupHelm);
+
+  describe.concurrent('helm lint --strict', () => {
+    const cases: [string, Values[]][] = [
+      ['default values', []],
+      ['monitoring enabled', [MONITORING]],
+      ['bundled Kafka enabled', [BUNDLED]],
+      ['TLS and SASL (secretKeyRef)', [TLS_SASL]],
+      ['every optional feature', EVERYTHING],
+    ];
+    for (const [name, values] of cases) {
+      it(name, async ({ expect }) => {
+        const result = await helmLint(values);
+        expect(result.stderr + result.stdout, 'helm lint output').toContain('1 chart(s) linted, 0 chart(s) failed');
+        expect(result.code).toBe(0);
+      });
+    }
+  });
+
+  describe.concurrent('rendering with default values', () => {
+    it('renders the services, the miner StatefulSet and the provisioning hook, nothing optional', ({ expect }) => {
+      const kinds = defaults.map((object) => `${object.kind}/${object.metadata.name}`).sort();
+      expect(kinds).toEqual(
+        [
+          'Deployment/chainlog-auditor',
+          'Deployment/chainlog-ingest',
+          'Deployment/chainlog-operator',
+          'Job/chainlog-provision-topics',
+          'PodDisruptionBudget/chainlog-auditor',
+          'PodDisruptionBudget/chainlog-ingest',
+          'PodDisruptionBudget/chainlog-miner',
+          'Role/chainlog-operator',
+          'RoleBinding/chainlog-operator',
+          'Service/chainlog-auditor',
+          'Service/chainlog-ingest',
+          'Service/chainlog-miner-headless',
+          'Service/chainlog-operator',
+          'ServiceAccount/chainlog',
+          'ServiceAccount/chainlog-operator',
+          'StatefulSet/chainlog-miner',
+        ].sort(),
+      );
+      expect(defaults.every((object) => object.metadata.namespace === 'ledger')).toBe(true);
+    });
+
+    it('labels every resource the app.kubernetes.io way', ({ expect }) => {
+      for (const object of [...defaults, ...everything]) {
+        const labels = object.metadata.labels ?? {};
+        expect(Object.keys(labels), `${object.kind}/${object.metadata.name}`).toEqual(
+          expect.arrayContaining([
+            'helm.sh/chart',
+            'app.kubernetes.io/name',
+            'app.kubernetes.io/instance',
+            'app.kubernetes.io/version',
+            'app.kubernetes.io/managed-by',
+            'app.kubernetes.io/component',
+            'app.kubernetes.io/part-of',
+          ]),
+        );
+        expect(labels['app.kubernetes.io/name']).toBe('chainlog');
+        expect(labels['app.kubernetes.io/instance']).toBe('chainlog');
+      }
+      expect(everything.every((object) => object.metadata.labels?.team === 'ledger')).toBe(true);
+    });
+
+    it('runs one image, choosing the service by command, in /app', ({ expect }) => {
+      const commands = chainlogContainers(defaults).map(({ container }) => `${container.image as string} ${container.command?.join(' ')}`);
+      expect(commands.sort()).toEqual(
+        [
+          'chainlog:0.1.0 node services/auditor/dist/main.js',
+          'chainlog:0.1.0 node services/ingest/dist/main.js',
+          'chainlog:0.1.0 node services/miner/dist/main.js',
+          'chainlog:0.1.0 node services/operator/dist/main.js',
+          'chainlog:0.1.0 node services/operator/dist/provision-topics.js',
+        ].sort(),
+      );
+      expect(chainlogContainers(defaults).every(({ container }) => container.workingDir === '/app')).toBe(true);
+      expect(containerOf(everything, 'Deployment', '-ingest').image).toBe('ghcr.io/acme/chainlog:1.2.3');
+    });
+
+    it('applies the restricted security context, resources, /tmp and probes to every Chainlog pod', ({ expect }) => {
+      for (const { workload, container } of chainlogContainers(defaults)) {
+        const spec = podSpec(workload);
+        const where = `${workload.kind}/${workload.metadata.name}`;
+        expect(spec.securityContext, where).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } });
+        expect(container.securityContext, where).toMatchObject({
+          runAsNonRoot: true,
+          runAsUser: 10001,
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ['ALL'] },
+          seccompProfile: { type: 'RuntimeDefault' },
+        });
+        expect(container.resources, where).toMatchObject({ requests: { cpu: expect.any(String), memory: expect.any(String) }, limits: { memory: expect.any(String) } });
+        expect(container.volumeMounts, where).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+        expect(spec.volumes, where).toContainEqual(expect.objectContaining({ name: 'tmp', emptyDir: expect.any(Object) }));
+        if (workload.kind === 'Job') continue;
+        expect(spec.automountServiceAccountToken, where).toBe(workload.metadata.name.endsWith('-operator'));
+        expect(container.livenessProbe, where).toMatchObject({ httpGet: { path: '/healthz', port: 'http' } });
+        expect(container.readinessProbe, where).toMatchObject({ httpGet: { path: '/readyz', port: 'http' } });
+        expect(spec.topologySpreadConstraints, where).toHaveLength(1);
+        const port = (container.ports as { containerPort: number }[] | undefined)?.[0]?.containerPort;
+        expect(envOf(container).get('HTTP_PORT'), where).toBe(String(port));
+      }
+    });
+
+    it('gives the miners a headless Service, POD_INDEX from the pod-index label and MINER_ID from the pod name', ({ expect }) => {
+      const miner = find(defaults, 'StatefulSet', '-miner');
+      expect(miner.spec).toMatchObject({ replicas: 2, serviceName: 'chainlog-miner-headless', podManagementPolicy: 'Parallel' });
+      const env = containerOf(defaults, 'StatefulSet', '-miner').env ?? [];
+      expect(env).toContainEqual({ name: 'POD_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } });
+      expect(env).toContainEqual({ name: 'MINER_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
+      expect(env).toContainEqual({ name: 'MINER_REPLICAS', value: '2' });
+      expect(find(defaults, 'Service', '-miner-headless').spec).toMatchObject({ clusterIP: 'None' });
+    });
+
+    it('provisions topics in a pre-install/pre-upgrade hook Job that Helm deletes when it succeeded', ({ expect }) => {
+      const job = find(defaults, 'Job', '-provision-topics');
+      expect(job.metadata.annotations).toMatchObject({
+        'helm.sh/hook': 'pre-install,pre-upgrade',
+        'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded',
+      });
+      const env = envOf(containerOf(defaults, 'Job', '-provision-topics'));
+      expect(env.get('TRANSACTIONS_PARTITIONS')).toBe('2');
+      expect(env.get('TOPIC_REPLICATION_FACTOR')).toBe('-1');
+      expect(env.get('TOPIC_TRANSACTIONS')).toBe('transactions');
+      expect(env.get('TOPIC_DEAD_LETTER')).toBe('transactions-dlq');
+      expect(podSpec(job).restartPolicy).toBe('Never');
+    });
+
+    it('grants the operator least privilege: a namespaced Role, never a ClusterRole', ({ expect }) => {
+      expect(defaults.some((object) => object.kind.startsWith('Cluster'))).toBe(false);
+      const role = find(defaults, 'Role', '-operator');
+      expect(role.rules).toEqual([
+        { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['get', 'list', 'watch', 'patch'] },
+        { apiGroups: ['apps'], resources: ['statefulsets/scale'], verbs: ['patch'] },
+        { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+      ]);
+      const binding = find(defaults, 'RoleBinding', '-operator');
+      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'chainlog-operator' });
+      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'chainlog-operator', namespace: 'ledger' }]);
+      expect(podSpec(find(defaults, 'Deployment', '-operator')).serviceAccountName).toBe('chainlog-operator');
+    });
+  });
+
+  describe.concurrent('miners follow partitions', () => {
+    for (const partitions of [1, 4, 12]) {
+      it(`topics.transactions.partitions=${partitions} gives ${partitions} partitions and ${partitions} miners`, async ({ expect }) => {
+        const objects = await render([{ topics: { transactions: { partitions } } }]);
+        expect(find(objects, 'StatefulSet', '-miner').spec?.replicas).toBe(partitions);
+        const miner = envOf(containerOf(objects, 'StatefulSet', '-miner'));
+        expect(miner.get('MINER_REPLICAS')).toBe(String(partitions));
+        expect(miner.get('TRANSACTIONS_PARTITIONS')).toBe(String(partitions));
+        expect(envOf(containerOf(objects, 'Job', '-provision-topics')).get('TRANSACTIONS_PARTITIONS')).toBe(String(partitions));
+      });
+    }
+
+    it('miner.replicas overrides the replica count; the topic keeps its partitions', async ({ expect }) => {
+      const objects = await render([{ topics: { transactions: { partitions: 6 } }, miner: { replicas: 3 } }]);
+      expect(find(objects, 'StatefulSet', '-miner').spec?.replicas).toBe(3);
+      expect(envOf(containerOf(objects, 'StatefulSet', '-miner')).get('MINER_REPLICAS')).toBe('3');
+      expect(envOf(containerOf(objects, 'Job', '-provision-topics')).get('TRANSACTIONS_PARTITIONS')).toBe('6');
+    });
+
+    it('topics.provisioning.enabled=false and operator.enabled=false drop the Job and the operator with its RBAC', async ({ expect }) => {
+      const objects = await render([{ topics: { provisioning: { enabled: false } }, operator: { enabled: false } }]);
+      const names = objects.map((object) => `${object.kind}/${object.metadata.name}`);
+      expect(names.filter((name) => /operator|provision/.test(name))).toEqual([]);
+      expect(find(objects, 'StatefulSet', '-miner').spec?.replicas).toBe(2);
+    });
+  });
+
+  describe.concurrent('environment wiring', () => {
+    it('wires the consensus values identically into miners and auditor, and signatures into ingest', ({ expect }) => {
+      const consensusNames = ['DIFFICULTY', 'BLOCK_REWARD', 'ALLOWED_MINER_KEYS', 'REQUIRE_TRANSACTION_SIGNATURES', 'CONSENSUS_MAX_BLOCK_TRANSACTIONS'];
+      const pick = (container: Container) => (container.env ?? []).filter((entry) => consensusNames.includes(entry.name));
+      const miner = pick(containerOf(everything, 'StatefulSet', '-miner'));
+      expect(miner).toEqual([
+        { name: 'DIFFICULTY', value: '12' },
+        { name: 'BLOCK_REWARD', value: '25' },
+        { name: 'ALLOWED_MINER_KEYS', value: `${KEY_A},${KEY_B}` },
+        { name: 'REQUIRE_TRANSACTION_SIGNATURES', value: 'true' },
+        { name: 'CONSENSUS_MAX_BLOCK_TRANSACTIONS', value: '101' },
+      ]);
+      expect(pick(containerOf(everything, 'Deployment', '-auditor'))).toEqual(miner);
+      expect(envOf(containerOf(everything, 'Deployment', '-ingest')).get('REQUIRE_SIGNATURES')).toBe('true');
+      expect(pick(containerOf(defaults, 'StatefulSet', '-miner'))).toEqual(pick(containerOf(defaults, 'Deployment', '-auditor')));
+    });
+
+    it('sets only what the services read: every env var on a Chainlog container is read by that service (chart/code drift)', ({ expect }) => {
+      const unread: string[] = [];
+      for (const objects of [defaults, everything]) {
+        for (const { workload, container } of chainlogContainers(objects)) {
+          let read: ReturnType<typeof envReadBy>;
+          try {
+            read = envReadBy(container.command ?? []);
+          } catch (error) {
+            unread.push(`${workload.kind}/${workload.metadata.name}: ${(error as Error).message}`);
+            continue;
+          }
+          const { names, sources } = read;
+          const extra = new Set(['NODE_OPTIONS']); // extraEnv in the test values, read by node itself
+          for (const entry of container.env ?? []) {
+            if (!names.has(entry.name) && !extra.has(entry.name)) {
+              unread.push(`${workload.kind}/${workload.metadata.name}: ${entry.name} (not read by ${sources.join(', ')})`);
+            }
+          }
+        }
+      }
+      expect(unread).toEqual([]);
+    });
+
+    it('passes the service tunables that are set, and leaves the rest to the services', ({ expect }) => {
+      const ingest = envOf(containerOf(everything, 'Deployment', '-ingest'));
+      expect(ingest.get('MAX_BATCH_SIZE')).toBe('500');
+      expect(ingest.get('PRODUCE_TIMEOUT_MS')).toBe('4000');
+      expect(ingest.get('AUDITOR_PUBLIC_URL')).toBe('https://audit.example.com');
+      expect(envOf(containerOf(defaults, 'Deployment', '-ingest')).has('MAX_BODY_BYTES')).toBe(false);
+      const miner = envOf(containerOf(everything, 'StatefulSet', '-miner'));
+      expect(miner.get('MAX_BLOCK_TRANSACTIONS')).toBe('100');
+      expect(miner.get('POW_WORKERS')).toBe('2');
+      expect(miner.get('MINER_GROUP_ID')).toBe('miners');
+      expect(miner.get('MINER_PRIVATE_KEY_FILE')).toBe('/etc/chainlog/miner-keys/miner-$(POD_INDEX).key');
+      expect(envOf(containerOf(everything, 'Deployment', '-auditor')).get('AUDIT_PUBLISH')).toBe('false');
+      expect(envOf(containerOf(everything, 'Deployment', '-auditor')).get('BLOCK_CACHE_BYTES')).toBe('33554432');
+      const operator = containerOf(defaults, 'Deployment', '-operator').env ?? [];
+      expect(operator).toEqual(
+        expect.arrayContaining([
+          { name: 'MINER_STATEFULSET', value: 'chainlog-miner' },
+          { name: 'TRANSACTIONS_PARTITIONS', value: '2' },
+          { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+          { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        ]),
+      );
+      expect(envOf(containerOf(everything, 'Deployment', '-operator')).get('MAX_PARTITIONS')).toBe('64');
+      expect(envOf(containerOf(defaults, 'StatefulSet', '-miner')).has('MAX_BLOCK_TRANSACTIONS')).toBe(false);
+    });
+
+    it('connects to the bundled Kafka automatically, after install (the broker does not exist before)', ({ expect }) => {
+      for (const { workload, container } of chainlogContainers(everything)) {
+        expect(envOf(container).get('KAFKA_BROKERS'), workload.metadata.name).toBe('chainlog-kafka.ledger.svc:9092');
+      }
+      const kafka = find(everything, 'StatefulSet', '-kafka');
+      expect(kafka.spec?.volumeClaimTemplates).toEqual([expect.objectContaining({ metadata: expect.objectContaining({ name: 'data' }) })]);
+      const broker = envOf((podSpec(kafka).containers[0] as Container));
+      expect(broker.get('KAFKA_PROCESS_ROLES')).toBe('broker,controller');
+      expect(broker.get('KAFKA_ADVERTISED_LISTENERS')).toBe('PLAINTEXT://chainlog-kafka.ledger.svc:9092');
+      expect(broker.get('KAFKA_AUTO_CREATE_TOPICS_ENABLE')).toBe('false');
+      expect(find(everything, 'Service', '-kafka').spec).toMatchObject({ ports: [expect.objectContaining({ port: 9092 })] });
+      expect(find(everything, 'Job', '-provision-topics').metadata.annotations?.['helm.sh/hook']).toBe('post-install,pre-upgrade');
+    });
+
+    it('mounts TLS material from existing Secrets as *_FILE and takes the SASL password from a secretKeyRef', async ({ expect }) => {
+      const objects = parseManifests(streams.get('TLS and SASL') as string);
+      const containers = chainlogContainers(objects);
+      expect(containers).toHaveLength(5);
+      for (const { workload, container } of containers) {
+        const where = workload.metadata.name;
+        const env = container.env ?? [];
+        expect(env, where).toEqual(
+          expect.arrayContaining([
+            { name: 'KAFKA_BROKERS', value: 'my-cluster-kafka-bootstrap.kafka:9093' },
+            { name: 'KAFKA_SSL', value: 'true' },
+            { name: 'KAFKA_SSL_REJECT_UNAUTHORIZED', value: 'true' },
+            { name: 'KAFKA_SSL_CA_FILE', value: '/etc/chainlog/kafka-tls/ca/ca.crt' },
+            { name: 'KAFKA_SSL_CERT_FILE', value: '/etc/chainlog/kafka-tls/client/user.crt' },
+            { name: 'KAFKA_SSL_KEY_FILE', value: '/etc/chainlog/kafka-tls/client/user.key' },
+            { name: 'KAFKA_SASL_MECHANISM', value: 'scram-sha-512' },
+            { name: 'KAFKA_SASL_USERNAME', value: 'chainlog' },
+            { name: 'KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: 'chainlog-user', key: 'password' } } },
+          ]),
+        );
+        expect(envOf(container).get('KAFKA_CLIENT_ID'), where).toMatch(/^ledger-/);
+        const volumes = podSpec(workload).volumes as { name: string; secret?: { secretName: string } }[];
+        expect(volumes, where).toContainEqual(expect.objectContaining({ name: 'kafka-tls-ca', secret: expect.objectContaining({ secretName: 'my-cluster-cluster-ca-cert' }) }));
+        expect(volumes, where).toContainEqual(expect.objectContaining({ name: 'kafka-tls-client', secret: expect.objectContaining({ secretName: 'chainlog-user' }) }));
+        expect(container.volumeMounts, where).toContainEqual({ name: 'kafka-tls-ca', mountPath: '/etc/chainlog/kafka-tls/ca', readOnly: true });
+      }
+    });
+
+    it('reads SASL credentials from mounted files when kafka.sasl.mountAsFiles', async ({ expect }) => {
+      const objects = parseManifests(streams.get('SASL files, 12 partitions, 3 miners') as string);
+      for (const { workload, container } of chainlogContainers(objects)) {
+        const env = envOf(container);
+        expect(env.get('KAFKA_SASL_MECHANISM')).toBe('scram-sha-256');
+        expect(env.get('KAFKA_SASL_USERNAME_FILE')).toBe('/etc/chainlog/kafka-sasl/user');
+        expect(env.get('KAFKA_SASL_PASSWORD_FILE')).toBe('/etc/chainlog/kafka-sasl/pass');
+        expect(env.has('KAFKA_SASL_PASSWORD')).toBe(false);
+        expect(podSpec(workload).volumes).toContainEqual(expect.objectContaining({ name: 'kafka-sasl', secret: expect.objectContaining({ secretName: 'kafka-creds' }) }));
+      }
+    });
+  });
+
+  describe.concurrent('values are validated', () => {
+    const schemaCases: [string, Values, RegExp][] = [
+      ['negative partitions', { topics: { transactions: { partitions: -1 } } }, /\/topics\/transactions\/partitions': minimum/],
+      ['zero partitions', { topics: { transactions: { partitions: 0 } } }, /\/topics\/transactions\/partitions': minimum/],
+      ['fractional partitions', { topics: { transactions: { partitions: 2.5 } } }, /\/topics\/transactions\/partitions': got number, want integer/],
+      ['an unknown top-level key', { minerz: {} }, /additional properties 'minerz' not allowed/],
+      ['a misspelled nested key', { miner: { replica: 3 } }, /at '\/miner': additional properties 'replica' not allowed/],
+      ['a string for a count', { ingest: { replicas: 'two' } }, /\/ingest\/replicas': got string, want integer/],
+      ['a string for a boolean', { consensus: { requireTransactionSignatures: 'yes' } }, /\/consensus\/requireTransactionSignatures': got string, want boolean/],
+      ['an unknown SASL mechanism', { kafka: { sasl: { mechanism: 'gssapi' } } }, /\/kafka\/sasl\/mechanism'/],
+      ['a miner key that is not 64 hex digits', { consensus: { allowedMinerKeys: ['XYZ'] } }, /\/consensus\/allowedMinerKeys\/0'/],
+      ['a difficulty above 64', { consensus: { difficulty: 65 } }, /\/consensus\/difficulty': maximum/],
+      ['a malformed bootstrap list', { kafka: { bootstrapServers: 'kafka' } }, /\/kafka\/bootstrapServers'/],
+      ['an invalid topic name', { topics: { audit: { name: 'audit log' } } }, /\/topics\/audit\/name'/],
+      ['replication factor 0', { topics: { replicationFactor: 0 } }, /\/topics\/replicationFactor'/],
+    ];
+    for (const [name, values, error] of schemaCases) {
+      it(`rejects ${name} with helm's schema error`, async ({ expect }) => {
+        const result = await helmTemplateRaw([values]);
+        expect(result.code).not.toBe(0);
+        expect(result.stderr).toContain("values don't meet the specifications of the schema");
+        expect(result.stderr).toMatch(error);
+      });
+    }
+
+    const renderCases: [string, Values, string][] = [
+      ['SASL without a Secret', { kafka: { sasl: { enabled: true, username: 'u' } } }, 'kafka.sasl.enabled requires kafka.sasl.existingSecret'],
+      ['a permissioned chain without miner keys', { consensus: { allowedMinerKeys: [KEY_A] } }, 'set miner.signingKeys.existingSecret'],
+      ['an HPA without a target', { ingest: { autoscaling: { enabled: true, targetCPUUtilizationPercentage: null } } }, 'ingest.autoscaling.enabled needs'],
+      ['miner blocks larger than the consensus allows', { consensus: { maxBlockTransactions: 10 }, miner: { config: { maxBlockTransactions: 10 } } }, 'plus the coinbase must fit'],
+    ];
+    for (const [name, values, message] of renderCases) {
+      it(`fails rendering for ${name}`, async ({ expect }) => {
+        const result = await helmTemplateRaw([values]);
+        expect(result.code).not.toBe(0);
+        expect(result.stderr).toContain(message);
+      });
+    }
+
+    it('values.schema.json describes every value in values.yaml and closes its objects', ({ expect }) => {
+      const { root, resolve } = loadSchema();
+      const values = parseYaml(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')) as Values;
+      const paths: string[] = [];
+      const missing: string[] = [];
+      valuePaths(values, root, resolve, '', paths, missing);
+      expect(missing, 'values without a schema').toEqual([]);
+      expect(paths.length).toBeGreaterThan(150);
+      const open: string[] = [];
+      const walk = (node: SchemaNode, path: string): void => {
+        const schema = resolve(node);
+        if (schema.properties === undefined) return;
+        if (schema.additionalProperties !== false) open.push(path);
+        if (schema['x-leaf'] === true) return;
+        for (const [key, child] of Object.entries(schema.properties)) walk(child, `${path}.${key}`);
+      };
+      walk(root, '');
+      expect(open, 'schema objects with declared properties that accept unknown keys').toEqual([]);
+    });
+
+    it('the chart README documents every value', ({ expect }) => {
+      const { root, resolve } = loadSchema();
+      const values = parseYaml(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')) as Values;
+      const paths: string[] = [];
+      valuePaths(values, root, resolve, '', paths, []);
+      const readme = readFileSync(join(CHART_DIR, 'README.md'), 'utf8');
+      expect(paths.filter((path) => !readme.includes(`\`${path}\``))).toEqual([]);
+    });
+  });
+
+  describe.concurrent('monitoring, network policy and notes', () => {
+    it('creates a ServiceMonitor with the release label, the alerts and the Grafana dashboards', ({ expect }) => {
+      const monitor = find(everything, 'ServiceMonitor', 'chainlog');
+      expect(monitor.metadata.labels?.release).toBe('kube-prometheus-stack');
+      expect(monitor.spec).toMatchObject({
+        selector: { matchExpressions: [{ key: 'app.kubernetes.io/component', operator: 'In', values: [...SERVICE_COMPONENTS] }] },
+        // honorLabels keeps the services' own `service` label (no `exported_service` on every series).
+        endpoints: [expect.objectContaining({ port: 'http', path: '/metrics', interval: '15s', honorLabels: true })],
+      });
+      const rule = find(everything, 'PrometheusRule', 'chainlog');
+      const alerts = (rule.spec?.groups as { rules: { alert?: string; expr: string }[] }[]).flatMap((group) => group.rules);
+      expect(alerts).toContainEqual(expect.objectContaining({ alert: 'ChainlogTargetDown', expr: 'up{service=~"ingest|miner|auditor|operator"} == 0' }));
+      const dashboards = everything.filter((object) => object.kind === 'ConfigMap' && object.metadata.labels?.grafana_dashboard === '1');
+      expect(dashboards.length).toBe(readdirSync(join(CHART_DIR, 'files', 'dashboards')).filter((file) => file.endsWith('.json')).length);
+      for (const dashboard of dashboards) {
+        expect(dashboard.metadata.annotations?.grafana_folder).toBe('Chainlog');
+        for (const json of Object.values(dashboard.data as Record<string, string>)) {
+          const parsed = JSON.parse(json) as { templating: { list: { name: string; type: string }[] }; panels: unknown[] };
+          expect(parsed.templating.list).toContainEqual(expect.objectContaining({ name: 'datasource', type: 'datasource' }));
+          expect(json).toContain('${datasource}');
+          expect(parsed.panels.length).toBeGreaterThan(0);
+        }
+      }
+      const ingestPod = (find(everything, 'Deployment', '-ingest').spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata;
+      expect(ingestPod.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080', 'prometheus.io/path': '/metrics' });
+    });
+
+    it('the alert files are Prometheus rule files', ({ expect }) => {
+      const dir = join(CHART_DIR, 'files', 'alerts');
+      const files = readdirSync(dir).filter((file) => file.endsWith('.yaml'));
+      expect(files).toContain('chainlog.rules.yaml');
+      for (const file of files) {
+        const content = parseYaml(readFileSync(join(dir, file), 'utf8')) as { groups: { name: string; rules: { alert?: string; record?: string; expr: string }[] }[] };
+        for (const group of content.groups) {
+          expect(group.name).toMatch(/\S/);
+          for (const rule of group.rules) expect(rule.expr, `${file} ${group.name}`).toMatch(/\S/);
+        }
+      }
+    });
+
+    it('NetworkPolicies allow the APIs, scraping from the monitoring namespace, DNS, Kafka and (operator) the API server', ({ expect }) => {
+      const policies = everything.filter((object) => object.kind === 'NetworkPolicy');
+      expect(policies.map((policy) => policy.metadata.name).sort()).toEqual(
+        ['auditor', 'ingest', 'kafka', 'miner', 'operator', 'provision-topics'].map((name) => `chainlog-${name}`),
+      );
+      type Rule = { ports?: { port: number }[]; from?: unknown[]; to?: unknown[] };
+      const rules = (name: string, kind: 'ingress' | 'egress') => (find(policies, 'NetworkPolicy', name).spec?.[kind] ?? []) as Rule[];
+      expect(rules('-ingest', 'ingress')).toContainEqual({ ports: [{ port: 8080, protocol: 'TCP' }] });
+      expect(rules('-miner', 'ingress')).toEqual([
+        { ports: [{ port: 8081, protocol: 'TCP' }], from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] },
+      ]);
+      for (const name of ['-ingest', '-miner', '-auditor', '-operator', '-provision-topics']) {
+        const egress = rules(name, 'egress');
+        expect(egress.some((rule) => rule.ports?.some((port) => port.port === 53)), name).toBe(true);
+        expect(egress.some((rule) => rule.ports?.some((port) => port.port === 9092)), name).toBe(true);
+        expect(egress.some((rule) => rule.ports?.some((port) => port.port === 6443)), name).toBe(name === '-operator');
+      }
+    });
+
+    it('NOTES.txt tells how to post a transaction and where to look', async ({ expect }) => {
+      // helm template does not render NOTES.txt: render it as a template of a copy of the chart.
+      const copy = mkdtempSync(join(tmpdir(), 'chainlog-notes-'));
+      try {
+        cpSync(CHART_DIR, copy, { recursive: true });
+        const notes = readFileSync(join(copy, 'templates', 'NOTES.txt'), 'utf8');
+        writeFileSync(join(copy, 'templates', '_notes-under-test.tpl'), `{{- define "notes-under-test" -}}\n${notes}\n{{- end -}}\n`);
+        writeFileSync(
+          join(copy, 'templates', 'notes-under-test.yaml'),
+          'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ include "notes-under-test" . | quote }}\n',
+        );
+        const [plain, monitored] = await Promise.all(
+          [[], [MONITORING]].map(async (values) => {
+            const objects = parseManifests(await helmTemplate(values, { chart: copy, extraArgs: ['--show-only', 'templates/notes-under-test.yaml'] }));
+            return (objects[0]?.data as { notes: string }).notes;
+          }),
+        );
+        expect(plain).toContain('kubectl --namespace ledger port-forward svc/chainlog-ingest 8080:8080');
+        expect(plain).toContain('curl -sS -X POST http://localhost:8080/v1/transactions');
+        expect(plain).toContain('port-forward svc/chainlog-auditor 8082:8082');
+        expect(plain).toContain('Miners: 2');
+        expect(monitored).toContain('Grafana');
+        expect(monitored).toContain('ServiceMonitor');
+      } finally {
+        rmSync(copy, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe.concurrent('Kubernetes 1.34 API validation (kubeconform, offline, strict)', () => {
+    beforeAll(() => {
+      kubeconformTool(); // fails with the install command when kubeconform or its schemas are missing
+    });
+    for (const name of ['default values', 'every optional feature (monitoring CRDs included)', 'TLS and SASL', 'SASL files, 12 partitions, 3 miners']) {
+      it(name, async ({ expect }) => {
+        const result = await kubeconform(streams.get(name) as string);
+        expect(result.stdout + result.stderr, 'kubeconform output').toMatch(/Invalid: 0, Errors: 0, Skipped: 0/);
+        expect(result.code).toBe(0);
+      });
+    }
+    it('k8s/ manifests', async ({ expect }) => {
+      const files = [...existingK8sFiles()].filter(([path]) => !path.endsWith('kustomization.yaml') && !path.includes('/patch-'));
+      expect(files.length).toBeGreaterThan(15);
+      const result = await kubeconform(files.map(([, content]) => content).join('\n---\n'));
+      expect(result.stdout + result.stderr, 'kubeconform output').toMatch(/Invalid: 0, Errors: 0, Skipped: 0/);
+    });
+  });
+
+  describe('as a subchart of an umbrella chart', () => {
+    let umbrella: string;
+    beforeAll(() => {
+      umbrella = mkdtempSync(join(tmpdir(), 'chainlog-umbrella-'));
+      writeFileSync(
+        join(umbrella, 'Chart.yaml'),
+        'apiVersion: v2\nname: platform\nversion: 1.0.0\ndependencies:\n  - name: chainlog\n    version: "*"\n    condition: chainlog.enabled\n',
+      );
+      cpSync(CHART_DIR, join(umbrella, 'charts', 'chainlog'), { recursive: true });
+    });
+    afterAll(() => rmSync(umbrella, { recursive: true, force: true }));
+
+    it('renders with the umbrella\'s global values and its `condition: chainlog.enabled`', async ({ expect }) => {
+      const values = { global: { imageRegistry: 'registry.example.com', storageClass: 'fast' }, chainlog: { enabled: true, logLevel: 'debug' } };
+      const objects = parseManifests(await helmTemplate([values], { chart: umbrella }));
+      const ingest = podSpec(find(objects, 'Deployment', '-ingest')).containers[0] as Container;
+      expect(envOf(ingest).get('LOG_LEVEL')).toBe('debug');
+    });
+
+    it('renders nothing of chainlog with chainlog.enabled=false', async ({ expect }) => {
+      const result = await helmTemplateRaw([{ global: { a: 1 }, chainlog: { enabled: false } }], { chart: umbrella });
+      expect(result.stderr).not.toContain('additional properties');
+      expect(result.code).toBe(0);
+      expect(parseManifests(result.stdout)).toEqual([]);
+    });
+
+    it('still refuses unknown keys inside the chart\'s values', async ({ expect }) => {
+      const result = await helmTemplateRaw([{ chainlog: { enabled: true, replicaz: 3 } }], { chart: umbrella });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain('replicaz');
+    });
+  });
+
+  describe('the Ledger CRD (generated from services/operator/src/ledger/crd.ts)', () => {
+    it('the chart\'s crds/, k8s/crds/ and the docs/operator.md reference are fresh (run `npx tsx scripts/gen-ledger-crd.ts`)', ({ expect }) => {
+      expect(staleFiles()).toEqual([]);
+    });
+  });
+
+  describe('plain manifests (k8s/)', () => {
+    let fresh: Map<string, string>;
+    beforeAll(async () => {
+      fresh = await renderK8s(helmBinary());
+    });
+
+    it('k8s/base and k8s/components/bundled-kafka equal a fresh render of the chart (run `npx tsx scripts/render-k8s.ts`)', ({ expect }) => {
+      expect(differences(fresh, existingK8sFiles())).toEqual([]);
+    });
+
+    it('the overlays and components refer to files and resources that exist', ({ expect }) => {
+      const k8s = join(REPO_ROOT, 'k8s');
+      const baseNames = new Set(
+        [...fresh.entries()]
+          .filter(([path]) => !path.endsWith('kustomization.yaml') && !path.includes('/patch-'))
+          .flatMap(([, content]) => parseManifests(content))
+          .map((object) => `${object.kind}/${object.metadata.name}`),
+      );
+      for (const dir of ['overlays/kind', 'overlays/minikube', 'components/local-cluster', 'components/bundled-kafka', 'base']) {
+        const kustomization = parseYaml(readFileSync(join(k8s, dir, 'kustomization.yaml'), 'utf8')) as {
+          resources?: string[];
+          components?: string[];
+          patches?: { path?: string }[];
+        };
+        for (const entry of [...(kustomization.resources ?? []), ...(kustomization.components ?? [])]) {
+          expect(existsSync(join(k8s, dir, entry)), `${dir}: ${entry}`).toBe(true);
+        }
+        for (const patch of kustomization.patches ?? []) {
+          if (patch.path === undefined) continue;
+          const file = join(k8s, dir, patch.path);
+          expect(existsSync(file), `${dir}: ${patch.path}`).toBe(true);
+          for (const target of parseManifests(readFileSync(file, 'utf8'))) {
+            expect(baseNames.has(`${target.kind}/${target.metadata.name}`), `${dir}/${patch.path} patches ${target.kind}/${target.metadata.name}`).toBe(true);
+          }
+        }
+      }
+    });
+  });
+});
+
