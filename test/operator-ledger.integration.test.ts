@@ -1,18 +1,41 @@
-// The Ledger resource against a real kube-apiserver (etcd + kube-apiserver v1.34, see
-// support/kube-api-server.ts): the CRD the chart installs (charts/chainlog/crds/) is accepted, applies its
-// defaults, and refuses what the issue says the API server must refuse, with a clear message.
+// The Ledger resource and its operator against a real kube-apiserver (etcd + kube-apiserver v1.34, see
+// support/kube-api-server.ts) and the real Kafka broker:
+//   - the CRD the chart installs (charts/chainlog/crds/) is accepted, applies its defaults, and refuses what
+//     the API server must refuse, with a clear message;
+//   - the operator, running with a token of the chart's own ServiceAccount and Role (operator.mode=ledgers),
+//     creates every object a Ledger implies with owner references, creates and grows its topics, reports
+//     status and conditions, rolls only what a spec change changes, follows `kubectl scale` on the Ledger,
+//     adopts a scale-up of the miner StatefulSet and reverts a scale-down, corrects drift, reports an
+//     unreachable Kafka, keeps two Ledgers apart, keeps the topics on delete (deletes them with
+//     deletionPolicy Delete), and hands over to a stand-by through its Lease.
+// No controller-manager runs: no Pods and no garbage collection; readiness is simulated through /status.
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
+import { closeServer, listen } from '@chainlog/core/http';
+import type { LogLevel } from '@chainlog/core/config';
+import { createLogger } from '@chainlog/core/logging';
+import { createMetricsRegistry } from '@chainlog/core/metrics';
+import type { Admin } from 'kafkajs';
+import type { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { CHART_DIR } from './support/helm.js';
+import { readConfig } from '../services/operator/src/config.js';
+import { loadKubeConfig } from '../services/operator/src/kube/kube.js';
+import { createLedgerOperator, type LedgerOperator } from '../services/operator/src/ledger/service.js';
+import { CHART_DIR, helmTemplate, parseManifests } from './support/helm.js';
+import { eventually, kafkaBrokers, testKafka, uniqueTopic } from './support/kafka.js';
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from './support/kube-api-server.js';
 
 let kube: KubeApiServer;
+let admin: Admin;
+const LOG_LEVEL = (process.env.TEST_LOG_LEVEL as LogLevel | undefined) ?? 'silent';
 const NAMESPACE = 'ledgers';
 const LEDGERS = `/apis/chainlog.dev/v1alpha1/namespaces/${NAMESPACE}/ledgers`;
 
 beforeAll(async () => {
+  admin = testKafka().admin();
+  await admin.connect();
   kube = await startKubeApiServer();
   const crd = parseYaml(readFileSync(join(CHART_DIR, 'crds', 'ledgers.chainlog.dev.yaml'), 'utf8')) as KubeObject;
   await kube.apply(crd);
@@ -28,10 +51,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await kube?.stop();
+  await admin?.disconnect();
 });
 
-function ledger(name: string, spec: Record<string, unknown>): KubeObject {
-  return { apiVersion: 'chainlog.dev/v1alpha1', kind: 'Ledger', metadata: { name, namespace: NAMESPACE }, spec };
+function ledger(name: string, spec: Record<string, unknown>, namespace = NAMESPACE): KubeObject {
+  return { apiVersion: 'chainlog.dev/v1alpha1', kind: 'Ledger', metadata: { name, namespace }, spec };
 }
 
 const EXTERNAL = { external: { bootstrapServers: '127.0.0.1:9092' } };
@@ -105,5 +129,343 @@ describe('the Ledger CRD on a real API server', () => {
     const sasl = await create(ledger('sasl', { kafka: { external: { bootstrapServers: 'k:9093', sasl: { passwordSecret: { name: 'kafka-user' } } } } }));
     expect(sasl.status).toBe(422);
     expect(sasl.body.message).toContain('set exactly one of username or usernameSecret');
+  });
+});
+
+// --- The operator ------------------------------------------------------------------------------------
+
+const OP_NAMESPACE = 'chainlog';
+const OP_LEDGERS = `/apis/chainlog.dev/v1alpha1/namespaces/${OP_NAMESPACE}/ledgers`;
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON
+
+interface RunningOperator {
+  operator: LedgerOperator;
+  registry: Registry;
+  server: Server;
+  stop(options?: { releaseLease?: boolean }): Promise<void>;
+}
+
+async function startOperator(token: string, identity: string): Promise<RunningOperator> {
+  const config = readConfig({
+    NAMESPACE: OP_NAMESPACE,
+    KUBECONFIG: kube.writeKubeconfig(token, OP_NAMESPACE),
+    POD_NAME: identity,
+    LOG_LEVEL,
+    HTTP_PORT: '0',
+    RESYNC_INTERVAL_MS: '1000',
+    LEASE_DURATION_SECONDS: '3',
+    // Nothing answers at the auditors' Service names outside a cluster; a closed local port fails fast.
+    AUDITOR_URL_TEMPLATE: 'http://127.0.0.1:1',
+  });
+  const logger = createLogger('operator', config.logLevel).child({ identity });
+  const registry = createMetricsRegistry('operator');
+  const operator = createLedgerOperator({ config, logger, registry, kubeConfig: loadKubeConfig(config.kube), watchTimeoutSeconds: 20 });
+  const server = await listen(operator.app, 0, '127.0.0.1');
+  operator.start();
+  let stopped = false;
+  return {
+    operator,
+    registry,
+    server,
+    async stop(options = {}) {
+      if (stopped) return;
+      stopped = true;
+      await operator.stop(options);
+      await closeServer(server, 1000);
+    },
+  };
+}
+
+async function get(path: string): Promise<Json> {
+  const { status, body } = await kube.request('GET', path);
+  if (status !== 200) throw new Error(`GET ${path}: HTTP ${status} ${JSON.stringify(body?.message ?? body)}`);
+  return body;
+}
+
+const apps = (kind: 'deployments' | 'statefulsets', name: string): string => `/apis/apps/v1/namespaces/${OP_NAMESPACE}/${kind}/${name}`;
+
+async function mergePatch(path: string, body: unknown, manager = 'kubectl'): Promise<Json> {
+  const { status, body: result } = await kube.request('PATCH', `${path}?fieldManager=${manager}`, { body, contentType: 'application/merge-patch+json' });
+  if (status !== 200) throw new Error(`PATCH ${path}: HTTP ${status} ${JSON.stringify(result?.message ?? result)}`);
+  return result;
+}
+
+function condition(ledger: Json, type: string): { status: string; reason: string; message: string } | undefined {
+  return (ledger.status?.conditions ?? []).find((entry: { type: string }) => entry.type === type);
+}
+
+async function ledgerEvents(name: string): Promise<{ reason: string; type: string; message: string }[]> {
+  const { body } = await kube.request('GET', `/api/v1/namespaces/${OP_NAMESPACE}/events?fieldSelector=involvedObject.kind%3DLedger,involvedObject.name%3D${name}`);
+  return body.items;
+}
+
+async function partitionsOf(topic: string): Promise<number | undefined> {
+  const topics = await admin.listTopics();
+  if (!topics.includes(topic)) return undefined;
+  return (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions.length;
+}
+
+function topicNames(prefix: string): { transactions: string; blockchain: string; audit: string; deadLetter: string } {
+  return { transactions: uniqueTopic(`${prefix}-tx`), blockchain: uniqueTopic(`${prefix}-chain`), audit: uniqueTopic(`${prefix}-audit`), deadLetter: uniqueTopic(`${prefix}-dlq`) };
+}
+
+/** What the kubelet and the workload controllers would report: every replica ready, the current spec seen. */
+async function markReady(kind: 'deployments' | 'statefulsets', name: string): Promise<void> {
+  const object = await get(apps(kind, name));
+  const replicas = object.spec.replicas ?? 1;
+  const status = { replicas, readyReplicas: replicas, availableReplicas: replicas, updatedReplicas: replicas, observedGeneration: object.metadata.generation };
+  const { status: code } = await kube.request('PATCH', `${apps(kind, name)}/status`, { body: { status }, contentType: 'application/merge-patch+json' });
+  expect(code).toBe(200);
+}
+
+describe('the operator keeps Ledgers (with the chart\'s ServiceAccount and Role)', () => {
+  let token: string;
+  let first: RunningOperator;
+  let second: RunningOperator | undefined;
+  const alphaTopics = topicNames('alpha');
+
+  beforeAll(async () => {
+    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: OP_NAMESPACE } });
+    const rbac = parseManifests(
+      await helmTemplate([{ operator: { mode: 'ledgers' } }], {
+        release: 'chainlog',
+        namespace: OP_NAMESPACE,
+        extraArgs: ['--show-only', 'templates/operator/serviceaccount.yaml', '--show-only', 'templates/operator/rbac.yaml'],
+      }),
+    );
+    expect(rbac.map((object) => object.kind).sort()).toEqual(['Role', 'RoleBinding', 'ServiceAccount']);
+    for (const object of rbac) await kube.apply(object as KubeObject);
+    token = await kube.serviceAccountToken(OP_NAMESPACE, 'chainlog-operator');
+    first = await startOperator(token, 'operator-a');
+  }, 120_000);
+
+  afterAll(async () => {
+    await second?.stop();
+    await first?.stop();
+  });
+
+  it('a Ledger gets every object it implies, owned by it and applied by one field manager, and its topics', async () => {
+    const created = await kube.request('POST', OP_LEDGERS, {
+      body: ledger('alpha', { kafka: { external: { bootstrapServers: kafkaBrokers() } }, topics: alphaTopics, partitions: 2 }, OP_NAMESPACE),
+    });
+    expect(created.status).toBe(201);
+    const uid = created.body.metadata.uid;
+    const expected = [
+      `/api/v1/namespaces/${OP_NAMESPACE}/serviceaccounts/alpha`,
+      apps('statefulsets', 'alpha-miner'),
+      `/api/v1/namespaces/${OP_NAMESPACE}/services/alpha-miner-headless`,
+      apps('deployments', 'alpha-ingest'),
+      `/api/v1/namespaces/${OP_NAMESPACE}/services/alpha-ingest`,
+      apps('deployments', 'alpha-auditor'),
+      `/api/v1/namespaces/${OP_NAMESPACE}/services/alpha-auditor`,
+      ...['alpha-miner', 'alpha-ingest', 'alpha-auditor'].map((name) => `/apis/policy/v1/namespaces/${OP_NAMESPACE}/poddisruptionbudgets/${name}`),
+    ];
+    await eventually(async () => {
+      for (const path of expected) {
+        const object = await get(path);
+        expect(object.metadata.ownerReferences, path).toEqual([
+          { apiVersion: 'chainlog.dev/v1alpha1', kind: 'Ledger', name: 'alpha', uid, controller: true, blockOwnerDeletion: true },
+        ]);
+        const appliers = object.metadata.managedFields.filter((entry: { operation: string }) => entry.operation === 'Apply').map((entry: { manager: string }) => entry.manager);
+        expect(appliers, path).toEqual(['chainlog-operator']);
+      }
+    }, 30_000);
+    expect(await partitionsOf(alphaTopics.transactions)).toBe(2);
+    for (const topic of [alphaTopics.blockchain, alphaTopics.audit, alphaTopics.deadLetter]) expect(await partitionsOf(topic)).toBe(1);
+
+    const miner = await get(apps('statefulsets', 'alpha-miner'));
+    expect(miner.spec.replicas).toBe(2);
+    const env = Object.fromEntries(miner.spec.template.spec.containers[0].env.map((entry: { name: string; value?: string }) => [entry.name, entry.value]));
+    expect(env).toMatchObject({ KAFKA_BROKERS: kafkaBrokers(), TOPIC_TRANSACTIONS: alphaTopics.transactions, DIFFICULTY: '16', MINER_GROUP_ID: 'chainlog-miners-alpha' });
+    // Nothing in the pod template depends on the scale: growing never rolls the miners that run.
+    expect(env).not.toHaveProperty('MINER_REPLICAS');
+    expect(env).not.toHaveProperty('TRANSACTIONS_PARTITIONS');
+
+    const status = await eventually(async () => {
+      const current = await get(`${OP_LEDGERS}/alpha`);
+      expect(current.status?.observedGeneration).toBe(current.metadata.generation);
+      expect(condition(current, 'KafkaReachable')?.status).toBe('True');
+      expect(condition(current, 'TopicsReady')?.status).toBe('True');
+      return current;
+    }, 30_000);
+    expect(status.metadata.finalizers).toEqual(['chainlog.dev/topics']);
+    expect(status.status).toMatchObject({ partitions: 2, miners: 2, readyMiners: 0, selector: 'app.kubernetes.io/name=chainlog,app.kubernetes.io/instance=alpha,app.kubernetes.io/component=miner' });
+    expect(condition(status, 'Ready')).toMatchObject({ status: 'False', reason: 'WorkloadsNotReady' });
+    expect(condition(status, 'Progressing')?.status).toBe('True');
+    const reasons = (await ledgerEvents('alpha')).map((event) => event.reason);
+    expect(reasons).toContain('Created');
+    expect(reasons).toContain('TopicCreated');
+  });
+
+  it('status follows the workloads: Ready once every workload is ready with the current spec', async () => {
+    await markReady('statefulsets', 'alpha-miner');
+    await markReady('deployments', 'alpha-ingest');
+    await markReady('deployments', 'alpha-auditor');
+    const ready = await eventually(async () => {
+      const current = await get(`${OP_LEDGERS}/alpha`);
+      expect(condition(current, 'Ready')).toMatchObject({ status: 'True', reason: 'LedgerReady' });
+      return current;
+    }, 30_000);
+    expect(ready.status.readyMiners).toBe(2);
+    expect(condition(ready, 'Progressing')?.status).toBe('False');
+    expect(condition(ready, 'Degraded')?.status).toBe('False');
+    const metrics = await first.registry.getSingleMetricAsString('chainlog_operator_ledger_ready');
+    expect(metrics).toMatch(new RegExp(`chainlog_operator_ledger_ready\\{namespace="${OP_NAMESPACE}",ledger="alpha"[^}]*\\} 1`));
+  });
+
+  it('a spec change rolls only what it changes', async () => {
+    const before = {
+      ingest: await get(apps('deployments', 'alpha-ingest')),
+      auditor: await get(apps('deployments', 'alpha-auditor')),
+      miner: await get(apps('statefulsets', 'alpha-miner')),
+    };
+    await mergePatch(`${OP_LEDGERS}/alpha`, { spec: { ingest: { replicas: 3 } } });
+    await eventually(async () => expect((await get(apps('deployments', 'alpha-ingest'))).spec.replicas).toBe(3), 30_000);
+    const ingest = await get(apps('deployments', 'alpha-ingest'));
+    expect(ingest.spec.template).toEqual(before.ingest.spec.template);
+    expect((await get(apps('deployments', 'alpha-auditor'))).metadata.generation).toBe(before.auditor.metadata.generation);
+    expect((await get(apps('statefulsets', 'alpha-miner'))).metadata.generation).toBe(before.miner.metadata.generation);
+
+    await mergePatch(`${OP_LEDGERS}/alpha`, { spec: { miners: { logLevel: 'debug' } } });
+    await eventually(async () => {
+      const miner = await get(apps('statefulsets', 'alpha-miner'));
+      const level = miner.spec.template.spec.containers[0].env.find((entry: { name: string }) => entry.name === 'LOG_LEVEL');
+      expect(level.value).toBe('debug');
+    }, 30_000);
+    expect((await get(apps('deployments', 'alpha-auditor'))).metadata.generation).toBe(before.auditor.metadata.generation);
+    expect((await get(apps('deployments', 'alpha-ingest'))).metadata.generation).toBe(ingest.metadata.generation);
+  });
+
+  it('`kubectl scale ledger/alpha --replicas=4` grows the partitions and the miners, and rolls no miner', async () => {
+    const template = (await get(apps('statefulsets', 'alpha-miner'))).spec.template;
+    await mergePatch(`${OP_LEDGERS}/alpha/scale`, { spec: { replicas: 4 } });
+    await eventually(async () => {
+      expect(await partitionsOf(alphaTopics.transactions)).toBe(4);
+      expect((await get(apps('statefulsets', 'alpha-miner'))).spec.replicas).toBe(4);
+      expect((await get(`${OP_LEDGERS}/alpha`)).status.partitions).toBe(4);
+    }, 30_000);
+    expect((await get(apps('statefulsets', 'alpha-miner'))).spec.template).toEqual(template);
+    const scale = await get(`${OP_LEDGERS}/alpha/scale`);
+    expect(scale.spec.replicas).toBe(4);
+    expect(scale.status.selector).toContain('app.kubernetes.io/component=miner');
+    expect((await ledgerEvents('alpha')).map((event) => event.reason)).toContain('PartitionsGrown');
+  });
+
+  it('`kubectl scale statefulset/alpha-miner` up is adopted into the Ledger; down is reverted with a Warning', async () => {
+    await mergePatch(`${apps('statefulsets', 'alpha-miner')}/scale`, { spec: { replicas: 5 } });
+    await eventually(async () => {
+      expect((await get(`${OP_LEDGERS}/alpha`)).spec.partitions).toBe(5);
+      expect(await partitionsOf(alphaTopics.transactions)).toBe(5);
+    }, 30_000);
+    expect((await ledgerEvents('alpha')).map((event) => event.reason)).toContain('MinerScaleAdopted');
+
+    await mergePatch(`${apps('statefulsets', 'alpha-miner')}/scale`, { spec: { replicas: 2 } });
+    await eventually(async () => {
+      expect((await get(apps('statefulsets', 'alpha-miner'))).spec.replicas).toBe(5);
+      const reverted = (await ledgerEvents('alpha')).find((event) => event.reason === 'MinerScaleReverted');
+      expect(reverted?.type).toBe('Warning');
+      expect(reverted?.message).toContain('kubectl scale ledger/alpha --replicas=N');
+    }, 30_000);
+    expect((await get(`${OP_LEDGERS}/alpha`)).spec.partitions).toBe(5);
+  });
+
+  it('drift is corrected: a changed Deployment is put back as the Ledger says', async () => {
+    await mergePatch(apps('deployments', 'alpha-ingest'), { spec: { replicas: 1 } }, 'someone');
+    await eventually(async () => expect((await get(apps('deployments', 'alpha-ingest'))).spec.replicas).toBe(3), 30_000);
+    await kube.request('DELETE', `/api/v1/namespaces/${OP_NAMESPACE}/services/alpha-auditor`);
+    await eventually(async () => expect((await get(`/api/v1/namespaces/${OP_NAMESPACE}/services/alpha-auditor`)).spec.ports[0].port).toBe(8082), 30_000);
+  });
+
+  it('an unreachable Kafka: KafkaReachable=False, Ready=False, Degraded, and a Warning Event', async () => {
+    const created = await kube.request('POST', OP_LEDGERS, { body: ledger('offline', { kafka: { external: { bootstrapServers: '127.0.0.1:1' } }, topics: topicNames('offline') }, OP_NAMESPACE) });
+    expect(created.status).toBe(201);
+    const current = await eventually(async () => {
+      const seen = await get(`${OP_LEDGERS}/offline`);
+      expect(condition(seen, 'KafkaReachable')?.status).toBe('False');
+      return seen;
+    }, 30_000);
+    expect(condition(current, 'KafkaReachable')?.reason).toBe('Unreachable');
+    expect(condition(current, 'Ready')).toMatchObject({ status: 'False', reason: 'KafkaUnreachable' });
+    expect(condition(current, 'Degraded')?.status).toBe('True');
+    expect(condition(current, 'TopicsReady')?.status).toBe('False');
+    expect(condition(current, 'Ready')?.message).toContain('127.0.0.1:1');
+    expect((await ledgerEvents('offline')).find((event) => event.reason === 'KafkaUnreachable')?.type).toBe('Warning');
+    // The miners wait for their topic; ingest and auditor are there (they wait for Kafka themselves).
+    expect((await kube.request('GET', apps('statefulsets', 'offline-miner'))).status).toBe(404);
+    expect((await get(apps('deployments', 'offline-ingest'))).metadata.ownerReferences[0].name).toBe('offline');
+  });
+
+  it('a bundled Kafka: the operator runs its broker StatefulSet and Services, and points every service at it', async () => {
+    const created = await kube.request('POST', OP_LEDGERS, { body: ledger('bundled', { kafka: { bundled: { replicas: 3 } }, topics: topicNames('bundled') }, OP_NAMESPACE) });
+    expect(created.status).toBe(201);
+    const broker = await eventually(async () => get(apps('statefulsets', 'bundled-kafka')), 30_000);
+    expect(broker.spec.replicas).toBe(3);
+    expect(broker.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('8Gi');
+    await eventually(async () => get(`/api/v1/namespaces/${OP_NAMESPACE}/services/bundled-kafka-headless`), 30_000);
+    const ingest = await eventually(async () => get(apps('deployments', 'bundled-ingest')), 30_000);
+    const brokers = ingest.spec.template.spec.containers[0].env.find((entry: { name: string }) => entry.name === 'KAFKA_BROKERS');
+    expect(brokers.value).toBe(`bundled-kafka.${OP_NAMESPACE}.svc:9092`);
+    // No broker pod runs here (no kubelet): the Ledger says so.
+    const current = await eventually(async () => {
+      const seen = await get(`${OP_LEDGERS}/bundled`);
+      expect(condition(seen, 'KafkaReachable')?.status).toBe('False');
+      return seen;
+    }, 30_000);
+    expect(current.status.bootstrapServers).toBe(`bundled-kafka.${OP_NAMESPACE}.svc:9092`);
+  });
+
+  it('two Ledgers stay apart; deleting one removes its workloads and keeps its topics', async () => {
+    const betaTopics = topicNames('beta');
+    expect((await kube.request('POST', OP_LEDGERS, { body: ledger('beta', { kafka: { external: { bootstrapServers: kafkaBrokers() } }, topics: betaTopics, partitions: 3 }, OP_NAMESPACE) })).status).toBe(201);
+    await eventually(async () => {
+      expect(await partitionsOf(betaTopics.transactions)).toBe(3);
+      expect((await get(apps('statefulsets', 'beta-miner'))).spec.replicas).toBe(3);
+    }, 30_000);
+    const betaMiner = await get(apps('statefulsets', 'beta-miner'));
+    const betaEnv = Object.fromEntries(betaMiner.spec.template.spec.containers[0].env.map((entry: { name: string; value?: string }) => [entry.name, entry.value]));
+    expect(betaEnv).toMatchObject({ TOPIC_TRANSACTIONS: betaTopics.transactions, MINER_GROUP_ID: 'chainlog-miners-beta' });
+    expect(betaMiner.spec.selector.matchLabels['app.kubernetes.io/instance']).toBe('beta');
+    expect(await partitionsOf(alphaTopics.transactions)).toBe(5);
+
+    expect((await kube.request('DELETE', `${OP_LEDGERS}/beta`)).status).toBe(200);
+    await eventually(async () => expect((await kube.request('GET', `${OP_LEDGERS}/beta`)).status).toBe(404), 30_000);
+    for (const path of [apps('statefulsets', 'beta-miner'), apps('deployments', 'beta-ingest'), `/api/v1/namespaces/${OP_NAMESPACE}/services/beta-auditor`]) {
+      expect((await kube.request('GET', path)).status, path).toBe(404);
+    }
+    expect(await partitionsOf(betaTopics.transactions)).toBe(3);
+    expect(await partitionsOf(betaTopics.blockchain)).toBe(1);
+    // alpha is untouched.
+    expect((await get(apps('statefulsets', 'alpha-miner'))).spec.replicas).toBe(5);
+    expect(condition(await get(`${OP_LEDGERS}/alpha`), 'Ready')?.status).toBeDefined();
+  });
+
+  it('deletionPolicy Delete deletes the topics with the Ledger', async () => {
+    const gammaTopics = topicNames('gamma');
+    const body = ledger('gamma', { kafka: { external: { bootstrapServers: kafkaBrokers() } }, topics: { ...gammaTopics, deletionPolicy: 'Delete' }, partitions: 1 }, OP_NAMESPACE);
+    expect((await kube.request('POST', OP_LEDGERS, { body })).status).toBe(201);
+    await eventually(async () => expect(await partitionsOf(gammaTopics.blockchain)).toBe(1), 30_000);
+    expect((await kube.request('DELETE', `${OP_LEDGERS}/gamma`)).status).toBe(200);
+    await eventually(async () => expect((await kube.request('GET', `${OP_LEDGERS}/gamma`)).status).toBe(404), 30_000);
+    await eventually(async () => expect(await partitionsOf(gammaTopics.transactions)).toBeUndefined(), 30_000);
+  });
+
+  it('least privilege: the chart\'s token cannot delete Ledgers, read ConfigMaps or touch another namespace', async () => {
+    expect((await kube.request('DELETE', `${OP_LEDGERS}/alpha`, { token })).status).toBe(403);
+    expect((await kube.request('GET', `/api/v1/namespaces/${OP_NAMESPACE}/configmaps`, { token })).status).toBe(403);
+    expect((await kube.request('GET', `/apis/apps/v1/namespaces/${NAMESPACE}/deployments`, { token })).status).toBe(403);
+    expect((await kube.request('GET', `/api/v1/namespaces/${OP_NAMESPACE}/pods`, { token })).status).toBe(403);
+  });
+
+  it('leader election: a stand-by does nothing, and takes over when the leader stops', async () => {
+    second = await startOperator(token, 'operator-b');
+    await eventually(() => expect(first.operator.elector.isLeader()).toBe(true));
+    expect(second.operator.elector.isLeader()).toBe(false);
+    await first.stop({ releaseLease: true });
+    await eventually(() => expect(second?.operator.elector.isLeader()).toBe(true), 30_000);
+    await mergePatch(`${OP_LEDGERS}/alpha/scale`, { spec: { replicas: 6 } });
+    await eventually(async () => {
+      expect(await partitionsOf(alphaTopics.transactions)).toBe(6);
+      expect((await get(apps('statefulsets', 'alpha-miner'))).spec.replicas).toBe(6);
+    }, 30_000);
   });
 });

@@ -60,7 +60,8 @@ interface RunningOperator {
 
 /** Starts an operator in-process with the given environment (config.ts parses it) and an HTTP server. */
 async function startOperator(env: Record<string, string>, watchTimeoutSeconds?: number): Promise<RunningOperator> {
-  const config = readConfig({ ...env, LOG_LEVEL, HTTP_PORT: '0' });
+  // These tests are of the StatefulSet matcher (the chart's operator.mode=statefulset).
+  const config = readConfig({ OPERATOR_MODE: 'statefulset', ...env, LOG_LEVEL, HTTP_PORT: '0' });
   const logger = createLogger('operator', config.logLevel).child({ identity: config.identity });
   const registry = createMetricsRegistry('operator');
   const operator = createOperator({
@@ -522,7 +523,7 @@ describe('the operator process (src/main.ts)', () => {
 
   const spawnOperator = (env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } => {
     const child = spawn(process.execPath, ['--conditions=@chainlog/source', '--import', 'tsx', script], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', OPERATOR_MODE: 'statefulset', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

@@ -5,7 +5,7 @@
  */
 import { createHttpApp } from '@chainlog/core/http';
 import { ChainFollower, createKafka, ensureTopics } from '@chainlog/core/kafka';
-import type { Logger } from '@chainlog/core/logging';
+import { loggedTransactionIds, type Logger } from '@chainlog/core/logging';
 import { createMetricsRegistry } from '@chainlog/core/metrics';
 import { COINBASE_SENDER } from '@chainlog/core/protocol';
 import type { SourceWait } from '@chainlog/core/kafka';
@@ -23,8 +23,6 @@ import { TransactionsFollower } from './kafka/transactions-follower.js';
 import { waitForTopic } from './kafka/wait-for-topic.js';
 import { createAuditorMetrics, type AuditorMetrics } from './metrics.js';
 
-/** Most transaction ids named in one `block committed` log line (the rest are counted). */
-const LOGGED_IDS_LIMIT = 1000;
 /** How long a block may wait on records past a partition's end before the auditor reports an anomaly. */
 const COVERAGE_ANOMALY_AFTER_MS = 1000;
 
@@ -107,8 +105,7 @@ export class AuditorService {
             offset,
             miner: block.miner,
             transactions: userIds.length,
-            transactionIds: userIds.slice(0, LOGGED_IDS_LIMIT),
-            ...(userIds.length > LOGGED_IDS_LIMIT ? { transactionIdsOmitted: userIds.length - LOGGED_IDS_LIMIT } : {}),
+            ...loggedTransactionIds(userIds),
           },
           'block committed',
         );

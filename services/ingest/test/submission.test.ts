@@ -32,8 +32,8 @@ describe('decodeBody', () => {
     const decoded = decodeBody(bytes);
     expect(decoded.ok).toBe(false);
     if (decoded.ok) return;
-    expect(decoded.rejection).toMatchObject({ status: 400, code: 'malformed-json', reason: 'malformed-json', field: '$' });
-    expect(decoded.rejection.problem).toContain(problem);
+    expect(decoded.error).toMatchObject({ status: 400, code: 'malformed-json', reason: 'malformed-json', field: '$' });
+    expect(decoded.error.problem).toContain(problem);
   });
 });
 
@@ -99,10 +99,10 @@ describe('prepareSubmission', () => {
     const result = prepareSubmission(transaction, rules, context());
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.rejection).toMatchObject({ status: 400, code: 'invalid-transaction', reason: 'invalid-field', field });
-    expect(result.rejection.problem).toContain(problem);
-    expect(result.rejection.message).toContain(field);
-    expect(result.rejection).not.toHaveProperty('index');
+    expect(result.error).toMatchObject({ status: 400, code: 'invalid-transaction', reason: 'invalid-field', field });
+    expect(result.error.problem).toContain(problem);
+    expect(result.error.message).toContain(field);
+    expect(result.error).not.toHaveProperty('index');
   });
 
   it('rejects a whole batch for one bad item, naming its index', () => {
@@ -110,7 +110,7 @@ describe('prepareSubmission', () => {
     const result = prepareSubmission(items, rules, context());
     expect(result).toEqual({
       ok: false,
-      rejection: {
+      error: {
         status: 400,
         code: 'invalid-transaction',
         reason: 'invalid-field',
@@ -124,32 +124,32 @@ describe('prepareSubmission', () => {
 
   it('rejects a batch item that is not an object', () => {
     const result = prepareSubmission([{ from: 'a', to: 'b', amount: 1 }, 'x'], rules, context());
-    expect(!result.ok && result.rejection).toMatchObject({ field: '$', index: 1, problem: 'must be a JSON object' });
+    expect(!result.ok && result.error).toMatchObject({ field: '$', index: 1, problem: 'must be a JSON object' });
   });
 
   it.each([[42], ['text'], [null], [true]])('rejects the body %j', (body) => {
     const result = prepareSubmission(body, rules, context());
-    expect(!result.ok && result.rejection).toMatchObject({ status: 400, code: 'invalid-transaction', field: '$' });
+    expect(!result.ok && result.error).toMatchObject({ status: 400, code: 'invalid-transaction', field: '$' });
   });
 
   it('rejects an empty batch with 400 and an oversize batch with 413', () => {
-    expect(prepareSubmission([], rules, context())).toMatchObject({ ok: false, rejection: { status: 400, code: 'empty-batch', reason: 'empty-batch' } });
+    expect(prepareSubmission([], rules, context())).toMatchObject({ ok: false, error: { status: 400, code: 'empty-batch', reason: 'empty-batch' } });
     const six = Array.from({ length: 6 }, () => ({ from: 'a', to: 'b', amount: 1 }));
     expect(prepareSubmission(six, rules, context())).toMatchObject({
       ok: false,
-      rejection: { status: 413, code: 'batch-too-large', reason: 'batch-too-large', field: '$' },
+      error: { status: 413, code: 'batch-too-large', reason: 'batch-too-large', field: '$' },
     });
   });
 
   it('rejects a signature that does not verify, naming signature', () => {
     const tampered = { ...signed, amount: 8 };
     const result = prepareSubmission([signed, tampered], rules, context());
-    expect(!result.ok && result.rejection).toMatchObject({ status: 400, code: 'invalid-signature', reason: 'bad-signature', field: 'signature', index: 1 });
+    expect(!result.ok && result.error).toMatchObject({ status: 400, code: 'invalid-signature', reason: 'bad-signature', field: 'signature', index: 1 });
   });
 
   it('rejects unsigned transactions when signatures are required', () => {
     const result = prepareSubmission({ from: 'alice', to: 'bob', amount: 3 }, { ...rules, requireSignatures: true }, context());
-    expect(!result.ok && result.rejection).toMatchObject({ status: 400, code: 'signature-required', reason: 'missing-signature', field: 'signature' });
+    expect(!result.ok && result.error).toMatchObject({ status: 400, code: 'signature-required', reason: 'missing-signature', field: 'signature' });
   });
 
   it('rejects a batch naming one id twice', () => {
@@ -158,8 +158,8 @@ describe('prepareSubmission', () => {
       rules,
       context({ idempotencyKey: 'k' }),
     );
-    expect(!result.ok && result.rejection).toMatchObject({ status: 400, reason: 'duplicate-id', field: 'id', index: 1 });
-    expect(!result.ok && result.rejection.problem).toContain('transaction [0]');
+    expect(!result.ok && result.error).toMatchObject({ status: 400, reason: 'duplicate-id', field: 'id', index: 1 });
+    expect(!result.ok && result.error.problem).toContain('transaction [0]');
   });
 
   it.each([
@@ -171,7 +171,7 @@ describe('prepareSubmission', () => {
   ])('checks an Idempotency-Key that %s', (_name, key, valid) => {
     const result = prepareSubmission({ from: 'a', to: 'b', amount: 1 }, rules, context({ idempotencyKey: key }));
     expect(result.ok).toBe(valid);
-    if (!result.ok) expect(result.rejection).toMatchObject({ status: 400, code: 'invalid-idempotency-key', field: 'Idempotency-Key' });
+    if (!result.ok) expect(result.error).toMatchObject({ status: 400, code: 'invalid-idempotency-key', field: 'Idempotency-Key' });
   });
 
   it('rejects an Idempotency-Key whose derived batch ids would be too long', () => {

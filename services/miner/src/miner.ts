@@ -6,8 +6,8 @@ import type { Express } from 'express';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Readiness } from '@chainlog/core/http';
-import { type BlockRejection, ChainFollower, type SourceWait, createKafka, ensureTopics, partitionCount } from '@chainlog/core/kafka';
-import type { Logger } from '@chainlog/core/logging';
+import { type BlockRejection, ChainFollower, createKafka, type SourceWait, ensureTopics, partitionCount } from '@chainlog/core/kafka';
+import { loggedTransactionIds, type Logger } from '@chainlog/core/logging';
 import { assembleBlock, type Block, Chain, encodeBlock, GENESIS_BLOCK, sealBlock } from '@chainlog/core/protocol';
 import { describeConfig, type MinerConfig } from './config.js';
 import { cutDecision, selectBlockContents, type BlockContents } from './domain/block-policy.js';
@@ -52,8 +52,6 @@ const HASH_RATE_SAMPLE_MS = 2000;
 const ERROR_BACKOFF_MS = 1000;
 /** How long a block may wait on a quiet partition's end before this miner writes a record to decide it. */
 const SOURCE_PROBE_AFTER_MS = 2000;
-/** Most transaction ids named in one `mined block` log line (the rest are counted). */
-const LOGGED_IDS_LIMIT = 1000;
 
 export class MinerService {
   readonly chain: Chain;
@@ -337,18 +335,18 @@ export class MinerService {
     const receivedAt = Date.now();
     const parsed = intakeMessage(message.value, { topic, partition, offset, timestamp: message.timestamp }, this.#config.consensus);
     if (parsed.ok) {
-      this.#pool.offer({ kind: 'transaction', partition, offset, receivedAt, transaction: parsed.transaction });
-      this.#logger.debug({ partition, offset, transactionId: parsed.transaction.id }, 'transaction pending');
+      this.#pool.offer({ kind: 'transaction', partition, offset, receivedAt, transaction: parsed.value });
+      this.#logger.debug({ partition, offset, transactionId: parsed.value.id }, 'transaction pending');
     } else {
       if (offset > (this.#deadLettered.get(partition) ?? -1)) {
         // Dead-lettered before it joins the pool: a block covering it never exists without the copy.
-        await this.#producer.deadLetter(message, parsed.reason);
+        await this.#producer.deadLetter(message, parsed.error);
         this.#deadLettered.set(partition, offset);
         this.metrics.poisonMessages.inc();
         this.stats.poison++;
-        this.#logger.warn({ topic, partition, offset, reason: parsed.reason }, 'poison message sent to the dead-letter topic');
+        this.#logger.warn({ topic, partition, offset, reason: parsed.error }, 'poison message sent to the dead-letter topic');
       }
-      this.#pool.offer({ kind: 'poison', partition, offset, receivedAt, code: parsed.code, reason: parsed.reason });
+      this.#pool.offer({ kind: 'poison', partition, offset, receivedAt, code: parsed.code, reason: parsed.error });
     }
     const pending = this.#pool.size(partition);
     this.stats.pendingHighWater = Math.max(this.stats.pendingHighWater, pending);
@@ -498,8 +496,7 @@ export class MinerService {
             sources: block.sources,
             duplicates: contents.duplicates.length,
             poison: contents.poison,
-            transactionIds: contents.transactions.slice(0, LOGGED_IDS_LIMIT).map((t) => t.id),
-            ...(contents.transactions.length > LOGGED_IDS_LIMIT ? { transactionIdsOmitted: contents.transactions.length - LOGGED_IDS_LIMIT } : {}),
+            ...loggedTransactionIds(contents.transactions.map((t) => t.id)),
           },
           'mined block',
         );

@@ -14,12 +14,12 @@ describe('intakeMessage', () => {
   it('fills in the derived id and the record timestamp of the article’s minimal form', () => {
     expect(intakeMessage(bytes({ from: 'alice', to: 'bob', amount: 3 }), source, {})).toEqual({
       ok: true,
-      transaction: { id: derivedTransactionId('transactions', 1, 7), from: 'alice', to: 'bob', amount: 3, timestamp: source.timestamp },
+      value: { id: derivedTransactionId('transactions', 1, 7), from: 'alice', to: 'bob', amount: 3, timestamp: source.timestamp },
     });
   });
 
   it('keeps a signed transaction as it is, and accepts it when signatures are required', () => {
-    expect(intakeMessage(bytes(signed), source, { requireTransactionSignatures: true })).toEqual({ ok: true, transaction: signed });
+    expect(intakeMessage(bytes(signed), source, { requireTransactionSignatures: true })).toEqual({ ok: true, value: signed });
   });
 
   it('makes poison of what a block must not carry, with the reason', () => {
@@ -35,17 +35,17 @@ describe('intakeMessage', () => {
     ];
     for (const [value, requireSignatures, reason] of cases) {
       const result = intakeMessage(value, source, { requireTransactionSignatures: requireSignatures });
-      expect(result.ok ? 'accepted' : result.reason).toMatch(reason);
+      expect(result.ok ? 'accepted' : result.error).toMatch(reason);
     }
-    expect(intakeMessage(bytes({ from: 'a', to: 'b', amount: 1 }), { ...source, timestamp: -1 }, {})).toMatchObject({ ok: false, reason: /timestamp/ });
+    expect(intakeMessage(bytes({ from: 'a', to: 'b', amount: 1 }), { ...source, timestamp: -1 }, {})).toMatchObject({ ok: false, error: /timestamp/ });
   });
 
   it('never throws, whatever the bytes', () => {
     fc.assert(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 80 }), fc.json().map((json) => Buffer.from(json))), (value) => {
         const result = intakeMessage(value, source, {});
-        if (result.ok) expect(result.transaction.id.length).toBeGreaterThan(0);
-        else expect(result.reason.length).toBeGreaterThan(0);
+        if (result.ok) expect(result.value.id.length).toBeGreaterThan(0);
+        else expect(result.error.length).toBeGreaterThan(0);
       }),
     );
   });

@@ -5,6 +5,8 @@ import { hostname } from 'node:os';
 import { type CommonConfig, EnvReader, readCommonConfig } from '@chainlog/core/config';
 
 export const SERVICE_NAME = 'operator';
+/** The operator's version: the image tag of a Ledger's workloads unless spec.image.tag says otherwise. */
+export const OPERATOR_VERSION = '0.1.0';
 export const DEFAULT_HTTP_PORT = 8083;
 /** The field manager of every write the operator makes (managedFields name it). */
 export const FIELD_MANAGER = 'chainlog-operator';
@@ -16,9 +18,17 @@ export const IN_CLUSTER_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/service
 /** How the operator reaches the Kubernetes API. */
 export type KubeAccess = { kind: 'kubeconfig'; path: string } | { kind: 'in-cluster' };
 
+/** What the operator runs: the Ledger controller, or the older miner/partition matcher for one StatefulSet. */
+export type OperatorMode = 'ledgers' | 'statefulset';
+
 export interface OperatorConfig extends CommonConfig {
-  /** Namespace of the miner StatefulSet, the Lease and the Events. */
+  mode: OperatorMode;
+  /** Namespace of the Ledgers (or of the miner StatefulSet), the Lease and the Events. */
   namespace: string;
+  /** Image tag of the workloads of a Ledger without spec.image.tag (the operator's own version). */
+  defaultImageTag: string;
+  /** Where the chain status of a Ledger is asked: {name}, {namespace} and {port} are replaced. */
+  auditorUrlTemplate: string;
   /** Name of the miner StatefulSet (the chart's <release>-miner). */
   minerStatefulSet: string;
   /** The chart's topics.transactions.partitions: the baseline for "partitions grew" before the first record. */
@@ -47,11 +57,16 @@ type Env = Record<string, string | undefined>;
 export function readConfig(env: Env = process.env, readNamespaceFile: () => string | undefined = inClusterNamespace): OperatorConfig {
   const reader = new EnvReader(env);
   const common = readCommonConfig(reader, SERVICE_NAME, DEFAULT_HTTP_PORT);
+  const mode = readMode(reader);
   const minerStatefulSet = reader.string('MINER_STATEFULSET', 'chainlog-miner', DNS_SUBDOMAIN);
   const kube = readKubeAccess(reader, env);
+  const defaultLease = mode === 'ledgers' ? 'chainlog-ledger-operator' : `${minerStatefulSet}-operator`;
   const config: OperatorConfig = {
     ...common,
+    mode,
     namespace: readNamespace(reader, kube, readNamespaceFile),
+    defaultImageTag: reader.string('CHAINLOG_IMAGE_TAG', OPERATOR_VERSION, { regex: /^[\w][\w.-]{0,127}$/, description: 'an image tag' }),
+    auditorUrlTemplate: reader.string('AUDITOR_URL_TEMPLATE', 'http://{name}-auditor.{namespace}.svc:{port}'),
     minerStatefulSet,
     configuredPartitions: reader.optionalInteger('TRANSACTIONS_PARTITIONS', { min: 1, max: 100_000 }),
     // Growth is permanent (Kafka cannot remove partitions): a low ceiling stops a typo or a runaway scaler.
@@ -59,7 +74,7 @@ export function readConfig(env: Env = process.env, readNamespaceFile: () => stri
     kafkaPollIntervalMs: reader.integer('KAFKA_POLL_INTERVAL_MS', 10_000, { min: 100, max: 3_600_000 }),
     resyncIntervalMs: reader.integer('RESYNC_INTERVAL_MS', 30_000, { min: 100, max: 3_600_000 }),
     // The default derives from the StatefulSet's name (one lease per release); only an explicit name is checked.
-    leaseName: reader.optionalString('LEASE_NAME') === undefined ? `${minerStatefulSet}-operator` : reader.string('LEASE_NAME', '', DNS_SUBDOMAIN),
+    leaseName: reader.optionalString('LEASE_NAME') === undefined ? defaultLease : reader.string('LEASE_NAME', '', DNS_SUBDOMAIN),
     leaseDurationSeconds: reader.integer('LEASE_DURATION_SECONDS', 15, { min: 1, max: 3600 }),
     identity: reader.string('POD_NAME', hostname()),
     kube,
@@ -95,4 +110,11 @@ function inClusterNamespace(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+function readMode(reader: EnvReader): OperatorMode {
+  const mode = reader.string('OPERATOR_MODE', 'ledgers');
+  if (mode === 'ledgers' || mode === 'statefulset') return mode;
+  reader.problem(`OPERATOR_MODE must be ledgers or statefulset, got "${mode}"`);
+  return 'ledgers';
 }

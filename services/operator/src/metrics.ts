@@ -52,3 +52,55 @@ export function createOperatorMetrics(registry: Registry, isLeader: () => boolea
   for (const action of ACTION_LABELS) metrics.actions.inc({ action }, 0);
   return metrics;
 }
+
+/** Per-Ledger metrics: labels namespace and ledger (one series per Ledger; removed with the Ledger). */
+export interface LedgerMetrics {
+  partitions: Gauge<'namespace' | 'ledger'>;
+  miners: Gauge<'namespace' | 'ledger'>;
+  readyMiners: Gauge<'namespace' | 'ledger'>;
+  ready: Gauge<'namespace' | 'ledger'>;
+  kafkaReachable: Gauge<'namespace' | 'ledger'>;
+  chainHeight: Gauge<'namespace' | 'ledger'>;
+  oldestPendingSeconds: Gauge<'namespace' | 'ledger'>;
+  reconciles: Counter<'namespace' | 'ledger' | 'result'>;
+  reconcileDuration: Histogram<'namespace' | 'ledger'>;
+  /** Objects created, changed or deleted by reconciles (a change of an unchanged spec is drift corrected). */
+  objectChanges: Counter<'namespace' | 'ledger' | 'change'>;
+}
+
+export function createLedgerMetrics(registry: Registry): LedgerMetrics {
+  const registers = [registry];
+  const labelNames = ['namespace', 'ledger'] as const;
+  const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames, registers });
+  return {
+    partitions: gauge('chainlog_operator_ledger_partitions', 'Partitions of the Ledger\'s transactions topic, as last read from Kafka'),
+    miners: gauge('chainlog_operator_ledger_miners', 'Miner replicas of the Ledger (its StatefulSet\'s spec.replicas)'),
+    readyMiners: gauge('chainlog_operator_ledger_ready_miners', 'Miners of the Ledger that are ready'),
+    ready: gauge('chainlog_operator_ledger_ready', '1 while the Ledger\'s Ready condition is True, else 0'),
+    kafkaReachable: gauge('chainlog_operator_ledger_kafka_reachable', '1 while the Ledger\'s Kafka answered the last admin request, else 0'),
+    chainHeight: gauge('chainlog_operator_ledger_chain_height', 'Blocks in the Ledger\'s canonical chain, as its auditor last reported'),
+    oldestPendingSeconds: gauge('chainlog_operator_ledger_oldest_pending_seconds', 'Age of the Ledger\'s oldest acknowledged transaction not yet in a block, as its auditor last reported'),
+    reconciles: new Counter({ name: 'chainlog_operator_ledger_reconciles_total', help: 'Reconciles of a Ledger, by result (ok, error)', labelNames: ['namespace', 'ledger', 'result'], registers }),
+    reconcileDuration: new Histogram({
+      name: 'chainlog_operator_ledger_reconcile_duration_seconds',
+      help: 'Duration of one Ledger reconcile, Kafka and API requests included',
+      labelNames,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    objectChanges: new Counter({
+      name: 'chainlog_operator_ledger_object_changes_total',
+      help: 'Owned objects created, changed (spec change or drift corrected) or deleted, by change',
+      labelNames: ['namespace', 'ledger', 'change'],
+      registers,
+    }),
+  };
+}
+
+/** Drops every series of a Ledger that no longer exists. */
+export function forgetLedger(metrics: LedgerMetrics, labels: { namespace: string; ledger: string }): void {
+  const { reconciles, objectChanges, ...plain } = metrics;
+  for (const metric of Object.values(plain)) metric.remove(labels);
+  for (const result of ['ok', 'error']) reconciles.remove({ ...labels, result });
+  for (const change of ['created', 'changed', 'deleted']) objectChanges.remove({ ...labels, change });
+}

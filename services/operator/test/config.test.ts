@@ -26,7 +26,10 @@ describe('readConfig', () => {
       maxPartitions: 64,
       kafkaPollIntervalMs: 10_000,
       resyncIntervalMs: 30_000,
-      leaseName: 'chainlog-miner-operator',
+      mode: 'ledgers',
+      leaseName: 'chainlog-ledger-operator',
+      defaultImageTag: '0.1.0',
+      auditorUrlTemplate: 'http://{name}-auditor.{namespace}.svc:{port}',
       leaseDurationSeconds: 15,
       identity: 'op-1',
       kube: { kind: 'kubeconfig', path: '/tmp/kubeconfig' },
@@ -75,6 +78,15 @@ describe('readConfig', () => {
       logLevel: 'debug',
       kube: { kind: 'in-cluster' },
     });
+  });
+
+  it('OPERATOR_MODE picks the controller; the statefulset mode names its lease after the StatefulSet', () => {
+    expect(readConfig({ ...minimal, OPERATOR_MODE: 'statefulset', MINER_STATEFULSET: 'x-miner' })).toMatchObject({ mode: 'statefulset', leaseName: 'x-miner-operator' });
+    expect(readConfig({ ...minimal, CHAINLOG_IMAGE_TAG: '1.2.3', AUDITOR_URL_TEMPLATE: 'http://a:1' })).toMatchObject({ defaultImageTag: '1.2.3', auditorUrlTemplate: 'http://a:1' });
+    expect(problems({ ...minimal, OPERATOR_MODE: 'both', CHAINLOG_IMAGE_TAG: 'a b' })).toEqual([
+      'OPERATOR_MODE must be ledgers or statefulset, got "both"',
+      'CHAINLOG_IMAGE_TAG must be an image tag, got "a b"',
+    ]);
   });
 
   it('NAMESPACE wins over POD_NAMESPACE; in a cluster the ServiceAccount namespace file is the fallback', () => {

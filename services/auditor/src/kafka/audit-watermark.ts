@@ -5,8 +5,8 @@
  * below that offset are not published again. Event ids are deterministic (`<topic>:<offset>`), so
  * consumers can still deduplicate what concurrent auditors write.
  */
-import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import { TopicReader } from '@chainlog/core/kafka';
 import type { Logger } from '@chainlog/core/logging';
 import { AUDIT_EVENT_SCHEMA } from './audit-event.js';
 
@@ -31,42 +31,41 @@ export async function readAuditWatermark(
   if (remaining.size === 0) return -1;
 
   let watermark = -1;
-  const consumer = kafka.consumer({ groupId: `chainlog-auditor-watermark-${randomUUID()}`, allowAutoTopicCreation: false });
+  let done: (() => void) | undefined;
+  let failed: ((error: Error) => void) | undefined;
+  const finished = new Promise<void>((resolve, reject) => {
+    done = resolve;
+    failed = reject;
+  });
+  const reader = new TopicReader({
+    kafka,
+    topic: auditTopic,
+    logger,
+    name: 'audit watermark',
+    groupIdPrefix: 'chainlog-auditor-watermark',
+    onMessage: ({ partition, offset, value }) => {
+      const reported = reportedOffset(value, blockchainTopic);
+      if (reported !== undefined && reported > watermark) watermark = reported;
+      const last = remaining.get(partition);
+      if (last !== undefined && offset >= last) remaining.delete(partition);
+      if (remaining.size === 0) done?.();
+    },
+    onFailure: (error) => failed?.(error),
+  });
+  const timer = setTimeout(() => failed?.(new Error(`reading the audit topic ${auditTopic} took over ${timeoutMs} ms`)), timeoutMs);
   try {
-    await consumer.connect();
-    await consumer.subscribe({ topic: auditTopic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`reading the audit topic ${auditTopic} took over ${timeoutMs} ms`)), timeoutMs);
-      consumer
-        .run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            for (const message of batch.messages) {
-              const offset = reportedOffset(message.value, blockchainTopic);
-              if (offset !== undefined && offset > watermark) watermark = offset;
-            }
-            const last = remaining.get(batch.partition);
-            if (last !== undefined && Number(batch.lastOffset()) >= last) remaining.delete(batch.partition);
-            if (remaining.size === 0) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .catch((error: unknown) => {
-          clearTimeout(timer);
-          reject(error as Error);
-        });
-    });
+    await reader.start();
+    await finished;
   } finally {
-    await consumer.disconnect();
+    clearTimeout(timer);
+    await reader.stop();
   }
   logger.info({ auditTopic, watermark }, 'audit events up to this blockchain offset were already published');
   return watermark;
 }
 
-function reportedOffset(value: Buffer | null, blockchainTopic: string): number | undefined {
-  if (value === null) return undefined;
+function reportedOffset(value: Buffer, blockchainTopic: string): number | undefined {
+  if (value.length === 0) return undefined;
   try {
     const event = JSON.parse(value.toString('utf8')) as { schema?: unknown; blockchainTopic?: unknown; offset?: unknown };
     if (event.schema !== AUDIT_EVENT_SCHEMA || event.blockchainTopic !== blockchainTopic) return undefined;

@@ -1,11 +1,11 @@
 // Follows the blockchain topic from its first offset and applies every message, in offset order, to a
 // Chain (the protocol's fork choice). Miners, the auditor and the verify command all read the ledger
 // through this one path, so every reader computes the same canonical chain.
-import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from '../logging/logger.js';
 import type { ApplyResult, Block, Chain, Evaluation, RejectionReason } from '../protocol/index.js';
 import { SourceReader } from './source-reader.js';
+import { TopicReader } from './topic-reader.js';
 
 /** A block the follower cannot decide yet: it claims offsets of the transactions topic not read yet. */
 export interface SourceWait {
@@ -69,11 +69,9 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
-const EMPTY = new Uint8Array(0);
-
 export class ChainFollower {
   readonly chain: Chain;
-  #consumer: Consumer | undefined;
+  #reader: TopicReader | undefined;
   // One long-lived admin: miners ask for the topic's end before every block.
   #admin: Admin | undefined;
   #appliedOffset = -1;
@@ -83,7 +81,6 @@ export class ChainFollower {
   #failure: Error | undefined;
   #ownBlock: OwnBlock | undefined;
   #stopped = false;
-
   readonly #sources: SourceReader | undefined;
 
   constructor(private readonly options: ChainFollowerOptions) {
@@ -107,7 +104,7 @@ export class ChainFollower {
 
   /** True once every message up to the end last seen on the topic has been applied. */
   get caughtUp(): boolean {
-    return this.#failure === undefined && this.#appliedOffset + 1 >= this.#knownEndOffset && this.#consumer !== undefined;
+    return this.#failure === undefined && this.#appliedOffset + 1 >= this.#knownEndOffset && this.#reader !== undefined;
   }
 
   /** Whether the message at this offset was already on the topic when the follower started (history, not news). */
@@ -122,41 +119,29 @@ export class ChainFollower {
 
   async start(): Promise<void> {
     const { kafka, topic, logger } = this.options;
-    const consumer = kafka.consumer({
-      groupId: `${this.options.groupIdPrefix ?? 'chainlog-chain-follower'}-${randomUUID()}`,
-      // Reading from the start on every run: the chain is rebuilt from the log, never from saved offsets.
-      allowAutoTopicCreation: false,
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) {
-        this.#failure = payload.error;
-        this.#rejectWaiters(payload.error);
-      }
-      // A crash kafkajs restarts by itself is a warning; one it gives up on is an error.
-      logger[payload.restart ? 'warn' : 'error']({ err: payload.error, restart: payload.restart }, 'chain follower consumer crashed');
-    });
-    await this.#sources?.start();
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
     this.#knownEndOffset = await this.endOffset();
     this.#replayEndOffset = this.#knownEndOffset;
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-        this.#knownEndOffset = Math.max(this.#knownEndOffset, Number(batch.highWatermark));
-        for (const message of batch.messages) {
-          if (!isRunning() || isStale()) return;
-          await this.#applyMessage(Number(message.offset), message.value ?? EMPTY, heartbeat);
-        }
-        await heartbeat();
+    const reader = new TopicReader({
+      kafka,
+      topic,
+      logger,
+      name: 'chain follower',
+      groupIdPrefix: this.options.groupIdPrefix ?? 'chainlog-chain-follower',
+      onBatch: (_partition, highWatermark) => {
+        this.#knownEndOffset = Math.max(this.#knownEndOffset, highWatermark);
+      },
+      onMessage: (message, heartbeat) => this.#applyMessage(message.offset, message.value, heartbeat),
+      onFailure: (error) => {
+        this.#failure = error;
+        this.#rejectWaiters(error);
       },
     });
-    this.#consumer = consumer;
+    await this.#sources?.start();
+    await reader.start();
+    this.#reader = reader;
   }
 
-  async #applyMessage(offset: number, value: Uint8Array, heartbeat: () => Promise<void>): Promise<void> {
-    // A rebalance of the throw-away group can redeliver what was applied already.
-    if (offset <= this.#appliedOffset) return;
+  async #applyMessage(offset: number, value: Buffer, heartbeat: () => Promise<void>): Promise<void> {
     const own = this.#ownBlock;
     const isOwn = own !== undefined && own.bytes.equals(value);
     if (isOwn) this.#ownBlock = undefined;
@@ -282,8 +267,9 @@ export class ChainFollower {
     this.#stopped = true;
     this.#rejectWaiters(new Error('chain follower stopped'));
     await this.#sources?.stop();
-    await this.#consumer?.disconnect();
-    this.#consumer = undefined;
+    const reader = this.#reader;
+    this.#reader = undefined;
+    await reader?.stop();
     await this.#admin?.disconnect();
     this.#admin = undefined;
   }

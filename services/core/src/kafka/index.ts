@@ -2,3 +2,4 @@
 export { ChainFollower, type BlockRejection, type ChainFollowerOptions, type SourceWait } from './chain-follower.js';
 export { createKafka, kafkaLevelToPino } from './client.js';
 export { ensureTopics, partitionCount, type TopicSpec } from './topics.js';
+export { TopicReader, type TopicMessage, type TopicReaderOptions } from './topic-reader.js';

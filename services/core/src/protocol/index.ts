@@ -21,6 +21,7 @@ export {
   signTransaction,
   toTransaction,
   transactionHash,
+  transactionIdOf,
   transactionSigningBytes,
   verifyTransactionSignature,
   type Transaction,

@@ -1,6 +1,8 @@
 /**
- * Validation results. The protocol never throws on untrusted input: it returns a Result whose error names
- * the offending field and the problem, so HTTP edges can answer 4xx with both and consumers can log them.
+ * Validation results, the one result type of the code base. The protocol never throws on untrusted input:
+ * it returns a Result whose error names the offending field and the problem, so HTTP edges can answer 4xx
+ * with both and consumers can log them. Services use the same type with their own error (ingest's
+ * Rejection, the miner's poison reason).
  */
 
 /** Where validation failed (`field`, a property path such as `amount` or `transactions[2].id`; `$` is the
@@ -10,7 +12,7 @@ export interface FieldError {
   readonly problem: string;
 }
 
-export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: FieldError };
+export type Result<T, E = FieldError> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
 
 export function ok<T>(value: T): Result<T> {
   return { ok: true, value };

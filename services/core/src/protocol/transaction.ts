@@ -165,6 +165,15 @@ function pickFields(value: Record<string, unknown>): Record<string, unknown> {
 }
 
 /**
+ * The id of a transaction read from the transactions topic: its own, or the one derived from where it was
+ * read (a minimal-form message has none). The one place this is decided, for the miner (toTransaction)
+ * and for every reader that tracks transactions before they are mined.
+ */
+export function transactionIdOf(input: TransactionInput, source: Pick<SourcePosition, 'topic' | 'partition' | 'offset'>): string {
+  return input.id ?? derivedTransactionId(source.topic, source.partition, source.offset);
+}
+
+/**
  * The stored form of a transaction read from the transactions topic: a missing id becomes the source
  * position's derived id and a missing timestamp the Kafka record timestamp. Throws on an impossible source
  * position (a caller bug, not bad input).
@@ -181,7 +190,7 @@ export function toTransaction(input: TransactionInput, source: SourcePosition): 
   }
   return pickFields({
     ...input,
-    id: input.id ?? derivedTransactionId(source.topic, source.partition, source.offset),
+    id: transactionIdOf(input, source),
     timestamp: input.timestamp ?? source.timestamp,
   }) as unknown as Transaction;
 }

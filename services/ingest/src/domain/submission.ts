@@ -1,7 +1,7 @@
 // What a client submits to POST /v1/transactions, checked and completed without any I/O: the body is
 // decoded, every transaction validated by the protocol (the same rules as TRANSACTION_INPUT_SCHEMA),
 // signatures verified, and every transaction given an id and a timestamp.
-import { parseTransactionInput, type TransactionInput, verifyTransactionSignature } from '@chainlog/core/protocol';
+import { parseTransactionInput, type Result, type TransactionInput, verifyTransactionSignature } from '@chainlog/core/protocol';
 import { assignIds, idempotencyKeyProblem } from './ids.js';
 import { fieldRejection, type Rejection } from './rejection.js';
 
@@ -31,15 +31,13 @@ export interface SubmissionContext {
   readonly newId: () => string;
 }
 
-export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly rejection: Rejection };
-
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Decodes the raw body as strict UTF-8 JSON. */
-export function decodeBody(bytes: Uint8Array | undefined): Checked<unknown> {
-  const malformed = (problem: string): Checked<unknown> => ({
+export function decodeBody(bytes: Uint8Array | undefined): Result<unknown, Rejection> {
+  const malformed = (problem: string): Result<unknown, Rejection> => ({
     ok: false,
-    rejection: { status: 400, code: 'malformed-json', reason: 'malformed-json', message: `request body ${problem}`, field: '$', problem },
+    error: { status: 400, code: 'malformed-json', reason: 'malformed-json', message: `request body ${problem}`, field: '$', problem },
   });
   if (bytes === undefined || bytes.length === 0) return malformed('is empty');
   let text: string;
@@ -56,7 +54,7 @@ export function decodeBody(bytes: Uint8Array | undefined): Checked<unknown> {
 }
 
 /** Validates one transaction or a batch and completes ids and timestamps. A batch is all or nothing. */
-export function prepareSubmission(body: unknown, rules: SubmissionRules, context: SubmissionContext): Checked<Submission> {
+export function prepareSubmission(body: unknown, rules: SubmissionRules, context: SubmissionContext): Result<Submission, Rejection> {
   const batch = Array.isArray(body);
   if (!batch && (typeof body !== 'object' || body === null)) {
     const problem = 'must be a transaction object or an array of them';
@@ -128,8 +126,8 @@ export function prepareSubmission(body: unknown, rules: SubmissionRules, context
   return { ok: true, value: { batch, transactions } };
 }
 
-function reject<T>(rejection: Rejection): Checked<T> {
-  return { ok: false, rejection };
+function reject<T>(rejection: Rejection): Result<T, Rejection> {
+  return { ok: false, error: rejection };
 }
 
 /** Adds the id and, when missing, the timestamp. Signed transactions already carry both (the protocol requires it). */

@@ -2,6 +2,7 @@
 // the append to Kafka. Every refusal is an HttpError rendered by core's error handler as
 // `{ "error": { code, message, field?, problem?, index? } }` and counted by reason.
 import { HttpError } from '@chainlog/core/http';
+import { loggedTransactionIds } from '@chainlog/core/logging';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { IngestConfig } from '../config.js';
 import { partitionForKey } from '../domain/partitioning.js';
@@ -9,9 +10,6 @@ import type { Rejection, RejectionReason } from '../domain/rejection.js';
 import { decodeBody, messageValue, prepareSubmission } from '../domain/submission.js';
 import { KafkaRecordTooLargeError, KafkaUnavailableError, type OutgoingMessage, type Placement } from '../kafka/appender.js';
 import type { IngestMetrics } from '../metrics.js';
-
-/** Most transaction ids named in one `transactions accepted` log line (the rest are counted). */
-const LOGGED_IDS_LIMIT = 1000;
 
 /** Where transactions go: the adapter over Kafka, or a fake in tests. */
 export interface TransactionLog {
@@ -105,7 +103,7 @@ export function transactionRoutes(options: RoutesOptions): Router {
 
   const submit = async (req: Request, res: Response): Promise<void> => {
     const decoded = decodeBody(Buffer.isBuffer(req.body) ? req.body : undefined);
-    if (!decoded.ok) throw RejectedError.from(decoded.rejection);
+    if (!decoded.ok) throw RejectedError.from(decoded.error);
     if (Array.isArray(decoded.value)) res.locals.transactionCount = Math.max(1, decoded.value.length);
 
     const prepared = prepareSubmission(
@@ -113,7 +111,7 @@ export function transactionRoutes(options: RoutesOptions): Router {
       { maxBatchSize: config.maxBatchSize, requireSignatures: config.requireSignatures },
       { idempotencyKey: req.header('idempotency-key'), now: options.clock(), newId: options.newId },
     );
-    if (!prepared.ok) throw RejectedError.from(prepared.rejection);
+    if (!prepared.ok) throw RejectedError.from(prepared.error);
     const { transactions, batch } = prepared.value;
 
     const partitions = log.partitionCount();
@@ -162,8 +160,7 @@ export function transactionRoutes(options: RoutesOptions): Router {
         batch,
         partitions: [...new Set(placements.map((placement) => placement.partition))].sort((a, b) => a - b),
         // Log correlation (docs/observability.md): the ids at info level, capped to keep the line bounded.
-        transactionIds: accepted.slice(0, LOGGED_IDS_LIMIT).map((transaction) => transaction.id),
-        ...(accepted.length > LOGGED_IDS_LIMIT ? { transactionIdsOmitted: accepted.length - LOGGED_IDS_LIMIT } : {}),
+        ...loggedTransactionIds(accepted.map((transaction) => transaction.id)),
       },
       'transactions accepted',
     );

@@ -12,13 +12,11 @@
  */
 import { admitRecord, type ConsensusParams, type SkipReason, type SourcePosition, type Transaction } from '@chainlog/core/protocol';
 
-export type Intake =
-  | { readonly ok: true; readonly transaction: Transaction }
-  /** `code`: the reason every reader computes for this record (the block lists it in its range's `skipped`). */
-  | { readonly ok: false; readonly code: SkipReason; readonly reason: string };
+/** The transaction to pend, or why the message is poison: `code` is the reason every reader computes (the block lists it in its range's `skipped`). */
+export type Intake = { readonly ok: true; readonly value: Transaction } | { readonly ok: false; readonly error: string; readonly code: SkipReason };
 
 /** The protocol's admitRecord: the same verdict every reader of the block reaches. */
 export function intakeMessage(value: Uint8Array | null, source: SourcePosition, consensus: Pick<ConsensusParams, 'requireTransactionSignatures'>): Intake {
   const admitted = admitRecord({ offset: source.offset, value, timestamp: source.timestamp }, source, consensus);
-  return admitted.ok ? admitted : { ok: false, code: admitted.reason, reason: admitted.detail };
+  return admitted.ok ? { ok: true, value: admitted.transaction } : { ok: false, error: admitted.detail, code: admitted.reason };
 }

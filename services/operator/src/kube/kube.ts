@@ -292,6 +292,9 @@ export interface EventTarget {
   name: string;
   namespace: string;
   uid: string | undefined;
+  /** The involved object's kind and apiVersion (default: the miner StatefulSet's, apps/v1 StatefulSet). */
+  kind?: string;
+  apiVersion?: string;
 }
 
 /** Writes core/v1 Events about the StatefulSet. */
@@ -311,8 +314,8 @@ export class KubeEventApi {
       kind: 'Event',
       metadata: { name: event.name, namespace: event.target.namespace },
       involvedObject: {
-        apiVersion: 'apps/v1',
-        kind: 'StatefulSet',
+        apiVersion: event.target.apiVersion ?? 'apps/v1',
+        kind: event.target.kind ?? 'StatefulSet',
         name: event.target.name,
         namespace: event.target.namespace,
         ...(event.target.uid !== undefined ? { uid: event.target.uid } : {}),

@@ -1,0 +1,95 @@
+// Reads a whole topic, every partition from offset 0, with a throw-away consumer group that never commits:
+// what a reader needs that rebuilds its state from the log on every start (the chain follower, the auditor's
+// pending transactions and audit watermark). The one copy of the group, the crash handling and the
+// de-duplication of what a rebalance delivers again.
+import { randomUUID } from 'node:crypto';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Logger } from '../logging/logger.js';
+
+export interface TopicMessage {
+  readonly partition: number;
+  readonly offset: number;
+  /** The message's value; an empty array for a null value (a tombstone). */
+  readonly value: Buffer;
+  readonly timestamp: number;
+  readonly raw: KafkaMessage;
+}
+
+export interface TopicReaderOptions {
+  readonly kafka: Kafka;
+  readonly topic: string;
+  readonly logger: Logger;
+  /** Prefix of the consumer group; a random suffix makes the group new on every start. */
+  readonly groupIdPrefix: string;
+  /** What the reader is called in its log lines (`<name> consumer crashed`). */
+  readonly name: string;
+  /** Before a batch's messages: the partition's end as of this fetch. */
+  readonly onBatch?: (partition: number, highWatermark: number) => void;
+  /**
+   * Every message once, in offset order per partition. `heartbeat` keeps the group membership alive while a
+   * message takes long (the chain follower waiting for a block's source records).
+   */
+  readonly onMessage: (message: TopicMessage, heartbeat: () => Promise<void>) => void | Promise<void>;
+  /** The consumer crashed and kafkajs gives up on it: the reader is dead. */
+  readonly onFailure?: (error: Error) => void;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export class TopicReader {
+  readonly #options: TopicReaderOptions;
+  /** Per partition, the next offset not yet handed to onMessage. */
+  readonly #next = new Map<number, number>();
+  #consumer: Consumer | undefined;
+
+  constructor(options: TopicReaderOptions) {
+    this.#options = options;
+  }
+
+  /** The next offset of the partition not read yet (0 before its first message). */
+  nextOffset(partition: number): number {
+    return this.#next.get(partition) ?? 0;
+  }
+
+  /** Connects and subscribes; resolves once the consumer runs (messages then arrive in the background). */
+  async start(): Promise<void> {
+    const { kafka, topic, logger, name } = this.#options;
+    // Reading from the start on every run: the state is rebuilt from the log, never from saved offsets.
+    const consumer = kafka.consumer({ groupId: `${this.#options.groupIdPrefix}-${randomUUID()}`, allowAutoTopicCreation: false });
+    this.#consumer = consumer;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.#options.onFailure?.(payload.error);
+      // A crash kafkajs restarts by itself is a warning; one it gives up on is an error.
+      logger[payload.restart ? 'warn' : 'error']({ err: payload.error, restart: payload.restart }, `${name} consumer crashed`);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        const { partition } = batch;
+        this.#options.onBatch?.(partition, Number(batch.highWatermark));
+        for (const message of batch.messages) {
+          if (!isRunning() || isStale()) return;
+          const offset = Number(message.offset);
+          // A rebalance of the throw-away group redelivers from the start: skip what was read already.
+          if (offset < this.nextOffset(partition)) continue;
+          await this.#options.onMessage({ partition, offset, value: message.value ?? EMPTY, timestamp: Number(message.timestamp), raw: message }, heartbeat);
+          this.#next.set(partition, offset + 1);
+        }
+        await heartbeat();
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    const consumer = this.#consumer;
+    this.#consumer = undefined;
+    await consumer?.disconnect();
+  }
+
+  /** Whether start() ran and stop() did not. */
+  get running(): boolean {
+    return this.#consumer !== undefined;
+  }
+}

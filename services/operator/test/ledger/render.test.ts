@@ -1,0 +1,142 @@
+// The objects a Ledger implies (pure): ownership, labels, the Kafka wiring, and the property that a scale
+// changes nothing but the miners' replica count.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { clusterId, renderLedger, type KubeObject } from '../../src/ledger/render.js';
+import type { Ledger, LedgerSpec } from '../../src/ledger/types.js';
+
+const OPTIONS = { defaultImageTag: '9.9.9' };
+
+/** A Ledger as the API server returns it: every CRD default filled in. */
+function ledger(overrides: Partial<LedgerSpec> = {}, name = 'main'): Ledger {
+  const resources = { requests: { cpu: '100m' }, limits: { memory: '256Mi' } };
+  const spec: LedgerSpec = {
+    image: { repository: 'registry.example.com/chainlog', pullPolicy: 'IfNotPresent' },
+    logLevel: 'info',
+    partitions: 2,
+    maxPartitions: 64,
+    kafka: { external: { bootstrapServers: 'kafka:9092' } },
+    topics: { transactions: 'tx', blockchain: 'chain', audit: 'audit', deadLetter: 'dlq', replicationFactor: -1, deletionPolicy: 'Retain' },
+    consensus: { difficulty: 16, blockReward: 50, requireTransactionSignatures: false },
+    ingest: { replicas: 2, resources, service: { type: 'ClusterIP', port: 8080 }, config: {} },
+    miners: { powWorkers: 1, resources, config: {} },
+    auditor: { replicas: 2, resources, storage: { tmpSizeLimit: '64Mi' }, service: { type: 'ClusterIP', port: 8082 } },
+    monitoring: { serviceMonitor: { enabled: false, interval: '30s' }, prometheusRule: { enabled: false }, dashboards: { enabled: false } },
+    ...overrides,
+  };
+  return {
+    apiVersion: 'chainlog.dev/v1alpha1',
+    kind: 'Ledger',
+    metadata: { name, namespace: 'ns', uid: '6f1c2d3e-4b5a-4c6d-8e7f-0123456789ab', generation: 1, resourceVersion: '1' },
+    spec,
+  };
+}
+
+const find = (objects: KubeObject[], kind: string, name: string): KubeObject => {
+  const found = objects.find((object) => object.kind === kind && object.metadata.name === name);
+  if (found === undefined) throw new Error(`no ${kind}/${name} in ${objects.map((object) => `${object.kind}/${object.metadata.name}`).join(', ')}`);
+  return found;
+};
+type Container = { env: { name: string; value?: string; valueFrom?: unknown }[]; image: string; volumeMounts: { name: string }[] };
+const container = (object: KubeObject): Container => (object.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers[0] as Container;
+const env = (object: KubeObject): Record<string, string | undefined> => Object.fromEntries(container(object).env.map((entry) => [entry.name, entry.value]));
+
+describe('renderLedger', () => {
+  it('every object is owned by the Ledger (controller) and labelled with it', () => {
+    const objects = renderLedger(ledger(), OPTIONS);
+    expect(objects.map((object) => `${object.kind}/${object.metadata.name}`).sort()).toEqual(
+      [
+        'ServiceAccount/main',
+        'StatefulSet/main-miner',
+        'Service/main-miner-headless',
+        'PodDisruptionBudget/main-miner',
+        'Deployment/main-ingest',
+        'Service/main-ingest',
+        'PodDisruptionBudget/main-ingest',
+        'Deployment/main-auditor',
+        'Service/main-auditor',
+        'PodDisruptionBudget/main-auditor',
+      ].sort(),
+    );
+    for (const object of objects) {
+      expect(object.metadata.namespace).toBe('ns');
+      expect(object.metadata.ownerReferences).toEqual([
+        { apiVersion: 'chainlog.dev/v1alpha1', kind: 'Ledger', name: 'main', uid: '6f1c2d3e-4b5a-4c6d-8e7f-0123456789ab', controller: true, blockOwnerDeletion: true },
+      ]);
+      expect(object.metadata.labels?.['chainlog.dev/ledger']).toBe('main');
+    }
+  });
+
+  it('a scale changes nothing but the miner StatefulSet\'s replicas (no miner is rolled)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1024 }), fc.integer({ min: 1, max: 1024 }), (a, b) => {
+        const before = renderLedger(ledger({ partitions: a }), OPTIONS);
+        const after = renderLedger(ledger({ partitions: b }), OPTIONS);
+        const strip = (objects: KubeObject[]) =>
+          objects.map((object) => (object.kind === 'StatefulSet' ? { ...object, spec: { ...(object.spec as object), replicas: 0 } } : object));
+        expect(strip(after)).toEqual(strip(before));
+        expect((find(after, 'StatefulSet', 'main-miner').spec as { replicas: number }).replicas).toBe(b);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('consensus is identical on miners and auditor; the image defaults to the operator\'s tag', () => {
+    const objects = renderLedger(ledger({ consensus: { difficulty: 20, blockReward: 7, requireTransactionSignatures: true, maxBlockTransactions: 100 } }), OPTIONS);
+    const consensus = (object: KubeObject) => {
+      const all = env(object);
+      return ['DIFFICULTY', 'BLOCK_REWARD', 'REQUIRE_TRANSACTION_SIGNATURES', 'CONSENSUS_MAX_BLOCK_TRANSACTIONS', 'ALLOWED_MINER_KEYS'].map((name) => all[name]);
+    };
+    expect(consensus(find(objects, 'StatefulSet', 'main-miner'))).toEqual(['20', '7', 'true', '100', undefined]);
+    expect(consensus(find(objects, 'Deployment', 'main-auditor'))).toEqual(consensus(find(objects, 'StatefulSet', 'main-miner')));
+    expect(env(find(objects, 'Deployment', 'main-ingest')).REQUIRE_SIGNATURES).toBe('true');
+    expect(container(find(objects, 'Deployment', 'main-ingest')).image).toBe('registry.example.com/chainlog:9.9.9');
+  });
+
+  it('permissioned mode mounts the miners\' keys; TLS and SASL come from the referenced Secrets', () => {
+    const key = 'ab'.repeat(32);
+    const objects = renderLedger(
+      ledger({
+        consensus: { difficulty: 16, blockReward: 50, requireTransactionSignatures: false, permissioned: { allowedMinerKeys: [key], minerKeysSecret: { name: 'keys', perMiner: true, key: 'miner.key' } } },
+        kafka: {
+          external: {
+            bootstrapServers: 'k:9093',
+            tls: { rejectUnauthorized: true, ca: { name: 'ca', key: 'ca.crt' } },
+            sasl: { mechanism: 'scram-sha-512', username: 'chainlog', passwordSecret: { name: 'user', key: 'password' } },
+          },
+        },
+      }),
+      OPTIONS,
+    );
+    const miner = find(objects, 'StatefulSet', 'main-miner');
+    expect(env(miner)).toMatchObject({ ALLOWED_MINER_KEYS: key, MINER_PRIVATE_KEY_FILE: '/etc/chainlog/miner-keys/miner-$(POD_INDEX).key', KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: '/etc/chainlog/kafka-tls/ca/ca.crt', KAFKA_SASL_USERNAME: 'chainlog' });
+    expect(container(miner).env.find((entry) => entry.name === 'KAFKA_SASL_PASSWORD')?.valueFrom).toEqual({ secretKeyRef: { name: 'user', key: 'password' } });
+    expect(container(miner).volumeMounts.map((mount) => mount.name)).toEqual(['tmp', 'kafka-tls-ca', 'miner-keys']);
+    expect(container(find(objects, 'Deployment', 'main-ingest')).volumeMounts.map((mount) => mount.name)).toEqual(['tmp', 'kafka-tls-ca']);
+  });
+
+  it('a bundled Kafka: a KRaft StatefulSet and its Services, every service pointed at it', () => {
+    const objects = renderLedger(
+      ledger({ kafka: { bundled: { replicas: 3, image: 'apache/kafka:3.9.1', heapOpts: '-Xmx1g', storage: { ephemeral: false, size: '10Gi' }, resources: {} } } }),
+      OPTIONS,
+    );
+    const kafka = find(objects, 'StatefulSet', 'main-kafka');
+    expect(env(kafka).KAFKA_CONTROLLER_QUORUM_VOTERS).toBe(
+      [0, 1, 2].map((i) => `${i}@main-kafka-${i}.main-kafka-headless.ns.svc:9093`).join(','),
+    );
+    expect(env(kafka)).toMatchObject({ KAFKA_DEFAULT_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2', CLUSTER_ID: clusterId(ledger()) });
+    expect(clusterId(ledger())).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    find(objects, 'Service', 'main-kafka');
+    find(objects, 'Service', 'main-kafka-headless');
+    expect(env(find(objects, 'Deployment', 'main-ingest')).KAFKA_BROKERS).toBe('main-kafka.ns.svc:9092');
+  });
+
+  it('two Ledgers share nothing: names, selectors, consumer groups differ', () => {
+    const a = renderLedger(ledger({}, 'a'), OPTIONS);
+    const b = renderLedger(ledger({}, 'b'), OPTIONS);
+    const names = (objects: KubeObject[]) => new Set(objects.map((object) => `${object.kind}/${object.metadata.name}`));
+    const shared = [...names(a)].filter((name) => names(b).has(name));
+    expect(shared).toEqual([]);
+    expect(env(find(a, 'StatefulSet', 'a-miner')).MINER_GROUP_ID).not.toBe(env(find(b, 'StatefulSet', 'b-miner')).MINER_GROUP_ID);
+  });
+});
