@@ -1,4 +1,5 @@
-# syntax=docker/dockerfile:1
+# No `# syntax=` line: BuildKit would fetch its frontend image from a registry; the built-in frontend builds
+# this file, and so does the legacy builder.
 # One image for every Chainlog service and the CLI. Each container runs one of them:
 #   node services/<service>/dist/main.js      (ingest, miner, auditor, operator, cli)
 # which is exactly what the Helm chart (charts/chainlog) and docker-compose.yml run. The default is ingest.

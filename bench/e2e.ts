@@ -359,7 +359,8 @@ async function runConfig(partitions: number, difficulty: number, baseline: numbe
   let follower: ChainFollower | undefined;
   try {
     const ingestPort = await allocatePort();
-    services.push(startService('ingest', 'services/ingest/src/main.ts', { ...env, HTTP_PORT: String(ingestPort) }, profileArgs(tag, 'ingest'), tree));
+    // One load generator is one client: the per-client rate limit (a fairness guard) would cap the measurement.
+    services.push(startService('ingest', 'services/ingest/src/main.ts', { ...env, HTTP_PORT: String(ingestPort), RATE_LIMIT_PER_SECOND: '0', MAX_INFLIGHT_PER_CLIENT: '100000' }, profileArgs(tag, 'ingest'), tree));
     follower = await followChain(topics.TOPIC_BLOCKCHAIN, difficulty, tracker);
     let produceSeconds = 0;
     if (backlogTransactions > 0) produceSeconds = await produceBacklog(tracker, topics.TOPIC_TRANSACTIONS, backlogTransactions);

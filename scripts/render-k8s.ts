@@ -49,7 +49,8 @@ async function helmTemplate(helm: string, extraValues: Record<string, unknown>):
     writeFileSync(extra, JSON.stringify(extraValues));
     const { stdout } = await execFileAsync(
       helm,
-      ['template', RELEASE, CHART, '--namespace', NAMESPACE, '-f', VALUES, '-f', extra],
+      // --skip-tests: the `helm test` hook Pod has no place in plain manifests.
+      ['template', RELEASE, CHART, '--namespace', NAMESPACE, '--skip-tests', '-f', VALUES, '-f', extra],
       {
         maxBuffer: 64 * 1024 * 1024,
         env: { ...process.env, HELM_CACHE_HOME: join(home, 'c'), HELM_CONFIG_HOME: join(home, 'g'), HELM_DATA_HOME: join(home, 'd') },

@@ -13,7 +13,8 @@ import { ensureTopics, partitionCount } from '@chainlog/core/kafka';
 import { runningBrokerPid, startBroker, stopBrokerInDir, stopBrokerProcess } from './lib/kafka-broker.js';
 import { parseStartOptions, START_USAGE, START_VARIABLES, StartUsageError, type StartOptions } from './lib/start-options.js';
 import { portIsFree } from './lib/ports.js';
-import { servicePlan } from './lib/start-plan.js';
+import { servicePlan, type PlanKeys } from './lib/start-plan.js';
+import { ensureStartKeys, type StartKeys } from './lib/start-keys.js';
 import { isAlive, signalGroup, Supervisor, type ServiceSpec } from './lib/supervisor.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -164,11 +165,14 @@ async function transactionsPartitions(brokers: string): Promise<number> {
   }
 }
 
-function serviceSpecs(options: StartOptions, brokers: string, partitions: number): { specs: ServiceSpec[]; ports: Record<string, number> } {
-  const plan = servicePlan(options, brokers, partitions);
+/** Inherited variables no service gets: a miner's key reaches that miner only, as a file (start-plan.ts). */
+const WITHHELD_VARIABLES = ['MINER_PRIVATE_KEY', 'MINER_PRIVATE_KEY_FILE'] as const;
+
+function serviceSpecs(options: StartOptions, brokers: string, partitions: number, keys: PlanKeys | undefined): { specs: ServiceSpec[]; ports: Record<string, number> } {
+  const plan = servicePlan(options, brokers, partitions, keys);
   const base: NodeJS.ProcessEnv = { ...process.env };
   // Settings meant for this script must not leak into the services.
-  for (const name of START_VARIABLES) delete base[name];
+  for (const name of [...START_VARIABLES, ...WITHHELD_VARIABLES]) delete base[name];
   const specs = plan.map(({ name, service, env }) => ({
     name,
     command: process.execPath,
@@ -192,11 +196,16 @@ async function status(url: string): Promise<number | undefined> {
 }
 
 /** Resolves with the services not ready by the deadline (empty when all are). */
-async function waitUntilReady(ports: Record<string, number>, timeoutMs: number, stopped: () => boolean): Promise<string[]> {
+/** Where this machine reaches the services: their bind address, or loopback when they bind every interface. */
+function localHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+}
+
+async function waitUntilReady(host: string, ports: Record<string, number>, timeoutMs: number, stopped: () => boolean): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   let waiting = Object.keys(ports);
   while (waiting.length > 0 && Date.now() < deadline && !stopped()) {
-    const results = await Promise.all(waiting.map(async (name) => [name, await status(`http://127.0.0.1:${ports[name]}/readyz`)] as const));
+    const results = await Promise.all(waiting.map(async (name) => [name, await status(`http://${host}:${ports[name]}/readyz`)] as const));
     waiting = results.filter(([, code]) => code !== 200).map(([name]) => name);
     if (waiting.length > 0) await new Promise((resolveWait) => setTimeout(resolveWait, 500));
   }
@@ -206,29 +215,72 @@ async function waitUntilReady(ports: Record<string, number>, timeoutMs: number, 
 function banner(ports: Record<string, number>, brokers: string, partitions: number, options: StartOptions, notReady: string[]): string {
   const miners = Object.entries(ports)
     .filter(([name]) => name.startsWith('miner-'))
-    .map(([name, port]) => `${name} http://localhost:${port}`)
+    .map(([name, port]) => `${name} http://${localHost(options.host)}:${port}`)
     .join(', ');
   const cli = 'npx chainlog';
-  const flags = [
-    options.ingestPort === 8080 ? '' : ` --ingest-url http://localhost:${options.ingestPort}`,
-    options.auditorPort === 8082 ? '' : ` --auditor-url http://localhost:${options.auditorPort}`,
-  ].join('');
+  // The CLI reads .data/chainlog.env by itself; any other data dir is named.
+  const configFile = join(resolve(options.dataDir), 'chainlog.env');
+  const flags = resolve(configFile) === resolve(ROOT, '.data', 'chainlog.env') && process.cwd() === ROOT ? '' : ` --config ${shown(configFile)}`;
+  const mode = options.open ? paint(33, 'OPEN mode: unsigned transactions, any miner') : 'permissioned: allowed miner keys, signed transactions';
   return [
     '',
-    paint(32, `Chainlog is running${notReady.length > 0 ? ` (not ready yet: ${notReady.join(', ')})` : ''}`),
-    `  ingest    http://localhost:${options.ingestPort}   POST /v1/transactions`,
-    `  auditor   http://localhost:${options.auditorPort}   GET /v1/chain/head, /v1/blocks, /v1/transactions/:id, /v1/accounts/:id, /v1/audit`,
+    paint(32, `Chainlog is running${notReady.length > 0 ? ` (not ready yet: ${notReady.join(', ')})` : ''}`) + ` (${mode})`,
+    `  ingest    http://${localHost(options.host)}:${options.ingestPort}   POST /v1/transactions`,
+    `  auditor   http://${localHost(options.host)}:${options.auditorPort}   GET /v1/chain/head, /v1/blocks, /v1/transactions/:id, /v1/accounts/:id, /v1/audit`,
     `  miners    ${miners} (one per transactions partition: ${partitions})`,
+    ...(options.host === '127.0.0.1' ? [] : [paint(33, `  the HTTP APIs listen on ${options.host}: reachable from the network, without authentication`)]),
     `  kafka     ${brokers}   topics transactions (${partitions} partitions), blockchain, audit, transactions-dlq`,
     '',
     `  try:  ${cli}${flags} demo`,
-    `        ${cli}${flags} tx send --from alice --to bob --amount 3`,
-    `        curl -s -H 'content-type: application/json' -d '{"from":"alice","to":"bob","amount":3}' http://localhost:${options.ingestPort}/v1/transactions`,
+    `        ${cli}${flags} tx send --from alice --to bob --amount 3${options.open ? '' : '   (signed with the key in chainlog.env)'}`,
+    ...(options.open
+      ? [`        curl -s -H 'content-type: application/json' -d '{"from":"alice","to":"bob","amount":3}' http://${localHost(options.host)}:${options.ingestPort}/v1/transactions`]
+      : []),
     `        ${cli}${flags} chain tail -f`,
     `  logs: ${shown(join(resolve(options.dataDir), 'run', 'logs'))}/<service>.log (raw JSON)`,
     '  Ctrl-C stops everything.',
     '',
   ].join('\n');
+}
+
+/**
+ * Says which mode this run is in, and warns when the data dir's chain was mined in the other one (its
+ * blocks would not count: unsigned blocks on a permissioned chain, or keys nobody checks on an open one).
+ */
+function announceMode(dataDir: string, keys: StartKeys | undefined): void {
+  const modeFile = join(dataDir, 'mode');
+  const mode = keys === undefined ? 'open' : 'permissioned';
+  const previous = existsSync(modeFile) ? readFileSync(modeFile, 'utf8').trim() : undefined;
+  if (previous !== undefined && previous !== mode) {
+    say(paint(33, `this data dir was last run ${previous}; its existing blocks may not be valid in ${mode} mode (npm start -- --fresh${mode === 'open' ? ' --open' : ''} starts over)`));
+  }
+  writeFileSync(modeFile, `${mode}\n`);
+  if (keys === undefined) {
+    say(paint(33, 'OPEN mode (--open): no miner keys, any block with enough work counts, unsigned transactions accepted'));
+    return;
+  }
+  for (const path of keys.created) say(`generated key ${shown(path)}`);
+  say(`permissioned: ${keys.miners.length} miner key(s) allowed, transactions must be signed (keys in ${shown(keys.dir)}; npm start -- --open for the article's open mode)`);
+}
+
+/**
+ * <dataDir>/chainlog.env: what the CLI needs to talk to this ledger and to judge its blocks itself (the
+ * services' consensus settings, the client key's path; never a private key). The CLI reads it with
+ * --config, or by default from .data/chainlog.env.
+ */
+function writeCliConfig(dataDir: string, options: StartOptions, brokers: string, specs: ServiceSpec[], keys: StartKeys | undefined): void {
+  const auditor = specs.find((spec) => spec.name === 'auditor')?.env ?? {};
+  const lines = [
+    '# Written by npm start for the chainlog CLI (chainlog --config FILE); regenerated on every start.',
+    `CHAINLOG_INGEST_URL=http://${localHost(options.host)}:${options.ingestPort}`,
+    `CHAINLOG_AUDITOR_URL=http://${localHost(options.host)}:${options.auditorPort}`,
+    `CHAINLOG_BROKERS=${brokers}`,
+    ...(keys === undefined ? [] : [`CHAINLOG_KEY_FILE=${keys.client.path}`]),
+    ...(['DIFFICULTY', 'BLOCK_REWARD', 'ALLOWED_MINER_KEYS', 'REQUIRE_TRANSACTION_SIGNATURES', 'CONSENSUS_MAX_BLOCK_TRANSACTIONS'] as const)
+      .filter((name) => auditor[name] !== undefined && auditor[name] !== '')
+      .map((name) => `${name}=${auditor[name]}`),
+  ];
+  writeFileSync(join(dataDir, 'chainlog.env'), `${lines.join('\n')}\n`);
 }
 
 // What this run started, for shutdown (Ctrl-C) and for clean-up after a failed start.
@@ -320,7 +372,11 @@ async function main(): Promise<void> {
   if (stopping) return;
   await createTopics(broker.brokers, options.partitions);
   const partitions = Math.max(options.partitions, await transactionsPartitions(broker.brokers));
-  const { specs, ports } = serviceSpecs(options, broker.brokers, partitions);
+  const keys = options.open ? undefined : ensureStartKeys(dataDir, partitions);
+  announceMode(dataDir, keys);
+  const planKeys = keys === undefined ? undefined : { minerKeyFiles: keys.miners.map(({ path }) => path), allowedMinerKeys: keys.miners.map(({ publicKey }) => publicKey) };
+  const { specs, ports } = serviceSpecs(options, broker.brokers, partitions, planKeys);
+  writeCliConfig(dataDir, options, broker.brokers, specs, keys);
   for (const [name, port] of Object.entries(ports)) {
     if (!(await portIsFree(port))) fail(`port ${port} for ${name} is in use; choose another with the --*-port options (npm start -- --help)`);
   }
@@ -349,7 +405,7 @@ async function main(): Promise<void> {
   supervisor.start();
   saveState();
 
-  const notReady = await waitUntilReady(ports, options.readyTimeoutMs, () => stopping);
+  const notReady = await waitUntilReady(localHost(options.host), ports, options.readyTimeoutMs, () => stopping);
   if (stopping) return;
   process.stdout.write(`${banner(ports, broker.brokers, partitions, options, notReady)}\n`);
 }

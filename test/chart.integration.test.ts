@@ -246,6 +246,8 @@ describe('the chainlog Helm chart', () => {
           'PodDisruptionBudget/chainlog-auditor',
           'PodDisruptionBudget/chainlog-ingest',
           'PodDisruptionBudget/chainlog-miner',
+          // The `helm test` hook (created by `helm test` only).
+          'Pod/chainlog-test-transaction',
           'Role/chainlog-operator',
           'RoleBinding/chainlog-operator',
           'Service/chainlog-auditor',

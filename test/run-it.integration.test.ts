@@ -3,7 +3,7 @@
 // (SIGINT to the process group, as a terminal sends it) stops everything: no process left, ports free.
 // Then `npm start` again over the same data: the ledger is still there.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,6 +103,24 @@ async function interruptAndCheck(started: Started, state: State, ports: number[]
   expect(busy).toEqual([]);
 }
 
+/**
+ * The defaults are permissioned: miner keys generated under the data dir (owner-only files), each miner's
+ * environment naming only its own key file, no private key in any service's environment.
+ */
+function expectPermissioned(dataDir: string, state: State, output: string): void {
+  expect(output).toMatch(/permissioned: 2 miner key\(s\) allowed, transactions must be signed/);
+  const keysDir = join(dataDir, 'keys');
+  expect(statSync(keysDir).mode & 0o777).toBe(0o700);
+  for (const name of ['miner-0.key', 'miner-1.key', 'client.key']) expect(statSync(join(keysDir, name)).mode & 0o777).toBe(0o600);
+  for (const [name, pid] of Object.entries(state.children)) {
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    expect(environ.filter((entry) => entry.startsWith('MINER_PRIVATE_KEY=')), name).toEqual([]);
+    const keyFiles = environ.filter((entry) => entry.startsWith('MINER_PRIVATE_KEY_FILE='));
+    expect(keyFiles, name).toEqual(name.startsWith('miner-') ? [`MINER_PRIVATE_KEY_FILE=${join(keysDir, `${name}.key`)}`] : []);
+    expect(environ, name).toContain('HTTP_HOST=127.0.0.1');
+  }
+}
+
 describe('npm start: from one command to a committed, verified transaction and back', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'chainlog-run-it-'));
   let running: Started | undefined;
@@ -148,7 +166,8 @@ describe('npm start: from one command to a committed, verified transaction and b
       '--no-color',
     ];
     const allPorts = [ports.kafka, ports.controller, ports.ingest, ports.auditor, ports.miner, ports.miner + 1];
-    const urls = ['--ingest-url', `http://127.0.0.1:${ports.ingest}`, '--auditor-url', `http://127.0.0.1:${ports.auditor}`];
+    // What npm start writes for the CLI: the URLs, the brokers, the client key's path and the consensus settings.
+    const urls = ['--config', join(dataDir, 'chainlog.env')];
 
     // First run: build, broker, topics, services.
     running = startLedger(args);
@@ -157,7 +176,14 @@ describe('npm start: from one command to a committed, verified transaction and b
     const state = JSON.parse(readFileSync(join(dataDir, 'run', 'state.json'), 'utf8')) as State;
     expect(Object.keys(state.children)).toEqual(['ingest', 'miner-0', 'miner-1', 'auditor']);
     expect(state.ports).toMatchObject({ ingest: ports.ingest, auditor: ports.auditor, 'miner-0': ports.miner, 'miner-1': ports.miner + 1 });
+    expectPermissioned(dataDir, state, running.output());
 
+    // Permissioned by default: an unsigned transaction is refused, and the CLI says how to sign.
+    const unsigned = await cli(['--config', '/dev/null', '--ingest-url', `http://127.0.0.1:${ports.ingest}`, 'tx', 'send', '--from', 'alice', '--to', 'bob', '--amount', '3'], 30_000);
+    expect(unsigned.code, unsigned.stderr).toBe(1);
+    expect(unsigned.stderr).toMatch(/signature.*--key FILE/);
+
+    // Signed with the key chainlog.env names (CHAINLOG_KEY_FILE): the README's one command.
     const sent = await cli([...urls, 'tx', 'send', '--from', 'alice', '--to', 'bob', '--amount', '3', '--json']);
     expect(sent.code, sent.stderr).toBe(0);
     const { id } = JSON.parse(sent.stdout) as { id: string };
@@ -171,6 +197,7 @@ describe('npm start: from one command to a committed, verified transaction and b
     expect(verified).toMatchObject({ status: 'committed', verification: { verified: true } });
 
     // The rest of the CLI against the real services and the real topic.
+    // demo signs with the key chainlog.env names (CHAINLOG_KEY_FILE).
     const demo = await cli([...urls, 'demo', '--count', '5', '--rate', '20', '--json']);
     expect(demo.code, demo.stderr).toBe(0);
     expect(JSON.parse(demo.stdout)).toMatchObject({ sent: 5, committed: 5, notCommitted: [] });
@@ -179,10 +206,13 @@ describe('npm start: from one command to a committed, verified transaction and b
     expect(height).toBeGreaterThanOrEqual(2);
     const tailed = await cli([...urls, 'chain', 'tail', '-n', '2', '--json']);
     expect(tailed.stdout.trimEnd().split('\n').map((line) => (JSON.parse(line) as { index: number }).index)).toEqual([height - 1, height]);
-    const brokers = ['--brokers', `127.0.0.1:${ports.kafka}`];
-    const fromKafka = await cli([...urls, ...brokers, 'chain', 'tail', '-n', '1', '--kafka', '--difficulty', '4', '--json']);
+    // The consensus settings (difficulty 4, the allowed miner keys) come from chainlog.env, as the services'.
+    const fromKafka = await cli([...urls, 'chain', 'tail', '-n', '1', '--kafka', '--json']);
     expect(JSON.parse(fromKafka.stdout.trimEnd().split('\n').at(-1) as string)).toMatchObject({ index: height });
-    const verify = await cli([...brokers, 'chain', 'verify', '--difficulty', '4', '--json']);
+    // A reader with another allow-list computes another chain: it must reject every block of this one.
+    const otherKeys = await cli([...urls, 'chain', 'verify', '--allowed-miner-keys', 'ab'.repeat(32), '--json']);
+    expect(otherKeys.code).toBe(1);
+    const verify = await cli([...urls, 'chain', 'verify', '--json']);
     const report = JSON.parse(verify.stdout) as { height: number; accepted: number; rejections: Array<{ reason: string }> };
     expect(report.height).toBeGreaterThanOrEqual(height);
     expect(report.accepted).toBe(report.height + 1);

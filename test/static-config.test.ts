@@ -404,7 +404,7 @@ export function skaffoldProblems(skaffold: Json): string[] {
   if (skaffold.kind !== 'Config') problems.push('kind is not Config');
   problems.push(...releaseProblems(skaffold, 'skaffold.yaml'));
   const profiles = Array.isArray(skaffold.profiles) ? skaffold.profiles.filter(isObject) : [];
-  for (const name of ['kind', 'minikube']) {
+  for (const name of ['kind', 'minikube', 'local']) {
     const profile = profiles.find((candidate) => candidate.name === name);
     if (profile === undefined) {
       problems.push(`no ${name} profile`);
@@ -507,6 +507,35 @@ describe('npm start', () => {
     expect(startPlanProblems(plan)).toEqual([]);
     const broken = plan.map((entry) => (entry.name === 'auditor' ? { ...entry, env: { ...entry.env, MINER_ORDINAL: '0' } } : entry));
     expect(startPlanProblems(broken)).toEqual(['auditor: npm start sets MINER_ORDINAL, which auditor does not read']);
+  });
+
+  it('is permissioned unless --open: each miner gets only its own key file, every reader the same allow-list', () => {
+    const options = parseStartOptions(['--partitions', '2'], {});
+    if (options === 'help') throw new Error('unexpected help');
+    expect(options).toMatchObject({ open: false, host: '127.0.0.1' });
+    const keys = { minerKeyFiles: ['/d/keys/miner-0.key', '/d/keys/miner-1.key'], allowedMinerKeys: ['a'.repeat(64), 'b'.repeat(64)] };
+    const plan = servicePlan(options, '127.0.0.1:9092', 2, keys);
+    expect(startPlanProblems(plan)).toEqual([]);
+    const env = Object.fromEntries(plan.map(({ name, env: vars }) => [name, vars]));
+    expect(plan.map(({ name, env: vars }) => [name, vars.MINER_PRIVATE_KEY_FILE, vars.MINER_PRIVATE_KEY])).toEqual([
+      ['ingest', undefined, undefined],
+      ['miner-0', '/d/keys/miner-0.key', undefined],
+      ['miner-1', '/d/keys/miner-1.key', undefined],
+      ['auditor', undefined, undefined],
+    ]);
+    for (const name of ['miner-0', 'miner-1', 'auditor']) {
+      expect(env[name]).toMatchObject({ ALLOWED_MINER_KEYS: keys.allowedMinerKeys.join(','), REQUIRE_TRANSACTION_SIGNATURES: 'true', HTTP_HOST: '127.0.0.1' });
+    }
+    expect(env.ingest).toMatchObject({ REQUIRE_SIGNATURES: 'true', HTTP_HOST: '127.0.0.1' });
+
+    const open = parseStartOptions(['--open', '--host', '0.0.0.0'], {});
+    if (open === 'help') throw new Error('unexpected help');
+    const openPlan = servicePlan(open, '127.0.0.1:9092', 2);
+    for (const { env: vars } of openPlan) {
+      expect(Object.keys(vars).filter((name) => /KEY|SIGNATURES/.test(name))).toEqual([]);
+      expect(vars.HTTP_HOST).toBe('0.0.0.0');
+    }
+    expect(() => parseStartOptions(['--host', 'a b'], {})).toThrow(/--host must be/);
   });
 });
 

@@ -24,6 +24,13 @@ export interface StartOptions {
   logLevel: string;
   /** undefined: colours when stdout is a terminal. */
   colours: boolean | undefined;
+  /**
+   * The article's open mode: no miner keys, no allow-list, unsigned transactions accepted. Off by default:
+   * `npm start` generates miner keys under <dataDir>/keys and runs permissioned with signed transactions.
+   */
+  open: boolean;
+  /** Address every service's HTTP server binds (127.0.0.1: reachable from this machine only). */
+  host: string;
   /** How long to wait for every service to report ready before giving up. */
   readyTimeoutMs: number;
 }
@@ -45,6 +52,10 @@ options (environment variable in parentheses):
   --partitions N          transactions partitions = miners (TRANSACTIONS_PARTITIONS, default 2)
   --difficulty N          proof-of-work difficulty in bits (DIFFICULTY, default: the services' 16)
   --log-level LEVEL       services' log level (LOG_LEVEL, default info)
+  --open                  the article's open mode: no miner keys, unsigned transactions accepted
+                          (default: permissioned, miner keys generated in DIR/keys, signed transactions only)
+  --host ADDRESS          address the services' HTTP APIs bind (CHAINLOG_HOST, default 127.0.0.1;
+                          0.0.0.0 exposes them to the network)
   --source                run the TypeScript sources with tsx instead of building dist
   --no-build              run dist as it is, without tsc -b first
   --no-color              plain output (also NO_COLOR=1)
@@ -62,6 +73,7 @@ export const START_VARIABLES = [
   'CHAINLOG_MINER_PORT',
   'KAFKA_PORT',
   'KAFKA_CONTROLLER_PORT',
+  'CHAINLOG_HOST',
 ] as const;
 
 function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -95,6 +107,8 @@ export function parseStartOptions(argv: readonly string[], env: Record<string, s
         difficulty: { type: 'string' },
         'log-level': { type: 'string' },
         source: { type: 'boolean' },
+        open: { type: 'boolean' },
+        host: { type: 'string' },
         'no-build': { type: 'boolean' },
         'no-color': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -122,8 +136,13 @@ export function parseStartOptions(argv: readonly string[], env: Record<string, s
     build: values['no-build'] !== true,
     logLevel: nonEmpty(values['log-level'] as string | undefined) ?? nonEmpty(env['LOG_LEVEL']) ?? 'info',
     colours: values['no-color'] === true || nonEmpty(env['NO_COLOR']) !== undefined ? false : undefined,
+    open: values.open === true,
+    host: nonEmpty(values.host as string | undefined) ?? nonEmpty(env['CHAINLOG_HOST']) ?? '127.0.0.1',
     readyTimeoutMs: 120_000,
   };
+  if (!/^(?:[A-Za-z0-9.-]{1,253}|[0-9A-Fa-f:.]{2,45})$/.test(options.host)) {
+    throw new StartUsageError(`--host must be an IP address or host name, got "${options.host}"`);
+  }
   if (options.externalBrokers !== undefined && !/^[^\s:,]+:\d{1,5}(,[^\s:,]+:\d{1,5})*$/.test(options.externalBrokers)) {
     throw new StartUsageError(`--brokers must be host:port[,host:port...], got "${options.externalBrokers}"`);
   }

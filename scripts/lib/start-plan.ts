@@ -12,9 +12,21 @@ export interface PlannedService {
   env: Record<string, string>;
 }
 
-export function servicePlan(options: StartOptions, brokers: string, partitions: number): PlannedService[] {
+/** Permissioned mode: the miners' key files (miner i reads only file i) and the allow-list made of them. */
+export interface PlanKeys {
+  minerKeyFiles: readonly string[];
+  allowedMinerKeys: readonly string[];
+}
+
+/** `keys` undefined: the article's open mode (no allow-list, unsigned transactions accepted). */
+export function servicePlan(options: StartOptions, brokers: string, partitions: number, keys?: PlanKeys): PlannedService[] {
+  const permissioned: Record<string, string> =
+    keys === undefined
+      ? {}
+      : { ALLOWED_MINER_KEYS: keys.allowedMinerKeys.join(','), REQUIRE_TRANSACTION_SIGNATURES: 'true' };
   const common: Record<string, string> = {
     KAFKA_BROKERS: brokers,
+    HTTP_HOST: options.host,
     LOG_LEVEL: options.logLevel,
     // kafkajs' one-off notice about its v2 partitioner change is noise here.
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
@@ -26,14 +38,33 @@ export function servicePlan(options: StartOptions, brokers: string, partitions: 
       name: 'ingest',
       service: 'ingest',
       port: options.ingestPort,
-      env: { ...common, HTTP_PORT: String(options.ingestPort), AUDITOR_PUBLIC_URL: `http://localhost:${options.auditorPort}` },
+      env: {
+        ...common,
+        HTTP_PORT: String(options.ingestPort),
+        AUDITOR_PUBLIC_URL: `http://localhost:${options.auditorPort}`,
+        ...(keys === undefined ? {} : { REQUIRE_SIGNATURES: 'true' }),
+      },
     },
-    ...ports.map((port, ordinal) => ({
-      name: `miner-${ordinal}`,
-      service: 'miner' as const,
-      port,
-      env: { ...common, HTTP_PORT: String(port), MINER_ID: `miner-${ordinal}`, MINER_ORDINAL: String(ordinal), MINER_REPLICAS: String(partitions), TRANSACTIONS_PARTITIONS: String(partitions) },
-    })),
-    { name: 'auditor', service: 'auditor', port: options.auditorPort, env: { ...common, HTTP_PORT: String(options.auditorPort) } },
+    ...ports.map((port, ordinal) => {
+      const keyFile = keys?.minerKeyFiles[ordinal];
+      if (keys !== undefined && keyFile === undefined) throw new Error(`no key file for miner-${ordinal}`);
+      return {
+        name: `miner-${ordinal}`,
+        service: 'miner' as const,
+        port,
+        env: {
+          ...common,
+          ...permissioned,
+          HTTP_PORT: String(port),
+          MINER_ID: `miner-${ordinal}`,
+          MINER_ORDINAL: String(ordinal),
+          MINER_REPLICAS: String(partitions),
+          TRANSACTIONS_PARTITIONS: String(partitions),
+          // The path, never the key: the key stays out of every process's environment.
+          ...(keyFile === undefined ? {} : { MINER_PRIVATE_KEY_FILE: keyFile }),
+        },
+      };
+    }),
+    { name: 'auditor', service: 'auditor', port: options.auditorPort, env: { ...common, ...permissioned, HTTP_PORT: String(options.auditorPort) } },
   ];
 }

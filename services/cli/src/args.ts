@@ -50,6 +50,7 @@ export const GLOBAL_OPTIONS = {
   'ingest-url': { type: 'string', value: 'URL', description: 'ingest API (env CHAINLOG_INGEST_URL, default http://localhost:8080)' },
   'auditor-url': { type: 'string', value: 'URL', description: 'auditor API (env CHAINLOG_AUDITOR_URL, default http://localhost:8082)' },
   brokers: { type: 'string', value: 'HOST:PORT,...', description: 'Kafka brokers (env CHAINLOG_BROKERS, default 127.0.0.1:9092)' },
+  config: { type: 'string', value: 'FILE', description: 'NAME=value settings under the environment (env CHAINLOG_CONFIG, default .data/chainlog.env if present)' },
   json: { type: 'boolean', description: 'machine-readable JSON on stdout' },
   'no-color': { type: 'boolean', description: 'no colours in human output (also NO_COLOR=1)' },
   help: { type: 'boolean', short: 'h', description: 'show help' },
@@ -59,6 +60,10 @@ export interface GlobalOptions {
   ingestUrl: string;
   auditorUrl: string;
   brokers: string[];
+  /** CHAINLOG_KEY_FILE, the default of --key. */
+  keyFile: string | undefined;
+  /** The consensus variables from the environment (and configuration file), as the services read them. */
+  consensusEnv: Readonly<Record<string, string | undefined>>;
   json: boolean;
   /** undefined: colour when stdout is a terminal. */
   color: boolean | undefined;
@@ -169,6 +174,8 @@ function globalOptions(values: Record<string, string | boolean | undefined>, env
     ingestUrl,
     auditorUrl,
     brokers,
+    keyFile: env.keyFile,
+    consensusEnv: env.consensusEnv,
     json: values.json === true,
     color: values['no-color'] === true ? false : env.color,
   };

@@ -12,7 +12,10 @@ export function shortHash(hash: string | null | undefined, length = 12): string 
 /** Milliseconds since the epoch as `YYYY-MM-DD HH:MM:SS.mmmZ` (UTC, so output never depends on the host). */
 export function formatTimestamp(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '-';
-  return new Date(ms).toISOString().replace('T', ' ');
+  // Ingest accepts any safe-integer timestamp; JavaScript dates end at ±8.64e15 ms (year ±275760).
+  const date = new Date(ms);
+  if (Number.isNaN(date.getTime())) return `${ms} ms (beyond the date range)`;
+  return date.toISOString().replace('T', ' ');
 }
 
 export function formatDuration(ms: number): string {

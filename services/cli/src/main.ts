@@ -2,6 +2,7 @@
 // Wiring only: process → runCli → exit code. Ctrl-C aborts the running command, which stops cleanly
 // (a second Ctrl-C exits at once).
 import { runCli } from './cli.js';
+import { ConfigFileError, withConfigFile } from './config-file.js';
 
 const controller = new AbortController();
 let firstSignalAt: number | undefined;
@@ -18,9 +19,19 @@ const onSignal = (): void => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
+const argv = process.argv.slice(2);
+let env: Record<string, string | undefined>;
+try {
+  env = withConfigFile(argv, process.env, process.cwd());
+} catch (error) {
+  if (!(error instanceof ConfigFileError)) throw error;
+  process.stderr.write(`chainlog: ${error.message}\n`);
+  process.exit(2);
+}
+
 runCli({
-  argv: process.argv.slice(2),
-  env: process.env,
+  argv,
+  env,
   stdout: process.stdout,
   stderr: process.stderr,
   stdin: process.stdin,

@@ -22,6 +22,9 @@ describe('human output', () => {
   it('formats times, durations and hashes the same on every host', () => {
     expect(formatTimestamp(0)).toBe('1970-01-01 00:00:00.000Z');
     expect(formatTimestamp(null)).toBe('-');
+    // Ingest accepts any safe integer; the largest is beyond JavaScript's date range and must not throw.
+    expect(formatTimestamp(Number.MAX_SAFE_INTEGER)).toBe('9007199254740991 ms (beyond the date range)');
+    expect(formatTimestamp(8.64e15)).toBe('+275760-09-13 00:00:00.000Z');
     expect(formatDuration(250)).toBe('250 ms');
     expect(formatDuration(3456)).toBe('3.5 s');
     expect(formatDuration(125_000)).toBe('2 min 5 s');

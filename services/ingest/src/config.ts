@@ -22,6 +22,21 @@ export interface IngestConfig extends CommonConfig {
   metadataRefreshMs: number;
   /** The Retry-After header of 503 answers, in seconds. */
   retryAfterSeconds: number;
+  /** Sustained requests per second one client may send (429 above it); 0: no limit. */
+  rateLimitPerSecond: number;
+  /** Requests one client may send at once above its rate. */
+  rateLimitBurst: number;
+  /** In-flight requests one client may hold (429 above it), so no client can take every slot. */
+  maxInflightPerClient: number;
+  /** Header a trusted proxy sets with the client's address (its last entry counts); unset: the peer address. */
+  clientIpHeader: string | undefined;
+  /** Time a client has to send its request headers, and its whole request with the body (408 after). */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** How long an accepted client-chosen id is remembered (a retry replays its answer; other content gets 409). */
+  idempotencyTtlMs: number;
+  /** Most ids remembered; the oldest are forgotten first. */
+  idempotencyMaxEntries: number;
   /** How long shutdown waits for in-flight requests before closing their connections. */
   shutdownGraceMs: number;
 }
@@ -46,7 +61,23 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     metadataRefreshMs: reader.integer('METADATA_REFRESH_MS', 10_000, { min: 100, max: 3_600_000 }),
     retryAfterSeconds: reader.integer('RETRY_AFTER_SECONDS', 2, { min: 1, max: 3600 }),
     shutdownGraceMs: reader.integer('SHUTDOWN_GRACE_MS', 15_000, { min: 100, max: 600_000 }),
+    rateLimitPerSecond: reader.integer('RATE_LIMIT_PER_SECOND', 200, { min: 0, max: 1_000_000 }),
+    rateLimitBurst: 0,
+    maxInflightPerClient: 0,
+    clientIpHeader: reader.optionalString('CLIENT_IP_HEADER')?.toLowerCase(),
+    headersTimeoutMs: reader.integer('HEADERS_TIMEOUT_MS', 10_000, { min: 100, max: 300_000 }),
+    requestTimeoutMs: reader.integer('REQUEST_TIMEOUT_MS', 15_000, { min: 100, max: 600_000 }),
+    idempotencyTtlMs: reader.integer('IDEMPOTENCY_TTL_SECONDS', 86_400, { min: 1, max: 30 * 86_400 }) * 1000,
+    idempotencyMaxEntries: reader.integer('IDEMPOTENCY_MAX_ENTRIES', 100_000, { min: 0, max: 10_000_000 }),
   };
+  config.rateLimitBurst = reader.integer('RATE_LIMIT_BURST', Math.max(1, 2 * config.rateLimitPerSecond), { min: 1, max: 10_000_000 });
+  config.maxInflightPerClient = reader.integer('MAX_INFLIGHT_PER_CLIENT', Math.max(1, Math.ceil(config.maxInflightRequests / 4)), { min: 1, max: 100_000 });
+  if (config.clientIpHeader !== undefined && !/^[a-z0-9-]{1,64}$/.test(config.clientIpHeader)) {
+    reader.problem(`CLIENT_IP_HEADER must be a header name, got "${config.clientIpHeader}"`);
+  }
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    reader.problem(`HEADERS_TIMEOUT_MS (${config.headersTimeoutMs}) must not exceed REQUEST_TIMEOUT_MS (${config.requestTimeoutMs})`);
+  }
   if (config.shutdownGraceMs <= config.produceTimeoutMs) {
     reader.problem(
       `SHUTDOWN_GRACE_MS (${config.shutdownGraceMs}) must be greater than PRODUCE_TIMEOUT_MS (${config.produceTimeoutMs}), ` +

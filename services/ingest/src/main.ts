@@ -12,6 +12,7 @@ void runService({
   readConfig,
   create: ({ config, logger, registry }) => createIngestService({ config, logger, registry, kafka: createKafka(config.kafka, logger, KAFKA_RETRIES) }),
   describe: (config) => ({ topic: config.topics.transactions, brokers: config.kafka.brokers, maxBatchSize: config.maxBatchSize, requireSignatures: config.requireSignatures }),
+  requestTimeouts: (config) => ({ headersTimeoutMs: config.headersTimeoutMs, requestTimeoutMs: config.requestTimeoutMs }),
   drainMs: (config) => config.shutdownGraceMs,
   shutdownMs: (config) => config.shutdownGraceMs + 10_000,
 });

@@ -7,6 +7,8 @@ import type { Express } from 'express';
 import { Partitioners, type Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { IngestConfig } from './config.js';
+import { IdempotencyRegistry } from './domain/idempotency.js';
+import { ClientFairness } from './http/fairness.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { transactionRoutes, type TransactionLog } from './http/routes.js';
 import { KafkaAppender } from './kafka/appender.js';
@@ -90,6 +92,19 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
       log,
       metrics,
       clock: options.clock ?? Date.now,
+      fairness: new ClientFairness({
+        ratePerSecond: config.rateLimitPerSecond,
+        burst: config.rateLimitBurst,
+        maxInflightPerClient: config.maxInflightPerClient,
+        clock: Date.now,
+      }),
+      kafkaUnavailable: () => {
+        const topicState = topic.state();
+        if (!topicState.available) return topicState.reason;
+        const producer = appender.status();
+        return producer.connected ? undefined : producer.reason;
+      },
+      idempotency: new IdempotencyRegistry({ maxEntries: config.idempotencyMaxEntries, ttlMs: config.idempotencyTtlMs, clock: Date.now }),
       newId: options.newId ?? randomUUID,
       isShuttingDown: () => shuttingDown,
     }),

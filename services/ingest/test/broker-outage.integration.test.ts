@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../../scripts/lib/kafka-broker.js';
 import { allocatePort } from '../../../scripts/lib/ports.js';
 import { eventually, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
+import { idFromKey } from '../src/domain/ids.js';
 import { getJson, post, startIngest, topicEnd, TopicReader, type RunningIngest } from './helpers.js';
 
 const PRODUCE_TIMEOUT_MS = 2000;
@@ -75,7 +76,7 @@ describe('ingest when the broker goes away', () => {
       90_000,
       500,
     );
-    expect(retried.body.id).toBe('during-outage');
+    expect(retried.body.id).toBe(idFromKey('during-outage', undefined, 'alice'));
     await eventually(async () => expect((await getJson(`${url}/readyz`)).status).toBe(200), 30_000);
 
     // The acknowledged writes are on the topic where the 202s said. A send that timed out during the
@@ -87,10 +88,10 @@ describe('ingest when the broker goes away', () => {
     await reader.start(topic);
     try {
       await eventually(() => {
-        expect(reader.byId('before-outage').map(({ partition, offset }) => ({ partition, offset }))).toEqual([
+        expect(reader.byId(idFromKey('before-outage', undefined, 'alice')).map(({ partition, offset }) => ({ partition, offset }))).toEqual([
           { partition: before.body.partition, offset: before.body.offset },
         ]);
-        expect(reader.byId('during-outage').map(({ partition, offset }) => ({ partition, offset }))).toContainEqual({
+        expect(reader.byId(idFromKey('during-outage', undefined, 'alice')).map(({ partition, offset }) => ({ partition, offset }))).toContainEqual({
           partition: retried.body.partition,
           offset: retried.body.offset,
         });

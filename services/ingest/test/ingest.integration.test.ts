@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
 import { partitionForKey } from '../src/domain/partitioning.js';
 import { buildOpenApiDocument } from '../src/http/openapi.js';
+import { idFromKey } from '../src/domain/ids.js';
 import { getJson, metricValue, post, startIngest, topicEnd, TopicReader, type RunningIngest } from './helpers.js';
 
 const PARTITIONS = 3;
@@ -78,7 +79,7 @@ describe('accepted transactions', () => {
     const reply = await post(ingest.url, batch, { 'Idempotency-Key': key });
     expect(reply.status).toBe(202);
     const accepted = reply.body.transactions as { id: string; partition: number; offset: number; statusUrl: string }[];
-    expect(accepted.map((transaction) => transaction.id)).toEqual(batch.map((_, index) => (index === 7 ? 'explicit-7' : `${key}-${index}`)));
+    expect(accepted.map((transaction) => transaction.id)).toEqual(batch.map((item, index) => (index === 7 ? 'explicit-7' : idFromKey(key, index, item.from))));
 
     for (const [index, transaction] of accepted.entries()) {
       const item = batch[index]!;
@@ -101,16 +102,34 @@ describe('accepted transactions', () => {
     }
   });
 
-  it('gives a retried request the same ids (so the chain keeps only one) and new offsets', async () => {
+  it('answers a retry with the first answer, without producing again; refuses other content under the key (409)', async () => {
     const key = uniqueTopic('retry');
+    const id = idFromKey(key, undefined, 'frank');
     const first = await post(ingest.url, { from: 'frank', to: 'gina', amount: 5 }, { 'Idempotency-Key': key });
     const retry = await post(ingest.url, { from: 'frank', to: 'gina', amount: 5 }, { 'Idempotency-Key': key });
     expect([first.status, retry.status]).toEqual([202, 202]);
-    expect(retry.body.id).toBe(key);
-    expect(first.body.id).toBe(key);
-    expect(retry.body.partition).toBe(first.body.partition);
-    expect(retry.body.offset).toBeGreaterThan(first.body.offset);
-    await eventually(() => expect(reader.byId(key).map((message) => message.offset)).toEqual([first.body.offset, retry.body.offset]), 30_000);
+    expect(first.body.id).toBe(id);
+    expect(retry.body).toEqual(first.body);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    // Same key, other content: 409 naming the key, and the first transaction stands.
+    for (const amount of [6, 7]) {
+      const other = await post(ingest.url, { from: 'frank', to: 'gina', amount }, { 'Idempotency-Key': key });
+      expect(other.status).toBe(409);
+      expect(other.body.error).toMatchObject({ code: 'idempotency-conflict', field: 'Idempotency-Key', id });
+      expect(other.body.error.message).toContain(`Idempotency-Key "${key}"`);
+    }
+    // Another sender with the same key gets ids of its own: nobody can squat frank's.
+    const squatter = await post(ingest.url, { from: 'mallory', to: 'gina', amount: 6 }, { 'Idempotency-Key': key });
+    expect(squatter.status).toBe(202);
+    expect(squatter.body.id).not.toBe(id);
+    // A client-chosen id is held the same way.
+    const own = uniqueTopic('own');
+    expect((await post(ingest.url, { id: own, from: 'frank', to: 'gina', amount: 1 })).status).toBe(202);
+    const taken = await post(ingest.url, { id: own, from: 'mallory', to: 'gina', amount: 1 });
+    expect(taken.status).toBe(409);
+    expect(taken.body.error).toMatchObject({ code: 'idempotency-conflict', field: 'id', id: own });
+    await eventually(() => expect(reader.byId(id).map((message) => [message.offset, (message.value as { amount: number }).amount])).toEqual([[first.body.offset, 5]]), 30_000);
+    await eventually(() => expect(reader.byId(own)).toHaveLength(1), 30_000);
   });
 
   it('reports the right offsets for concurrent requests that share produce requests', async () => {

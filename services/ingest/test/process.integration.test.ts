@@ -6,6 +6,7 @@ import { ensureTopics } from '@chainlog/core/kafka';
 import { afterEach, describe, expect, it } from 'vitest';
 import { allocatePort } from '../../../scripts/lib/ports.js';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
+import { idFromKey } from '../src/domain/ids.js';
 import { getJson, post } from './helpers.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -63,7 +64,8 @@ describe('the ingest process', () => {
 
     const reply = await post(url, { from: 'alice', to: 'bob', amount: 3 }, { 'Idempotency-Key': 'process-test' });
     expect(reply.status).toBe(202);
-    expect(reply.body).toMatchObject({ id: 'process-test', statusUrl: 'http://localhost:8082/v1/transactions/process-test' });
+    const id = idFromKey('process-test', undefined, 'alice');
+    expect(reply.body).toMatchObject({ id, statusUrl: `http://localhost:8082/v1/transactions/${id}` });
 
     started.child.kill('SIGTERM');
     expect(await started.exited).toEqual({ code: 0, signal: null });

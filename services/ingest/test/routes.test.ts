@@ -9,6 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { contentTypeProblem, transactionRoutes, type TransactionLog } from '../src/http/routes.js';
 import { KafkaRecordTooLargeError, KafkaUnavailableError, type OutgoingMessage, type Placement } from '../src/kafka/appender.js';
 import { createIngestMetrics } from '../src/metrics.js';
+import { IdempotencyRegistry } from '../src/domain/idempotency.js';
+import { ClientFairness, type FairnessOptions } from '../src/http/fairness.js';
 import { metricValue, post } from './helpers.js';
 
 const servers: Server[] = [];
@@ -17,7 +19,15 @@ afterEach(async () => {
   for (const server of servers.splice(0)) await closeServer(server, 1000);
 });
 
-async function serve(log: TransactionLog, overrides: { maxInflightRequests?: number; shuttingDown?: () => boolean } = {}) {
+interface Overrides {
+  maxInflightRequests?: number;
+  shuttingDown?: () => boolean;
+  fairness?: Partial<FairnessOptions>;
+  kafkaUnavailable?: () => string | undefined;
+  clientIpHeader?: string;
+}
+
+async function serve(log: TransactionLog, overrides: Overrides = {}) {
   const registry = createMetricsRegistry('ingest');
   const logger = createLogger('ingest', 'silent');
   let ids = 0;
@@ -31,10 +41,14 @@ async function serve(log: TransactionLog, overrides: { maxInflightRequests?: num
         auditorPublicUrl: 'http://auditor',
         retryAfterSeconds: 4,
         maxInflightRequests: overrides.maxInflightRequests ?? 10,
+        ...(overrides.clientIpHeader === undefined ? {} : { clientIpHeader: overrides.clientIpHeader }),
       },
+      fairness: new ClientFairness({ ratePerSecond: 0, burst: 1, maxInflightPerClient: 100, clock: Date.now, ...overrides.fairness }),
+      kafkaUnavailable: overrides.kafkaUnavailable ?? (() => undefined),
       log,
       metrics: createIngestMetrics(registry),
       clock: () => 1000,
+      idempotency: new IdempotencyRegistry({ maxEntries: 100, ttlMs: 60_000, clock: () => 1000 }),
       newId: () => `id-${ids++}`,
       isShuttingDown: overrides.shuttingDown ?? (() => false),
     }),
@@ -132,6 +146,80 @@ describe('transaction routes', () => {
     const reply = await post(tooLarge.url, valid);
     expect(reply.status).toBe(413);
     expect(reply.body.error.code).toBe('batch-too-large');
+  });
+
+  it('answers 429 with Retry-After to a client over its rate, while another client still gets 202', async () => {
+    const { url, registry } = await serve(
+      fakeLog(async (messages) => messages.map((message) => ({ partition: message.partition, offset: 1 }))),
+      { fairness: { ratePerSecond: 1, burst: 3 }, clientIpHeader: 'x-forwarded-for' },
+    );
+    const flood = [];
+    for (let i = 0; i < 6; i++) flood.push(await post(url, valid, { 'X-Forwarded-For': '10.0.0.1' }));
+    expect(flood.map((reply) => reply.status)).toEqual([202, 202, 202, 429, 429, 429]);
+    expect(flood[3]?.headers.get('retry-after')).toBe('1');
+    expect(flood[3]?.body.error).toMatchObject({ code: 'rate-limited', message: expect.stringContaining('more than 1 requests per second') });
+    // The proxy's last entry is the client: a forged first entry changes nothing.
+    expect((await post(url, valid, { 'X-Forwarded-For': '10.9.9.9, 10.0.0.1' })).status).toBe(429);
+    expect((await post(url, valid, { 'X-Forwarded-For': '10.0.0.2' })).status).toBe(202);
+    expect(await metricValue(registry, 'chainlog_ingest_transactions_rejected_total', { reason: 'rate-limited' })).toBe(4);
+  });
+
+  it('gives one client only its share of the in-flight slots (429), so another client still gets in', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { url, registry } = await serve(
+      fakeLog(async (messages) => {
+        await gate;
+        return messages.map((message) => ({ partition: message.partition, offset: 2 }));
+      }),
+      { maxInflightRequests: 4, fairness: { maxInflightPerClient: 2 }, clientIpHeader: 'x-forwarded-for' },
+    );
+    const held = [post(url, valid, { 'X-Forwarded-For': 'slow' }), post(url, valid, { 'X-Forwarded-For': 'slow' })];
+    await expect.poll(() => metricValue(registry, 'chainlog_ingest_inflight_requests')).toBe(2);
+    const third = await post(url, valid, { 'X-Forwarded-For': 'slow' });
+    expect(third.status).toBe(429);
+    expect(third.body.error.message).toMatch(/already has 2 requests in flight/);
+    const other = post(url, valid, { 'X-Forwarded-For': 'honest' });
+    await expect.poll(() => metricValue(registry, 'chainlog_ingest_inflight_requests')).toBe(3);
+    release();
+    expect((await Promise.all([...held, other])).map((reply) => reply.status)).toEqual([202, 202, 202]);
+  });
+
+  it('fails fast while Kafka cannot take writes, instead of waiting for the produce timeout', async () => {
+    let appended = 0;
+    const { url } = await serve(
+      fakeLog(async (messages) => {
+        appended += 1;
+        return messages.map((message) => ({ partition: message.partition, offset: 0 }));
+      }),
+      { kafkaUnavailable: () => 'the producer is not connected' },
+    );
+    const reply = await post(url, valid);
+    expect(reply.status).toBe(503);
+    expect(reply.headers.get('retry-after')).toBe('4');
+    expect(reply.body.error).toMatchObject({ code: 'kafka-unavailable', message: expect.stringContaining('the producer is not connected') });
+    expect(appended).toBe(0);
+  });
+
+  it('refuses query parameters, 405 with Allow for other methods, JSON for OPTIONS, and an invalid X-Request-Id', async () => {
+    const { url } = await serve(fakeLog(async (messages) => messages.map((message) => ({ partition: message.partition, offset: 0 }))));
+    const query = await fetch(`${url}/v1/transactions?a=1&a=2`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(valid) });
+    expect(query.status).toBe(400);
+    expect(await query.json()).toMatchObject({ error: { code: 'unknown-parameter' } });
+    for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) {
+      const reply = await fetch(`${url}/v1/transactions`, { method });
+      expect({ method, status: reply.status, allow: reply.headers.get('allow') }).toEqual({ method, status: 405, allow: 'POST, OPTIONS' });
+      expect(await reply.json()).toMatchObject({ error: { code: 'method-not-allowed' } });
+    }
+    const options = await fetch(`${url}/v1/transactions`, { method: 'OPTIONS' });
+    expect(options.status).toBe(200);
+    expect(options.headers.get('allow')).toBe('POST, OPTIONS');
+    expect(await options.json()).toEqual({ path: '/v1/transactions', allow: ['POST', 'OPTIONS'] });
+    expect((await fetch(`${url}/nowhere`, { method: 'OPTIONS' })).status).toBe(404);
+    const badId = await post(url, valid, { 'X-Request-Id': 'a b' });
+    expect(badId.status).toBe(400);
+    expect(badId.body.error).toMatchObject({ code: 'invalid-request-id', field: 'X-Request-Id' });
+    expect((await post(url, valid, { 'X-Request-Id': 'req-1.ok_2' })).headers.get('x-request-id')).toBe('req-1.ok_2');
   });
 
   it('turns an unexpected failure into a 500 without details', async () => {

@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import { signerFromSeed, signTransaction } from '@chainlog/core/protocol';
 import { describe, expect, it } from 'vitest';
-import { idempotencyKeyProblem } from '../src/domain/ids.js';
+import { idempotencyKeyProblem, idFromKey } from '../src/domain/ids.js';
+import { IdempotencyRegistry } from '../src/domain/idempotency.js';
 import { decodeBody, messageValue, prepareSubmission, type SubmissionContext, type SubmissionRules } from '../src/domain/submission.js';
 
 const rules: SubmissionRules = { maxBatchSize: 5, requireSignatures: false };
@@ -42,7 +43,12 @@ describe('prepareSubmission', () => {
     const result = prepareSubmission({ from: 'alice', to: 'bob', amount: 3 }, rules, context());
     expect(result).toEqual({
       ok: true,
-      value: { batch: false, transactions: [{ id: 'random-0', from: 'alice', to: 'bob', amount: 3, timestamp: NOW }] },
+      value: {
+        batch: false,
+        transactions: [{ id: 'random-0', from: 'alice', to: 'bob', amount: 3, timestamp: NOW }],
+        origins: ['random'],
+        digests: [expect.stringMatching(/^[\w-]{43}$/)],
+      },
     });
   });
 
@@ -51,9 +57,13 @@ describe('prepareSubmission', () => {
     expect(result.ok && result.value.transactions).toEqual([{ id: 'mine', from: 'alice', to: 'bob', amount: 3, timestamp: 5 }]);
   });
 
-  it('derives ids from the Idempotency-Key: <key> for one transaction, <key>-<index> in a batch', () => {
+  it('derives ids from the Idempotency-Key scoped to the sender: <key>.<tag> for one transaction, <key>-<index>.<tag> in a batch', () => {
     const single = prepareSubmission({ from: 'alice', to: 'bob', amount: 3 }, rules, context({ idempotencyKey: 'order.17_A-b' }));
-    expect(single.ok && single.value.transactions.map((tx) => tx.id)).toEqual(['order.17_A-b']);
+    expect(single.ok && single.value.transactions.map((tx) => tx.id)).toEqual([idFromKey('order.17_A-b', undefined, 'alice')]);
+    expect(idFromKey('order.17_A-b', undefined, 'alice')).toMatch(/^order\.17_A-b\.[0-9a-f]{16}$/);
+    // Another sender's ids under the same key differ, and so does the same sender's under another key.
+    expect(idFromKey('k', undefined, 'mallory')).not.toBe(idFromKey('k', undefined, 'alice'));
+    expect(idFromKey('k2', undefined, 'alice').split('.')[1]).not.toBe(idFromKey('k', undefined, 'alice').split('.')[1]);
     const batch = prepareSubmission(
       [
         { from: 'alice', to: 'bob', amount: 1 },
@@ -64,7 +74,8 @@ describe('prepareSubmission', () => {
       context({ idempotencyKey: 'k' }),
     );
     expect(batch.ok && batch.value).toMatchObject({ batch: true });
-    expect(batch.ok && batch.value.transactions.map((tx) => tx.id)).toEqual(['k-0', 'own', 'k-2']);
+    expect(batch.ok && batch.value.transactions.map((tx) => tx.id)).toEqual([idFromKey('k', 0, 'alice'), 'own', idFromKey('k', 2, 'carol')]);
+    expect(batch.ok && batch.value.origins).toEqual(['key', 'client', 'key']);
   });
 
   it('gives every transaction of a batch without key its own random id', () => {
@@ -154,7 +165,7 @@ describe('prepareSubmission', () => {
 
   it('rejects a batch naming one id twice', () => {
     const result = prepareSubmission(
-      [{ from: 'a', to: 'b', amount: 1 }, { id: 'k-0', from: 'a', to: 'b', amount: 2 }],
+      [{ from: 'a', to: 'b', amount: 1 }, { id: idFromKey('k', 0, 'a'), from: 'a', to: 'b', amount: 2 }],
       rules,
       context({ idempotencyKey: 'k' }),
     );
@@ -167,7 +178,8 @@ describe('prepareSubmission', () => {
     ['has a colon', 'a:b', false],
     ['is empty', '', false],
     ['is a list (a repeated header)', 'a, b', false],
-    ['is 128 characters for one transaction', 'k'.repeat(128), true],
+    ['is 111 characters for one transaction (plus the 17-character sender tag: 128)', 'k'.repeat(111), true],
+    ['is 112 characters for one transaction', 'k'.repeat(112), false],
   ])('checks an Idempotency-Key that %s', (_name, key, valid) => {
     const result = prepareSubmission({ from: 'a', to: 'b', amount: 1 }, rules, context({ idempotencyKey: key }));
     expect(result.ok).toBe(valid);
@@ -175,8 +187,50 @@ describe('prepareSubmission', () => {
   });
 
   it('rejects an Idempotency-Key whose derived batch ids would be too long', () => {
-    expect(idempotencyKeyProblem('k'.repeat(126), 10)).toBeUndefined(); // k…k-9 is 128 characters
-    expect(idempotencyKeyProblem('k'.repeat(126), 11)).toContain('exceeds 128');
-    expect(idempotencyKeyProblem('k'.repeat(129), undefined)).toContain('at most 128');
+    expect(idempotencyKeyProblem('k'.repeat(109), 10)).toBeUndefined(); // k…k-9.<16 hex> is 128 characters
+    expect(idFromKey('k'.repeat(109), 9, 'alice')).toHaveLength(128);
+    expect(idempotencyKeyProblem('k'.repeat(109), 11)).toContain('exceeds 128');
+    expect(idempotencyKeyProblem('k'.repeat(111), undefined)).toBeUndefined();
+    expect(idempotencyKeyProblem('k'.repeat(112), undefined)).toContain('at most 111');
+  });
+});
+
+describe('IdempotencyRegistry', () => {
+  const item = (id: string, digest: string) => ({ id, digest });
+  const registry = (clock: { now: number }, maxEntries = 10) => new IdempotencyRegistry({ maxEntries, ttlMs: 1000, clock: () => clock.now });
+
+  it('replays an accepted request, refuses other content under its ids, lets a failed one be retried', () => {
+    const clock = { now: 0 };
+    const ids = registry(clock);
+    const first = [item('a', 'x'), item('b', 'y')];
+    expect(ids.admit(first)).toEqual({ kind: 'proceed' });
+    // A concurrent identical request waits; a concurrent different one conflicts.
+    expect(ids.admit(first)).toEqual({ kind: 'in-progress', index: 0, id: 'a' });
+    expect(ids.admit([item('b', 'other')])).toEqual({ kind: 'conflict', index: 0, id: 'b' });
+    ids.commit(first, [{ partition: 0, offset: 5 }, { partition: 1, offset: 7 }]);
+    ids.abort(first);
+    expect(ids.admit(first)).toEqual({ kind: 'replay', placements: [{ partition: 0, offset: 5 }, { partition: 1, offset: 7 }] });
+    expect(ids.admit([item('a', 'x'), item('c', 'z')])).toEqual({ kind: 'proceed' });
+    ids.abort([item('a', 'x'), item('c', 'z')]);
+    expect(ids.admit([item('c', 'z')])).toEqual({ kind: 'proceed' });
+    expect(ids.admit([undefined, item('a', 'changed')])).toEqual({ kind: 'conflict', index: 1, id: 'a' });
+    // Random ids (undefined) are never replayed: the request is new.
+    expect(ids.admit([undefined])).toEqual({ kind: 'proceed' });
+  });
+
+  it('forgets ids after the TTL and beyond maxEntries, oldest first', () => {
+    const clock = { now: 0 };
+    const ids = registry(clock, 2);
+    for (const [index, id] of ['a', 'b', 'c'].entries()) {
+      ids.admit([item(id, 'x')]);
+      ids.commit([item(id, 'x')], [{ partition: 0, offset: index }]);
+      clock.now += 100;
+    }
+    expect(ids.size).toBe(2);
+    expect(ids.admit([item('a', 'other')])).toEqual({ kind: 'proceed' });
+    expect(ids.admit([item('c', 'other')])).toEqual({ kind: 'conflict', index: 0, id: 'c' });
+    clock.now += 1000;
+    expect(ids.admit([item('c', 'other')])).toEqual({ kind: 'proceed' });
+    expect(ids.size).toBe(0);
   });
 });

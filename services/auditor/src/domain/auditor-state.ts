@@ -72,7 +72,8 @@ export type TransactionStatusView =
       readonly transactionId: string;
       readonly partition: number;
       readonly offset: number;
-      readonly enqueuedAt: string;
+      /** null when the record's timestamp is no representable date (a producer may set any 64-bit value). */
+      readonly enqueuedAt: string | null;
     }
   | { readonly status: 'dropped'; readonly transactionId: string; readonly partition: number; readonly offset: number };
 
@@ -247,7 +248,7 @@ export class AuditorState {
       transactionId: id,
       partition: pending.partition,
       offset: pending.offset,
-      enqueuedAt: new Date(pending.enqueuedAt).toISOString(),
+      enqueuedAt: isoOrNull(pending.enqueuedAt),
     };
   }
 
@@ -313,6 +314,12 @@ export class AuditorState {
       coinbase,
     };
   }
+}
+
+/** Milliseconds since the epoch as ISO 8601, or null beyond JavaScript's date range (±8.64e15 ms). */
+function isoOrNull(ms: number): string | null {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
 
 export function rejectedBlockView(record: RejectedBlock): RejectedBlockView {

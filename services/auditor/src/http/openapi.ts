@@ -36,7 +36,7 @@ const schemas = {
         type: 'object',
         required: ['code', 'message'],
         properties: {
-          code: { type: 'string', examples: ['bad-parameter', 'not-found'] },
+          code: { type: 'string', examples: ['bad-parameter', 'unknown-parameter', 'not-found'] },
           message: { type: 'string' },
           parameter: { type: 'string', description: 'The offending parameter (code bad-parameter).' },
         },
@@ -166,7 +166,11 @@ const schemas = {
       transactionId: { type: 'string' },
       partition: nonNegative,
       offset: nonNegative,
-      enqueuedAt: { type: 'string', format: 'date-time', description: 'Kafka record timestamp of the message.' },
+      enqueuedAt: {
+        type: ['string', 'null'],
+        format: 'date-time',
+        description: 'Kafka record timestamp of the message; null when it is beyond the representable date range.',
+      },
     },
   },
   DroppedTransaction: {
@@ -320,11 +324,17 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       description:
         'Queries over the canonical chain the auditor rebuilds and validates from the blockchain topic: blocks, ' +
         'transaction status with RFC 6962 inclusion proofs, balances, and the audit report (rejected blocks, forks, ' +
-        'commit lag, overdrafts). Every error is JSON.',
+        'commit lag, overdrafts). Every error is JSON. A query parameter a route does not declare, or one given twice ' +
+        'or in bracket form, is refused with 400 (unknown-parameter, bad-parameter); integers are canonical decimals ' +
+        '(/v1/blocks/00001 is refused, not read as block 1).',
     },
     paths: {
       '/v1/chain/head': {
-        get: { operationId: 'getHead', summary: 'The head of the canonical chain', responses: { '200': json(ref('Head'), 'The head') } },
+        get: {
+          operationId: 'getHead',
+          summary: 'The head of the canonical chain',
+          responses: { '200': json(ref('Head'), 'The head'), '400': errorResponse('A query parameter (this route takes none)') },
+        },
       },
       '/v1/blocks': {
         get: {
@@ -356,6 +366,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               { oneOf: [ref('CommittedTransaction'), ref('PendingTransaction'), ref('DroppedTransaction')] },
               'Committed, pending (read from the transactions topic, not yet in a block) or dropped',
             ),
+            '400': errorResponse('A query parameter (this route takes none)'),
             '404': json(ref('UnknownTransaction'), 'Neither committed nor pending'),
           },
         },

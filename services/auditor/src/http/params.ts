@@ -8,7 +8,7 @@ function badParameter(parameter: string, message: string): HttpError {
   return new HttpError(400, 'bad-parameter', `${parameter} ${message}`, { parameter });
 }
 
-/** An integer parameter given as decimal digits (no sign, no exponent), within [min, max]. */
+/** An integer parameter given as canonical decimal digits (no sign, exponent or leading zero), within [min, max]. */
 export function integerParameter(
   value: unknown,
   parameter: string,
@@ -19,12 +19,29 @@ export function integerParameter(
     return options.fallback;
   }
   if (typeof value !== 'string') throw badParameter(parameter, 'must be given once, as a single value');
-  if (!/^\d{1,16}$/.test(value)) throw badParameter(parameter, `must be an integer from ${options.min} to ${options.max}, got "${value.slice(0, 40)}"`);
+  // One spelling per number: /v1/blocks/00001 is not block 1 (caches and logs would see two resources).
+  if (!/^(0|[1-9]\d{0,15})$/.test(value)) throw badParameter(parameter, `must be an integer from ${options.min} to ${options.max}, got "${value.slice(0, 40)}"`);
   const number = Number(value);
   if (!Number.isSafeInteger(number) || number < options.min || number > options.max) {
     throw badParameter(parameter, `must be an integer from ${options.min} to ${options.max}, got "${value}"`);
   }
   return number;
+}
+
+/**
+ * Refuses query parameters the route does not declare, and any given more than once or in the
+ * bracket form (`a[]=1`, `a[b]=1`) that Express's parser turns into arrays and objects: a client must
+ * learn that its parameter is ignored rather than get an answer for another question.
+ */
+export function checkQuery(query: Record<string, unknown>, declared: readonly string[]): void {
+  for (const [name, value] of Object.entries(query)) {
+    if (!declared.includes(name)) {
+      throw new HttpError(400, 'unknown-parameter', `unknown query parameter "${name.slice(0, 40)}"${declared.length === 0 ? ': this route takes none' : `; this route takes ${declared.join(', ')}`}`, {
+        parameter: name.slice(0, 40),
+      });
+    }
+    if (typeof value !== 'string') throw badParameter(name, 'must be given once, as a single value');
+  }
 }
 
 /** `from` (≥ 0, default 0) and `limit` (1..max, default 20) of a paged list. */

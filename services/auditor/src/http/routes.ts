@@ -3,7 +3,7 @@ import { HttpError } from '@chainlog/core/http';
 import { ACCOUNT_ID_MAX_LENGTH, ACCOUNT_ID_PATTERN } from '@chainlog/core/protocol';
 import type { Express, Request, Response } from 'express';
 import type { AuditorState } from '../domain/auditor-state.js';
-import { integerParameter, pageParameters } from './params.js';
+import { checkQuery, integerParameter, pageParameters } from './params.js';
 
 export const AUDIT_LIMIT_MAX = 1000;
 export const AUDIT_LIMIT_DEFAULT = 100;
@@ -17,15 +17,18 @@ export interface ApiDependencies {
 }
 
 export function registerApiRoutes(app: Express, { state, openapi, progress }: ApiDependencies): void {
-  app.get('/openapi.json', (_req, res) => {
+  app.get('/openapi.json', (req, res) => {
+    checkQuery(req.query, []);
     res.json(openapi);
   });
 
-  app.get('/v1/chain/head', (_req, res) => {
+  app.get('/v1/chain/head', (req, res) => {
+    checkQuery(req.query, []);
     res.json({ ...state.head(), ...progress() });
   });
 
   app.get('/v1/blocks', (req, res) => {
+    checkQuery(req.query, ['from', 'limit']);
     const { from, limit } = pageParameters(req.query);
     const blocks = state.blockSummaries(from, limit);
     const next = from + blocks.length;
@@ -33,6 +36,7 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
   });
 
   app.get('/v1/blocks/:index', (req, res) => {
+    checkQuery(req.query, []);
     const index = integerParameter(req.params.index, 'index', { min: 0, max: Number.MAX_SAFE_INTEGER });
     const block = state.index.block(index);
     const summary = state.index.summary(index);
@@ -43,6 +47,7 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
   });
 
   app.get('/v1/transactions/:id', (req: Request, res: Response) => {
+    checkQuery(req.query, []);
     const id = req.params.id as string;
     const status = state.transactionStatus(id);
     if (status === undefined) {
@@ -57,6 +62,7 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
   });
 
   app.get('/v1/accounts/:id', (req, res) => {
+    checkQuery(req.query, ['from', 'limit']);
     const id = req.params.id;
     if (id.length > ACCOUNT_ID_MAX_LENGTH || !ACCOUNT_ID.test(id)) {
       throw new HttpError(400, 'bad-parameter', `id must be an account id: 1..${ACCOUNT_ID_MAX_LENGTH} characters from A-Z a-z 0-9 . _ : @ -`, {
@@ -70,6 +76,7 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
   });
 
   app.get('/v1/audit', (req, res) => {
+    checkQuery(req.query, ['limit']);
     const limit = integerParameter(req.query.limit, 'limit', { fallback: AUDIT_LIMIT_DEFAULT, min: 1, max: AUDIT_LIMIT_MAX });
     res.json({ ...state.auditReport(limit), caughtUp: progress().caughtUp });
   });

@@ -3,10 +3,11 @@
 // every message is validated here, and rejected ones are shown with their reason).
 import { type BlockRejection, ChainFollower, createKafka } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
-import { type Block, Chain } from '@chainlog/core/protocol';
+import { type Block, Chain, type ConsensusParams } from '@chainlog/core/protocol';
 import { flag, integerOption, durationOption, optionalString, CliError } from '../args.js';
 import { fetchBlock, fetchBlocks, fetchHead } from '../auditor-api.js';
 import type { Command, CommandContext } from '../context.js';
+import { consensusParams, CONSENSUS_OPTIONS } from '../consensus.js';
 import { formatBlock, formatBlockLine, type BlockLineView } from '../format.js';
 
 const PAGE = 100;
@@ -22,11 +23,10 @@ export const chainTail: Command = {
       transactions: { type: 'boolean', short: 't', description: 'list each block\'s transactions' },
       kafka: { type: 'boolean', description: 'read the blockchain topic directly (--brokers) instead of the auditor' },
       topic: { type: 'string', value: 'NAME', description: 'blockchain topic with --kafka (default blockchain)' },
-      difficulty: { type: 'string', value: 'BITS', description: 'with --kafka: the chain\'s minimum difficulty (default 0: accept any)' },
-      'block-reward': { type: 'string', value: 'N', description: 'with --kafka: the chain\'s block reward (default 50)' },
+      ...CONSENSUS_OPTIONS,
       interval: { type: 'string', value: 'DURATION', description: 'how often -f asks the auditor (default 1s)' },
     },
-    details: 'examples:\n  chainlog chain tail -f\n  chainlog chain tail -n 3 -t --kafka --brokers localhost:9092',
+    details: 'With --kafka every block is judged here with the consensus settings the services read (environment, --config file; the flags override them).\nexamples:\n  chainlog chain tail -f\n  chainlog chain tail -n 3 -t --kafka --brokers localhost:9092',
   },
 
   async run(context, options) {
@@ -39,8 +39,7 @@ export const chainTail: Command = {
         follow,
         withTransactions,
         topic: optionalString(options, 'topic') ?? 'blockchain',
-        minDifficulty: integerOption(options, 'difficulty', 0, { min: 0, max: 256 }),
-        blockReward: integerOption(options, 'block-reward', 50, { min: 1, max: Number.MAX_SAFE_INTEGER }),
+        consensus: consensusParams(context.globals.consensusEnv, options),
       });
     }
     const intervalMs = durationOption(options, 'interval', 1000);
@@ -97,8 +96,7 @@ interface KafkaTail {
   follow: boolean;
   withTransactions: boolean;
   topic: string;
-  minDifficulty: number;
-  blockReward: number;
+  consensus: ConsensusParams;
 }
 
 async function tailFromKafka(context: CommandContext, tail: KafkaTail): Promise<number> {
@@ -108,7 +106,7 @@ async function tailFromKafka(context: CommandContext, tail: KafkaTail): Promise<
     logger,
     2,
   );
-  const chain = new Chain({ minDifficulty: tail.minDifficulty, blockReward: tail.blockReward });
+  const chain = new Chain(tail.consensus);
   // Until caught up, only the last `lines` blocks are kept; after that every event is printed at once.
   let live = false;
   const recent: Array<{ block?: Block; rejection?: BlockRejection }> = [];

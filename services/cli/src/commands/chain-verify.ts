@@ -11,20 +11,12 @@ import {
   type VerifyReport,
   type VerifySource,
 } from '@chainlog/auditor';
-import { ConfigError, EnvReader, readConsensusConfig } from '@chainlog/core/config';
 import { createKafka } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
 import type { ConsensusParams } from '@chainlog/core/protocol';
-import { CliError, durationOption, flag, optionalString, UsageError, type OptionValues } from '../args.js';
+import { CliError, durationOption, optionalString, UsageError } from '../args.js';
+import { consensusParams, CONSENSUS_OPTIONS } from '../consensus.js';
 import type { Command, CommandContext } from '../context.js';
-
-/** Flags that override the consensus environment variables the services read. */
-const CONSENSUS_FLAGS = {
-  difficulty: 'DIFFICULTY',
-  'block-reward': 'BLOCK_REWARD',
-  'allowed-miner-keys': 'ALLOWED_MINER_KEYS',
-  'max-block-transactions': 'CONSENSUS_MAX_BLOCK_TRANSACTIONS',
-} as const;
 
 export const chainVerify: Command = {
   spec: {
@@ -34,21 +26,17 @@ export const chainVerify: Command = {
     options: {
       topic: { type: 'string', value: 'NAME', description: 'blockchain topic to read (default blockchain)' },
       file: { type: 'string', value: 'PATH', description: 'a `kcat -C -e -t blockchain` dump instead of the topic; - for stdin' },
-      difficulty: { type: 'string', value: 'BITS', description: 'minimum difficulty (env DIFFICULTY, default 16)' },
-      'block-reward': { type: 'string', value: 'N', description: 'coinbase amount (env BLOCK_REWARD, default 50)' },
-      'allowed-miner-keys': { type: 'string', value: 'HEX,...', description: 'permissioned chain: allowed miner keys (env ALLOWED_MINER_KEYS)' },
-      'require-transaction-signatures': { type: 'boolean', description: 'every transaction must be signed (env REQUIRE_TRANSACTION_SIGNATURES)' },
-      'max-block-transactions': { type: 'string', value: 'N', description: 'transactions per block (env CONSENSUS_MAX_BLOCK_TRANSACTIONS)' },
+      ...CONSENSUS_OPTIONS,
       timeout: { type: 'string', value: 'DURATION', description: 'give up reading the topic after this long (default 5m)' },
     },
     details:
-      'The consensus parameters must be the ones the miners use, as for the auditor.\n' +
+      'The consensus parameters are read like the services read them (environment, --config file), each overridable by its flag.\n' +
       'Exit code 0: every block accepted, or rejected only as a lost race (stale, fork); 1: some block rejected for another reason (each is listed with its reason) or the source could not be read.\n' +
       'examples:\n  chainlog chain verify --difficulty 8\n  kcat -C -b localhost:9092 -t blockchain -e > chain.jsonl && chainlog chain verify --file chain.jsonl',
   },
 
   async run(context, options) {
-    const params = consensusParams(options);
+    const params = consensusParams(context.globals.consensusEnv, options);
     const file = optionalString(options, 'file');
     const topic = optionalString(options, 'topic');
     if (file !== undefined && topic !== undefined) throw new UsageError('give either --topic or --file, not both');
@@ -61,24 +49,6 @@ export const chainVerify: Command = {
     return 0;
   },
 };
-
-function consensusParams(options: OptionValues): ConsensusParams {
-  const env: Record<string, string | undefined> = { ...process.env };
-  for (const [name, variable] of Object.entries(CONSENSUS_FLAGS)) {
-    const value = optionalString(options, name);
-    if (value !== undefined) env[variable] = value;
-  }
-  if (flag(options, 'require-transaction-signatures')) env['REQUIRE_TRANSACTION_SIGNATURES'] = 'true';
-  const reader = new EnvReader(env);
-  const params = readConsensusConfig(reader);
-  try {
-    reader.done();
-  } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(error.problems.join('; '));
-    throw error;
-  }
-  return params;
-}
 
 async function verifyFileWithProgress(context: CommandContext, file: string, params: ConsensusParams): Promise<VerifyReport> {
   const source: VerifySource = { kind: 'file', name: file, positionName: 'line' };

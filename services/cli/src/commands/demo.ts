@@ -7,6 +7,8 @@ import { fetchHead } from '../auditor-api.js';
 import { abortableSleep, type Command } from '../context.js';
 import { formatBlockLine, formatDemoProgress, formatDuration, plural } from '../format.js';
 import { waitUntilCommitted } from '../wait.js';
+import { explainSignatureRequired, signForSending } from '../signing.js';
+import { keyFileOption, readKeyFile } from './key.js';
 
 const DEFAULT_ACCOUNTS = ['alice', 'bob', 'carol', 'dave', 'erin'];
 
@@ -29,6 +31,7 @@ export const demo: Command = {
       rate: { type: 'string', value: 'PER_SECOND', description: 'transactions per second (default 5)' },
       accounts: { type: 'string', value: 'A,B,...', description: `accounts to pay between (default ${DEFAULT_ACCOUNTS.join(',')})` },
       timeout: { type: 'string', value: 'DURATION', description: 'give up when not all are committed by then (default 2m)' },
+      key: { type: 'string', value: 'FILE', description: 'sign every transaction with this key (env CHAINLOG_KEY_FILE)' },
     },
   },
 
@@ -45,7 +48,10 @@ export const demo: Command = {
     const { out } = context;
     const started = context.now();
     const head = await fetchHead(context.auditor, context.signal);
-    const transactions = sampleTransactions(count, accounts, randomBytes(3).toString('hex'));
+    const keyFile = keyFileOption(context, options);
+    const signer = keyFile === undefined ? undefined : await readKeyFile(context, keyFile);
+    const samples = sampleTransactions(count, accounts, randomBytes(3).toString('hex'));
+    const transactions = signer === undefined ? samples : signForSending(samples, signer, context.now());
     out.note(
       `demo: ${plural(count, 'transaction')} at ${rate}/s between ${accounts.join(', ')}; chain height ${head.height}; ` +
         `ingest ${context.ingest.baseUrl}, auditor ${context.auditor.baseUrl}`,
@@ -65,7 +71,9 @@ export const demo: Command = {
       const burst = Math.max(1, Math.ceil(rate / 10));
       for (let i = 0; i < transactions.length && !signal.aborted; i += burst) {
         const chunk = transactions.slice(i, i + burst);
-        await context.ingest.post('/v1/transactions', chunk, { signal });
+        await context.ingest.post('/v1/transactions', chunk, { signal }).catch((error: unknown) => {
+          throw explainSignatureRequired(error);
+        });
         sent += chunk.length;
         progress();
         await inner.sleep((chunk.length / rate) * 1000);

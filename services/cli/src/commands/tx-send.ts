@@ -7,6 +7,8 @@ import { formatAccepted, plural, type AcceptedView } from '../format.js';
 import { parseTransactionsText, readStream } from '../input.js';
 import { fetchHead } from '../auditor-api.js';
 import { waitUntilCommitted } from '../wait.js';
+import { explainSignatureRequired, signForSending } from '../signing.js';
+import { keyFileOption, readKeyFile } from './key.js';
 
 /** Ingest's default MAX_BATCH_SIZE is 1000; stay well below it. */
 const DEFAULT_BATCH_SIZE = 500;
@@ -23,12 +25,14 @@ export const txSend: Command = {
       id: { type: 'string', value: 'ID', description: 'transaction id (default: ingest assigns one)' },
       file: { type: 'string', value: 'PATH', description: 'a JSON array or JSON lines of transactions; - for stdin' },
       'batch-size': { type: 'string', value: 'N', description: `transactions per request (default ${DEFAULT_BATCH_SIZE})` },
+      key: { type: 'string', value: 'FILE', description: 'sign every transaction with this key (env CHAINLOG_KEY_FILE; chainlog key new creates one)' },
       wait: { type: 'boolean', description: 'wait until every transaction is committed' },
       timeout: { type: 'string', value: 'DURATION', description: 'how long --wait waits (default 60s)' },
     },
     details: [
       'examples:',
       '  chainlog tx send --from alice --to bob --amount 3',
+      '  chainlog tx send --key alice.key --from alice --to bob --amount 3     signed (id and timestamp set here)',
       "  echo '[{\"from\":\"alice\",\"to\":\"bob\",\"amount\":1},{\"from\":\"bob\",\"to\":\"carol\",\"amount\":2}]' | chainlog tx send",
       '  chainlog tx send --file transactions.jsonl --wait',
       'Without --from/--to/--amount and --file, transactions are read from stdin when it is not a terminal.',
@@ -36,13 +40,17 @@ export const txSend: Command = {
   },
 
   async run(context, options) {
-    const { transactions, single } = await transactionsToSend(context, options);
+    const { transactions: unsigned, single } = await transactionsToSend(context, options);
+    const keyFile = keyFileOption(context, options);
+    const transactions = keyFile === undefined ? unsigned : signForSending(unsigned, await readKeyFile(context, keyFile), context.now());
     const batchSize = integerOption(options, 'batch-size', DEFAULT_BATCH_SIZE, { min: 1, max: 10_000 });
     const timeoutMs = durationOption(options, 'timeout', 60_000);
     const wait = flag(options, 'wait');
     // The head before sending: every block after it is searched for the transactions (see wait.ts).
     const fromHeight = wait ? (await fetchHead(context.auditor, context.signal)).height + 1 : 0;
-    const accepted = await send(context, transactions, single, batchSize);
+    const accepted = await send(context, transactions, single, batchSize).catch((error: unknown) => {
+      throw explainSignatureRequired(error);
+    });
     if (!wait) {
       context.out.result(formatAccepted(accepted, context.out.paint), single ? accepted[0] : { transactions: accepted });
       return 0;

@@ -28,9 +28,13 @@ export interface CommonConfig {
   kafka: KafkaSettings;
   topics: TopicNames;
   httpPort: number;
+  /** Address the HTTP server binds: every interface in a container, 127.0.0.1 under `npm start`. */
+  httpHost: string;
   logLevel: LogLevel;
 }
 
+// An IPv4/IPv6 literal or a host name: what net.Server#listen takes.
+const HTTP_HOST = { regex: /^(?:[A-Za-z0-9.-]{1,253}|[0-9A-Fa-f:.]{2,45})$/, description: 'an IP address or host name to bind' };
 const TOPIC_NAME = { regex: /^[A-Za-z0-9._-]{1,249}$/, description: 'a Kafka topic name ([A-Za-z0-9._-], 1-249 chars)' };
 
 export function readCommonConfig(env: EnvReader, service: string, defaultHttpPort: number): CommonConfig {
@@ -54,6 +58,7 @@ export function readCommonConfig(env: EnvReader, service: string, defaultHttpPor
       deadLetter: env.string('TOPIC_DEAD_LETTER', 'transactions-dlq', TOPIC_NAME),
     },
     httpPort: env.integer('HTTP_PORT', defaultHttpPort, { min: 0, max: 65535 }),
+    httpHost: env.string('HTTP_HOST', '0.0.0.0', HTTP_HOST),
     logLevel: env.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   };
 }

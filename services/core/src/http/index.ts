@@ -1,3 +1,3 @@
 /** `@chainlog/core/http`: the express scaffold every service's HTTP API is built on. */
 export { errorBody, HttpError, type ErrorBody } from './errors.js';
-export { closeServer, createHttpApp, listen, type HttpServiceOptions, type Readiness } from './server.js';
+export { allowedMethods, closeServer, createHttpApp, DEFAULT_REQUEST_TIMEOUTS, listen, type HttpServiceOptions, type Readiness, type RequestTimeouts } from './server.js';

@@ -7,7 +7,7 @@ import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { LogLevel } from '../config/common.js';
 import { readConfigOrExit } from '../config/env.js';
-import { closeServer, listen } from '../http/server.js';
+import { closeServer, listen, type RequestTimeouts } from '../http/server.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
 import { onShutdownSignal } from './shutdown.js';
@@ -32,7 +32,7 @@ export interface ServiceContext<C> {
   readonly onFatal: (error: Error) => void;
 }
 
-export interface ServiceDefinition<C extends { httpPort: number; logLevel: LogLevel }> {
+export interface ServiceDefinition<C extends { httpPort: number; httpHost?: string; logLevel: LogLevel }> {
   /** The service's name: `chainlog-<name>` in messages, `service` in logs and metrics. */
   readonly name: string;
   /** The service's config.ts reader; a ConfigError (every problem named) exits 2. */
@@ -40,6 +40,8 @@ export interface ServiceDefinition<C extends { httpPort: number; logLevel: LogLe
   readonly create: (context: ServiceContext<C>) => ServiceParts;
   /** Fields of the `<name> listening` log line, beyond the port. */
   readonly describe?: (config: C) => Record<string, unknown>;
+  /** How long a client may take to send a request (default: core's DEFAULT_REQUEST_TIMEOUTS). */
+  readonly requestTimeouts?: (config: C) => RequestTimeouts;
   /** How long in-flight HTTP requests may take to finish on shutdown (default 10 s). */
   readonly drainMs?: (config: C) => number;
   /** How long the whole shutdown may take before the process exits anyway (default 25 s). */
@@ -47,7 +49,7 @@ export interface ServiceDefinition<C extends { httpPort: number; logLevel: LogLe
 }
 
 /** Runs a service process until SIGTERM/SIGINT; never resolves or rejects (it exits the process). */
-export async function runService<C extends { httpPort: number; logLevel: LogLevel }>(definition: ServiceDefinition<C>): Promise<void> {
+export async function runService<C extends { httpPort: number; httpHost?: string; logLevel: LogLevel }>(definition: ServiceDefinition<C>): Promise<void> {
   const program = `chainlog-${definition.name}`;
   const config = readConfigOrExit(program, () => definition.readConfig(process.env));
   const logger = createLogger(definition.name, config.logLevel);
@@ -69,7 +71,7 @@ export async function runService<C extends { httpPort: number; logLevel: LogLeve
   onShutdownSignal(logger, stop, definition.shutdownMs?.(config) ?? 25_000);
   try {
     parts = definition.create({ config, logger, registry: createMetricsRegistry(definition.name), onFatal });
-    server = await listen(parts.app, config.httpPort);
+    server = await listen(parts.app, config.httpPort, config.httpHost, definition.requestTimeouts?.(config));
     logger.info({ port: (server.address() as AddressInfo).port, ...definition.describe?.(config) }, `${definition.name} listening`);
     await parts.start();
   } catch (error) {

@@ -1,8 +1,9 @@
 // What a client submits to POST /v1/transactions, checked and completed without any I/O: the body is
 // decoded, every transaction validated by the protocol (the same rules as TRANSACTION_INPUT_SCHEMA),
 // signatures verified, and every transaction given an id and a timestamp.
-import { parseTransactionInput, type Result, type TransactionInput, verifyTransactionSignature } from '@chainlog/core/protocol';
-import { assignIds, idempotencyKeyProblem } from './ids.js';
+import { createHash } from 'node:crypto';
+import { parseTransactionInput, type Result, transactionSigningBytes, type TransactionInput, verifyTransactionSignature } from '@chainlog/core/protocol';
+import { assignIds, idempotencyKeyProblem, type AssignedId } from './ids.js';
 import { fieldRejection, type Rejection } from './rejection.js';
 
 /** A transaction as ingest produces it: always with id and timestamp. */
@@ -15,6 +16,9 @@ export interface Submission {
   /** The body was an array (the response is then a list, too). */
   readonly batch: boolean;
   readonly transactions: readonly IngestTransaction[];
+  /** Per transaction: where its id came from, and the digest of what the client sent (idempotency.ts). */
+  readonly origins: readonly AssignedId['origin'][];
+  readonly digests: readonly string[];
 }
 
 export interface SubmissionRules {
@@ -109,10 +113,8 @@ export function prepareSubmission(body: unknown, rules: SubmissionRules, context
     inputs.push(input);
   }
 
-  const ids = assignIds(
-    inputs.map((input) => input.id),
-    { batch, idempotencyKey: context.idempotencyKey, newId: context.newId },
-  );
+  const assigned = assignIds(inputs, { batch, idempotencyKey: context.idempotencyKey, newId: context.newId });
+  const ids = assigned.map(({ id }) => id);
   const firstIndexOf = new Map<string, number>();
   for (const [position, id] of ids.entries()) {
     const earlier = firstIndexOf.get(id);
@@ -123,7 +125,16 @@ export function prepareSubmission(body: unknown, rules: SubmissionRules, context
   }
 
   const transactions = inputs.map((input, position) => complete(input, ids[position] as string, context.now));
-  return { ok: true, value: { batch, transactions } };
+  return {
+    ok: true,
+    value: { batch, transactions, origins: assigned.map(({ origin }) => origin), digests: inputs.map(inputDigest) },
+  };
+}
+
+/** What the client sent for one transaction, as a digest: two requests with the same content have the same digests. */
+function inputDigest(input: TransactionInput): string {
+  // The canonical JSON without the signature, then the signature: field order and spacing do not matter.
+  return createHash('sha256').update(transactionSigningBytes(input)).update(`\0${input.signature ?? ''}`).digest('base64url');
 }
 
 function reject<T>(rejection: Rejection): Result<T, Rejection> {

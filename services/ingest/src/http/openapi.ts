@@ -2,6 +2,7 @@
 // that the transaction's shape has one source of truth. services/ingest/openapi.json is this document
 // for the default limits (`npm run openapi -w @chainlog/ingest` rewrites it; a test compares them).
 import { TRANSACTION_ID_MAX_LENGTH, TRANSACTION_ID_PATTERN, TRANSACTION_INPUT_SCHEMA } from '@chainlog/core/protocol';
+import { IDEMPOTENCY_KEY_MAX_LENGTH } from '../domain/ids.js';
 
 export interface OpenApiLimits {
   maxBatchSize: number;
@@ -56,24 +57,27 @@ export function buildOpenApiDocument(limits: OpenApiLimits): JsonObject {
             `A JSON object (one transaction) or a JSON array of 1..${limits.maxBatchSize} transactions; the body is at most ` +
             `${limits.maxBodyBytes} bytes. A batch is all or nothing: one invalid item rejects the whole batch, naming ` +
             "the item's index, and nothing of it is written. Ingest completes each transaction: the id is the client's " +
-            '`id`, else derived from the Idempotency-Key header (`<key>` for one transaction, `<key>-<index>` in a batch), ' +
-            "else a random UUID; a missing timestamp is ingest's clock. Transactions with publicKey and signature must " +
-            'carry a valid signature.',
+            '`id`, else derived from the Idempotency-Key header and the sender (`<key>.<tag>` for one transaction, ' +
+            '`<key>-<index>.<tag>` in a batch, tag = 16 hex digits of SHA-256 over sender and key), else a random UUID; ' +
+            "a missing timestamp is ingest's clock. Transactions with publicKey and signature must carry a valid signature. " +
+            'A request whose every id was accepted before with the same content is answered with the first answer ' +
+            '(header Idempotent-Replayed: true) and not written again; an id accepted with other content gets 409.',
           parameters: [
             {
               name: 'Idempotency-Key',
               in: 'header',
               required: false,
               description:
-                'Names the transactions that carry no id, so that a retry names the same ones. The derived ids ' +
-                `(\`<key>\` or \`<key>-<index>\`) must be valid transaction ids (at most ${TRANSACTION_ID_MAX_LENGTH} characters).`,
-              schema: { type: 'string', minLength: 1, maxLength: TRANSACTION_ID_MAX_LENGTH, pattern: TRANSACTION_ID_PATTERN },
+                'Names the transactions that carry no id, so that a retry names the same ones; scoped to each ' +
+                "transaction's sender, so another sender's key never names them. The derived ids " +
+                `(\`<key>.<tag>\` or \`<key>-<index>.<tag>\`) must be valid transaction ids (at most ${TRANSACTION_ID_MAX_LENGTH} characters).`,
+              schema: { type: 'string', minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX_LENGTH, pattern: TRANSACTION_ID_PATTERN },
             },
             {
               name: 'X-Request-Id',
               in: 'header',
               required: false,
-              description: 'Correlates logs; generated when absent or invalid.',
+              description: 'Correlates logs; generated when absent. One that does not match the pattern gets 400 invalid-request-id.',
               schema: { type: 'string', pattern: '^[\\w.-]{1,128}$' },
             },
           ],
@@ -101,6 +105,10 @@ export function buildOpenApiDocument(limits: OpenApiLimits): JsonObject {
                 'header naming its statusUrl), a batch with a list in request order.',
               headers: {
                 Location: { description: 'The statusUrl of a single transaction.', schema: { type: 'string', format: 'uri' } },
+                'Idempotent-Replayed': {
+                  description: 'true when every transaction was accepted before with the same content: the first answer, nothing written again.',
+                  schema: { type: 'string', enum: ['true'] },
+                },
                 ...requestId,
               },
               content: { 'application/json': { schema: { oneOf: [ref('AcceptedTransaction'), ref('AcceptedBatch')] } } },
@@ -112,15 +120,30 @@ export function buildOpenApiDocument(limits: OpenApiLimits): JsonObject {
               'invalid-idempotency-key',
               'invalid-signature',
               'signature-required',
+              'unknown-parameter',
+              'invalid-request-id',
             ]),
+            '409': errorResponse(
+              'An id (given, or derived from the Idempotency-Key) was already accepted with other content: the first ' +
+                'transaction stands (idempotency-conflict, naming the key or id); or the same content is being accepted ' +
+                'by a concurrent request (request-in-progress, with Retry-After).',
+              ['idempotency-conflict', 'request-in-progress'],
+            ),
             '413': errorResponse(`The body exceeds ${limits.maxBodyBytes} bytes or the batch ${limits.maxBatchSize} transactions.`, [
               'body-too-large',
               'batch-too-large',
             ]),
             '415': errorResponse('Only application/json (UTF-8) is accepted.', ['unsupported-media-type', 'unsupported-encoding']),
+            '429': errorResponse(
+              'This client sent more than its rate (RATE_LIMIT_PER_SECOND, with a burst) or holds its share of the ' +
+                'in-flight requests (MAX_INFLIGHT_PER_CLIENT): slow down; Retry-After says when to try again.',
+              ['rate-limited'],
+              retryAfter,
+            ),
             '503': errorResponse(
-              'Kafka did not acknowledge in time, ingest is at its in-flight limit, or it is shutting down. The outcome ' +
-                'of a kafka-unavailable answer is unknown: retry with the same ids or Idempotency-Key.',
+              'Kafka cannot take writes (answered at once while the topic or the producer is unavailable) or did not ' +
+                'acknowledge in time, ingest is at its in-flight limit, or it is shutting down. The outcome ' +
+                'of a kafka-unavailable answer after a send is unknown: retry with the same ids or Idempotency-Key.',
               ['kafka-unavailable', 'overloaded', 'shutting-down'],
               retryAfter,
             ),

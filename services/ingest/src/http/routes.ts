@@ -7,7 +7,9 @@ import express, { type ErrorRequestHandler, type Request, type RequestHandler, t
 import type { IngestConfig } from '../config.js';
 import { partitionForKey } from '../domain/partitioning.js';
 import type { Rejection, RejectionReason } from '../domain/rejection.js';
-import { decodeBody, messageValue, prepareSubmission } from '../domain/submission.js';
+import type { IdempotencyRegistry, TrackedItem } from '../domain/idempotency.js';
+import { clientOf, type ClientFairness } from './fairness.js';
+import { decodeBody, messageValue, prepareSubmission, type Submission } from '../domain/submission.js';
 import { KafkaRecordTooLargeError, KafkaUnavailableError, type OutgoingMessage, type Placement } from '../kafka/appender.js';
 import type { IngestMetrics } from '../metrics.js';
 
@@ -21,10 +23,17 @@ export interface TransactionLog {
 export type RoutesConfig = Pick<
   IngestConfig,
   'maxBatchSize' | 'maxBodyBytes' | 'requireSignatures' | 'auditorPublicUrl' | 'retryAfterSeconds' | 'maxInflightRequests'
->;
+> &
+  Partial<Pick<IngestConfig, 'clientIpHeader'>>;
 
 export interface RoutesOptions {
   config: RoutesConfig;
+  /** Per-client rate and in-flight share (429). */
+  fairness: ClientFairness;
+  /** Why Kafka cannot take a write now (what /readyz says), or undefined when it can: writes then fail fast. */
+  kafkaUnavailable: () => string | undefined;
+  /** Remembers accepted client-chosen ids: retries are replayed, other content under them refused. */
+  idempotency: IdempotencyRegistry;
   log: TransactionLog;
   metrics: IngestMetrics;
   clock: () => number;
@@ -66,12 +75,31 @@ export function transactionRoutes(options: RoutesOptions): Router {
     new RejectedError(reason, 503, code, message, {}, retryAfter);
 
   let inflight = 0;
-  const admit: RequestHandler = (_req, res, next) => {
+  const admit: RequestHandler = (req, res, next) => {
     if (options.isShuttingDown()) {
       res.setHeader('Connection', 'close');
       throw unavailable('shutting-down', 'shutting-down', 'ingest is shutting down; retry against another instance');
     }
+    const query = Object.keys(req.query as Record<string, unknown>);
+    if (query.length > 0) {
+      throw new RejectedError('bad-request', 400, 'unknown-parameter', `unknown query parameter "${query[0]?.slice(0, 40)}": this route takes none`, {
+        field: query[0]?.slice(0, 40),
+      });
+    }
+    const client = clientOf(req.headers, req.socket.remoteAddress, config.clientIpHeader);
+    const verdict = options.fairness.admit(client);
+    if (!verdict.admitted) {
+      throw new RejectedError('rate-limited', 429, 'rate-limited', verdict.message, {}, { 'Retry-After': String(verdict.retryAfterSeconds) });
+    }
+    res.once('close', verdict.release);
+    // While Kafka cannot take writes (what /readyz reports), answer at once instead of after the produce timeout.
+    const kafkaProblem = options.kafkaUnavailable();
+    if (kafkaProblem !== undefined) {
+      verdict.release();
+      throw unavailable('kafka-unavailable', 'kafka-unavailable', `Kafka cannot take writes now (${kafkaProblem}); retry later`);
+    }
     if (inflight >= config.maxInflightRequests) {
+      verdict.release();
       throw unavailable('overloaded', 'overloaded', `ingest is processing ${inflight} requests, its limit; retry later`);
     }
     inflight += 1;
@@ -82,6 +110,7 @@ export function transactionRoutes(options: RoutesOptions): Router {
       released = true;
       inflight -= 1;
       metrics.inflight.dec();
+      verdict.release();
     };
     res.once('finish', release);
     res.once('close', release);
@@ -118,6 +147,24 @@ export function transactionRoutes(options: RoutesOptions): Router {
     if (partitions === undefined) {
       throw unavailable('kafka-unavailable', 'kafka-unavailable', 'the transactions topic is not available (Kafka unreachable or topic missing)');
     }
+    const tracked = trackedItems(prepared.value);
+    const admission = options.idempotency.admit(tracked);
+    if (admission.kind === 'replay') {
+      res.setHeader('Idempotent-Replayed', 'true');
+      respond(req, res, prepared.value, admission.placements, true);
+      return;
+    }
+    if (admission.kind !== 'proceed') throw idempotencyRefusal(admission, prepared.value, req.header('idempotency-key'), batch);
+    try {
+      const placements = await appendToLog(transactions, partitions);
+      options.idempotency.commit(tracked, placements);
+      respond(req, res, prepared.value, placements, false);
+    } finally {
+      options.idempotency.abort(tracked);
+    }
+  };
+
+  const appendToLog = async (transactions: Submission['transactions'], partitions: number): Promise<Placement[]> => {
     const messages: OutgoingMessage[] = transactions.map((transaction) => ({
       id: transaction.id,
       key: transaction.from,
@@ -125,9 +172,8 @@ export function transactionRoutes(options: RoutesOptions): Router {
       partition: partitionForKey(transaction.from, partitions),
     }));
 
-    let placements: Placement[];
     try {
-      placements = await log.append(messages);
+      return await log.append(messages);
     } catch (error) {
       if (error instanceof KafkaUnavailableError) {
         throw unavailable(
@@ -141,7 +187,10 @@ export function transactionRoutes(options: RoutesOptions): Router {
       }
       throw error;
     }
+  };
 
+  const respond = (req: Request, res: Response, submission: Submission, placements: readonly Placement[], replayed: boolean): void => {
+    const { transactions, batch } = submission;
     const accepted: AcceptedTransaction[] = transactions.map((transaction, index) => {
       const placement = placements[index] as Placement;
       req.log.debug({ id: transaction.id, partition: placement.partition, offset: placement.offset }, 'transaction accepted');
@@ -152,17 +201,20 @@ export function transactionRoutes(options: RoutesOptions): Router {
         statusUrl: `${config.auditorPublicUrl}/v1/transactions/${encodeURIComponent(transaction.id)}`,
       };
     });
-    metrics.accepted.inc(accepted.length);
-    metrics.batchSize.observe(accepted.length);
+    if (!replayed) {
+      metrics.accepted.inc(accepted.length);
+      metrics.batchSize.observe(accepted.length);
+    }
     req.log.info(
       {
         count: accepted.length,
+        ...(replayed ? { replayed } : {}),
         batch,
         partitions: [...new Set(placements.map((placement) => placement.partition))].sort((a, b) => a - b),
         // Log correlation (docs/observability.md): the ids at info level, capped to keep the line bounded.
         ...loggedTransactionIds(accepted.map((transaction) => transaction.id)),
       },
-      'transactions accepted',
+      replayed ? 'transactions already accepted: answer replayed' : 'transactions accepted',
     );
     if (batch) {
       res.status(202).json({ transactions: accepted });
@@ -182,6 +234,32 @@ export function transactionRoutes(options: RoutesOptions): Router {
 
   router.post('/v1/transactions', admit, requireJson, readBody, submit, countRejection);
   return router;
+}
+
+/** The transactions whose ids a client chose (its own id or its Idempotency-Key): the ones to remember. */
+function trackedItems(submission: Submission): (TrackedItem | undefined)[] {
+  return submission.transactions.map((transaction, index) =>
+    submission.origins[index] === 'random' ? undefined : { id: transaction.id, digest: submission.digests[index] as string },
+  );
+}
+
+/** 409: the id is taken by other content (the first stays), or the same content is being accepted right now. */
+function idempotencyRefusal(
+  admission: { kind: 'conflict' | 'in-progress'; index: number; id: string },
+  submission: Submission,
+  idempotencyKey: string | undefined,
+  batch: boolean,
+): RejectedError {
+  const fromKey = submission.origins[admission.index] === 'key';
+  const where = batch ? `transaction [${admission.index}]: ` : '';
+  const named = fromKey ? `Idempotency-Key "${idempotencyKey ?? ''}" (id "${admission.id}")` : `id "${admission.id}"`;
+  const details = { field: fromKey ? 'Idempotency-Key' : 'id', id: admission.id, ...(batch ? { index: admission.index } : {}) };
+  if (admission.kind === 'in-progress') {
+    const problem = 'is being accepted by a concurrent request with the same content; retry shortly';
+    return new RejectedError('request-in-progress', 409, 'request-in-progress', `${where}${named} ${problem}`, { ...details, problem }, { 'Retry-After': '1' });
+  }
+  const problem = 'was already used for a different transaction; the first one stands. Use a new key or id for a new transaction';
+  return new RejectedError('idempotency-conflict', 409, 'idempotency-conflict', `${where}${named} ${problem}`, { ...details, problem });
 }
 
 /** Why a Content-Type is refused: only application/json, in UTF-8, is accepted. */

@@ -1,0 +1,142 @@
+// docker-compose.yml as users run it: `docker compose up --wait` on a real Docker engine, transactions through
+// ingest committed with proofs that verify, a miner container killed and restarted under load with nothing
+// lost or duplicated, and the monitoring profile's Prometheus scraping every service with the alert rules.
+// Host ports come from the compose file's own variables (20800-20899 here); the project name is our own, so
+// a user's `docker compose up` in this directory is left alone. Images: `npm run images` (test:compose runs it).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readConsensusConfig, EnvReader } from '@chainlog/core';
+import { ChainTracker, generateLoad, ledgerFigures, Outcomes, prng, run, sleep, waitForAgreement, waitForCommit } from '../support/chaos.js';
+import { committedWithProof, DeployReport, send } from '../support/deploy.js';
+import { getJson, REPO_ROOT, waitForHttp } from '../support/processes.js';
+
+const PROJECT = process.env.COMPOSE_TEST_PROJECT ?? 'chainlog-compose-test';
+const PORTS = { kafka: 20892, ingest: 20880, auditor: 20882, prometheus: 20890, grafana: 20830 };
+const env = {
+  ...process.env,
+  COMPOSE_PROJECT_NAME: PROJECT,
+  KAFKA_HOST_PORT: String(PORTS.kafka),
+  INGEST_HOST_PORT: String(PORTS.ingest),
+  AUDITOR_HOST_PORT: String(PORTS.auditor),
+  PROMETHEUS_HOST_PORT: String(PORTS.prometheus),
+  GRAFANA_HOST_PORT: String(PORTS.grafana),
+};
+const ingestUrl = `http://127.0.0.1:${PORTS.ingest}`;
+const auditorUrl = `http://127.0.0.1:${PORTS.auditor}`;
+const prometheusUrl = `http://127.0.0.1:${PORTS.prometheus}`;
+const brokers = `127.0.0.1:${PORTS.kafka}`;
+// Everything but Grafana, which has no local stand-in image (deploy/images/README.md).
+const SERVICES = ['kafka', 'topic-init', 'ingest', 'miner-0', 'miner-1', 'auditor', 'prometheus'];
+// The consensus the compose file gives its miners and auditor (its defaults), for our own reader.
+const consensus = readConsensusConfig(new EnvReader({ DIFFICULTY: process.env.DIFFICULTY ?? '16', BLOCK_REWARD: process.env.BLOCK_REWARD ?? '50' }));
+const report = new DeployReport('test:compose');
+
+function compose(args: string[], timeoutMs = 300_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return run('docker', ['compose', '--profile', 'monitoring', ...args], timeoutMs, env);
+}
+
+async function composeOk(args: string[], timeoutMs?: number): Promise<string> {
+  const result = await compose(args, timeoutMs);
+  if (result.code !== 0) throw new Error(`docker compose ${args.join(' ')} exited ${result.code}:\n${result.stderr.slice(-3000)}`);
+  return result.stdout;
+}
+
+describe('docker compose (docker-compose.yml, unmodified)', () => {
+  let tracker: ChainTracker | undefined;
+
+  beforeAll(async () => {
+    await compose(['down', '-v', '--remove-orphans'], 180_000);
+    await report.scenario('`docker compose up --wait` (Kafka, topic-init, ingest, 2 miners, auditor, Prometheus)', async (figures) => {
+      await composeOk(['up', '--detach', '--wait', '--wait-timeout', '600', ...SERVICES], 900_000);
+      figures.push(`services: ${SERVICES.join(', ')}`);
+    });
+    await waitForHttp(`${ingestUrl}/readyz`, { timeoutMs: 120_000 });
+    tracker = await ChainTracker.follow(brokers, 'blockchain', consensus);
+  });
+
+  afterAll(async () => {
+    await tracker?.stop();
+    if (process.env.COMPOSE_TEST_KEEP !== '1') await compose(['down', '-v', '--remove-orphans'], 300_000);
+    report.print(process.env.COMPOSE_REPORT);
+  });
+
+  it('commits transactions sent through ingest, with inclusion proofs that verify', async () => {
+    await report.scenario('transactions through ingest committed, proofs verified', async (figures) => {
+      const batch = Array.from({ length: 10 }, (_, i) => ({ id: `compose-${Date.now()}-${i}`, from: `sender-${i % 5}`, to: 'shop', amount: i + 1 }));
+      const accepted = await send(ingestUrl, batch);
+      expect(new Set(accepted.map((a) => a.partition)).size).toBe(2);
+      for (const { id } of accepted) await committedWithProof(auditorUrl, id);
+      figures.push(`${accepted.length} transactions over 2 partitions`);
+    });
+  });
+
+  it('runs the CLI image against the stack: tx send --wait, tx status --proof', async () => {
+    await report.scenario('CLI container: `tx send --wait`, `tx status --proof`', async (figures) => {
+      const id = `compose-cli-${Date.now()}`;
+      const sent = await composeOk(['run', '--rm', '--no-deps', 'cli', 'tx', 'send', '--from', 'alice', '--to', 'bob', '--amount', '3', '--id', id, '--wait', '--json'], 300_000);
+      expect(sent).toContain(id);
+      const status = await composeOk(['run', '--rm', '--no-deps', 'cli', 'tx', 'status', id, '--proof', '--json'], 300_000);
+      expect(status).toContain('committed');
+      figures.push('exit 0 both');
+    });
+  });
+
+  it('loses and duplicates nothing when a miner container is killed and restarted under load', async () => {
+    await report.scenario('miner-0 killed (SIGKILL) and restarted under load', async (figures) => {
+      const outcomes = new Outcomes();
+      const load = generateLoad({
+        ingestUrl,
+        outcomes,
+        count: 600,
+        durationMs: 60_000,
+        concurrency: 4,
+        ratePerSecond: 10,
+        idPrefix: `compose-load-${Date.now()}`,
+        random: prng(17),
+        invalidShare: 0,
+      });
+      await sleep(15_000);
+      await composeOk(['kill', '-s', 'SIGKILL', 'miner-0']);
+      await sleep(10_000);
+      await composeOk(['up', '--detach', '--wait', '--no-deps', 'miner-0'], 300_000);
+      const sent = await load;
+      if (!tracker) throw new Error('no chain reader');
+      await waitForCommit(tracker, outcomes, 180_000);
+      await waitForAgreement(tracker, auditorUrl, 120_000);
+      const ledger = ledgerFigures(tracker.blocks, outcomes);
+      figures.push(`sent ${sent}, acknowledged ${ledger.acknowledged}, lost ${ledger.lost}, duplicated ${ledger.duplicated}, blocks ${ledger.blocks}`);
+      expect(ledger.acknowledged).toBeGreaterThan(0);
+      expect(ledger.lostIds).toEqual([]);
+      expect(ledger.duplicatedIds).toEqual([]);
+      expect(ledger.refusedCommittedIds).toEqual([]);
+    });
+  });
+
+  it("scrapes every service from the monitoring profile's Prometheus, with the alert rules loaded", async () => {
+    await report.scenario('Prometheus (monitoring profile): every target `up == 1`, rules loaded', async (figures) => {
+      const config = parse(readFileSync(join(REPO_ROOT, 'deploy/compose/prometheus.yml'), 'utf8')) as {
+        scrape_configs: { static_configs: { targets: string[] }[] }[];
+      };
+      const expectedTargets = config.scrape_configs.flatMap((job) => job.static_configs.flatMap((s) => s.targets));
+      const rules = parse(readFileSync(join(REPO_ROOT, 'deploy/prometheus/chainlog.rules.yaml'), 'utf8')) as { groups: { name: string; rules: unknown[] }[] };
+      const deadline = Date.now() + 120_000;
+      let up: { metric: { instance: string }; value: [number, string] }[] = [];
+      for (;;) {
+        up = (await getJson<{ data: { result: typeof up } }>(`${prometheusUrl}/api/v1/query?query=up`)).body.data.result;
+        if (up.length >= expectedTargets.length && up.every((sample) => sample.value[1] === '1')) break;
+        if (Date.now() > deadline) break;
+        await sleep(2000);
+      }
+      expect(up.map((sample) => sample.metric.instance).sort()).toEqual(expectedTargets.sort());
+      expect(up.filter((sample) => sample.value[1] !== '1')).toEqual([]);
+      const loaded = (await getJson<{ data: { groups: { name: string; rules: { health: string; lastError?: string }[] }[] } }>(`${prometheusUrl}/api/v1/rules`)).body.data.groups;
+      expect(loaded.map((group) => group.name).sort()).toEqual(rules.groups.map((group) => group.name).sort());
+      const ruleCount = loaded.reduce((n, group) => n + group.rules.length, 0);
+      expect(ruleCount).toBe(rules.groups.reduce((n, group) => n + group.rules.length, 0));
+      expect(loaded.flatMap((group) => group.rules).filter((rule) => rule.health === 'err')).toEqual([]);
+      figures.push(`${up.length} targets up, ${loaded.length} rule groups / ${ruleCount} rules loaded`);
+    });
+  });
+});
