@@ -9,7 +9,8 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { ensureTopics, partitionCount } from '@chainlog/core/kafka';
+import { DEFAULT_TOPIC_NAMES as DEFAULT_TOPICS } from '@chainlog/core/config';
+import { chainlogTopics, ensureTopics, partitionCount } from '@chainlog/core/kafka';
 import { runningBrokerPid, startBroker, stopBrokerInDir, stopBrokerProcess } from './lib/kafka-broker.js';
 import { parseStartOptions, START_USAGE, START_VARIABLES, StartUsageError, type StartOptions } from './lib/start-options.js';
 import { portIsFree } from './lib/ports.js';
@@ -142,12 +143,7 @@ async function createTopics(brokers: string, partitions: number): Promise<void> 
     if (existing !== undefined && existing > partitions) {
       say(`transactions keeps its ${existing} partitions (partitions never decrease); running ${existing} miners`);
     }
-    const changes = await ensureTopics(admin, [
-      { topic: 'transactions', partitions },
-      { topic: 'blockchain', partitions: 1 },
-      { topic: 'audit', partitions: 1 },
-      { topic: 'transactions-dlq', partitions: 1 },
-    ]);
+    const changes = await ensureTopics(admin, chainlogTopics(DEFAULT_TOPICS, { transactionsPartitions: partitions }));
     say(changes.length === 0 ? 'topics already there' : changes.join('; '));
   } finally {
     await admin.disconnect();

@@ -526,7 +526,7 @@ describe('npm start', () => {
     for (const name of ['miner-0', 'miner-1', 'auditor']) {
       expect(env[name]).toMatchObject({ ALLOWED_MINER_KEYS: keys.allowedMinerKeys.join(','), REQUIRE_TRANSACTION_SIGNATURES: 'true', HTTP_HOST: '127.0.0.1' });
     }
-    expect(env.ingest).toMatchObject({ REQUIRE_SIGNATURES: 'true', HTTP_HOST: '127.0.0.1' });
+    expect(env.ingest).toMatchObject({ REQUIRE_TRANSACTION_SIGNATURES: 'true', HTTP_HOST: '127.0.0.1' });
 
     const open = parseStartOptions(['--open', '--host', '0.0.0.0'], {});
     if (open === 'help') throw new Error('unexpected help');

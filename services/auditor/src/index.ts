@@ -1,16 +1,3 @@
-/**
- * What other workspaces (the chainlog CLI) import from the auditor: the verify core and its sources, and
- * the pure read model. Importing this module starts nothing.
- */
-export {
-  ChainVerifier,
-  formatVerifyReport,
-  verifyMessages,
-  type VerifyRejection,
-  type VerifyReport,
-  type VerifySource,
-} from './verify/verifier.js';
-export { readDumpLines, verifyTopic, VerifySourceError, type VerifyTopicOptions } from './verify/sources.js';
-export { runVerifyCommand, VERIFY_USAGE, type VerifyCommandIo } from './verify-command.js';
+/** What other workspaces import from the auditor: the pure read model and the audit event. Importing it starts nothing. */
 export { AuditorState, type AuditorStateOptions } from './domain/auditor-state.js';
 export { auditEvent, AUDIT_EVENT_SCHEMA, type AuditEvent } from './kafka/audit-event.js';

@@ -4,7 +4,7 @@
  * tests create the service directly and listen on its app.
  */
 import { createHttpApp } from '@chainlog/core/http';
-import { ChainFollower, createKafka, ensureTopics } from '@chainlog/core/kafka';
+import { ChainFollower, chainlogTopics, createKafka, ensureTopics } from '@chainlog/core/kafka';
 import { loggedTransactionIds, type Logger } from '@chainlog/core/logging';
 import { createMetricsRegistry } from '@chainlog/core/metrics';
 import { COINBASE_SENDER } from '@chainlog/core/protocol';
@@ -182,7 +182,7 @@ export class AuditorService {
       const admin = this.#kafka.admin();
       await admin.connect();
       try {
-        const changes = await ensureTopics(admin, [{ topic: topics.audit, partitions: 1 }]);
+        const changes = await ensureTopics(admin, chainlogTopics(topics, { transactionsPartitions: 1, only: ['audit'] }));
         for (const change of changes) this.#logger.info(change);
       } finally {
         await admin.disconnect();

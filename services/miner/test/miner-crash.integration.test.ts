@@ -26,7 +26,7 @@ describe('a miner killed mid-block', () => {
 
   it('loses and duplicates nothing when restarted', async () => {
     const topics = testTopics('crash');
-    const env = minerEnv(topics, { DIFFICULTY: '17', MAX_BLOCK_TRANSACTIONS: '3', MAX_BLOCK_WAIT_MS: '200', MINER_ID: 'crash-miner', MINER_ORDINAL: '0' });
+    const env = minerEnv(topics, { DIFFICULTY: '17', CUT_AT_PENDING_TRANSACTIONS: '3', MAX_BLOCK_WAIT_MS: '200', MINER_ID: 'crash-miner', MINER_ORDINAL: '0' });
     const transactionsTopic = topics.TOPIC_TRANSACTIONS;
     const first = new MinerProcess(env);
     processes.push(first);
