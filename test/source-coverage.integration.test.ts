@@ -9,7 +9,7 @@ import { assembleBlock, derivedTransactionId, encodeBlock, searchNonce, sealBloc
 import { createHash } from 'node:crypto';
 import { readConfig } from '../services/auditor/src/config.js';
 import { AuditorService } from '../services/auditor/src/service.js';
-import { verifyTopic } from '../services/auditor/src/verify/sources.js';
+import { verifyTopic } from '@chainlog/core/verify';
 import {
   ARTICLE_TRANSACTION,
   consensusOf,
