@@ -50,7 +50,7 @@ describe('source coverage on the real broker: the range-hijack block', () => {
     it(`is rejected with its reason in ${mode} mode, and the ten transactions after it are all mined`, async () => {
       const topics = testTopics(`hijack-${mode}`);
       const env = minerEnv(topics, {
-        MAX_BLOCK_TRANSACTIONS: '50',
+        CUT_AT_PENDING_TRANSACTIONS: '50',
         MAX_BLOCK_WAIT_MS: '200',
         ...(mode === 'permissioned' ? { MINER_PRIVATE_KEY: seed.toString('hex'), ALLOWED_MINER_KEYS: allowedKey.publicKey } : {}),
       });

@@ -37,6 +37,7 @@ interface Waiter {
 
 const DEFAULT_MAX_BUFFERED = 50_000;
 const TOPIC_POLL_MS = 500;
+const START_RETRY_MS = 1000;
 
 export class SourceReader implements SourceLog {
   readonly topic: string;
@@ -54,12 +55,28 @@ export class SourceReader implements SourceLog {
     this.topic = options.topic;
   }
 
-  /** Starts reading in the background once the topic exists (a chain without sources never needs it). */
+  /**
+   * Starts reading in the background once the topic exists (a chain without sources never needs it).
+   * Starting is retried until it succeeds or the reader stops: without this reader no block with sources
+   * can be decided, so giving up is never right (a topic just created may not have its leader yet).
+   */
   async start(): Promise<void> {
-    this.#started = this.#waitForTopic().then(
-      () => this.#startConsumer(),
-      (error: unknown) => this.#options.logger.error({ err: error }, 'transactions source reader could not start'),
-    );
+    this.#started = this.#startWithRetries();
+  }
+
+  async #startWithRetries(): Promise<void> {
+    while (!this.#stopped) {
+      try {
+        await this.#waitForTopic();
+        await this.#startConsumer();
+        return;
+      } catch (error) {
+        this.#options.logger.warn({ err: error }, 'transactions source reader could not start, retrying');
+        await this.#consumer?.disconnect().catch(() => undefined);
+        this.#consumer = undefined;
+        await new Promise((resolve) => setTimeout(resolve, START_RETRY_MS));
+      }
+    }
   }
 
   async #waitForTopic(): Promise<void> {
