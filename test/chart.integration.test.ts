@@ -28,6 +28,7 @@ import {
   type K8sObject,
   type Values,
 } from './support/helm.js';
+import { envNamesRead, envSources } from './support/env-names.js';
 
 // --- Value sets used by several tests ----------------------------------------------------------------
 
@@ -117,40 +118,12 @@ function containerOf(objects: K8sObject[], kind: string, suffix: string): Contai
   return container;
 }
 
-// --- Which environment variables each service reads (parsed from its sources) --------------------------
+// --- Which environment variables each service reads (test/support/env-names.ts) -----------------------
 
-/** Quoted ALL_CAPS names in the sources, plus NAME_FILE for names read with env.secret('NAME'). */
-function envNamesIn(files: string[]): Set<string> {
-  const names = new Set<string>();
-  for (const file of files) {
-    const source = readFileSync(file, 'utf8');
-    for (const match of source.matchAll(/(['"`])([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})\1/g)) names.add(match[2] as string);
-    for (const match of source.matchAll(/\.secret\(\s*(['"`])([A-Z0-9_]+)\1/g)) names.add(`${match[2] as string}_FILE`);
-  }
-  return names;
-}
-
-/** The env names the program `services/<svc>/dist/<file>.js` reads: its config.ts, the entry itself, core's config. */
+/** The env names the program a container runs (`node services/<svc>/dist/<file>.js`) reads. */
 function envReadBy(command: string[]): { names: Set<string>; sources: string[] } {
   const script = command[1] ?? '';
-  const match = /^services\/([a-z-]+)\/dist\/([a-z-]+)\.js$/.exec(script);
-  if (match === null) throw new Error(`unexpected container command ${command.join(' ')}`);
-  const [, service, entry] = match as unknown as [string, string, string];
-  const coreConfig = join(REPO_ROOT, 'services', 'core', 'src', 'config');
-  const sources = readdirSync(coreConfig)
-    .filter((file) => file.endsWith('.ts'))
-    .map((file) => join(coreConfig, file));
-  const serviceConfig = join(REPO_ROOT, 'services', service, 'src', 'config.ts');
-  const entrySource = join(REPO_ROOT, 'services', service, 'src', `${entry}.ts`);
-  if (entry === 'main') {
-    if (!existsSync(serviceConfig)) throw new Error(`services/${service}/src/config.ts does not exist, so nothing reads the env the chart sets for ${service}`);
-    sources.push(serviceConfig);
-  } else {
-    if (!existsSync(entrySource)) throw new Error(`services/${service}/src/${entry}.ts does not exist (command ${script})`);
-    sources.push(entrySource);
-    if (existsSync(serviceConfig)) sources.push(serviceConfig);
-  }
-  return { names: envNamesIn(sources), sources: sources.map((file) => file.slice(REPO_ROOT.length + 1)) };
+  return { names: envNamesRead(script), sources: envSources(script) };
 }
 
 // --- Schema helpers --------------------------------------------------------------------------------
