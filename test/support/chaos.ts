@@ -665,6 +665,8 @@ export interface LoadOptions {
   ratePerSecond?: number;
   /** Called after every response (the fault injector can pace itself on progress). */
   onProgress?: (sent: number) => void;
+  /** Ends the load early (before count or durationMs), e.g. a set time after the last fault. */
+  stop?: AbortSignal;
 }
 
 interface Tx {
@@ -711,7 +713,7 @@ export async function generateLoad(options: LoadOptions): Promise<number> {
     return { id: `${options.idPrefix}-${next++}`, from, to, amount: 1 + Math.floor(random() * 100) };
   };
   const worker = async (): Promise<void> => {
-    while (next < options.count && Date.now() < deadline) {
+    while (next < options.count && Date.now() < deadline && options.stop?.aborted !== true) {
       if (options.ratePerSecond !== undefined) {
         const due = begin + (issued++ * 1000) / options.ratePerSecond;
         if (due > Date.now()) await sleep(due - Date.now());
