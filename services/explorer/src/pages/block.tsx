@@ -88,6 +88,7 @@ function BlockDetails({ response, confirmations }: { response: BlockResponse; co
                   <th scope="col">Partition</th>
                   <th scope="col" class="number">First offset</th>
                   <th scope="col" class="number">Last offset</th>
+                  <th scope="col">Skipped records (offset: reason)</th>
                 </tr>
               </thead>
               <tbody>
@@ -97,6 +98,7 @@ function BlockDetails({ response, confirmations }: { response: BlockResponse; co
                     <td>{source.partition}</td>
                     <td class="number">{count(source.firstOffset)}</td>
                     <td class="number">{count(source.lastOffset)}</td>
+                    <td>{source.skipped === undefined || source.skipped.length === 0 ? 'none' : source.skipped.map(({ offset, reason }) => `${offset}: ${reason}`).join(', ')}</td>
                   </tr>
                 ))}
               </tbody>
