@@ -127,6 +127,13 @@ KC
 
 node_network() {
   ip addr show dev lo | grep -q " $NODE_IP/32" || ip addr add "$NODE_IP/32" dev lo
+  # Pod traffic is routed through FORWARD (a ClusterIP DNATed to another pod; with br_netfilter even traffic
+  # within cni0), whose policy Docker sets to DROP: accept the pod network in a chain of our own (down removes
+  # every CNI-* chain).
+  iptables -w -N CNI-CHAINLOG-FORWARD 2>/dev/null || iptables -w -F CNI-CHAINLOG-FORWARD
+  iptables -w -A CNI-CHAINLOG-FORWARD -s "$POD_CIDR" -j ACCEPT
+  iptables -w -A CNI-CHAINLOG-FORWARD -d "$POD_CIDR" -j ACCEPT
+  iptables -w -C FORWARD -j CNI-CHAINLOG-FORWARD 2>/dev/null || iptables -w -I FORWARD 1 -j CNI-CHAINLOG-FORWARD
   mkdir -p "$STATE/cni/net.d" "$STATE/cni/ipam"
   cat >"$STATE/cni/net.d/10-chainlog.conflist" <<CNI
 {
@@ -482,10 +489,10 @@ down() {
 
 leftovers() {
   local found=()
-  local name
-  for name in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns containerd; do
-    pgrep -f "$KUBE_BIN/$name |$CACHE_BIN/$name |containerd --config $STATE/containerd.toml" >/dev/null 2>&1 && found+=("process $name")
-  done
+  # Every daemon of ours names a file under $STATE on its command line (other etcd/kube-apiserver test
+  # servers on the machine do not).
+  local pid
+  for pid in $(pgrep -f -- "$STATE/" || true); do found+=("process $pid ($(ps -o comm= -p "$pid" 2>/dev/null))"); done
   pgrep -f "containerd-shim-runc-v2 .*-address $SOCK" >/dev/null && found+=("containerd shims")
   iptables-save 2>/dev/null | grep -qE '^(:|-A )(KUBE-|CNI-)' && found+=("iptables chains KUBE-/CNI-")
   ip link show cni0 >/dev/null 2>&1 && found+=("interface cni0")
