@@ -2,7 +2,7 @@
 // 202 → the transaction in a canonical block, as seen by a chain follower in this process, the same
 // ChainFollower + Chain the auditor runs), for several partition/miner counts and difficulties. Ingest
 // and one miner per partition run from source in child processes with the deployed defaults except the
-// block policy (MAX_BLOCK_TRANSACTIONS, MAX_BLOCK_WAIT_MS). Baseline, same run and broker: the raw
+// block policy (CUT_AT_PENDING_TRANSACTIONS, MAX_BLOCK_WAIT_MS). Baseline, same run and broker: the raw
 // produce+consume rate of the same messages (kafkajs producer → kafkajs consumer, no processing).
 //
 //   node --conditions=@chainlog/source --import tsx bench/e2e.ts [--partitions 1,2] [--difficulties 0]
@@ -41,7 +41,7 @@ const USAGE = `bench/e2e.ts: committed transactions per second and commit latenc
   --concurrency <n>            requests in flight in the throughput phase (default 4)
   --latency-rate <n>           offered transactions per second in the latency phase (default 5000)
   --latency-batch <n>          transactions per request in the latency phase (default 100)
-  --block-transactions <n>     miners' MAX_BLOCK_TRANSACTIONS (default 5000)
+  --block-transactions <n>     miners' CUT_AT_PENDING_TRANSACTIONS (default 5000)
   --block-wait-ms <n>          miners' MAX_BLOCK_WAIT_MS (default 100)
   --baseline-messages <n>      messages of the raw produce+consume baseline (default 100000)
   --backlog <n>                transactions produced straight to the transactions topic (kafkajs, no HTTP)
@@ -377,7 +377,7 @@ async function runConfig(partitions: number, difficulty: number, baseline: numbe
           MINER_ORDINAL: String(ordinal),
           MINER_REPLICAS: String(partitions),
           MINER_GROUP_ID: group,
-          MAX_BLOCK_TRANSACTIONS: String(blockTransactions),
+          CUT_AT_PENDING_TRANSACTIONS: String(blockTransactions),
           MAX_PENDING_PER_PARTITION: String(Math.max(10_000, 4 * blockTransactions)),
           MAX_BLOCK_WAIT_MS: String(blockWaitMs),
         }, profileArgs(tag, `miner-${ordinal}`), tree),

@@ -5,7 +5,7 @@
 //   auditor mutual TLS: a transaction gets through. Wrong credentials, an untrusted CA, a missing client
 //   certificate fail with a clear error; both a secret and its _FILE is a configuration error.
 // - No secret in any log line or HTTP answer, with every service at LOG_LEVEL=debug.
-// - Ed25519 transaction signatures enforced at ingest (REQUIRE_SIGNATURES) and by consensus
+// - Ed25519 transaction signatures enforced at ingest (REQUIRE_TRANSACTION_SIGNATURES) and by consensus
 //   (REQUIRE_TRANSACTION_SIGNATURES); permissioned blocks: only the allowed key's blocks count.
 // - The dependency audit CI calls (scripts/audit-deps.sh) fails on high/critical advisories.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -129,14 +129,14 @@ describe('security: Kafka TLS and SASL/SCRAM, secrets, signatures', () => {
       requireTransactionSignatures: true,
       supervise: false,
       env: { LOG_LEVEL: 'debug' },
-      // Ingest: SASL_SSL, every secret from a file; REQUIRE_SIGNATURES at the door.
+      // Ingest: SASL_SSL, every secret from a file; REQUIRE_TRANSACTION_SIGNATURES at the door.
       ingestEnv: {
         ...saslEnv(undefined),
         KAFKA_SASL_USERNAME: '',
         KAFKA_SASL_USERNAME_FILE: files.user,
         KAFKA_SASL_PASSWORD_FILE: files.password,
         KAFKA_SSL_CA_FILE: pki.ca,
-        REQUIRE_SIGNATURES: 'true',
+        REQUIRE_TRANSACTION_SIGNATURES: 'true',
       },
       // Miner: SASL_SSL, the password and the CA in the environment, its signing key from a file.
       minerEnv: { ...saslEnv(PASSWORD), KAFKA_SSL_CA: readFileSync(pki.ca, 'utf8'), MINER_PRIVATE_KEY: '', MINER_PRIVATE_KEY_FILE: files.minerKey },

@@ -42,7 +42,7 @@ export function servicePlan(options: StartOptions, brokers: string, partitions: 
         ...common,
         HTTP_PORT: String(options.ingestPort),
         AUDITOR_PUBLIC_URL: `http://localhost:${options.auditorPort}`,
-        ...(keys === undefined ? {} : { REQUIRE_SIGNATURES: 'true' }),
+        ...(keys === undefined ? {} : { REQUIRE_TRANSACTION_SIGNATURES: 'true' }),
       },
     },
     ...ports.map((port, ordinal) => {

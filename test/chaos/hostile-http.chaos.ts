@@ -4,12 +4,15 @@
 // time, slowloris sockets that never finish their headers (the server must drop them), and hundreds of
 // connections at once. No 5xx, no crash, memory bounded (the growth over the last round, after the others
 // warmed the heap up, is the leak check). Then the broker is stopped and ingest fuzzed again: the only 5xx allowed is 503 kafka-unavailable,
-// and ingest is ready again once the broker is back. Everything ingest acknowledged is committed once.
+// and ingest is ready again once the broker is back. Then fairness: 260 slow connections from one client and
+// a 300 requests/s flood from another while an honest client writes (chaos-fairness.ts): honest writes keep
+// their 202s, the attackers get 429. Everything ingest acknowledged is committed once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChaosBroker, ChainTracker, chaosSeed, ledgerFigures, Outcomes, prng, sleep, Stack, waitForCommit } from '../support/chaos.js';
 import { recordResult } from '../support/chaos-report.js';
 import { expectHttpSurvived, runHostileHttp } from '../support/chaos-fuzz.js';
 import { ledgerRow } from '../support/chaos-soak.js';
+import { expectFair, fairnessNotes, runFairness } from '../support/chaos-fairness.js';
 
 const seed = chaosSeed();
 const RSS_GROWTH_BOUND_MIB = 160;
@@ -40,6 +43,18 @@ describe('hostile HTTP clients (full)', () => {
       steadyBoundMiB: STEADY_GROWTH_BOUND_MIB,
     };
     const result = await runHostileHttp({ stack, outcomes, random: prng(seed), idPrefix: `fuzz-${seed}`, ...options, outage: { broker, requests: 200 } });
+    // The figures of the fairness report (issue #20): 260 slow connections, a flood of 300 requests/s.
+    const fairness = await runFairness({
+      ingestUrl: stack.ingestUrl,
+      outcomes,
+      idPrefix: `fair-${seed}`,
+      slowConnections: 260,
+      slowPhaseSeconds: 30,
+      floodRps: 300,
+      floodSeconds: 10,
+      floodValid: false,
+      honestRps: 5,
+    });
     // What ingest acknowledged before the outage is committed exactly once.
     const tracker = await ChainTracker.follow(broker.brokers, stack.topics.TOPIC_BLOCKCHAIN, stack.consensus);
     await waitForCommit(tracker, outcomes, 180_000);
@@ -64,10 +79,12 @@ describe('hostile HTTP clients (full)', () => {
       memory: result.memory,
       notes: [
         `slowest /healthz or /v1/chain/head while slow clients dribbled: ${Math.max(...result.rounds.map((r) => r.slowClients.maxHealthzMs))} ms; closed without an answer (status 0): ${JSON.stringify(result.rounds.flatMap((r) => r.noAnswer))}; slowloris sockets dropped by the server after ${Math.min(...closeMs)}..${Math.max(...closeMs)} ms`,
+        ...fairnessNotes(fairness),
         `broker down: ${result.outage?.requests} requests to ingest answered ${JSON.stringify(result.outage?.byStatus)} (every 5xx a 503 kafka-unavailable); ingest ready ${result.outage?.recoveredMs} ms after the broker restart began`,
       ],
     });
     expectHttpSurvived(result, options);
+    expectFair(fairness);
     expect(figures.lostIds).toEqual([]);
     expect(figures.duplicatedIds).toEqual([]);
   });

@@ -12,6 +12,7 @@ import { formatSummary, recordedResults, recordResult } from '../support/chaos-r
 import { ledgerRow, runSoak } from '../support/chaos-soak.js';
 import { expectHostileWriterDefeated, hostileRejections, runHostileWriter } from '../support/chaos-hostile.js';
 import { expectHttpSurvived, runHostileHttp } from '../support/chaos-fuzz.js';
+import { expectFair, fairnessNotes, runFairness } from '../support/chaos-fairness.js';
 import { kafkaBrokers } from '../support/kafka.js';
 
 const seed = chaosSeed();
@@ -113,6 +114,23 @@ describe('chaos (quick)', () => {
     });
     expectHttpSurvived(result, options);
   }, 300_000);
+
+  it('fairness: slow connections and a flood from other clients leave honest writes accepted', async () => {
+    const started = Date.now();
+    const result = await runFairness({
+      ingestUrl: stack.ingestUrl,
+      outcomes,
+      idPrefix: `fair-${seed}`,
+      slowConnections: 100,
+      slowPhaseSeconds: 6,
+      floodRps: 600,
+      floodSeconds: 3,
+      floodValid: false,
+      honestRps: 5,
+    });
+    recordResult({ scenario: 'hostile-http', mode: 'quick', seed, durationS: Math.round((Date.now() - started) / 1000), notes: fairnessNotes(result) });
+    expectFair(result);
+  }, 120_000);
 
   it('after everything: every 202 committed exactly once, no 4xx committed, balances agree', async () => {
     const tracker = await ChainTracker.follow(stack.options.brokers, stack.topics.TOPIC_BLOCKCHAIN, stack.consensus);

@@ -45,7 +45,7 @@ describe('mining races (full)', () => {
       miners,
       difficulty,
       // Small blocks cut early: every miner has a block ready most of the time.
-      minerEnv: { MAX_BLOCK_TRANSACTIONS: '3', MAX_BLOCK_WAIT_MS: '200' },
+      minerEnv: { CUT_AT_PENDING_TRANSACTIONS: '3', MAX_BLOCK_WAIT_MS: '200' },
     });
     await stack.start();
   });

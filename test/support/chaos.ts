@@ -248,7 +248,7 @@ export class Stack {
             MINER_ID: `chaos-miner-${i}`,
             HOSTNAME: `chaos-miner-${i}`,
             MINER_SESSION_TIMEOUT_MS: '6000',
-            MAX_BLOCK_TRANSACTIONS: '10',
+            CUT_AT_PENDING_TRANSACTIONS: '10',
             MAX_BLOCK_WAIT_MS: '300',
             ...(options.permissioned ? { MINER_PRIVATE_KEY: (MINER_SEEDS[i % 2] as Buffer).toString('hex') } : {}),
             ...options.minerEnv,
@@ -575,9 +575,9 @@ export async function readAll(brokers: string, topic: string, timeoutMs = 60_000
   return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }
 
-/** `chainlog-verify --topic` (from source) with --json: the third reader of the chain. */
+/** `chainlog chain verify --topic` (from source) with --json: the third reader of the chain. */
 export async function verifyTopic(brokers: string, topic: string, stack: Stack): Promise<{ code: number | null; report: VerifyReportJson }> {
-  const args = [...SOURCE_NODE_ARGS, 'services/auditor/src/verify-cli.ts', '--topic', topic, '--brokers', brokers, '--json', '--timeout', '120'];
+  const args = [...SOURCE_NODE_ARGS, 'services/cli/src/main.ts', 'chain', 'verify', '--topic', topic, '--brokers', brokers, '--json', '--timeout', '120s'];
   // Generous Kafka timeouts: on a starved machine a metadata request can take longer than the 10 s default.
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '',
@@ -588,7 +588,7 @@ export async function verifyTopic(brokers: string, topic: string, stack: Stack):
   };
   let result = await run(process.execPath, args, 180_000, env);
   if (result.code === 2) result = await run(process.execPath, args, 180_000, env);
-  if (result.code === 2) throw new Error(`chainlog-verify could not run (twice):\n${result.stderr}`);
+  if (result.code === 2) throw new Error(`chainlog chain verify could not run (twice):\n${result.stderr}`);
   return { code: result.code, report: JSON.parse(result.stdout) as VerifyReportJson };
 }
 

@@ -163,10 +163,10 @@ grew instead of shrinking the miners back to a stale value. `lookup` is empty un
 {{- end -}}
 {{- end -}}
 {{- $max := .Values.consensus.maxBlockTransactions -}}
-{{- $cut := .Values.miner.config.maxBlockTransactions -}}
+{{- $cut := .Values.miner.config.cutAtPendingTransactions -}}
 {{- if and (not (kindIs "invalid" $max)) (not (kindIs "invalid" $cut)) -}}
 {{- if gt (add1 ($cut | int)) ($max | int) -}}
-{{- fail (printf "miner.config.maxBlockTransactions (%d) plus the coinbase must fit consensus.maxBlockTransactions (%d)" ($cut | int) ($max | int)) -}}
+{{- fail (printf "miner.config.cutAtPendingTransactions (%d) plus the coinbase must fit consensus.maxBlockTransactions (%d)" ($cut | int) ($max | int)) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -571,4 +571,28 @@ spec:
       {{- if and (has ($service.type | default "ClusterIP") (list "NodePort" "LoadBalancer")) (not (kindIs "invalid" $service.nodePort)) }}
       nodePort: {{ $service.nodePort }}
       {{- end }}
+{{- end -}}
+
+{{/* A component's scheduling values as Ledger spec fields. Usage: include "chainlog.ledgerScheduling" .Values.miner */}}
+{{- define "chainlog.ledgerScheduling" -}}
+{{- with .nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .priorityClassName }}
+priorityClassName: {{ . | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* True (non-empty) when the operator keeps a Ledger and the chart renders no workloads of its own. */}}
+{{- define "chainlog.ledgerMode" -}}
+{{- if and .Values.operator.enabled (eq .Values.operator.mode "ledgers") }}true{{ end -}}
 {{- end -}}

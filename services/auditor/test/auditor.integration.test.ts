@@ -17,7 +17,8 @@ import { encodeBlock, REJECTION_REASONS, toTransaction, type Transaction, verify
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
 import { readConfig } from '../src/config.js';
 import type { AuditEvent } from '../src/kafka/audit-event.js';
-import { runVerifyCommand, type VerifyReport } from '../src/index.js';
+import type { VerifyReport } from '@chainlog/core/verify';
+import { runCli } from '../../cli/src/cli.js';
 import { AuditorService } from '../src/service.js';
 import { ChainBuilder, minerB, PARAMS_ENV, signedTransaction, topicTransaction } from './support/chain-builder.js';
 import { forgeries, type Forgery } from './support/forgeries.js';
@@ -304,7 +305,7 @@ describe('the auditor on a real broker', () => {
     expect(metric(text, 'chainlog_transaction_commit_latency_seconds_bucket', { le: '2' })).toBe(0);
   });
 
-  it('agrees with chainlog-verify on the topic and on a kcat dump: same height, head and rejections', async () => {
+  it('agrees with chainlog chain verify on the topic and on a kcat dump: same height, head and rejections', async () => {
     const head = (await api('/v1/chain/head')).body;
     const audit = (await api('/v1/audit')).body as never as { rejected: { recent: Array<Record<string, unknown>> } };
     const serviceRejections = [...audit.rejected.recent]
@@ -320,8 +321,17 @@ describe('the auditor on a real broker', () => {
       }));
 
     let out = '';
-    const io = { stdout: { write: (text: string) => (out += text) }, stderr: { write: (text: string) => (out += text) }, env: env() };
-    expect(await runVerifyCommand(['--topic', topics.blockchain, '--brokers', kafkaBrokers(), '--json'], io)).toBe(1);
+    // `chainlog chain verify`, in-process.
+    const verify = (args: string[]): Promise<number> =>
+      runCli({
+        argv: ['chain', 'verify', ...args, '--json'],
+        env: env(),
+        stdout: { write: (text: string) => (out += text) },
+        stderr: { write: () => true },
+        stdin: (async function* () {})(),
+        signal: new AbortController().signal,
+      });
+    expect(await verify(['--topic', topics.blockchain, '--brokers', kafkaBrokers()])).toBe(1);
     const fromTopic = JSON.parse(out) as VerifyReport;
     expect(fromTopic).toMatchObject({ height: head.height, headHash: head.hash, messages: published.length, rejected: forged.length });
     expect(asOffsets(fromTopic, (position) => position)).toEqual(serviceRejections);
@@ -334,7 +344,7 @@ describe('the auditor on a real broker', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'chainlog-dump-')), 'blockchain.jsonl');
     writeFileSync(path, dump);
     out = '';
-    expect(await runVerifyCommand(['--file', path, '--json'], io)).toBe(1);
+    expect(await verify(['--file', path])).toBe(1);
     const fromFile = JSON.parse(out) as VerifyReport;
     expect(fromFile).toMatchObject({ height: head.height, headHash: head.hash, messages: published.length });
     expect(asOffsets(fromFile, (line) => line - 1)).toEqual(serviceRejections);

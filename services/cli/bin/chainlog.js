@@ -14,7 +14,7 @@ const services = dirname(root);
 const source = join(root, 'src', 'main.ts');
 const compiled = join(root, 'dist', 'main.js');
 // The workspaces the CLI's dist is built from (tsc -b writes each one's tsbuildinfo when it builds it).
-const WORKSPACES = ['core', 'auditor', 'cli'];
+const WORKSPACES = ['core', 'cli'];
 
 function newestMtime(dir) {
   let newest = 0;

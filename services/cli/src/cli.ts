@@ -57,6 +57,7 @@ export async function runCli(io: CliIo): Promise<number> {
     signal: io.signal,
     sleep: abortableSleep(io.signal),
     now: io.now ?? Date.now,
+    env: io.env,
   };
   const implementation = COMMANDS.find((candidate) => candidate.spec === command);
   if (implementation === undefined) throw new Error(`no implementation for ${command.path.join(' ')}`);

@@ -15,6 +15,8 @@ export interface CommandContext {
   /** Resolves after ms, or early when the signal is aborted. */
   sleep(ms: number): Promise<void>;
   now(): number;
+  /** The environment (consensus parameters for chain verify). */
+  env: Record<string, string | undefined>;
 }
 
 export interface Command {

@@ -17,7 +17,7 @@ const accept: Route = ({ method, url, body }) => {
   if (method !== 'POST' || url !== `${INGEST}/v1/transactions`) return undefined;
   const items = (Array.isArray(body) ? body : [body]) as TransactionInput[];
   if (items.some((item) => item.signature === undefined)) {
-    return { status: 400, body: { error: { code: 'signature-required', message: 'transaction: signature is required (REQUIRE_SIGNATURES=true)' } } };
+    return { status: 400, body: { error: { code: 'signature-required', message: 'transaction: signature is required (REQUIRE_TRANSACTION_SIGNATURES=true)' } } };
   }
   const answer = items.map((item, i) => ({ id: item.id, partition: 0, offset: i }));
   return { status: 202, body: Array.isArray(body) ? { transactions: answer } : answer[0] };

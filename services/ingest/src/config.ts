@@ -1,6 +1,6 @@
 // Every setting of the ingest service, parsed and validated in one place. A bad value is reported
 // together with every other bad value in one ConfigError, and main.ts exits with code 2.
-import { type CommonConfig, EnvReader, readCommonConfig } from '@chainlog/core/config';
+import { type CommonConfig, EnvReader, readCommonConfig, readSignaturePolicy } from '@chainlog/core/config';
 
 export const SERVICE_NAME = 'ingest';
 export const DEFAULT_HTTP_PORT = 8080;
@@ -15,7 +15,7 @@ export interface IngestConfig extends CommonConfig {
   /** Concurrent POST /v1/transactions requests; more get 503 at once, so memory stays bounded. */
   maxInflightRequests: number;
   /** Reject transactions without publicKey + signature. */
-  requireSignatures: boolean;
+  requireTransactionSignatures: boolean;
   /** Base URL of the auditor's public API, without a trailing slash; statusUrl links point there. */
   auditorPublicUrl: string;
   /** How often the transactions topic's partition count is re-read (faster while Kafka is unreachable). */
@@ -50,13 +50,14 @@ export const DEFAULT_LIMITS = {
 export function readConfig(env: Record<string, string | undefined> = process.env): IngestConfig {
   const reader = new EnvReader(env);
   const common = readCommonConfig(reader, SERVICE_NAME, DEFAULT_HTTP_PORT);
+  reader.renamed('REQUIRE_SIGNATURES', 'REQUIRE_TRANSACTION_SIGNATURES');
   const config: IngestConfig = {
     ...common,
     maxBatchSize: reader.integer('MAX_BATCH_SIZE', DEFAULT_LIMITS.maxBatchSize, { min: 1, max: 10_000 }),
     maxBodyBytes: reader.integer('MAX_BODY_BYTES', DEFAULT_LIMITS.maxBodyBytes, { min: 1024, max: 64 * 1024 * 1024 }),
     produceTimeoutMs: reader.integer('PRODUCE_TIMEOUT_MS', 5000, { min: 100, max: 120_000 }),
     maxInflightRequests: reader.integer('MAX_INFLIGHT_REQUESTS', 256, { min: 1, max: 100_000 }),
-    requireSignatures: reader.boolean('REQUIRE_SIGNATURES', false),
+    requireTransactionSignatures: readSignaturePolicy(reader),
     auditorPublicUrl: readBaseUrl(reader, 'AUDITOR_PUBLIC_URL', 'http://localhost:8082'),
     metadataRefreshMs: reader.integer('METADATA_REFRESH_MS', 10_000, { min: 100, max: 3_600_000 }),
     retryAfterSeconds: reader.integer('RETRY_AFTER_SECONDS', 2, { min: 1, max: 3600 }),

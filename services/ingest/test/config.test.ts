@@ -22,7 +22,7 @@ describe('readConfig', () => {
       maxBodyBytes: 1024 * 1024,
       produceTimeoutMs: 5000,
       maxInflightRequests: 256,
-      requireSignatures: false,
+      requireTransactionSignatures: false,
       auditorPublicUrl: 'http://localhost:8082',
       metadataRefreshMs: 10_000,
       retryAfterSeconds: 2,
@@ -41,7 +41,7 @@ describe('readConfig', () => {
       MAX_BODY_BYTES: '4096',
       PRODUCE_TIMEOUT_MS: '250',
       MAX_INFLIGHT_REQUESTS: '3',
-      REQUIRE_SIGNATURES: 'true',
+      REQUIRE_TRANSACTION_SIGNATURES: 'true',
       AUDITOR_PUBLIC_URL: 'https://ledger.example.com/audit/',
       METADATA_REFRESH_MS: '500',
       RETRY_AFTER_SECONDS: '7',
@@ -55,7 +55,7 @@ describe('readConfig', () => {
       maxBodyBytes: 4096,
       produceTimeoutMs: 250,
       maxInflightRequests: 3,
-      requireSignatures: true,
+      requireTransactionSignatures: true,
       auditorPublicUrl: 'https://ledger.example.com/audit',
       metadataRefreshMs: 500,
       retryAfterSeconds: 7,
@@ -69,15 +69,20 @@ describe('readConfig', () => {
       MAX_BODY_BYTES: 'lots',
       PRODUCE_TIMEOUT_MS: '-5',
       MAX_INFLIGHT_REQUESTS: '1.5',
-      REQUIRE_SIGNATURES: 'maybe',
+      REQUIRE_TRANSACTION_SIGNATURES: 'maybe',
       AUDITOR_PUBLIC_URL: 'ftp://auditor',
       HTTP_PORT: '70000',
       KAFKA_BROKERS: 'no-port',
     });
-    for (const name of ['MAX_BATCH_SIZE', 'MAX_BODY_BYTES', 'PRODUCE_TIMEOUT_MS', 'MAX_INFLIGHT_REQUESTS', 'REQUIRE_SIGNATURES', 'AUDITOR_PUBLIC_URL', 'HTTP_PORT', 'KAFKA_BROKERS']) {
+    for (const name of ['MAX_BATCH_SIZE', 'MAX_BODY_BYTES', 'PRODUCE_TIMEOUT_MS', 'MAX_INFLIGHT_REQUESTS', 'REQUIRE_TRANSACTION_SIGNATURES', 'AUDITOR_PUBLIC_URL', 'HTTP_PORT', 'KAFKA_BROKERS']) {
       expect(found.filter((problem) => problem.startsWith(name))).toHaveLength(1);
     }
     expect(found).toHaveLength(8);
+  });
+
+  it('shares the signature policy with the consensus (one setting), and names the old variable', () => {
+    expect(readConfig({ REQUIRE_TRANSACTION_SIGNATURES: 'true' }).requireTransactionSignatures).toBe(true);
+    expect(problems({ REQUIRE_SIGNATURES: 'true' })).toEqual(['REQUIRE_SIGNATURES was renamed REQUIRE_TRANSACTION_SIGNATURES: set REQUIRE_TRANSACTION_SIGNATURES instead']);
   });
 
   it('rejects a URL that is not absolute', () => {

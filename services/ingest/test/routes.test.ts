@@ -37,7 +37,7 @@ async function serve(log: TransactionLog, overrides: Overrides = {}) {
       config: {
         maxBatchSize: 10,
         maxBodyBytes: 4096,
-        requireSignatures: false,
+        requireTransactionSignatures: false,
         auditorPublicUrl: 'http://auditor',
         retryAfterSeconds: 4,
         maxInflightRequests: overrides.maxInflightRequests ?? 10,

@@ -7,7 +7,7 @@ import { idempotencyKeyProblem, idFromKey } from '../src/domain/ids.js';
 import { IdempotencyRegistry } from '../src/domain/idempotency.js';
 import { decodeBody, messageValue, prepareSubmission, type SubmissionContext, type SubmissionRules } from '../src/domain/submission.js';
 
-const rules: SubmissionRules = { maxBatchSize: 5, requireSignatures: false };
+const rules: SubmissionRules = { maxBatchSize: 5, requireTransactionSignatures: false };
 const NOW = 1_767_225_600_000;
 
 function context(overrides: Partial<SubmissionContext> = {}): SubmissionContext {
@@ -84,7 +84,7 @@ describe('prepareSubmission', () => {
   });
 
   it('passes a validly signed transaction through unchanged', () => {
-    const result = prepareSubmission(signed, { ...rules, requireSignatures: true }, context({ idempotencyKey: 'ignored' }));
+    const result = prepareSubmission(signed, { ...rules, requireTransactionSignatures: true }, context({ idempotencyKey: 'ignored' }));
     expect(result.ok && result.value.transactions).toEqual([signed]);
     expect(result.ok && JSON.parse(messageValue(result.value.transactions[0]!))).toEqual(signed);
   });
@@ -159,7 +159,7 @@ describe('prepareSubmission', () => {
   });
 
   it('rejects unsigned transactions when signatures are required', () => {
-    const result = prepareSubmission({ from: 'alice', to: 'bob', amount: 3 }, { ...rules, requireSignatures: true }, context());
+    const result = prepareSubmission({ from: 'alice', to: 'bob', amount: 3 }, { ...rules, requireTransactionSignatures: true }, context());
     expect(!result.ok && result.error).toMatchObject({ status: 400, code: 'signature-required', reason: 'missing-signature', field: 'signature' });
   });
 

@@ -27,7 +27,7 @@ export interface MinerConfig extends CommonConfig {
   /** Proof-of-work difficulty of the blocks mined here: the consensus minimum. */
   difficulty: number;
   /** Cut a block as soon as this many transactions are pending (coinbase not counted). */
-  maxBlockTransactions: number;
+  cutAtPendingTransactions: number;
   /** …or once the oldest pending entry has waited this long. */
   maxBlockWaitMs: number;
   /** Signs blocks when MINER_PRIVATE_KEY (or _FILE) is set: required on a permissioned chain. */
@@ -70,7 +70,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     groupId: reader.string('MINER_GROUP_ID', 'chainlog-miners', GROUP_ID),
     sessionTimeoutMs: reader.integer('MINER_SESSION_TIMEOUT_MS', 30_000, { min: 6000, max: 300_000 }),
     difficulty: consensus.minDifficulty,
-    maxBlockTransactions: reader.integer('MAX_BLOCK_TRANSACTIONS', 3, { min: 1, max: 100_000 }),
+    cutAtPendingTransactions: reader.integer('CUT_AT_PENDING_TRANSACTIONS', 3, { min: 1, max: 100_000 }),
     maxBlockWaitMs: reader.integer('MAX_BLOCK_WAIT_MS', 1000, { min: 0, max: 3_600_000 }),
     maxPendingPerPartition: reader.integer('MAX_PENDING_PER_PARTITION', 10_000, { min: 1, max: 10_000_000 }),
     signer: readSigner(reader),
@@ -79,14 +79,14 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   };
 
   const consensusMax = consensus.maxBlockTransactions;
-  if (config.maxPendingPerPartition < config.maxBlockTransactions) {
+  if (config.maxPendingPerPartition < config.cutAtPendingTransactions) {
     reader.problem(
-      `MAX_PENDING_PER_PARTITION (${config.maxPendingPerPartition}) must be at least MAX_BLOCK_TRANSACTIONS (${config.maxBlockTransactions})`,
+      `MAX_PENDING_PER_PARTITION (${config.maxPendingPerPartition}) must be at least CUT_AT_PENDING_TRANSACTIONS (${config.cutAtPendingTransactions})`,
     );
   }
-  if (consensusMax !== undefined && config.maxBlockTransactions + 1 > consensusMax) {
+  if (consensusMax !== undefined && config.cutAtPendingTransactions + 1 > consensusMax) {
     reader.problem(
-      `MAX_BLOCK_TRANSACTIONS (${config.maxBlockTransactions}) plus the coinbase must fit ` +
+      `CUT_AT_PENDING_TRANSACTIONS (${config.cutAtPendingTransactions}) plus the coinbase must fit ` +
         `CONSENSUS_MAX_BLOCK_TRANSACTIONS (${consensusMax}): set it to at most ${consensusMax - 1}`,
     );
   }
@@ -100,6 +100,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       );
     }
   }
+  reader.renamed('MAX_BLOCK_TRANSACTIONS', 'CUT_AT_PENDING_TRANSACTIONS');
   reader.done();
   return config;
 }
@@ -148,7 +149,7 @@ export function describeConfig(config: MinerConfig): Record<string, unknown> {
     blockReward: config.consensus.blockReward,
     permissioned: config.consensus.allowedMiners !== undefined,
     requireTransactionSignatures: config.consensus.requireTransactionSignatures === true,
-    maxBlockTransactions: config.maxBlockTransactions,
+    cutAtPendingTransactions: config.cutAtPendingTransactions,
     maxBlockWaitMs: config.maxBlockWaitMs,
     maxPendingPerPartition: config.maxPendingPerPartition,
     minerPublicKey: config.signer?.publicKey,

@@ -6,7 +6,7 @@ import type { Express } from 'express';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Readiness } from '@chainlog/core/http';
-import { type BlockRejection, ChainFollower, createKafka, ensureTopics, partitionCount } from '@chainlog/core/kafka';
+import { type BlockRejection, ChainFollower, chainlogTopics, createKafka, ensureTopics, partitionCount } from '@chainlog/core/kafka';
 import { loggedTransactionIds, type Logger } from '@chainlog/core/logging';
 import { assembleBlock, type Block, Chain, encodeBlock, GENESIS_BLOCK, sealBlock } from '@chainlog/core/protocol';
 import { describeConfig, type MinerConfig } from './config.js';
@@ -219,11 +219,10 @@ export class MinerService {
     try {
       // TRANSACTIONS_PARTITIONS only applies when creating the topic: growing it is the operator's job.
       const existing = await partitionCount(admin, topics.transactions);
-      const changes = await ensureTopics(admin, [
-        { topic: topics.transactions, partitions: existing ?? transactionsPartitions },
-        { topic: topics.blockchain, partitions: 1 },
-        { topic: topics.deadLetter, partitions: 1 },
-      ]);
+      const changes = await ensureTopics(
+        admin,
+        chainlogTopics(topics, { transactionsPartitions: existing ?? transactionsPartitions, only: ['transactions', 'blockchain', 'deadLetter'] }),
+      );
       for (const change of changes) this.#logger.info({ change }, 'topic changed');
       const blockchainPartitions = await partitionCount(admin, topics.blockchain);
       if (blockchainPartitions !== 1) {
@@ -341,7 +340,7 @@ export class MinerService {
   // ---- the mining loop -----------------------------------------------------------------------------
 
   async #runLoop(): Promise<void> {
-    const policy = { maxTransactions: this.#config.maxBlockTransactions, maxWaitMs: this.#config.maxBlockWaitMs };
+    const policy = { maxTransactions: this.#config.cutAtPendingTransactions, maxWaitMs: this.#config.maxBlockWaitMs };
     while (this.#running) {
       const decision = cutDecision(
         { transactions: this.#pool.transactionCount(), entries: this.#pool.size(), oldestReceivedAt: this.#pool.oldestReceivedAt() },
@@ -408,7 +407,7 @@ export class MinerService {
     if (!this.#running) return;
     const tip = this.chain.tip;
     if (tip === undefined) throw new Error('the chain has no genesis block');
-    const contents = selectBlockContents(this.#pool.entries(), this.chain, topic, config.maxBlockTransactions);
+    const contents = selectBlockContents(this.#pool.entries(), this.chain, topic, config.cutAtPendingTransactions);
     if (contents.sources.length === 0) return;
     const candidate = assembleBlock({
       previous: tip.block,

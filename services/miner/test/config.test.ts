@@ -32,7 +32,7 @@ describe('readConfig', () => {
       groupId: 'chainlog-miners',
       sessionTimeoutMs: 30_000,
       difficulty: 16,
-      maxBlockTransactions: 3,
+      cutAtPendingTransactions: 3,
       maxBlockWaitMs: 1000,
       signer: undefined,
       powWorkers: 1,
@@ -66,23 +66,27 @@ describe('readConfig', () => {
       HOSTNAME: 'm-0',
       MINER_ID: 'not an account!',
       DIFFICULTY: 'hard',
-      MAX_BLOCK_TRANSACTIONS: '0',
+      CUT_AT_PENDING_TRANSACTIONS: '0',
       POW_WORKERS: '100',
       MINER_PRIVATE_KEY: 'secret-value',
       MINER_SESSION_TIMEOUT_MS: '10',
       HTTP_PORT: '-1',
     });
     expect(problems).toHaveLength(7);
-    for (const name of ['MINER_ID', 'DIFFICULTY', 'MAX_BLOCK_TRANSACTIONS', 'POW_WORKERS', 'MINER_PRIVATE_KEY', 'MINER_SESSION_TIMEOUT_MS', 'HTTP_PORT']) {
+    for (const name of ['MINER_ID', 'DIFFICULTY', 'CUT_AT_PENDING_TRANSACTIONS', 'POW_WORKERS', 'MINER_PRIVATE_KEY', 'MINER_SESSION_TIMEOUT_MS', 'HTTP_PORT']) {
       expect(problems.some((problem) => problem.startsWith(name))).toBe(true);
     }
     expect(problems.join('\n')).not.toContain('secret-value');
   });
 
+  it('names the cut threshold apart from the consensus cap, and the old variable', () => {
+    expect(problemsOf({ HOSTNAME: 'm-0', MAX_BLOCK_TRANSACTIONS: '5' })).toEqual(['MAX_BLOCK_TRANSACTIONS was renamed CUT_AT_PENDING_TRANSACTIONS: set CUT_AT_PENDING_TRANSACTIONS instead']);
+  });
+
   it('keeps a block (coinbase included) within CONSENSUS_MAX_BLOCK_TRANSACTIONS', () => {
-    expect(problemsOf({ HOSTNAME: 'm-0', MAX_BLOCK_TRANSACTIONS: '3', CONSENSUS_MAX_BLOCK_TRANSACTIONS: '4' })).toEqual([]);
-    expect(problemsOf({ HOSTNAME: 'm-0', MAX_BLOCK_TRANSACTIONS: '4', CONSENSUS_MAX_BLOCK_TRANSACTIONS: '4' })).toEqual([
-      expect.stringMatching(/MAX_BLOCK_TRANSACTIONS \(4\) plus the coinbase/),
+    expect(problemsOf({ HOSTNAME: 'm-0', CUT_AT_PENDING_TRANSACTIONS: '3', CONSENSUS_MAX_BLOCK_TRANSACTIONS: '4' })).toEqual([]);
+    expect(problemsOf({ HOSTNAME: 'm-0', CUT_AT_PENDING_TRANSACTIONS: '4', CONSENSUS_MAX_BLOCK_TRANSACTIONS: '4' })).toEqual([
+      expect.stringMatching(/CUT_AT_PENDING_TRANSACTIONS \(4\) plus the coinbase/),
     ]);
   });
 });

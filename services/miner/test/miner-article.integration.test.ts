@@ -19,7 +19,7 @@ describe('the article scenario', () => {
   it('mines three kcat-style transactions on partition 0 into one block with a coinbase', async () => {
     const topics = testTopics('article');
     // A long timer: the block must be cut because three transactions are pending, as in the article.
-    const env = minerEnv(topics, { MAX_BLOCK_TRANSACTIONS: '3', MAX_BLOCK_WAIT_MS: '600000', BLOCK_REWARD: '7', MINER_ID: 'article-miner' });
+    const env = minerEnv(topics, { CUT_AT_PENDING_TRANSACTIONS: '3', MAX_BLOCK_WAIT_MS: '600000', BLOCK_REWARD: '7', MINER_ID: 'article-miner' });
     const started = await startMiner(env);
     running.push(started);
     const { miner } = started;

@@ -13,7 +13,7 @@ describe('the pending bound', () => {
 
   it('pauses a partition while its pool is full, and loses nothing', async () => {
     const topics = testTopics('backpressure');
-    const env = minerEnv(topics, { MAX_PENDING_PER_PARTITION: '4', MAX_BLOCK_TRANSACTIONS: '2', MAX_BLOCK_WAIT_MS: '100' });
+    const env = minerEnv(topics, { MAX_PENDING_PER_PARTITION: '4', CUT_AT_PENDING_TRANSACTIONS: '2', MAX_BLOCK_WAIT_MS: '100' });
     const started = await startMiner(env);
     running.push(started);
     const positions = await produce(topics.TOPIC_TRANSACTIONS, Array.from({ length: 30 }, () => ({ partition: 0, value: ARTICLE_TRANSACTION })));

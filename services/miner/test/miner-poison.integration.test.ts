@@ -26,7 +26,7 @@ describe('poison messages', () => {
 
   it('are dead-lettered and covered, while the valid messages around them are mined', async () => {
     const topics = testTopics('poison');
-    const env = minerEnv(topics, { MAX_BLOCK_TRANSACTIONS: '3', MAX_BLOCK_WAIT_MS: '300' });
+    const env = minerEnv(topics, { CUT_AT_PENDING_TRANSACTIONS: '3', MAX_BLOCK_WAIT_MS: '300' });
     const started = await startMiner(env);
     running.push(started);
     const { miner, registry } = started;

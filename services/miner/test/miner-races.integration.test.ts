@@ -26,7 +26,7 @@ describe('two miners racing', () => {
 
   it('never loses or duplicates a transaction, and counts every lost race', async () => {
     const topics = testTopics('races');
-    const common = { MINER_REPLICAS: '2', DIFFICULTY: '6', MAX_BLOCK_TRANSACTIONS: '2', MAX_BLOCK_WAIT_MS: '150' };
+    const common = { MINER_REPLICAS: '2', DIFFICULTY: '6', CUT_AT_PENDING_TRANSACTIONS: '2', MAX_BLOCK_WAIT_MS: '150' };
     const envA = minerEnv(topics, { ...common, MINER_ORDINAL: '0', MINER_ID: 'racer-a' });
     const envB = minerEnv(topics, { ...common, MINER_ORDINAL: '1', MINER_ID: 'racer-b' });
     const a = await startMiner(envA);

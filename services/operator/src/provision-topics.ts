@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Admin } from 'kafkajs';
 import { type CommonConfig, ConfigError, EnvReader, type LogLevel, readCommonConfig } from '@chainlog/core/config';
-import { createKafka, ensureTopics, type TopicSpec } from '@chainlog/core/kafka';
+import { chainlogTopics, createKafka, ensureTopics, type TopicSpec } from '@chainlog/core/kafka';
 import { createLogger, type Logger } from '@chainlog/core/logging';
 
 export const SERVICE_NAME = 'provision-topics';
@@ -34,14 +34,7 @@ export function readProvisionConfig(env: EnvReader): ProvisionConfig {
 
 /** The topics every Chainlog deployment needs: transactions (N partitions), the rest single-partition. */
 export function topicSpecs(config: ProvisionConfig): TopicSpec[] {
-  const { topics } = config.common;
-  const replicationFactor = config.replicationFactor;
-  return [
-    { topic: topics.transactions, partitions: config.transactionsPartitions, replicationFactor },
-    { topic: topics.blockchain, partitions: 1, replicationFactor },
-    { topic: topics.audit, partitions: 1, replicationFactor },
-    { topic: topics.deadLetter, partitions: 1, replicationFactor },
-  ];
+  return chainlogTopics(config.common.topics, { transactionsPartitions: config.transactionsPartitions, replicationFactor: config.replicationFactor });
 }
 
 export interface ProvisionResult {

@@ -1,22 +1,20 @@
-// chainlog chain verify: the auditor's verify core (ChainVerifier: the protocol's fork choice over every
-// message, in order) over the blockchain topic or a kcat dump, with progress for long chains.
+// chainlog chain verify, the one verify command: core's verify core (ChainVerifier: the protocol's fork
+// choice over every message, in order) over the blockchain topic or a kcat dump, with progress for long
+// chains. Exit 0: the chain verifies; 1: some block was rejected; 2: it could not be verified (usage, an
+// unreadable source).
 import { stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
-import {
-  ChainVerifier,
-  formatVerifyReport,
-  readDumpLines,
-  verifyTopic,
-  VerifySourceError,
-  type VerifyReport,
-  type VerifySource,
-} from '@chainlog/auditor';
+import { ConfigError, EnvReader, type KafkaSettings, readCommonConfig } from '@chainlog/core/config';
 import { createKafka } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
 import type { ConsensusParams } from '@chainlog/core/protocol';
+import { ChainVerifier, formatVerifyReport, readDumpLines, verifyTopic, VerifySourceError, type VerifyReport, type VerifySource } from '@chainlog/core/verify';
 import { CliError, durationOption, optionalString, UsageError } from '../args.js';
 import { consensusParams, CONSENSUS_OPTIONS } from '../consensus.js';
 import type { Command, CommandContext } from '../context.js';
+
+/** The blocks could not be read: no verdict on the chain, so not exit 1. */
+const CANNOT_VERIFY = 2;
 
 export const chainVerify: Command = {
   spec: {
@@ -31,24 +29,42 @@ export const chainVerify: Command = {
     },
     details:
       'The consensus parameters are read like the services read them (environment, --config file), each overridable by its flag.\n' +
-      'Exit code 0: every block accepted, or rejected only as a lost race (stale, fork); 1: some block rejected for another reason (each is listed with its reason) or the source could not be read.\n' +
+      'Exit code 0: every block accepted, or rejected only as a lost race (stale, fork); 1: some block rejected for another reason (each is listed with its reason); 2: the chain could not be verified (bad usage or parameters, an unreadable source).\n' +
       'examples:\n  chainlog chain verify --difficulty 8\n  kcat -C -b localhost:9092 -t blockchain -e > chain.jsonl && chainlog chain verify --file chain.jsonl',
   },
 
   async run(context, options) {
     const params = consensusParams(context.globals.consensusEnv, options);
+    const kafka = kafkaSettings(context);
     const file = optionalString(options, 'file');
     const topic = optionalString(options, 'topic');
     if (file !== undefined && topic !== undefined) throw new UsageError('give either --topic or --file, not both');
     const report =
       file === undefined
-        ? await verifyTopicWithProgress(context, topic ?? 'blockchain', params, durationOption(options, 'timeout', 300_000))
+        ? await verifyTopicWithProgress(context, kafka, topic ?? 'blockchain', params, durationOption(options, 'timeout', 300_000))
         : await verifyFileWithProgress(context, file, params);
     context.out.result(formatVerifyReport(report).trimEnd(), report);
     if (!report.ok) throw new CliError(`${report.rejected - report.races} of ${report.messages} blocks rejected for reasons other than lost races`);
     return 0;
   },
 };
+
+/** --brokers, and KAFKA_SSL*, KAFKA_SASL*, KAFKA_*_TIMEOUT_MS as for the services; checked before anything is read. */
+function kafkaSettings(context: CommandContext): KafkaSettings {
+  const reader = new EnvReader({
+    ...context.env,
+    KAFKA_BROKERS: context.globals.brokers.join(','),
+    KAFKA_CLIENT_ID: context.env['KAFKA_CLIENT_ID'] ?? 'chainlog-cli-verify',
+  });
+  const { kafka } = readCommonConfig(reader, 'cli-verify', 0);
+  try {
+    reader.done();
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.problems.join('; '));
+    throw error;
+  }
+  return kafka;
+}
 
 async function verifyFileWithProgress(context: CommandContext, file: string, params: ConsensusParams): Promise<VerifyReport> {
   const source: VerifySource = { kind: 'file', name: file, positionName: 'line' };
@@ -62,7 +78,7 @@ async function verifyFileWithProgress(context: CommandContext, file: string, par
     try {
       total = (await stat(file)).size;
     } catch (error) {
-      throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, CANNOT_VERIFY);
     }
     chunks = createReadStream(file);
   }
@@ -83,20 +99,16 @@ async function verifyFileWithProgress(context: CommandContext, file: string, par
     }
   } catch (error) {
     if (error instanceof CliError) throw error;
-    throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, CANNOT_VERIFY);
   }
   context.out.clearProgress();
   return verifier.report(source);
 }
 
-/** The auditor's verifyTopic (the same ChainFollower the services use), with progress and Ctrl-C. */
-async function verifyTopicWithProgress(context: CommandContext, topic: string, params: ConsensusParams, timeoutMs: number): Promise<VerifyReport> {
+/** Core's verifyTopic (the same ChainFollower the services use), with progress and Ctrl-C. */
+async function verifyTopicWithProgress(context: CommandContext, settings: KafkaSettings, topic: string, params: ConsensusParams, timeoutMs: number): Promise<VerifyReport> {
   const logger = createLogger('cli', 'silent');
-  const kafka = createKafka(
-    { brokers: context.globals.brokers, clientId: 'chainlog-cli-verify', connectionTimeoutMs: 3000, requestTimeoutMs: 10_000 },
-    logger,
-    2,
-  );
+  const kafka = createKafka(settings, logger, 2);
   try {
     return await verifyTopic({
       kafka,
@@ -111,8 +123,8 @@ async function verifyTopicWithProgress(context: CommandContext, topic: string, p
     });
   } catch (error) {
     if (context.signal.aborted) throw new CliError('interrupted');
-    if (error instanceof VerifySourceError) throw new CliError(error.message);
-    throw new CliError(`reading ${topic} from Kafka at ${context.globals.brokers.join(',')} failed: ${(error as Error).message}`);
+    if (error instanceof VerifySourceError) throw new CliError(error.message, CANNOT_VERIFY);
+    throw new CliError(`reading ${topic} from Kafka at ${context.globals.brokers.join(',')} failed: ${(error as Error).message}`, CANNOT_VERIFY);
   } finally {
     context.out.clearProgress();
   }

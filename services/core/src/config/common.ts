@@ -24,6 +24,9 @@ export interface TopicNames {
   deadLetter: string;
 }
 
+/** The topic names when TOPIC_* are not set. */
+export const DEFAULT_TOPIC_NAMES: TopicNames = { transactions: 'transactions', blockchain: 'blockchain', audit: 'audit', deadLetter: 'transactions-dlq' };
+
 export interface CommonConfig {
   kafka: KafkaSettings;
   topics: TopicNames;
@@ -52,10 +55,10 @@ export function readCommonConfig(env: EnvReader, service: string, defaultHttpPor
       requestTimeoutMs: env.integer('KAFKA_REQUEST_TIMEOUT_MS', 10_000, { min: 100, max: 300_000 }),
     },
     topics: {
-      transactions: env.string('TOPIC_TRANSACTIONS', 'transactions', TOPIC_NAME),
-      blockchain: env.string('TOPIC_BLOCKCHAIN', 'blockchain', TOPIC_NAME),
-      audit: env.string('TOPIC_AUDIT', 'audit', TOPIC_NAME),
-      deadLetter: env.string('TOPIC_DEAD_LETTER', 'transactions-dlq', TOPIC_NAME),
+      transactions: env.string('TOPIC_TRANSACTIONS', DEFAULT_TOPIC_NAMES.transactions, TOPIC_NAME),
+      blockchain: env.string('TOPIC_BLOCKCHAIN', DEFAULT_TOPIC_NAMES.blockchain, TOPIC_NAME),
+      audit: env.string('TOPIC_AUDIT', DEFAULT_TOPIC_NAMES.audit, TOPIC_NAME),
+      deadLetter: env.string('TOPIC_DEAD_LETTER', DEFAULT_TOPIC_NAMES.deadLetter, TOPIC_NAME),
     },
     httpPort: env.integer('HTTP_PORT', defaultHttpPort, { min: 0, max: 65535 }),
     httpHost: env.string('HTTP_HOST', '0.0.0.0', HTTP_HOST),

@@ -3,6 +3,15 @@
 import type { ConsensusParams } from '../protocol/index.js';
 import type { EnvReader } from './env.js';
 
+/**
+ * Whether every user transaction must carry a valid signature: a consensus rule (miners dead-letter unsigned
+ * transactions, the auditor rejects blocks with them) that ingest enforces at the door with the same setting,
+ * so it never acknowledges a transaction the miners would then throw away.
+ */
+export function readSignaturePolicy(env: EnvReader): boolean {
+  return env.boolean('REQUIRE_TRANSACTION_SIGNATURES', false);
+}
+
 export function readConsensusConfig(env: EnvReader): ConsensusParams {
   const allowedMiners = env.list('ALLOWED_MINER_KEYS', []);
   for (const key of allowedMiners) {
@@ -13,7 +22,7 @@ export function readConsensusConfig(env: EnvReader): ConsensusParams {
     minDifficulty: env.integer('DIFFICULTY', 16, { min: 0, max: 64 }),
     blockReward: env.integer('BLOCK_REWARD', 50, { min: 1 }),
     ...(allowedMiners.length > 0 ? { allowedMiners } : {}),
-    requireTransactionSignatures: env.boolean('REQUIRE_TRANSACTION_SIGNATURES', false),
+    requireTransactionSignatures: readSignaturePolicy(env),
     ...(maxBlockTransactions === undefined ? {} : { maxBlockTransactions }),
   };
 }

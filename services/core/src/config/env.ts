@@ -105,6 +105,14 @@ export class EnvReader {
     return raw as T;
   }
 
+  /**
+   * A variable that was renamed: the old name set is a problem naming the new one, instead of a setting that
+   * is silently ignored (and a default silently used).
+   */
+  renamed(oldName: string, newName: string): void {
+    if (this.raw(oldName) !== undefined) this.problems.push(`${oldName} was renamed ${newName}: set ${newName} instead`);
+  }
+
   /** Records a problem found by a cross-field check in a service's config.ts. */
   problem(message: string): void {
     this.problems.push(message);

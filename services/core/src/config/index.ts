@@ -1,6 +1,7 @@
 /** `@chainlog/core/config`: environment parsing every service's config.ts builds on. */
 export { ConfigError, EnvReader, readConfigOrExit } from './env.js';
 export {
+  DEFAULT_TOPIC_NAMES,
   LOG_LEVELS,
   readCommonConfig,
   SASL_MECHANISMS,
@@ -10,4 +11,4 @@ export {
   type SaslMechanism,
   type TopicNames,
 } from './common.js';
-export { readConsensusConfig } from './consensus.js';
+export { readConsensusConfig, readSignaturePolicy } from './consensus.js';

@@ -1,9 +1,36 @@
 import type { Admin } from 'kafkajs';
+import type { TopicNames } from '../config/common.js';
 
 export interface TopicSpec {
   topic: string;
   partitions: number;
   replicationFactor?: number;
+}
+
+export interface ChainlogTopicOptions {
+  /** Partitions of the transactions topic (one miner per partition). */
+  readonly transactionsPartitions: number;
+  /** -1 (the default): the broker's default.replication.factor. */
+  readonly replicationFactor?: number;
+  /** Only these of the four topics (default: all). */
+  readonly only?: readonly (keyof TopicNames)[];
+}
+
+/**
+ * The topics every Chainlog deployment needs: transactions (N partitions), blockchain, audit and the
+ * dead-letter topic (one partition each). The one definition of them, for every service or tool that
+ * creates topics (the chart's provisioning job, a miner or an auditor finding them missing, npm start).
+ */
+export function chainlogTopics(topics: TopicNames, options: ChainlogTopicOptions): TopicSpec[] {
+  const replicationFactor = options.replicationFactor ?? -1;
+  const all: Record<keyof TopicNames, TopicSpec> = {
+    transactions: { topic: topics.transactions, partitions: options.transactionsPartitions, replicationFactor },
+    blockchain: { topic: topics.blockchain, partitions: 1, replicationFactor },
+    audit: { topic: topics.audit, partitions: 1, replicationFactor },
+    deadLetter: { topic: topics.deadLetter, partitions: 1, replicationFactor },
+  };
+  const which = options.only ?? (Object.keys(all) as (keyof TopicNames)[]);
+  return which.map((name) => all[name]);
 }
 
 // The ledger and the offsets its blocks refer to must never expire.

@@ -23,7 +23,7 @@ export interface Submission {
 
 export interface SubmissionRules {
   readonly maxBatchSize: number;
-  readonly requireSignatures: boolean;
+  readonly requireTransactionSignatures: boolean;
 }
 
 export interface SubmissionContext {
@@ -105,7 +105,7 @@ export function prepareSubmission(body: unknown, rules: SubmissionRules, context
           ),
         );
       }
-    } else if (rules.requireSignatures) {
+    } else if (rules.requireTransactionSignatures) {
       return reject(
         fieldRejection('missing-signature', 'signature-required', 'signature', 'is required: this ledger accepts only signed transactions', index),
       );

@@ -22,7 +22,7 @@ export interface TransactionLog {
 
 export type RoutesConfig = Pick<
   IngestConfig,
-  'maxBatchSize' | 'maxBodyBytes' | 'requireSignatures' | 'auditorPublicUrl' | 'retryAfterSeconds' | 'maxInflightRequests'
+  'maxBatchSize' | 'maxBodyBytes' | 'requireTransactionSignatures' | 'auditorPublicUrl' | 'retryAfterSeconds' | 'maxInflightRequests'
 > &
   Partial<Pick<IngestConfig, 'clientIpHeader'>>;
 
@@ -137,7 +137,7 @@ export function transactionRoutes(options: RoutesOptions): Router {
 
     const prepared = prepareSubmission(
       decoded.value,
-      { maxBatchSize: config.maxBatchSize, requireSignatures: config.requireSignatures },
+      { maxBatchSize: config.maxBatchSize, requireTransactionSignatures: config.requireTransactionSignatures },
       { idempotencyKey: req.header('idempotency-key'), now: options.clock(), newId: options.newId },
     );
     if (!prepared.ok) throw RejectedError.from(prepared.error);

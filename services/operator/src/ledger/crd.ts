@@ -242,7 +242,7 @@ const miners = object(
     resources: resources('Resources of each miner container (proof of work is CPU-bound)', { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '768Mi' } }),
     config: object('Miner tunables; absent ones keep the service default (services/miner/README.md).', {
       sessionTimeoutMs: optionalInt('MINER_SESSION_TIMEOUT_MS (30000).', 6000, 300_000),
-      maxBlockTransactions: optionalInt('MAX_BLOCK_TRANSACTIONS: cut a block at this many pending transactions (3).', 1, 100_000),
+      cutAtPendingTransactions: optionalInt('CUT_AT_PENDING_TRANSACTIONS: cut a block at this many pending transactions (3).', 1, 100_000),
       maxBlockWaitMs: optionalInt('MAX_BLOCK_WAIT_MS: or once the oldest waited this long (1000).', 0, 3_600_000),
       maxPendingPerPartition: optionalInt('MAX_PENDING_PER_PARTITION (10000).', 1, 10_000_000),
     }, { default: {} }),
@@ -330,8 +330,8 @@ const spec = object(
     'x-kubernetes-validations': [
       { rule: 'self.partitions <= self.maxPartitions', message: 'partitions must not exceed maxPartitions', fieldPath: '.partitions' },
       {
-        rule: '!has(self.consensus.maxBlockTransactions) || !has(self.miners.config.maxBlockTransactions) || self.miners.config.maxBlockTransactions + 1 <= self.consensus.maxBlockTransactions',
-        message: 'miners.config.maxBlockTransactions plus the coinbase must fit consensus.maxBlockTransactions',
+        rule: '!has(self.consensus.maxBlockTransactions) || !has(self.miners.config.cutAtPendingTransactions) || self.miners.config.cutAtPendingTransactions + 1 <= self.consensus.maxBlockTransactions',
+        message: 'miners.config.cutAtPendingTransactions plus the coinbase must fit consensus.maxBlockTransactions',
       },
     ],
   },

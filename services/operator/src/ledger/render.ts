@@ -277,7 +277,7 @@ function ingestObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
   const env = [
     ...commonEnv(ledger, 'ingest', ingest.logLevel),
     ...optional([
-      ['REQUIRE_SIGNATURES', consensus.requireTransactionSignatures],
+      ['REQUIRE_TRANSACTION_SIGNATURES', consensus.requireTransactionSignatures],
       ['MAX_BATCH_SIZE', ingest.config.maxBatchSize],
       ['MAX_BODY_BYTES', ingest.config.maxBodyBytes],
       ['PRODUCE_TIMEOUT_MS', ingest.config.produceTimeoutMs],
@@ -320,7 +320,7 @@ function minerObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
     value('POW_WORKERS', miners.powWorkers),
     ...optional([
       ['MINER_SESSION_TIMEOUT_MS', miners.config.sessionTimeoutMs],
-      ['MAX_BLOCK_TRANSACTIONS', miners.config.maxBlockTransactions],
+      ['CUT_AT_PENDING_TRANSACTIONS', miners.config.cutAtPendingTransactions],
       ['MAX_BLOCK_WAIT_MS', miners.config.maxBlockWaitMs],
       ['MAX_PENDING_PER_PARTITION', miners.config.maxPendingPerPartition],
     ]),

@@ -91,7 +91,7 @@ export interface LedgerSpec {
     logLevel?: LogLevel;
     powWorkers: number;
     resources: Resources;
-    config: { sessionTimeoutMs?: number; maxBlockTransactions?: number; maxBlockWaitMs?: number; maxPendingPerPartition?: number };
+    config: { sessionTimeoutMs?: number; cutAtPendingTransactions?: number; maxBlockWaitMs?: number; maxPendingPerPartition?: number };
   };
   auditor: Scheduling & {
     replicas: number;

@@ -89,7 +89,7 @@ describe('renderLedger', () => {
     };
     expect(consensus(find(objects, 'StatefulSet', 'main-miner'))).toEqual(['20', '7', 'true', '100', undefined]);
     expect(consensus(find(objects, 'Deployment', 'main-auditor'))).toEqual(consensus(find(objects, 'StatefulSet', 'main-miner')));
-    expect(env(find(objects, 'Deployment', 'main-ingest')).REQUIRE_SIGNATURES).toBe('true');
+    expect(env(find(objects, 'Deployment', 'main-ingest')).REQUIRE_TRANSACTION_SIGNATURES).toBe('true');
     expect(container(find(objects, 'Deployment', 'main-ingest')).image).toBe('registry.example.com/chainlog:9.9.9');
   });
 

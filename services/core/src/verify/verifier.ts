@@ -3,7 +3,7 @@
  * same fork choice the running services use) and reports the resulting chain and every rejection.
  * Pure; the sources (a topic, a kcat dump) are in sources.ts.
  */
-import { type ApplyResult, type Block, Chain, type ConsensusParams, REJECTION_REASONS, type RejectionReason } from '@chainlog/core/protocol';
+import { type ApplyResult, type Block, Chain, type ConsensusParams, REJECTION_REASONS, type RejectionReason } from '../protocol/index.js';
 
 export interface VerifySource {
   readonly kind: 'topic' | 'file';

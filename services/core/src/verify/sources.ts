@@ -3,9 +3,9 @@
  * when the command starts), or a file dumped with `kcat -C -e -t blockchain` (one message per line).
  */
 import type { Kafka } from 'kafkajs';
-import { ChainFollower } from '@chainlog/core/kafka';
-import type { Logger } from '@chainlog/core/logging';
-import { Chain, type ConsensusParams } from '@chainlog/core/protocol';
+import { ChainFollower } from '../kafka/chain-follower.js';
+import type { Logger } from '../logging/logger.js';
+import { Chain, type ConsensusParams } from '../protocol/index.js';
 import { ChainVerifier, type VerifyReport, type VerifySource } from './verifier.js';
 
 /** The blocks could not be read at all (missing topic or file, deleted offsets, …): not a verdict on the chain. */
