@@ -3,6 +3,7 @@
  * /openapi.json and committed at services/auditor/openapi.json (a test keeps the two equal; regenerate
  * with `npm run openapi -w @chainlog/auditor`).
  */
+import { AUDITOR_ROUTES, openApiPath } from '@chainlog/core/api';
 import { ACCOUNT_ID_MAX_LENGTH, ACCOUNT_ID_PATTERN, REJECTION_REASONS } from '@chainlog/core/protocol';
 import { PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX } from './params.js';
 import { AUDIT_LIMIT_DEFAULT, AUDIT_LIMIT_MAX } from './routes.js';
@@ -329,14 +330,14 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         '(/v1/blocks/00001 is refused, not read as block 1).',
     },
     paths: {
-      '/v1/chain/head': {
+      [openApiPath(AUDITOR_ROUTES.head)]: {
         get: {
           operationId: 'getHead',
           summary: 'The head of the canonical chain',
           responses: { '200': json(ref('Head'), 'The head'), '400': errorResponse('A query parameter (this route takes none)') },
         },
       },
-      '/v1/blocks': {
+      [openApiPath(AUDITOR_ROUTES.blocks)]: {
         get: {
           operationId: 'listBlocks',
           summary: 'Blocks of the canonical chain, by index',
@@ -344,7 +345,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: { '200': json(ref('BlockPage'), 'A page of block summaries'), '400': errorResponse('A bad paging parameter') },
         },
       },
-      '/v1/blocks/{index}': {
+      [openApiPath(AUDITOR_ROUTES.block)]: {
         get: {
           operationId: 'getBlock',
           summary: 'One block of the canonical chain',
@@ -356,7 +357,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           },
         },
       },
-      '/v1/transactions/{id}': {
+      [openApiPath(AUDITOR_ROUTES.transaction)]: {
         get: {
           operationId: 'getTransaction',
           summary: 'Status of a transaction, with an inclusion proof once committed',
@@ -371,7 +372,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           },
         },
       },
-      '/v1/accounts/{id}': {
+      [openApiPath(AUDITOR_ROUTES.account)]: {
         get: {
           operationId: 'getAccount',
           summary: 'Balance and paged history of an account',
@@ -391,7 +392,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           },
         },
       },
-      '/v1/audit': {
+      [openApiPath(AUDITOR_ROUTES.audit)]: {
         get: {
           operationId: 'getAudit',
           summary: 'Rejected blocks, forks, commit lag per partition and overdrafts',

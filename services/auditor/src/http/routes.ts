@@ -1,4 +1,5 @@
 /** The query API: thin handlers over the AuditorState read model. */
+import { AUDITOR_ROUTES } from '@chainlog/core/api';
 import { HttpError } from '@chainlog/core/http';
 import { ACCOUNT_ID_MAX_LENGTH, ACCOUNT_ID_PATTERN } from '@chainlog/core/protocol';
 import type { Express, Request, Response } from 'express';
@@ -17,17 +18,17 @@ export interface ApiDependencies {
 }
 
 export function registerApiRoutes(app: Express, { state, openapi, progress }: ApiDependencies): void {
-  app.get('/openapi.json', (req, res) => {
+  app.get(AUDITOR_ROUTES.openapi, (req, res) => {
     checkQuery(req.query, []);
     res.json(openapi);
   });
 
-  app.get('/v1/chain/head', (req, res) => {
+  app.get(AUDITOR_ROUTES.head, (req, res) => {
     checkQuery(req.query, []);
     res.json({ ...state.head(), ...progress() });
   });
 
-  app.get('/v1/blocks', (req, res) => {
+  app.get(AUDITOR_ROUTES.blocks, (req, res) => {
     checkQuery(req.query, ['from', 'limit']);
     const { from, limit } = pageParameters(req.query);
     const blocks = state.blockSummaries(from, limit);
@@ -35,7 +36,7 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
     res.json({ from, limit, height: state.index.height, next: blocks.length > 0 && next <= state.index.height ? next : null, blocks });
   });
 
-  app.get('/v1/blocks/:index', (req, res) => {
+  app.get(AUDITOR_ROUTES.block, (req, res) => {
     checkQuery(req.query, []);
     const index = integerParameter(req.params.index, 'index', { min: 0, max: Number.MAX_SAFE_INTEGER });
     const block = state.index.block(index);
@@ -46,7 +47,7 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
     res.json({ offset: summary.offset, confirmations: state.confirmations(index), block });
   });
 
-  app.get('/v1/transactions/:id', (req: Request, res: Response) => {
+  app.get(AUDITOR_ROUTES.transaction, (req: Request, res: Response) => {
     checkQuery(req.query, []);
     const id = req.params.id as string;
     const status = state.transactionStatus(id);
@@ -61,7 +62,7 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
     res.json(status);
   });
 
-  app.get('/v1/accounts/:id', (req, res) => {
+  app.get(AUDITOR_ROUTES.account, (req, res) => {
     checkQuery(req.query, ['from', 'limit']);
     const id = req.params.id;
     if (id.length > ACCOUNT_ID_MAX_LENGTH || !ACCOUNT_ID.test(id)) {
@@ -75,7 +76,7 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
     res.json(account);
   });
 
-  app.get('/v1/audit', (req, res) => {
+  app.get(AUDITOR_ROUTES.audit, (req, res) => {
     checkQuery(req.query, ['limit']);
     const limit = integerParameter(req.query.limit, 'limit', { fallback: AUDIT_LIMIT_DEFAULT, min: 1, max: AUDIT_LIMIT_MAX });
     res.json({ ...state.auditReport(limit), caughtUp: progress().caughtUp });
