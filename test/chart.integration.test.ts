@@ -28,6 +28,7 @@ import {
   type K8sObject,
   type Values,
 } from './support/helm.js';
+import { envNamesRead, envSources } from './support/env-names.js';
 
 // --- Value sets used by several tests ----------------------------------------------------------------
 
@@ -117,40 +118,12 @@ function containerOf(objects: K8sObject[], kind: string, suffix: string): Contai
   return container;
 }
 
-// --- Which environment variables each service reads (parsed from its sources) --------------------------
+// --- Which environment variables each service reads (test/support/env-names.ts) -----------------------
 
-/** Quoted ALL_CAPS names in the sources, plus NAME_FILE for names read with env.secret('NAME'). */
-function envNamesIn(files: string[]): Set<string> {
-  const names = new Set<string>();
-  for (const file of files) {
-    const source = readFileSync(file, 'utf8');
-    for (const match of source.matchAll(/(['"`])([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})\1/g)) names.add(match[2] as string);
-    for (const match of source.matchAll(/\.secret\(\s*(['"`])([A-Z0-9_]+)\1/g)) names.add(`${match[2] as string}_FILE`);
-  }
-  return names;
-}
-
-/** The env names the program `services/<svc>/dist/<file>.js` reads: its config.ts, the entry itself, core's config. */
+/** The env names the program a container runs (`node services/<svc>/dist/<file>.js`) reads. */
 function envReadBy(command: string[]): { names: Set<string>; sources: string[] } {
   const script = command[1] ?? '';
-  const match = /^services\/([a-z-]+)\/dist\/([a-z-]+)\.js$/.exec(script);
-  if (match === null) throw new Error(`unexpected container command ${command.join(' ')}`);
-  const [, service, entry] = match as unknown as [string, string, string];
-  const coreConfig = join(REPO_ROOT, 'services', 'core', 'src', 'config');
-  const sources = readdirSync(coreConfig)
-    .filter((file) => file.endsWith('.ts'))
-    .map((file) => join(coreConfig, file));
-  const serviceConfig = join(REPO_ROOT, 'services', service, 'src', 'config.ts');
-  const entrySource = join(REPO_ROOT, 'services', service, 'src', `${entry}.ts`);
-  if (entry === 'main') {
-    if (!existsSync(serviceConfig)) throw new Error(`services/${service}/src/config.ts does not exist, so nothing reads the env the chart sets for ${service}`);
-    sources.push(serviceConfig);
-  } else {
-    if (!existsSync(entrySource)) throw new Error(`services/${service}/src/${entry}.ts does not exist (command ${script})`);
-    sources.push(entrySource);
-    if (existsSync(serviceConfig)) sources.push(serviceConfig);
-  }
-  return { names: envNamesIn(sources), sources: sources.map((file) => file.slice(REPO_ROOT.length + 1)) };
+  return { names: envNamesRead(script), sources: envSources(script) };
 }
 
 // --- Schema helpers --------------------------------------------------------------------------------
@@ -684,6 +657,57 @@ describe('the chainlog Helm chart', () => {
       expect(files.length).toBeGreaterThan(15);
       const result = await kubeconform(files.map(([, content]) => content).join('\n---\n'));
       expect(result.stdout + result.stderr, 'kubeconform output').toMatch(/Invalid: 0, Errors: 0, Skipped: 0/);
+    });
+  });
+
+  describe('operator.mode=ledgers: values -> Ledger -> operator', () => {
+    it('renders the operator, its Role, one Ledger and the helm test hook, and no workload of its own', async ({ expect }) => {
+      const objects = await render([{ operator: { mode: 'ledgers' } }]);
+      expect(objects.map((object) => `${object.kind}/${object.metadata.name}`).sort()).toEqual(
+        ['Deployment/chainlog-operator', 'Ledger/chainlog', 'Pod/chainlog-test-transaction', 'Role/chainlog-operator', 'RoleBinding/chainlog-operator', 'Service/chainlog-operator', 'ServiceAccount/chainlog-operator'].sort(),
+      );
+      const role = find(objects, 'Role', '-operator');
+      const rules = role.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+      expect(rules.find((rule) => rule.resources.includes('ledgers'))?.verbs).toEqual(['get', 'list', 'watch', 'patch']);
+      expect(rules.find((rule) => rule.resources.includes('secrets'))?.verbs).toEqual(['get']);
+      expect(rules.flatMap((rule) => rule.resources)).not.toContain('pods');
+      expect(envOf(podSpec(find(objects, 'Deployment', '-operator')).containers[0] as Container).get('OPERATOR_MODE')).toBe('ledgers');
+    });
+
+    it('maps the values onto the Ledger spec (every optional feature)', async ({ expect }) => {
+      const objects = await render([...EVERYTHING, { operator: { mode: 'ledgers', config: { maxPartitions: 32 } } }]);
+      const spec = find(objects, 'Ledger', 'chainlog').spec as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      expect(spec.kafka.bundled).toMatchObject({ replicas: 1, image: 'apache/kafka:3.9.1', storage: { ephemeral: false, size: '8Gi' } });
+      expect(spec.kafka.external).toBeUndefined();
+      expect(spec.consensus).toEqual({
+        difficulty: 12,
+        blockReward: 25,
+        requireTransactionSignatures: true,
+        maxBlockTransactions: 101,
+        permissioned: { allowedMinerKeys: [KEY_A, KEY_B], minerKeysSecret: { name: 'miner-keys', perMiner: true, key: 'miner.key' } },
+      });
+      expect(spec.miners).toMatchObject({ powWorkers: 2, config: { maxBlockTransactions: 100, sessionTimeoutMs: 20000, maxBlockWaitMs: 500, maxPendingPerPartition: 5000 } });
+      expect(spec.ingest.config).toMatchObject({ maxBatchSize: 500, maxBodyBytes: 2097152, produceTimeoutMs: 4000 });
+      expect(spec.monitoring.serviceMonitor).toEqual({ enabled: true, interval: '15s', labels: { release: 'kube-prometheus-stack' } });
+      expect(spec.maxPartitions).toBe(32);
+      // Not workloads: the alert rules, dashboards and the Ingress stay the chart's.
+      const kinds = new Set(objects.map((object) => object.kind));
+      for (const kind of ['PrometheusRule', 'Ingress']) expect(kinds.has(kind), kind).toBe(true);
+      for (const kind of ['StatefulSet', 'Job', 'HorizontalPodAutoscaler', 'ServiceMonitor']) expect(kinds.has(kind), kind).toBe(false);
+      expect(objects.filter((object) => object.kind === 'PodDisruptionBudget').map((object) => object.metadata.name)).toEqual(objects.some((object) => object.kind === 'PodDisruptionBudget') ? ['chainlog-operator'] : []);
+    });
+
+    it('maps external Kafka with TLS and SASL onto Secret references', async ({ expect }) => {
+      const objects = await render([TLS_SASL, { operator: { mode: 'ledgers' } }]);
+      const external = (find(objects, 'Ledger', 'chainlog').spec as { kafka: { external: unknown; clientIdPrefix: string } }).kafka;
+      expect(external).toEqual({
+        clientIdPrefix: 'ledger',
+        external: {
+          bootstrapServers: 'my-cluster-kafka-bootstrap.kafka:9093',
+          tls: { rejectUnauthorized: true, ca: { name: 'my-cluster-cluster-ca-cert', key: 'ca.crt' }, clientCert: { name: 'chainlog-user', certKey: 'user.crt', keyKey: 'user.key' } },
+          sasl: { mechanism: 'scram-sha-512', username: 'chainlog', passwordSecret: { name: 'chainlog-user', key: 'password' } },
+        },
+      });
     });
   });
 

@@ -30,11 +30,10 @@ import {
   promtool,
   REPO_ROOT,
   requireTool,
-  ServiceProcess,
   substituteDashboardVariables,
   type Dashboard,
-  type LogLine,
 } from './support/prometheus.js';
+import { ServiceProcess, type LogLine } from './support/processes.js';
 
 const CHART_RULES = 'charts/chainlog/files/alerts/chainlog.rules.yaml';
 const PLAIN_RULES = 'deploy/prometheus/chainlog.rules.yaml';
@@ -261,16 +260,17 @@ describe('services scraped by a real Prometheus', () => {
 
     const common = { KAFKA_BROKERS: kafkaBrokers(), ...topics, DIFFICULTY };
     const [ingestPort, minerPort, auditorPort] = [await allocatePort(), await allocatePort(), await allocatePort()];
-    services.auditor = new ServiceProcess('auditor', auditorPort, common);
-    services.miner = new ServiceProcess('miner', minerPort, {
+    services.auditor = new ServiceProcess('auditor', 'auditor', { ...common, HTTP_PORT: String(auditorPort) }).start();
+    services.miner = new ServiceProcess('miner', 'miner', {
       ...common,
+      HTTP_PORT: String(minerPort),
       MINER_ID: 'obs-miner-0',
       MINER_ORDINAL: '0',
       MINER_REPLICAS: '1',
       MINER_GROUP_ID: uniqueTopic('obs-miners'),
       MAX_BLOCK_WAIT_MS: '200',
-    });
-    services.ingest = new ServiceProcess('ingest', ingestPort, { ...common, AUDITOR_PUBLIC_URL: `http://127.0.0.1:${auditorPort}` });
+    }).start();
+    services.ingest = new ServiceProcess('ingest', 'ingest', { ...common, HTTP_PORT: String(ingestPort), AUDITOR_PUBLIC_URL: `http://127.0.0.1:${auditorPort}` }).start();
 
     // The operator needs a Kubernetes API to run; its registry (metrics module + core's HTTP app) stands in.
     const registry = createMetricsRegistry('operator');

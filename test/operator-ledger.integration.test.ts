@@ -9,7 +9,7 @@
 //     unreachable Kafka, keeps two Ledgers apart, keeps the topics on delete (deletes them with
 //     deletionPolicy Delete), and hands over to a stand-by through its Lease.
 // No controller-manager runs: no Pods and no garbage collection; readiness is simulated through /status.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { closeServer, listen } from '@chainlog/core/http';
@@ -23,7 +23,7 @@ import { parse as parseYaml } from 'yaml';
 import { readConfig } from '../services/operator/src/config.js';
 import { loadKubeConfig } from '../services/operator/src/kube/kube.js';
 import { createLedgerOperator, type LedgerOperator } from '../services/operator/src/ledger/service.js';
-import { CHART_DIR, helmTemplate, parseManifests } from './support/helm.js';
+import { CHART_DIR, helm, helmTemplate, parseManifests } from './support/helm.js';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from './support/kafka.js';
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from './support/kube-api-server.js';
 
@@ -115,6 +115,29 @@ describe('the Ledger CRD on a real API server', () => {
     const switched = await kube.request('PATCH', `${LEDGERS}/switch`, { body: { spec: { kafka: { external: null, bundled: {} } } }, contentType: 'application/merge-patch+json' });
     expect(switched.status).toBe(422);
     expect(switched.body.message).toContain('switching between external and bundled');
+  });
+
+  it('accepts the Ledgers the chart renders from its values (bundled, permissioned, TLS and SASL)', async () => {
+    const key = 'c'.repeat(64);
+    const sets = [
+      { kafka: { bundled: { enabled: true } }, consensus: { allowedMinerKeys: [key] }, miner: { signingKeys: { existingSecret: 'keys' }, config: { powWorkers: 2 } }, metrics: { serviceMonitor: { enabled: true } } },
+      {
+        kafka: {
+          bootstrapServers: 'k1:9093,k2:9093',
+          tls: { enabled: true, ca: { existingSecret: 'ca' }, clientCert: { existingSecret: 'user' } },
+          sasl: { enabled: true, existingSecret: 'user', usernameKey: 'username', passwordKey: 'password' },
+        },
+        ingest: { service: { type: 'NodePort', nodePort: 30080 }, config: { maxBatchSize: 10 } },
+        auditor: { config: { blockCacheBytes: 1000 } },
+      },
+    ];
+    for (const values of sets) {
+      const [rendered] = parseManifests(
+        await helmTemplate([{ operator: { mode: 'ledgers' } }, values], { namespace: NAMESPACE, extraArgs: ['--show-only', 'templates/ledger.yaml'] }),
+      );
+      const response = await kube.request('POST', `${LEDGERS}?dryRun=All`, { body: rendered });
+      expect(response.status, JSON.stringify(response.body?.message)).toBe(201);
+    }
   });
 
   it('keeps topic names immutable and validates permissioned mode and SASL', async () => {
@@ -469,3 +492,115 @@ describe('the operator keeps Ledgers (with the chart\'s ServiceAccount and Role)
     }, 30_000);
   });
 });
+
+// --- The chart with operator.mode=ledgers: values -> Ledger -> operator ---------------------------------
+
+describe('helm install with operator.mode=ledgers: the chart gives the operator, its Role and one Ledger from its values', () => {
+  const namespace = 'helm-ledgers';
+  const topics = topicNames('helm');
+  let running: RunningOperator | undefined;
+  let valuesFile: string;
+  const ledgerPath = `/apis/chainlog.dev/v1alpha1/namespaces/${namespace}/ledgers/chainlog`;
+
+  const helmArgs = (command: 'install' | 'upgrade', extra: string[] = []): string[] => [
+    command,
+    'chainlog',
+    CHART_DIR,
+    '--namespace',
+    namespace,
+    ...(command === 'install' ? ['--create-namespace'] : []),
+    '--kube-apiserver',
+    kube.url,
+    '--kube-token',
+    kube.token,
+    '--kube-ca-file',
+    kube.caFile,
+    '-f',
+    valuesFile,
+    ...extra,
+  ];
+
+  beforeAll(() => {
+    valuesFile = join(kube.dir, 'ledger-values.json');
+    writeFileSync(
+      valuesFile,
+      JSON.stringify({
+        operator: { mode: 'ledgers' },
+        kafka: { bootstrapServers: kafkaBrokers() },
+        topics: {
+          transactions: { name: topics.transactions, partitions: 2 },
+          blockchain: { name: topics.blockchain },
+          audit: { name: topics.audit },
+          deadLetter: { name: topics.deadLetter },
+        },
+        consensus: { difficulty: 12 },
+        ingest: { replicas: 1 },
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await running?.stop();
+  });
+
+  it('helm install renders no workload itself; the operator, with the chart\'s env and token, creates them from the Ledger', async () => {
+    const installed = await helm(helmArgs('install'));
+    expect(installed.code, installed.stderr).toBe(0);
+    const spec = (await get(ledgerPath)).spec;
+    expect(spec).toMatchObject({ partitions: 2, consensus: { difficulty: 12 }, ingest: { replicas: 1 }, kafka: { external: { bootstrapServers: kafkaBrokers() } } });
+    // Helm made no workload: only the operator's Deployment.
+    const deployments = (await get(`/apis/apps/v1/namespaces/${namespace}/deployments`)).items.map((item: { metadata: { name: string } }) => item.metadata.name);
+    expect(deployments).toEqual(['chainlog-operator']);
+
+    const operatorDeployment = await get(`/apis/apps/v1/namespaces/${namespace}/deployments/chainlog-operator`);
+    const env: Record<string, string> = {};
+    for (const entry of operatorDeployment.spec.template.spec.containers[0].env as { name: string; value?: string }[]) if (entry.value !== undefined) env[entry.name] = entry.value;
+    expect(env.OPERATOR_MODE).toBe('ledgers');
+    const token = await kube.serviceAccountToken(namespace, operatorDeployment.spec.template.spec.serviceAccountName);
+    const config = readConfig({
+      ...env,
+      NAMESPACE: namespace,
+      POD_NAME: 'chart-operator',
+      KUBECONFIG: kube.writeKubeconfig(token, namespace),
+      LOG_LEVEL,
+      HTTP_PORT: '0',
+      RESYNC_INTERVAL_MS: '1000',
+      AUDITOR_URL_TEMPLATE: 'http://127.0.0.1:1',
+    });
+    const logger = createLogger('operator', config.logLevel);
+    const registry = createMetricsRegistry('operator');
+    const operator = createLedgerOperator({ config, logger, registry, kubeConfig: loadKubeConfig(config.kube), watchTimeoutSeconds: 20 });
+    const server = await listen(operator.app, 0, '127.0.0.1');
+    operator.start();
+    running = { operator, registry, server, stop: async () => { await operator.stop(); await closeServer(server, 1000); } };
+
+    await eventually(async () => {
+      const miner = await get(`/apis/apps/v1/namespaces/${namespace}/statefulsets/chainlog-miner`);
+      expect(miner.spec.replicas).toBe(2);
+      expect((await get(`/apis/apps/v1/namespaces/${namespace}/deployments/chainlog-ingest`)).spec.replicas).toBe(1);
+    }, 30_000);
+    expect(await partitionsOf(topics.transactions)).toBe(2);
+  });
+
+  it('helm upgrade with more partitions grows the Ledger; one with a stale count after a kubectl scale keeps the ledger as it is', async () => {
+    const upgraded = await helm(helmArgs('upgrade', ['--set', 'topics.transactions.partitions=3']));
+    expect(upgraded.code, upgraded.stderr).toBe(0);
+    await eventually(async () => {
+      expect(await partitionsOf(topics.transactions)).toBe(3);
+      expect((await get(`/apis/apps/v1/namespaces/${namespace}/statefulsets/chainlog-miner`)).spec.replicas).toBe(3);
+    }, 30_000);
+
+    await mergePatchIn(`${ledgerPath}/scale`, { spec: { replicas: 5 } });
+    const stale = await helm(helmArgs('upgrade', ['--set', 'topics.transactions.partitions=3', '--set', 'ingest.replicas=2']));
+    expect(stale.code, stale.stderr).toBe(0);
+    const after = await get(ledgerPath);
+    expect(after.spec.partitions).toBe(5);
+    expect(after.spec.ingest.replicas).toBe(2);
+    await eventually(async () => expect((await get(`/apis/apps/v1/namespaces/${namespace}/statefulsets/chainlog-miner`)).spec.replicas).toBe(5), 30_000);
+  });
+});
+
+async function mergePatchIn(path: string, body: unknown): Promise<void> {
+  const { status } = await kube.request('PATCH', path, { body, contentType: 'application/merge-patch+json' });
+  expect(status).toBe(200);
+}

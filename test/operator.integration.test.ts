@@ -9,7 +9,6 @@
 //   - two instances: only the leader acts; a crashed leader is replaced after the lease duration, a stopped one
 //     at once; the real process (main.ts) releases its Lease on SIGTERM.
 // No controller-manager runs, so the StatefulSet gets no Pods; readiness is simulated through /status.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,9 +25,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKubeConfig } from '../services/operator/src/kube/kube.js';
 import { OBSERVED_PARTITIONS_ANNOTATION, readConfig } from '../services/operator/src/config.js';
 import { createOperator, type Operator } from '../services/operator/src/service.js';
-import { CHART_DIR, helm, helmTemplate, parseManifests, REPO_ROOT, type K8sObject } from './support/helm.js';
+import { CHART_DIR, helm, helmTemplate, parseManifests, type K8sObject } from './support/helm.js';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from './support/kafka.js';
 import { checkKubeBinaries, startKubeApiServer, type KubeApiServer } from './support/kube-api-server.js';
+import { runToExit, ServiceProcess } from './support/processes.js';
 
 const LOG_LEVEL = (process.env.TEST_LOG_LEVEL as LogLevel | undefined) ?? 'silent';
 const RELEASE = 'chainlog';
@@ -519,30 +519,17 @@ describe('leader election: two instances', () => {
 describe('the operator process (src/main.ts)', () => {
   const namespace = `process-${Date.now().toString(36)}`;
   const topic = uniqueTopic('op-process-tx');
-  const script = join(REPO_ROOT, 'services', 'operator', 'src', 'main.ts');
-
-  const spawnOperator = (env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } => {
-    const child = spawn(process.execPath, ['--conditions=@chainlog/source', '--import', 'tsx', script], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', OPERATOR_MODE: 'statefulset', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    return { child, output: () => output, exited };
-  };
-
   it('exits 2 naming every bad variable', async () => {
-    const { exited, output } = spawnOperator({ KUBECONFIG: '/nonexistent', NAMESPACE: 'Bad_NS', LEASE_DURATION_SECONDS: 'x' });
-    expect(await exited).toBe(2);
-    expect(output()).toMatch(/chainlog-operator: invalid configuration:[\s\S]*NAMESPACE[\s\S]*LEASE_DURATION_SECONDS/);
+    const result = await runToExit('operator', { OPERATOR_MODE: 'statefulset', KUBECONFIG: '/nonexistent', NAMESPACE: 'Bad_NS', LEASE_DURATION_SECONDS: 'x' });
+    expect(result.code).toBe(2);
+    expect(result.output).toMatch(/chainlog-operator: invalid configuration:[\s\S]*NAMESPACE[\s\S]*LEASE_DURATION_SECONDS/);
   });
 
   it('serves /readyz once watching and leading, and releases its Lease on SIGTERM (exit 0)', async () => {
     await createNamespace(namespace);
     await createTopic(topic, 2);
-    const { child, output, exited } = spawnOperator({
+    const operator = new ServiceProcess('operator', 'operator', {
+      OPERATOR_MODE: 'statefulset',
       KUBECONFIG: kube.writeKubeconfig(kube.token, namespace),
       NAMESPACE: namespace,
       POD_NAME: 'operator-process',
@@ -551,28 +538,20 @@ describe('the operator process (src/main.ts)', () => {
       HTTP_PORT: '0',
       LEASE_DURATION_SECONDS: '30',
       KAFKA_POLL_INTERVAL_MS: '500',
-      LOG_LEVEL: 'info',
-    });
+    }).start();
     try {
-      const port = await eventually(() => {
-        const line = output()
-          .split('\n')
-          .find((entry) => entry.includes('"operator listening"'));
-        if (line === undefined) throw new Error(`not listening yet:\n${output()}`);
-        return (JSON.parse(line) as { port: number }).port;
-      }, 60_000);
+      const { port } = (await operator.waitForLog((line) => line.msg === 'operator listening', 60_000, 'operator listening')) as { port?: number };
       await eventually(async () => {
         const response = await fetch(`http://127.0.0.1:${port}/readyz`);
         expect(response.status).toBe(200);
         expect(await leaseHolder(namespace, 'chainlog-miner-operator')).toBe('operator-process');
       }, 30_000);
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      expect(await operator.stop()).toEqual({ code: 0, signal: null });
       // Released: no holder, so a stand-by takes over at once instead of after 30 s.
       expect(await leaseHolder(namespace, 'chainlog-miner-operator')).toBeUndefined();
-      expect(output()).toContain('released the lease');
+      expect(operator.output()).toContain('released the lease');
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      await operator.dispose();
     }
   });
 });

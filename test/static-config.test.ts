@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseStartOptions } from '../scripts/lib/start-options.js';
 import { servicePlan, type PlannedService } from '../scripts/lib/start-plan.js';
+import { envNamesRead } from './support/env-names.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -30,25 +31,6 @@ function exists(path: string): boolean {
 
 /** Variables that Node.js or the container runtime use, not the service's config. */
 const RUNTIME_VARIABLES = new Set(['NODE_ENV', 'NODE_OPTIONS', 'TZ', 'HOME']);
-
-/**
- * The environment variable names read by a service entry point: quoted UPPER_CASE names (and
- * env.NAME / env['NAME'] accesses) in its config.ts, in the entry file itself and in core's shared
- * config readers; a secret('X') can also be given as X_FILE.
- */
-export function envNamesRead(sourceFile: string): Set<string> {
-  const workspace = sourceFile.split('/').slice(0, 3).join('/');
-  const files = [sourceFile, `${workspace}/config.ts`, ...readdirSync(join(ROOT, 'services/core/src/config')).map((file) => `services/core/src/config/${file}`)];
-  const names = new Set<string>();
-  for (const file of files) {
-    if (!exists(file) || !file.endsWith('.ts')) continue;
-    const text = readFileSync(join(ROOT, file), 'utf8');
-    for (const match of text.matchAll(/['"]([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{4,})['"]/g)) names.add(match[1] as string);
-    for (const match of text.matchAll(/\benv\.([A-Z][A-Z0-9_]+)/g)) names.add(match[1] as string);
-    for (const match of text.matchAll(/secret\(\s*'([A-Z0-9_]+)'/g)) names.add(`${match[1]}_FILE`);
-  }
-  return names;
-}
 
 /** services/<svc>/dist/<path>.js → services/<svc>/src/<path>.ts */
 function sourceOf(distFile: string): string | undefined {

@@ -1,8 +1,10 @@
-// Chainlog services as separate OS processes, started the way developers run them from source
-// (`node --conditions=@chainlog/source --import tsx services/<service>/src/main.ts`), for tests that kill,
-// restart and measure them: every line of output kept (raw, for secret checks, and parsed as pino JSON),
-// SIGKILL/SIGTERM and restart with the same environment, an optional supervisor that restarts a process
-// that exits on its own (as Kubernetes would) and counts it, and the resident memory of the process.
+// The one way tests start a Chainlog program as a separate OS process: `ServiceProcess`, started the way
+// developers run it from source (`node --conditions=@chainlog/source --import tsx services/<service>/src/main.ts`,
+// or another script), with a clean environment (PATH, HOME, LOG_LEVEL=info and what the test gives). It keeps
+// every line of output (raw, for secret checks, and parsed as pino JSON), waits for log lines and for /readyz,
+// stops, kills and restarts with the same environment, optionally supervises (restarts a process that exits on
+// its own, as Kubernetes would, and counts it), and reads the process's resident memory. `runToExit` runs one
+// to its end (a bad configuration's exit status and message).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -11,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SOURCE_NODE_ARGS = ['--conditions=@chainlog/source', '--import', 'tsx'];
 
-export type ServiceName = 'ingest' | 'miner' | 'auditor';
+export type ServiceName = 'ingest' | 'miner' | 'auditor' | 'operator';
 
 export interface LogLine {
   level: string;
@@ -39,6 +41,8 @@ export class ServiceProcess {
   /** Every run: pid, how it ended, and whether the test asked for it. */
   readonly runs: { pid: number; exit?: Exit; requested: boolean; startedAt: number; endedAt?: number; lastLines?: string[] }[] = [];
   #raw: string[] = [];
+  /** Per line of #raw: whether it came from stderr. */
+  #fromStderr: boolean[] = [];
   #child: ChildProcess | undefined;
   #exited: Promise<Exit> = Promise.resolve({ code: null, signal: null });
   #listeners = new Set<() => void>();
@@ -49,7 +53,8 @@ export class ServiceProcess {
 
   constructor(
     readonly name: string,
-    readonly service: ServiceName,
+    /** Which service's src/main.ts runs; 'fixture' with options.script for a test's own program. */
+    readonly service: ServiceName | 'fixture',
     public env: Record<string, string>,
     options: ServiceProcessOptions = {},
   ) {
@@ -74,8 +79,9 @@ export class ServiceProcess {
     this.#child = child;
     const run: ServiceProcess['runs'][number] = { pid: child.pid ?? -1, requested: false, startedAt: Date.now() };
     this.runs.push(run);
-    const onLine = (line: string): void => {
+    const onLine = (line: string, stderr = false): void => {
       this.#raw.push(line);
+      this.#fromStderr.push(stderr);
       let parsed: LogLine;
       try {
         const value = JSON.parse(line) as unknown;
@@ -88,9 +94,10 @@ export class ServiceProcess {
       for (const listener of this.#listeners) listener();
     };
     if (child.stdout) createInterface({ input: child.stdout }).on('line', onLine);
-    if (child.stderr) createInterface({ input: child.stderr }).on('line', onLine);
+    if (child.stderr) createInterface({ input: child.stderr }).on('line', (line) => onLine(line, true));
+    // 'close', not 'exit': by then every line the process wrote has been read.
     this.#exited = new Promise((resolve) =>
-      child.once('exit', (code, signal) => {
+      child.once('close', (code, signal) => {
         run.exit = { code, signal };
         run.endedAt = Date.now();
         run.requested = this.#requested;
@@ -136,6 +143,50 @@ export class ServiceProcess {
   /** Everything the process printed, every run, as one string (for "no secret in the logs" checks). */
   output(): string {
     return this.#raw.join('\n');
+  }
+
+  /** What the process wrote to stdout (its pino log), every run. */
+  stdout(): string {
+    return this.#raw.filter((_, i) => !this.#fromStderr[i]).join('\n');
+  }
+
+  /** What the process wrote to stderr, every run (a bad configuration's message goes there). */
+  stderr(): string {
+    return this.#raw.filter((_, i) => this.#fromStderr[i]).join('\n');
+  }
+
+  /** http://127.0.0.1:<HTTP_PORT>, for a process given a fixed HTTP_PORT. */
+  get url(): string {
+    const port = Number(this.env.HTTP_PORT);
+    if (!Number.isInteger(port) || port <= 0) throw new Error(`${this.name} has no fixed HTTP_PORT (${this.env.HTTP_PORT ?? 'unset'})`);
+    return `http://127.0.0.1:${port}`;
+  }
+
+  /** Resolves once /readyz answers 200; fails at once (with the output) when an unsupervised process exits. */
+  async ready(timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (!this.alive && !this.#options.supervise) throw new Error(`${this.name} exited before it was ready (${JSON.stringify(this.runs.at(-1)?.exit)}):\n${this.tail()}`);
+      try {
+        const response = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(3000) });
+        await response.arrayBuffer();
+        if (response.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`${this.name} not ready within ${timeoutMs} ms:\n${this.tail()}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  /** The Prometheus exposition at /metrics. */
+  async metrics(): Promise<string> {
+    return (await fetch(`${this.url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  }
+
+  /** SIGTERM, SIGKILL after graceMs: the graceful stop a test asks for. */
+  stop(graceMs = 15_000): Promise<Exit | undefined> {
+    return this.kill('SIGTERM', graceMs);
   }
 
   /** Resolves with the first log line at or after `since` (an index into logs) that matches. */
@@ -212,6 +263,19 @@ export class ServiceProcess {
     await this.kill('SIGKILL');
     this.#listeners.clear();
   }
+}
+
+/** Runs a program once until it exits by itself (SIGKILL after timeoutMs): how it ended and what it printed. */
+export async function runToExit(
+  service: ServiceName,
+  env: Record<string, string>,
+  options: { script?: string; timeoutMs?: number } = {},
+): Promise<Exit & { stdout: string; stderr: string; output: string; logs: LogLine[] }> {
+  const run = new ServiceProcess(service, service, env, { script: options.script }).start();
+  const timer = setTimeout(() => void run.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+  const exit = await run.exited;
+  clearTimeout(timer);
+  return { ...exit, stdout: run.stdout(), stderr: run.stderr(), output: run.output(), logs: run.logs };
 }
 
 /** The last error a process logged (its msg and err.message), from its last lines. */

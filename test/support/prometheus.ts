@@ -5,7 +5,6 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { allocatePort } from '../../scripts/lib/ports.js';
 
@@ -180,83 +179,6 @@ export class PrometheusServer {
       clearTimeout(timer);
     }
     rmSync(this.#dir, { recursive: true, force: true });
-  }
-}
-
-// ---- Chainlog services as child processes -----------------------------------------------------------
-
-export interface LogLine {
-  level: string;
-  msg: string;
-  [field: string]: unknown;
-}
-
-/** `node --conditions=@chainlog/source --import tsx services/<service>/src/main.ts`, its JSON logs kept. */
-export class ServiceProcess {
-  readonly logs: LogLine[] = [];
-  readonly url: string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  readonly #child: ChildProcess;
-
-  constructor(
-    readonly service: 'ingest' | 'miner' | 'auditor',
-    readonly port: number,
-    env: Record<string, string>,
-  ) {
-    this.url = `http://127.0.0.1:${port}`;
-    this.#child = spawn(process.execPath, ['--conditions=@chainlog/source', '--import', 'tsx', `services/${service}/src/main.ts`], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', HTTP_PORT: String(port), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const onLine = (line: string): void => {
-      try {
-        this.logs.push(JSON.parse(line) as LogLine);
-      } catch {
-        this.logs.push({ level: 'raw', msg: line });
-      }
-    };
-    if (this.#child.stdout) createInterface({ input: this.#child.stdout }).on('line', onLine);
-    if (this.#child.stderr) createInterface({ input: this.#child.stderr }).on('line', onLine);
-    this.exited = new Promise((resolve) => this.#child.once('exit', (code, signal) => resolve({ code, signal })));
-  }
-
-  get running(): boolean {
-    return this.#child.exitCode === null && this.#child.signalCode === null;
-  }
-
-  tail(lines = 20): string {
-    return this.logs
-      .slice(-lines)
-      .map((line) => JSON.stringify(line).slice(0, 400))
-      .join('\n');
-  }
-
-  /** Resolves once /readyz answers 200; fails early (with the log) when the process exits. */
-  async ready(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (!this.running) throw new Error(`${this.service} exited before it was ready:\n${this.tail()}`);
-      try {
-        if ((await fetch(`${this.url}/readyz`)).status === 200) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`${this.service} not ready within ${timeoutMs} ms:\n${this.tail()}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-
-  async metrics(): Promise<string> {
-    return (await fetch(`${this.url}/metrics`)).text();
-  }
-
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    this.#child.kill('SIGTERM');
-    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 15_000);
-    await this.exited;
-    clearTimeout(timer);
   }
 }
 

@@ -572,3 +572,27 @@ spec:
       nodePort: {{ $service.nodePort }}
       {{- end }}
 {{- end -}}
+
+{{/* A component's scheduling values as Ledger spec fields. Usage: include "chainlog.ledgerScheduling" .Values.miner */}}
+{{- define "chainlog.ledgerScheduling" -}}
+{{- with .nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .priorityClassName }}
+priorityClassName: {{ . | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* True (non-empty) when the operator keeps a Ledger and the chart renders no workloads of its own. */}}
+{{- define "chainlog.ledgerMode" -}}
+{{- if and .Values.operator.enabled (eq .Values.operator.mode "ledgers") }}true{{ end -}}
+{{- end -}}

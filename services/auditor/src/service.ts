@@ -14,7 +14,10 @@ import type { Kafka } from 'kafkajs';
 import { SERVICE_NAME, type AuditorConfig } from './config.js';
 import { AuditorState } from './domain/auditor-state.js';
 import { buildOpenApiDocument } from './http/openapi.js';
+import { registerExplorer } from './http/explorer-assets.js';
+import { LiveStream } from './http/live-stream.js';
 import { registerApiRoutes } from './http/routes.js';
+import { liveView } from './domain/live-stats.js';
 import { auditEvent } from './kafka/audit-event.js';
 import { AuditPublisher } from './kafka/audit-publisher.js';
 import { readAuditWatermark } from './kafka/audit-watermark.js';
@@ -37,6 +40,9 @@ export class AuditorService {
   readonly follower: ChainFollower;
   readonly transactions: TransactionsFollower;
   readonly publisher: AuditPublisher | undefined;
+  readonly live: LiveStream;
+  /** Whether `/` serves the explorer (enabled and built). */
+  readonly explorerServed: boolean;
   readonly #config: AuditorConfig;
   readonly #logger: Logger;
   readonly #options: AuditorServiceOptions;
@@ -126,6 +132,9 @@ export class AuditorService {
       openapi: buildOpenApiDocument(),
       progress: () => ({ caughtUp: this.caughtUp, appliedOffset: this.follower.appliedOffset }),
     });
+    this.live = new LiveStream({ snapshot: () => liveView(this.state, this.caughtUp, Date.now()), maxClients: config.liveStreamLimit });
+    this.live.register(app);
+    this.explorerServed = config.explorer.enabled && registerExplorer(app, config.explorer.dir);
     finish();
     this.app = app;
   }
@@ -153,6 +162,10 @@ export class AuditorService {
    * background (the service reports not ready meanwhile).
    */
   async start(): Promise<void> {
+    if (this.#config.explorer.enabled) {
+      if (this.explorerServed) this.#logger.info({ path: '/' }, 'explorer served');
+      else this.#logger.warn({ dir: this.#config.explorer.dir }, 'explorer not built (npm run build): / is not served');
+    }
     const { topics } = this.#config;
     if (this.publisher !== undefined) {
       const admin = this.#kafka.admin();
@@ -209,9 +222,15 @@ export class AuditorService {
     await this.follower.catchUp(Math.max(1, deadline - Date.now()));
   }
 
+  /** Ends the live event streams first: open streams would otherwise hold the HTTP drain for its whole grace. */
+  beginShutdown(): void {
+    this.live.close();
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
+    this.live.close();
     await Promise.allSettled([this.follower.stop(), this.transactions.stop()]);
     await this.#background?.catch(() => undefined);
     await this.publisher?.stop();

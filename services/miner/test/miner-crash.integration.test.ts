@@ -7,12 +7,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { derivedTransactionId } from '@chainlog/core/protocol';
 import { eventually } from '../../../test/support/kafka.js';
 import { ARTICLE_TRANSACTION, consensusOf, minerEnv, produce, rebuildChain, testTopics, transactionCounts } from './support/miners.js';
-import { MinerProcess, REPO_ROOT, SOURCE_NODE_ARGS } from './support/process.js';
+import { REPO_ROOT, ServiceProcess, SOURCE_NODE_ARGS } from '../../../test/support/processes.js';
 
 describe('a miner killed mid-block', () => {
-  const processes: MinerProcess[] = [];
+  const processes: ServiceProcess[] = [];
   afterEach(async () => {
-    await Promise.all(processes.splice(0).map((miner) => miner.kill('SIGKILL')));
+    await Promise.all(processes.splice(0).map((miner) => miner.dispose()));
   });
 
   it('runs from source with @chainlog/core/protocol resolved to its TypeScript', () => {
@@ -28,7 +28,7 @@ describe('a miner killed mid-block', () => {
     const topics = testTopics('crash');
     const env = minerEnv(topics, { DIFFICULTY: '17', CUT_AT_PENDING_TRANSACTIONS: '3', MAX_BLOCK_WAIT_MS: '200', MINER_ID: 'crash-miner', MINER_ORDINAL: '0' });
     const transactionsTopic = topics.TOPIC_TRANSACTIONS;
-    const first = new MinerProcess(env);
+    const first = new ServiceProcess('miner', 'miner', env).start();
     processes.push(first);
     await first.waitForLog((line) => line.msg === 'miner started', 90_000, 'start');
 
@@ -45,7 +45,7 @@ describe('a miner killed mid-block', () => {
     const atRestart = await rebuildChain(topics.TOPIC_BLOCKCHAIN, consensusOf(env));
     expect(atRestart.chain.height).toBeGreaterThanOrEqual(2);
 
-    const second = new MinerProcess(env);
+    const second = new ServiceProcess('miner', 'miner', env).start();
     processes.push(second);
     const joined = await second.waitForLog((line) => line.msg === 'partition ownership changed', 90_000, 'group join');
     // Each partition resumes right after the chain's last offset for it, as the chain stood at the restart.

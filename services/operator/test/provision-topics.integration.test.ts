@@ -1,19 +1,12 @@
 // The topic-provisioning entry point (the Helm hook Job's program) against the real broker.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { ConfigResourceTypes } from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionCount } from '@chainlog/core/kafka';
 import type { Logger } from '@chainlog/core/logging';
 import { kafkaBrokers, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
+import { runToExit, type LogLine } from '../../../test/support/processes.js';
 import { NEVER_DECREASE, run } from '../src/provision-topics.js';
-
-interface LogLine {
-  level: string;
-  msg: string;
-  [key: string]: unknown;
-}
 
 function capturingLogger(): { lines: LogLine[]; makeLogger: (level: string) => Logger } {
   const lines: LogLine[] = [];
@@ -133,15 +126,10 @@ describe('provision-topics', () => {
   });
 
   it('runs as a standalone program: pino JSON on stdout and the exit code', async () => {
-    const env = { ...process.env, ...topicEnv('program'), TRANSACTIONS_PARTITIONS: '2' };
-    const script = fileURLToPath(new URL('../src/provision-topics.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--conditions=@chainlog/source', '--import', 'tsx', script], { env });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.resume();
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    expect(code).toBe(0);
-    const lines = stdout
+    const env = { ...topicEnv('program'), TRANSACTIONS_PARTITIONS: '2' };
+    const result = await runToExit('operator', env, { script: 'services/operator/src/provision-topics.ts' });
+    expect(result.code).toBe(0);
+    const lines = result.stdout
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as LogLine);

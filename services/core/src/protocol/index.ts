@@ -3,6 +3,7 @@
  * specification this code implements.
  */
 export type { FieldError, Result } from './result.js';
+export { canonicalJson, fromHex, toHex } from './encoding.js';
 export {
   ACCOUNT_ID_MAX_LENGTH,
   ACCOUNT_ID_PATTERN,
@@ -15,6 +16,7 @@ export {
 } from './identifiers.js';
 export { signerFromPrivateKey, signerFromSeed, verifySignature, type Signer } from './signatures.js';
 export {
+  canonicalTransactionJson,
   decodeTransactionInput,
   parseTransaction,
   parseTransactionInput,
@@ -45,7 +47,7 @@ export {
   proofOfWorkHash,
   searchNonce,
 } from './proof-of-work.js';
-export { POW_KERNEL_SOURCE } from './hashing/proof-of-work-hasher.js';
+export { POW_KERNEL_SOURCE, ProofOfWorkHasher } from './hashing/proof-of-work-hasher.js';
 export {
   blockHeader,
   computeBlockHash,

@@ -1,7 +1,7 @@
 // runService as a process: what every service's main.ts relies on (exit codes, log lines, SIGTERM drain).
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ServiceProcess } from '../../../../test/support/processes.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/service.ts', import.meta.url));
 
@@ -11,19 +11,17 @@ interface Run {
   stderr: string;
 }
 
-function run(env: Record<string, string>, signalOnListening?: NodeJS.Signals): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
-    env: { PATH: process.env.PATH ?? '', HTTP_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    if (signalOnListening && stdout.includes('"fixture listening"')) child.kill(signalOnListening);
-  });
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+/** The fixture service to its end; with a signal, sent as soon as it logs that it listens. */
+async function run(env: Record<string, string>, signalOnListening?: NodeJS.Signals): Promise<Run> {
+  const service = new ServiceProcess('fixture', 'fixture', { HTTP_PORT: '0', ...env }, { script: fixture }).start();
+  if (signalOnListening) {
+    const listening = service.waitForLog((line) => line.msg === 'fixture listening', 60_000, 'fixture listening');
+    await Promise.race([listening.then(() => service.kill(signalOnListening)), service.exited]);
+    listening.catch(() => undefined);
+  }
+  const { code } = await service.exited;
+  await service.dispose();
+  return { code, stdout: service.stdout(), stderr: service.stderr() };
 }
 
 const messages = (stdout: string): string[] =>
