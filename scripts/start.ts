@@ -307,11 +307,23 @@ let stateFile: string | undefined;
 let brokerStartingIn: string | undefined;
 let interrupted = false;
 
+/** The data dir of the broker this run started: its pid file says whether that broker still is the one running. */
+let brokerDir: string | undefined;
+
 async function stopEverything(): Promise<void> {
   await supervisor?.stop();
   if (broker?.startedHere === true && broker.pid !== undefined) {
-    say('stopping Kafka…');
-    await stopBrokerProcess(broker.pid);
+    // A broker restarted by hand meanwhile (npm run kafka:stop / kafka:start) has its own pid in the pid
+    // file: it is not this run's to stop, and its pid file must stay, or nothing could find it any more.
+    const current = brokerDir === undefined ? undefined : runningBrokerPid(brokerDir);
+    if (current !== undefined && current !== broker.pid) {
+      say(`the broker was restarted by hand (pid ${current}); leaving it running (npm run kafka:stop stops it)`);
+      await stopBrokerProcess(broker.pid);
+    } else {
+      say('stopping Kafka…');
+      await stopBrokerProcess(broker.pid);
+      if (brokerDir !== undefined) rmSync(join(brokerDir, 'broker.pid'), { force: true });
+    }
   } else if (broker === undefined && brokerStartingIn !== undefined) {
     say('stopping the Kafka broker that was starting…');
     await stopBrokerInDir(brokerStartingIn);
@@ -369,7 +381,6 @@ async function main(): Promise<void> {
     say(`${signal}: stopping the services…`);
     try {
       await stopEverything();
-      if (broker?.startedHere === true) rmSync(join(kafkaDir, 'broker.pid'), { force: true });
       say(`stopped${broker?.startedHere === false && options.externalBrokers === undefined ? ' (the broker that was already running is left running)' : ''}; data kept in ${shown(dataDir)} (npm start -- --fresh starts over)`);
       process.exit(0);
     } catch (error) {
@@ -379,11 +390,20 @@ async function main(): Promise<void> {
     }
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, (received) => void shutdown(received));
+  // npm forwards SIGINT/SIGTERM to its script (which execs this process); should the launcher die without
+  // a signal reaching this process (kill -9 of npm, a closed terminal), this process is re-parented:
+  // stop everything then as well, instead of running on unowned.
+  const parent = process.ppid;
+  const parentWatch = setInterval(() => {
+    if (process.ppid !== parent) void shutdown('SIGHUP');
+  }, 1000);
+  parentWatch.unref();
   // If this process dies for any other reason, its services must not outlive it.
   process.on('exit', () => supervisor?.killAll());
 
   await build(options);
   if (stopping) return;
+  brokerDir = kafkaDir;
   broker = await ensureBroker(options, kafkaDir);
   if (stopping) return;
   await createTopics(broker.brokers, options.partitions);

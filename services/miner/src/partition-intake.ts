@@ -145,7 +145,7 @@ export class PartitionIntake {
         stats.poison++;
         logger.warn({ topic, partition, offset, reason: parsed.error }, 'poison message sent to the dead-letter topic');
       }
-      this.pool.offer({ kind: 'poison', partition, offset, receivedAt, reason: parsed.error });
+      this.pool.offer({ kind: 'poison', partition, offset, receivedAt, code: parsed.code, reason: parsed.error });
     }
     const pending = this.pool.size(partition);
     stats.pendingHighWater = Math.max(stats.pendingHighWater, pending);

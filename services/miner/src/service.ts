@@ -6,7 +6,7 @@ import type { Express } from 'express';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Readiness } from '@chainlog/core/http';
-import { ChainFollower, chainlogTopics, createKafka, ensureTopics, partitionCount } from '@chainlog/core/kafka';
+import { ChainFollower, chainlogTopics, createKafka, ensureTopics, partitionCount, type SourceWait } from '@chainlog/core/kafka';
 import type { Logger } from '@chainlog/core/logging';
 import { Chain, GENESIS_BLOCK } from '@chainlog/core/protocol';
 import { describeConfig, type MinerConfig } from './config.js';
@@ -30,6 +30,8 @@ export interface MinerServiceOptions {
 }
 
 const HASH_RATE_SAMPLE_MS = 2000;
+/** How long a block may wait on a quiet partition's end before this miner writes a record to decide it. */
+const SOURCE_PROBE_AFTER_MS = 2000;
 
 export class MinerService {
   readonly chain: Chain;
@@ -47,6 +49,8 @@ export class MinerService {
   readonly #options: MinerServiceOptions;
   #started = false;
   #fatal: Error | undefined;
+  /** The block offset and partition this miner last wrote a coverage probe for. */
+  #probed: string | undefined;
   #timer: NodeJS.Timeout | undefined;
   #lastSample = { at: performance.now(), hashes: 0 };
   /** Plain counts for tests and /status (the metrics have the same numbers). */
@@ -72,12 +76,14 @@ export class MinerService {
       chain: this.chain,
       logger: logger.child({ component: 'chain-follower' }),
       groupIdPrefix: `chainlog-miner-chain-${config.minerId}`,
+      transactionsTopic: config.topics.transactions,
       onAccepted: (block) => {
         this.#loop.onCanonicalBlock(block);
         this.#intake.onCanonicalBlock(block);
         this.#loop.wake();
       },
       onRejected: (rejection) => this.#logger.debug({ ...rejection }, 'block rejected by the chain'),
+      onSourceWait: (wait) => this.#onSourceWait(wait),
     });
     this.#intake = new PartitionIntake({
       config,
@@ -211,6 +217,20 @@ export class MinerService {
     this.#logger.info({ offset, hash: GENESIS_BLOCK.hash }, 'published the genesis block');
     await this.#follower.waitUntilApplied(offset);
     if (this.chain.tip === undefined) throw new Error('the genesis block was published but the chain did not accept it');
+  }
+
+  /**
+   * A block claims offsets past a transactions partition's end, and nothing has been written there since:
+   * every reader waits (accepting it unseen would let it hide later transactions). One empty record
+   * decides it, so the chain does not stall on a quiet partition. Once per block and partition.
+   */
+  async #onSourceWait(wait: SourceWait): Promise<void> {
+    if (!wait.pastEnd || wait.waitedMs < SOURCE_PROBE_AFTER_MS) return;
+    const key = `${wait.offset}/${wait.partition}`;
+    if (this.#probed === key) return;
+    this.#probed = key;
+    this.#logger.warn({ ...wait }, 'a block claims offsets past the end of a transactions partition: writing an empty record to decide it');
+    await this.#producer.probeTransactionsPartition(wait.partition);
   }
 
   #tick(): void {
