@@ -1,6 +1,7 @@
 # No `# syntax=` line: BuildKit would fetch its frontend image from a registry; the built-in frontend builds
 # this file, and so does the legacy builder.
-# One image for every Chainlog service and the CLI. Each container runs one of them:
+# One image for every Chainlog service and the CLI (the auditor also serves the explorer's static files).
+# Each container runs one of them:
 #   node services/<service>/dist/main.js      (ingest, miner, auditor, operator, cli)
 # which is exactly what the Helm chart (charts/chainlog) and docker-compose.yml run. The default is ingest.
 #
@@ -21,11 +22,14 @@ COPY services/miner/package.json services/miner/
 COPY services/auditor/package.json services/auditor/
 COPY services/operator/package.json services/operator/
 COPY services/cli/package.json services/cli/
+COPY services/explorer/package.json services/explorer/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.build.json ./
 COPY services/ services/
-# The build half of `npm run build` (its second half type-checks tests and scripts, which CI does).
-RUN npx tsc -b tsconfig.build.json
+# The build half of `npm run build` (its second half type-checks tests and scripts, which CI does), and the
+# explorer's static files, which the auditor serves at `/`.
+RUN npx tsc -b tsconfig.build.json \
+ && cd services/explorer && npx vite build
 
 # ---------------------------------------------------------------------------------------------------
 # runtime: production dependencies and the compiled services
@@ -43,6 +47,7 @@ COPY services/miner/package.json services/miner/
 COPY services/auditor/package.json services/auditor/
 COPY services/operator/package.json services/operator/
 COPY services/cli/package.json services/cli/
+COPY services/explorer/package.json services/explorer/
 COPY services/cli/bin/ services/cli/bin/
 # Workspaces are linked into node_modules/@chainlog/*; devDependencies (TypeScript, vitest, tsx) are left out.
 RUN npm ci --omit=dev --no-audit --no-fund \
@@ -54,6 +59,7 @@ COPY --from=build /src/services/miner/dist/ services/miner/dist/
 COPY --from=build /src/services/auditor/dist/ services/auditor/dist/
 COPY --from=build /src/services/operator/dist/ services/operator/dist/
 COPY --from=build /src/services/cli/dist/ services/cli/dist/
+COPY --from=build /src/services/explorer/dist/ services/explorer/dist/
 # Root owns the application files; the service user can read them, not change them.
 USER 10001:10001
 EXPOSE 8080 8081 8082 8083

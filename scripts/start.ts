@@ -85,24 +85,43 @@ function cleanUpLeftovers(stateFile: string): void {
   rmSync(stateFile, { force: true });
 }
 
+/** Exit status of `node <script> <args>` run in the repository (asynchronous, so Ctrl-C is handled meanwhile). */
+function runNode(script: string, args: string[], cwd = ROOT): Promise<number | null> {
+  return new Promise<number | null>((resolveRun) => {
+    const child = spawn(process.execPath, [script, ...args], { cwd, stdio: 'inherit' });
+    child.once('error', () => resolveRun(null));
+    child.once('exit', (code) => resolveRun(code));
+  });
+}
+
+const EXPLORER_DIR = join(ROOT, 'services', 'explorer');
+
+/** The explorer's static files (Vite), which the auditor serves at `/`; type-checking them is npm run build's. */
+async function buildExplorer(): Promise<void> {
+  const started = Date.now();
+  const vite = join(dirname(createRequire(join(EXPLORER_DIR, 'package.json')).resolve('vite/package.json')), 'bin', 'vite.js');
+  const status = await runNode(vite, ['build', '--logLevel', 'warn'], EXPLORER_DIR);
+  if (interrupted) return;
+  if (status !== 0) fail('the explorer build failed (see above)');
+  say(`explorer built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
 async function build(options: StartOptions): Promise<void> {
   if (options.source || !options.build) {
     const missing = SERVICES.filter((service) => !options.source && !existsSync(join(ROOT, 'services', service, 'dist', 'main.js')));
     if (missing.length > 0) fail(`--no-build, but ${missing.join(', ')} not built: run npm run build`);
+    // The explorer has no source mode: build it once if it never was.
+    if (options.build && !existsSync(join(EXPLORER_DIR, 'dist', 'index.html'))) await buildExplorer();
     return;
   }
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   const started = Date.now();
   say(`building ${SERVICES.join(', ')} (tsc -b)…`);
-  // Asynchronous, so that a Ctrl-C during the build is handled (tsc, in the same process group, gets it too).
-  const status = await new Promise<number | null>((resolveBuild) => {
-    const tscProcess = spawn(process.execPath, [tsc, '-b', ...SERVICES.map((service) => `services/${service}`)], { cwd: ROOT, stdio: 'inherit' });
-    tscProcess.once('error', () => resolveBuild(null));
-    tscProcess.once('exit', (code) => resolveBuild(code));
-  });
+  const status = await runNode(tsc, ['-b', ...SERVICES.map((service) => `services/${service}`)]);
   if (interrupted) return;
   if (status !== 0) fail('the build failed (see above); fix it, or run the sources with --source');
   say(`built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  await buildExplorer();
 }
 
 async function ensureBroker(options: StartOptions, kafkaDir: string): Promise<{ brokers: string; pid: number | undefined; startedHere: boolean }> {
@@ -222,6 +241,7 @@ function banner(ports: Record<string, number>, brokers: string, partitions: numb
     '',
     paint(32, `Chainlog is running${notReady.length > 0 ? ` (not ready yet: ${notReady.join(', ')})` : ''}`) + ` (${mode})`,
     `  ingest    http://${localHost(options.host)}:${options.ingestPort}   POST /v1/transactions`,
+    `  explorer  http://${localHost(options.host)}:${options.auditorPort}/   the ledger in a browser, every proof checked there`,
     `  auditor   http://${localHost(options.host)}:${options.auditorPort}   GET /v1/chain/head, /v1/blocks, /v1/transactions/:id, /v1/accounts/:id, /v1/audit`,
     `  miners    ${miners} (one per transactions partition: ${partitions})`,
     ...(options.host === '127.0.0.1' ? [] : [paint(33, `  the HTTP APIs listen on ${options.host}: reachable from the network, without authentication`)]),
@@ -287,11 +307,23 @@ let stateFile: string | undefined;
 let brokerStartingIn: string | undefined;
 let interrupted = false;
 
+/** The data dir of the broker this run started: its pid file says whether that broker still is the one running. */
+let brokerDir: string | undefined;
+
 async function stopEverything(): Promise<void> {
   await supervisor?.stop();
   if (broker?.startedHere === true && broker.pid !== undefined) {
-    say('stopping Kafka…');
-    await stopBrokerProcess(broker.pid);
+    // A broker restarted by hand meanwhile (npm run kafka:stop / kafka:start) has its own pid in the pid
+    // file: it is not this run's to stop, and its pid file must stay, or nothing could find it any more.
+    const current = brokerDir === undefined ? undefined : runningBrokerPid(brokerDir);
+    if (current !== undefined && current !== broker.pid) {
+      say(`the broker was restarted by hand (pid ${current}); leaving it running (npm run kafka:stop stops it)`);
+      await stopBrokerProcess(broker.pid);
+    } else {
+      say('stopping Kafka…');
+      await stopBrokerProcess(broker.pid);
+      if (brokerDir !== undefined) rmSync(join(brokerDir, 'broker.pid'), { force: true });
+    }
   } else if (broker === undefined && brokerStartingIn !== undefined) {
     say('stopping the Kafka broker that was starting…');
     await stopBrokerInDir(brokerStartingIn);
@@ -349,7 +381,6 @@ async function main(): Promise<void> {
     say(`${signal}: stopping the services…`);
     try {
       await stopEverything();
-      if (broker?.startedHere === true) rmSync(join(kafkaDir, 'broker.pid'), { force: true });
       say(`stopped${broker?.startedHere === false && options.externalBrokers === undefined ? ' (the broker that was already running is left running)' : ''}; data kept in ${shown(dataDir)} (npm start -- --fresh starts over)`);
       process.exit(0);
     } catch (error) {
@@ -359,11 +390,20 @@ async function main(): Promise<void> {
     }
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, (received) => void shutdown(received));
+  // npm forwards SIGINT/SIGTERM to its script (which execs this process); should the launcher die without
+  // a signal reaching this process (kill -9 of npm, a closed terminal), this process is re-parented:
+  // stop everything then as well, instead of running on unowned.
+  const parent = process.ppid;
+  const parentWatch = setInterval(() => {
+    if (process.ppid !== parent) void shutdown('SIGHUP');
+  }, 1000);
+  parentWatch.unref();
   // If this process dies for any other reason, its services must not outlive it.
   process.on('exit', () => supervisor?.killAll());
 
   await build(options);
   if (stopping) return;
+  brokerDir = kafkaDir;
   broker = await ensureBroker(options, kafkaDir);
   if (stopping) return;
   await createTopics(broker.brokers, options.partitions);

@@ -1,7 +1,8 @@
 // The real thing: `npm start` on its own ports and data dir (so it never meets a developer's stack), a
 // transaction sent with the chainlog CLI gets committed and its inclusion proof verifies, then Ctrl-C
 // (SIGINT to the process group, as a terminal sends it) stops everything: no process left, ports free.
-// Then `npm start` again over the same data: the ledger is still there.
+// Then `npm start` again over the same data: the ledger is still there; the broker is restarted by hand
+// and SIGTERM to the npm process alone stops the stack, leaving that broker running with its pid file.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { allocatePort, allocatePorts, portIsFree } from '../scripts/lib/ports.js';
+import { startBroker, stopBrokerInDir } from '../scripts/lib/kafka-broker.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'services/cli/bin/chainlog.js');
@@ -233,6 +235,29 @@ describe('npm start: from one command to a committed, verified transaction and b
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ status: 'committed', blockIndex: verified.blockIndex, verification: { verified: true } });
     const secondState = JSON.parse(readFileSync(join(dataDir, 'run', 'state.json'), 'utf8')) as State;
-    await interruptAndCheck(running, secondState, allPorts);
+
+    // The broker restarted by hand meanwhile (npm run kafka:stop, kafka:start) is not this run's to stop:
+    // SIGTERM to the npm process alone (not its group) stops the stack and leaves that broker running,
+    // its pid file in place.
+    const kafkaDir = join(dataDir, 'kafka');
+    await stopBrokerInDir(kafkaDir);
+    const restarted = await startBroker({ dataDir: kafkaDir, port: ports.kafka, controllerPort: ports.controller, heapMb: 256 });
+    try {
+      process.kill(running.child.pid as number, 'SIGTERM');
+      const code = await Promise.race([running.exited, new Promise<string>((resolveWait) => setTimeout(() => resolveWait('timeout'), 120_000))]);
+      expect([0, 'SIGTERM', 143], tail(running.output())).toContain(code);
+      expect(running.output()).toMatch(/SIGTERM: stopping the services/);
+      expect(running.output()).toMatch(new RegExp(`the broker was restarted by hand \\(pid ${restarted.pid}\\); leaving it running`));
+      expect(running.output()).toMatch(/chainlog stopped; data kept in/);
+      const pids = [secondState.supervisorPid, ...Object.values(secondState.children)];
+      expect(pids.filter(alive), `still running after SIGTERM to npm:\n${tail(running.output())}`).toEqual([]);
+      expect(alive(restarted.pid)).toBe(true);
+      expect(readFileSync(join(kafkaDir, 'broker.pid'), 'utf8').trim()).toBe(String(restarted.pid));
+    } finally {
+      await restarted.stop();
+    }
+    const busy = [];
+    for (const port of allPorts) if (!(await portIsFree(port))) busy.push(port);
+    expect(busy).toEqual([]);
   }, 900_000);
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs: prometheus (+ promtool),
-# kcat, openssl, curl. Idempotent: checks installed versions (dpkg and the
+# kcat, openssl, curl, and chromium (the explorer's browser tests drive it with
+# playwright-core, which downloads no browser of its own). Idempotent: checks installed versions (dpkg and the
 # binaries' own version output) and does nothing when they are right.
 # Runs `apt-get update` only when a package has no install candidate, or once
 # after an install failed (stale lists). A held apt/dpkg lock is waited for. Makes sure no system Prometheus
@@ -10,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 tool_lock
 
 export DEBIAN_FRONTEND=noninteractive
-PACKAGES=(prometheus kcat openssl curl ca-certificates)
+PACKAGES=(prometheus kcat openssl curl ca-certificates chromium)
 
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then

@@ -2,11 +2,14 @@
  * The auditor's configuration: every environment variable it reads, validated in one place. A bad value
  * is reported together with every other problem (ConfigError), and main.ts exits with status 2.
  */
+import { fileURLToPath } from 'node:url';
 import { type CommonConfig, EnvReader, readCommonConfig, readConsensusConfig } from '@chainlog/core/config';
 import type { ConsensusParams } from '@chainlog/core/protocol';
 
 export const SERVICE_NAME = 'auditor';
 export const DEFAULT_HTTP_PORT = 8082;
+/** The explorer workspace's build output, beside this service (src/ and dist/ are at the same depth). */
+export const DEFAULT_EXPLORER_DIR = fileURLToPath(new URL('../../explorer/dist/', import.meta.url));
 
 export interface AuditorConfig extends CommonConfig {
   /** Must equal the miners' (DIFFICULTY, BLOCK_REWARD, ALLOWED_MINER_KEYS, …): the chain depends on them. */
@@ -21,6 +24,10 @@ export interface AuditorConfig extends CommonConfig {
   readonly publishAuditEvents: boolean;
   /** Audit events queued while the audit topic is unreachable; beyond it they are dropped (and counted). */
   readonly auditQueueLimit: number;
+  /** Serve the explorer's static files at `/` from `dir` (the built services/explorer by default). */
+  readonly explorer: { readonly enabled: boolean; readonly dir: string };
+  /** Most open `/v1/chain/events` streams (503 beyond). */
+  readonly liveStreamLimit: number;
 }
 
 export function readConfig(env: Record<string, string | undefined> = process.env): AuditorConfig {
@@ -34,6 +41,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     pendingTrackLimit: reader.integer('PENDING_TRACK_LIMIT', 1_000_000, { min: 0, max: 100_000_000 }),
     publishAuditEvents: reader.boolean('AUDIT_PUBLISH', true),
     auditQueueLimit: reader.integer('AUDIT_QUEUE_LIMIT', 100_000, { min: 1, max: 10_000_000 }),
+    explorer: { enabled: reader.boolean('EXPLORER_ENABLED', true), dir: reader.string('EXPLORER_DIR', DEFAULT_EXPLORER_DIR) },
+    liveStreamLimit: reader.integer('LIVE_STREAM_LIMIT', 1000, { min: 1, max: 100_000 }),
   };
   const topics = Object.entries(common.topics);
   topics.forEach(([role, name], at) => {

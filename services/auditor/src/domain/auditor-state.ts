@@ -7,8 +7,11 @@ import type { BlockRejection } from '@chainlog/core/kafka';
 import { type Block, Chain, COINBASE_SENDER, type ConsensusParams, inclusionProof, type InclusionProof, type RejectionReason, type Transaction } from '@chainlog/core/protocol';
 import { AuditLog, isForkReason, type RejectedBlock } from './audit-log.js';
 import { ChainIndex, type BlockSummary } from './chain-index.js';
-import { amountJson, Ledger, type OverdraftRecord } from './ledger.js';
+import { amountJson, Ledger, type AccountView as LedgerAccount, type OverdraftRecord } from './ledger.js';
 import { PendingTracker, type PartitionLag } from './pending-tracker.js';
+
+/** Paged lists go upwards from `from` (asc, the default) or downwards, newest first (desc). */
+export type ListOrder = 'asc' | 'desc';
 
 export interface AuditorStateOptions {
   readonly params: ConsensusParams;
@@ -208,9 +211,11 @@ export class AuditorState {
     return this.index.height - blockIndex + 1;
   }
 
-  blockSummaries(from: number, limit: number): BlockSummaryView[] {
+  /** Up to `limit` summaries from index `from`: upwards (asc), or downwards to genesis (desc, newest first). */
+  blockSummaries(from: number, limit: number, order: ListOrder = 'asc'): BlockSummaryView[] {
     const summaries: BlockSummaryView[] = [];
-    for (let index = from; index < from + limit && index <= this.index.height; index++) {
+    const indexes = order === 'asc' ? pageUp(from, limit, this.index.height) : pageDown(from, limit);
+    for (const index of indexes) {
       const summary = this.index.summary(index) as BlockSummary;
       const block = this.index.block(index) as Block;
       summaries.push({
@@ -252,9 +257,14 @@ export class AuditorState {
     };
   }
 
-  account(id: string, from: number, limit: number): AccountView | undefined {
+  /**
+   * Balance and one page of history. `from` is a position in the account's history (0 = its oldest
+   * transaction): asc lists from there towards the newest, desc from there towards the oldest (newest first).
+   */
+  account(id: string, from: number, limit: number, order: ListOrder = 'asc'): AccountView | undefined {
     const account = this.ledger.account(id);
     if (account === undefined) return undefined;
+    if (order === 'desc') return this.#accountNewestFirst(id, account, Math.min(from, account.transactionCount - 1), limit);
     const history = this.ledger.history(id, from, limit).map((seq) => this.#historyEntry(id, seq));
     const next = from + history.length;
     return {
@@ -297,6 +307,25 @@ export class AuditorState {
     };
   }
 
+  #accountNewestFirst(id: string, account: LedgerAccount, from: number, limit: number): AccountView {
+    const first = Math.max(0, from - limit + 1);
+    const history = this.ledger
+      .history(id, first, from - first + 1)
+      .map((seq) => this.#historyEntry(id, seq))
+      .reverse();
+    return {
+      account: id,
+      balance: amountJson(account.balance),
+      overdrawn: account.balance < 0n && id !== COINBASE_SENDER,
+      overdrafts: account.overdrafts,
+      transactionCount: account.transactionCount,
+      from,
+      limit,
+      next: first > 0 ? first - 1 : null,
+      history,
+    };
+  }
+
   #historyEntry(account: string, seq: number): HistoryEntryView {
     const location = this.index.locateSeq(seq);
     const transaction = location === undefined ? undefined : this.index.transactionAt(location);
@@ -335,7 +364,21 @@ export function rejectedBlockView(record: RejectedBlock): RejectedBlockView {
   };
 }
 
-function lagView(lag: PartitionLag): AuditReportView['commitLag'][number] {
+/** Indexes from, from + 1, … (at most limit of them, none past the head). */
+function pageUp(from: number, limit: number, height: number): number[] {
+  const indexes: number[] = [];
+  for (let index = from; index < from + limit && index <= height; index++) indexes.push(index);
+  return indexes;
+}
+
+/** Indexes from, from - 1, … (at most limit of them, none below genesis); `from` is at most the head. */
+function pageDown(from: number, limit: number): number[] {
+  const indexes: number[] = [];
+  for (let index = from; index > from - limit && index >= 0; index--) indexes.push(index);
+  return indexes;
+}
+
+export function lagView(lag: PartitionLag): AuditReportView['commitLag'][number] {
   return {
     partition: lag.partition,
     pending: lag.pending,

@@ -27,6 +27,13 @@ const pageParameters = [
   },
 ];
 
+const orderParameter = {
+  name: 'order',
+  in: 'query',
+  description: '`asc` (the default) lists upwards from `from`; `desc` lists downwards from `from`, newest first, and `from` defaults to the newest.',
+  schema: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },
+};
+
 const schemas = {
   Error: {
     type: 'object',
@@ -126,12 +133,81 @@ const schemas = {
       transactionCount: nonNegative,
     },
   },
+  BlockHeaderResponse: {
+    type: 'object',
+    required: ['offset', 'confirmations', 'transactionCount', 'header'],
+    properties: {
+      offset: { ...nonNegative, description: 'Offset of the block on the blockchain topic.' },
+      confirmations: { type: 'integer', minimum: 1, description: '1 for the head, +1 per block above it.' },
+      transactionCount: nonNegative,
+      header: {
+        description: 'Every field of the block but its transactions: what its hash, proof of work and signature are checked from.',
+        type: 'object',
+        required: ['index', 'timestamp', 'previousHash', 'merkleRoot', 'miner', 'difficulty', 'sources', 'nonce', 'hash'],
+        properties: {
+          index: nonNegative,
+          timestamp: nonNegative,
+          previousHash: hash,
+          merkleRoot: hash,
+          miner: { type: 'string' },
+          difficulty: nonNegative,
+          sources: { type: 'array', items: { type: 'object' } },
+          minerPublicKey: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+          nonce: nonNegative,
+          hash,
+          signature: { type: 'string', pattern: '^[0-9a-f]{128}$' },
+        },
+      },
+    },
+  },
+  CommitLag: {
+    type: 'object',
+    required: ['partition', 'pending', 'oldestAgeSeconds', 'oldestTimestamp'],
+    properties: {
+      partition: nonNegative,
+      pending: nonNegative,
+      oldestAgeSeconds: { type: 'number', minimum: 0 },
+      oldestTimestamp: { type: ['integer', 'null'] },
+    },
+  },
+  LiveView: {
+    description: 'The live head the explorer shows: head, commit rate over the last minute (by block timestamps), commit lag per partition.',
+    type: 'object',
+    required: ['head', 'commitRate', 'commitLag', 'rejectedTotal', 'at'],
+    properties: {
+      head: {
+        type: 'object',
+        required: ['height', 'hash', 'timestamp', 'offset', 'transactionCount', 'caughtUp'],
+        properties: {
+          height: { type: 'integer', minimum: -1 },
+          hash: { oneOf: [hash, { type: 'null' }] },
+          timestamp: { type: ['integer', 'null'] },
+          offset: { type: ['integer', 'null'] },
+          transactionCount: nonNegative,
+          caughtUp: { type: 'boolean' },
+        },
+      },
+      commitRate: {
+        type: 'object',
+        required: ['transactionsPerSecond', 'blocksPerMinute', 'windowSeconds'],
+        properties: {
+          transactionsPerSecond: { type: 'number', minimum: 0, description: 'User transactions (coinbases excluded).' },
+          blocksPerMinute: { type: 'number', minimum: 0 },
+          windowSeconds: { type: 'number' },
+        },
+      },
+      commitLag: { type: 'array', items: ref('CommitLag') },
+      rejectedTotal: nonNegative,
+      at: { ...nonNegative, description: 'When the auditor computed this view (ms since the epoch).' },
+    },
+  },
   BlockPage: {
     type: 'object',
-    required: ['from', 'limit', 'height', 'next', 'blocks'],
+    required: ['from', 'limit', 'order', 'height', 'next', 'blocks'],
     properties: {
       from: nonNegative,
       limit: { type: 'integer', minimum: 1 },
+      order: { type: 'string', enum: ['asc', 'desc'] },
       height: { type: 'integer', minimum: -1 },
       next: { type: ['integer', 'null'], description: '`from` of the next page; null on the last page.' },
       blocks: { type: 'array', items: ref('BlockSummary') },
@@ -278,19 +354,7 @@ const schemas = {
         required: ['total', 'recent'],
         properties: { total: nonNegative, recent: { type: 'array', items: ref('RejectedBlock'), description: 'stale and fork rejections, newest first.' } },
       },
-      commitLag: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['partition', 'pending', 'oldestAgeSeconds', 'oldestTimestamp'],
-          properties: {
-            partition: nonNegative,
-            pending: nonNegative,
-            oldestAgeSeconds: { type: 'number', minimum: 0 },
-            oldestTimestamp: { type: ['integer', 'null'] },
-          },
-        },
-      },
+      commitLag: { type: 'array', items: ref('CommitLag') },
       overdrafts: {
         type: 'object',
         required: ['total', 'overdrawnAccountCount', 'overdrawnAccounts', 'recent'],
@@ -339,8 +403,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/v1/blocks': {
         get: {
           operationId: 'listBlocks',
-          summary: 'Blocks of the canonical chain, by index',
-          parameters: pageParameters,
+          summary: 'Blocks of the canonical chain, by index (bounded work per page whatever the chain\'s length)',
+          parameters: [...pageParameters, orderParameter],
           responses: { '200': json(ref('BlockPage'), 'A page of block summaries'), '400': errorResponse('A bad paging parameter') },
         },
       },
@@ -353,6 +417,31 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             '200': json(ref('BlockResponse'), 'The block'),
             '400': errorResponse('The index is not a non-negative integer'),
             '404': errorResponse('No such block'),
+          },
+        },
+      },
+      '/v1/blocks/{index}/header': {
+        get: {
+          operationId: 'getBlockHeader',
+          summary: 'One block\'s header, nonce, hash and signature, without its transactions',
+          parameters: [{ name: 'index', in: 'path', required: true, schema: nonNegative }],
+          responses: {
+            '200': json(ref('BlockHeaderResponse'), 'The header'),
+            '400': errorResponse('The index is not a non-negative integer'),
+            '404': errorResponse('No such block'),
+          },
+        },
+      },
+      '/v1/chain/live': {
+        get: { operationId: 'getLive', summary: 'The live head, commit rate and commit lag (poll it, or stream /v1/chain/events)', responses: { '200': json(ref('LiveView'), 'The live view') } },
+      },
+      '/v1/chain/events': {
+        get: {
+          operationId: 'streamLive',
+          summary: 'Server-sent events: `event: live` with a LiveView when the head changes, and every 2 s otherwise',
+          responses: {
+            '200': { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+            '503': errorResponse('Too many open streams (LIVE_STREAM_LIMIT): poll /v1/chain/live instead'),
           },
         },
       },
@@ -383,6 +472,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               schema: { type: 'string', minLength: 1, maxLength: ACCOUNT_ID_MAX_LENGTH, pattern: ACCOUNT_ID_PATTERN },
             },
             ...pageParameters,
+            orderParameter,
           ],
           responses: {
             '200': json(ref('Account'), 'The account'),

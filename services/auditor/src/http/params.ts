@@ -44,10 +44,17 @@ export function checkQuery(query: Record<string, unknown>, declared: readonly st
   }
 }
 
-/** `from` (≥ 0, default 0) and `limit` (1..max, default 20) of a paged list. */
-export function pageParameters(query: Record<string, unknown>, max = PAGE_LIMIT_MAX): { from: number; limit: number } {
+/** `from` (≥ 0, default `fromDefault`) and `limit` (1..max, default 20) of a paged list. */
+export function pageParameters(query: Record<string, unknown>, max = PAGE_LIMIT_MAX, fromDefault = 0): { from: number; limit: number } {
   return {
-    from: integerParameter(query.from, 'from', { fallback: 0, min: 0, max: Number.MAX_SAFE_INTEGER }),
+    from: integerParameter(query.from, 'from', { fallback: fromDefault, min: 0, max: Number.MAX_SAFE_INTEGER }),
     limit: integerParameter(query.limit, 'limit', { fallback: Math.min(PAGE_LIMIT_DEFAULT, max), min: 1, max }),
   };
+}
+
+/** `order`: `asc` (the default) or `desc` (newest first). */
+export function orderParameter(value: unknown): 'asc' | 'desc' {
+  if (value === undefined || value === '' || value === 'asc') return 'asc';
+  if (value === 'desc') return 'desc';
+  throw badParameter('order', `must be "asc" or "desc", got ${typeof value === 'string' ? `"${value.slice(0, 40)}"` : 'several values'}`);
 }

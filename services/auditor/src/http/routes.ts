@@ -1,9 +1,10 @@
 /** The query API: thin handlers over the AuditorState read model. */
 import { HttpError } from '@chainlog/core/http';
-import { ACCOUNT_ID_MAX_LENGTH, ACCOUNT_ID_PATTERN } from '@chainlog/core/protocol';
+import { ACCOUNT_ID_MAX_LENGTH, ACCOUNT_ID_PATTERN, blockHeader, type Block } from '@chainlog/core/protocol';
 import type { Express, Request, Response } from 'express';
 import type { AuditorState } from '../domain/auditor-state.js';
-import { checkQuery, integerParameter, pageParameters } from './params.js';
+import type { BlockSummary } from '../domain/chain-index.js';
+import { checkQuery, integerParameter, orderParameter, PAGE_LIMIT_MAX, pageParameters } from './params.js';
 
 export const AUDIT_LIMIT_MAX = 1000;
 export const AUDIT_LIMIT_DEFAULT = 100;
@@ -28,22 +29,35 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
   });
 
   app.get('/v1/blocks', (req, res) => {
-    checkQuery(req.query, ['from', 'limit']);
-    const { from, limit } = pageParameters(req.query);
-    const blocks = state.blockSummaries(from, limit);
-    const next = from + blocks.length;
-    res.json({ from, limit, height: state.index.height, next: blocks.length > 0 && next <= state.index.height ? next : null, blocks });
+    checkQuery(req.query, ['from', 'limit', 'order']);
+    const order = orderParameter(req.query.order);
+    const height = state.index.height;
+    // Newest first starts at the head unless told otherwise (a page link made earlier keeps its place).
+    const page = pageParameters(req.query, PAGE_LIMIT_MAX, order === 'desc' ? Math.max(height, 0) : 0);
+    const from = order === 'desc' ? Math.min(page.from, Math.max(height, 0)) : page.from;
+    const blocks = state.blockSummaries(from, page.limit, order);
+    const next = order === 'asc' ? from + blocks.length : from - blocks.length;
+    const more = blocks.length > 0 && (order === 'asc' ? next <= height : next >= 0);
+    res.json({ from, limit: page.limit, order, height, next: more ? next : null, blocks });
   });
 
   app.get('/v1/blocks/:index', (req, res) => {
     checkQuery(req.query, []);
-    const index = integerParameter(req.params.index, 'index', { min: 0, max: Number.MAX_SAFE_INTEGER });
-    const block = state.index.block(index);
-    const summary = state.index.summary(index);
-    if (block === undefined || summary === undefined) {
-      throw new HttpError(404, 'not-found', `no block ${index} in the canonical chain (height ${state.index.height})`, { index });
-    }
+    const { index, block, summary } = canonicalBlock(state, req.params.index);
     res.json({ offset: summary.offset, confirmations: state.confirmations(index), block });
+  });
+
+  // What a reader needs to check a block's hash, proof of work and signature, without its transactions.
+  app.get('/v1/blocks/:index/header', (req, res) => {
+    checkQuery(req.query, []);
+    const { index, block, summary } = canonicalBlock(state, req.params.index);
+    const { nonce, hash, signature } = block;
+    res.json({
+      offset: summary.offset,
+      confirmations: state.confirmations(index),
+      transactionCount: summary.transactionCount,
+      header: { ...blockHeader(block), nonce, hash, ...(signature === undefined ? {} : { signature }) },
+    });
   });
 
   app.get('/v1/transactions/:id', (req: Request, res: Response) => {
@@ -62,15 +76,16 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
   });
 
   app.get('/v1/accounts/:id', (req, res) => {
-    checkQuery(req.query, ['from', 'limit']);
+    checkQuery(req.query, ['from', 'limit', 'order']);
     const id = req.params.id;
     if (id.length > ACCOUNT_ID_MAX_LENGTH || !ACCOUNT_ID.test(id)) {
       throw new HttpError(400, 'bad-parameter', `id must be an account id: 1..${ACCOUNT_ID_MAX_LENGTH} characters from A-Z a-z 0-9 . _ : @ -`, {
         parameter: 'id',
       });
     }
-    const { from, limit } = pageParameters(req.query);
-    const account = state.account(id, from, limit);
+    const order = orderParameter(req.query.order);
+    const { from, limit } = pageParameters(req.query, PAGE_LIMIT_MAX, order === 'desc' ? Number.MAX_SAFE_INTEGER : 0);
+    const account = state.account(id, from, limit, order);
     if (account === undefined) throw new HttpError(404, 'not-found', `no transaction of the canonical chain involves account ${id}`, { account: id });
     res.json(account);
   });
@@ -80,4 +95,14 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
     const limit = integerParameter(req.query.limit, 'limit', { fallback: AUDIT_LIMIT_DEFAULT, min: 1, max: AUDIT_LIMIT_MAX });
     res.json({ ...state.auditReport(limit), caughtUp: progress().caughtUp });
   });
+}
+
+function canonicalBlock(state: AuditorState, indexParameter: string | undefined): { index: number; block: Block; summary: BlockSummary } {
+  const index = integerParameter(indexParameter, 'index', { min: 0, max: Number.MAX_SAFE_INTEGER });
+  const block = state.index.block(index);
+  const summary = state.index.summary(index);
+  if (block === undefined || summary === undefined) {
+    throw new HttpError(404, 'not-found', `no block ${index} in the canonical chain (height ${state.index.height})`, { index });
+  }
+  return { index, block, summary };
 }

@@ -3,6 +3,7 @@
  * specification this code implements.
  */
 export type { FieldError, Result } from './result.js';
+export { canonicalJson, fromHex, toHex } from './encoding.js';
 export {
   ACCOUNT_ID_MAX_LENGTH,
   ACCOUNT_ID_PATTERN,
@@ -15,6 +16,7 @@ export {
 } from './identifiers.js';
 export { signerFromPrivateKey, signerFromSeed, verifySignature, type Signer } from './signatures.js';
 export {
+  canonicalTransactionJson,
   decodeTransactionInput,
   parseTransaction,
   parseTransactionInput,
@@ -45,13 +47,30 @@ export {
   proofOfWorkHash,
   searchNonce,
 } from './proof-of-work.js';
-export { POW_KERNEL_SOURCE } from './hashing/proof-of-work-hasher.js';
+export { POW_KERNEL_SOURCE, ProofOfWorkHasher } from './hashing/proof-of-work-hasher.js';
+export {
+  admitRecord,
+  isSkipReason,
+  recordTransaction,
+  SKIP_REASONS,
+  type Admission,
+  type SkipReason,
+  type SourceRecord,
+} from './admission.js';
+export {
+  checkCoverage,
+  finalSourceLog,
+  type CoverageContext,
+  type CoverageVerdict,
+  type SourceLog,
+} from './source-coverage.js';
 export {
   blockHeader,
   computeBlockHash,
   headerDigest,
   type Block,
   type BlockHeader,
+  type SkippedRecord,
   type SourceRange,
 } from './block.js';
 export { decodeBlock, encodeBlock, parseBlock } from './block-codec.js';
@@ -59,4 +78,4 @@ export { coinbaseTransaction } from './coinbase.js';
 export { GENESIS_BLOCK, GENESIS_HASH, ZERO_HASH } from './genesis.js';
 export { assembleBlock, sealBlock, type AssembleBlockOptions, type CandidateBlock } from './assemble.js';
 export { REJECTION_REASONS, type ConsensusParams, type RejectionReason } from './consensus.js';
-export { Chain, type ApplyResult, type ChainTip, type SourceOffset } from './chain.js';
+export { Chain, type ApplyResult, type ChainTip, type Evaluation, type SourceOffset } from './chain.js';

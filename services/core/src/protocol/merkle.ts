@@ -11,7 +11,10 @@ import { hashBytesToWords, HASH_WORDS, leafHashWords, nodeHashWords, wordsToHash
 import { canonicalTransactionJson, transactionHash, transactionHashOfJson, type Transaction } from './transaction.js';
 
 const LEAF_PREFIX = Buffer.from([0x00]);
-const EMPTY_TREE_ROOT = sha256(Buffer.alloc(0));
+/** SHA-256 of no bytes (merkle.test.ts checks it): a constant, so that loading this module hashes nothing, which
+ * lets a browser bundle load it where node:crypto is absent (the explorer, docs/explorer.md). */
+const EMPTY_TREE_ROOT_HEX = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const EMPTY_TREE_ROOT = Buffer.from(EMPTY_TREE_ROOT_HEX, 'hex');
 
 /** RFC 6962 audit path: sibling hashes from the leaf's level up to the root's children. */
 export interface InclusionProof {

@@ -1,0 +1,150 @@
+/** One block: header, proof of work, miner and signature, source ranges, transactions, all checked here. */
+import { fromHex, leadingZeroBits } from '@chainlog/core/protocol';
+import { useState } from 'preact/hooks';
+import { api, type BlockResponse } from '../api.js';
+import { AccountLink, BlockLink, Field, Hash, Loaded, PageTitle, Time, TransactionLink, Verification } from '../components.js';
+import { amount, count, isoTime } from '../format.js';
+import { useLive } from '../live.js';
+import { useAsync } from '../use-async.js';
+import { checkBlock } from '../verify/checks.js';
+
+/** Transactions listed before "show all": a block can hold many thousands. */
+const SHOWN = 100;
+
+export function BlockPage({ index }: { index: number }) {
+  const { view } = useLive();
+  const height = view?.head.height ?? -1;
+  // A block not mined yet may appear while the page is open: retry when the head moves until it does.
+  const data = useAsync((signal) => api.block(index, signal), [index], height < index ? view?.head.hash : undefined);
+  return (
+    <>
+      <PageTitle text={`Block ${index}`}>Block #{index}</PageTitle>
+      <nav class="pager" aria-label="Neighbouring blocks">
+        {index > 0 ? <a href={`#/block/${index - 1}`}>← Block {index - 1}</a> : <span aria-disabled="true">← Previous</span>}
+        {index < height ? <a href={`#/block/${index + 1}`}>Block {index + 1} →</a> : <span aria-disabled="true">Next →</span>}
+      </nav>
+      <Loaded data={data} what={`block ${index}`}>
+        {(response) => <BlockDetails response={response} confirmations={height >= index ? height - index + 1 : response.confirmations} />}
+      </Loaded>
+    </>
+  );
+}
+
+function BlockDetails({ response, confirmations }: { response: BlockResponse; confirmations: number }) {
+  const { block } = response;
+  const checks = useAsync(
+    async (signal) => checkBlock(block, block.index > 0 ? (await api.header(block.index - 1, signal)).header : undefined),
+    [block.hash],
+  );
+  const zeros = leadingZeroBits(fromHex(block.hash) ?? new Uint8Array(0));
+  const [showAll, setShowAll] = useState(false);
+  const shown = showAll ? block.transactions : block.transactions.slice(0, SHOWN);
+  return (
+    <>
+      <Verification checks={checks} label={`block ${block.index}`} />
+      <section aria-labelledby="header-title">
+        <h2 id="header-title">Header</h2>
+        <dl class="fields">
+          <Field name="Hash">
+            <Hash value={block.hash} full />
+          </Field>
+          <Field name="Previous hash">
+            {block.index === 0 ? <Hash value={block.previousHash} full /> : <a href={`#/block/${block.index - 1}`}><Hash value={block.previousHash} full /></a>}
+          </Field>
+          <Field name="Merkle root">
+            <Hash value={block.merkleRoot} full />
+          </Field>
+          <Field name="Mined">
+            <Time ms={block.timestamp} /> <span class="muted">({isoTime(block.timestamp)})</span>
+          </Field>
+          <Field name="Confirmations">{count(confirmations)}</Field>
+          <Field name="Proof of work">
+            difficulty {block.difficulty} bits; the hash has {zeros} leading zero bits; nonce {count(block.nonce)}
+          </Field>
+          <Field name="Miner">
+            <AccountLink id={block.miner} />
+          </Field>
+          <Field name="Miner key">{block.minerPublicKey === undefined ? 'unsigned block (open mode)' : <Hash value={block.minerPublicKey} full />}</Field>
+          {block.signature !== undefined && (
+            <Field name="Signature">
+              <Hash value={block.signature} full />
+            </Field>
+          )}
+          <Field name="Blockchain offset">{count(response.offset)}</Field>
+        </dl>
+      </section>
+      <section aria-labelledby="sources-title">
+        <h2 id="sources-title">Source ranges</h2>
+        {block.sources.length === 0 ? (
+          <p>This block consumed no transactions-topic messages.</p>
+        ) : (
+          <div class="scroll">
+            <table>
+              <caption>Offsets of the transactions topic this block consumed</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Topic</th>
+                  <th scope="col">Partition</th>
+                  <th scope="col" class="number">First offset</th>
+                  <th scope="col" class="number">Last offset</th>
+                </tr>
+              </thead>
+              <tbody>
+                {block.sources.map((source) => (
+                  <tr key={`${source.topic}:${source.partition}`}>
+                    <td>{source.topic}</td>
+                    <td>{source.partition}</td>
+                    <td class="number">{count(source.firstOffset)}</td>
+                    <td class="number">{count(source.lastOffset)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      <section aria-labelledby="transactions-title">
+        <h2 id="transactions-title">Transactions ({count(block.transactions.length)})</h2>
+        <div class="scroll">
+          <table>
+            <caption>Transactions in Merkle leaf order</caption>
+            <thead>
+              <tr>
+                <th scope="col" class="number">Leaf</th>
+                <th scope="col">Id</th>
+                <th scope="col">From</th>
+                <th scope="col">To</th>
+                <th scope="col" class="number">Amount</th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((transaction, leaf) => (
+                <tr key={transaction.id}>
+                  <td class="number">{leaf}</td>
+                  <td>
+                    <TransactionLink id={transaction.id} />
+                  </td>
+                  <td>
+                    <AccountLink id={transaction.from} />
+                  </td>
+                  <td>
+                    <AccountLink id={transaction.to} />
+                  </td>
+                  <td class="number">{amount(transaction.amount)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        {shown.length < block.transactions.length && (
+          <button type="button" onClick={() => setShowAll(true)}>
+            Show all {count(block.transactions.length)} transactions
+          </button>
+        )}
+      </section>
+      <p>
+        <BlockLink index={block.index} /> · <a href={`v1/blocks/${block.index}`}>this block as JSON</a>
+      </p>
+    </>
+  );
+}

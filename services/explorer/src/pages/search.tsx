@@ -1,0 +1,42 @@
+/**
+ * Search: a block height goes to the block; anything else is looked up as a transaction id, then as an
+ * account. Ids of both kinds share one alphabet, so the lookup, not the shape, decides.
+ */
+import { useEffect } from 'preact/hooks';
+import { api } from '../api.js';
+import { Loaded, PageTitle } from '../components.js';
+import { href } from '../router.js';
+import { useAsync } from '../use-async.js';
+
+export function SearchPage({ query }: { query: string }) {
+  const data = useAsync(
+    async (signal) => {
+      if (/^(0|[1-9][0-9]{0,15})$/.test(query)) return href.block(Number(query));
+      const transaction = await api.transaction(query, signal);
+      if (transaction.status !== 'unknown') return href.transaction(query);
+      const account = /^[A-Za-z0-9._:@-]{1,64}$/.test(query) ? await api.account(query, undefined, 1, signal) : undefined;
+      return account === undefined ? undefined : href.account(query);
+    },
+    [query],
+  );
+  useEffect(() => {
+    if (data.state === 'ok' && data.value !== undefined) location.replace(data.value);
+  }, [data]);
+  return (
+    <>
+      <PageTitle text={`Search ${query}`}>Search</PageTitle>
+      <Loaded data={data} what={`"${query}"`}>
+        {(target) =>
+          target === undefined ? (
+            <p class="status unknown" data-status="unknown" role="status">
+              <strong>Nothing found</strong> for <span class="id">{query}</span>: it is not a block height, a transaction id the auditor knows, or an
+              account with transactions.
+            </p>
+          ) : (
+            <p>Opening…</p>
+          )
+        }
+      </Loaded>
+    </>
+  );
+}
