@@ -31,7 +31,6 @@ const USAGE = `bench/replay.ts: replaying and validating the blockchain topic vs
 
 const MODES = ['raw', 'parse', 'floor', 'chain', 'auditor'] as const;
 type Mode = (typeof MODES)[number];
-const TRANSACTIONS_TOPIC = 'transactions';
 const PARAMS = { minDifficulty: 0, blockReward: 50 };
 
 interface ReplayResult {
@@ -59,18 +58,19 @@ const options = flags(USAGE, {
   // Internal: run one reader (in a child process) and print its result as JSON.
   mode: { type: 'string' },
   topic: { type: 'string' },
+  'transactions-topic': { type: 'string' },
   messages: { type: 'string' },
 });
 
 if (typeof options.mode === 'string') {
-  const result = await replay(options.mode as Mode, String(options.brokers), String(options.topic), Number(options.messages));
+  const result = await replay(options.mode as Mode, String(options.brokers), String(options.topic), String(options['transactions-topic']), Number(options.messages));
   console.log(`RESULT ${JSON.stringify(result)}`);
   process.exit(0);
 }
 
 // ---- a reader (child process) --------------------------------------------------------------------------
 
-async function replay(mode: Mode, brokers: string, topic: string, messages: number): Promise<ReplayResult> {
+async function replay(mode: Mode, brokers: string, topic: string, transactionsTopic: string, messages: number): Promise<ReplayResult> {
   const kafka = benchKafka(brokers, `chainlog-bench-replay-${mode}`);
   const logger = createLogger('bench', 'silent');
   let bytes = 0;
@@ -104,13 +104,15 @@ async function replay(mode: Mode, brokers: string, topic: string, messages: numb
     await consumer.disconnect();
   } else {
     const chain = new Chain(PARAMS);
-    const state = mode === 'auditor' ? new AuditorState({ params: PARAMS, transactionsTopic: TRANSACTIONS_TOPIC }) : undefined;
+    const state = mode === 'auditor' ? new AuditorState({ params: PARAMS, transactionsTopic }) : undefined;
     const follower = new ChainFollower({
       kafka,
       topic,
       chain: state?.chain ?? chain,
       logger,
       groupIdPrefix: `bench-replay-${mode}`,
+      // Source coverage: the follower reads the transactions topic too (a checkout before it ignores this).
+      transactionsTopic,
       onAccepted: (block, offset, bytes) => {
         firstMessageAt ??= performance.now();
         transactions += block.transactions.length;
@@ -176,8 +178,12 @@ const execFileAsync = promisify(execFile);
 try {
   const kafka = benchKafka(broker.brokers);
   const topic = benchTopic('replay-chain');
-  await createTopics(kafka, [{ topic, partitions: 1 }]);
-  const built = await buildAndPublish(kafka, topic);
+  const transactionsTopic = benchTopic('replay-transactions');
+  await createTopics(kafka, [
+    { topic, partitions: 1 },
+    { topic: transactionsTopic, partitions: 1 },
+  ]);
+  const built = await buildAndPublish(kafka, topic, transactionsTopic);
   console.log(
     `built and published ${built.blocks} blocks, ${total} user transactions, ${mib(built.bytes)} MiB in ${built.seconds.toFixed(1)} s, load ${loadAverage()}`,
   );
@@ -203,6 +209,8 @@ try {
           broker.brokers,
           '--topic',
           topic,
+          '--transactions-topic',
+          transactionsTopic,
           '--messages',
           String(built.blocks),
         ],
@@ -251,7 +259,15 @@ try {
 }
 
 /** Mines the chain at difficulty 0 (nonce 0 always qualifies) and publishes it, a few blocks per request. */
-async function buildAndPublish(kafka: ReturnType<typeof benchKafka>, topic: string): Promise<{ blocks: number; bytes: number; seconds: number }> {
+/**
+ * Publishes the chain's transactions to the transactions topic (one partition, offset n = transaction n,
+ * in full form so the stored form is the message itself) and the blocks covering them to the chain topic.
+ */
+async function buildAndPublish(
+  kafka: ReturnType<typeof benchKafka>,
+  topic: string,
+  transactionsTopic: string,
+): Promise<{ blocks: number; bytes: number; seconds: number }> {
   const started = performance.now();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await producer.connect();
@@ -279,10 +295,15 @@ async function buildAndPublish(kafka: ReturnType<typeof benchKafka>, topic: stri
       const n = offset + i;
       return { id: randomUUID(), from: `account-${n % accounts}`, to: `account-${(n * 7 + 1) % accounts}`, amount: 1 + (n % 1000), timestamp: base + n };
     });
+    await producer.send({
+      topic: transactionsTopic,
+      acks: -1,
+      messages: transactions.map((transaction) => ({ value: JSON.stringify(transaction), partition: 0, timestamp: String(base) })),
+    });
     const candidate = assembleBlock({
       previous,
       transactions,
-      sources: [{ topic: TRANSACTIONS_TOPIC, partition: 0, firstOffset: offset, lastOffset: offset + count - 1 }],
+      sources: [{ topic: transactionsTopic, partition: 0, firstOffset: offset, lastOffset: offset + count - 1 }],
       miner: 'bench-miner',
       timestamp: base + offset + count,
       difficulty: 0,

@@ -9,7 +9,7 @@
 //     unreachable Kafka, keeps two Ledgers apart, keeps the topics on delete (deletes them with
 //     deletionPolicy Delete), and hands over to a stand-by through its Lease.
 // No controller-manager runs: no Pods and no garbage collection; readiness is simulated through /status.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { closeServer, listen } from '@chainlog/core/http';
@@ -23,7 +23,7 @@ import { parse as parseYaml } from 'yaml';
 import { readConfig } from '../services/operator/src/config.js';
 import { loadKubeConfig } from '../services/operator/src/kube/kube.js';
 import { createLedgerOperator, type LedgerOperator } from '../services/operator/src/ledger/service.js';
-import { CHART_DIR, helm, helmTemplate, parseManifests } from './support/helm.js';
+import { CHART_DIR, helm, helmTemplate, parseManifests, REPO_ROOT } from './support/helm.js';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from './support/kafka.js';
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from './support/kube-api-server.js';
 
@@ -137,6 +137,17 @@ describe('the Ledger CRD on a real API server', () => {
       );
       const response = await kube.request('POST', `${LEDGERS}?dryRun=All`, { body: rendered });
       expect(response.status, JSON.stringify(response.body?.message)).toBe(201);
+    }
+  });
+
+  it('accepts the example Ledgers of k8s/examples and the one of k8s/ledgers', async () => {
+    const files = [...readdirSync(join(REPO_ROOT, 'k8s', 'examples')).map((file) => join('k8s', 'examples', file)), join('k8s', 'ledgers', 'ledger-chainlog.yaml')];
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const file of files) {
+      const object = parseYaml(readFileSync(join(REPO_ROOT, file), 'utf8')) as KubeObject;
+      expect(object.kind, file).toBe('Ledger');
+      const response = await kube.request('POST', `${LEDGERS}?dryRun=All`, { body: { ...object, metadata: { ...object.metadata, namespace: NAMESPACE } } });
+      expect(response.status, `${file}: ${JSON.stringify(response.body?.message)}`).toBe(201);
     }
   });
 

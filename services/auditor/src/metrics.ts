@@ -9,6 +9,8 @@ export interface AuditorMetrics {
   blockRejected(outcome: RejectedOutcome): void;
   auditEventsPublished(count: number): void;
   auditEventsDropped(count: number): void;
+  /** A block claims offsets past a transactions partition's end (readers wait on it). */
+  coverageAnomaly(): void;
 }
 
 export function createAuditorMetrics(
@@ -52,6 +54,14 @@ export function createAuditorMetrics(
     buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600],
     registers,
   });
+  const anomalies = new Counter({
+    name: 'chainlog_auditor_coverage_anomalies_total',
+    help: 'Blocks whose source ranges do not match the transactions topic: claimed offsets past a partition end (kind="past-end", the block waits) or records missing, altered or wrongly skipped (kind="mismatch", rejected as bad-source-coverage)',
+    labelNames: ['kind'],
+    registers,
+  });
+  anomalies.inc({ kind: 'past-end' }, 0);
+  anomalies.inc({ kind: 'mismatch' }, 0);
   const published = new Counter({
     name: 'chainlog_auditor_audit_events_published_total',
     help: 'Audit events written to the audit topic',
@@ -126,8 +136,12 @@ export function createAuditorMetrics(
       }
       if (outcome.overdrafts.length > 0) overdrafts.inc(outcome.overdrafts.length);
     },
+    coverageAnomaly() {
+      anomalies.inc({ kind: 'past-end' });
+    },
     blockRejected(outcome) {
       rejected.inc({ reason: outcome.record.reason });
+      if (outcome.record.reason === 'bad-source-coverage') anomalies.inc({ kind: 'mismatch' });
     },
     auditEventsPublished(count) {
       published.inc(count);

@@ -8,6 +8,7 @@ import { ChainFollower, chainlogTopics, createKafka, ensureTopics } from '@chain
 import { loggedTransactionIds, type Logger } from '@chainlog/core/logging';
 import { createMetricsRegistry } from '@chainlog/core/metrics';
 import { COINBASE_SENDER } from '@chainlog/core/protocol';
+import type { SourceWait } from '@chainlog/core/kafka';
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Kafka } from 'kafkajs';
@@ -18,12 +19,15 @@ import { registerExplorer } from './http/explorer-assets.js';
 import { LiveStream } from './http/live-stream.js';
 import { registerApiRoutes } from './http/routes.js';
 import { liveView } from './domain/live-stats.js';
-import { auditEvent } from './kafka/audit-event.js';
+import { auditEvent, coverageAnomalyEvent } from './kafka/audit-event.js';
 import { AuditPublisher } from './kafka/audit-publisher.js';
 import { readAuditWatermark } from './kafka/audit-watermark.js';
 import { TransactionsFollower } from './kafka/transactions-follower.js';
 import { waitForTopic } from './kafka/wait-for-topic.js';
-import { createAuditorMetrics } from './metrics.js';
+import { createAuditorMetrics, type AuditorMetrics } from './metrics.js';
+
+/** How long a block may wait on records past a partition's end before the auditor reports an anomaly. */
+const COVERAGE_ANOMALY_AFTER_MS = 1000;
 
 export interface AuditorServiceOptions {
   /** Called when a follower fails for good; main.ts exits so the orchestrator restarts the auditor. */
@@ -51,6 +55,9 @@ export class AuditorService {
   #followerStarted = false;
   /** The initial replay of the blockchain topic is done (commits are logged at info from then on). */
   #replayed = false;
+  /** The blockchain offset of the last block reported as a coverage anomaly (once per block). */
+  #anomalyReported = -1;
+  readonly #metrics: AuditorMetrics;
   #stopped = false;
   #watchdog: NodeJS.Timeout | undefined;
   #background: Promise<void> | undefined;
@@ -70,6 +77,7 @@ export class AuditorService {
     });
     this.registry = options.registry ?? createMetricsRegistry(SERVICE_NAME);
     const metrics = createAuditorMetrics(this.registry, this.state, () => ({ caughtUp: this.caughtUp }));
+    this.#metrics = metrics;
 
     this.publisher = config.publishAuditEvents
       ? new AuditPublisher({
@@ -88,6 +96,8 @@ export class AuditorService {
       chain: this.state.chain,
       logger: logger.child({ component: 'chain-follower' }),
       groupIdPrefix: 'chainlog-auditor',
+      transactionsTopic: config.topics.transactions,
+      onSourceWait: (wait) => this.#onSourceWait(wait),
       onAccepted: (block, offset, bytes) => {
         const outcome = this.state.accept(block, offset, bytes);
         metrics.blockAccepted(outcome, this.follower.isReplay(offset) ? undefined : Date.now());
@@ -156,6 +166,20 @@ export class AuditorService {
       ...(failure === undefined ? {} : { failure: failure.message }),
     };
     return { ready: this.caughtUp && failure === undefined, detail };
+  }
+
+  /**
+   * A block claims transactions-topic offsets past a partition's end: an honest miner never does, so
+   * once the reader has seen the partition's end and waited a moment, it is an anomaly (critical), reported
+   * once per block. The block stays undecided until records exist there (a miner writes one to decide it).
+   */
+  #onSourceWait(wait: SourceWait): void {
+    if (!wait.pastEnd || wait.waitedMs < COVERAGE_ANOMALY_AFTER_MS || this.#anomalyReported === wait.offset) return;
+    this.#anomalyReported = wait.offset;
+    this.#metrics.coverageAnomaly();
+    this.#logger.error({ ...wait }, 'coverage anomaly: a block claims offsets past the end of a transactions partition');
+    const { topics, kafka } = this.#config;
+    this.publisher?.publish(coverageAnomalyEvent(topics.blockchain, wait, kafka.clientId));
   }
 
   /**

@@ -6,7 +6,7 @@ import type { Express } from 'express';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Readiness } from '@chainlog/core/http';
-import { type BlockRejection, ChainFollower, chainlogTopics, createKafka, ensureTopics, partitionCount } from '@chainlog/core/kafka';
+import { type BlockRejection, ChainFollower, chainlogTopics, createKafka, type SourceWait, ensureTopics, partitionCount } from '@chainlog/core/kafka';
 import { loggedTransactionIds, type Logger } from '@chainlog/core/logging';
 import { assembleBlock, type Block, Chain, encodeBlock, GENESIS_BLOCK, sealBlock } from '@chainlog/core/protocol';
 import { describeConfig, type MinerConfig } from './config.js';
@@ -50,6 +50,8 @@ interface InflightBlock {
 
 const HASH_RATE_SAMPLE_MS = 2000;
 const ERROR_BACKOFF_MS = 1000;
+/** How long a block may wait on a quiet partition's end before this miner writes a record to decide it. */
+const SOURCE_PROBE_AFTER_MS = 2000;
 
 export class MinerService {
   readonly chain: Chain;
@@ -70,6 +72,8 @@ export class MinerService {
   readonly #recentMiners = new RecentMiners();
   /** The tip this miner last waited on for another miner's block: it waits once per tip at most. */
   #yieldedAtTip: string | undefined;
+  /** The block offset and partition this miner last wrote a coverage probe for. */
+  #probed: string | undefined;
   /** How long this miner's last canonical block took, from choosing its contents to reading it back. */
   #lastCycleMs: number | undefined;
   #running = false;
@@ -102,8 +106,10 @@ export class MinerService {
       chain: this.chain,
       logger: logger.child({ component: 'chain-follower' }),
       groupIdPrefix: `chainlog-miner-chain-${config.minerId}`,
+      transactionsTopic: config.topics.transactions,
       onAccepted: (block) => this.#onCanonicalBlock(block),
       onRejected: (rejection) => this.#onRejectedBlock(rejection),
+      onSourceWait: (wait) => this.#onSourceWait(wait),
     });
     this.#consumer = new TransactionsConsumer({
       kafka: this.#kafka,
@@ -281,6 +287,20 @@ export class MinerService {
     this.#logger.debug({ ...rejection }, 'block rejected by the chain');
   }
 
+  /**
+   * A block claims offsets past a transactions partition's end, and nothing has been written there since:
+   * every reader waits (accepting it unseen would let it hide later transactions). One empty record
+   * decides it, so the chain does not stall on a quiet partition. Once per block and partition.
+   */
+  async #onSourceWait(wait: SourceWait): Promise<void> {
+    if (!wait.pastEnd || wait.waitedMs < SOURCE_PROBE_AFTER_MS) return;
+    const key = `${wait.offset}/${wait.partition}`;
+    if (this.#probed === key) return;
+    this.#probed = key;
+    this.#logger.warn({ ...wait }, 'a block claims offsets past the end of a transactions partition: writing an empty record to decide it');
+    await this.#producer.probeTransactionsPartition(wait.partition);
+  }
+
   // ---- partitions and transactions -----------------------------------------------------------------
 
   #onAssigned(partitions: number[]): Seek[] {
@@ -325,7 +345,7 @@ export class MinerService {
         this.stats.poison++;
         this.#logger.warn({ topic, partition, offset, reason: parsed.error }, 'poison message sent to the dead-letter topic');
       }
-      this.#pool.offer({ kind: 'poison', partition, offset, receivedAt, reason: parsed.error });
+      this.#pool.offer({ kind: 'poison', partition, offset, receivedAt, code: parsed.code, reason: parsed.error });
     }
     const pending = this.#pool.size(partition);
     this.stats.pendingHighWater = Math.max(this.stats.pendingHighWater, pending);

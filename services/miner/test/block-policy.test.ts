@@ -53,7 +53,7 @@ function txEntry(partition: number, offset: number, id?: string): PendingEntry {
 }
 
 function poisonEntry(partition: number, offset: number): PendingEntry {
-  return { kind: 'poison', partition, offset, receivedAt: 0, reason: 'not json' };
+  return { kind: 'poison', partition, offset, receivedAt: 0, code: 'malformed', reason: 'not json' };
 }
 
 /** A chain at difficulty 0 with genesis and (optionally) one block covering the given prefixes. */
@@ -77,12 +77,22 @@ describe('selectBlockContents', () => {
     const { chain } = chainWith([{ partition: 0, lastOffset: 1, ids: ['in-chain'] }]);
     const entries = [txEntry(0, 2, 'in-chain'), poisonEntry(1, 0), txEntry(0, 3, 'a'), txEntry(1, 1, 'a'), txEntry(1, 2, 'b'), txEntry(0, 4, 'c'), txEntry(0, 5, 'd')];
     const contents = selectBlockContents(entries, chain, TOPIC, 3);
-    expect(contents.transactions.map((t) => t.id)).toEqual(['a', 'b', 'c']);
+    // Block order: partition 0 then 1, so the second 'a' (partition 1) is the duplicate.
+    expect(contents.transactions.map((t) => t.id)).toEqual(['a', 'c', 'b']);
     expect(contents.duplicates.map((t) => t.id)).toEqual(['in-chain', 'a']);
     expect([contents.poison, contents.covered]).toEqual([1, 6]);
     expect(contents.sources).toEqual([
-      { topic: TOPIC, partition: 0, firstOffset: 2, lastOffset: 4 },
-      { topic: TOPIC, partition: 1, firstOffset: 0, lastOffset: 2 },
+      { topic: TOPIC, partition: 0, firstOffset: 2, lastOffset: 4, skipped: [{ offset: 2, reason: 'duplicate' }] },
+      {
+        topic: TOPIC,
+        partition: 1,
+        firstOffset: 0,
+        lastOffset: 2,
+        skipped: [
+          { offset: 0, reason: 'malformed' },
+          { offset: 1, reason: 'duplicate' },
+        ],
+      },
     ]);
   });
 
@@ -136,6 +146,12 @@ describe('selectBlockContents', () => {
         expect(contents.transactions.length + contents.duplicates.length + contents.poison).toBe(covered.length);
         // Each partition contributes a prefix of its entries, i.e. a prefix of the arrival order.
         expect(entries.slice(0, covered.length)).toEqual(covered);
+        // Every covered entry is a transaction of the block or listed as skipped, in block order.
+        const skippedCount = contents.sources.reduce((n, s) => n + (s.skipped?.length ?? 0), 0);
+        expect(skippedCount).toBe(contents.duplicates.length + contents.poison);
+        const inBlockOrder = [...covered].sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+        const carried = inBlockOrder.filter((e) => !contents.sources.some((s) => s.partition === e.partition && s.skipped?.some((k) => k.offset === e.offset)));
+        expect(carried.map((e) => (e.kind === 'transaction' ? e.transaction.id : 'poison'))).toEqual(contents.transactions.map((t) => t.id));
         // The selection stops early only when the block is full.
         if (covered.length < entries.length) expect(contents.transactions).toHaveLength(max);
         if (entries.length > 0) expect(contents.sources.length).toBeGreaterThan(0);

@@ -3,8 +3,23 @@
 // through this one path, so every reader computes the same canonical chain.
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from '../logging/logger.js';
-import type { Block, Chain, RejectionReason } from '../protocol/index.js';
+import type { ApplyResult, Block, Chain, Evaluation, RejectionReason } from '../protocol/index.js';
+import { SourceReader } from './source-reader.js';
 import { TopicReader } from './topic-reader.js';
+
+/** A block the follower cannot decide yet: it claims offsets of the transactions topic not read yet. */
+export interface SourceWait {
+  readonly offset: number;
+  readonly claimedIndex: number;
+  readonly claimedMiner: string;
+  readonly partition: number;
+  /** The offset through which the partition must be read. */
+  readonly through: number;
+  readonly detail: string;
+  /** The reader has read the partition to its end: the block claims offsets past it (never honest). */
+  readonly pastEnd: boolean;
+  readonly waitedMs: number;
+}
 
 export interface BlockRejection {
   offset: number;
@@ -28,7 +43,17 @@ export interface ChainFollowerOptions {
   onRejected?: (rejection: BlockRejection) => void | Promise<void>;
   /** Prefix of the throw-away consumer group; offsets are never committed. */
   groupIdPrefix?: string;
+  /**
+   * The transactions topic, read for source coverage (docs/protocol.md §3.7). Every reader of the live
+   * system names it; without it coverage is not checked (offline tools that say so).
+   */
+  transactionsTopic?: string;
+  /** Called about every second while a block waits for records of the transactions topic. */
+  onSourceWait?: (wait: SourceWait) => void | Promise<void>;
 }
+
+/** How long one wait for source records lasts before the follower heartbeats and reports again. */
+const SOURCE_WAIT_SLICE_MS = 1000;
 
 /** A block this process checked against the chain and is publishing: see expectOwnBlock. */
 interface OwnBlock {
@@ -55,9 +80,21 @@ export class ChainFollower {
   #waiters: Waiter[] = [];
   #failure: Error | undefined;
   #ownBlock: OwnBlock | undefined;
+  #stopped = false;
+  readonly #sources: SourceReader | undefined;
 
   constructor(private readonly options: ChainFollowerOptions) {
     this.chain = options.chain;
+    const { kafka, transactionsTopic, logger } = options;
+    this.#sources =
+      transactionsTopic === undefined
+        ? undefined
+        : new SourceReader({
+            kafka,
+            topic: transactionsTopic,
+            logger: logger.child({ component: 'source-reader' }),
+            groupIdPrefix: `${options.groupIdPrefix ?? 'chainlog-chain-follower'}-sources`,
+          });
   }
 
   /** Offset of the last message applied; -1 before the first. */
@@ -93,21 +130,27 @@ export class ChainFollower {
       onBatch: (_partition, highWatermark) => {
         this.#knownEndOffset = Math.max(this.#knownEndOffset, highWatermark);
       },
-      onMessage: (message) => this.#applyMessage(message.offset, message.value),
+      onMessage: (message, heartbeat) => this.#applyMessage(message.offset, message.value, heartbeat),
       onFailure: (error) => {
         this.#failure = error;
         this.#rejectWaiters(error);
       },
     });
+    await this.#sources?.start();
     await reader.start();
     this.#reader = reader;
   }
 
-  async #applyMessage(offset: number, value: Buffer): Promise<void> {
+  async #applyMessage(offset: number, value: Buffer, heartbeat: () => Promise<void>): Promise<void> {
     const own = this.#ownBlock;
     const isOwn = own !== undefined && own.bytes.equals(value);
     if (isOwn) this.#ownBlock = undefined;
-    const result = isOwn ? this.chain.applyChecked(own.block, own.checkedAtVersion) : this.chain.apply(value);
+    const result =
+      isOwn && own.checkedAtVersion === this.chain.version
+        ? this.chain.applyChecked(own.block, own.checkedAtVersion)
+        : await this.#decide(offset, value, heartbeat);
+    if (result === undefined) return; // stopped while waiting for source records
+    if (result.accepted) this.#discardSources(result.block);
     if (result.accepted) {
       await this.options.onAccepted?.(result.block, offset, value);
     } else {
@@ -119,6 +162,41 @@ export class ChainFollower {
     }
     this.#appliedOffset = offset;
     this.#resolveWaiters();
+  }
+
+  /** The verdict on a block, waiting as long as it claims source records this reader has not read. */
+  async #decide(offset: number, value: Uint8Array, heartbeat: () => Promise<void>): Promise<ApplyResult | undefined> {
+    const sources = this.#sources;
+    if (sources === undefined) return this.chain.apply(value);
+    const started = performance.now();
+    for (;;) {
+      const outcome: Evaluation = this.chain.evaluate(value, sources);
+      if (outcome.status === 'decided') {
+        return outcome.result.accepted ? this.chain.applyChecked(outcome.result.block, this.chain.version) : outcome.result;
+      }
+      if (this.#stopped) return undefined;
+      await this.options.onSourceWait?.({
+        offset,
+        claimedIndex: outcome.claimedIndex,
+        claimedMiner: outcome.claimedMiner,
+        partition: outcome.partition,
+        through: outcome.offset,
+        detail: outcome.detail,
+        pastEnd: sources.atEnd(outcome.partition),
+        waitedMs: performance.now() - started,
+      });
+      await sources.waitFor(outcome.partition, outcome.offset, SOURCE_WAIT_SLICE_MS);
+      if (sources.atEnd(outcome.partition)) await sources.refreshEnds();
+      await heartbeat();
+    }
+  }
+
+  #discardSources(block: Block): void {
+    const sources = this.#sources;
+    if (sources === undefined) return;
+    for (const { topic, partition, lastOffset } of block.sources) {
+      if (topic === sources.topic) sources.discardThrough(partition, lastOffset);
+    }
   }
 
   /**
@@ -186,7 +264,9 @@ export class ChainFollower {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     this.#rejectWaiters(new Error('chain follower stopped'));
+    await this.#sources?.stop();
     const reader = this.#reader;
     this.#reader = undefined;
     await reader?.stop();

@@ -25,8 +25,11 @@ export interface TopicReaderOptions {
   readonly name: string;
   /** Before a batch's messages: the partition's end as of this fetch. */
   readonly onBatch?: (partition: number, highWatermark: number) => void;
-  /** Every message once, in offset order per partition. */
-  readonly onMessage: (message: TopicMessage) => void | Promise<void>;
+  /**
+   * Every message once, in offset order per partition. `heartbeat` keeps the group membership alive while a
+   * message takes long (the chain follower waiting for a block's source records).
+   */
+  readonly onMessage: (message: TopicMessage, heartbeat: () => Promise<void>) => void | Promise<void>;
   /** The consumer crashed and kafkajs gives up on it: the reader is dead. */
   readonly onFailure?: (error: Error) => void;
 }
@@ -71,7 +74,7 @@ export class TopicReader {
           const offset = Number(message.offset);
           // A rebalance of the throw-away group redelivers from the start: skip what was read already.
           if (offset < this.nextOffset(partition)) continue;
-          await this.#options.onMessage({ partition, offset, value: message.value ?? EMPTY, timestamp: Number(message.timestamp), raw: message });
+          await this.#options.onMessage({ partition, offset, value: message.value ?? EMPTY, timestamp: Number(message.timestamp), raw: message }, heartbeat);
           this.#next.set(partition, offset + 1);
         }
         await heartbeat();

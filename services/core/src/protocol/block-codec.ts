@@ -3,7 +3,8 @@
  * exact encoding, so every block has one byte representation and a changed byte always changes the value
  * (which the hashes then catch): no whitespace, duplicate keys, escapes or number spellings can slip by.
  */
-import { blockHeader, type Block, type SourceRange } from './block.js';
+import { isSkipReason, SKIP_REASONS } from './admission.js';
+import { blockHeader, type Block, type SkippedRecord, type SourceRange } from './block.js';
 import { canonicalJson, HASH_HEX_PATTERN, isPlainObject, parseJsonBytes } from './encoding.js';
 import { isAccountId, isTopicName, MAX_PARTITION } from './identifiers.js';
 import { MAX_DIFFICULTY, MAX_NONCE } from './proof-of-work.js';
@@ -27,7 +28,8 @@ const BLOCK_FIELDS: ReadonlySet<string> = new Set([
   'signature',
   'hash',
 ]);
-const SOURCE_FIELDS: ReadonlySet<string> = new Set(['topic', 'partition', 'firstOffset', 'lastOffset']);
+const SOURCE_FIELDS: ReadonlySet<string> = new Set(['topic', 'partition', 'firstOffset', 'lastOffset', 'skipped']);
+const SKIPPED_FIELDS: ReadonlySet<string> = new Set(['offset', 'reason']);
 
 /** The bytes published on the blockchain topic. */
 export function encodeBlock(block: Block): Buffer {
@@ -170,9 +172,28 @@ function parseSources(value: unknown): Result<SourceRange[]> {
       const problem = integerProblem(item[key], key === 'partition' ? MAX_PARTITION : Number.MAX_SAFE_INTEGER);
       if (problem !== undefined) return fail(fieldPath(path, key), problem);
     }
+    if (item.skipped !== undefined) {
+      const skipped = parseSkipped(item.skipped, fieldPath(path, 'skipped'));
+      if (!skipped.ok) return skipped;
+    }
     sources.push(item as unknown as SourceRange);
   }
   return ok(sources);
+}
+
+function parseSkipped(value: unknown, path: string): Result<SkippedRecord[]> {
+  if (!Array.isArray(value)) return fail(path, 'must be an array');
+  for (const [i, item] of value.entries()) {
+    const at = fieldPath(path, i);
+    if (!isPlainObject(item)) return fail(at, 'must be an object');
+    for (const key of Object.keys(item).sort()) {
+      if (!SKIPPED_FIELDS.has(key)) return fail(fieldPath(at, key), 'is not a known field');
+    }
+    const problem = integerProblem(item.offset, Number.MAX_SAFE_INTEGER);
+    if (problem !== undefined) return fail(fieldPath(at, 'offset'), problem);
+    if (!isSkipReason(item.reason)) return fail(fieldPath(at, 'reason'), `must be one of ${SKIP_REASONS.join(', ')}`);
+  }
+  return ok(value as SkippedRecord[]);
 }
 
 function parseTransactions(value: unknown): Result<Transaction[]> {

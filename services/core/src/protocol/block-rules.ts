@@ -3,7 +3,7 @@
  * reader reports the same reason. They depend only on the block, the chain so far and the consensus
  * parameters: no clocks, no network, no configuration beyond ConsensusParams.
  */
-import { compareSources, computeBlockHash, type Block } from './block.js';
+import { compareSources, computeBlockHash, type Block, type SourceRange } from './block.js';
 import { isExpectedCoinbase } from './coinbase.js';
 import type { ConsensusParams, RejectionReason } from './consensus.js';
 import { canonicalJson, fromHex, toHex } from './encoding.js';
@@ -165,9 +165,22 @@ const sourceRangesContinue: Rule = (block, chain) => {
     if (source.firstOffset !== expected) {
       return reject('bad-source-range', `${at} starts at ${source.firstOffset}, expected ${expected}`);
     }
+    const skipped = skippedProblem(source);
+    if (skipped !== undefined) return reject('bad-source-range', `${at} ${skipped}`);
   }
   return undefined;
 };
+
+/** Skipped offsets lie inside the range, strictly ascending. */
+function skippedProblem({ firstOffset, lastOffset, skipped = [] }: SourceRange): string | undefined {
+  let previous = firstOffset - 1;
+  for (const { offset } of skipped) {
+    if (offset <= previous) return `skipped offset ${offset} is not above ${previous === firstOffset - 1 ? 'firstOffset - 1' : previous}`;
+    if (offset > lastOffset) return `skipped offset ${offset} is above lastOffset ${lastOffset}`;
+    previous = offset;
+  }
+  return undefined;
+}
 
 // After extendsTip, which accepts the genesis constant on an empty chain by identity alone.
 const RULES_AFTER_GENESIS: readonly Rule[] = [

@@ -7,14 +7,26 @@
  */
 import { canonicalBytes, sha256, toHex } from './encoding.js';
 import { proofOfWorkHash } from './proof-of-work.js';
+import type { SkipReason } from './admission.js';
 import type { Transaction } from './transaction.js';
 
-/** The offsets of one transactions-topic partition a block consumed (inclusive on both ends). */
+/** A record of a source range that is not one of the block's transactions, and why (admission.ts). */
+export interface SkippedRecord {
+  readonly offset: number;
+  readonly reason: SkipReason;
+}
+
+/**
+ * The offsets of one transactions-topic partition a block consumed (inclusive on both ends). Every
+ * visible record in it is either one of the block's transactions or listed in `skipped` (absent when empty).
+ */
 export interface SourceRange {
   readonly topic: string;
   readonly partition: number;
   readonly firstOffset: number;
   readonly lastOffset: number;
+  /** Ascending by offset. */
+  readonly skipped?: readonly SkippedRecord[];
 }
 
 export interface BlockHeader {
@@ -54,14 +66,17 @@ export function blockHeader(block: BlockHeader): BlockHeader {
     merkleRoot: block.merkleRoot,
     miner: block.miner,
     difficulty: block.difficulty,
-    sources: block.sources.map(({ topic, partition, firstOffset, lastOffset }) => ({
-      topic,
-      partition,
-      firstOffset,
-      lastOffset,
-    })),
+    sources: block.sources.map(sourceRange),
   };
   return block.minerPublicKey === undefined ? header : { ...header, minerPublicKey: block.minerPublicKey };
+}
+
+/** A source range with only its own fields (JCS omits an absent or empty skipped list). */
+export function sourceRange({ topic, partition, firstOffset, lastOffset, skipped }: SourceRange): SourceRange {
+  const range = { topic, partition, firstOffset, lastOffset };
+  return skipped === undefined || skipped.length === 0
+    ? range
+    : { ...range, skipped: skipped.map(({ offset, reason }) => ({ offset, reason })) };
 }
 
 export function headerDigest(header: BlockHeader): Buffer {

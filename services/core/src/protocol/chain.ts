@@ -20,6 +20,8 @@ import { isSafeNonNegativeInteger } from './identifiers.js';
 import { MAX_DIFFICULTY } from './proof-of-work.js';
 import { ok, type Result } from './result.js';
 import { PUBLIC_KEY_HEX_PATTERN } from './signatures.js';
+import { checkCoverage, type SourceLog } from './source-coverage.js';
+import { canonicalTransactionJson } from './transaction.js';
 import { ShardedMap } from '../collections/sharded-map.js';
 
 export interface ChainTip {
@@ -45,6 +47,24 @@ export type ApplyResult =
       readonly claimedIndex?: number;
       readonly claimedMiner?: string;
     };
+
+/** The outcome of Chain.evaluate: decided, or waiting for the reader to read a partition further. */
+export type Evaluation =
+  | { readonly status: 'decided'; readonly result: ApplyResult }
+  | {
+      readonly status: 'waiting';
+      readonly topic: string;
+      readonly partition: number;
+      /** The offset through which the partition must be read before the block can be decided. */
+      readonly offset: number;
+      readonly detail: string;
+      readonly claimedIndex: number;
+      readonly claimedMiner: string;
+    };
+
+function unreachable(): never {
+  throw new Error('a block cannot wait for the transactions topic when coverage is not checked');
+}
 
 export class Chain implements ChainView {
   readonly params: ConsensusParams;
@@ -102,32 +122,70 @@ export class Chain implements ChainView {
   }
 
   /**
-   * Whether the block (decoded, or the raw message bytes) would be accepted now; changes nothing. `known`:
-   * what the caller already computed about a decoded block's transactions (a miner checking the block it
-   * has just assembled passes the transaction hashes of its Merkle root), which must be exact.
+   * Whether the block (decoded, or the raw message bytes) would be accepted now by every rule except
+   * source coverage (which needs the transactions topic: see evaluate); changes nothing. `known`: what the
+   * caller already computed about a decoded block's transactions (a miner checking the block it has just
+   * assembled passes the transaction hashes of its Merkle root), which must be exact.
    */
   check(input: Block | Uint8Array, known: DecodingByProducts = {}): ApplyResult {
+    const outcome = this.#evaluate(input, known, undefined);
+    return outcome.status === 'waiting' ? unreachable() : outcome.result;
+  }
+
+  /**
+   * The full verdict on the block, source coverage included (docs/protocol.md §3.7), against what this
+   * reader has read of the transactions topic: accepted or rejected with a reason, or 'waiting' when the
+   * block claims offsets the reader has not read yet and nothing read so far contradicts it. Changes nothing.
+   */
+  evaluate(input: Block | Uint8Array, log: SourceLog, known: DecodingByProducts = {}): Evaluation {
+    return this.#evaluate(input, known, log);
+  }
+
+  /**
+   * Reads the next block of the blockchain topic: it extends the chain if it is valid. Coverage is
+   * checked against `log`, which must be final (finalSourceLog): a block it cannot decide is rejected as
+   * claiming offsets past the partition's end. Without a log, coverage is not checked: only for offline
+   * tools that say so (a kcat dump of the blockchain topic alone); live readers use ChainFollower.
+   */
+  apply(input: Block | Uint8Array, log?: SourceLog): ApplyResult {
+    const outcome = this.#evaluate(input, {}, log);
+    if (outcome.status === 'waiting') {
+      const { detail, claimedIndex, claimedMiner } = outcome;
+      return { accepted: false, reason: 'bad-source-coverage', detail: `${detail}, the end of the log`, claimedIndex, claimedMiner };
+    }
+    if (outcome.result.accepted) this.#commit(outcome.result.block);
+    return outcome.result;
+  }
+
+  #evaluate(input: Block | Uint8Array, known: DecodingByProducts, log: SourceLog | undefined): Evaluation {
     const decoded = decodeInput(input, known);
     if (!decoded.ok) {
       const { field, problem } = decoded.error;
       return {
-        accepted: false,
-        reason: field.startsWith('transactions[') ? 'bad-transaction' : 'malformed',
-        detail: `${field} ${problem}`,
-        ...claims(input),
+        status: 'decided',
+        result: {
+          accepted: false,
+          reason: field.startsWith('transactions[') ? 'bad-transaction' : 'malformed',
+          detail: `${field} ${problem}`,
+          ...claims(input),
+        },
       };
     }
     const { block } = decoded.value;
+    const claimed = { claimedIndex: block.index, claimedMiner: block.miner };
     const rejection = checkBlockRules(block, this, this.params, decoded.value);
-    if (rejection === undefined) return { accepted: true, block };
-    return { accepted: false, ...rejection, claimedIndex: block.index, claimedMiner: block.miner };
-  }
-
-  /** Reads the next block of the blockchain topic: it extends the chain if check() accepts it. */
-  apply(input: Block | Uint8Array): ApplyResult {
-    const result = this.check(input);
-    if (result.accepted) this.#commit(result.block);
-    return result;
+    if (rejection !== undefined) return { status: 'decided', result: { accepted: false, ...rejection, ...claimed } };
+    if (log === undefined || block.sources.length === 0) return { status: 'decided', result: { accepted: true, block } };
+    const transactionJson = decoded.value.transactionJson ?? block.transactions.map(canonicalTransactionJson);
+    const verdict = checkCoverage({ block, transactionJson, params: this.params, hasTransaction: (id) => this.hasTransaction(id) }, log);
+    switch (verdict.status) {
+      case 'covered':
+        return { status: 'decided', result: { accepted: true, block } };
+      case 'rejected':
+        return { status: 'decided', result: { accepted: false, reason: 'bad-source-coverage', detail: verdict.detail, ...claimed } };
+      case 'waiting':
+        return { ...verdict, ...claimed };
+    }
   }
 
   /**
@@ -135,8 +193,8 @@ export class Chain implements ChainView {
    * committed since, the verdict still holds and the block is committed without validating it again (a
    * miner reading back the block it has just checked and published); otherwise it is validated as usual.
    */
-  applyChecked(block: Block, checkedAtVersion: number): ApplyResult {
-    if (checkedAtVersion !== this.#commits) return this.apply(block);
+  applyChecked(block: Block, checkedAtVersion: number, log?: SourceLog): ApplyResult {
+    if (checkedAtVersion !== this.#commits) return this.apply(block, log);
     this.#commit(block);
     return { accepted: true, block };
   }

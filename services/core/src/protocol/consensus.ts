@@ -37,6 +37,7 @@ export const REJECTION_REASONS = [
   'bad-transaction',
   'duplicate-transaction',
   'bad-source-range',
+  'bad-source-coverage',
 ] as const;
 
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

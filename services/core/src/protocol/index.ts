@@ -49,11 +49,28 @@ export {
 } from './proof-of-work.js';
 export { POW_KERNEL_SOURCE, ProofOfWorkHasher } from './hashing/proof-of-work-hasher.js';
 export {
+  admitRecord,
+  isSkipReason,
+  recordTransaction,
+  SKIP_REASONS,
+  type Admission,
+  type SkipReason,
+  type SourceRecord,
+} from './admission.js';
+export {
+  checkCoverage,
+  finalSourceLog,
+  type CoverageContext,
+  type CoverageVerdict,
+  type SourceLog,
+} from './source-coverage.js';
+export {
   blockHeader,
   computeBlockHash,
   headerDigest,
   type Block,
   type BlockHeader,
+  type SkippedRecord,
   type SourceRange,
 } from './block.js';
 export { decodeBlock, encodeBlock, parseBlock } from './block-codec.js';
@@ -61,4 +78,4 @@ export { coinbaseTransaction } from './coinbase.js';
 export { GENESIS_BLOCK, GENESIS_HASH, ZERO_HASH } from './genesis.js';
 export { assembleBlock, sealBlock, type AssembleBlockOptions, type CandidateBlock } from './assemble.js';
 export { REJECTION_REASONS, type ConsensusParams, type RejectionReason } from './consensus.js';
-export { Chain, type ApplyResult, type ChainTip, type SourceOffset } from './chain.js';
+export { Chain, type ApplyResult, type ChainTip, type Evaluation, type SourceOffset } from './chain.js';

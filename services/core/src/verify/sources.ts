@@ -53,6 +53,8 @@ export async function* readDumpLines(
 export interface VerifyTopicOptions {
   readonly kafka: Kafka;
   readonly topic: string;
+  /** The transactions topic the blocks' source ranges are checked against (default `transactions`). */
+  readonly transactionsTopic?: string;
   readonly params: ConsensusParams;
   readonly logger: Logger;
   /** Upper bound for reading up to the end offset. */
@@ -87,6 +89,7 @@ export async function verifyTopic(options: VerifyTopicOptions): Promise<VerifyRe
     chain,
     logger,
     groupIdPrefix: 'chainlog-verify',
+    transactionsTopic: options.transactionsTopic ?? 'transactions',
     onAccepted: (block, offset) => {
       if (offset >= end) return;
       verifier.recordAccepted(block, offset);

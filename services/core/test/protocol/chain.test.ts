@@ -5,6 +5,7 @@ import {
   Chain,
   coinbaseTransaction,
   encodeBlock,
+  finalSourceLog,
   GENESIS_BLOCK,
   proofOfWorkHash,
   REJECTION_REASONS,
@@ -285,6 +286,25 @@ describe('Chain: rejection reasons', () => {
     }
     const newTopic = forge(block2, { sources: [...block2.sources, { topic: 'zz-other', partition: 3, firstOffset: 0, lastOffset: 9 }] }, minerA);
     expect(applyAfterBlock1(newTopic).accepted).toBe(true);
+  });
+
+  it('bad-source-coverage: a range whose records are missing from the block, altered, or past the end of the log', () => {
+    const record = (offset: number, input: object, timestamp = 1_700_000_000_000 + offset) => ({
+      offset,
+      value: Buffer.from(JSON.stringify(input)),
+      timestamp,
+    });
+    const signedInput = { ...signedTransaction('invoice-9', 5) } as Record<string, unknown>;
+    const honest = new Map([
+      [0, [record(0, {}), record(1, {}), record(2, { from: 'alice', to: 'bob', amount: 3 })]],
+      [1, [record(0, signedInput, 0)]],
+    ]);
+    const chain = chainWithOneBlock(permissionedParams);
+    expect(chain.apply(block2, finalSourceLog(TOPIC, honest)).accepted).toBe(true);
+    const altered = new Map(honest).set(0, [record(2, { from: 'alice', to: 'mallory', amount: 3 })]);
+    expectRejected(chainWithOneBlock(permissionedParams).apply(block2, finalSourceLog(TOPIC, altered)), 'bad-source-coverage');
+    const hijack = forge(block2, { transactions: [coinbase2], sources: [range(0, 2, Number.MAX_SAFE_INTEGER)] }, minerA);
+    expectRejected(chainWithOneBlock(permissionedParams).apply(hijack, finalSourceLog(TOPIC, honest)), 'bad-source-coverage');
   });
 
   afterAll(() => {

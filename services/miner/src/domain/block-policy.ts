@@ -7,13 +7,14 @@
  * (by a block that may carry nothing but the coinbase) instead of being re-read and re-dead-lettered after
  * every restart.
  *
- * Contents: entries oldest first. A valid transaction whose id the chain already has, or that an earlier
- * entry of this block already carries, is a duplicate: skipped, but covered by the source range like a
- * poison message. The block stops before the first valid transaction that would exceed maxTransactions,
+ * Contents: entries oldest first, up to the first valid transaction that would exceed maxTransactions,
  * so every partition contributes a prefix of its pending entries and each source range runs from the
- * chain's last offset of that partition + 1 to the last entry taken.
+ * chain's last offset of that partition + 1 to the last entry taken. The block then carries them in block
+ * order (partition, then offset), as the protocol's source coverage requires: a valid transaction whose id
+ * the chain already has, or that an earlier one of this block carries, is a duplicate; duplicates and
+ * poison messages are listed in their range's `skipped` with the reason every reader computes.
  */
-import type { SourceRange, Transaction } from '@chainlog/core/protocol';
+import type { SkippedRecord, SkipReason, SourceRange, Transaction } from '@chainlog/core/protocol';
 import type { PendingEntry } from './pending-pool.js';
 
 export interface CutPolicy {
@@ -63,12 +64,60 @@ export function selectBlockContents(
   topic: string,
   maxTransactions: number,
 ): BlockContents {
+  const lastOffsets = coveredThrough(entries, chain, topic, maxTransactions);
+  const taken = entries
+    .filter((entry) => entry.offset <= (lastOffsets.get(entry.partition) ?? -1))
+    .sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+  // Block order (partition, then offset) decides which of two copies of an id is the duplicate: the
+  // order in which every reader walks the ranges (docs/protocol.md §3.7).
   const transactions: Transaction[] = [];
   const duplicates: Transaction[] = [];
+  const skipped = new Map<number, SkippedRecord[]>();
+  const ids = new Set<string>();
+  let poison = 0;
+  for (const entry of taken) {
+    let reason: SkipReason;
+    if (entry.kind === 'transaction') {
+      const { id } = entry.transaction;
+      if (!ids.has(id) && !chain.hasTransaction(id)) {
+        transactions.push(entry.transaction);
+        ids.add(id);
+        continue;
+      }
+      duplicates.push(entry.transaction);
+      reason = 'duplicate';
+    } else {
+      poison++;
+      reason = entry.code;
+    }
+    const list = skipped.get(entry.partition) ?? [];
+    list.push({ offset: entry.offset, reason });
+    skipped.set(entry.partition, list);
+  }
+  const sources = [...lastOffsets]
+    .sort(([a], [b]) => a - b)
+    .map(([partition, lastOffset]): SourceRange => {
+      const chainLast = chain.lastSourceOffset(topic, partition);
+      const list = skipped.get(partition);
+      return {
+        topic,
+        partition,
+        firstOffset: chainLast === undefined ? 0 : chainLast + 1,
+        lastOffset,
+        ...(list === undefined ? {} : { skipped: list }),
+      };
+    });
+  return { transactions, sources, duplicates, poison, covered: taken.length };
+}
+
+/**
+ * Per partition, the last offset the block covers: entries are taken oldest first and the block stops
+ * before the first new transaction that would exceed maxTransactions.
+ */
+function coveredThrough(entries: readonly PendingEntry[], chain: ChainKnowledge, topic: string, maxTransactions: number): Map<number, number> {
   const ids = new Set<string>();
   const lastOffsets = new Map<number, number>();
-  let poison = 0;
-  let covered = 0;
+  let taken = 0;
   for (const entry of entries) {
     const chainLast = chain.lastSourceOffset(topic, entry.partition);
     if (chainLast !== undefined && entry.offset <= chainLast) {
@@ -77,24 +126,13 @@ export function selectBlockContents(
     }
     if (entry.kind === 'transaction') {
       const { id } = entry.transaction;
-      const duplicate = ids.has(id) || chain.hasTransaction(id);
-      if (!duplicate && transactions.length >= maxTransactions) break;
-      if (duplicate) duplicates.push(entry.transaction);
-      else {
-        transactions.push(entry.transaction);
-        ids.add(id);
+      if (!ids.has(id) && !chain.hasTransaction(id)) {
+        if (taken >= maxTransactions) break;
+        taken++;
       }
-    } else {
-      poison++;
+      ids.add(id);
     }
-    covered++;
     lastOffsets.set(entry.partition, entry.offset);
   }
-  const sources = [...lastOffsets]
-    .sort(([a], [b]) => a - b)
-    .map(([partition, lastOffset]): SourceRange => {
-      const chainLast = chain.lastSourceOffset(topic, partition);
-      return { topic, partition, firstOffset: chainLast === undefined ? 0 : chainLast + 1, lastOffset };
-    });
-  return { transactions, sources, duplicates, poison, covered };
+  return lastOffsets;
 }

@@ -10,25 +10,13 @@
  * A valid message becomes the stored form: a missing id is derived from the source position and a
  * missing timestamp is the Kafka record timestamp (the protocol's toTransaction).
  */
-import { type ConsensusParams, decodeTransactionInput, type Result, type SourcePosition, toTransaction, type Transaction, verifyTransactionSignature } from '@chainlog/core/protocol';
+import { admitRecord, type ConsensusParams, type SkipReason, type SourcePosition, type Transaction } from '@chainlog/core/protocol';
 
-/** The transaction to pend, or why the message is poison. */
-export type Intake = Result<Transaction, string>;
+/** The transaction to pend, or why the message is poison: `code` is the reason every reader computes (the block lists it in its range's `skipped`). */
+export type Intake = { readonly ok: true; readonly value: Transaction } | { readonly ok: false; readonly error: string; readonly code: SkipReason };
 
+/** The protocol's admitRecord: the same verdict every reader of the block reaches. */
 export function intakeMessage(value: Uint8Array | null, source: SourcePosition, consensus: Pick<ConsensusParams, 'requireTransactionSignatures'>): Intake {
-  if (value === null) return { ok: false, error: 'the message has no value' };
-  const decoded = decodeTransactionInput(value);
-  if (!decoded.ok) return { ok: false, error: `${decoded.error.field} ${decoded.error.problem}` };
-  let transaction: Transaction;
-  try {
-    transaction = toTransaction(decoded.value, source);
-  } catch (error) {
-    return { ok: false, error: `unusable record position or timestamp: ${(error as Error).message}` };
-  }
-  if (transaction.signature !== undefined) {
-    if (!verifyTransactionSignature(transaction)) return { ok: false, error: 'signature does not verify against publicKey' };
-  } else if (consensus.requireTransactionSignatures === true) {
-    return { ok: false, error: 'not signed, and the chain requires signed transactions' };
-  }
-  return { ok: true, value: transaction };
+  const admitted = admitRecord({ offset: source.offset, value, timestamp: source.timestamp }, source, consensus);
+  return admitted.ok ? { ok: true, value: admitted.transaction } : { ok: false, error: admitted.detail, code: admitted.reason };
 }

@@ -47,6 +47,19 @@ export class MinerProducer {
     return Number(ack.baseOffset);
   }
 
+  /**
+   * Writes a record without a value to a transactions partition: a block that claims offsets past the
+   * partition's end can then be decided (any record it does not account for contradicts it). The next
+   * honest block lists the record as skipped (`empty`).
+   */
+  async probeTransactionsPartition(partition: number): Promise<void> {
+    await this.#producer.send({
+      topic: this.topics.transactions,
+      acks: -1,
+      messages: [{ key: `chainlog-coverage-probe-${this.minerId}`, value: null, partition }],
+    });
+  }
+
   /** Copies a poison message (original key, value and headers) to the dead-letter topic. */
   async deadLetter(message: TransactionMessage, reason: string): Promise<void> {
     const headers: IHeaders = {

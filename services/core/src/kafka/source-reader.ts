@@ -1,0 +1,256 @@
+// Reads the transactions topic for a chain reader, so that every block's source ranges can be checked
+// against the records they claim (the protocol's source coverage, docs/protocol.md §3.7). Each partition is
+// read in offset order from the start, like the chain's ranges tile it, and its records are kept from the
+// chain's consumed offset on: a block's ranges always start there. A partition is paused when it runs far
+// ahead of the chain, unless a block is waiting for its records.
+import { randomUUID } from 'node:crypto';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Logger } from '../logging/logger.js';
+import type { SourceLog, SourceRecord } from '../protocol/index.js';
+
+export interface SourceReaderOptions {
+  kafka: Kafka;
+  topic: string;
+  logger: Logger;
+  groupIdPrefix?: string;
+  /** Records kept per partition beyond what the chain consumed before the partition is paused. */
+  maxBuffered?: number;
+}
+
+interface PartitionBuffer {
+  /** Records not yet consumed by the chain, ascending. */
+  records: SourceRecord[];
+  /** Index of the first live record in `records` (a prefix is dropped lazily). */
+  start: number;
+  readThrough: number;
+  /** The partition's end as last seen (high watermark); undefined until known. */
+  end: number | undefined;
+  /** The highest offset a waiting block needs: the partition is never paused below it. */
+  demand: number;
+}
+
+interface Waiter {
+  readonly partition: number;
+  readonly offset: number;
+  readonly resolve: () => void;
+}
+
+const DEFAULT_MAX_BUFFERED = 50_000;
+const TOPIC_POLL_MS = 500;
+const START_RETRY_MS = 1000;
+
+export class SourceReader implements SourceLog {
+  readonly topic: string;
+  readonly #options: SourceReaderOptions;
+  readonly #partitions = new Map<number, PartitionBuffer>();
+  readonly #paused = new Set<number>();
+  #waiters: Waiter[] = [];
+  #consumer: Consumer | undefined;
+  #admin: Admin | undefined;
+  #stopped = false;
+  #started: Promise<void> | undefined;
+
+  constructor(options: SourceReaderOptions) {
+    this.#options = options;
+    this.topic = options.topic;
+  }
+
+  /**
+   * Starts reading in the background once the topic exists (a chain without sources never needs it).
+   * Starting is retried until it succeeds or the reader stops: without this reader no block with sources
+   * can be decided, so giving up is never right (a topic just created may not have its leader yet).
+   */
+  async start(): Promise<void> {
+    this.#started = this.#startWithRetries();
+  }
+
+  async #startWithRetries(): Promise<void> {
+    while (!this.#stopped) {
+      try {
+        await this.#waitForTopic();
+        await this.#startConsumer();
+        return;
+      } catch (error) {
+        this.#options.logger.warn({ err: error }, 'transactions source reader could not start, retrying');
+        await this.#consumer?.disconnect().catch(() => undefined);
+        this.#consumer = undefined;
+        await new Promise((resolve) => setTimeout(resolve, START_RETRY_MS));
+      }
+    }
+  }
+
+  async #waitForTopic(): Promise<void> {
+    const admin = await this.#connectedAdmin();
+    while (!this.#stopped && !(await admin.listTopics()).includes(this.topic)) {
+      await new Promise((resolve) => setTimeout(resolve, TOPIC_POLL_MS));
+    }
+  }
+
+  async #connectedAdmin(): Promise<Admin> {
+    if (this.#admin === undefined) {
+      const admin = this.#options.kafka.admin();
+      await admin.connect();
+      this.#admin = admin;
+    }
+    return this.#admin;
+  }
+
+  async #startConsumer(): Promise<void> {
+    if (this.#stopped) return;
+    const { kafka, topic, logger } = this.#options;
+    await this.refreshEnds();
+    const consumer = kafka.consumer({
+      groupId: `${this.#options.groupIdPrefix ?? 'chainlog-sources'}-${randomUUID()}`,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 100,
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      logger[payload.restart ? 'warn' : 'error']({ err: payload.error, restart: payload.restart }, 'transactions source reader crashed');
+    });
+    this.#consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        const state = this.#state(batch.partition);
+        state.end = Math.max(state.end ?? 0, Number(batch.highWatermark));
+        for (const message of batch.messages) {
+          if (!isRunning() || isStale()) break;
+          const offset = Number(message.offset);
+          // A rebalance of the throw-away group redelivers from the start: skip what was read already.
+          if (offset <= state.readThrough) continue;
+          state.records.push({ offset, value: message.value ?? null, timestamp: Number(message.timestamp) });
+          state.readThrough = offset;
+        }
+        this.#notify(batch.partition);
+        this.#pauseIfFarAhead(batch.partition);
+        await heartbeat();
+      },
+    });
+  }
+
+  records(partition: number, firstOffset: number, lastOffset: number): readonly SourceRecord[] {
+    const state = this.#partitions.get(partition);
+    if (state === undefined) return [];
+    const { records } = state;
+    let low = state.start;
+    let high = records.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if ((records[mid] as SourceRecord).offset < firstOffset) low = mid + 1;
+      else high = mid;
+    }
+    const result: SourceRecord[] = [];
+    for (let i = low; i < records.length && (records[i] as SourceRecord).offset <= lastOffset; i++) result.push(records[i] as SourceRecord);
+    return result;
+  }
+
+  readThrough(partition: number): number {
+    return this.#partitions.get(partition)?.readThrough ?? -1;
+  }
+
+  /** True when this reader has read every record the partition had when its end was last seen. */
+  atEnd(partition: number): boolean {
+    const state = this.#partitions.get(partition);
+    return state?.end !== undefined && state.readThrough + 1 >= state.end;
+  }
+
+  /** Asks the broker for every partition's end (a reader waiting on a quiet partition learns it is at the end). */
+  async refreshEnds(): Promise<void> {
+    try {
+      const admin = await this.#connectedAdmin();
+      for (const { partition, high } of await admin.fetchTopicOffsets(this.topic)) {
+        const state = this.#state(partition);
+        state.end = Math.max(state.end ?? 0, Number(high));
+      }
+    } catch (error) {
+      // The topic may not exist yet: a chain without blocks that claim it needs nothing from it.
+      this.#options.logger.debug({ err: error }, 'could not read the transactions topic offsets');
+    }
+  }
+
+  /** The chain consumed the partition through `offset`: its records are no longer needed. */
+  discardThrough(partition: number, offset: number): void {
+    const state = this.#partitions.get(partition);
+    if (state === undefined) return;
+    while (state.start < state.records.length && (state.records[state.start] as SourceRecord).offset <= offset) state.start++;
+    if (state.start > 1024 && state.start * 2 > state.records.length) {
+      state.records = state.records.slice(state.start);
+      state.start = 0;
+    }
+    this.#resumeIfNeeded(partition);
+  }
+
+  /**
+   * Resolves when the partition has been read through `offset`, when it has been read to its end (so
+   * the caller can decide on what exists: a contradiction there is final), or after `timeoutMs`.
+   */
+  waitFor(partition: number, offset: number, timeoutMs: number): Promise<void> {
+    const state = this.#state(partition);
+    state.demand = Math.max(state.demand, offset);
+    this.#resumeIfNeeded(partition);
+    if (this.#stopped || state.readThrough >= offset) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        partition,
+        offset,
+        resolve: () => {
+          clearTimeout(timer);
+          this.#waiters = this.#waiters.filter((candidate) => candidate !== waiter);
+          resolve();
+        },
+      };
+      const timer = setTimeout(waiter.resolve, timeoutMs);
+      this.#waiters.push(waiter);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const waiter of [...this.#waiters]) waiter.resolve();
+    await this.#started;
+    await this.#consumer?.disconnect();
+    this.#consumer = undefined;
+    await this.#admin?.disconnect();
+    this.#admin = undefined;
+  }
+
+  #state(partition: number): PartitionBuffer {
+    let state = this.#partitions.get(partition);
+    if (state === undefined) {
+      state = { records: [], start: 0, readThrough: -1, end: undefined, demand: -1 };
+      this.#partitions.set(partition, state);
+    }
+    return state;
+  }
+
+  #notify(partition: number): void {
+    const state = this.#state(partition);
+    const atEnd = this.atEnd(partition);
+    for (const waiter of [...this.#waiters]) {
+      if (waiter.partition === partition && (state.readThrough >= waiter.offset || atEnd)) waiter.resolve();
+    }
+  }
+
+  #live(state: PartitionBuffer): number {
+    return state.records.length - state.start;
+  }
+
+  #pauseIfFarAhead(partition: number): void {
+    const state = this.#state(partition);
+    if (this.#live(state) < (this.#options.maxBuffered ?? DEFAULT_MAX_BUFFERED) || state.readThrough < state.demand) return;
+    if (this.#paused.has(partition)) return;
+    this.#paused.add(partition);
+    this.#consumer?.pause([{ topic: this.topic, partitions: [partition] }]);
+  }
+
+  #resumeIfNeeded(partition: number): void {
+    if (!this.#paused.has(partition)) return;
+    const state = this.#state(partition);
+    const max = this.#options.maxBuffered ?? DEFAULT_MAX_BUFFERED;
+    if (this.#live(state) > max / 2 && state.readThrough >= state.demand) return;
+    this.#paused.delete(partition);
+    this.#consumer?.resume([{ topic: this.topic, partitions: [partition] }]);
+  }
+}

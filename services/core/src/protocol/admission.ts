@@ -1,0 +1,90 @@
+/**
+ * Admission: what becomes of one record of the transactions topic. Every miner and every reader decides
+ * it with this one function, so a block's source ranges can be checked against the topic (§3.7 of
+ * docs/protocol.md): each visible record in a claimed range is either the block's next transaction, byte
+ * for byte, or listed in the range's `skipped` with exactly the reason computed here.
+ *
+ * This part depends on the record alone. The reasons that depend on the chain (`duplicate`, and in
+ * permissioned mode `unauthorized` and `insufficient-funds`) are decided by the block rules in block order.
+ */
+import { isSafeNonNegativeInteger, type SourcePosition } from './identifiers.js';
+import type { ConsensusParams } from './consensus.js';
+import { decodeTransactionInput, toTransaction, verifyTransactionSignature, type Transaction } from './transaction.js';
+
+/** Why a record of a claimed range is not one of the block's transactions, in the order they are checked. */
+export const SKIP_REASONS = [
+  'empty',
+  'malformed',
+  'no-timestamp',
+  'bad-signature',
+  'unsigned',
+  'unauthorized',
+  'duplicate',
+  'insufficient-funds',
+] as const;
+
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+const SKIP_REASON_SET: ReadonlySet<string> = new Set(SKIP_REASONS);
+
+export function isSkipReason(value: unknown): value is SkipReason {
+  return typeof value === 'string' && SKIP_REASON_SET.has(value);
+}
+
+/** One visible record of a transactions-topic partition, as a Kafka consumer reads it. */
+export interface SourceRecord {
+  readonly offset: number;
+  /** The record value; null for a record without one (a tombstone). */
+  readonly value: Uint8Array | null;
+  /** The Kafka record timestamp (ms since the epoch); negative when the record has none. */
+  readonly timestamp: number;
+}
+
+export type Admission =
+  | { readonly ok: true; readonly transaction: Transaction }
+  | { readonly ok: false; readonly reason: SkipReason; readonly detail: string };
+
+/**
+ * The stored transaction a record carries, or why it carries none, from the record alone: `empty` (null
+ * or zero-length value), `malformed` (not a valid transaction input, §2.1), `no-timestamp` (no timestamp
+ * in the input and none on the record), `bad-signature`, `unsigned` (signatures required).
+ */
+export function admitRecord(
+  record: SourceRecord,
+  position: Pick<SourcePosition, 'topic' | 'partition'>,
+  params: Pick<ConsensusParams, 'requireTransactionSignatures'>,
+): Admission {
+  const carried = recordTransaction(record, position);
+  if (!carried.ok) return carried;
+  const { transaction } = carried;
+  if (transaction.signature !== undefined) {
+    if (!verifyTransactionSignature(transaction)) return refuse('bad-signature', 'the signature does not verify against publicKey');
+  } else if (params.requireTransactionSignatures === true) {
+    return refuse('unsigned', 'the chain requires signed transactions');
+  }
+  return carried;
+}
+
+/**
+ * The stored transaction a record carries, signature not verified: readers compare it with the block's
+ * transaction, whose signature the block rules verify already.
+ */
+export function recordTransaction(record: SourceRecord, position: Pick<SourcePosition, 'topic' | 'partition'>): Admission {
+  const { value } = record;
+  if (value === null || value.length === 0) return refuse('empty', 'the record has no value');
+  const decoded = decodeTransactionInput(value);
+  if (!decoded.ok) return refuse('malformed', `${decoded.error.field} ${decoded.error.problem}`);
+  if (decoded.value.timestamp === undefined && !isSafeNonNegativeInteger(record.timestamp)) {
+    return refuse('no-timestamp', 'the transaction has no timestamp and the record has none either');
+  }
+  const transaction = toTransaction(decoded.value, {
+    ...position,
+    offset: record.offset,
+    timestamp: isSafeNonNegativeInteger(record.timestamp) ? record.timestamp : 0,
+  });
+  return { ok: true, transaction };
+}
+
+function refuse(reason: SkipReason, detail: string): Admission {
+  return { ok: false, reason, detail };
+}

@@ -1,0 +1,151 @@
+/**
+ * Source coverage (docs/protocol.md §3.7): a block's claimed source ranges are bound to the records of
+ * the transactions topic. Walking the ranges in block order and each range's visible records in offset
+ * order, every record is either the block's next transaction (its stored form, byte for byte) or listed
+ * in the range's `skipped` with exactly the reason every reader computes; no transaction is left over and
+ * no skipped entry names an offset without a visible record.
+ *
+ * Records of a Kafka partition below its high watermark never change (the topic is never compacted or
+ * truncated), so the verdict is a function of the block, the chain and those records: the same for every
+ * reader at any time. A reader that has not yet read a claimed offset does not guess: it decides as soon
+ * as the records it has read already contradict the block (a contradiction in a prefix is final), and
+ * otherwise waits ('waiting') until it has read through the range's last offset. It never accepts a block
+ * whose claimed offsets it has not seen.
+ */
+import { admitRecord, recordTransaction, type SkipReason, type SourceRecord } from './admission.js';
+import type { Block, SourceRange } from './block.js';
+import type { ConsensusParams } from './consensus.js';
+import { canonicalTransactionJson } from './transaction.js';
+
+/** What a reader has read of the transactions topic. */
+export interface SourceLog {
+  /** The chain's transactions topic: sources on any other topic are rejected. */
+  readonly topic: string;
+  /** The visible records of the partition with offsets in [firstOffset, lastOffset], ascending. */
+  records(partition: number, firstOffset: number, lastOffset: number): readonly SourceRecord[];
+  /** The highest offset up to which this reader has been given every record of the partition (-1 when none). */
+  readThrough(partition: number): number;
+}
+
+export type CoverageVerdict =
+  | { readonly status: 'covered' }
+  | { readonly status: 'rejected'; readonly detail: string }
+  /** Undecided until the reader has read the partition through `offset`. */
+  | { readonly status: 'waiting'; readonly topic: string; readonly partition: number; readonly offset: number; readonly detail: string };
+
+export interface CoverageContext {
+  readonly block: Block;
+  /** canonicalTransactionJson of each of the block's transactions, in block order. */
+  readonly transactionJson: readonly string[];
+  readonly params: ConsensusParams;
+  /** Ids already committed: a skipped record's `duplicate` reason is checked against them. */
+  hasTransaction(id: string): boolean;
+}
+
+/** The source-coverage verdict of a block that passed every other rule. */
+export function checkCoverage(context: CoverageContext, log: SourceLog): CoverageVerdict {
+  const walk = new CoverageWalk(context);
+  for (const [i, range] of context.block.sources.entries()) {
+    const verdict = walk.range(range, `sources[${i}] (${range.topic}/${range.partition})`, log);
+    if (verdict !== undefined) return verdict;
+  }
+  const next = walk.next;
+  return next === context.block.transactions.length
+    ? { status: 'covered' }
+    : rejected(`transactions[${next}] (${context.block.transactions[next]?.id}) is not the stored form of any record of the sources`);
+}
+
+class CoverageWalk {
+  /** Index of the block transaction the next admitted record must be (0 is the coinbase). */
+  next = 1;
+  #matchedIds: Set<string> | undefined;
+
+  constructor(private readonly context: CoverageContext) {}
+
+  range(range: SourceRange, at: string, log: SourceLog): CoverageVerdict | undefined {
+    const { topic, partition, firstOffset, lastOffset } = range;
+    if (topic !== log.topic) return rejected(`${at} names topic ${topic}; the chain's transactions topic is ${log.topic}`);
+    const through = log.readThrough(partition);
+    const readable = Math.min(lastOffset, through);
+    const skipped = range.skipped ?? [];
+    let s = 0;
+    const records = readable < firstOffset ? [] : log.records(partition, firstOffset, readable);
+    for (const record of records) {
+      const skip = skipped[s];
+      if (skip !== undefined && skip.offset < record.offset) return rejected(`${at} skips offset ${skip.offset}, which has no record`);
+      const problem =
+        skip?.offset === record.offset ? this.#skippedProblem(record, range, skip.reason) : this.#transactionProblem(record, range);
+      if (problem !== undefined) return rejected(`${at} offset ${record.offset}: ${problem}`);
+      if (skip?.offset === record.offset) s++;
+    }
+    const pendingSkip = skipped[s];
+    if (pendingSkip !== undefined && pendingSkip.offset <= readable) {
+      return rejected(`${at} skips offset ${pendingSkip.offset}, which has no record`);
+    }
+    if (through < lastOffset) {
+      return {
+        status: 'waiting',
+        topic,
+        partition,
+        offset: lastOffset,
+        detail: `${at} claims offsets through ${lastOffset}; this reader has read the partition through ${through}`,
+      };
+    }
+    return undefined;
+  }
+
+  /** Why the record is not the block's next transaction, or undefined when it is. */
+  #transactionProblem(record: SourceRecord, range: SourceRange): string | undefined {
+    const carried = recordTransaction(record, range);
+    if (!carried.ok) return `the record is not a transaction (${carried.reason}: ${carried.detail}) but is not listed as skipped`;
+    const expected = this.context.transactionJson[this.next];
+    if (expected === undefined) return `transaction ${carried.transaction.id} is missing from the block`;
+    if (canonicalTransactionJson(carried.transaction) !== expected) {
+      return `transactions[${this.next}] is not the record's transaction ${carried.transaction.id} byte for byte (missing or altered)`;
+    }
+    this.#matchedIds?.add(carried.transaction.id);
+    this.next++;
+    return undefined;
+  }
+
+  /** Why the record may not be skipped for `reason`, or undefined when every reader refuses it for that. */
+  #skippedProblem(record: SourceRecord, range: SourceRange, reason: SkipReason): string | undefined {
+    const actual = this.#refusal(record, range);
+    if (actual === undefined) return `listed as skipped (${reason}) but it is a valid transaction the block must carry`;
+    return actual === reason ? undefined : `listed as skipped for ${reason}, but every reader refuses it for ${actual}`;
+  }
+
+  #refusal(record: SourceRecord, range: SourceRange): SkipReason | undefined {
+    const admitted = admitRecord(record, range, this.context.params);
+    if (!admitted.ok) return admitted.reason;
+    const { id } = admitted.transaction;
+    return this.context.hasTransaction(id) || this.#matched().has(id) ? 'duplicate' : undefined;
+  }
+
+  /** Ids of the transactions matched so far (built on the first `duplicate` to check). */
+  #matched(): Set<string> {
+    this.#matchedIds ??= new Set(this.context.block.transactions.slice(1, this.next).map(({ id }) => id));
+    return this.#matchedIds;
+  }
+}
+
+function rejected(detail: string): CoverageVerdict {
+  return { status: 'rejected', detail };
+}
+
+/**
+ * A complete, final log (a test fixture, an archive): the records of each partition and, optionally, its
+ * end offset (default: one past its last record). No record will ever be added.
+ */
+export function finalSourceLog(
+  topic: string,
+  partitions: ReadonlyMap<number, readonly SourceRecord[]>,
+  endOffsets: ReadonlyMap<number, number> = new Map(),
+): SourceLog {
+  return {
+    topic,
+    records: (partition, firstOffset, lastOffset) =>
+      (partitions.get(partition) ?? []).filter(({ offset }) => offset >= firstOffset && offset <= lastOffset),
+    readThrough: (partition) => (endOffsets.get(partition) ?? (partitions.get(partition)?.at(-1)?.offset ?? -1) + 1) - 1,
+  };
+}
