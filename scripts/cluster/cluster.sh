@@ -126,7 +126,14 @@ KC
 }
 
 node_network() {
-  ip addr show dev lo | grep -q " $NODE_IP/32" || ip addr add "$NODE_IP/32" dev lo
+  ip addr show dev lo | grep " $NODE_IP/32" >/dev/null || ip addr add "$NODE_IP/32" dev lo
+  # Pod traffic is routed through FORWARD (a ClusterIP DNATed to another pod; with br_netfilter even traffic
+  # within cni0), whose policy Docker sets to DROP: accept the pod network in a chain of our own (down removes
+  # every CNI-* chain).
+  iptables -w -N CNI-CHAINLOG-FORWARD 2>/dev/null || iptables -w -F CNI-CHAINLOG-FORWARD
+  iptables -w -A CNI-CHAINLOG-FORWARD -s "$POD_CIDR" -j ACCEPT
+  iptables -w -A CNI-CHAINLOG-FORWARD -d "$POD_CIDR" -j ACCEPT
+  iptables -w -C FORWARD -j CNI-CHAINLOG-FORWARD 2>/dev/null || iptables -w -I FORWARD 1 -j CNI-CHAINLOG-FORWARD
   mkdir -p "$STATE/cni/net.d" "$STATE/cni/ipam"
   cat >"$STATE/cni/net.d/10-chainlog.conflist" <<CNI
 {
@@ -191,7 +198,7 @@ import_images() {
     local ref="$image"
     if [[ "$image" != */* ]]; then ref="docker.io/library/$image"
     else case "${image%%/*}" in *.*|*:*|localhost) ;; *) ref="docker.io/$image" ;; esac; fi
-    ctr --address "$SOCK" -n k8s.io images ls -q "name==$ref" 2>/dev/null | grep -q . \
+    ctr --address "$SOCK" -n k8s.io images ls -q "name==$ref" 2>/dev/null | grep . >/dev/null \
       && [ "$(cat "$IMAGES/.imported-$(echo "$image" | tr '/:' '__')" 2>/dev/null)" = "$id" ] && continue
     missing+=("$image")
   done
@@ -467,7 +474,7 @@ down() {
   for m in $(our_mounts); do umount -l "$m" 2>/dev/null || true; done
   rm -f /run/netns/cni-* 2>/dev/null || true
   ip link show cni0 >/dev/null 2>&1 && ip link delete cni0
-  ip addr show dev lo | grep -q " $NODE_IP/32" && ip addr del "$NODE_IP/32" dev lo
+  ip addr show dev lo | grep " $NODE_IP/32" >/dev/null && ip addr del "$NODE_IP/32" dev lo
   # The kubelet's cgroups (cgroupfs driver), deepest first.
   local c
   for c in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/*/kubepods.slice; do
@@ -482,15 +489,15 @@ down() {
 
 leftovers() {
   local found=()
-  local name
-  for name in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns containerd; do
-    pgrep -f "$KUBE_BIN/$name |$CACHE_BIN/$name |containerd --config $STATE/containerd.toml" >/dev/null 2>&1 && found+=("process $name")
-  done
+  # Every daemon of ours names a file under $STATE on its command line (other etcd/kube-apiserver test
+  # servers on the machine do not).
+  local pid
+  for pid in $(pgrep -f -- "$STATE/" || true); do found+=("process $pid ($(ps -o comm= -p "$pid" 2>/dev/null))"); done
   pgrep -f "containerd-shim-runc-v2 .*-address $SOCK" >/dev/null && found+=("containerd shims")
-  iptables-save 2>/dev/null | grep -qE '^(:|-A )(KUBE-|CNI-)' && found+=("iptables chains KUBE-/CNI-")
+  iptables-save 2>/dev/null | grep -E '^(:|-A )(KUBE-|CNI-)' >/dev/null && found+=("iptables chains KUBE-/CNI-")
   ip link show cni0 >/dev/null 2>&1 && found+=("interface cni0")
-  ip -o link 2>/dev/null | grep -q 'master cni0' && found+=("veths on cni0")
-  ip addr show dev lo | grep -q " $NODE_IP/32" && found+=("address $NODE_IP on lo")
+  ip -o link 2>/dev/null | grep "master cni0" >/dev/null && found+=("veths on cni0")
+  ip addr show dev lo | grep " $NODE_IP/32" >/dev/null && found+=("address $NODE_IP on lo")
   [ -n "$(our_mounts)" ] && found+=("mounts: $(our_mounts | tr '\n' ' ')")
   [ ${#found[@]} -eq 0 ] || die "left behind: ${found[*]}"
 }

@@ -8,4 +8,7 @@ ROOT="$(cd "$TOOLS_DIR/../.." && pwd)"
 : "${IMAGE:?skaffold sets IMAGE}"
 bash "$ROOT/scripts/images/build.sh" node >&2
 DOCKER_BUILDKIT="${DOCKER_BUILDKIT:-0}" docker build --build-arg NODE_IMAGE="chainlog-local/node:$NODE_VERSION" -t "$IMAGE" "${BUILD_CONTEXT:-$ROOT}" >&2
-bash "$ROOT/scripts/cluster/cluster.sh" import "$IMAGE" >&2
+# Without a push, Skaffold deploys the image as <name>:<image id>: import that name too.
+id="$(docker image inspect -f '{{.Id}}' "$IMAGE")"
+docker tag "$IMAGE" "${IMAGE%:*}:${id#sha256:}"
+bash "$ROOT/scripts/cluster/cluster.sh" import "$IMAGE" "${IMAGE%:*}:${id#sha256:}" >&2

@@ -62,6 +62,8 @@ TOML
     "${SUDO[@]}" bash -c "containerd --config '$STATE/containerd.toml' >>'$STATE/containerd.log' 2>&1 & echo \$! >'$CONTAINERD_PID'"
     wait_for 30 containerd test -S "$SOCK" || die "containerd did not start; see $STATE/containerd.log"
   fi
+  # dockerd sets FORWARD's policy to DROP; stop puts back the policy found here.
+  "${SUDO[@]}" iptables -S FORWARD 2>/dev/null | awk '$1=="-P"{print $3; exit}' >"$STATE/forward-policy" || true
   "${SUDO[@]}" bash -c "dockerd --containerd='$SOCK' --pidfile='$STATE/dockerd.own.pid' >>'$STATE/dockerd.log' 2>&1 & echo \$! >'$DOCKERD_PID'"
   wait_for 60 dockerd engine_answers || { tail -n 20 "$STATE/dockerd.log" >&2; die "dockerd did not answer within 60 s; see $STATE/dockerd.log"; }
   log "started containerd (pid $(cat "$CONTAINERD_PID")) and dockerd (pid $(cat "$DOCKERD_PID")); logs in $STATE [$(elapsed "$t")]"
@@ -81,7 +83,7 @@ stop() {
   "${SUDO[@]}" ip link delete docker0 2>/dev/null || true
   local table chain
   for table in filter nat; do
-    "${SUDO[@]}" iptables -t "$table" -S 2>/dev/null | awk '$1=="-A" && ($0 ~ /DOCKER/) {print}' | sed 's/^-A/-D/' \
+    "${SUDO[@]}" iptables -t "$table" -S 2>/dev/null | awk '$1=="-A" && ($0 ~ /DOCKER|docker0/) {print}' | sed 's/^-A/-D/' \
       | while read -r rule; do eval "${SUDO[*]} iptables -t $table $rule" 2>/dev/null || true; done
     for chain in $("${SUDO[@]}" iptables -t "$table" -S 2>/dev/null | awk '$1=="-N" && $2 ~ /^DOCKER/ {print $2}'); do
       "${SUDO[@]}" iptables -t "$table" -F "$chain" 2>/dev/null || true
@@ -90,6 +92,10 @@ stop() {
       "${SUDO[@]}" iptables -t "$table" -X "$chain" 2>/dev/null || true
     done
   done
+  if [ -s "$STATE/forward-policy" ]; then
+    "${SUDO[@]}" iptables -P FORWARD "$(cat "$STATE/forward-policy")" 2>/dev/null || true
+    rm -f "$STATE/forward-policy"
+  fi
   log "stopped dockerd and containerd [$(elapsed "$t")]"
 }
 

@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Block } from '@chainlog/core';
 import { generateLoad, ledgerFigures, Outcomes, prng, sleep } from '../support/chaos.js';
 import { committedWithProof, DeployReport, send } from '../support/deploy.js';
@@ -109,16 +109,22 @@ describe('the Helm chart on a local Kubernetes', () => {
         await report.scenario('recovery for the scenarios below: reinstall without --wait, then wait for the workloads', async (figures) => {
           await helmResult(['uninstall', RELEASE, '-n', NS, '--wait']);
           await kubectl(['-n', NS, 'delete', 'pvc', '--all', '--wait']);
-          await helm(['install', RELEASE, CHART, '-n', NS, ...VALUES]);
+          // Helm still waits for the post-install hook (the topics Job), which retries until Kafka is up.
+          await helm(['install', RELEASE, CHART, '-n', NS, '--timeout', '10m', ...VALUES]);
           for (const kind of ['deployment', 'statefulset']) {
             await kubectl(['-n', NS, 'rollout', 'status', kind, '-l', `app.kubernetes.io/instance=${RELEASE}`, '--timeout=600s'], 620_000);
           }
           figures.push('deployed');
         });
       }
-      ingestUrl = await serviceUrl('ingest');
-      auditorUrl = await serviceUrl('auditor');
     }
+  });
+
+  // Service addresses, read once the release exists (a failed install must not turn every later scenario into a
+  // bad-URL error).
+  beforeEach(async () => {
+    if (ingestUrl === '') ingestUrl = await serviceUrl('ingest').catch(() => '');
+    if (auditorUrl === '') auditorUrl = await serviceUrl('auditor').catch(() => '');
   });
 
   afterAll(() => report.print(process.env.CLUSTER_REPORT));
@@ -213,7 +219,7 @@ describe('the Helm chart on a local Kubernetes', () => {
   });
 
   it("is scraped by a Prometheus through the chart's monitoring objects: targets up, rules loaded, dashboards with data", async () => {
-    await report.scenario('Prometheus via the chart\'s ServiceMonitor (as kubernetes_sd): targets up, rules loaded, dashboard queries', async (figures) => {
+    await report.scenario('Prometheus via the chart\'s ServiceMonitor (its discovery done by the suite): targets up, rules loaded, dashboard queries', async (figures) => {
       const url = await deployPrometheus();
       const targets = await until('every target up', 300_000, async () => {
         const active = (await getJson<{ data: { activeTargets: { health: string; labels: Record<string, string>; lastError: string }[] } }>(`${url}/api/v1/targets`)).body.data.activeTargets;
@@ -275,8 +281,8 @@ function renderedMonitoring(): Rendered {
 
 const labelName = (label: string): string => label.replace(/[^a-zA-Z0-9_]/g, '_');
 
-/** The ServiceMonitor as the prometheus-operator turns it into a scrape job (kubernetes_sd, role endpoints). */
-function scrapeJob(monitor: Rendered['serviceMonitor']): Record<string, unknown> {
+/** The ServiceMonitor as the prometheus-operator turns it into a scrape job (role endpoints), on discovered targets. */
+function scrapeJob(monitor: Rendered['serviceMonitor'], targets: { targets: string[]; labels: Record<string, string> }[]): Record<string, unknown> {
   const endpoint = monitor.spec.endpoints[0]!;
   const keep = [
     ...Object.entries(monitor.spec.selector.matchLabels).map(([key, value]) => ({ source_labels: [`__meta_kubernetes_service_label_${labelName(key)}`], regex: value, action: 'keep' })),
@@ -303,9 +309,56 @@ function scrapeJob(monitor: Rendered['serviceMonitor']): Record<string, unknown>
     honor_labels: endpoint.honorLabels ?? false,
     metrics_path: endpoint.path,
     scrape_interval: '5s',
-    kubernetes_sd_configs: [{ role: 'endpoints', namespaces: { names: [NS] } }],
+    static_configs: targets,
     relabel_configs: [...keep, ...standard, ...own],
   };
+}
+
+interface Slice {
+  metadata: { labels?: Record<string, string> };
+  ports?: { name?: string; port: number }[];
+  endpoints?: { addresses: string[]; conditions?: { ready?: boolean }; targetRef?: { kind: string; name: string } }[];
+}
+
+/**
+ * What Kubernetes service discovery (role endpoints) would hand Prometheus for the namespace, as of now:
+ * Debian's Prometheus is built without Kubernetes SD, so the suite reads the EndpointSlices, Services and Pods
+ * itself and gives the same __meta_kubernetes_* labels to static targets; the ServiceMonitor's selectors and
+ * relabelings then apply unchanged. The scenario runs after the pod deletions, so the snapshot is current.
+ */
+async function discoveredTargets(): Promise<{ targets: string[]; labels: Record<string, string> }[]> {
+  const slices = (await kubectlJson<{ items: Slice[] }>(['-n', NS, 'get', 'endpointslices'])).items;
+  const services = new Map(
+    (await kubectlJson<{ items: { metadata: { name: string; labels?: Record<string, string> } }[] }>(['-n', NS, 'get', 'services'])).items.map((svc) => [svc.metadata.name, svc.metadata.labels ?? {}]),
+  );
+  const podList = (await kubectlJson<{ items: { metadata: { name: string }; spec: { containers: { name: string; ports?: { containerPort: number }[] }[] } }[] }>(['-n', NS, 'get', 'pods'])).items;
+  const groups: { targets: string[]; labels: Record<string, string> }[] = [];
+  for (const slice of slices) {
+    const serviceName = slice.metadata.labels?.['kubernetes.io/service-name'];
+    if (!serviceName || !services.has(serviceName)) continue;
+    const serviceLabels = Object.fromEntries(Object.entries(services.get(serviceName) ?? {}).map(([key, value]) => [`__meta_kubernetes_service_label_${labelName(key)}`, value]));
+    for (const port of slice.ports ?? []) {
+      for (const endpoint of slice.endpoints ?? []) {
+        if (endpoint.conditions?.ready === false) continue;
+        const podName = endpoint.targetRef?.kind === 'Pod' ? endpoint.targetRef.name : '';
+        const container = podList.find((pod) => pod.metadata.name === podName)?.spec.containers.find((c) => (c.ports ?? []).some((p) => p.containerPort === port.port));
+        for (const address of endpoint.addresses) {
+          groups.push({
+            targets: [`${address}:${port.port}`],
+            labels: {
+              __meta_kubernetes_namespace: NS,
+              __meta_kubernetes_service_name: serviceName,
+              __meta_kubernetes_pod_name: podName,
+              __meta_kubernetes_pod_container_name: container?.name ?? '',
+              __meta_kubernetes_endpoint_port_name: port.name ?? '',
+              ...serviceLabels,
+            },
+          });
+        }
+      }
+    }
+  }
+  return groups;
 }
 
 async function deployPrometheus(): Promise<string> {
@@ -315,7 +368,7 @@ async function deployPrometheus(): Promise<string> {
   const rule = docs.find((d) => d?.kind === 'PrometheusRule') as { spec: { groups: Rendered['rules'] } } | undefined;
   if (!monitor || !rule) throw new Error('the chart rendered no ServiceMonitor or PrometheusRule');
   rendered = { serviceMonitor: monitor, rules: rule.spec.groups };
-  const config = { global: { scrape_interval: '5s', evaluation_interval: '5s' }, rule_files: ['/etc/prometheus/rules.yaml'], scrape_configs: [scrapeJob(monitor)] };
+  const config = { global: { scrape_interval: '5s', evaluation_interval: '5s' }, rule_files: ['/etc/prometheus/rules.yaml'], scrape_configs: [scrapeJob(monitor, await discoveredTargets())] };
   const image = (/prom\/prometheus:[^\s"]+/.exec(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) ?? ['prom/prometheus:latest'])[0];
   const labels = { 'chainlog.dev/e2e': 'prometheus' };
   const objects = [

@@ -2,8 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import type { Async } from './use-async.js';
-import { overall, type Check } from './verify/checks.js';
-import { NoWebCryptoError } from './verify/crypto.js';
+import { NO_WEBCRYPTO_ERROR, overall, type Check } from './verify/outcome.js';
 import { ago, isoTime, shortHash } from './format.js';
 import { href } from './router.js';
 
@@ -90,7 +89,7 @@ const SYMBOL = { passed: '✓', failed: '✗', skipped: '–' } as const;
 export function Verification({ checks, label }: { checks: Async<Check[]>; label: string }) {
   if (checks.state === 'loading') return <p role="status" class="verdict pending">Checking {label} on this device…</p>;
   if (checks.state === 'error') {
-    const noCrypto = checks.error instanceof NoWebCryptoError;
+    const noCrypto = checks.error.name === NO_WEBCRYPTO_ERROR;
     return (
       <p role="status" class={noCrypto ? 'verdict pending' : 'verdict failed'} data-verdict={noCrypto ? 'unavailable' : 'failed'}>
         {noCrypto ? 'Not checked: ' : 'Failed: '}

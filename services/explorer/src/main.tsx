@@ -1,5 +1,4 @@
-// Entry point. Buffer must be installed before the protocol's modules run: keep this import first.
-import './platform/buffer.js';
+// Entry point. The protocol's code (verify/checks.ts) is a chunk of its own, loaded when a page verifies.
 import { render } from 'preact';
 import { App } from './app.js';
 import './styles.css';

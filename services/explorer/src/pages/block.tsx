@@ -1,12 +1,11 @@
 /** One block: header, proof of work, miner and signature, source ranges, transactions, all checked here. */
-import { fromHex, leadingZeroBits } from '@chainlog/core/protocol';
 import { useState } from 'preact/hooks';
 import { api, type BlockResponse } from '../api.js';
 import { AccountLink, BlockLink, Field, Hash, Loaded, PageTitle, Time, TransactionLink, Verification } from '../components.js';
 import { amount, count, isoTime } from '../format.js';
 import { useLive } from '../live.js';
 import { useAsync } from '../use-async.js';
-import { checkBlock } from '../verify/checks.js';
+import { loadChecks } from '../verify/outcome.js';
 
 /** Transactions listed before "show all": a block can hold many thousands. */
 const SHOWN = 100;
@@ -33,10 +32,12 @@ export function BlockPage({ index }: { index: number }) {
 function BlockDetails({ response, confirmations }: { response: BlockResponse; confirmations: number }) {
   const { block } = response;
   const checks = useAsync(
-    async (signal) => checkBlock(block, block.index > 0 ? (await api.header(block.index - 1, signal)).header : undefined),
+    async (signal) => {
+      const [{ checkBlock }, previous] = await Promise.all([loadChecks(), block.index > 0 ? api.header(block.index - 1, signal) : undefined]);
+      return checkBlock(block, previous?.header);
+    },
     [block.hash],
   );
-  const zeros = leadingZeroBits(fromHex(block.hash) ?? new Uint8Array(0));
   const [showAll, setShowAll] = useState(false);
   const shown = showAll ? block.transactions : block.transactions.slice(0, SHOWN);
   return (
@@ -59,7 +60,7 @@ function BlockDetails({ response, confirmations }: { response: BlockResponse; co
           </Field>
           <Field name="Confirmations">{count(confirmations)}</Field>
           <Field name="Proof of work">
-            difficulty {block.difficulty} bits; the hash has {zeros} leading zero bits; nonce {count(block.nonce)}
+            difficulty {block.difficulty} leading zero bits (the check above counts the hash's); nonce {count(block.nonce)}
           </Field>
           <Field name="Miner">
             <AccountLink id={block.miner} />
@@ -87,6 +88,7 @@ function BlockDetails({ response, confirmations }: { response: BlockResponse; co
                   <th scope="col">Partition</th>
                   <th scope="col" class="number">First offset</th>
                   <th scope="col" class="number">Last offset</th>
+                  <th scope="col">Skipped records (offset: reason)</th>
                 </tr>
               </thead>
               <tbody>
@@ -96,6 +98,7 @@ function BlockDetails({ response, confirmations }: { response: BlockResponse; co
                     <td>{source.partition}</td>
                     <td class="number">{count(source.firstOffset)}</td>
                     <td class="number">{count(source.lastOffset)}</td>
+                    <td>{source.skipped === undefined || source.skipped.length === 0 ? 'none' : source.skipped.map(({ offset, reason }) => `${offset}: ${reason}`).join(', ')}</td>
                   </tr>
                 ))}
               </tbody>

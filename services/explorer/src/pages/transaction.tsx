@@ -10,7 +10,8 @@ import { AccountLink, BlockLink, ErrorMessage, Field, Hash, Loaded, PageTitle, T
 import { amount, count, isoTime } from '../format.js';
 import { useLive } from '../live.js';
 import { useAsync, type Async } from '../use-async.js';
-import { checkTransaction, type Check, type CommittedTransaction } from '../verify/checks.js';
+import type { CommittedTransaction } from '../verify/checks.js';
+import { loadChecks, type Check } from '../verify/outcome.js';
 
 type Status = TransactionStatusView | UnknownTransaction;
 type Committed = Extract<TransactionStatusView, { status: 'committed' }>;
@@ -160,7 +161,13 @@ function TransactionFields({ transaction }: { transaction: Transaction }) {
 
 /** The committed transaction against the header of its block, fetched apart (no transactions in it). */
 function useVerification(committed: CommittedTransaction, blockIndex: number): Async<Check[]> {
-  return useAsync(async (signal) => checkTransaction(committed, (await api.header(blockIndex, signal)).header), [JSON.stringify(committed), blockIndex]);
+  return useAsync(
+    async (signal) => {
+      const [{ checkTransaction }, { header }] = await Promise.all([loadChecks(), api.header(blockIndex, signal)]);
+      return checkTransaction(committed, header);
+    },
+    [JSON.stringify(committed), blockIndex],
+  );
 }
 
 /** Paste or edit a proof (e.g. from `chainlog tx status --proof --json`) and check it against the chain. */

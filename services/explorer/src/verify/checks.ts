@@ -10,6 +10,8 @@
  * - a whole block: additionally, the Merkle root of all its transactions is the header's, and it links to
  *   the previous block's hash.
  */
+// The protocol's modules use Buffer: install it before they run (this chunk is loaded on first use).
+import '../platform/buffer.js';
 import {
   blockHeader,
   canonicalJson,
@@ -27,21 +29,10 @@ import {
   type Transaction,
 } from '@chainlog/core/protocol';
 import { sha256, verifyEd25519 } from './crypto.js';
-
-export type CheckOutcome = 'passed' | 'failed' | 'skipped';
-
-export interface Check {
-  readonly name: string;
-  readonly outcome: CheckOutcome;
-  readonly detail: string;
-}
+import type { Check } from './outcome.js';
 
 /** A header as GET /v1/blocks/:index/header returns it: header fields plus nonce, hash and signature. */
 export type SealedHeader = BlockHeader & { readonly nonce: number; readonly hash: string; readonly signature?: string };
-
-export function overall(checks: readonly Check[]): 'verified' | 'failed' {
-  return checks.some((check) => check.outcome === 'failed') || checks.length === 0 ? 'failed' : 'verified';
-}
 
 const passed = (name: string, detail: string): Check => ({ name, outcome: 'passed', detail });
 const failed = (name: string, detail: string): Check => ({ name, outcome: 'failed', detail });

@@ -5,11 +5,12 @@
  * instead of claiming anything.
  */
 import { fromHex } from '@chainlog/core/protocol';
+import { NO_WEBCRYPTO_ERROR } from './outcome.js';
 
 export class NoWebCryptoError extends Error {
   constructor() {
     super('this page is not in a secure context (HTTPS or localhost), so the browser offers no WebCrypto to check proofs with');
-    this.name = 'NoWebCryptoError';
+    this.name = NO_WEBCRYPTO_ERROR;
   }
 }
 
