@@ -13,7 +13,7 @@ import { AuditorService } from '../services/auditor/src/service.js';
 import { readConfig as readIngestConfig } from '../services/ingest/src/config.js';
 import { createIngestService, type IngestService } from '../services/ingest/src/service.js';
 import { readConfig as readMinerConfig } from '../services/miner/src/config.js';
-import { MinerService } from '../services/miner/src/miner.js';
+import { MinerService } from '../services/miner/src/service.js';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from './support/kafka.js';
 
 const PARTITIONS = 2;

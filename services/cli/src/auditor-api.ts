@@ -1,5 +1,6 @@
 // Typed reads of the auditor's API (services/auditor: GET /v1/chain/head, /v1/blocks, /v1/transactions/:id).
 // The shapes are checked at run time, so a mismatched server fails with a clear message, not a crash.
+import { auditorPaths } from '@chainlog/core/api';
 import { type Block, parseBlock } from '@chainlog/core/protocol';
 import { CliError } from './args.js';
 import type { BlockLineView, HeadView, StatusView } from './format.js';
@@ -14,14 +15,14 @@ function unexpected(what: string): CliError {
 }
 
 export async function fetchHead(auditor: JsonClient, signal?: AbortSignal): Promise<HeadView> {
-  const { body } = await auditor.get('/v1/chain/head', signal ? { signal } : {});
+  const { body } = await auditor.get(auditorPaths.head(), signal ? { signal } : {});
   if (!isObject(body) || typeof body.height !== 'number') throw unexpected('the chain head');
   return body as unknown as HeadView;
 }
 
 /** The status of a transaction, or undefined when the auditor has never seen it (404). */
 export async function fetchStatus(auditor: JsonClient, id: string, signal?: AbortSignal): Promise<StatusView | undefined> {
-  const response = await auditor.get(`/v1/transactions/${encodeURIComponent(id)}`, { allow404: true, ...(signal ? { signal } : {}) });
+  const response = await auditor.get(auditorPaths.transaction(id), { allow404: true, ...(signal ? { signal } : {}) });
   if (response.status === 404) return undefined;
   const body = response.body;
   if (!isObject(body) || typeof body.status !== 'string') throw unexpected(`transaction ${id}`);
@@ -36,7 +37,7 @@ export async function fetchStatus(auditor: JsonClient, id: string, signal?: Abor
 
 /** A full block (with its transactions), or undefined when there is no block at that index. */
 export async function fetchBlock(auditor: JsonClient, index: number, signal?: AbortSignal): Promise<Block | undefined> {
-  const response = await auditor.get(`/v1/blocks/${index}`, { allow404: true, ...(signal ? { signal } : {}) });
+  const response = await auditor.get(auditorPaths.block(index), { allow404: true, ...(signal ? { signal } : {}) });
   if (response.status === 404) return undefined;
   const raw = isObject(response.body) && isObject(response.body.block) ? response.body.block : response.body;
   const parsed = parseBlock(raw);
@@ -52,7 +53,7 @@ export interface BlockPage {
 
 /** Up to `limit` blocks from index `from`, oldest first. */
 export async function fetchBlocks(auditor: JsonClient, from: number, limit: number, signal?: AbortSignal): Promise<BlockPage> {
-  const { body } = await auditor.get(`/v1/blocks?from=${from}&limit=${limit}`, signal ? { signal } : {});
+  const { body } = await auditor.get(auditorPaths.blocks(from, limit), signal ? { signal } : {});
   const list = Array.isArray(body) ? body : isObject(body) && Array.isArray(body.blocks) ? body.blocks : undefined;
   if (list === undefined) throw unexpected('the block list');
   const blocks: BlockLineView[] = [];

@@ -31,13 +31,18 @@ export function consensusParams(env: Readonly<Record<string, string | undefined>
   if (flag(options, 'require-transaction-signatures')) merged['REQUIRE_TRANSACTION_SIGNATURES'] = 'true';
   const reader = new EnvReader(merged);
   const params = readConsensusConfig(reader);
+  doneOrUsageError(reader);
+  return params;
+}
+
+/** Bad settings (from the environment, a configuration file or a flag) are a usage error, exit 2. */
+export function doneOrUsageError(reader: EnvReader): void {
   try {
     reader.done();
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.problems.join('; '));
     throw error;
   }
-  return params;
 }
 
 /** The transactions topic the chain's blocks draw from (source coverage), named as the services name it. */

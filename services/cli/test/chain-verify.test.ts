@@ -5,21 +5,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Block, encodeBlock } from '@chainlog/core/protocol';
+import { encodeBlock } from '@chainlog/core/protocol';
 import type { VerifyReport } from '@chainlog/core/verify';
-import { ChainBuilder, forge, minerA, minerB, outsider, PARAMS_ENV, signedTransaction } from '../../auditor/test/support/chain-builder.js';
+import { minerA, PARAMS_ENV } from '../../auditor/test/support/chain-builder.js';
+import { fixture } from '../../core/test/verify/fixture.js';
 import { run } from './fixtures.js';
-
-function fixture(): { blocks: Block[]; forged: Buffer[] } {
-  const builder = new ChainBuilder();
-  builder.next({ transactions: [signedTransaction('v-1', 'alice', 'bob', 5)] });
-  builder.next({ signer: minerB, miner: 'miner-b' });
-  const forged = [
-    encodeBlock(forge(builder.tip, { index: builder.tip.index + 1, previousHash: builder.tip.hash }, outsider)),
-    Buffer.from('{"index":3,"truncated'),
-  ];
-  return { blocks: builder.blocks, forged };
-}
 
 function dumpFile(messages: Buffer[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'chainlog-verify-'));

@@ -1,7 +1,7 @@
 // Wiring only: runService reads the config, builds logger, metrics and HTTP, listens, then starts the miner.
 import { runService } from '@chainlog/core/service';
 import { readConfig, SERVICE_NAME } from './config.js';
-import { MinerService } from './miner.js';
+import { MinerService } from './service.js';
 
 void runService({
   name: SERVICE_NAME,

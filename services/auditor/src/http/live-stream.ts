@@ -6,6 +6,7 @@
  * One timer serves every client and runs only while some are connected. Clients are capped (503 beyond)
  * and a client that does not read its stream is disconnected instead of buffering without bound.
  */
+import { AUDITOR_ROUTES } from '@chainlog/core/api';
 import { HttpError } from '@chainlog/core/http';
 import type { Express, Request, Response } from 'express';
 import type { LiveView } from '../domain/live-stats.js';
@@ -46,11 +47,11 @@ export class LiveStream {
   }
 
   register(app: Express): void {
-    app.get('/v1/chain/live', (req, res) => {
+    app.get(AUDITOR_ROUTES.live, (req, res) => {
       checkQuery(req.query, []);
       res.json(this.#snapshot());
     });
-    app.get('/v1/chain/events', (req, res) => this.#open(req, res));
+    app.get(AUDITOR_ROUTES.events, (req, res) => this.#open(req, res));
   }
 
   /** Ends every stream (on shutdown: an open stream would otherwise hold the server's close). */

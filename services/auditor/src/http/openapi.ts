@@ -3,6 +3,7 @@
  * /openapi.json and committed at services/auditor/openapi.json (a test keeps the two equal; regenerate
  * with `npm run openapi -w @chainlog/auditor`).
  */
+import { AUDITOR_ROUTES, openApiPath } from '@chainlog/core/api';
 import { ACCOUNT_ID_MAX_LENGTH, ACCOUNT_ID_PATTERN, REJECTION_REASONS } from '@chainlog/core/protocol';
 import { PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX } from './params.js';
 import { AUDIT_LIMIT_DEFAULT, AUDIT_LIMIT_MAX } from './routes.js';
@@ -393,14 +394,14 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         '(/v1/blocks/00001 is refused, not read as block 1).',
     },
     paths: {
-      '/v1/chain/head': {
+      [openApiPath(AUDITOR_ROUTES.head)]: {
         get: {
           operationId: 'getHead',
           summary: 'The head of the canonical chain',
           responses: { '200': json(ref('Head'), 'The head'), '400': errorResponse('A query parameter (this route takes none)') },
         },
       },
-      '/v1/blocks': {
+      [openApiPath(AUDITOR_ROUTES.blocks)]: {
         get: {
           operationId: 'listBlocks',
           summary: 'Blocks of the canonical chain, by index (bounded work per page whatever the chain\'s length)',
@@ -408,7 +409,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: { '200': json(ref('BlockPage'), 'A page of block summaries'), '400': errorResponse('A bad paging parameter') },
         },
       },
-      '/v1/blocks/{index}': {
+      [openApiPath(AUDITOR_ROUTES.block)]: {
         get: {
           operationId: 'getBlock',
           summary: 'One block of the canonical chain',
@@ -420,7 +421,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           },
         },
       },
-      '/v1/blocks/{index}/header': {
+      [openApiPath(AUDITOR_ROUTES.blockHeader)]: {
         get: {
           operationId: 'getBlockHeader',
           summary: 'One block\'s header, nonce, hash and signature, without its transactions',
@@ -432,10 +433,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           },
         },
       },
-      '/v1/chain/live': {
+      [openApiPath(AUDITOR_ROUTES.live)]: {
         get: { operationId: 'getLive', summary: 'The live head, commit rate and commit lag (poll it, or stream /v1/chain/events)', responses: { '200': json(ref('LiveView'), 'The live view') } },
       },
-      '/v1/chain/events': {
+      [openApiPath(AUDITOR_ROUTES.events)]: {
         get: {
           operationId: 'streamLive',
           summary: 'Server-sent events: `event: live` with a LiveView when the head changes, and every 2 s otherwise',
@@ -445,7 +446,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           },
         },
       },
-      '/v1/transactions/{id}': {
+      [openApiPath(AUDITOR_ROUTES.transaction)]: {
         get: {
           operationId: 'getTransaction',
           summary: 'Status of a transaction, with an inclusion proof once committed',
@@ -460,7 +461,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           },
         },
       },
-      '/v1/accounts/{id}': {
+      [openApiPath(AUDITOR_ROUTES.account)]: {
         get: {
           operationId: 'getAccount',
           summary: 'Balance and paged history of an account',
@@ -481,7 +482,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           },
         },
       },
-      '/v1/audit': {
+      [openApiPath(AUDITOR_ROUTES.audit)]: {
         get: {
           operationId: 'getAudit',
           summary: 'Rejected blocks, forks, commit lag per partition and overdrafts',
@@ -505,7 +506,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         },
       },
       '/metrics': { get: { operationId: 'metrics', summary: 'Prometheus metrics', responses: { '200': { description: 'Text exposition format' } } } },
-      '/openapi.json': { get: { operationId: 'openapi', summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
+      [AUDITOR_ROUTES.openapi]: { get: { operationId: 'openapi', summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
     },
     components: { schemas },
   };

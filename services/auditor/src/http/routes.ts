@@ -1,4 +1,5 @@
 /** The query API: thin handlers over the AuditorState read model. */
+import { AUDITOR_ROUTES } from '@chainlog/core/api';
 import { HttpError } from '@chainlog/core/http';
 import { ACCOUNT_ID_MAX_LENGTH, ACCOUNT_ID_PATTERN, blockHeader, type Block } from '@chainlog/core/protocol';
 import type { Express, Request, Response } from 'express';
@@ -18,17 +19,17 @@ export interface ApiDependencies {
 }
 
 export function registerApiRoutes(app: Express, { state, openapi, progress }: ApiDependencies): void {
-  app.get('/openapi.json', (req, res) => {
+  app.get(AUDITOR_ROUTES.openapi, (req, res) => {
     checkQuery(req.query, []);
     res.json(openapi);
   });
 
-  app.get('/v1/chain/head', (req, res) => {
+  app.get(AUDITOR_ROUTES.head, (req, res) => {
     checkQuery(req.query, []);
     res.json({ ...state.head(), ...progress() });
   });
 
-  app.get('/v1/blocks', (req, res) => {
+  app.get(AUDITOR_ROUTES.blocks, (req, res) => {
     checkQuery(req.query, ['from', 'limit', 'order']);
     const order = orderParameter(req.query.order);
     const height = state.index.height;
@@ -41,14 +42,14 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
     res.json({ from, limit: page.limit, order, height, next: more ? next : null, blocks });
   });
 
-  app.get('/v1/blocks/:index', (req, res) => {
+  app.get(AUDITOR_ROUTES.block, (req, res) => {
     checkQuery(req.query, []);
     const { index, block, summary } = canonicalBlock(state, req.params.index);
     res.json({ offset: summary.offset, confirmations: state.confirmations(index), block });
   });
 
   // What a reader needs to check a block's hash, proof of work and signature, without its transactions.
-  app.get('/v1/blocks/:index/header', (req, res) => {
+  app.get(AUDITOR_ROUTES.blockHeader, (req, res) => {
     checkQuery(req.query, []);
     const { index, block, summary } = canonicalBlock(state, req.params.index);
     const { nonce, hash, signature } = block;
@@ -60,7 +61,7 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
     });
   });
 
-  app.get('/v1/transactions/:id', (req: Request, res: Response) => {
+  app.get(AUDITOR_ROUTES.transaction, (req: Request, res: Response) => {
     checkQuery(req.query, []);
     const id = req.params.id as string;
     const status = state.transactionStatus(id);
@@ -75,7 +76,7 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
     res.json(status);
   });
 
-  app.get('/v1/accounts/:id', (req, res) => {
+  app.get(AUDITOR_ROUTES.account, (req, res) => {
     checkQuery(req.query, ['from', 'limit', 'order']);
     const id = req.params.id;
     if (id.length > ACCOUNT_ID_MAX_LENGTH || !ACCOUNT_ID.test(id)) {
@@ -90,7 +91,7 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
     res.json(account);
   });
 
-  app.get('/v1/audit', (req, res) => {
+  app.get(AUDITOR_ROUTES.audit, (req, res) => {
     checkQuery(req.query, ['limit']);
     const limit = integerParameter(req.query.limit, 'limit', { fallback: AUDIT_LIMIT_DEFAULT, min: 1, max: AUDIT_LIMIT_MAX });
     res.json({ ...state.auditReport(limit), caughtUp: progress().caughtUp });

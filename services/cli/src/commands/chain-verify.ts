@@ -4,13 +4,13 @@
 // unreadable source).
 import { stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
-import { ConfigError, EnvReader, type KafkaSettings, readCommonConfig } from '@chainlog/core/config';
+import { EnvReader, type KafkaSettings, readCommonConfig } from '@chainlog/core/config';
 import { createKafka } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
 import type { ConsensusParams } from '@chainlog/core/protocol';
 import { ChainVerifier, formatVerifyReport, readDumpLines, verifyTopic, VerifySourceError, type VerifyReport, type VerifySource } from '@chainlog/core/verify';
 import { CliError, durationOption, optionalString, UsageError } from '../args.js';
-import { consensusParams, CONSENSUS_OPTIONS, transactionsTopic } from '../consensus.js';
+import { consensusParams, CONSENSUS_OPTIONS, doneOrUsageError, transactionsTopic } from '../consensus.js';
 import type { Command, CommandContext } from '../context.js';
 
 /** The blocks could not be read: no verdict on the chain, so not exit 1. */
@@ -57,12 +57,7 @@ function kafkaSettings(context: CommandContext): KafkaSettings {
     KAFKA_CLIENT_ID: context.env['KAFKA_CLIENT_ID'] ?? 'chainlog-cli-verify',
   });
   const { kafka } = readCommonConfig(reader, 'cli-verify', 0);
-  try {
-    reader.done();
-  } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(error.problems.join('; '));
-    throw error;
-  }
+  doneOrUsageError(reader);
   return kafka;
 }
 

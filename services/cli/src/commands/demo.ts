@@ -1,6 +1,7 @@
 // chainlog demo: sends a stream of sample transactions through ingest and shows the blocks that commit
 // them as the miners publish them, until every one is committed.
 import { randomBytes } from 'node:crypto';
+import { INGEST_ROUTES } from '@chainlog/core/api';
 import type { TransactionInput } from '@chainlog/core/protocol';
 import { CliError, durationOption, integerOption, numberOption, optionalString } from '../args.js';
 import { fetchHead } from '../auditor-api.js';
@@ -71,7 +72,7 @@ export const demo: Command = {
       const burst = Math.max(1, Math.ceil(rate / 10));
       for (let i = 0; i < transactions.length && !signal.aborted; i += burst) {
         const chunk = transactions.slice(i, i + burst);
-        await context.ingest.post('/v1/transactions', chunk, { signal }).catch((error: unknown) => {
+        await context.ingest.post(INGEST_ROUTES.transactions, chunk, { signal }).catch((error: unknown) => {
           throw explainSignatureRequired(error);
         });
         sent += chunk.length;

@@ -1,4 +1,5 @@
 // chainlog tx send: one transaction from flags, or a batch from --file / stdin, through ingest.
+import { INGEST_ROUTES } from '@chainlog/core/api';
 import type { TransactionInput } from '@chainlog/core/protocol';
 import { parseTransactionInput } from '@chainlog/core/protocol';
 import { CliError, durationOption, flag, integerOption, optionalString, UsageError, type OptionValues } from '../args.js';
@@ -115,14 +116,14 @@ async function transactionsToSend(context: CommandContext, options: OptionValues
 
 async function send(context: CommandContext, transactions: TransactionInput[], single: boolean, batchSize: number): Promise<AcceptedView[]> {
   if (single) {
-    const { body } = await context.ingest.post('/v1/transactions', transactions[0], { signal: context.signal });
+    const { body } = await context.ingest.post(INGEST_ROUTES.transactions, transactions[0], { signal: context.signal });
     return [acceptedItem(body)];
   }
   const accepted: AcceptedView[] = [];
   for (let start = 0; start < transactions.length; start += batchSize) {
     if (context.signal.aborted) throw new CliError(`interrupted after sending ${accepted.length} of ${transactions.length}`);
     const chunk = transactions.slice(start, start + batchSize);
-    const { body } = await context.ingest.post('/v1/transactions', chunk, { signal: context.signal });
+    const { body } = await context.ingest.post(INGEST_ROUTES.transactions, chunk, { signal: context.signal });
     const items = (body as { transactions?: unknown }).transactions;
     if (!Array.isArray(items) || items.length !== chunk.length) {
       throw new CliError('ingest answered a batch with something other than one entry per transaction');

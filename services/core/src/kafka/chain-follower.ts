@@ -29,6 +29,9 @@ export interface BlockRejection {
   claimedMiner?: string;
 }
 
+/** What became of the message at one offset: the block joined the chain, or why it did not. */
+export type BlockVerdict = { readonly accepted: true; readonly block: Block } | { readonly accepted: false; readonly rejection: BlockRejection };
+
 export interface ChainFollowerOptions {
   kafka: Kafka;
   topic: string;
@@ -64,10 +67,13 @@ interface OwnBlock {
 
 interface Waiter {
   offset: number;
-  resolve: () => void;
+  resolve: (verdict: BlockVerdict | undefined) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
 }
+
+/** How many of the latest verdicts waitUntilApplied can still tell (a publisher asks right after its send). */
+const REMEMBERED_VERDICTS = 1024;
 
 export class ChainFollower {
   readonly chain: Chain;
@@ -78,6 +84,7 @@ export class ChainFollower {
   #knownEndOffset = 0;
   #replayEndOffset = 0;
   #waiters: Waiter[] = [];
+  readonly #verdicts = new Map<number, BlockVerdict>();
   #failure: Error | undefined;
   #ownBlock: OwnBlock | undefined;
   #stopped = false;
@@ -151,15 +158,20 @@ export class ChainFollower {
         : await this.#decide(offset, value, heartbeat);
     if (result === undefined) return; // stopped while waiting for source records
     if (result.accepted) this.#discardSources(result.block);
+    let verdict: BlockVerdict;
     if (result.accepted) {
+      verdict = { accepted: true, block: result.block };
       await this.options.onAccepted?.(result.block, offset, value);
     } else {
       const { reason, detail, claimedIndex, claimedMiner } = result;
       const rejection: BlockRejection = { offset, reason, detail };
       if (claimedIndex !== undefined) rejection.claimedIndex = claimedIndex;
       if (claimedMiner !== undefined) rejection.claimedMiner = claimedMiner;
+      verdict = { accepted: false, rejection };
       await this.options.onRejected?.(rejection);
     }
+    this.#verdicts.set(offset, verdict);
+    this.#verdicts.delete(offset - REMEMBERED_VERDICTS);
     this.#appliedOffset = offset;
     this.#resolveWaiters();
   }
@@ -227,10 +239,14 @@ export class ChainFollower {
     if (end > 0) await this.waitUntilApplied(end - 1, timeoutMs);
   }
 
-  /** Resolves once the message at `offset` has been applied to the chain. */
-  waitUntilApplied(offset: number, timeoutMs = 60_000): Promise<void> {
+  /**
+   * Resolves once the message at `offset` has been applied to the chain, with its verdict: accepted, or
+   * rejected and why (a publisher learns whether its block became canonical). Undefined only for an offset
+   * applied more than REMEMBERED_VERDICTS messages ago.
+   */
+  waitUntilApplied(offset: number, timeoutMs = 60_000): Promise<BlockVerdict | undefined> {
     if (this.#failure) return Promise.reject(this.#failure);
-    if (offset <= this.#appliedOffset) return Promise.resolve();
+    if (offset <= this.#appliedOffset) return Promise.resolve(this.#verdicts.get(offset));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         offset,
@@ -251,7 +267,7 @@ export class ChainFollower {
     this.#waiters = this.#waiters.filter((waiter) => waiter.offset > this.#appliedOffset);
     for (const waiter of due) {
       clearTimeout(waiter.timer);
-      waiter.resolve();
+      waiter.resolve(this.#verdicts.get(waiter.offset));
     }
   }
 

@@ -100,7 +100,8 @@ describe('ChainFollower', () => {
     expect(chain.check(own).accepted).toBe(true);
     const ownBytes = encodeBlock(own);
     follower.expectOwnBlock(ownBytes, own, version);
-    await follower.waitUntilApplied(await publish(ownBytes), 30_000);
+    // The verdict for that offset: a publisher learns whether its block became canonical.
+    expect(await follower.waitUntilApplied(await publish(ownBytes), 30_000)).toEqual({ accepted: true, block: own });
     expect(chain.tip?.hash).toBe(own.hash);
     expect(validated).toEqual([0]);
 
@@ -109,7 +110,8 @@ describe('ChainFollower', () => {
     const rival = mine(own, 'miner-b');
     follower.expectOwnBlock(encodeBlock(ownSecond), ownSecond, chain.version);
     await publish(encodeBlock(rival));
-    await follower.waitUntilApplied(await publish(encodeBlock(ownSecond)), 30_000);
+    const ownOffset = await publish(encodeBlock(ownSecond));
+    expect(await follower.waitUntilApplied(ownOffset, 30_000)).toMatchObject({ accepted: false, rejection: { offset: ownOffset, reason: 'stale', claimedMiner: 'miner-a' } });
     expect(chain.tip?.hash).toBe(rival.hash);
     expect(validated).toEqual([0, 2, -1]);
     await producer.disconnect();

@@ -1,9 +1,10 @@
 // The verify core on kcat-style dumps (the command is tested in the CLI, the topic mode by the auditor's
 // integration test against a real broker).
 import { describe, expect, it } from 'vitest';
-import { type Block, encodeBlock } from '@chainlog/core/protocol';
+import { encodeBlock } from '@chainlog/core/protocol';
 import { formatVerifyReport, readDumpLines, verifyMessages } from '../../src/verify/index.js';
-import { ChainBuilder, forge, minerB, outsider, PARAMS, signedTransaction } from '../../../auditor/test/support/chain-builder.js';
+import { PARAMS } from '../../../auditor/test/support/chain-builder.js';
+import { fixture } from './fixture.js';
 
 async function collect(chunks: Array<string | Uint8Array>): Promise<Array<{ position: number; text: string }>> {
   const lines: Array<{ position: number; text: string }> = [];
@@ -28,17 +29,6 @@ describe('readDumpLines', () => {
     ]);
   });
 });
-
-function fixture(): { blocks: Block[]; forged: Buffer[] } {
-  const builder = new ChainBuilder();
-  builder.next({ transactions: [signedTransaction('v-1', 'alice', 'bob', 5)] });
-  builder.next({ signer: minerB, miner: 'miner-b' });
-  const forged = [
-    encodeBlock(forge(builder.tip, { index: builder.tip.index + 1, previousHash: builder.tip.hash }, outsider)),
-    Buffer.from('{"index":3,"truncated'),
-  ];
-  return { blocks: builder.blocks, forged };
-}
 
 describe('verifyMessages', () => {
   it('reports the chain and every rejection with its position, reason and detail', async () => {

@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 document of the ingest API, generated from the protocol's TRANSACTION_INPUT_SCHEMA so
 // that the transaction's shape has one source of truth. services/ingest/openapi.json is this document
 // for the default limits (`npm run openapi -w @chainlog/ingest` rewrites it; a test compares them).
+import { INGEST_ROUTES } from '@chainlog/core/api';
 import { TRANSACTION_ID_MAX_LENGTH, TRANSACTION_ID_PATTERN, TRANSACTION_INPUT_SCHEMA } from '@chainlog/core/protocol';
 import { IDEMPOTENCY_KEY_MAX_LENGTH } from '../domain/ids.js';
 
@@ -49,7 +50,7 @@ export function buildOpenApiDocument(limits: OpenApiLimits): JsonObject {
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     paths: {
-      '/v1/transactions': {
+      [INGEST_ROUTES.transactions]: {
         post: {
           operationId: 'submitTransactions',
           summary: 'Submit one transaction or a batch',

@@ -1,6 +1,7 @@
 // POST /v1/transactions: admission (in-flight bound, shutdown), content type, body, validation, then
 // the append to Kafka. Every refusal is an HttpError rendered by core's error handler as
 // `{ "error": { code, message, field?, problem?, index? } }` and counted by reason.
+import { auditorPaths, INGEST_ROUTES } from '@chainlog/core/api';
 import { HttpError } from '@chainlog/core/http';
 import { loggedTransactionIds } from '@chainlog/core/logging';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
@@ -198,7 +199,7 @@ export function transactionRoutes(options: RoutesOptions): Router {
         id: transaction.id,
         partition: placement.partition,
         offset: placement.offset,
-        statusUrl: `${config.auditorPublicUrl}/v1/transactions/${encodeURIComponent(transaction.id)}`,
+        statusUrl: `${config.auditorPublicUrl}${auditorPaths.transaction(transaction.id)}`,
       };
     });
     if (!replayed) {
@@ -232,7 +233,7 @@ export function transactionRoutes(options: RoutesOptions): Router {
     next(error);
   };
 
-  router.post('/v1/transactions', admit, requireJson, readBody, submit, countRejection);
+  router.post(INGEST_ROUTES.transactions, admit, requireJson, readBody, submit, countRejection);
   return router;
 }
 

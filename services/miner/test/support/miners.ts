@@ -7,7 +7,7 @@ import { createLogger } from '@chainlog/core/logging';
 import { createMetricsRegistry } from '@chainlog/core/metrics';
 import { type Block, Chain, type ConsensusParams } from '@chainlog/core/protocol';
 import { readConfig } from '../../src/config.js';
-import { MinerService } from '../../src/miner.js';
+import { MinerService } from '../../src/service.js';
 import { kafkaBrokers, testKafka, uniqueTopic } from '../../../../test/support/kafka.js';
 
 export interface TestTopics {
