@@ -42,8 +42,8 @@ function pinnedVersions() {
 const KAFKA_VERSION_SOURCE = /KAFKA_VERSION = process\.env\.CHAINLOG_KAFKA_VERSION \?\? '([^']+)'/;
 
 /**
- * The steps in install order. `cold` is what a first install took on a 2-core machine (docs/tools.md has the
- * measured figures); `files` must exist for a stamped step to count as installed.
+ * The steps in install order. `cold` is what a first install takes on 2 free cores (docs/tools.md has the measured
+ * figures, and what a loaded machine takes); `files` must exist for a stamped step to count as installed.
  */
 function steps() {
   const v = pinnedVersions();
@@ -145,7 +145,8 @@ async function main() {
   // Files there without a current stamp: installed by hand (install-all.sh) or before a pin changed. The
   // installer checks their version output and rebuilds only when it is wrong.
   const present = (step) => step.files !== undefined && step.files.every((file) => existsSync(file));
-  say(`installing the tools the tests use into ${cache} (first run only; later runs reuse them):`);
+  if (todo.every(present)) say(`checking the tools whose pins or installers changed (${todo.map((step) => step.name).join(', ')}):`);
+  else say(`installing the tools the tests use into ${cache} (first run only; later runs reuse them; times for 2 free cores, a busy machine takes longer):`);
   for (const step of todo) say(present(step) ? `  ${step.name}: checking the installed version (installs again only if it is not the pinned one)` : `  ${step.what}, first run only, ${step.cold}`);
   // A line every 30 s in a log; every 10 s when someone is watching a terminal.
   const tickMs = Number(process.env.CHAINLOG_PROGRESS_MS ?? (process.stdout.isTTY ? 10_000 : 30_000));
