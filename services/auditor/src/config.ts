@@ -4,6 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { type CommonConfig, EnvReader, readCommonConfig, readConsensusConfig } from '@chainlog/core/config';
+import { readAuthTokens } from '@chainlog/core/http';
 import type { ConsensusParams } from '@chainlog/core/protocol';
 
 export const SERVICE_NAME = 'auditor';
@@ -28,6 +29,8 @@ export interface AuditorConfig extends CommonConfig {
   readonly explorer: { readonly enabled: boolean; readonly dir: string };
   /** Most open `/v1/chain/events` streams (503 beyond). */
   readonly liveStreamLimit: number;
+  /** AUTH_TOKENS: bearer tokens the API (and the explorer) requires; undefined: open. */
+  readonly authTokens: string[] | undefined;
 }
 
 export function readConfig(env: Record<string, string | undefined> = process.env): AuditorConfig {
@@ -43,6 +46,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     auditQueueLimit: reader.integer('AUDIT_QUEUE_LIMIT', 100_000, { min: 1, max: 10_000_000 }),
     explorer: { enabled: reader.boolean('EXPLORER_ENABLED', true), dir: reader.string('EXPLORER_DIR', DEFAULT_EXPLORER_DIR) },
     liveStreamLimit: reader.integer('LIVE_STREAM_LIMIT', 1000, { min: 1, max: 100_000 }),
+    authTokens: readAuthTokens(reader),
   };
   const topics = Object.entries(common.topics);
   topics.forEach(([role, name], at) => {

@@ -3,7 +3,7 @@
  * (pending transactions), the audit publisher, metrics and the HTTP API. main.ts hands it to runService;
  * tests create the service directly and listen on its app.
  */
-import { createHttpApp } from '@chainlog/core/http';
+import { bearerAuth, createHttpApp } from '@chainlog/core/http';
 import { ChainFollower, chainlogTopics, createKafka, ensureTopics, waitForKafka } from '@chainlog/core/kafka';
 import { loggedTransactionIds, type Logger } from '@chainlog/core/logging';
 import { createMetricsRegistry } from '@chainlog/core/metrics';
@@ -144,6 +144,8 @@ export class AuditorService {
     });
 
     const { app, finish } = createHttpApp({ logger, registry: this.registry, readiness: () => this.readiness() });
+    // Health, readiness and metrics stay open; the API (and the explorer) need a token when AUTH_TOKENS is set.
+    if (config.authTokens !== undefined) app.use(bearerAuth(config.authTokens, 'chainlog-auditor'));
     registerApiRoutes(app, {
       state: this.state,
       openapi: buildOpenApiDocument(),

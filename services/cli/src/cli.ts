@@ -47,11 +47,12 @@ export async function runCli(io: CliIo): Promise<number> {
   const { command, globals, options, positionals } = invocation;
   const out = new Output({ json: globals.json, color: globals.color, stdout: io.stdout, stderr: io.stderr, ...(io.now ? { now: io.now } : {}) });
   const fetchImpl = io.fetch === undefined ? {} : { fetch: io.fetch };
+  const token = env.token === undefined ? {} : { token: env.token };
   const context: CommandContext = {
     globals,
     out,
-    ingest: new JsonClient({ name: 'ingest', baseUrl: globals.ingestUrl, ...fetchImpl }),
-    auditor: new JsonClient({ name: 'the auditor', baseUrl: globals.auditorUrl, ...fetchImpl }),
+    ingest: new JsonClient({ name: 'ingest', baseUrl: globals.ingestUrl, ...fetchImpl, ...token }),
+    auditor: new JsonClient({ name: 'the auditor', baseUrl: globals.auditorUrl, ...fetchImpl, ...token }),
     stdin: io.stdin,
     readFile: io.readFile ?? ((path) => readFile(path, 'utf8')),
     signal: io.signal,

@@ -11,6 +11,8 @@ export interface CliEnvironment {
   ingestUrl: string;
   auditorUrl: string;
   brokers: string;
+  /** CHAINLOG_TOKEN: the bearer token for ingest and the auditor when they require one (AUTH_TOKENS). */
+  token: string | undefined;
   /** CHAINLOG_KEY_FILE: the key `tx send` and `demo` sign with when --key is not given. */
   keyFile: string | undefined;
   /** The consensus settings (DIFFICULTY, ALLOWED_MINER_KEYS, ...) as the services read them. */
@@ -30,6 +32,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     auditorUrl: nonEmpty(env['CHAINLOG_AUDITOR_URL']) ?? DEFAULT_AUDITOR_URL,
     brokers: nonEmpty(env['CHAINLOG_BROKERS']) ?? nonEmpty(env['KAFKA_BROKERS']) ?? DEFAULT_BROKERS,
     keyFile: nonEmpty(env['CHAINLOG_KEY_FILE']),
+    token: nonEmpty(env['CHAINLOG_TOKEN']),
     consensusEnv: Object.fromEntries(CONSENSUS_VARIABLES.map((name) => [name, env[name]])),
     color: nonEmpty(env['NO_COLOR']) !== undefined ? false : forceColor !== undefined ? forceColor !== '0' : undefined,
   };

@@ -44,3 +44,9 @@ export function doneOrUsageError(reader: EnvReader): void {
     throw error;
   }
 }
+
+/** The transactions topic the chain's blocks draw from (source coverage), named as the services name it. */
+export function transactionsTopic(env: Readonly<Record<string, string | undefined>>): string {
+  const name = env['TOPIC_TRANSACTIONS']?.trim();
+  return name === undefined || name === '' ? 'transactions' : name;
+}

@@ -13,6 +13,8 @@ export interface JsonClientOptions {
   baseUrl: string;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** Sent as `Authorization: Bearer <token>` (the services' AUTH_TOKENS). */
+  token?: string;
 }
 
 export class HttpError extends CliError {
@@ -32,12 +34,14 @@ export class JsonClient {
   readonly baseUrl: string;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
+  readonly #auth: Record<string, string>;
 
   constructor(options: JsonClientOptions) {
     this.name = options.name;
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#fetch = options.fetch ?? fetch;
+    this.#auth = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
   }
 
   url(path: string): string {
@@ -66,7 +70,7 @@ export class JsonClient {
     try {
       response = await this.#fetch(url, {
         method,
-        headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+        headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...this.#auth },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal,
       });

@@ -109,3 +109,16 @@ describe('configuration file and consensus settings', () => {
     expect(() => consensusParams({ ALLOWED_MINER_KEYS: 'zz' }, {})).toThrow(/ALLOWED_MINER_KEYS must list/);
   });
 });
+
+describe('CHAINLOG_TOKEN', () => {
+  it('is sent as a bearer token to ingest and the auditor', async () => {
+    const seen: Array<string | null> = [];
+    const fetchSpy = (async (input: string | URL | Request, init?: RequestInit) => {
+      seen.push(new Headers(init?.headers).get('authorization'));
+      return new Response(JSON.stringify({ id: 'x', partition: 0, offset: 0 }), { status: 202, headers: { 'content-type': 'application/json' } });
+    }) as typeof fetch;
+    const result = await run(['tx', 'send', '--from', 'a', '--to', 'b', '--amount', '1'], { fetch: fetchSpy, env: { CHAINLOG_TOKEN: 'token-0123456789abcdef' } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(seen).toEqual(['Bearer token-0123456789abcdef']);
+  });
+});

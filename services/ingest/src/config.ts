@@ -1,5 +1,6 @@
 // Every setting of the ingest service, parsed and validated in one place. A bad value is reported
 // together with every other bad value in one ConfigError, and main.ts exits with code 2.
+import { readAuthTokens } from '@chainlog/core/http';
 import { type CommonConfig, EnvReader, readCommonConfig, readSignaturePolicy } from '@chainlog/core/config';
 
 export const SERVICE_NAME = 'ingest';
@@ -33,6 +34,8 @@ export interface IngestConfig extends CommonConfig {
   /** Time a client has to send its request headers, and its whole request with the body (408 after). */
   headersTimeoutMs: number;
   requestTimeoutMs: number;
+  /** AUTH_TOKENS: bearer tokens POST /v1/transactions requires; undefined: open. */
+  authTokens: string[] | undefined;
   /** How long an accepted client-chosen id is remembered (a retry replays its answer; other content gets 409). */
   idempotencyTtlMs: number;
   /** Most ids remembered; the oldest are forgotten first. */
@@ -68,6 +71,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     clientIpHeader: reader.optionalString('CLIENT_IP_HEADER')?.toLowerCase(),
     headersTimeoutMs: reader.integer('HEADERS_TIMEOUT_MS', 10_000, { min: 100, max: 300_000 }),
     requestTimeoutMs: reader.integer('REQUEST_TIMEOUT_MS', 15_000, { min: 100, max: 600_000 }),
+    authTokens: readAuthTokens(reader),
     idempotencyTtlMs: reader.integer('IDEMPOTENCY_TTL_SECONDS', 86_400, { min: 1, max: 30 * 86_400 }) * 1000,
     idempotencyMaxEntries: reader.integer('IDEMPOTENCY_MAX_ENTRIES', 100_000, { min: 0, max: 10_000_000 }),
   };

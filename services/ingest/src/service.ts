@@ -1,7 +1,7 @@
 // Assembles the ingest service from its parts: topic metadata watcher, Kafka appender, HTTP app.
 // main.ts wires it to the real environment; tests build it in-process against the real broker.
 import { randomUUID } from 'node:crypto';
-import { createHttpApp, type Readiness } from '@chainlog/core/http';
+import { bearerAuth, createHttpApp, type Readiness } from '@chainlog/core/http';
 import type { Logger } from '@chainlog/core/logging';
 import type { Express } from 'express';
 import { Partitioners, type Kafka } from 'kafkajs';
@@ -82,6 +82,8 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
   };
 
   const { app, finish } = createHttpApp({ logger, registry, readiness });
+  // Health, readiness and metrics stay open; the API needs a token when AUTH_TOKENS is set.
+  if (config.authTokens !== undefined) app.use(bearerAuth(config.authTokens, 'chainlog-ingest'));
   const openApi = buildOpenApiDocument({ maxBatchSize: config.maxBatchSize, maxBodyBytes: config.maxBodyBytes });
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);

@@ -7,7 +7,7 @@ import { type Block, Chain, type ConsensusParams } from '@chainlog/core/protocol
 import { flag, integerOption, durationOption, optionalString, CliError } from '../args.js';
 import { fetchBlock, fetchBlocks, fetchHead } from '../auditor-api.js';
 import type { Command, CommandContext } from '../context.js';
-import { consensusParams, CONSENSUS_OPTIONS } from '../consensus.js';
+import { consensusParams, CONSENSUS_OPTIONS, transactionsTopic } from '../consensus.js';
 import { formatBlock, formatBlockLine, type BlockLineView } from '../format.js';
 
 const PAGE = 100;
@@ -128,6 +128,7 @@ async function tailFromKafka(context: CommandContext, tail: KafkaTail): Promise<
   const follower = new ChainFollower({
     kafka,
     topic: tail.topic,
+    transactionsTopic: transactionsTopic(context.env),
     chain,
     logger,
     groupIdPrefix: 'chainlog-cli-tail',

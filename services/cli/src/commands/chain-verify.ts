@@ -10,7 +10,7 @@ import { createLogger } from '@chainlog/core/logging';
 import type { ConsensusParams } from '@chainlog/core/protocol';
 import { ChainVerifier, formatVerifyReport, readDumpLines, verifyTopic, VerifySourceError, type VerifyReport, type VerifySource } from '@chainlog/core/verify';
 import { CliError, durationOption, optionalString, UsageError } from '../args.js';
-import { consensusParams, CONSENSUS_OPTIONS, doneOrUsageError } from '../consensus.js';
+import { consensusParams, CONSENSUS_OPTIONS, doneOrUsageError, transactionsTopic } from '../consensus.js';
 import type { Command, CommandContext } from '../context.js';
 
 /** The blocks could not be read: no verdict on the chain, so not exit 1. */
@@ -108,6 +108,8 @@ async function verifyTopicWithProgress(context: CommandContext, settings: KafkaS
     return await verifyTopic({
       kafka,
       topic,
+      // Blocks claim ranges of the transactions topic (source coverage): the services' TOPIC_TRANSACTIONS.
+      transactionsTopic: transactionsTopic(context.env),
       params,
       logger,
       timeoutMs,

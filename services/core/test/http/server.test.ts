@@ -5,7 +5,8 @@ import type { Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeServer, createHttpApp, listen } from '../../src/http/index.js';
+import { EnvReader } from '../../src/config/env.js';
+import { bearerAuth, closeServer, createHttpApp, listen, readAuthTokens } from '../../src/http/index.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { createMetricsRegistry } from '../../src/metrics/registry.js';
 
@@ -69,5 +70,41 @@ describe('HTTP scaffold edges', () => {
     expect(jsonBody(text)).toMatchObject({ error: { code: 'method-not-allowed' } });
     expect((await fetch(`http://127.0.0.1:${port}/healthz`, { method: 'POST' })).headers.get('allow')).toBe('GET, HEAD, OPTIONS');
     expect((await fetch(`http://127.0.0.1:${port}/nothing`)).status).toBe(404);
+  });
+});
+
+describe('optional bearer authentication', () => {
+  const TOKEN = 'a-token-of-32-characters-0123456';
+  let server: Server;
+  let base: string;
+  afterAll(async () => closeServer(server, 1000));
+
+  it('reads AUTH_TOKENS (several, for rotation) and refuses short ones without echoing them', () => {
+    const reader = new EnvReader({ AUTH_TOKENS: `${TOKEN}, second-token-000000000` });
+    expect(readAuthTokens(reader)).toEqual([TOKEN, 'second-token-000000000']);
+    expect(readAuthTokens(new EnvReader({}))).toBeUndefined();
+    const short = new EnvReader({ AUTH_TOKENS: 'tiny-secret' });
+    readAuthTokens(short);
+    expect(() => short.done()).toThrow(/at least 16 printable characters/);
+    expect(() => short.done()).not.toThrow(/tiny-secret/);
+  });
+
+  it('needs the token for the API, keeps health, readiness and metrics open, answers 401 with WWW-Authenticate', async () => {
+    const { app, finish } = createHttpApp({ logger: createLogger('test', 'silent'), registry: createMetricsRegistry('test'), readiness: () => ({ ready: true }) });
+    app.use(bearerAuth([TOKEN, 'second-token-000000000'], 'chainlog-test'));
+    app.get('/v1/secret', (_req, res) => {
+      res.json({ ok: true });
+    });
+    finish();
+    server = await listen(app, 0, '127.0.0.1');
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    for (const path of ['/healthz', '/readyz', '/metrics']) expect((await fetch(`${base}${path}`)).status).toBe(200);
+    const missing = await fetch(`${base}/v1/secret`);
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="chainlog-test"');
+    expect(await missing.json()).toMatchObject({ error: { code: 'unauthorized' } });
+    expect((await fetch(`${base}/v1/secret`, { headers: { authorization: 'Bearer wrong-token-0000000000' } })).status).toBe(401);
+    expect((await fetch(`${base}/v1/secret`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    expect((await fetch(`${base}/v1/secret`, { headers: { authorization: 'bearer second-token-000000000' } })).status).toBe(200);
   });
 });
