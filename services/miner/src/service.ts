@@ -6,7 +6,7 @@ import type { Express } from 'express';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Readiness } from '@chainlog/core/http';
-import { ChainFollower, chainlogTopics, createKafka, ensureTopics, partitionCount, type SourceWait } from '@chainlog/core/kafka';
+import { ChainFollower, chainlogTopics, createKafka, ensureTopics, partitionCount, type SourceWait, waitForKafka } from '@chainlog/core/kafka';
 import type { Logger } from '@chainlog/core/logging';
 import { Chain, GENESIS_BLOCK } from '@chainlog/core/protocol';
 import { describeConfig, type MinerConfig } from './config.js';
@@ -30,6 +30,8 @@ export interface MinerServiceOptions {
 }
 
 const HASH_RATE_SAMPLE_MS = 2000;
+/** How long miner k waits (k times this) for another miner's genesis block before publishing its own. */
+const GENESIS_STAGGER_MS = 2000;
 /** How long a block may wait on a quiet partition's end before this miner writes a record to decide it. */
 const SOURCE_PROBE_AFTER_MS = 2000;
 
@@ -47,6 +49,9 @@ export class MinerService {
   readonly #producer: MinerProducer;
   readonly #pow: PowPool;
   readonly #options: MinerServiceOptions;
+  #running = false;
+  /** Aborts the wait for Kafka at start-up when the miner is stopped meanwhile. */
+  readonly #startup = new AbortController();
   #started = false;
   #fatal: Error | undefined;
   /** The block offset and partition this miner last wrote a coverage probe for. */
@@ -164,11 +169,18 @@ export class MinerService {
   async start(): Promise<void> {
     const logger = this.#logger;
     logger.info({ settings: describeConfig(this.#config) }, 'miner starting');
+    this.#running = true;
+    try {
+      await waitForKafka(this.#kafka, logger, { signal: this.#startup.signal });
+    } catch (error) {
+      if (!this.#running) return;
+      throw error;
+    }
     await this.#ensureTopics();
     await this.#producer.start();
     await this.#follower.start();
     await this.#follower.catchUp(this.#options.startupCatchUpTimeoutMs ?? 30 * 60_000);
-    if (this.chain.tip === undefined) await this.#publishGenesis();
+    if (this.chain.tip === undefined) await this.#initialiseChain();
     logger.info({ height: this.chain.height, tip: this.chain.tip?.hash, transactions: this.chain.transactionCount }, 'chain caught up');
     await this.#pow.start();
     await this.#intake.start();
@@ -180,7 +192,9 @@ export class MinerService {
   }
 
   async stop(): Promise<void> {
+    this.#running = false;
     this.#started = false;
+    this.#startup.abort(new Error('the miner is stopping'));
     if (this.#timer) clearInterval(this.#timer);
     const loopStopped = this.#loop.stop();
     await this.#intake.stop().catch((error: unknown) => this.#logger.warn({ err: error }, 'stopping the consumer failed'));
@@ -211,7 +225,19 @@ export class MinerService {
     }
   }
 
-  /** No valid genesis in the log yet: publish the constant one. A second miner doing the same is harmless. */
+  /**
+   * No valid genesis in the log yet. Miners of a fresh ledger start together, and each would publish the
+   * constant genesis block: miner 0 does at once, miner k first waits k × GENESIS_STAGGER_MS for it to appear.
+   * Should miner 0 be down, the next one publishes it; an identical second copy (two miners racing anyway) is
+   * rejected as stale by every reader and reported as a duplicate genesis, not as a fork.
+   */
+  async #initialiseChain(): Promise<void> {
+    const deadline = Date.now() + Math.min(this.#config.ordinal, 10) * GENESIS_STAGGER_MS;
+    // The follower keeps reading the topic in the background: a genesis block published meanwhile shows up as the tip.
+    while (this.chain.tip === undefined && Date.now() < deadline && this.#running) await new Promise((resolve) => setTimeout(resolve, 200));
+    if (this.chain.tip === undefined && this.#running) await this.#publishGenesis();
+  }
+
   async #publishGenesis(): Promise<void> {
     const offset = await this.#producer.publishBlock(GENESIS_BLOCK);
     this.#logger.info({ offset, hash: GENESIS_BLOCK.hash }, 'published the genesis block');
