@@ -678,7 +678,9 @@ describe('the chainlog Helm chart', () => {
     it('maps the values onto the Ledger spec (every optional feature)', async ({ expect }) => {
       const objects = await render([...EVERYTHING, { operator: { mode: 'ledgers', config: { maxPartitions: 32 } } }]);
       const spec = find(objects, 'Ledger', 'chainlog').spec as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-      expect(spec.kafka.bundled).toMatchObject({ replicas: 1, image: 'apache/kafka:3.9.1', storage: { ephemeral: false, size: '8Gi' } });
+      const chartValues = parseYaml(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')) as { kafka: { bundled: { image: { repository: string; tag: string } } } };
+      const bundledImage = chartValues.kafka.bundled.image;
+      expect(spec.kafka.bundled).toMatchObject({ replicas: 1, image: `${bundledImage.repository}:${bundledImage.tag}`, storage: { ephemeral: false, size: '8Gi' } });
       expect(spec.kafka.external).toBeUndefined();
       expect(spec.consensus).toEqual({
         difficulty: 12,
