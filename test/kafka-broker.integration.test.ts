@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createKafka, ensureTopics, partitionCount } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
 import { startBroker } from '../scripts/lib/kafka-broker.js';
@@ -64,6 +64,8 @@ describe('the real Kafka broker', () => {
   it('fails a send within bounded time when its broker is stopped mid-test', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'chainlog-stop-test-'));
     const broker = await startBroker({ dataDir, port: await allocatePort(), controllerPort: await allocatePort(), heapMb: 256 });
+    // Also when the test times out (the body is abandoned, not unwound): no broker outlives it.
+    onTestFinished(() => broker.stop());
     try {
       const kafka = createKafka(
         { brokers: [broker.brokers], clientId: 'stop-test', connectionTimeoutMs: 1000, requestTimeoutMs: 3000 },
