@@ -194,7 +194,7 @@ describe('security: Kafka TLS and SASL/SCRAM, secrets, signatures', () => {
     expect((await getJson<{ status: string }>(`${stack.auditorUrl}/v1/transactions/${unsigned.id}`)).body.status).not.toBe('committed');
     const dlq = await deadLettered(stack, [poison]);
     expect(dlq.missing).toEqual([]);
-    expect(dlq.reasons.unsigned).toMatch(/not signed/);
+    expect(dlq.reasons.unsigned).toMatch(/requires signed transactions/);
 
     await sleep(1500);
     const tracker = await ChainTracker.follow(broker.brokers, stack.topics.TOPIC_BLOCKCHAIN, stack.consensus);

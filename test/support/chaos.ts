@@ -584,6 +584,8 @@ export async function verifyTopic(brokers: string, topic: string, stack: Stack):
     HOME: process.env.HOME ?? '',
     KAFKA_CONNECTION_TIMEOUT_MS: '10000',
     KAFKA_REQUEST_TIMEOUT_MS: '30000',
+    // Blocks claim ranges of the stack's own transactions topic (source coverage): verify must read that one.
+    TOPIC_TRANSACTIONS: stack.topics.TOPIC_TRANSACTIONS,
     ...stack.consensusEnv,
   };
   let result = await run(process.execPath, args, 180_000, env);

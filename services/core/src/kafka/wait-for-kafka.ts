@@ -38,6 +38,16 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 /**
+ * Wrong credentials or a certificate the client or the broker does not accept: waiting cannot fix these, so
+ * the service stops with the error (a clear exit, not a silent wait) instead of looking like Kafka is down.
+ */
+export function isMisconfiguration(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'KafkaJSSASLAuthenticationError') return true;
+  return /certificate|self[- ]signed|unable to verify|SSL routines|tlsv1 alert|TLS connection was established/i.test(error.message);
+}
+
+/**
  * Resolves once Kafka answers a metadata request. A service starting before its brokers (a fresh install, a
  * broker restarting, a node rebooted) waits here with backoff, logging each failed attempt, instead of
  * exiting and crash-looping; it is not ready meanwhile.
@@ -53,6 +63,7 @@ export async function waitForKafka(kafka: Kafka, logger: Logger, options: WaitFo
       if (attempt > 0) logger.info({ attempts: attempt + 1, waitedMs: Date.now() - started, brokers: brokers.length }, 'Kafka is reachable');
       return;
     } catch (error) {
+      if (isMisconfiguration(error)) throw error;
       const waited = Date.now() - started;
       if (options.timeoutMs !== undefined && waited >= options.timeoutMs) {
         throw new Error(`Kafka was not reachable within ${options.timeoutMs} ms: ${(error as Error).message}`);

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createKafka } from '../../src/kafka/client.js';
-import { kafkaBackoffMs, waitForKafka } from '../../src/kafka/wait-for-kafka.js';
+import { isMisconfiguration, kafkaBackoffMs, waitForKafka } from '../../src/kafka/wait-for-kafka.js';
 import { createLogger } from '../../src/logging/logger.js';
 
 describe('kafkaBackoffMs', () => {
@@ -43,5 +43,17 @@ describe('waitForKafka without a broker', () => {
 
   it('gives up after timeoutMs when one is set', async () => {
     await expect(waitForKafka(await unreachable(), createLogger('test', 'silent'), { timeoutMs: 500, initialDelayMs: 50, maxDelayMs: 100 })).rejects.toThrow(/not reachable within 500 ms/);
+  });
+});
+
+describe('isMisconfiguration', () => {
+  const named = (name: string, message: string): Error => Object.assign(new Error(message), { name });
+
+  it('stops the wait for wrong credentials and certificates, keeps waiting for a broker that is down', () => {
+    expect(isMisconfiguration(named('KafkaJSSASLAuthenticationError', 'SASL SCRAM SHA512 authentication failed'))).toBe(true);
+    expect(isMisconfiguration(named('KafkaJSConnectionError', 'unable to verify the first certificate'))).toBe(true);
+    expect(isMisconfiguration(named('KafkaJSConnectionError', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092'))).toBe(false);
+    expect(isMisconfiguration(named('KafkaJSNumberOfRetriesExceeded', 'Request Metadata timed out'))).toBe(false);
+    expect(isMisconfiguration('not an error')).toBe(false);
   });
 });
