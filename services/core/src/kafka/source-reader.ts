@@ -15,7 +15,16 @@ export interface SourceReaderOptions {
   groupIdPrefix?: string;
   /** Records kept per partition beyond what the chain consumed before the partition is paused. */
   maxBuffered?: number;
+  /** How soon partitions added to the topic are read (the consumer's metadata age); PARTITION_DISCOVERY_MS. */
+  metadataMaxAgeMs?: number;
 }
+
+/**
+ * How soon a reader of the transactions topic reads a partition added while it runs. kafkajs' default (5 min)
+ * left every block of a new partition undecided that long: the auditors stopped being ready (the Service had no
+ * endpoint) and the miners waited, after every scale-up. A metadata request every few seconds is cheap.
+ */
+export const PARTITION_DISCOVERY_MS = 5000;
 
 interface PartitionBuffer {
   /** Records not yet consumed by the chain, ascending. */
@@ -103,6 +112,7 @@ export class SourceReader implements SourceLog {
       groupId: `${this.#options.groupIdPrefix ?? 'chainlog-sources'}-${randomUUID()}`,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
+      metadataMaxAge: this.#options.metadataMaxAgeMs ?? PARTITION_DISCOVERY_MS,
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       logger[payload.restart ? 'warn' : 'error']({ err: payload.error, restart: payload.restart }, 'transactions source reader crashed');

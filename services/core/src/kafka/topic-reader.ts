@@ -23,6 +23,8 @@ export interface TopicReaderOptions {
   readonly groupIdPrefix: string;
   /** What the reader is called in its log lines (`<name> consumer crashed`). */
   readonly name: string;
+  /** How soon partitions added to the topic are read (kafkajs' metadataMaxAge; its default is 5 minutes). */
+  readonly metadataMaxAgeMs?: number;
   /** Before a batch's messages: the partition's end as of this fetch. */
   readonly onBatch?: (partition: number, highWatermark: number) => void;
   /**
@@ -55,7 +57,11 @@ export class TopicReader {
   async start(): Promise<void> {
     const { kafka, topic, logger, name } = this.#options;
     // Reading from the start on every run: the state is rebuilt from the log, never from saved offsets.
-    const consumer = kafka.consumer({ groupId: `${this.#options.groupIdPrefix}-${randomUUID()}`, allowAutoTopicCreation: false });
+    const consumer = kafka.consumer({
+      groupId: `${this.#options.groupIdPrefix}-${randomUUID()}`,
+      allowAutoTopicCreation: false,
+      ...(this.#options.metadataMaxAgeMs === undefined ? {} : { metadataMaxAge: this.#options.metadataMaxAgeMs }),
+    });
     this.#consumer = consumer;
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.#options.onFailure?.(payload.error);
