@@ -16,6 +16,7 @@ import { admitRecord, recordTransaction, type SkipReason, type SourceRecord } fr
 import type { Block, SourceRange } from './block.js';
 import type { ConsensusParams } from './consensus.js';
 import { canonicalTransactionJson } from './transaction.js';
+import { blockVersion, versionRules, type VersionRules } from './version.js';
 
 /** What a reader has read of the transactions topic. */
 export interface SourceLog {
@@ -59,8 +60,11 @@ class CoverageWalk {
   /** Index of the block transaction the next admitted record must be (0 is the coinbase). */
   next = 1;
   #matchedIds: Set<string> | undefined;
+  readonly #rules: VersionRules;
 
-  constructor(private readonly context: CoverageContext) {}
+  constructor(private readonly context: CoverageContext) {
+    this.#rules = versionRules(blockVersion(context.block));
+  }
 
   range(range: SourceRange, at: string, log: SourceLog): CoverageVerdict | undefined {
     const { topic, partition, firstOffset, lastOffset } = range;
@@ -96,7 +100,7 @@ class CoverageWalk {
 
   /** Why the record is not the block's next transaction, or undefined when it is. */
   #transactionProblem(record: SourceRecord, range: SourceRange): string | undefined {
-    const carried = recordTransaction(record, range);
+    const carried = recordTransaction(record, range, this.#rules);
     if (!carried.ok) return `the record is not a transaction (${carried.reason}: ${carried.detail}) but is not listed as skipped`;
     const expected = this.context.transactionJson[this.next];
     if (expected === undefined) return `transaction ${carried.transaction.id} is missing from the block`;
@@ -116,7 +120,7 @@ class CoverageWalk {
   }
 
   #refusal(record: SourceRecord, range: SourceRange): SkipReason | undefined {
-    const admitted = admitRecord(record, range, this.context.params);
+    const admitted = admitRecord(record, range, this.context.params, this.#rules);
     if (!admitted.ok) return admitted.reason;
     const { id } = admitted.transaction;
     return this.context.hasTransaction(id) || this.#matched().has(id) ? 'duplicate' : undefined;
