@@ -4,8 +4,9 @@
  * docs/protocol.md): each visible record in a claimed range is either the block's next transaction, byte
  * for byte, or listed in the range's `skipped` with exactly the reason computed here.
  *
- * This part depends on the record alone. The reasons that depend on the chain (`duplicate`, and in
- * permissioned mode `unauthorized` and `insufficient-funds`) are decided by the block rules in block order.
+ * This part depends on the record alone. The reasons that depend on the chain or the block (`out-of-window`,
+ * `duplicate`, and in permissioned mode `unauthorized` and `insufficient-funds`) are decided by the block
+ * rules in block order.
  */
 import { isSafeNonNegativeInteger, type SourcePosition } from './identifiers.js';
 import type { ConsensusParams } from './consensus.js';
@@ -20,6 +21,7 @@ export const SKIP_REASONS = [
   'bad-signature',
   'unsigned',
   'unauthorized',
+  'out-of-window',
   'duplicate',
   'insufficient-funds',
 ] as const;

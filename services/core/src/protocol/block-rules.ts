@@ -10,6 +10,7 @@ import { canonicalJson, fromHex, toHex } from './encoding.js';
 import { GENESIS_BLOCK } from './genesis.js';
 import { COINBASE_SENDER, isCoinbaseTransactionId } from './identifiers.js';
 import { merkleRootOfHashes, merkleRootOfTransactionJson } from './merkle.js';
+import { replayWindowProblem } from './replay-window.js';
 import { meetsDifficulty } from './proof-of-work.js';
 import { verifySignature } from './signatures.js';
 import { canonicalTransactionJson, verifyTransactionSignature } from './transaction.js';
@@ -146,6 +147,8 @@ const userTransactions: Rule = (block, _chain, params) => {
     } else if (!verifyTransactionSignature(transaction, rules)) {
       return reject('bad-transaction', `${at} has a signature that does not verify`);
     }
+    const outside = params.replayWindowMs === undefined ? undefined : replayWindowProblem(transaction, block.timestamp, params.replayWindowMs);
+    if (outside !== undefined) return reject('bad-transaction', `${at} is outside the replay window: ${outside}`);
   }
   return undefined;
 };

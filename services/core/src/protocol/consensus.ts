@@ -14,6 +14,12 @@ export interface ConsensusParams {
   readonly requireTransactionSignatures?: boolean;
   /** Maximum transactions per block, coinbase included; unlimited when absent. */
   readonly maxBlockTransactions?: number;
+  /**
+   * Bounded replay protection (docs/protocol.md §2.5): client-chosen transaction ids must have timestamps
+   * within this many ms of their block's and are deduplicated within it. Absent: ids are unique for ever
+   * (every reader keeps every id).
+   */
+  readonly replayWindowMs?: number;
 }
 
 /**

@@ -15,6 +15,7 @@
 import { admitRecord, recordTransaction, type SkipReason, type SourceRecord } from './admission.js';
 import type { Block, SourceRange } from './block.js';
 import type { ConsensusParams } from './consensus.js';
+import { replayWindowProblem } from './replay-window.js';
 import { canonicalTransactionJson } from './transaction.js';
 import { blockVersion, versionRules, type VersionRules } from './version.js';
 
@@ -122,6 +123,10 @@ class CoverageWalk {
   #refusal(record: SourceRecord, range: SourceRange): SkipReason | undefined {
     const admitted = admitRecord(record, range, this.context.params, this.#rules);
     if (!admitted.ok) return admitted.reason;
+    const { replayWindowMs } = this.context.params;
+    if (replayWindowMs !== undefined && replayWindowProblem(admitted.transaction, this.context.block.timestamp, replayWindowMs) !== undefined) {
+      return 'out-of-window';
+    }
     const { id } = admitted.transaction;
     return this.context.hasTransaction(id) || this.#matched().has(id) ? 'duplicate' : undefined;
   }
