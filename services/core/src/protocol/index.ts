@@ -54,6 +54,7 @@ export {
   recordTransaction,
   SKIP_REASONS,
   type Admission,
+  type Skip,
   type SkipReason,
   type SourceRecord,
 } from './admission.js';
