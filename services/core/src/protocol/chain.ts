@@ -100,18 +100,19 @@ export class Chain implements ChainView {
   }
 
   /**
-   * A chain continuing at a state another reader computed (a verified checkpoint). The caller vouches for the
-   * state: restoring checks its shape, not that replaying the chain would give it.
+   * Continues this empty chain at a state some reader computed (a verified checkpoint, checkpoint.ts): the
+   * next block it accepts extends `state.tip`. The caller vouches for the state: this checks its shape, not
+   * that replaying the chain would give it.
    */
-  static fromState(params: ConsensusParams, state: ChainState): Chain {
-    const chain = new Chain(params);
-    const windowMs = chain.params.replayWindowMs;
+  continueFrom(state: ChainState): void {
+    const windowMs = this.params.replayWindowMs;
     if (windowMs === undefined) throw new RangeError('only a chain with a replay window can continue from a state');
-    chain.#ids = new WindowedIds(windowMs, state.recentIds, state.tip.timestamp);
-    chain.#transactionCount = state.transactionCount;
-    for (const { topic, partition, lastOffset } of state.sourceOffsets) chain.#setSourceOffset(topic, partition, lastOffset);
-    chain.#tip = { index: state.tip.index, hash: state.tip.hash, block: state.tip };
-    return chain;
+    if (this.#tip !== undefined) throw new Error('the chain is not empty');
+    this.#ids = new WindowedIds(windowMs, state.recentIds, state.tip.timestamp);
+    this.#transactionCount = state.transactionCount;
+    for (const { topic, partition, lastOffset } of state.sourceOffsets) this.#setSourceOffset(topic, partition, lastOffset);
+    this.#tip = { index: state.tip.index, hash: state.tip.hash, block: state.tip };
+    this.#commits += 1;
   }
 
   /** The state to continue from (see ChainState); undefined while empty or without a replay window. */

@@ -81,3 +81,19 @@ export { assembleBlock, sealBlock, type AssembleBlockOptions, type CandidateBloc
 export { REJECTION_REASONS, type ConsensusParams, type RejectionReason } from './consensus.js';
 export { Chain, type ApplyResult, type ChainState, type ChainTip, type Evaluation, type SourceOffset } from './chain.js';
 export { isWindowedTransactionId, RecentIds, replayWindowProblem, type RecentId } from './replay-window.js';
+export {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_PART_BYTES,
+  CHECKPOINT_PROBLEMS,
+  consensusFingerprint,
+  createCheckpoint,
+  openCheckpoint,
+  verifyCheckpoint,
+  type CheckpointBody,
+  type CheckpointManifest,
+  type CheckpointProblem,
+  type CheckpointTip,
+  type EncodedCheckpoint,
+  type Opened,
+  type ReaderView,
+} from './checkpoint.js';
