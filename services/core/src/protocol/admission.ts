@@ -10,6 +10,7 @@
  */
 import { isSafeNonNegativeInteger, type SourcePosition } from './identifiers.js';
 import type { ConsensusParams } from './consensus.js';
+import type { Result } from './result.js';
 import { decodeTransactionInput, toTransaction, verifyTransactionSignature, type Transaction } from './transaction.js';
 import { CURRENT_RULES, type VersionRules } from './version.js';
 
@@ -43,9 +44,14 @@ export interface SourceRecord {
   readonly timestamp: number;
 }
 
-export type Admission =
-  | { readonly ok: true; readonly transaction: Transaction }
-  | { readonly ok: false; readonly reason: SkipReason; readonly detail: string };
+/** Why a record is not a transaction of the block: the reason every reader computes, and what it is in words. */
+export interface Skip {
+  readonly reason: SkipReason;
+  readonly detail: string;
+}
+
+/** The stored transaction a record carries, or why it carries none. */
+export type Admission = Result<Transaction, Skip>;
 
 /**
  * The stored transaction a record carries, or why it carries none, from the record alone: `empty` (null
@@ -61,7 +67,7 @@ export function admitRecord(
 ): Admission {
   const carried = recordTransaction(record, position, rules);
   if (!carried.ok) return carried;
-  const { transaction } = carried;
+  const transaction = carried.value;
   if (transaction.signature !== undefined) {
     if (!verifyTransactionSignature(transaction, rules)) return refuse('bad-signature', 'the signature does not verify against publicKey');
   } else if (params.requireTransactionSignatures === true) {
@@ -91,9 +97,9 @@ export function recordTransaction(
     offset: record.offset,
     timestamp: isSafeNonNegativeInteger(record.timestamp) ? record.timestamp : 0,
   });
-  return { ok: true, transaction };
+  return { ok: true, value: transaction };
 }
 
 function refuse(reason: SkipReason, detail: string): Admission {
-  return { ok: false, reason, detail };
+  return { ok: false, error: { reason, detail } };
 }

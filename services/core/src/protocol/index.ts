@@ -63,6 +63,7 @@ export {
   recordTransaction,
   SKIP_REASONS,
   type Admission,
+  type Skip,
   type SkipReason,
   type SourceRecord,
 } from './admission.js';

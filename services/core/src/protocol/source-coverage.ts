@@ -102,13 +102,13 @@ class CoverageWalk {
   /** Why the record is not the block's next transaction, or undefined when it is. */
   #transactionProblem(record: SourceRecord, range: SourceRange): string | undefined {
     const carried = recordTransaction(record, range, this.#rules);
-    if (!carried.ok) return `the record is not a transaction (${carried.reason}: ${carried.detail}) but is not listed as skipped`;
+    if (!carried.ok) return `the record is not a transaction (${carried.error.reason}: ${carried.error.detail}) but is not listed as skipped`;
     const expected = this.context.transactionJson[this.next];
-    if (expected === undefined) return `transaction ${carried.transaction.id} is missing from the block`;
-    if (canonicalTransactionJson(carried.transaction) !== expected) {
-      return `transactions[${this.next}] is not the record's transaction ${carried.transaction.id} byte for byte (missing or altered)`;
+    if (expected === undefined) return `transaction ${carried.value.id} is missing from the block`;
+    if (canonicalTransactionJson(carried.value) !== expected) {
+      return `transactions[${this.next}] is not the record's transaction ${carried.value.id} byte for byte (missing or altered)`;
     }
-    this.#matchedIds?.add(carried.transaction.id);
+    this.#matchedIds?.add(carried.value.id);
     this.next++;
     return undefined;
   }
@@ -122,12 +122,12 @@ class CoverageWalk {
 
   #refusal(record: SourceRecord, range: SourceRange): SkipReason | undefined {
     const admitted = admitRecord(record, range, this.context.params, this.#rules);
-    if (!admitted.ok) return admitted.reason;
+    if (!admitted.ok) return admitted.error.reason;
     const { replayWindowMs } = this.context.params;
-    if (replayWindowMs !== undefined && replayWindowProblem(admitted.transaction, this.context.block.timestamp, replayWindowMs) !== undefined) {
+    if (replayWindowMs !== undefined && replayWindowProblem(admitted.value, this.context.block.timestamp, replayWindowMs) !== undefined) {
       return 'out-of-window';
     }
-    const { id } = admitted.transaction;
+    const { id } = admitted.value;
     return this.context.hasTransaction(id) || this.#matched().has(id) ? 'duplicate' : undefined;
   }
 

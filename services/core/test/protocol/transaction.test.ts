@@ -192,7 +192,7 @@ describe('admitRecord', () => {
 
   it('counts a record without a value, or with an empty one, as empty', () => {
     for (const value of [null, new Uint8Array(0)]) {
-      expect(admitRecord({ offset: 3, value, timestamp: 1 }, position, params)).toMatchObject({ ok: false, reason: 'empty' });
+      expect(admitRecord({ offset: 3, value, timestamp: 1 }, position, params)).toMatchObject({ ok: false, error: { reason: 'empty' } });
     }
   });
 
@@ -200,12 +200,12 @@ describe('admitRecord', () => {
     const identity = `01${'00'.repeat(31)}`;
     const forged = { id: 'steal-1', from: 'carol', to: 'mallory', amount: 100, timestamp: 1, publicKey: identity, signature: `${identity}${'00'.repeat(32)}` };
     const record = { offset: 0, value: Buffer.from(JSON.stringify(forged)), timestamp: 1 };
-    expect(admitRecord(record, position, params)).toMatchObject({ ok: false, reason: 'bad-signature' });
+    expect(admitRecord(record, position, params)).toMatchObject({ ok: false, error: { reason: 'bad-signature' } });
     expect(admitRecord(record, position, params, versionRules(1))).toMatchObject({ ok: true });
   });
 
   it('refuses an inexact amount as malformed under the current rules', () => {
     const record = { offset: 0, value: Buffer.from('{"from":"alice","to":"bob","amount":2.9999999999999999}'), timestamp: 1 };
-    expect(admitRecord(record, position, params)).toMatchObject({ ok: false, reason: 'malformed', detail: expect.stringContaining('amount') });
+    expect(admitRecord(record, position, params)).toMatchObject({ ok: false, error: { reason: 'malformed', detail: expect.stringContaining('amount') } });
   });
 });
