@@ -34,6 +34,8 @@ export interface TopicReaderOptions {
   readonly onMessage: (message: TopicMessage, heartbeat: () => Promise<void>) => void | Promise<void>;
   /** The consumer crashed and kafkajs gives up on it: the reader is dead. */
   readonly onFailure?: (error: Error) => void;
+  /** How long a fetch waits for new messages (kafkajs' default, 5 s, when unset). */
+  readonly maxWaitTimeInMs?: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -61,6 +63,7 @@ export class TopicReader {
       groupId: `${this.#options.groupIdPrefix}-${randomUUID()}`,
       allowAutoTopicCreation: false,
       ...(this.#options.metadataMaxAgeMs === undefined ? {} : { metadataMaxAge: this.#options.metadataMaxAgeMs }),
+      ...(this.#options.maxWaitTimeInMs === undefined ? {} : { maxWaitTimeInMs: this.#options.maxWaitTimeInMs }),
     });
     this.#consumer = consumer;
     consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -86,6 +89,15 @@ export class TopicReader {
         await heartbeat();
       },
     });
+  }
+
+  /** Stops fetching the partition (messages of a batch under way are still delivered). */
+  pause(partition: number): void {
+    this.#consumer?.pause([{ topic: this.#options.topic, partitions: [partition] }]);
+  }
+
+  resume(partition: number): void {
+    this.#consumer?.resume([{ topic: this.#options.topic, partitions: [partition] }]);
   }
 
   async stop(): Promise<void> {
