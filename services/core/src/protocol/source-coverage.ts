@@ -61,7 +61,11 @@ class CoverageWalk {
   next = 1;
   #matchedIds: Set<string> | undefined;
 
-  constructor(private readonly context: CoverageContext) {}
+  readonly #context: CoverageContext;
+
+  constructor(context: CoverageContext) {
+    this.#context = context;
+  }
 
   range(range: SourceRange, at: string, log: SourceLog): CoverageVerdict | undefined {
     const { topic, partition, firstOffset, lastOffset } = range;
@@ -99,7 +103,7 @@ class CoverageWalk {
   #transactionProblem(record: SourceRecord, range: SourceRange): string | undefined {
     const carried = recordTransaction(record, range);
     if (!carried.ok) return `the record is not a transaction (${carried.error.reason}: ${carried.error.detail}) but is not listed as skipped`;
-    const expected = this.context.transactionJson[this.next];
+    const expected = this.#context.transactionJson[this.next];
     if (expected === undefined) return `transaction ${carried.value.id} is missing from the block`;
     if (canonicalTransactionJson(carried.value) !== expected) {
       return `transactions[${this.next}] is not the record's transaction ${carried.value.id} byte for byte (missing or altered)`;
@@ -117,19 +121,19 @@ class CoverageWalk {
   }
 
   #refusal(record: SourceRecord, range: SourceRange): SkipReason | undefined {
-    const admitted = admitRecord(record, range, this.context.params);
+    const admitted = admitRecord(record, range, this.#context.params);
     if (!admitted.ok) return admitted.error.reason;
-    const { replayWindowMs } = this.context.params;
-    if (replayWindowMs !== undefined && replayWindowProblem(admitted.value, this.context.block.timestamp, replayWindowMs) !== undefined) {
+    const { replayWindowMs } = this.#context.params;
+    if (replayWindowMs !== undefined && replayWindowProblem(admitted.value, this.#context.block.timestamp, replayWindowMs) !== undefined) {
       return 'out-of-window';
     }
     const { id } = admitted.value;
-    return this.context.hasTransaction(id) || this.#matched().has(id) ? 'duplicate' : undefined;
+    return this.#context.hasTransaction(id) || this.#matched().has(id) ? 'duplicate' : undefined;
   }
 
   /** Ids of the transactions matched so far (built on the first `duplicate` to check). */
   #matched(): Set<string> {
-    this.#matchedIds ??= new Set(this.context.block.transactions.slice(1, this.next).map(({ id }) => id));
+    this.#matchedIds ??= new Set(this.#context.block.transactions.slice(1, this.next).map(({ id }) => id));
     return this.#matchedIds;
   }
 }
