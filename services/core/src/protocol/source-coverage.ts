@@ -17,6 +17,7 @@ import type { Block, SourceRange } from './block.js';
 import type { ConsensusParams } from './consensus.js';
 import { replayWindowProblem } from './replay-window.js';
 import { canonicalTransactionJson } from './transaction.js';
+import { blockVersion, versionRules, type VersionRules } from './version.js';
 
 /** What a reader has read of the transactions topic. */
 export interface SourceLog {
@@ -60,11 +61,13 @@ class CoverageWalk {
   /** Index of the block transaction the next admitted record must be (0 is the coinbase). */
   next = 1;
   #matchedIds: Set<string> | undefined;
+  readonly #rules: VersionRules;
 
   readonly #context: CoverageContext;
 
   constructor(context: CoverageContext) {
     this.#context = context;
+    this.#rules = versionRules(blockVersion(context.block));
   }
 
   range(range: SourceRange, at: string, log: SourceLog): CoverageVerdict | undefined {
@@ -101,7 +104,7 @@ class CoverageWalk {
 
   /** Why the record is not the block's next transaction, or undefined when it is. */
   #transactionProblem(record: SourceRecord, range: SourceRange): string | undefined {
-    const carried = recordTransaction(record, range);
+    const carried = recordTransaction(record, range, this.#rules);
     if (!carried.ok) return `the record is not a transaction (${carried.error.reason}: ${carried.error.detail}) but is not listed as skipped`;
     const expected = this.#context.transactionJson[this.next];
     if (expected === undefined) return `transaction ${carried.value.id} is missing from the block`;
@@ -121,7 +124,7 @@ class CoverageWalk {
   }
 
   #refusal(record: SourceRecord, range: SourceRange): SkipReason | undefined {
-    const admitted = admitRecord(record, range, this.#context.params);
+    const admitted = admitRecord(record, range, this.#context.params, this.#rules);
     if (!admitted.ok) return admitted.error.reason;
     const { replayWindowMs } = this.#context.params;
     if (replayWindowMs !== undefined && replayWindowProblem(admitted.value, this.#context.block.timestamp, replayWindowMs) !== undefined) {
