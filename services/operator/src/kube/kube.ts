@@ -116,21 +116,24 @@ export function toMinerStatefulSet(object: V1StatefulSet): MinerStatefulSet {
 
 /** The miner StatefulSet: read, scale (guarded by resourceVersion), annotate. */
 export class StatefulSetClient {
-  private readonly apps: AppsV1Api;
+  readonly #apps: AppsV1Api;
+
+  readonly #timeoutMs: number;
 
   constructor(
     kubeConfig: KubeConfig,
     readonly namespace: string,
     readonly name: string,
-    private readonly timeoutMs: number,
+    timeoutMs: number,
   ) {
-    this.apps = kubeConfig.makeApiClient(AppsV1Api);
+    this.#timeoutMs = timeoutMs;
+    this.#apps = kubeConfig.makeApiClient(AppsV1Api);
   }
 
   /** A fresh read; undefined when the StatefulSet does not exist. */
   async get(): Promise<MinerStatefulSet | undefined> {
     try {
-      return toMinerStatefulSet(await this.apps.readNamespacedStatefulSet({ name: this.name, namespace: this.namespace }, requestOptions(this.timeoutMs)));
+      return toMinerStatefulSet(await this.#apps.readNamespacedStatefulSet({ name: this.name, namespace: this.namespace }, requestOptions(this.#timeoutMs)));
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -139,9 +142,9 @@ export class StatefulSetClient {
 
   /** Lists the one StatefulSet (field selector): its state and the resourceVersion to watch from. */
   async list(): Promise<{ statefulSet: MinerStatefulSet | undefined; resourceVersion: string }> {
-    const list = await this.apps.listNamespacedStatefulSet(
+    const list = await this.#apps.listNamespacedStatefulSet(
       { namespace: this.namespace, fieldSelector: `metadata.name=${this.name}` },
-      requestOptions(this.timeoutMs),
+      requestOptions(this.#timeoutMs),
     );
     const [first] = list.items;
     return { statefulSet: first === undefined ? undefined : toMinerStatefulSet(first), resourceVersion: list.metadata?.resourceVersion ?? '' };
@@ -153,14 +156,14 @@ export class StatefulSetClient {
    */
   async scale(replicas: number, resourceVersion: string): Promise<void> {
     try {
-      await this.apps.patchNamespacedStatefulSetScale(
+      await this.#apps.patchNamespacedStatefulSetScale(
         {
           name: this.name,
           namespace: this.namespace,
           body: { metadata: { resourceVersion }, spec: { replicas } },
           fieldManager: FIELD_MANAGER,
         },
-        requestOptions(this.timeoutMs, PatchStrategy.MergePatch),
+        requestOptions(this.#timeoutMs, PatchStrategy.MergePatch),
       );
     } catch (error) {
       if (statusOf(error) === 409) throw new ConflictError(`the StatefulSet changed since resourceVersion ${resourceVersion}`);
@@ -170,14 +173,14 @@ export class StatefulSetClient {
 
   /** Records the partition count in the StatefulSet's annotation (a merge patch of that one key). */
   async recordObservedPartitions(partitions: number): Promise<void> {
-    await this.apps.patchNamespacedStatefulSet(
+    await this.#apps.patchNamespacedStatefulSet(
       {
         name: this.name,
         namespace: this.namespace,
         body: { metadata: { annotations: { [OBSERVED_PARTITIONS_ANNOTATION]: String(partitions) } } },
         fieldManager: FIELD_MANAGER,
       },
-      requestOptions(this.timeoutMs, PatchStrategy.MergePatch),
+      requestOptions(this.#timeoutMs, PatchStrategy.MergePatch),
     );
   }
 }
@@ -227,52 +230,56 @@ export interface LeaseStore {
  * that, and a stand-by would recreate the Lease a moment later anyway.
  */
 export class KubeLeaseStore implements LeaseStore {
-  private readonly coordination: CoordinationV1Api;
-  private readonly apps: AppsV1Api;
+  readonly #coordination: CoordinationV1Api;
+  readonly #apps: AppsV1Api;
+  readonly #timeoutMs: number;
+  /** The operator's own Deployment (OPERATOR_DEPLOYMENT); undefined: the Lease gets no owner. */
+  readonly #ownerDeployment: string | undefined;
   /** The owner references the Lease had when last read (other releases' operators), kept on every write. */
-  private liveOwners: V1OwnerReference[] = [];
-  private owner: V1OwnerReference | undefined;
+  #liveOwners: V1OwnerReference[] = [];
+  #owner: V1OwnerReference | undefined;
 
   constructor(
     kubeConfig: KubeConfig,
     readonly namespace: string,
     readonly name: string,
-    private readonly timeoutMs: number,
-    /** The operator's own Deployment (OPERATOR_DEPLOYMENT); undefined: the Lease gets no owner. */
-    private readonly ownerDeployment?: string,
+    timeoutMs: number,
+    ownerDeployment?: string,
   ) {
-    this.coordination = kubeConfig.makeApiClient(CoordinationV1Api);
-    this.apps = kubeConfig.makeApiClient(AppsV1Api);
+    this.#timeoutMs = timeoutMs;
+    this.#ownerDeployment = ownerDeployment;
+    this.#coordination = kubeConfig.makeApiClient(CoordinationV1Api);
+    this.#apps = kubeConfig.makeApiClient(AppsV1Api);
   }
 
-  private stored(lease: V1Lease): StoredLease {
-    this.liveOwners = lease.metadata?.ownerReferences ?? [];
+  #stored(lease: V1Lease): StoredLease {
+    this.#liveOwners = lease.metadata?.ownerReferences ?? [];
     return { record: toRecord(lease), resourceVersion: lease.metadata?.resourceVersion ?? '' };
   }
 
   /** The owner reference to the operator's Deployment, read once (until it can be read, the Lease keeps what it has). */
-  private async ownerReference(): Promise<V1OwnerReference | undefined> {
-    if (this.owner !== undefined || this.ownerDeployment === undefined) return this.owner;
+  async #ownerReference(): Promise<V1OwnerReference | undefined> {
+    if (this.#owner !== undefined || this.#ownerDeployment === undefined) return this.#owner;
     try {
-      const deployment = await this.apps.readNamespacedDeployment({ name: this.ownerDeployment, namespace: this.namespace }, requestOptions(this.timeoutMs));
+      const deployment = await this.#apps.readNamespacedDeployment({ name: this.#ownerDeployment, namespace: this.namespace }, requestOptions(this.#timeoutMs));
       const uid = deployment.metadata?.uid;
-      if (uid !== undefined) this.owner = { apiVersion: 'apps/v1', kind: 'Deployment', name: this.ownerDeployment, uid };
+      if (uid !== undefined) this.#owner = { apiVersion: 'apps/v1', kind: 'Deployment', name: this.#ownerDeployment, uid };
     } catch {
       // Not fatal: electing matters more than the clean-up; the next write tries again.
     }
-    return this.owner;
+    return this.#owner;
   }
 
   /** The owners to write: the live ones (other releases' operators) and this operator's Deployment. */
-  private async owners(): Promise<V1OwnerReference[] | undefined> {
-    const mine = await this.ownerReference();
-    const owners = mine === undefined || this.liveOwners.some((owner) => owner.uid === mine.uid) ? this.liveOwners : [...this.liveOwners, mine];
+  async #owners(): Promise<V1OwnerReference[] | undefined> {
+    const mine = await this.#ownerReference();
+    const owners = mine === undefined || this.#liveOwners.some((owner) => owner.uid === mine.uid) ? this.#liveOwners : [...this.#liveOwners, mine];
     return owners.length > 0 ? owners : undefined;
   }
 
   async get(): Promise<StoredLease | undefined> {
     try {
-      return this.stored(await this.coordination.readNamespacedLease({ name: this.name, namespace: this.namespace }, requestOptions(this.timeoutMs)));
+      return this.#stored(await this.#coordination.readNamespacedLease({ name: this.name, namespace: this.namespace }, requestOptions(this.#timeoutMs)));
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -280,10 +287,10 @@ export class KubeLeaseStore implements LeaseStore {
   }
 
   async create(record: LeaseRecord): Promise<StoredLease> {
-    this.liveOwners = [];
-    const ownerReferences = await this.owners();
+    this.#liveOwners = [];
+    const ownerReferences = await this.#owners();
     try {
-      const lease = await this.coordination.createNamespacedLease(
+      const lease = await this.#coordination.createNamespacedLease(
         {
           namespace: this.namespace,
           body: {
@@ -294,9 +301,9 @@ export class KubeLeaseStore implements LeaseStore {
           },
           fieldManager: FIELD_MANAGER,
         },
-        requestOptions(this.timeoutMs),
+        requestOptions(this.#timeoutMs),
       );
-      return this.stored(lease);
+      return this.#stored(lease);
     } catch (error) {
       if (statusOf(error) === 409) throw new ConflictError(`lease ${this.name} was created concurrently`);
       throw error;
@@ -305,9 +312,9 @@ export class KubeLeaseStore implements LeaseStore {
 
   async replace(record: LeaseRecord, resourceVersion: string): Promise<StoredLease> {
     // A replace writes the whole object: the owners read with this resourceVersion go back with it.
-    const ownerReferences = await this.owners();
+    const ownerReferences = await this.#owners();
     try {
-      const lease = await this.coordination.replaceNamespacedLease(
+      const lease = await this.#coordination.replaceNamespacedLease(
         {
           name: this.name,
           namespace: this.namespace,
@@ -319,9 +326,9 @@ export class KubeLeaseStore implements LeaseStore {
           },
           fieldManager: FIELD_MANAGER,
         },
-        requestOptions(this.timeoutMs),
+        requestOptions(this.#timeoutMs),
       );
-      return this.stored(lease);
+      return this.#stored(lease);
     } catch (error) {
       if (statusOf(error) === 409) throw new ConflictError(`lease ${this.name} changed since resourceVersion ${resourceVersion}`);
       throw error;
@@ -344,13 +351,16 @@ export interface EventTarget {
 
 /** Writes core/v1 Events about the StatefulSet. */
 export class KubeEventApi {
-  private readonly core: CoreV1Api;
+  readonly #core: CoreV1Api;
+
+  readonly #timeoutMs: number;
 
   constructor(
     kubeConfig: KubeConfig,
-    private readonly timeoutMs: number,
+    timeoutMs: number,
   ) {
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.#timeoutMs = timeoutMs;
+    this.#core = kubeConfig.makeApiClient(CoreV1Api);
   }
 
   async create(event: { name: string; target: EventTarget; type: EventType; reason: string; message: string; at: Date; instance: string }): Promise<void> {
@@ -375,14 +385,14 @@ export class KubeEventApi {
       reportingComponent: FIELD_MANAGER,
       reportingInstance: event.instance,
     };
-    await this.core.createNamespacedEvent({ namespace: event.target.namespace, body, fieldManager: FIELD_MANAGER }, requestOptions(this.timeoutMs));
+    await this.#core.createNamespacedEvent({ namespace: event.target.namespace, body, fieldManager: FIELD_MANAGER }, requestOptions(this.#timeoutMs));
   }
 
   /** Bumps the count and lastTimestamp of an Event this process created (a repeat of the same report). */
   async bump(event: { name: string; namespace: string; count: number; at: Date }): Promise<void> {
-    await this.core.patchNamespacedEvent(
+    await this.#core.patchNamespacedEvent(
       { name: event.name, namespace: event.namespace, body: { count: event.count, lastTimestamp: event.at.toISOString() }, fieldManager: FIELD_MANAGER },
-      requestOptions(this.timeoutMs, PatchStrategy.MergePatch),
+      requestOptions(this.#timeoutMs, PatchStrategy.MergePatch),
     );
   }
 }
