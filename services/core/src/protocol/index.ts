@@ -14,7 +14,7 @@ export {
   TRANSACTION_ID_PATTERN,
   type SourcePosition,
 } from './identifiers.js';
-export { signerFromPrivateKey, signerFromSeed, verifySignature, type Signer } from './signatures.js';
+export { newSeed, signerFromPrivateKey, signerFromSeed, verifySignature, type Signer } from './signatures.js';
 export {
   canonicalTransactionJson,
   decodeTransactionInput,
