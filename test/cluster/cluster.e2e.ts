@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Block } from '@chainlog/core';
+import type { Block } from '@chainlog/core/protocol';
 import { generateLoad, ledgerFigures, Outcomes, prng, sleep } from '../support/chaos.js';
 import { CLIENT_SIGNER, committedWithProof, DeployReport, send } from '../support/deploy.js';
 import { helm, helmResult, kubectl, kubectlApply, kubectlJson, type Pod } from '../support/kube.js';

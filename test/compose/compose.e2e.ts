@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readConsensusConfig, EnvReader } from '@chainlog/core';
+import { EnvReader, readConsensusConfig } from '@chainlog/core/config';
 import { ChainTracker, generateLoad, ledgerFigures, Outcomes, prng, run, sleep, waitForAgreement, waitForCommit } from '../support/chaos.js';
 import { committedWithProof, DeployReport, send } from '../support/deploy.js';
 import { getJson, REPO_ROOT, waitForHttp } from '../support/processes.js';

@@ -3,8 +3,7 @@
 // proved and how long it took, and the report table docs/running.md shows.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { transactionHash, verifyInclusionProof, type InclusionProof, type Transaction } from '@chainlog/core';
-import { signerFromSeed, signTransaction, type Signer } from '@chainlog/core/protocol';
+import { signerFromSeed, signTransaction, transactionHash, verifyInclusionProof, type InclusionProof, type Signer, type Transaction } from '@chainlog/core/protocol';
 import { sleep } from './chaos.js';
 import { getJson } from './processes.js';
 

@@ -1,9 +1,9 @@
 // Typed reads of the auditor's API (services/auditor: GET /v1/chain/head, /v1/blocks, /v1/transactions/:id).
 // The shapes are checked at run time, so a mismatched server fails with a clear message, not a crash.
-import { auditorPaths } from '@chainlog/core/api';
+import { auditorPaths, type HeadView, type TransactionStatusView } from '@chainlog/core/api';
 import { type Block, parseBlock } from '@chainlog/core/protocol';
 import { CliError } from './args.js';
-import type { BlockLineView, HeadView, StatusView } from './format.js';
+import type { BlockLineView } from './format.js';
 import type { JsonClient } from './http.js';
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -21,7 +21,7 @@ export async function fetchHead(auditor: JsonClient, signal?: AbortSignal): Prom
 }
 
 /** The status of a transaction, or undefined when the auditor has never seen it (404). */
-export async function fetchStatus(auditor: JsonClient, id: string, signal?: AbortSignal): Promise<StatusView | undefined> {
+export async function fetchStatus(auditor: JsonClient, id: string, signal?: AbortSignal): Promise<TransactionStatusView | undefined> {
   const response = await auditor.get(auditorPaths.transaction(id), { allow404: true, ...(signal ? { signal } : {}) });
   if (response.status === 404) return undefined;
   const body = response.body;
@@ -32,7 +32,7 @@ export async function fetchStatus(auditor: JsonClient, id: string, signal?: Abor
       throw unexpected(`transaction ${id}`);
     }
   }
-  return body as unknown as StatusView;
+  return body as unknown as TransactionStatusView;
 }
 
 /** A full block (with its transactions), or undefined when there is no block at that index. */
@@ -53,7 +53,7 @@ export interface BlockPage {
 
 /** Up to `limit` blocks from index `from`, oldest first. */
 export async function fetchBlocks(auditor: JsonClient, from: number, limit: number, signal?: AbortSignal): Promise<BlockPage> {
-  const { body } = await auditor.get(auditorPaths.blocks(from, limit), signal ? { signal } : {});
+  const { body } = await auditor.get(auditorPaths.blocks({ from, limit }), signal ? { signal } : {});
   const list = Array.isArray(body) ? body : isObject(body) && Array.isArray(body.blocks) ? body.blocks : undefined;
   if (list === undefined) throw unexpected('the block list');
   const blocks: BlockLineView[] = [];

@@ -12,6 +12,7 @@ const CONSENSUS_FLAGS = {
   'block-reward': 'BLOCK_REWARD',
   'allowed-miner-keys': 'ALLOWED_MINER_KEYS',
   'max-block-transactions': 'CONSENSUS_MAX_BLOCK_TRANSACTIONS',
+  'replay-window-ms': 'REPLAY_WINDOW_MS',
 } as const;
 
 export const CONSENSUS_OPTIONS = {
@@ -20,6 +21,7 @@ export const CONSENSUS_OPTIONS = {
   'allowed-miner-keys': { type: 'string', value: 'HEX,...', description: 'permissioned chain: allowed miner keys (env ALLOWED_MINER_KEYS)' },
   'require-transaction-signatures': { type: 'boolean', description: 'every transaction must be signed (env REQUIRE_TRANSACTION_SIGNATURES)' },
   'max-block-transactions': { type: 'string', value: 'N', description: 'transactions per block (env CONSENSUS_MAX_BLOCK_TRANSACTIONS)' },
+  'replay-window-ms': { type: 'string', value: 'MS', description: 'replay window of client-chosen ids (env REPLAY_WINDOW_MS)' },
 } as const satisfies Record<string, OptionSpec>;
 
 export function consensusParams(env: Readonly<Record<string, string | undefined>>, options: OptionValues): ConsensusParams {

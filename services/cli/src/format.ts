@@ -1,5 +1,6 @@
 // Human output: pure functions from API values to lines of text (colours through a Paint function).
-import type { Block, InclusionProof, Transaction } from '@chainlog/core/protocol';
+import type { HeadView, TransactionStatusView } from '@chainlog/core/api';
+import type { Block, Transaction } from '@chainlog/core/protocol';
 import type { Paint } from './output.js';
 
 export const plain: Paint = (_colour, text) => text;
@@ -62,35 +63,6 @@ export function formatAccepted(accepted: readonly AcceptedView[], paint: Paint =
 
 // ---- tx status ----
 
-export interface CommittedStatusView {
-  status: 'committed';
-  transactionId: string;
-  blockIndex: number;
-  position: number;
-  blockHash: string;
-  confirmations: number;
-  transaction: Transaction;
-  proof: InclusionProof;
-  merkleRoot: string;
-}
-
-export interface PendingStatusView {
-  status: 'pending';
-  transactionId: string;
-  partition: number;
-  offset: number;
-  enqueuedAt?: string;
-}
-
-export interface DroppedStatusView {
-  status: 'dropped';
-  transactionId: string;
-  partition: number;
-  offset: number;
-}
-
-export type StatusView = CommittedStatusView | PendingStatusView | DroppedStatusView;
-
 /** One check of a local proof verification; all must pass for "verified". */
 export interface ProofCheck {
   name: string;
@@ -107,7 +79,7 @@ export function formatTransaction(transaction: Transaction): string {
   return `${transaction.from} → ${transaction.to}  ${transaction.amount}`;
 }
 
-export function formatStatus(view: StatusView, verification: ProofVerification | undefined, paint: Paint = plain): string[] {
+export function formatStatus(view: TransactionStatusView, verification: ProofVerification | undefined, paint: Paint = plain): string[] {
   switch (view.status) {
     case 'pending':
       return [
@@ -141,14 +113,6 @@ export function formatStatus(view: StatusView, verification: ProofVerification |
 }
 
 // ---- chain head / tail ----
-
-export interface HeadView {
-  height: number;
-  hash: string | null;
-  timestamp: number | null;
-  offset: number | null;
-  transactionCount: number;
-}
 
 export function formatHead(head: HeadView, paint: Paint = plain): string[] {
   if (head.height < 0 || head.hash === null) return ['the chain is empty (no genesis block yet: are the miners running?)'];

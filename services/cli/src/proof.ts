@@ -1,7 +1,8 @@
 // Local verification of what the auditor says about a committed transaction: the client trusts the
 // protocol's hashes, not the server. Pure.
 import { type Block, computeBlockHash, transactionHash, verifyInclusionProof } from '@chainlog/core/protocol';
-import type { CommittedStatusView, ProofCheck, ProofVerification } from './format.js';
+import type { CommittedTransactionView } from '@chainlog/core/api';
+import type { ProofCheck, ProofVerification } from './format.js';
 
 /**
  * Checks, with @chainlog/core only:
@@ -10,7 +11,7 @@ import type { CommittedStatusView, ProofCheck, ProofVerification } from './forma
  *  3. when the block is given: that root is the block's merkleRoot, and the block's hash is the proof of
  *     work over its header (so the root is bound to the block hash the chain links).
  */
-export function verifyCommitted(id: string, view: CommittedStatusView, block?: Block): ProofVerification {
+export function verifyCommitted(id: string, view: CommittedTransactionView, block?: Block): ProofVerification {
   const checks: ProofCheck[] = [];
   checks.push({
     name: 'transaction-id',

@@ -4,7 +4,7 @@
 import type { Block } from '@chainlog/core/protocol';
 import { fetchBlock, fetchHead, fetchStatus } from './auditor-api.js';
 import type { CommandContext } from './context.js';
-import type { StatusView } from './format.js';
+import type { TransactionStatusView } from '@chainlog/core/api';
 
 export interface WaitOptions {
   timeoutMs: number;
@@ -19,7 +19,7 @@ export interface WaitOutcome {
   /** id → index of the block that committed it. */
   committed: Map<string, number>;
   /** Last known status of each id still not committed (when the auditor knew it). */
-  notCommitted: Map<string, StatusView | undefined>;
+  notCommitted: Map<string, TransactionStatusView | undefined>;
   /** Index of the last block searched. */
   height: number;
 }
@@ -59,7 +59,7 @@ export async function waitUntilCommitted(context: CommandContext, ids: readonly 
     if (committed.size < wanted.size) await context.sleep(options.intervalMs ?? 250);
   }
 
-  const notCommitted = new Map<string, StatusView | undefined>();
+  const notCommitted = new Map<string, TransactionStatusView | undefined>();
   const missing = [...wanted].filter((id) => !committed.has(id));
   if (missing.length > 0 && !signal.aborted) {
     // A last look by id: transactions committed earlier (a reused id) count, the rest report their state.
@@ -73,8 +73,8 @@ export async function waitUntilCommitted(context: CommandContext, ids: readonly 
   return { committed, notCommitted, height: next - 1 };
 }
 
-async function statusesOf(context: CommandContext, ids: readonly string[]): Promise<Map<string, StatusView | undefined>> {
-  const statuses = new Map<string, StatusView | undefined>();
+async function statusesOf(context: CommandContext, ids: readonly string[]): Promise<Map<string, TransactionStatusView | undefined>> {
+  const statuses = new Map<string, TransactionStatusView | undefined>();
   let cursor = 0;
   const worker = async (): Promise<void> => {
     while (cursor < ids.length && !context.signal.aborted) {

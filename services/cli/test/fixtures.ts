@@ -1,7 +1,7 @@
 // Test helpers: real blocks built with the protocol, and an in-process CLI run against a fake HTTP server.
 import { assembleBlock, type Block, GENESIS_BLOCK, inclusionProof, sealBlock, type Transaction } from '@chainlog/core/protocol';
 import { runCli } from '../src/cli.js';
-import type { CommittedStatusView } from '../src/format.js';
+import type { CommittedTransactionView } from '@chainlog/core/api';
 
 export const TRANSACTIONS: Transaction[] = [
   { id: 'tx-1', from: 'alice', to: 'bob', amount: 3, timestamp: 1_700_000_000_000 },
@@ -24,7 +24,7 @@ export function testBlock(): Block {
 }
 
 /** What the auditor answers for a committed transaction of `block`. */
-export function committedView(block: Block, id: string): CommittedStatusView {
+export function committedView(block: Block, id: string): CommittedTransactionView {
   const position = block.transactions.findIndex((transaction) => transaction.id === id);
   const proof = inclusionProof(block, id);
   if (position < 0 || proof === undefined) throw new Error(`${id} is not in block ${block.index}`);

@@ -1,13 +1,23 @@
 /**
- * The auditor's query API, as the explorer calls it. Paths are relative to the page, so the explorer works
- * wherever the auditor serves it (at `/`, or behind an Ingress path prefix). Response types are the
- * auditor's own (imported, type-only).
+ * The auditor's query API, as the explorer calls it: paths from the protocol's route builders
+ * (`@chainlog/core/api`), made relative to the page so the explorer works wherever the auditor serves it (at
+ * `/`, or behind an Ingress path prefix); response types are the protocol's too.
  */
-import type { Block, Transaction } from '@chainlog/core/protocol';
-import type { AccountView, AuditReportView, BlockSummaryView, LiveView, TransactionStatusView } from '@chainlog/auditor';
-import type { SealedHeader } from './verify/checks.js';
+import {
+  auditorPaths,
+  type AccountView,
+  type AuditResponse,
+  type BlockHeaderResponse,
+  type BlockPage,
+  type BlockResponse,
+  type LiveView,
+  type TransactionStatusView,
+  type UnknownTransactionView,
+} from '@chainlog/core/api';
 
-export type { AccountView, AuditReportView, BlockSummaryView, LiveView, Transaction, TransactionStatusView };
+export type { AccountView, AuditResponse, BlockHeaderResponse, BlockPage, BlockResponse, LiveView, TransactionStatusView };
+export type { BlockSummaryView, CommittedTransactionView, SealedHeader } from '@chainlog/core/api';
+export type { Transaction } from '@chainlog/core/protocol';
 
 /** A non-2xx answer, with the auditor's JSON error when it sent one. */
 export class ApiError extends Error {
@@ -22,8 +32,9 @@ export class ApiError extends Error {
   }
 }
 
+/** An auditor path (`/v1/...`) as a URL under the page's base, so a path prefix in front of the auditor is kept. */
 export function apiUrl(path: string): string {
-  return new URL(path, document.baseURI).toString();
+  return new URL(path.replace(/^\//, ''), document.baseURI).toString();
 }
 
 async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
@@ -41,43 +52,19 @@ async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
   return body as T;
 }
 
-const encode = encodeURIComponent;
-
-export interface BlocksPage {
-  readonly from: number;
-  readonly limit: number;
-  readonly order: 'asc' | 'desc';
-  readonly height: number;
-  readonly next: number | null;
-  readonly blocks: BlockSummaryView[];
-}
-
-export interface BlockResponse {
-  readonly offset: number;
-  readonly confirmations: number;
-  readonly block: Block;
-}
-
-export interface HeaderResponse {
-  readonly offset: number;
-  readonly confirmations: number;
-  readonly transactionCount: number;
-  readonly header: SealedHeader;
-}
-
-export type UnknownTransaction = { readonly status: 'unknown'; readonly transactionId: string };
+/** What the explorer shows for an id the auditor has never seen (its 404, without the error object). */
+export type UnknownTransaction = Pick<UnknownTransactionView, 'status' | 'transactionId'>;
 
 export const api = {
-  live: (signal?: AbortSignal) => get<LiveView>('v1/chain/live', signal),
+  live: (signal?: AbortSignal) => get<LiveView>(auditorPaths.live(), signal),
   /** Newest first from `from` (the head when undefined). */
-  blocks: (from: number | undefined, limit: number, signal?: AbortSignal) =>
-    get<BlocksPage>(`v1/blocks?order=desc&limit=${limit}${from === undefined ? '' : `&from=${from}`}`, signal),
-  block: (index: number, signal?: AbortSignal) => get<BlockResponse>(`v1/blocks/${index}`, signal),
-  header: (index: number, signal?: AbortSignal) => get<HeaderResponse>(`v1/blocks/${index}/header`, signal),
+  blocks: (from: number | undefined, limit: number, signal?: AbortSignal) => get<BlockPage>(auditorPaths.blocks({ from, limit, order: 'desc' }), signal),
+  block: (index: number, signal?: AbortSignal) => get<BlockResponse>(auditorPaths.block(index), signal),
+  header: (index: number, signal?: AbortSignal) => get<BlockHeaderResponse>(auditorPaths.blockHeader(index), signal),
   /** The status, or `unknown` on the auditor's 404 for an id it has never seen. */
   transaction: async (id: string, signal?: AbortSignal): Promise<TransactionStatusView | UnknownTransaction> => {
     try {
-      return await get<TransactionStatusView>(`v1/transactions/${encode(id)}`, signal);
+      return await get<TransactionStatusView>(auditorPaths.transaction(id), signal);
     } catch (error) {
       if (error instanceof ApiError && error.status === 404 && (error.body as { status?: string } | undefined)?.status === 'unknown') {
         return { status: 'unknown', transactionId: id };
@@ -88,11 +75,11 @@ export const api = {
   /** Newest first from position `from` (the newest when undefined); undefined for an account with no transaction. */
   account: async (id: string, from: number | undefined, limit: number, signal?: AbortSignal): Promise<AccountView | undefined> => {
     try {
-      return await get<AccountView>(`v1/accounts/${encode(id)}?order=desc&limit=${limit}${from === undefined ? '' : `&from=${from}`}`, signal);
+      return await get<AccountView>(auditorPaths.account(id, { from, limit, order: 'desc' }), signal);
     } catch (error) {
       if (error instanceof ApiError && error.status === 404 && error.code === 'not-found') return undefined;
       throw error;
     }
   },
-  audit: (limit: number, signal?: AbortSignal) => get<AuditReportView & { caughtUp: boolean }>(`v1/audit?limit=${limit}`, signal),
+  audit: (limit: number, signal?: AbortSignal) => get<AuditResponse>(auditorPaths.audit(limit), signal),
 };

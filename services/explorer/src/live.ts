@@ -4,6 +4,7 @@
  * without EventSource). One connection per page, shared by every component through useLive().
  */
 import { useEffect, useState } from 'preact/hooks';
+import { auditorPaths } from '@chainlog/core/api';
 import { api, apiUrl, type LiveView } from './api.js';
 
 export type Connection = 'connecting' | 'live' | 'polling' | 'offline';
@@ -47,7 +48,7 @@ function start(): void {
     poll();
     return;
   }
-  const source = new EventSource(apiUrl('v1/chain/events'));
+  const source = new EventSource(apiUrl(auditorPaths.events()));
   let errors = 0;
   source.addEventListener('live', (event) => {
     errors = 0;

@@ -160,14 +160,18 @@ export class MiningLoop {
     if (!this.#running) return;
     const tip = chain.tip;
     if (tip === undefined) throw new Error('the chain has no genesis block');
-    const contents = selectBlockContents(pool.entries(), chain, topic, config.cutAtPendingTransactions);
+    // assembleBlock's timestamp, known before selecting: the replay window is relative to it.
+    const timestamp = Math.max(Date.now(), tip.block.timestamp);
+    const windowMs = config.consensus.replayWindowMs;
+    const window = windowMs === undefined ? undefined : { timestamp, windowMs };
+    const contents = selectBlockContents(pool.entries(), chain, topic, config.cutAtPendingTransactions, window);
     if (contents.sources.length === 0) return;
     const candidate = assembleBlock({
       previous: tip.block,
       transactions: contents.transactions,
       sources: contents.sources,
       miner: config.minerId,
-      timestamp: Date.now(),
+      timestamp,
       difficulty: config.difficulty,
       reward: config.consensus.blockReward,
       ...(config.signer ? { minerPublicKey: config.signer.publicKey } : {}),
@@ -180,7 +184,14 @@ export class MiningLoop {
     };
     this.#mining = attempt;
     logger.info(
-      { index, transactions: contents.transactions.length, sources: contents.sources, duplicates: contents.duplicates.length, poison: contents.poison },
+      {
+        index,
+        transactions: contents.transactions.length,
+        sources: contents.sources,
+        duplicates: contents.duplicates.length,
+        outOfWindow: contents.outOfWindow.length,
+        poison: contents.poison,
+      },
       'mining block',
     );
     let result;

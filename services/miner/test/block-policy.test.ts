@@ -53,7 +53,7 @@ function txEntry(partition: number, offset: number, id?: string): PendingEntry {
 }
 
 function poisonEntry(partition: number, offset: number): PendingEntry {
-  return { kind: 'poison', partition, offset, receivedAt: 0, code: 'malformed', reason: 'not json' };
+  return { kind: 'poison', partition, offset, receivedAt: 0, skip: { reason: 'malformed', detail: 'not json' } };
 }
 
 /** A chain at difficulty 0 with genesis and (optionally) one block covering the given prefixes. */
@@ -94,6 +94,32 @@ describe('selectBlockContents', () => {
         ],
       },
     ]);
+  });
+
+  it('with a replay window, skips client-chosen ids outside it as out-of-window (before duplicates), and the chain accepts the block', () => {
+    const windowMs = 1000;
+    const chain = new Chain({ minDifficulty: 0, blockReward: 50, replayWindowMs: windowMs });
+    chain.apply(GENESIS_BLOCK);
+    const at = (partition: number, offset: number, id: string | undefined, timestamp: number): PendingEntry => ({
+      kind: 'transaction',
+      partition,
+      offset,
+      receivedAt: 0,
+      transaction: toTransaction({ from: 'alice', to: 'bob', amount: 3, timestamp, ...(id ? { id } : {}) }, { topic: TOPIC, partition, offset, timestamp }),
+    });
+    const blockTime = 5000;
+    const entries = [at(0, 0, 'old', blockTime - windowMs - 1), at(0, 1, 'ok', blockTime), at(0, 2, 'future', blockTime + windowMs + 1), at(0, 3, undefined, 1), at(0, 4, 'ok', 1)];
+    const contents = selectBlockContents(entries, chain, TOPIC, 10, { timestamp: blockTime, windowMs });
+    expect(contents.transactions.map((t) => t.id)).toEqual(['ok', 'tx:transactions:0:3']);
+    expect(contents.outOfWindow.map((t) => t.id)).toEqual(['old', 'future', 'ok']);
+    expect(contents.sources[0]?.skipped).toEqual([
+      { offset: 0, reason: 'out-of-window' },
+      { offset: 2, reason: 'out-of-window' },
+      { offset: 4, reason: 'out-of-window' },
+    ]);
+    const candidate = assembleBlock({ previous: GENESIS_BLOCK, transactions: contents.transactions, sources: contents.sources, miner: 'm', timestamp: blockTime, difficulty: 0, reward: 50 });
+    const verdict = chain.check(sealBlock(candidate, 0));
+    expect(verdict.accepted ? 'accepted' : verdict.detail).toBe('accepted');
   });
 
   it('refuses entries the chain already covers (mining them would fork the ranges)', () => {
@@ -143,7 +169,7 @@ describe('selectBlockContents', () => {
         const covered = entries.filter((e) => e.offset <= (lastOf.get(e.partition) ?? -1));
         // Covered entries are exactly what the block includes, skips as duplicates, or skips as poison.
         expect(covered).toHaveLength(contents.covered);
-        expect(contents.transactions.length + contents.duplicates.length + contents.poison).toBe(covered.length);
+        expect(contents.transactions.length + contents.duplicates.length + contents.outOfWindow.length + contents.poison).toBe(covered.length);
         // Each partition contributes a prefix of its entries, i.e. a prefix of the arrival order.
         expect(entries.slice(0, covered.length)).toEqual(covered);
         // Every covered entry is a transaction of the block or listed as skipped, in block order.

@@ -3,15 +3,23 @@
  * order) and the transactions topic (what is pending), and the read model the API serves. Pure: no I/O,
  * no clocks except the injected one.
  */
+import type {
+  AccountView,
+  AuditReportView,
+  BlockSummaryView,
+  CommitLagView,
+  HeadView,
+  HistoryEntryView,
+  ListOrder,
+  RejectedBlockView,
+  TransactionStatusView,
+} from '@chainlog/core/api';
 import type { BlockRejection } from '@chainlog/core/kafka';
-import { type Block, Chain, COINBASE_SENDER, type ConsensusParams, inclusionProof, type InclusionProof, type RejectionReason, type Transaction } from '@chainlog/core/protocol';
+import { type Block, Chain, COINBASE_SENDER, type ConsensusParams, inclusionProof, type InclusionProof, type Transaction } from '@chainlog/core/protocol';
 import { AuditLog, isForkReason, type RejectedBlock } from './audit-log.js';
 import { ChainIndex, type BlockSummary } from './chain-index.js';
 import { amountJson, Ledger, type AccountView as LedgerAccount, type OverdraftRecord } from './ledger.js';
 import { PendingTracker, type PartitionLag } from './pending-tracker.js';
-
-/** Paged lists go upwards from `from` (asc, the default) or downwards, newest first (desc). */
-export type ListOrder = 'asc' | 'desc';
 
 export interface AuditorStateOptions {
   readonly params: ConsensusParams;
@@ -39,108 +47,6 @@ export interface AcceptedOutcome {
 export interface RejectedOutcome {
   readonly record: RejectedBlock;
   readonly fork: boolean;
-}
-
-/** JSON views served by the API (see openapi.ts for their schemas). */
-export interface HeadView {
-  readonly height: number;
-  readonly hash: string | null;
-  readonly timestamp: number | null;
-  readonly offset: number | null;
-  readonly transactionCount: number;
-}
-
-export interface BlockSummaryView extends BlockSummary {
-  readonly previousHash: string;
-  readonly merkleRoot: string;
-  readonly miner: string;
-  readonly difficulty: number;
-}
-
-export type TransactionStatusView =
-  | {
-      readonly status: 'committed';
-      readonly transactionId: string;
-      readonly blockIndex: number;
-      readonly position: number;
-      readonly blockHash: string;
-      /** 1 when the block is the head, +1 per block on top of it. */
-      readonly confirmations: number;
-      readonly transaction: Transaction;
-      readonly proof: InclusionProof;
-      readonly merkleRoot: string;
-    }
-  | {
-      readonly status: 'pending';
-      readonly transactionId: string;
-      readonly partition: number;
-      readonly offset: number;
-      /** null when the record's timestamp is no representable date (a producer may set any 64-bit value). */
-      readonly enqueuedAt: string | null;
-    }
-  | { readonly status: 'dropped'; readonly transactionId: string; readonly partition: number; readonly offset: number };
-
-export interface HistoryEntryView {
-  readonly transactionId: string;
-  readonly blockIndex: number;
-  readonly position: number;
-  readonly timestamp: number;
-  /** credit: the account received; debit: it sent; self: it sent to itself. */
-  readonly direction: 'credit' | 'debit' | 'self';
-  readonly counterparty: string;
-  readonly amount: number;
-  readonly coinbase: boolean;
-}
-
-export interface AccountView {
-  readonly account: string;
-  readonly balance: number | string;
-  readonly overdrawn: boolean;
-  readonly overdrafts: number;
-  readonly transactionCount: number;
-  readonly from: number;
-  readonly limit: number;
-  /** `from` of the next page, or null on the last page. */
-  readonly next: number | null;
-  readonly history: HistoryEntryView[];
-}
-
-export interface RejectedBlockView {
-  readonly offset: number;
-  readonly reason: RejectionReason;
-  readonly detail: string;
-  readonly claimedIndex: number | null;
-  readonly claimedMiner: string | null;
-  readonly chainHeight: number;
-  readonly canonicalHashAtIndex: string | null;
-  readonly observedAt: string;
-}
-
-export interface OverdraftView {
-  readonly account: string;
-  readonly transactionId: string;
-  readonly blockIndex: number;
-  readonly position: number;
-  readonly amount: number;
-  readonly balanceBefore: number | string;
-  readonly balanceAfter: number | string;
-}
-
-export interface AuditReportView {
-  readonly chain: HeadView;
-  readonly rejected: {
-    readonly total: number;
-    readonly byReason: Record<RejectionReason, number>;
-    readonly recent: RejectedBlockView[];
-  };
-  readonly forks: { readonly total: number; readonly recent: RejectedBlockView[] };
-  readonly commitLag: Array<{ partition: number; pending: number; oldestAgeSeconds: number; oldestTimestamp: number | null }>;
-  readonly overdrafts: {
-    readonly total: number;
-    readonly overdrawnAccountCount: number;
-    readonly overdrawnAccounts: Array<{ account: string; balance: number | string; overdrafts: number }>;
-    readonly recent: OverdraftView[];
-  };
 }
 
 export class AuditorState {
@@ -378,7 +284,7 @@ function pageDown(from: number, limit: number): number[] {
   return indexes;
 }
 
-export function lagView(lag: PartitionLag): AuditReportView['commitLag'][number] {
+export function lagView(lag: PartitionLag): CommitLagView {
   return {
     partition: lag.partition,
     pending: lag.pending,

@@ -3,28 +3,13 @@
  * commit lag per transactions partition. Bounded work per call whatever the chain's length: the rate walks
  * back from the head over at most RATE_MAX_BLOCKS block summaries.
  */
-import { lagView, type AuditorState, type AuditReportView, type HeadView } from './auditor-state.js';
+import type { CommitRateView, LiveView } from '@chainlog/core/api';
+import { lagView, type AuditorState } from './auditor-state.js';
 
 /** The commit rate is measured over the blocks of this last stretch of time (by their timestamps). */
 export const RATE_WINDOW_MS = 60_000;
 /** Most blocks looked at for the rate: beyond, the rate counts only these (a chain mining > 16 blocks/s). */
 export const RATE_MAX_BLOCKS = 1000;
-
-export interface CommitRateView {
-  /** User transactions (coinbases excluded) committed per second over the window. */
-  readonly transactionsPerSecond: number;
-  readonly blocksPerMinute: number;
-  readonly windowSeconds: number;
-}
-
-export interface LiveView {
-  readonly head: HeadView & { readonly caughtUp: boolean };
-  readonly commitRate: CommitRateView;
-  readonly commitLag: AuditReportView['commitLag'];
-  readonly rejectedTotal: number;
-  /** When the auditor computed this view (ms since the epoch). */
-  readonly at: number;
-}
 
 export function commitRate(state: AuditorState, now: number): CommitRateView {
   const since = now - RATE_WINDOW_MS;

@@ -6,10 +6,9 @@
  * One timer serves every client and runs only while some are connected. Clients are capped (503 beyond)
  * and a client that does not read its stream is disconnected instead of buffering without bound.
  */
-import { AUDITOR_ROUTES } from '@chainlog/core/api';
+import { AUDITOR_ROUTES, type LiveView } from '@chainlog/core/api';
 import { HttpError } from '@chainlog/core/http';
 import type { Express, Request, Response } from 'express';
-import type { LiveView } from '../domain/live-stats.js';
 import { checkQuery } from './params.js';
 
 export interface LiveStreamOptions {

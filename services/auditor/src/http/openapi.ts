@@ -3,8 +3,44 @@
  * /openapi.json and committed at services/auditor/openapi.json (a test keeps the two equal; regenerate
  * with `npm run openapi -w @chainlog/auditor`).
  */
-import { AUDITOR_ROUTES, openApiPath } from '@chainlog/core/api';
-import { ACCOUNT_ID_MAX_LENGTH, ACCOUNT_ID_PATTERN, REJECTION_REASONS } from '@chainlog/core/protocol';
+import {
+  AUDITOR_ROUTES,
+  openApiPath,
+  type AccountView,
+  type AuditReportView,
+  type AuditResponse,
+  type BlockHeaderResponse,
+  type BlockPage,
+  type BlockResponse,
+  type BlockSummaryView,
+  type CommitLagView,
+  type CommitRateView,
+  type CommittedTransactionView,
+  type DroppedTransactionView,
+  type ErrorDetail,
+  type HeadResponse,
+  type HeadView,
+  type HistoryEntryView,
+  type LiveView,
+  type OverdraftView,
+  type OverdrawnAccountView,
+  type PendingTransactionView,
+  type RejectedBlockView,
+  type SealedHeader,
+  type UnknownTransactionView,
+} from '@chainlog/core/api';
+import { objectSchema } from '@chainlog/core/http';
+import {
+  ACCOUNT_ID_MAX_LENGTH,
+  ACCOUNT_ID_PATTERN,
+  REJECTION_REASONS,
+  SKIP_REASONS,
+  type Block,
+  type InclusionProof,
+  type SkippedRecord,
+  type SourceRange,
+  type Transaction,
+} from '@chainlog/core/protocol';
 import { PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX } from './params.js';
 import { AUDIT_LIMIT_DEFAULT, AUDIT_LIMIT_MAX } from './routes.js';
 
@@ -35,348 +71,240 @@ const orderParameter = {
   schema: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },
 };
 
+// Each schema is type-checked against the response type it documents (@chainlog/core/api): objectSchema<T>
+// refuses a property T does not have and misses none T has.
+const headProperties = {
+  height: { type: 'integer', minimum: -1, description: 'Index of the head block; -1 before genesis.' },
+  hash: { oneOf: [hash, { type: 'null' }] },
+  timestamp: { type: ['integer', 'null'] },
+  offset: { type: ['integer', 'null'], description: 'Blockchain-topic offset of the head block.' },
+  transactionCount: { ...nonNegative, description: 'Committed transactions, coinbases included.' },
+};
+const caughtUp = { type: 'boolean', description: 'Every blockchain message up to the last known end offset is applied.' };
+const blockOffset = { ...nonNegative, description: 'Offset of the block on the blockchain topic.' };
+const confirmations = { type: 'integer', minimum: 1, description: '1 for the head, +1 per block above it.' };
+const publicKey = { type: 'string', pattern: '^[0-9a-f]{64}$' };
+const signature = { type: 'string', pattern: '^[0-9a-f]{128}$' };
+const headerProperties = {
+  index: nonNegative,
+  timestamp: nonNegative,
+  previousHash: hash,
+  merkleRoot: hash,
+  miner: { type: 'string' },
+  difficulty: nonNegative,
+  sources: { type: 'array', items: ref('SourceRange') },
+  minerPublicKey: publicKey,
+  version: { type: 'integer', minimum: 2, description: 'Protocol version; absent means 1 (docs/protocol.md §3.10).' },
+};
+
 const schemas = {
-  Error: {
-    type: 'object',
-    required: ['error'],
-    properties: {
-      error: {
-        type: 'object',
-        required: ['code', 'message'],
-        properties: {
+  Error: objectSchema<{ error: ErrorDetail }>({
+    error: {
+      ...objectSchema<ErrorDetail>(
+        {
           code: { type: 'string', examples: ['bad-parameter', 'unknown-parameter', 'not-found'] },
           message: { type: 'string' },
           parameter: { type: 'string', description: 'The offending parameter (code bad-parameter).' },
         },
-        additionalProperties: true,
-      },
+        { optional: ['parameter'] },
+      ),
+      // Errors may name more (the account, the index) than the fields every error has.
+      additionalProperties: true,
     },
-  },
+  }),
   Amount: {
     description: 'A ledger amount in minor units: a JSON integer, or a decimal string when beyond ±(2^53 - 1).',
     oneOf: [{ type: 'integer' }, { type: 'string', pattern: '^-?[0-9]+$' }],
   },
   RejectionReason: { type: 'string', enum: [...REJECTION_REASONS] },
-  Transaction: {
-    type: 'object',
-    required: ['id', 'from', 'to', 'amount', 'timestamp'],
-    properties: {
+  Transaction: objectSchema<Transaction>(
+    {
       id: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
       amount: { type: 'integer', minimum: 1 },
       timestamp: { ...nonNegative, description: 'Milliseconds since the Unix epoch.' },
-      publicKey: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-      signature: { type: 'string', pattern: '^[0-9a-f]{128}$' },
+      publicKey,
+      signature,
     },
-    additionalProperties: false,
-  },
-  SourceRange: {
-    type: 'object',
-    required: ['topic', 'partition', 'firstOffset', 'lastOffset'],
-    properties: { topic: { type: 'string' }, partition: nonNegative, firstOffset: nonNegative, lastOffset: nonNegative },
-    additionalProperties: false,
-  },
-  Block: {
-    description: 'A block exactly as on the blockchain topic (see docs/protocol.md).',
-    type: 'object',
-    required: ['index', 'timestamp', 'previousHash', 'merkleRoot', 'miner', 'difficulty', 'sources', 'transactions', 'nonce', 'hash'],
-    properties: {
-      index: nonNegative,
-      timestamp: nonNegative,
-      previousHash: hash,
-      merkleRoot: hash,
-      miner: { type: 'string' },
-      difficulty: nonNegative,
-      sources: { type: 'array', items: ref('SourceRange') },
-      minerPublicKey: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-      transactions: { type: 'array', items: ref('Transaction') },
-      nonce: nonNegative,
-      signature: { type: 'string', pattern: '^[0-9a-f]{128}$' },
-      hash,
-    },
-    additionalProperties: false,
-  },
-  Head: {
-    type: 'object',
-    required: ['height', 'hash', 'timestamp', 'offset', 'transactionCount', 'caughtUp', 'appliedOffset'],
-    properties: {
-      height: { type: 'integer', minimum: -1, description: 'Index of the head block; -1 before genesis.' },
-      hash: { oneOf: [hash, { type: 'null' }] },
-      timestamp: { type: ['integer', 'null'] },
-      offset: { type: ['integer', 'null'], description: 'Blockchain-topic offset of the head block.' },
-      transactionCount: { ...nonNegative, description: 'Committed transactions, coinbases included.' },
-      caughtUp: { type: 'boolean', description: 'Every blockchain message up to the last known end offset is applied.' },
-      appliedOffset: { type: 'integer', minimum: -1, description: 'Last blockchain-topic offset applied.' },
-    },
-  },
-  BlockResponse: {
-    type: 'object',
-    required: ['offset', 'confirmations', 'block'],
-    properties: {
-      offset: { ...nonNegative, description: 'Offset of the block on the blockchain topic.' },
-      confirmations: { type: 'integer', minimum: 1, description: '1 for the head, +1 per block above it.' },
-      block: ref('Block'),
-    },
-  },
-  BlockSummary: {
-    type: 'object',
-    required: ['index', 'hash', 'previousHash', 'merkleRoot', 'miner', 'difficulty', 'offset', 'timestamp', 'transactionCount'],
-    properties: {
-      index: nonNegative,
-      hash,
-      previousHash: hash,
-      merkleRoot: hash,
-      miner: { type: 'string' },
-      difficulty: nonNegative,
-      offset: nonNegative,
-      timestamp: nonNegative,
-      transactionCount: nonNegative,
-    },
-  },
-  BlockHeaderResponse: {
-    type: 'object',
-    required: ['offset', 'confirmations', 'transactionCount', 'header'],
-    properties: {
-      offset: { ...nonNegative, description: 'Offset of the block on the blockchain topic.' },
-      confirmations: { type: 'integer', minimum: 1, description: '1 for the head, +1 per block above it.' },
-      transactionCount: nonNegative,
-      header: {
-        description: 'Every field of the block but its transactions: what its hash, proof of work and signature are checked from.',
-        type: 'object',
-        required: ['index', 'timestamp', 'previousHash', 'merkleRoot', 'miner', 'difficulty', 'sources', 'nonce', 'hash'],
-        properties: {
-          index: nonNegative,
-          timestamp: nonNegative,
-          previousHash: hash,
-          merkleRoot: hash,
-          miner: { type: 'string' },
-          difficulty: nonNegative,
-          sources: { type: 'array', items: { type: 'object' } },
-          minerPublicKey: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-          nonce: nonNegative,
-          hash,
-          signature: { type: 'string', pattern: '^[0-9a-f]{128}$' },
-        },
-      },
-    },
-  },
-  CommitLag: {
-    type: 'object',
-    required: ['partition', 'pending', 'oldestAgeSeconds', 'oldestTimestamp'],
-    properties: {
+    { optional: ['publicKey', 'signature'], closed: true },
+  ),
+  SkippedRecord: objectSchema<SkippedRecord>({ offset: nonNegative, reason: { type: 'string', enum: [...SKIP_REASONS] } }, { closed: true }),
+  SourceRange: objectSchema<SourceRange>(
+    {
+      topic: { type: 'string' },
       partition: nonNegative,
-      pending: nonNegative,
-      oldestAgeSeconds: { type: 'number', minimum: 0 },
-      oldestTimestamp: { type: ['integer', 'null'] },
+      firstOffset: nonNegative,
+      lastOffset: nonNegative,
+      skipped: { type: 'array', items: ref('SkippedRecord'), description: 'Records of the range that are not transactions of the block, and why.' },
     },
-  },
-  LiveView: {
-    description: 'The live head the explorer shows: head, commit rate over the last minute (by block timestamps), commit lag per partition.',
-    type: 'object',
-    required: ['head', 'commitRate', 'commitLag', 'rejectedTotal', 'at'],
-    properties: {
-      head: {
-        type: 'object',
-        required: ['height', 'hash', 'timestamp', 'offset', 'transactionCount', 'caughtUp'],
-        properties: {
-          height: { type: 'integer', minimum: -1 },
-          hash: { oneOf: [hash, { type: 'null' }] },
-          timestamp: { type: ['integer', 'null'] },
-          offset: { type: ['integer', 'null'] },
-          transactionCount: nonNegative,
-          caughtUp: { type: 'boolean' },
-        },
+    { optional: ['skipped'], closed: true },
+  ),
+  Block: objectSchema<Block>(
+    { ...headerProperties, transactions: { type: 'array', items: ref('Transaction') }, nonce: nonNegative, signature, hash },
+    { description: 'A block exactly as on the blockchain topic (see docs/protocol.md).', optional: ['minerPublicKey', 'signature', 'version'], closed: true },
+  ),
+  Head: objectSchema<HeadResponse>({
+    ...headProperties,
+    caughtUp,
+    appliedOffset: { type: 'integer', minimum: -1, description: 'Last blockchain-topic offset applied.' },
+  }),
+  BlockResponse: objectSchema<BlockResponse>({ offset: blockOffset, confirmations, block: ref('Block') }),
+  BlockSummary: objectSchema<BlockSummaryView>({
+    index: nonNegative,
+    hash,
+    previousHash: hash,
+    merkleRoot: hash,
+    miner: { type: 'string' },
+    difficulty: nonNegative,
+    offset: nonNegative,
+    timestamp: nonNegative,
+    transactionCount: nonNegative,
+  }),
+  BlockHeaderResponse: objectSchema<BlockHeaderResponse>({
+    offset: blockOffset,
+    confirmations,
+    transactionCount: nonNegative,
+    header: objectSchema<SealedHeader>(
+      { ...headerProperties, nonce: nonNegative, hash, signature },
+      {
+        description: 'Every field of the block but its transactions: what its hash, proof of work and signature are checked from.',
+        optional: ['minerPublicKey', 'signature', 'version'],
       },
-      commitRate: {
-        type: 'object',
-        required: ['transactionsPerSecond', 'blocksPerMinute', 'windowSeconds'],
-        properties: {
-          transactionsPerSecond: { type: 'number', minimum: 0, description: 'User transactions (coinbases excluded).' },
-          blocksPerMinute: { type: 'number', minimum: 0 },
-          windowSeconds: { type: 'number' },
-        },
-      },
+    ),
+  }),
+  CommitLag: objectSchema<CommitLagView>({
+    partition: nonNegative,
+    pending: nonNegative,
+    oldestAgeSeconds: { type: 'number', minimum: 0 },
+    oldestTimestamp: { type: ['integer', 'null'] },
+  }),
+  LiveView: objectSchema<LiveView>(
+    {
+      head: objectSchema<LiveView['head']>({ ...headProperties, caughtUp }),
+      commitRate: objectSchema<CommitRateView>({
+        transactionsPerSecond: { type: 'number', minimum: 0, description: 'User transactions (coinbases excluded).' },
+        blocksPerMinute: { type: 'number', minimum: 0 },
+        windowSeconds: { type: 'number' },
+      }),
       commitLag: { type: 'array', items: ref('CommitLag') },
       rejectedTotal: nonNegative,
       at: { ...nonNegative, description: 'When the auditor computed this view (ms since the epoch).' },
     },
-  },
-  BlockPage: {
-    type: 'object',
-    required: ['from', 'limit', 'order', 'height', 'next', 'blocks'],
-    properties: {
-      from: nonNegative,
-      limit: { type: 'integer', minimum: 1 },
-      order: { type: 'string', enum: ['asc', 'desc'] },
-      height: { type: 'integer', minimum: -1 },
-      next: { type: ['integer', 'null'], description: '`from` of the next page; null on the last page.' },
-      blocks: { type: 'array', items: ref('BlockSummary') },
+    { description: 'The live head the explorer shows: head, commit rate over the last minute (by block timestamps), commit lag per partition.' },
+  ),
+  BlockPage: objectSchema<BlockPage>({
+    from: nonNegative,
+    limit: { type: 'integer', minimum: 1 },
+    order: { type: 'string', enum: ['asc', 'desc'] },
+    height: { type: 'integer', minimum: -1 },
+    next: { type: ['integer', 'null'], description: '`from` of the next page; null on the last page.' },
+    blocks: { type: 'array', items: ref('BlockSummary') },
+  }),
+  InclusionProof: objectSchema<InclusionProof>(
+    { leafIndex: nonNegative, treeSize: { type: 'integer', minimum: 1 }, path: { type: 'array', items: hash } },
+    { description: 'RFC 6962 audit path of the transaction in the block\'s Merkle tree (leaf data: SHA-256 of the transaction\'s canonical JSON).' },
+  ),
+  CommittedTransaction: objectSchema<CommittedTransactionView>({
+    status: { const: 'committed' },
+    transactionId: { type: 'string' },
+    blockIndex: nonNegative,
+    position: { ...nonNegative, description: 'Index in the block\'s transactions (0 is the coinbase) = proof.leafIndex.' },
+    blockHash: hash,
+    confirmations: { type: 'integer', minimum: 1 },
+    transaction: ref('Transaction'),
+    proof: ref('InclusionProof'),
+    merkleRoot: hash,
+  }),
+  PendingTransaction: objectSchema<PendingTransactionView>({
+    status: { const: 'pending' },
+    transactionId: { type: 'string' },
+    partition: nonNegative,
+    offset: nonNegative,
+    enqueuedAt: {
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: 'Kafka record timestamp of the message; null when it is beyond the representable date range.',
     },
-  },
-  InclusionProof: {
-    description: 'RFC 6962 audit path of the transaction in the block\'s Merkle tree (leaf data: SHA-256 of the transaction\'s canonical JSON).',
-    type: 'object',
-    required: ['leafIndex', 'treeSize', 'path'],
-    properties: { leafIndex: nonNegative, treeSize: { type: 'integer', minimum: 1 }, path: { type: 'array', items: hash } },
-  },
-  CommittedTransaction: {
-    type: 'object',
-    required: ['status', 'transactionId', 'blockIndex', 'position', 'blockHash', 'confirmations', 'transaction', 'proof', 'merkleRoot'],
-    properties: {
-      status: { const: 'committed' },
-      transactionId: { type: 'string' },
-      blockIndex: nonNegative,
-      position: { ...nonNegative, description: 'Index in the block\'s transactions (0 is the coinbase) = proof.leafIndex.' },
-      blockHash: hash,
-      confirmations: { type: 'integer', minimum: 1 },
-      transaction: ref('Transaction'),
-      proof: ref('InclusionProof'),
-      merkleRoot: hash,
-    },
-  },
-  PendingTransaction: {
-    type: 'object',
-    required: ['status', 'transactionId', 'partition', 'offset', 'enqueuedAt'],
-    properties: {
-      status: { const: 'pending' },
-      transactionId: { type: 'string' },
-      partition: nonNegative,
-      offset: nonNegative,
-      enqueuedAt: {
-        type: ['string', 'null'],
-        format: 'date-time',
-        description: 'Kafka record timestamp of the message; null when it is beyond the representable date range.',
-      },
-    },
-  },
-  DroppedTransaction: {
-    description: 'A block consumed the message without including the transaction (invalid, or a duplicate id not in the chain).',
-    type: 'object',
-    required: ['status', 'transactionId', 'partition', 'offset'],
-    properties: { status: { const: 'dropped' }, transactionId: { type: 'string' }, partition: nonNegative, offset: nonNegative },
-  },
-  UnknownTransaction: {
-    type: 'object',
-    required: ['status', 'transactionId', 'error'],
-    properties: {
-      status: { const: 'unknown' },
-      transactionId: { type: 'string' },
-      error: ref('Error/properties/error'),
-    },
-  },
-  HistoryEntry: {
-    type: 'object',
-    required: ['transactionId', 'blockIndex', 'position', 'timestamp', 'direction', 'counterparty', 'amount', 'coinbase'],
-    properties: {
-      transactionId: { type: 'string' },
-      blockIndex: nonNegative,
-      position: nonNegative,
-      timestamp: nonNegative,
-      direction: { enum: ['credit', 'debit', 'self'] },
-      counterparty: { type: 'string', description: 'The other account ("0" for a coinbase).' },
-      amount: { type: 'integer', minimum: 1 },
-      coinbase: { type: 'boolean' },
-    },
-  },
-  Account: {
-    type: 'object',
-    required: ['account', 'balance', 'overdrawn', 'overdrafts', 'transactionCount', 'from', 'limit', 'next', 'history'],
-    properties: {
-      account: { type: 'string' },
-      balance: ref('Amount'),
-      overdrawn: { type: 'boolean', description: 'The balance is below zero (allowed by the protocol, flagged); never for "0", the mint.' },
-      overdrafts: { ...nonNegative, description: 'Transactions of this account that spent more than its balance at the time.' },
-      transactionCount: nonNegative,
-      from: nonNegative,
-      limit: { type: 'integer', minimum: 1 },
-      next: { type: ['integer', 'null'] },
-      history: { type: 'array', items: ref('HistoryEntry'), description: 'Oldest first.' },
-    },
-  },
-  RejectedBlock: {
-    type: 'object',
-    required: ['offset', 'reason', 'detail', 'claimedIndex', 'claimedMiner', 'chainHeight', 'canonicalHashAtIndex', 'observedAt'],
-    properties: {
-      offset: { ...nonNegative, description: 'Offset of the message on the blockchain topic.' },
-      reason: ref('RejectionReason'),
-      detail: { type: 'string' },
-      claimedIndex: { type: ['integer', 'null'] },
-      claimedMiner: { type: ['string', 'null'] },
-      chainHeight: { type: 'integer', minimum: -1, description: 'Canonical height when the message was read.' },
-      canonicalHashAtIndex: { oneOf: [hash, { type: 'null' }], description: 'stale/fork: the canonical block at the claimed index.' },
-      observedAt: { type: 'string', format: 'date-time' },
-    },
-  },
-  Overdraft: {
-    type: 'object',
-    required: ['account', 'transactionId', 'blockIndex', 'position', 'amount', 'balanceBefore', 'balanceAfter'],
-    properties: {
-      account: { type: 'string' },
-      transactionId: { type: 'string' },
-      blockIndex: nonNegative,
-      position: nonNegative,
-      amount: { type: 'integer', minimum: 1 },
-      balanceBefore: ref('Amount'),
-      balanceAfter: ref('Amount'),
-    },
-  },
-  AuditReport: {
-    type: 'object',
-    required: ['chain', 'rejected', 'forks', 'commitLag', 'overdrafts', 'caughtUp'],
-    properties: {
-      chain: {
+  }),
+  DroppedTransaction: objectSchema<DroppedTransactionView>(
+    { status: { const: 'dropped' }, transactionId: { type: 'string' }, partition: nonNegative, offset: nonNegative },
+    { description: 'A block consumed the message without including the transaction (invalid, or a duplicate id not in the chain).' },
+  ),
+  UnknownTransaction: objectSchema<UnknownTransactionView>({
+    status: { const: 'unknown' },
+    transactionId: { type: 'string' },
+    error: ref('Error/properties/error'),
+  }),
+  HistoryEntry: objectSchema<HistoryEntryView>({
+    transactionId: { type: 'string' },
+    blockIndex: nonNegative,
+    position: nonNegative,
+    timestamp: nonNegative,
+    direction: { enum: ['credit', 'debit', 'self'] },
+    counterparty: { type: 'string', description: 'The other account ("0" for a coinbase).' },
+    amount: { type: 'integer', minimum: 1 },
+    coinbase: { type: 'boolean' },
+  }),
+  Account: objectSchema<AccountView>({
+    account: { type: 'string' },
+    balance: ref('Amount'),
+    overdrawn: { type: 'boolean', description: 'The balance is below zero (allowed by the protocol, flagged); never for "0", the mint.' },
+    overdrafts: { ...nonNegative, description: 'Transactions of this account that spent more than its balance at the time.' },
+    transactionCount: nonNegative,
+    from: nonNegative,
+    limit: { type: 'integer', minimum: 1 },
+    next: { type: ['integer', 'null'] },
+    history: { type: 'array', items: ref('HistoryEntry'), description: 'Oldest first.' },
+  }),
+  RejectedBlock: objectSchema<RejectedBlockView>({
+    offset: { ...nonNegative, description: 'Offset of the message on the blockchain topic.' },
+    reason: ref('RejectionReason'),
+    detail: { type: 'string' },
+    claimedIndex: { type: ['integer', 'null'] },
+    claimedMiner: { type: ['string', 'null'] },
+    chainHeight: { type: 'integer', minimum: -1, description: 'Canonical height when the message was read.' },
+    canonicalHashAtIndex: { oneOf: [hash, { type: 'null' }], description: 'stale/fork: the canonical block at the claimed index.' },
+    observedAt: { type: 'string', format: 'date-time' },
+  }),
+  Overdraft: objectSchema<OverdraftView>({
+    account: { type: 'string' },
+    transactionId: { type: 'string' },
+    blockIndex: nonNegative,
+    position: nonNegative,
+    amount: { type: 'integer', minimum: 1 },
+    balanceBefore: ref('Amount'),
+    balanceAfter: ref('Amount'),
+  }),
+  AuditReport: objectSchema<AuditResponse>({
+    chain: objectSchema<HeadView>(headProperties),
+    rejected: objectSchema<AuditReportView['rejected']>({
+      total: nonNegative,
+      byReason: {
         type: 'object',
-        required: ['height', 'hash', 'timestamp', 'offset', 'transactionCount'],
-        properties: {
-          height: { type: 'integer', minimum: -1 },
-          hash: { oneOf: [hash, { type: 'null' }] },
-          timestamp: { type: ['integer', 'null'] },
-          offset: { type: ['integer', 'null'] },
-          transactionCount: nonNegative,
-        },
+        required: [...REJECTION_REASONS],
+        properties: Object.fromEntries(REJECTION_REASONS.map((reason) => [reason, nonNegative])),
+        additionalProperties: false,
       },
-      rejected: {
-        type: 'object',
-        required: ['total', 'byReason', 'recent'],
-        properties: {
-          total: nonNegative,
-          byReason: {
-            type: 'object',
-            required: [...REJECTION_REASONS],
-            properties: Object.fromEntries(REJECTION_REASONS.map((reason) => [reason, nonNegative])),
-            additionalProperties: false,
-          },
-          recent: { type: 'array', items: ref('RejectedBlock'), description: 'Newest first.' },
-        },
+      recent: { type: 'array', items: ref('RejectedBlock'), description: 'Newest first.' },
+    }),
+    forks: objectSchema<AuditReportView['forks']>({
+      total: nonNegative,
+      recent: { type: 'array', items: ref('RejectedBlock'), description: 'stale and fork rejections, newest first.' },
+    }),
+    commitLag: { type: 'array', items: ref('CommitLag') },
+    overdrafts: objectSchema<AuditReportView['overdrafts']>({
+      total: nonNegative,
+      overdrawnAccountCount: nonNegative,
+      overdrawnAccounts: {
+        type: 'array',
+        description: 'Accounts below zero now, most negative first.',
+        items: objectSchema<OverdrawnAccountView>({ account: { type: 'string' }, balance: ref('Amount'), overdrafts: nonNegative }),
       },
-      forks: {
-        type: 'object',
-        required: ['total', 'recent'],
-        properties: { total: nonNegative, recent: { type: 'array', items: ref('RejectedBlock'), description: 'stale and fork rejections, newest first.' } },
-      },
-      commitLag: { type: 'array', items: ref('CommitLag') },
-      overdrafts: {
-        type: 'object',
-        required: ['total', 'overdrawnAccountCount', 'overdrawnAccounts', 'recent'],
-        properties: {
-          total: nonNegative,
-          overdrawnAccountCount: nonNegative,
-          overdrawnAccounts: {
-            type: 'array',
-            description: 'Accounts below zero now, most negative first.',
-            items: {
-              type: 'object',
-              required: ['account', 'balance', 'overdrafts'],
-              properties: { account: { type: 'string' }, balance: ref('Amount'), overdrafts: nonNegative },
-            },
-          },
-          recent: { type: 'array', items: ref('Overdraft'), description: 'Newest first.' },
-        },
-      },
-      caughtUp: { type: 'boolean' },
-    },
-  },
+      recent: { type: 'array', items: ref('Overdraft'), description: 'Newest first.' },
+    }),
+    caughtUp: { type: 'boolean' },
+  }),
 };
 
 export function buildOpenApiDocument(): Record<string, unknown> {

@@ -1,5 +1,13 @@
 /** The query API: thin handlers over the AuditorState read model. */
-import { AUDITOR_ROUTES } from '@chainlog/core/api';
+import {
+  AUDITOR_ROUTES,
+  type AuditResponse,
+  type BlockHeaderResponse,
+  type BlockPage,
+  type BlockResponse,
+  type HeadResponse,
+  type UnknownTransactionView,
+} from '@chainlog/core/api';
 import { HttpError } from '@chainlog/core/http';
 import { ACCOUNT_ID_MAX_LENGTH, ACCOUNT_ID_PATTERN, blockHeader, type Block } from '@chainlog/core/protocol';
 import type { Express, Request, Response } from 'express';
@@ -26,7 +34,8 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
 
   app.get(AUDITOR_ROUTES.head, (req, res) => {
     checkQuery(req.query, []);
-    res.json({ ...state.head(), ...progress() });
+    const head: HeadResponse = { ...state.head(), ...progress() };
+    res.json(head);
   });
 
   app.get(AUDITOR_ROUTES.blocks, (req, res) => {
@@ -39,13 +48,15 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
     const blocks = state.blockSummaries(from, page.limit, order);
     const next = order === 'asc' ? from + blocks.length : from - blocks.length;
     const more = blocks.length > 0 && (order === 'asc' ? next <= height : next >= 0);
-    res.json({ from, limit: page.limit, order, height, next: more ? next : null, blocks });
+    const body: BlockPage = { from, limit: page.limit, order, height, next: more ? next : null, blocks };
+    res.json(body);
   });
 
   app.get(AUDITOR_ROUTES.block, (req, res) => {
     checkQuery(req.query, []);
     const { index, block, summary } = canonicalBlock(state, req.params.index);
-    res.json({ offset: summary.offset, confirmations: state.confirmations(index), block });
+    const body: BlockResponse = { offset: summary.offset, confirmations: state.confirmations(index), block };
+    res.json(body);
   });
 
   // What a reader needs to check a block's hash, proof of work and signature, without its transactions.
@@ -53,12 +64,13 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
     checkQuery(req.query, []);
     const { index, block, summary } = canonicalBlock(state, req.params.index);
     const { nonce, hash, signature } = block;
-    res.json({
+    const body: BlockHeaderResponse = {
       offset: summary.offset,
       confirmations: state.confirmations(index),
       transactionCount: summary.transactionCount,
       header: { ...blockHeader(block), nonce, hash, ...(signature === undefined ? {} : { signature }) },
-    });
+    };
+    res.json(body);
   });
 
   app.get(AUDITOR_ROUTES.transaction, (req: Request, res: Response) => {
@@ -66,11 +78,12 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
     const id = req.params.id as string;
     const status = state.transactionStatus(id);
     if (status === undefined) {
-      res.status(404).json({
+      const unknown: UnknownTransactionView = {
         status: 'unknown',
         transactionId: id,
         error: { code: 'not-found', message: 'no committed or pending transaction has this id' },
-      });
+      };
+      res.status(404).json(unknown);
       return;
     }
     res.json(status);
@@ -94,7 +107,8 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
   app.get(AUDITOR_ROUTES.audit, (req, res) => {
     checkQuery(req.query, ['limit']);
     const limit = integerParameter(req.query.limit, 'limit', { fallback: AUDIT_LIMIT_DEFAULT, min: 1, max: AUDIT_LIMIT_MAX });
-    res.json({ ...state.auditReport(limit), caughtUp: progress().caughtUp });
+    const report: AuditResponse = { ...state.auditReport(limit), caughtUp: progress().caughtUp };
+    res.json(report);
   });
 }
 

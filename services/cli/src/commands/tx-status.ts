@@ -3,7 +3,8 @@
 import { CliError, durationOption, flag } from '../args.js';
 import { fetchBlock, fetchStatus } from '../auditor-api.js';
 import type { Command } from '../context.js';
-import { formatStatus, type ProofVerification, type StatusView } from '../format.js';
+import type { TransactionStatusView } from '@chainlog/core/api';
+import { formatStatus, type ProofVerification } from '../format.js';
 import { verifyCommitted } from '../proof.js';
 
 export const txStatus: Command = {
@@ -25,7 +26,7 @@ export const txStatus: Command = {
     const wait = flag(options, 'wait');
     const timeoutMs = durationOption(options, 'timeout', 60_000);
     const deadline = context.now() + timeoutMs;
-    let status: StatusView | undefined;
+    let status: TransactionStatusView | undefined;
     for (;;) {
       status = await fetchStatus(context.auditor, transactionId, context.signal);
       if (!wait || status?.status === 'committed' || status?.status === 'dropped') break;

@@ -23,18 +23,35 @@ export const AUDITOR_ROUTES = {
   openapi: '/openapi.json',
 } as const;
 
-/** Request paths of the auditor's API, parameters encoded. */
+/** A page of a paged list: `from` defaults on the server (0 upwards, the newest downwards). */
+export interface PageQuery {
+  readonly from?: number | undefined;
+  readonly limit?: number | undefined;
+  readonly order?: 'asc' | 'desc' | undefined;
+}
+
+/** Request paths of the auditor's API, parameters encoded (absolute: a client under a path prefix drops the `/`). */
 export const auditorPaths = {
   head: (): string => AUDITOR_ROUTES.head,
-  blocks: (from: number, limit: number): string => `${AUDITOR_ROUTES.blocks}?from=${from}&limit=${limit}`,
+  blocks: (page: PageQuery = {}): string => `${AUDITOR_ROUTES.blocks}${pageQuery(page)}`,
   block: (index: number): string => AUDITOR_ROUTES.block.replace(':index', String(index)),
   blockHeader: (index: number): string => AUDITOR_ROUTES.blockHeader.replace(':index', String(index)),
   live: (): string => AUDITOR_ROUTES.live,
   events: (): string => AUDITOR_ROUTES.events,
   transaction: (id: string): string => AUDITOR_ROUTES.transaction.replace(':id', encodeURIComponent(id)),
-  account: (id: string): string => AUDITOR_ROUTES.account.replace(':id', encodeURIComponent(id)),
-  audit: (limit?: number): string => (limit === undefined ? AUDITOR_ROUTES.audit : `${AUDITOR_ROUTES.audit}?limit=${limit}`),
+  account: (id: string, page: PageQuery = {}): string => `${AUDITOR_ROUTES.account.replace(':id', encodeURIComponent(id))}${pageQuery(page)}`,
+  audit: (limit?: number): string => `${AUDITOR_ROUTES.audit}${query({ limit })}`,
 };
+
+function pageQuery({ from, limit, order }: PageQuery): string {
+  return query({ from, limit, order });
+}
+
+/** `?a=1&b=2` of the parameters that are set, in a fixed order; '' when none is. */
+function query(parameters: Record<string, string | number | undefined>): string {
+  const pairs = Object.entries(parameters).filter((pair): pair is [string, string | number] => pair[1] !== undefined);
+  return pairs.length === 0 ? '' : `?${pairs.map(([name, value]) => `${name}=${encodeURIComponent(String(value))}`).join('&')}`;
+}
 
 /** An express route pattern as an OpenAPI path: `/v1/blocks/:index` → `/v1/blocks/{index}`. */
 export function openApiPath(route: string): string {

@@ -18,11 +18,14 @@ export function readConsensusConfig(env: EnvReader): ConsensusParams {
     if (!/^[0-9a-f]{64}$/.test(key)) env.problem(`ALLOWED_MINER_KEYS must list raw Ed25519 public keys as 64 lowercase hex digits, got "${key}"`);
   }
   const maxBlockTransactions = env.optionalInteger('CONSENSUS_MAX_BLOCK_TRANSACTIONS', { min: 2, max: 1_000_000 });
+  // At least a second (clocks of clients and miners differ by that much), at most 30 days.
+  const replayWindowMs = env.optionalInteger('REPLAY_WINDOW_MS', { min: 1000, max: 30 * 86_400_000 });
   return {
     minDifficulty: env.integer('DIFFICULTY', 16, { min: 0, max: 64 }),
     blockReward: env.integer('BLOCK_REWARD', 50, { min: 1 }),
     ...(allowedMiners.length > 0 ? { allowedMiners } : {}),
     requireTransactionSignatures: readSignaturePolicy(env),
     ...(maxBlockTransactions === undefined ? {} : { maxBlockTransactions }),
+    ...(replayWindowMs === undefined ? {} : { replayWindowMs }),
   };
 }

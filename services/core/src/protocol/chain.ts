@@ -8,21 +8,23 @@
  * block for block, whenever and wherever they read it. There is no longest-chain reorganisation: the log
  * already decided which of two competing blocks came first.
  *
- * Memory: the chain keeps the tip block, the last offset of every source partition and the id of every
- * committed transaction (needed to reject duplicates); it does not keep blocks. See docs/protocol.md.
+ * Memory: the chain keeps the tip block, the last offset of every source partition and the committed
+ * transaction ids needed to reject duplicates (every id, or with a replay window only the window's); it does
+ * not keep blocks. See docs/protocol.md §5.
  */
 import type { Block } from './block.js';
-import { decodeBlockWithTransactionJson, parseBlock } from './block-codec.js';
+import { decodeBlockWithTransactionJson, parseBlock, type BlockDecodeError } from './block-codec.js';
 import { checkBlockRules, type ChainView, type DecodingByProducts } from './block-rules.js';
 import type { ConsensusParams, RejectionReason } from './consensus.js';
 import { isPlainObject, parseJsonBytes } from './encoding.js';
 import { isSafeNonNegativeInteger } from './identifiers.js';
 import { MAX_DIFFICULTY } from './proof-of-work.js';
-import { ok, type Result } from './result.js';
+import type { Result } from './result.js';
 import { PUBLIC_KEY_HEX_PATTERN } from './signatures.js';
 import { checkCoverage, type SourceLog } from './source-coverage.js';
 import { canonicalTransactionJson } from './transaction.js';
-import { ShardedMap } from '../collections/sharded-map.js';
+import { AllIds, WindowedIds, type CommittedIds } from './committed-ids.js';
+import type { RecentId } from './replay-window.js';
 
 export interface ChainTip {
   readonly index: number;
@@ -62,6 +64,21 @@ export type Evaluation =
       readonly claimedMiner: string;
     };
 
+/**
+ * Everything a reader needs to continue the chain at its tip without replaying it (a checkpoint's content,
+ * docs/protocol.md §5.1). Only chains with a replay window have one: without it the state is every id ever.
+ */
+export interface ChainState {
+  /** The tip block (a checkpoint names it; the reader takes it from the blockchain topic). */
+  readonly tip: Block;
+  /** Committed transactions, coinbases included. */
+  readonly transactionCount: number;
+  /** Sorted by topic, then partition. */
+  readonly sourceOffsets: readonly SourceOffset[];
+  /** The replay window's ids, sorted by id. */
+  readonly recentIds: readonly RecentId[];
+}
+
 function unreachable(): never {
   throw new Error('a block cannot wait for the transactions topic when coverage is not checked');
 }
@@ -69,8 +86,8 @@ function unreachable(): never {
 export class Chain implements ChainView {
   readonly params: ConsensusParams;
   #tip: ChainTip | undefined;
-  /** Every committed transaction id (the value is unused: a Set has the same 2^24 limit). */
-  readonly #transactionIds = new ShardedMap<string, true>();
+  #ids: CommittedIds;
+  #transactionCount = 0;
   readonly #sourceOffsets = new Map<string, Map<number, number>>();
   /** Blocks committed so far: a check() result holds for as long as this is unchanged. */
   #commits = 0;
@@ -78,6 +95,37 @@ export class Chain implements ChainView {
   /** Throws on parameters no chain could use (a configuration error, caught at startup). */
   constructor(params: ConsensusParams) {
     this.params = validatedParams(params);
+    const windowMs = this.params.replayWindowMs;
+    this.#ids = windowMs === undefined ? new AllIds() : new WindowedIds(windowMs);
+  }
+
+  /**
+   * Continues this empty chain at a state some reader computed (a verified checkpoint, checkpoint.ts): the
+   * next block it accepts extends `state.tip`. The caller vouches for the state: this checks its shape, not
+   * that replaying the chain would give it.
+   */
+  continueFrom(state: ChainState): void {
+    const windowMs = this.params.replayWindowMs;
+    if (windowMs === undefined) throw new RangeError('only a chain with a replay window can continue from a state');
+    if (this.#tip !== undefined) throw new Error('the chain is not empty');
+    this.#ids = new WindowedIds(windowMs, state.recentIds, state.tip.timestamp);
+    this.#transactionCount = state.transactionCount;
+    for (const { topic, partition, lastOffset } of state.sourceOffsets) this.#setSourceOffset(topic, partition, lastOffset);
+    this.#tip = { index: state.tip.index, hash: state.tip.hash, block: state.tip };
+    this.#commits += 1;
+  }
+
+  /** The state to continue from (see ChainState); undefined while empty or without a replay window. */
+  state(): ChainState | undefined {
+    const tip = this.#tip;
+    if (tip === undefined || !(this.#ids instanceof WindowedIds)) return undefined;
+    const sourceOffsets = this.sourceOffsets().sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+    return { tip: tip.block, transactionCount: this.#transactionCount, sourceOffsets, recentIds: this.#ids.live() };
+  }
+
+  /** Transaction ids held to reject duplicates: all of them, or (replay window) only the window's. */
+  get keptTransactionIds(): number {
+    return this.#ids.size;
   }
 
   get tip(): ChainTip | undefined {
@@ -103,11 +151,12 @@ export class Chain implements ChainView {
 
   /** Committed transactions, coinbases included. */
   get transactionCount(): number {
-    return this.#transactionIds.size;
+    return this.#transactionCount;
   }
 
+  /** Whether a transaction with this id would now be a duplicate (with a replay window: committed within it). */
   hasTransaction(id: string): boolean {
-    return this.#transactionIds.has(id);
+    return this.#ids.has(id);
   }
 
   /** Miners resume consuming a partition at this + 1 (at 0 when undefined). */
@@ -165,7 +214,7 @@ export class Chain implements ChainView {
         status: 'decided',
         result: {
           accepted: false,
-          reason: field.startsWith('transactions[') ? 'bad-transaction' : 'malformed',
+          reason: decoded.error.reason,
           detail: `${field} ${problem}`,
           ...claims(input),
         },
@@ -201,18 +250,21 @@ export class Chain implements ChainView {
 
   #commit(block: Block): void {
     this.#commits += 1;
-    for (const { id } of block.transactions) this.#transactionIds.set(id, true);
-    for (const { topic, partition, lastOffset } of block.sources) {
-      let partitions = this.#sourceOffsets.get(topic);
-      if (partitions === undefined) this.#sourceOffsets.set(topic, (partitions = new Map()));
-      partitions.set(partition, lastOffset);
-    }
+    this.#ids.commit(block);
+    this.#transactionCount += block.transactions.length;
+    for (const { topic, partition, lastOffset } of block.sources) this.#setSourceOffset(topic, partition, lastOffset);
     this.#tip = { index: block.index, hash: block.hash, block };
+  }
+
+  #setSourceOffset(topic: string, partition: number, lastOffset: number): void {
+    let partitions = this.#sourceOffsets.get(topic);
+    if (partitions === undefined) this.#sourceOffsets.set(topic, (partitions = new Map()));
+    partitions.set(partition, lastOffset);
   }
 }
 
 function validatedParams(params: ConsensusParams): ConsensusParams {
-  const { minDifficulty, blockReward, allowedMiners, maxBlockTransactions } = params;
+  const { minDifficulty, blockReward, allowedMiners, maxBlockTransactions, replayWindowMs } = params;
   if (!Number.isInteger(minDifficulty) || minDifficulty < 0 || minDifficulty > MAX_DIFFICULTY) {
     throw new RangeError(`minDifficulty must be an integer 0..${MAX_DIFFICULTY}`);
   }
@@ -223,14 +275,20 @@ function validatedParams(params: ConsensusParams): ConsensusParams {
   if (maxBlockTransactions !== undefined && (!Number.isSafeInteger(maxBlockTransactions) || maxBlockTransactions < 1)) {
     throw new RangeError('maxBlockTransactions must be a positive integer');
   }
+  if (replayWindowMs !== undefined && (!Number.isSafeInteger(replayWindowMs) || replayWindowMs < 1)) {
+    throw new RangeError('replayWindowMs must be a positive integer');
+  }
   return Object.freeze({ ...params, ...(allowedMiners === undefined ? {} : { allowedMiners: Object.freeze([...allowedMiners]) }) });
 }
 
 /** The block, and what decoding it computed that the rules can reuse (from bytes: transaction JSON). */
-function decodeInput(input: Block | Uint8Array, known: DecodingByProducts): Result<{ readonly block: Block } & DecodingByProducts> {
+function decodeInput(
+  input: Block | Uint8Array,
+  known: DecodingByProducts,
+): Result<{ readonly block: Block } & DecodingByProducts, BlockDecodeError> {
   if (input instanceof Uint8Array) return decodeBlockWithTransactionJson(input);
   const parsed = parseBlock(input);
-  return parsed.ok ? ok({ ...known, block: parsed.value }) : parsed;
+  return parsed.ok ? { ok: true, value: { ...known, block: parsed.value } } : parsed;
 }
 
 /** Best-effort index and miner of a block that failed to decode. */

@@ -14,17 +14,26 @@ export interface ConsensusParams {
   readonly requireTransactionSignatures?: boolean;
   /** Maximum transactions per block, coinbase included; unlimited when absent. */
   readonly maxBlockTransactions?: number;
+  /**
+   * Bounded replay protection (docs/protocol.md §2.5): client-chosen transaction ids must have timestamps
+   * within this many ms of their block's and are deduplicated within it. Absent: ids are unique for ever
+   * (every reader keeps every id).
+   */
+  readonly replayWindowMs?: number;
 }
 
 /**
  * Why a block did not join the chain, in the order the checks run: the first failing check names the
- * reason. (`bad-transaction` is also reported while decoding, when a transaction is not well-formed.)
+ * reason. (`bad-transaction` is also reported while decoding, when a transaction is not well-formed: after
+ * `malformed` and `unsupported-version`, before `stale`; docs/protocol.md §4.3.)
  */
 export const REJECTION_REASONS = [
   'malformed',
+  'unsupported-version',
   'stale',
   'gap',
   'fork',
+  'bad-version',
   'bad-timestamp',
   'bad-hash',
   'insufficient-work',

@@ -1,6 +1,7 @@
 /** One block: header, proof of work, miner and signature, source ranges, transactions, all checked here. */
 import { useState } from 'preact/hooks';
-import { api, type BlockResponse } from '../api.js';
+import { auditorPaths } from '@chainlog/core/api';
+import { api, apiUrl, type BlockResponse } from '../api.js';
 import { AccountLink, BlockLink, Field, Hash, Loaded, PageTitle, Time, TransactionLink, Verification } from '../components.js';
 import { amount, count, isoTime } from '../format.js';
 import { useLive } from '../live.js';
@@ -146,7 +147,7 @@ function BlockDetails({ response, confirmations }: { response: BlockResponse; co
         )}
       </section>
       <p>
-        <BlockLink index={block.index} /> · <a href={`v1/blocks/${block.index}`}>this block as JSON</a>
+        <BlockLink index={block.index} /> · <a href={apiUrl(auditorPaths.block(block.index))}>this block as JSON</a>
       </p>
     </>
   );

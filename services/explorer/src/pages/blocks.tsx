@@ -1,5 +1,5 @@
 /** The blocks list, newest first, one page at a time (each page is one bounded request). */
-import { api, type BlocksPage } from '../api.js';
+import { api, type BlockPage } from '../api.js';
 import { AccountLink, BlockLink, Hash, Loaded, PageTitle, Pager, Time } from '../components.js';
 import { count } from '../format.js';
 import { useLive } from '../live.js';
@@ -8,7 +8,7 @@ import { useAsync } from '../use-async.js';
 
 export const PAGE_SIZE = 20;
 
-export function BlocksTable({ page, caption }: { page: BlocksPage; caption: string }) {
+export function BlocksTable({ page, caption }: { page: BlockPage; caption: string }) {
   return (
     <div class="scroll">
       <table class="blocks">

@@ -2,6 +2,7 @@
  * Search: a block height goes to the block; anything else is looked up as a transaction id, then as an
  * account. Ids of both kinds share one alphabet, so the lookup, not the shape, decides.
  */
+import { ACCOUNT_ID_MAX_LENGTH, ACCOUNT_ID_PATTERN } from '@chainlog/core/protocol';
 import { useEffect } from 'preact/hooks';
 import { api } from '../api.js';
 import { Loaded, PageTitle } from '../components.js';
@@ -14,7 +15,7 @@ export function SearchPage({ query }: { query: string }) {
       if (/^(0|[1-9][0-9]{0,15})$/.test(query)) return href.block(Number(query));
       const transaction = await api.transaction(query, signal);
       if (transaction.status !== 'unknown') return href.transaction(query);
-      const account = /^[A-Za-z0-9._:@-]{1,64}$/.test(query) ? await api.account(query, undefined, 1, signal) : undefined;
+      const account = isAccountId(query) ? await api.account(query, undefined, 1, signal) : undefined;
       return account === undefined ? undefined : href.account(query);
     },
     [query],
@@ -39,4 +40,10 @@ export function SearchPage({ query }: { query: string }) {
       </Loaded>
     </>
   );
+}
+
+const ACCOUNT_ID = new RegExp(ACCOUNT_ID_PATTERN);
+
+function isAccountId(query: string): boolean {
+  return query.length <= ACCOUNT_ID_MAX_LENGTH && ACCOUNT_ID.test(query);
 }

@@ -24,15 +24,12 @@ import {
   transactionSigningBytes,
   verifyInclusionProof,
   type Block,
-  type BlockHeader,
-  type InclusionProof,
   type Transaction,
 } from '@chainlog/core/protocol';
+import type { CommittedTransactionView, SealedHeader } from '@chainlog/core/api';
 import { sha256, verifyEd25519 } from './crypto.js';
 import type { Check } from './outcome.js';
 
-/** A header as GET /v1/blocks/:index/header returns it: header fields plus nonce, hash and signature. */
-export type SealedHeader = BlockHeader & { readonly nonce: number; readonly hash: string; readonly signature?: string };
 
 const passed = (name: string, detail: string): Check => ({ name, outcome: 'passed', detail });
 const failed = (name: string, detail: string): Check => ({ name, outcome: 'failed', detail });
@@ -93,12 +90,8 @@ async function checkTransactionSignature(transaction: Transaction): Promise<Chec
   return verified ? passed(name, `signed by key ${transaction.publicKey}`) : failed(name, `the signature does not verify with key ${transaction.publicKey}`);
 }
 
-export interface CommittedTransaction {
-  readonly transaction: Transaction;
-  readonly proof: InclusionProof;
-  readonly merkleRoot: string;
-  readonly blockHash: string;
-}
+/** What checking a committed transaction takes from the auditor's answer. */
+export type CommittedTransaction = Pick<CommittedTransactionView, 'transaction' | 'proof' | 'merkleRoot' | 'blockHash'>;
 
 /** A committed transaction against the header of the block the auditor says holds it. */
 export async function checkTransaction(committed: CommittedTransaction, header: SealedHeader): Promise<Check[]> {

@@ -14,7 +14,7 @@
  * the chain already has, or that an earlier one of this block carries, is a duplicate; duplicates and
  * poison messages are listed in their range's `skipped` with the reason every reader computes.
  */
-import type { SkippedRecord, SkipReason, SourceRange, Transaction } from '@chainlog/core/protocol';
+import { replayWindowProblem, type SkippedRecord, type SkipReason, type SourceRange, type Transaction } from '@chainlog/core/protocol';
 import type { PendingEntry } from './pending-pool.js';
 
 export interface CutPolicy {
@@ -53,9 +53,18 @@ export interface BlockContents {
   readonly sources: SourceRange[];
   /** Valid transactions skipped because their id is already in the chain or earlier in this block. */
   readonly duplicates: Transaction[];
+  /** Valid transactions skipped because their timestamp is outside the replay window of the block. */
+  readonly outOfWindow: Transaction[];
   readonly poison: number;
   /** Entries covered by the sources (transactions + duplicates + poison). */
   readonly covered: number;
+}
+
+/** The replay window (docs/protocol.md §2.5) of the block being assembled, when the chain has one. */
+export interface BlockWindow {
+  /** The block's timestamp (assembleBlock's: the clock, raised to the tip's). */
+  readonly timestamp: number;
+  readonly windowMs: number;
 }
 
 export function selectBlockContents(
@@ -63,8 +72,11 @@ export function selectBlockContents(
   chain: ChainKnowledge,
   topic: string,
   maxTransactions: number,
+  window?: BlockWindow,
 ): BlockContents {
-  const lastOffsets = coveredThrough(entries, chain, topic, maxTransactions);
+  const outside = (transaction: Transaction): boolean =>
+    window !== undefined && replayWindowProblem(transaction, window.timestamp, window.windowMs) !== undefined;
+  const lastOffsets = coveredThrough(entries, chain, topic, maxTransactions, outside);
   const taken = entries
     .filter((entry) => entry.offset <= (lastOffsets.get(entry.partition) ?? -1))
     .sort((a, b) => a.partition - b.partition || a.offset - b.offset);
@@ -72,12 +84,17 @@ export function selectBlockContents(
   // order in which every reader walks the ranges (docs/protocol.md §3.7).
   const transactions: Transaction[] = [];
   const duplicates: Transaction[] = [];
+  const outOfWindow: Transaction[] = [];
   const skipped = new Map<number, SkippedRecord[]>();
   const ids = new Set<string>();
   let poison = 0;
   for (const entry of taken) {
     let reason: SkipReason;
-    if (entry.kind === 'transaction') {
+    if (entry.kind === 'transaction' && outside(entry.transaction)) {
+      // Checked before duplicates, in the order of SKIP_REASONS.
+      outOfWindow.push(entry.transaction);
+      reason = 'out-of-window';
+    } else if (entry.kind === 'transaction') {
       const { id } = entry.transaction;
       if (!ids.has(id) && !chain.hasTransaction(id)) {
         transactions.push(entry.transaction);
@@ -88,7 +105,7 @@ export function selectBlockContents(
       reason = 'duplicate';
     } else {
       poison++;
-      reason = entry.code;
+      reason = entry.skip.reason;
     }
     const list = skipped.get(entry.partition) ?? [];
     list.push({ offset: entry.offset, reason });
@@ -107,14 +124,20 @@ export function selectBlockContents(
         ...(list === undefined ? {} : { skipped: list }),
       };
     });
-  return { transactions, sources, duplicates, poison, covered: taken.length };
+  return { transactions, sources, duplicates, outOfWindow, poison, covered: taken.length };
 }
 
 /**
  * Per partition, the last offset the block covers: entries are taken oldest first and the block stops
  * before the first new transaction that would exceed maxTransactions.
  */
-function coveredThrough(entries: readonly PendingEntry[], chain: ChainKnowledge, topic: string, maxTransactions: number): Map<number, number> {
+function coveredThrough(
+  entries: readonly PendingEntry[],
+  chain: ChainKnowledge,
+  topic: string,
+  maxTransactions: number,
+  outside: (transaction: Transaction) => boolean,
+): Map<number, number> {
   const ids = new Set<string>();
   const lastOffsets = new Map<number, number>();
   let taken = 0;
@@ -124,7 +147,7 @@ function coveredThrough(entries: readonly PendingEntry[], chain: ChainKnowledge,
       // The pool drops covered entries as blocks arrive; reaching this is a bug, and mining on would fork.
       throw new Error(`pending entry ${topic}/${entry.partition}@${entry.offset} is already covered by the chain (up to ${chainLast})`);
     }
-    if (entry.kind === 'transaction') {
+    if (entry.kind === 'transaction' && !outside(entry.transaction)) {
       const { id } = entry.transaction;
       if (!ids.has(id) && !chain.hasTransaction(id)) {
         if (taken >= maxTransactions) break;
