@@ -28,7 +28,10 @@ export class BlockClock {
   readonly seenAt: number[] = [];
   #timer: NodeJS.Timeout;
 
-  constructor(private readonly tracker: ChainTracker) {
+  readonly #tracker: ChainTracker;
+
+  constructor(tracker: ChainTracker) {
+    this.#tracker = tracker;
     this.#timer = setInterval(() => {
       while (this.seenAt.length < tracker.blocks.length) this.seenAt.push(Date.now());
     }, 100);
@@ -52,7 +55,7 @@ export class BlockClock {
     for (let i = 0; i < this.seenAt.length; i++) {
       const at = this.seenAt[i] as number;
       if (at <= after) continue;
-      if (this.tracker.blocks[i]?.transactions.some((tx) => ids.has(tx.id))) return at;
+      if (this.#tracker.blocks[i]?.transactions.some((tx) => ids.has(tx.id))) return at;
     }
     return undefined;
   }

@@ -97,7 +97,10 @@ export class ChainFollower {
   #stopped = false;
   readonly #sources: SourceReader | undefined;
 
-  constructor(private readonly options: ChainFollowerOptions) {
+  readonly #options: ChainFollowerOptions;
+
+  constructor(options: ChainFollowerOptions) {
+    this.#options = options;
     this.chain = options.chain;
     const { kafka, transactionsTopic, logger } = options;
     this.#sources =
@@ -132,7 +135,7 @@ export class ChainFollower {
   }
 
   async start(): Promise<void> {
-    const { kafka, topic, logger } = this.options;
+    const { kafka, topic, logger } = this.#options;
     this.#knownEndOffset = await this.endOffset();
     this.#replayEndOffset = this.#knownEndOffset;
     const reader = new TopicReader({
@@ -140,7 +143,7 @@ export class ChainFollower {
       topic,
       logger,
       name: 'chain follower',
-      groupIdPrefix: this.options.groupIdPrefix ?? 'chainlog-chain-follower',
+      groupIdPrefix: this.#options.groupIdPrefix ?? 'chainlog-chain-follower',
       onBatch: (_partition, highWatermark) => {
         this.#knownEndOffset = Math.max(this.#knownEndOffset, highWatermark);
       },
@@ -168,7 +171,7 @@ export class ChainFollower {
     let verdict: BlockVerdict;
     if (result.accepted) {
       verdict = { accepted: true, block: result.block };
-      await this.options.onAccepted?.(result.block, offset, value);
+      await this.#options.onAccepted?.(result.block, offset, value);
     } else {
       const { reason, detail, claimedIndex, claimedMiner } = result;
       const rejection: BlockRejection = { offset, reason, detail };
@@ -176,7 +179,7 @@ export class ChainFollower {
       if (claimedMiner !== undefined) rejection.claimedMiner = claimedMiner;
       if (reason === 'stale' && claimedIndex === 0 && GENESIS_BYTES.equals(value)) rejection.duplicateGenesis = true;
       verdict = { accepted: false, rejection };
-      await this.options.onRejected?.(rejection);
+      await this.#options.onRejected?.(rejection);
     }
     this.#verdicts.set(offset, verdict);
     this.#verdicts.delete(offset - REMEMBERED_VERDICTS);
@@ -195,7 +198,7 @@ export class ChainFollower {
         return outcome.result.accepted ? this.chain.applyChecked(outcome.result.block, this.chain.version) : outcome.result;
       }
       if (this.#stopped) return undefined;
-      await this.options.onSourceWait?.({
+      await this.#options.onSourceWait?.({
         offset,
         claimedIndex: outcome.claimedIndex,
         claimedMiner: outcome.claimedMiner,
@@ -231,11 +234,11 @@ export class ChainFollower {
   /** The topic's current end (high watermark): the offset the next block will get. */
   async endOffset(): Promise<number> {
     if (this.#admin === undefined) {
-      const admin = this.options.kafka.admin();
+      const admin = this.#options.kafka.admin();
       await admin.connect();
       this.#admin = admin;
     }
-    const offsets = await this.#admin.fetchTopicOffsets(this.options.topic);
+    const offsets = await this.#admin.fetchTopicOffsets(this.#options.topic);
     const end = Math.max(0, ...offsets.map((partition) => Number(partition.high)));
     this.#knownEndOffset = Math.max(this.#knownEndOffset, end);
     return end;
