@@ -45,7 +45,7 @@ export class BlockClock {
   committedAt(): Map<string, number> {
     const at = new Map<string, number>();
     this.seenAt.forEach((seen, i) => {
-      for (const tx of this.tracker.blocks[i]?.transactions ?? []) if (!at.has(tx.id)) at.set(tx.id, seen);
+      for (const tx of this.#tracker.blocks[i]?.transactions ?? []) if (!at.has(tx.id)) at.set(tx.id, seen);
     });
     return at;
   }
