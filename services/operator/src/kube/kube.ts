@@ -84,7 +84,7 @@ export function describeError(error: unknown): string {
 }
 
 /** Middleware that aborts a request after timeoutMs, and optionally sets the patch Content-Type. */
-function requestOptions(timeoutMs: number, contentType?: string): ConfigurationOptions<ObservableMiddleware> {
+export function requestOptions(timeoutMs: number, contentType?: string): ConfigurationOptions<ObservableMiddleware> {
   const middleware: ObservableMiddleware = {
     pre: (context: RequestContext) => {
       context.setSignal(AbortSignal.timeout(timeoutMs));
