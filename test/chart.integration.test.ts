@@ -838,7 +838,8 @@ describe('the chainlog Helm chart', () => {
           'Role/chainlog-miner-keys',
           'RoleBinding/chainlog-miner-keys',
           'ServiceAccount/chainlog-miner-keys',
-          ...['auditor', 'ingest', 'miner', 'miner-keys', 'operator', 'provision-topics'].map((name) => `NetworkPolicy/chainlog-${name}`),
+          // No provision-topics policy: the operator creates the topics (there is no Job).
+          ...['auditor', 'ingest', 'miner', 'miner-keys', 'operator'].map((name) => `NetworkPolicy/chainlog-${name}`),
         ].sort(),
       );
       expect((find(objects, 'Ledger', 'chainlog').spec as { consensus: unknown }).consensus).toEqual({
@@ -895,7 +896,7 @@ describe('the chainlog Helm chart', () => {
       };
       const selects = (selector: Record<string, string>, labels: Record<string, string>): boolean => Object.entries(selector).every(([key, value]) => labels[key] === value);
       const policies = objects.filter((object) => object.kind === 'NetworkPolicy');
-      expect(policies.map((policy) => policy.metadata.name).sort()).toEqual(['auditor', 'ingest', 'kafka', 'miner', 'operator'].map((name) => `chainlog-${name}`));
+      expect(policies.map((policy) => policy.metadata.name).sort()).toEqual(['auditor', 'ingest', 'kafka', 'miner', 'miner-keys', 'operator'].map((name) => `chainlog-${name}`));
       for (const component of ['ingest', 'miner', 'auditor', 'kafka']) {
         const selector = (find(policies, 'NetworkPolicy', `-${component}`).spec?.podSelector as { matchLabels: Record<string, string> }).matchLabels;
         expect(selects(selector, podLabels(component)), component).toBe(true);
