@@ -15,6 +15,11 @@ export interface SourceReaderOptions {
   groupIdPrefix?: string;
   /** Records kept per partition beyond what the chain consumed before the partition is paused. */
   maxBuffered?: number;
+  /**
+   * Where to start reading each partition (default 0): after the offsets a chain restored from a checkpoint
+   * has consumed, since its next blocks' ranges start there.
+   */
+  startOffsets?: ReadonlyMap<number, number>;
 }
 
 interface PartitionBuffer {
@@ -53,6 +58,7 @@ export class SourceReader implements SourceLog {
   constructor(options: SourceReaderOptions) {
     this.#options = options;
     this.topic = options.topic;
+    for (const [partition, offset] of options.startOffsets ?? []) this.#state(partition).readThrough = offset - 1;
   }
 
   /**
@@ -108,6 +114,14 @@ export class SourceReader implements SourceLog {
       logger[payload.restart ? 'warn' : 'error']({ err: payload.error, restart: payload.restart }, 'transactions source reader crashed');
     });
     this.#consumer = consumer;
+    if ((this.#options.startOffsets?.size ?? 0) > 0) {
+      // On every join (synchronous, before the generation's first fetch): continue after what was read.
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        for (const partition of payload.memberAssignment[topic] ?? []) {
+          consumer.seek({ topic, partition, offset: String(this.readThrough(partition) + 1) });
+        }
+      });
+    }
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
