@@ -1,6 +1,6 @@
 // Transactions from a file or stdin: a JSON array, one JSON object, or JSON lines (one object per line,
 // as kcat publishes them). Each is validated with the protocol's own parser before anything is sent.
-import { parseTransactionInput, type TransactionInput } from '@chainlog/core/protocol';
+import { parseStrictJson, parseTransactionInput, type TransactionInput } from '@chainlog/core/protocol';
 import { CliError } from './args.js';
 
 export function parseTransactionsText(text: string, source: string): TransactionInput[] {
@@ -9,7 +9,7 @@ export function parseTransactionsText(text: string, source: string): Transaction
   if (trimmed.startsWith('[')) {
     let value: unknown;
     try {
-      value = JSON.parse(trimmed);
+      value = strictJson(trimmed);
     } catch (error) {
       throw new CliError(`${source} is not a valid JSON array: ${(error as Error).message}`);
     }
@@ -23,7 +23,7 @@ export function parseTransactionsText(text: string, source: string): Transaction
     if (line.trim() === '') continue;
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = strictJson(line);
     } catch (error) {
       // A single pretty-printed object spans lines: try the whole text once before blaming this line.
       if (transactions.length === 0 && trimmed.startsWith('{')) {
@@ -37,12 +37,19 @@ export function parseTransactionsText(text: string, source: string): Transaction
   return transactions;
 }
 
+/**
+ * The protocol's strict JSON: a duplicate key or an inexact number (`2.9999999999999999`) is refused here,
+ * as ingest and every miner would refuse it, instead of being silently rounded or overwritten.
+ */
+function strictJson(text: string): unknown {
+  const result = parseStrictJson(text);
+  if (!result.ok) throw new Error(result.problem.replace(/^is not valid JSON \((.*)\)$/, '$1'));
+  return result.value;
+}
+
 function tryParse(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
+  const result = parseStrictJson(text);
+  return result.ok ? result.value : undefined;
 }
 
 function validated(value: unknown, where: string): TransactionInput {

@@ -74,7 +74,7 @@ describe('chainlog tx send --key', () => {
     expect(result.code, result.stderr).toBe(0);
     const batch = requests[0]?.body as TransactionInput[];
     expect(batch[0]?.id).toBe('a-1');
-    expect(batch.every(verifyTransactionSignature)).toBe(true);
+    expect(batch.every((transaction) => verifyTransactionSignature(transaction))).toBe(true);
   });
 
   it('without a key, ingest\'s signature-required refusal says how to sign', async () => {

@@ -29,12 +29,25 @@ describe('decodeBody', () => {
     ['invalid UTF-8', Buffer.from([0x7b, 0xff, 0x7d]), 'is not valid UTF-8'],
     ['truncated JSON', Buffer.from('{"from":'), 'is not valid JSON'],
     ['trailing garbage', Buffer.from('{} x'), 'is not valid JSON'],
+    ['a duplicate key', Buffer.from('{"from":"alice","to":"bob","amount":3,"amount":300}'), 'duplicate key "amount"'],
+    ['prefixed with a byte-order mark', Buffer.from('\uFEFF{"from":"alice","to":"bob","amount":3}'), 'byte-order mark'],
   ])('rejects a body that is %s as malformed-json', (_name, bytes, problem) => {
     const decoded = decodeBody(bytes);
     expect(decoded.ok).toBe(false);
     if (decoded.ok) return;
     expect(decoded.error).toMatchObject({ status: 400, code: 'malformed-json', reason: 'malformed-json', field: '$' });
     expect(decoded.error.problem).toContain(problem);
+  });
+});
+
+describe('decodeBody then prepareSubmission: exact integers', () => {
+  it.each([
+    ['{"from":"alice","to":"bob","amount":2.9999999999999999}', 'amount'],
+    ['{"from":"alice","to":"bob","amount":3,"timestamp":1700000000000.0000001}', 'timestamp'],
+  ])('refuses %s at %s instead of rounding it', (text, field) => {
+    const decoded = decodeBody(Buffer.from(text));
+    const result = decoded.ok ? prepareSubmission(decoded.value, rules, context()) : decoded;
+    expect(result.ok ? 'accepted' : result.error).toMatchObject({ status: 400, field, problem: expect.stringContaining('integer') });
   });
 });
 

@@ -139,13 +139,13 @@ export class PartitionIntake {
     } else {
       if (offset > (this.#deadLettered.get(partition) ?? -1)) {
         // Dead-lettered before it joins the pool: a block covering it never exists without the copy.
-        await producer.deadLetter(message, parsed.error);
+        await producer.deadLetter(message, parsed.error.detail);
         this.#deadLettered.set(partition, offset);
         metrics.poisonMessages.inc();
         stats.poison++;
-        logger.warn({ topic, partition, offset, reason: parsed.error }, 'poison message sent to the dead-letter topic');
+        logger.warn({ topic, partition, offset, reason: parsed.error.detail }, 'poison message sent to the dead-letter topic');
       }
-      this.pool.offer({ kind: 'poison', partition, offset, receivedAt, code: parsed.code, reason: parsed.error });
+      this.pool.offer({ kind: 'poison', partition, offset, receivedAt, skip: parsed.error });
     }
     const pending = this.pool.size(partition);
     stats.pendingHighWater = Math.max(stats.pendingHighWater, pending);

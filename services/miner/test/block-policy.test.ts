@@ -53,7 +53,7 @@ function txEntry(partition: number, offset: number, id?: string): PendingEntry {
 }
 
 function poisonEntry(partition: number, offset: number): PendingEntry {
-  return { kind: 'poison', partition, offset, receivedAt: 0, code: 'malformed', reason: 'not json' };
+  return { kind: 'poison', partition, offset, receivedAt: 0, skip: { reason: 'malformed', detail: 'not json' } };
 }
 
 /** A chain at difficulty 0 with genesis and (optionally) one block covering the given prefixes. */

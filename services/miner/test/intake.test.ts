@@ -35,9 +35,9 @@ describe('intakeMessage', () => {
     ];
     for (const [value, requireSignatures, reason] of cases) {
       const result = intakeMessage(value, source, { requireTransactionSignatures: requireSignatures });
-      expect(result.ok ? 'accepted' : result.error).toMatch(reason);
+      expect(result.ok ? 'accepted' : result.error.detail).toMatch(reason);
     }
-    expect(intakeMessage(bytes({ from: 'a', to: 'b', amount: 1 }), { ...source, timestamp: -1 }, {})).toMatchObject({ ok: false, error: /timestamp/ });
+    expect(intakeMessage(bytes({ from: 'a', to: 'b', amount: 1 }), { ...source, timestamp: -1 }, {})).toMatchObject({ ok: false, error: { reason: 'no-timestamp', detail: expect.stringMatching(/timestamp/) } });
   });
 
   it('never throws, whatever the bytes', () => {
@@ -45,7 +45,7 @@ describe('intakeMessage', () => {
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 80 }), fc.json().map((json) => Buffer.from(json))), (value) => {
         const result = intakeMessage(value, source, {});
         if (result.ok) expect(result.value.id.length).toBeGreaterThan(0);
-        else expect(result.error.length).toBeGreaterThan(0);
+        else expect(result.error.detail.length).toBeGreaterThan(0);
       }),
     );
   });

@@ -9,7 +9,7 @@ import { PendingPool, type PendingEntry } from '../src/domain/pending-pool.js';
 const TOPIC = 'transactions';
 
 function entry(partition: number, offset: number, poison = false, receivedAt = 0): PendingEntry {
-  if (poison) return { kind: 'poison', partition, offset, receivedAt, code: 'malformed', reason: 'not json' };
+  if (poison) return { kind: 'poison', partition, offset, receivedAt, skip: { reason: 'malformed', detail: 'not json' } };
   const transaction = toTransaction({ from: 'alice', to: 'bob', amount: 3 }, { topic: TOPIC, partition, offset, timestamp: 1 });
   return { kind: 'transaction', partition, offset, receivedAt, transaction };
 }

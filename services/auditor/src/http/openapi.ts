@@ -94,6 +94,7 @@ const headerProperties = {
   difficulty: nonNegative,
   sources: { type: 'array', items: ref('SourceRange') },
   minerPublicKey: publicKey,
+  version: { type: 'integer', minimum: 2, description: 'Protocol version; absent means 1 (docs/protocol.md §3.10).' },
 };
 
 const schemas = {
@@ -141,7 +142,7 @@ const schemas = {
   ),
   Block: objectSchema<Block>(
     { ...headerProperties, transactions: { type: 'array', items: ref('Transaction') }, nonce: nonNegative, signature, hash },
-    { description: 'A block exactly as on the blockchain topic (see docs/protocol.md).', optional: ['minerPublicKey', 'signature'], closed: true },
+    { description: 'A block exactly as on the blockchain topic (see docs/protocol.md).', optional: ['minerPublicKey', 'signature', 'version'], closed: true },
   ),
   Head: objectSchema<HeadResponse>({
     ...headProperties,
@@ -168,7 +169,7 @@ const schemas = {
       { ...headerProperties, nonce: nonNegative, hash, signature },
       {
         description: 'Every field of the block but its transactions: what its hash, proof of work and signature are checked from.',
-        optional: ['minerPublicKey', 'signature'],
+        optional: ['minerPublicKey', 'signature', 'version'],
       },
     ),
   }),

@@ -3,10 +3,10 @@
 // read in offset order from the start, like the chain's ranges tile it, and its records are kept from the
 // chain's consumed offset on: a block's ranges always start there. A partition is paused when it runs far
 // ahead of the chain, unless a block is waiting for its records.
-import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from '../logging/logger.js';
 import type { SourceLog, SourceRecord } from '../protocol/index.js';
+import { TopicReader, type TopicMessage } from './topic-reader.js';
 
 export interface SourceReaderOptions {
   kafka: Kafka;
@@ -50,7 +50,7 @@ export class SourceReader implements SourceLog {
   readonly #partitions = new Map<number, PartitionBuffer>();
   readonly #paused = new Set<number>();
   #waiters: Waiter[] = [];
-  #consumer: Consumer | undefined;
+  #reader: TopicReader | undefined;
   #admin: Admin | undefined;
   #stopped = false;
   #started: Promise<void> | undefined;
@@ -78,8 +78,8 @@ export class SourceReader implements SourceLog {
         return;
       } catch (error) {
         this.#options.logger.warn({ err: error }, 'transactions source reader could not start, retrying');
-        await this.#consumer?.disconnect().catch(() => undefined);
-        this.#consumer = undefined;
+        await this.#reader?.stop().catch(() => undefined);
+        this.#reader = undefined;
         await new Promise((resolve) => setTimeout(resolve, START_RETRY_MS));
       }
     }
@@ -105,43 +105,32 @@ export class SourceReader implements SourceLog {
     if (this.#stopped) return;
     const { kafka, topic, logger } = this.#options;
     await this.refreshEnds();
-    const consumer = kafka.consumer({
-      groupId: `${this.#options.groupIdPrefix ?? 'chainlog-sources'}-${randomUUID()}`,
-      allowAutoTopicCreation: false,
+    const reader = new TopicReader({
+      kafka,
+      topic,
+      logger,
+      groupIdPrefix: this.#options.groupIdPrefix ?? 'chainlog-sources',
+      name: 'transactions source reader',
+      // A block waits for these records: fetch them as soon as they exist.
       maxWaitTimeInMs: 100,
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      logger[payload.restart ? 'warn' : 'error']({ err: payload.error, restart: payload.restart }, 'transactions source reader crashed');
-    });
-    this.#consumer = consumer;
-    if ((this.#options.startOffsets?.size ?? 0) > 0) {
-      // On every join (synchronous, before the generation's first fetch): continue after what was read.
-      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        for (const partition of payload.memberAssignment[topic] ?? []) {
-          consumer.seek({ topic, partition, offset: String(this.readThrough(partition) + 1) });
-        }
-      });
-    }
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-        const state = this.#state(batch.partition);
-        state.end = Math.max(state.end ?? 0, Number(batch.highWatermark));
-        for (const message of batch.messages) {
-          if (!isRunning() || isStale()) break;
-          const offset = Number(message.offset);
-          // A rebalance of the throw-away group redelivers from the start: skip what was read already.
-          if (offset <= state.readThrough) continue;
-          state.records.push({ offset, value: message.value ?? null, timestamp: Number(message.timestamp) });
-          state.readThrough = offset;
-        }
-        this.#notify(batch.partition);
-        this.#pauseIfFarAhead(batch.partition);
-        await heartbeat();
+      // After what a chain restored from a checkpoint consumed (its next ranges start there), on every join.
+      ...(this.#options.startOffsets === undefined ? {} : { startOffsets: this.#options.startOffsets }),
+      onBatch: (partition, highWatermark) => {
+        const state = this.#state(partition);
+        state.end = Math.max(state.end ?? 0, highWatermark);
       },
+      onMessage: (message) => this.#onRecord(message),
     });
+    this.#reader = reader;
+    await reader.start();
+  }
+
+  #onRecord({ partition, offset, timestamp, raw }: TopicMessage): void {
+    const state = this.#state(partition);
+    state.records.push({ offset, value: raw.value ?? null, timestamp });
+    state.readThrough = offset;
+    this.#notify(partition);
+    this.#pauseIfFarAhead(partition);
   }
 
   records(partition: number, firstOffset: number, lastOffset: number): readonly SourceRecord[] {
@@ -224,8 +213,8 @@ export class SourceReader implements SourceLog {
     this.#stopped = true;
     for (const waiter of [...this.#waiters]) waiter.resolve();
     await this.#started;
-    await this.#consumer?.disconnect();
-    this.#consumer = undefined;
+    await this.#reader?.stop();
+    this.#reader = undefined;
     await this.#admin?.disconnect();
     this.#admin = undefined;
   }
@@ -256,7 +245,7 @@ export class SourceReader implements SourceLog {
     if (this.#live(state) < (this.#options.maxBuffered ?? DEFAULT_MAX_BUFFERED) || state.readThrough < state.demand) return;
     if (this.#paused.has(partition)) return;
     this.#paused.add(partition);
-    this.#consumer?.pause([{ topic: this.topic, partitions: [partition] }]);
+    this.#reader?.pause(partition);
   }
 
   #resumeIfNeeded(partition: number): void {
@@ -265,6 +254,6 @@ export class SourceReader implements SourceLog {
     const max = this.#options.maxBuffered ?? DEFAULT_MAX_BUFFERED;
     if (this.#live(state) > max / 2 && state.readThrough >= state.demand) return;
     this.#paused.delete(partition);
-    this.#consumer?.resume([{ topic: this.topic, partitions: [partition] }]);
+    this.#reader?.resume(partition);
   }
 }

@@ -37,6 +37,8 @@ export interface TopicReaderOptions {
    * Applied on every group join, so a rebalance of the throw-away group never goes back to offset 0.
    */
   readonly startOffsets?: ReadonlyMap<number, number>;
+  /** How long a fetch waits for new messages (kafkajs' default, 5 s, when unset). */
+  readonly maxWaitTimeInMs?: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -61,7 +63,11 @@ export class TopicReader {
   async start(): Promise<void> {
     const { kafka, topic, logger, name } = this.#options;
     // Reading from the start on every run: the state is rebuilt from the log, never from saved offsets.
-    const consumer = kafka.consumer({ groupId: `${this.#options.groupIdPrefix}-${randomUUID()}`, allowAutoTopicCreation: false });
+    const consumer = kafka.consumer({
+      groupId: `${this.#options.groupIdPrefix}-${randomUUID()}`,
+      allowAutoTopicCreation: false,
+      ...(this.#options.maxWaitTimeInMs === undefined ? {} : { maxWaitTimeInMs: this.#options.maxWaitTimeInMs }),
+    });
     this.#consumer = consumer;
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.#options.onFailure?.(payload.error);
@@ -95,6 +101,15 @@ export class TopicReader {
         await heartbeat();
       },
     });
+  }
+
+  /** Stops fetching the partition (messages of a batch under way are still delivered). */
+  pause(partition: number): void {
+    this.#consumer?.pause([{ topic: this.#options.topic, partitions: [partition] }]);
+  }
+
+  resume(partition: number): void {
+    this.#consumer?.resume([{ topic: this.#options.topic, partitions: [partition] }]);
   }
 
   async stop(): Promise<void> {

@@ -10,7 +10,9 @@
  */
 import { isSafeNonNegativeInteger, type SourcePosition } from './identifiers.js';
 import type { ConsensusParams } from './consensus.js';
+import type { Result } from './result.js';
 import { decodeTransactionInput, toTransaction, verifyTransactionSignature, type Transaction } from './transaction.js';
+import { CURRENT_RULES, type VersionRules } from './version.js';
 
 /** Why a record of a claimed range is not one of the block's transactions, in the order they are checked. */
 export const SKIP_REASONS = [
@@ -42,25 +44,32 @@ export interface SourceRecord {
   readonly timestamp: number;
 }
 
-export type Admission =
-  | { readonly ok: true; readonly transaction: Transaction }
-  | { readonly ok: false; readonly reason: SkipReason; readonly detail: string };
+/** Why a record is not a transaction of the block: the reason every reader computes, and what it is in words. */
+export interface Skip {
+  readonly reason: SkipReason;
+  readonly detail: string;
+}
+
+/** The stored transaction a record carries, or why it carries none. */
+export type Admission = Result<Transaction, Skip>;
 
 /**
  * The stored transaction a record carries, or why it carries none, from the record alone: `empty` (null
  * or zero-length value), `malformed` (not a valid transaction input, §2.1), `no-timestamp` (no timestamp
- * in the input and none on the record), `bad-signature`, `unsigned` (signatures required).
+ * in the input and none on the record), `bad-signature`, `unsigned` (signatures required). `rules`: those
+ * of the block's protocol version (version.ts); a miner admits with the current ones.
  */
 export function admitRecord(
   record: SourceRecord,
   position: Pick<SourcePosition, 'topic' | 'partition'>,
   params: Pick<ConsensusParams, 'requireTransactionSignatures'>,
+  rules: VersionRules = CURRENT_RULES,
 ): Admission {
-  const carried = recordTransaction(record, position);
+  const carried = recordTransaction(record, position, rules);
   if (!carried.ok) return carried;
-  const { transaction } = carried;
+  const transaction = carried.value;
   if (transaction.signature !== undefined) {
-    if (!verifyTransactionSignature(transaction)) return refuse('bad-signature', 'the signature does not verify against publicKey');
+    if (!verifyTransactionSignature(transaction, rules)) return refuse('bad-signature', 'the signature does not verify against publicKey');
   } else if (params.requireTransactionSignatures === true) {
     return refuse('unsigned', 'the chain requires signed transactions');
   }
@@ -71,10 +80,14 @@ export function admitRecord(
  * The stored transaction a record carries, signature not verified: readers compare it with the block's
  * transaction, whose signature the block rules verify already.
  */
-export function recordTransaction(record: SourceRecord, position: Pick<SourcePosition, 'topic' | 'partition'>): Admission {
+export function recordTransaction(
+  record: SourceRecord,
+  position: Pick<SourcePosition, 'topic' | 'partition'>,
+  rules: Pick<VersionRules, 'strictRecords'> = CURRENT_RULES,
+): Admission {
   const { value } = record;
   if (value === null || value.length === 0) return refuse('empty', 'the record has no value');
-  const decoded = decodeTransactionInput(value);
+  const decoded = decodeTransactionInput(value, rules);
   if (!decoded.ok) return refuse('malformed', `${decoded.error.field} ${decoded.error.problem}`);
   if (decoded.value.timestamp === undefined && !isSafeNonNegativeInteger(record.timestamp)) {
     return refuse('no-timestamp', 'the transaction has no timestamp and the record has none either');
@@ -84,9 +97,9 @@ export function recordTransaction(record: SourceRecord, position: Pick<SourcePos
     offset: record.offset,
     timestamp: isSafeNonNegativeInteger(record.timestamp) ? record.timestamp : 0,
   });
-  return { ok: true, transaction };
+  return { ok: true, value: transaction };
 }
 
 function refuse(reason: SkipReason, detail: string): Admission {
-  return { ok: false, reason, detail };
+  return { ok: false, error: { reason, detail } };
 }

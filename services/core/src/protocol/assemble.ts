@@ -9,6 +9,7 @@ import { merkleRootOfHashes } from './merkle.js';
 import { proofOfWorkHash } from './proof-of-work.js';
 import type { Signer } from './signatures.js';
 import { transactionHash, type Transaction } from './transaction.js';
+import { CURRENT_PROTOCOL_VERSION, LEGACY_PROTOCOL_VERSION } from './version.js';
 
 export interface CandidateBlock {
   readonly header: BlockHeader;
@@ -34,10 +35,13 @@ export interface AssembleBlockOptions {
   readonly reward: number;
   /** Must be the public key of the signer later passed to sealBlock. */
   readonly minerPublicKey?: string;
+  /** Protocol version (version.ts); CURRENT_PROTOCOL_VERSION by default. 1 writes no `version` field. */
+  readonly version?: number;
 }
 
 export function assembleBlock(options: AssembleBlockOptions): CandidateBlock {
   const index = options.previous.index + 1;
+  const version = options.version ?? CURRENT_PROTOCOL_VERSION;
   const timestamp = Math.max(options.timestamp, options.previous.timestamp);
   const transactions = [
     coinbaseTransaction({ index, miner: options.miner, timestamp, reward: options.reward }),
@@ -53,6 +57,7 @@ export function assembleBlock(options: AssembleBlockOptions): CandidateBlock {
     difficulty: options.difficulty,
     sources: [...options.sources].sort(compareSources),
     ...(options.minerPublicKey === undefined ? {} : { minerPublicKey: options.minerPublicKey }),
+    ...(version === LEGACY_PROTOCOL_VERSION ? {} : { version }),
   });
   return { header, headerDigest: headerDigest(header), transactions, transactionHashes };
 }

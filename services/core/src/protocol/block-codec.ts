@@ -8,9 +8,10 @@ import { blockHeader, type Block, type SkippedRecord, type SourceRange } from '.
 import { canonicalJson, HASH_HEX_PATTERN, isPlainObject, parseJsonBytes } from './encoding.js';
 import { isAccountId, isTopicName, MAX_PARTITION } from './identifiers.js';
 import { MAX_DIFFICULTY, MAX_NONCE } from './proof-of-work.js';
-import { fail, fieldPath, ok, type Result } from './result.js';
+import { fieldPath, type FieldError, type Result } from './result.js';
 import { PUBLIC_KEY_HEX_PATTERN, SIGNATURE_HEX_PATTERN } from './signatures.js';
 import { canonicalTransactionJson, parseTransaction, type Transaction } from './transaction.js';
+import { CURRENT_PROTOCOL_VERSION } from './version.js';
 
 const PUBLIC_KEY = new RegExp(PUBLIC_KEY_HEX_PATTERN);
 const SIGNATURE = new RegExp(SIGNATURE_HEX_PATTERN);
@@ -27,9 +28,29 @@ const BLOCK_FIELDS: ReadonlySet<string> = new Set([
   'minerPublicKey',
   'signature',
   'hash',
+  'version',
 ]);
 const SOURCE_FIELDS: ReadonlySet<string> = new Set(['topic', 'partition', 'firstOffset', 'lastOffset', 'skipped']);
 const SKIPPED_FIELDS: ReadonlySet<string> = new Set(['offset', 'reason']);
+
+/**
+ * Why a message is not a well-formed block, decided in this order (docs/protocol.md §4.3, step 1):
+ * `unsupported-version` when it is a JSON object whose `version` is an integer above the versions this
+ * reader implements (its format may have changed, so nothing else is judged); otherwise `malformed` when
+ * anything but the contents of the `transactions` elements is wrong: UTF-8, JSON, a block or source
+ * field, or the bytes not the canonical encoding of the value they parse to; otherwise `bad-transaction`
+ * when an element of `transactions` is not a well-formed stored transaction. Every reader reaches the same
+ * reason whatever order it checks in, because `malformed` outranks `bad-transaction` as a whole.
+ */
+export type BlockDecodeReason = 'malformed' | 'unsupported-version' | 'bad-transaction';
+
+export interface BlockDecodeError extends FieldError {
+  readonly reason: BlockDecodeReason;
+}
+
+function fail<T>(field: string, problem: string, reason: BlockDecodeReason = 'malformed'): Result<T, BlockDecodeError> {
+  return { ok: false, error: { reason, field, problem } };
+}
 
 /** The bytes published on the blockchain topic. */
 export function encodeBlock(block: Block): Buffer {
@@ -51,16 +72,21 @@ function canonicalWireJson(block: Block): string {
   return wireJsonWithTransactions(rest, items);
 }
 
-/** The canonical JSON of a block whose transactions are already canonical JSON texts. */
+/**
+ * The canonical JSON of a block whose transactions are already canonical JSON texts. `transactions` sorts
+ * after every field but `version`, which follows it.
+ */
 function wireJsonWithTransactions(rest: Omit<Block, 'transactions'>, transactionJson: readonly string[]): string {
-  const head = canonicalJson(rest);
-  return `${head === '{}' ? '{' : `${head.slice(0, -1)},`}"transactions":[${transactionJson.join(',')}]}`;
+  const { version, ...fields } = rest;
+  const head = canonicalJson(fields);
+  const tail = version === undefined ? '' : `,"version":${canonicalJson(version)}`;
+  return `${head === '{}' ? '{' : `${head.slice(0, -1)},`}"transactions":[${transactionJson.join(',')}]${tail}}`;
 }
 
 /** Decodes and structurally validates a blockchain-topic message. Never throws. */
-export function decodeBlock(bytes: Uint8Array): Result<Block> {
+export function decodeBlock(bytes: Uint8Array): Result<Block, BlockDecodeError> {
   const decoded = decodeBlockWithTransactionJson(bytes);
-  return decoded.ok ? ok(decoded.value.block) : decoded;
+  return decoded.ok ? { ok: true, value: decoded.value.block } : decoded;
 }
 
 /** A decoded block and the canonical JSON of each of its transactions (canonicalTransactionJson). */
@@ -73,25 +99,34 @@ export interface DecodedBlock {
  * decodeBlock, also returning the transactions' canonical JSON: checking the encoding produces it, and
  * the Merkle root hashes it, so a reader serialises every transaction once instead of twice.
  */
-export function decodeBlockWithTransactionJson(bytes: Uint8Array): Result<DecodedBlock> {
+export function decodeBlockWithTransactionJson(bytes: Uint8Array): Result<DecodedBlock, BlockDecodeError> {
+  if (bytes.length === 0) return fail('$', 'is empty (a record without a value)');
   const parsed = parseJsonBytes(bytes);
   if (!parsed.ok) return fail('$', parsed.problem);
   const block = parseBlock(parsed.value);
-  if (!block.ok) return block;
+  if (!block.ok) {
+    // malformed outranks bad-transaction: a block whose bytes are not canonical is malformed, whichever
+    // of its transactions is also wrong.
+    return block.error.reason === 'bad-transaction' && !isCanonicalText(parsed.value, parsed.text)
+      ? fail('$', 'is not in canonical form (RFC 8785 JSON, UTF-8, no other fields)')
+      : block;
+  }
   const { transactions, ...rest } = wireForm(block.value);
   const transactionJson = transactions.map(canonicalTransactionJson);
   if (wireJsonWithTransactions(rest, transactionJson) !== parsed.text) {
     return fail('$', 'is not in canonical form (RFC 8785 JSON, UTF-8, no other fields)');
   }
-  return ok({ block: block.value, transactionJson });
+  return { ok: true, value: { block: block.value, transactionJson } };
 }
 
 /**
  * Structurally validates a block given as a JSON value: field presence, types and ranges. Whether it may
  * join the chain (hashes, work, signatures, linkage, …) is the Chain's decision.
  */
-export function parseBlock(value: unknown): Result<Block> {
+export function parseBlock(value: unknown): Result<Block, BlockDecodeError> {
   if (!isPlainObject(value)) return fail('$', 'must be a JSON object');
+  const version = versionProblem(value.version);
+  if (version !== undefined) return fail('version', version.problem, version.reason);
   for (const key of Object.keys(value).sort()) {
     if (!BLOCK_FIELDS.has(key)) return fail(key, 'is not a known field');
   }
@@ -115,13 +150,37 @@ export function parseBlock(value: unknown): Result<Block> {
   if (!sources.ok) return sources;
   const transactions = parseTransactions(value.transactions);
   if (!transactions.ok) return transactions;
-  return ok({
+  return okBlock({
     ...blockHeader({ ...(value as unknown as Block), sources: sources.value }),
     transactions: transactions.value,
     nonce: value.nonce as number,
     ...(value.signature === undefined ? {} : { signature: value.signature as string }),
     hash: value.hash as string,
   });
+}
+
+function okBlock(block: Block): Result<Block, BlockDecodeError> {
+  return { ok: true, value: block };
+}
+
+/** Whether `text` is exactly the canonical JSON of `value` (any JSON value, validated or not). */
+function isCanonicalText(value: unknown, text: string): boolean {
+  try {
+    return canonicalJson(value) === text;
+  } catch {
+    return false; // no JSON representation (a number JSON.parse made infinite, a lone surrogate)
+  }
+}
+
+/** Version 1 is spelled by leaving the field out, so that a block has one encoding. */
+function versionProblem(value: unknown): { reason: BlockDecodeReason; problem: string } | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 2) {
+    return { reason: 'malformed', problem: 'must be an integer 2 or above (version 1 is written by omitting the field)' };
+  }
+  return value > CURRENT_PROTOCOL_VERSION
+    ? { reason: 'unsupported-version', problem: `is ${value}; this reader implements versions 1..${CURRENT_PROTOCOL_VERSION}` }
+    : undefined;
 }
 
 function wireForm(block: Block): Block {
@@ -156,7 +215,7 @@ function patternProblem(value: unknown, pattern: RegExp, expected: string): stri
   return typeof value === 'string' && pattern.test(value) ? undefined : `must be ${expected}`;
 }
 
-function parseSources(value: unknown): Result<SourceRange[]> {
+function parseSources(value: unknown): Result<SourceRange[], BlockDecodeError> {
   if (!Array.isArray(value)) return fail('sources', value === undefined ? 'is required' : 'must be an array');
   const sources: SourceRange[] = [];
   for (const [i, item] of value.entries()) {
@@ -178,10 +237,10 @@ function parseSources(value: unknown): Result<SourceRange[]> {
     }
     sources.push(item as unknown as SourceRange);
   }
-  return ok(sources);
+  return { ok: true, value: sources };
 }
 
-function parseSkipped(value: unknown, path: string): Result<SkippedRecord[]> {
+function parseSkipped(value: unknown, path: string): Result<SkippedRecord[], BlockDecodeError> {
   if (!Array.isArray(value)) return fail(path, 'must be an array');
   for (const [i, item] of value.entries()) {
     const at = fieldPath(path, i);
@@ -193,16 +252,16 @@ function parseSkipped(value: unknown, path: string): Result<SkippedRecord[]> {
     if (problem !== undefined) return fail(fieldPath(at, 'offset'), problem);
     if (!isSkipReason(item.reason)) return fail(fieldPath(at, 'reason'), `must be one of ${SKIP_REASONS.join(', ')}`);
   }
-  return ok(value as SkippedRecord[]);
+  return { ok: true, value: value as SkippedRecord[] };
 }
 
-function parseTransactions(value: unknown): Result<Transaction[]> {
+function parseTransactions(value: unknown): Result<Transaction[], BlockDecodeError> {
   if (!Array.isArray(value)) return fail('transactions', value === undefined ? 'is required' : 'must be an array');
   const transactions: Transaction[] = [];
   for (const [i, item] of value.entries()) {
     const transaction = parseTransaction(item, fieldPath('transactions', i));
-    if (!transaction.ok) return transaction;
+    if (!transaction.ok) return fail(transaction.error.field, transaction.error.problem, 'bad-transaction');
     transactions.push(transaction.value);
   }
-  return ok(transactions);
+  return { ok: true, value: transactions };
 }

@@ -14,6 +14,7 @@ import { replayWindowProblem } from './replay-window.js';
 import { meetsDifficulty } from './proof-of-work.js';
 import { verifySignature } from './signatures.js';
 import { canonicalTransactionJson, verifyTransactionSignature } from './transaction.js';
+import { blockVersion, versionRules } from './version.js';
 
 export interface Rejection {
   readonly reason: RejectionReason;
@@ -23,7 +24,7 @@ export interface Rejection {
 /** What the rules need to know about the chain the block would extend. */
 export interface ChainView {
   /** The last accepted block, undefined while the chain is empty. */
-  readonly tipBlock: Pick<Block, 'index' | 'hash' | 'timestamp'> | undefined;
+  readonly tipBlock: Pick<Block, 'index' | 'hash' | 'timestamp' | 'version'> | undefined;
   hasTransaction(id: string): boolean;
   lastSourceOffset(topic: string, partition: number): number | undefined;
 }
@@ -61,6 +62,14 @@ const extendsTip: Rule = (block, chain) => {
     : reject('fork', `previousHash ${block.previousHash} is not the tip's hash ${tip.hash}`);
 };
 
+/** A chain never goes back to older rules: that would let a miner dodge the stricter ones. */
+const versionNotBelowTip: Rule = (block, chain) => {
+  const tip = chain.tipBlock;
+  if (tip === undefined) return undefined;
+  const [version, tipVersion] = [blockVersion(block), blockVersion(tip)];
+  return version < tipVersion ? reject('bad-version', `version ${version} is below the tip's version ${tipVersion}`) : undefined;
+};
+
 const timestampNotBeforeTip: Rule = (block, chain) => {
   const tip = chain.tipBlock;
   return tip !== undefined && block.timestamp < tip.timestamp
@@ -92,7 +101,8 @@ const minerSignature: Rule = (block, _chain, params) => {
   if (allowed !== undefined && !allowed.includes(block.minerPublicKey)) {
     return reject('unknown-signer', `minerPublicKey ${block.minerPublicKey} is not an allowed miner`);
   }
-  return verifySignature(block.minerPublicKey, fromHex(block.hash) as Buffer, block.signature)
+  const { strictSignatures } = versionRules(blockVersion(block));
+  return verifySignature(block.minerPublicKey, fromHex(block.hash) as Buffer, block.signature, strictSignatures)
     ? undefined
     : reject('bad-signature', 'signature does not verify against minerPublicKey and hash');
 };
@@ -126,6 +136,7 @@ const coinbaseFirst: Rule = (block, _chain, params) => {
 };
 
 const userTransactions: Rule = (block, _chain, params) => {
+  const rules = versionRules(blockVersion(block));
   for (const [i, transaction] of block.transactions.entries()) {
     if (i === 0) continue;
     const at = `transactions[${i}] (${transaction.id})`;
@@ -133,7 +144,7 @@ const userTransactions: Rule = (block, _chain, params) => {
     if (isCoinbaseTransactionId(transaction.id)) return reject('bad-transaction', `${at} has a coinbase id`);
     if (transaction.signature === undefined) {
       if (params.requireTransactionSignatures === true) return reject('bad-transaction', `${at} is not signed`);
-    } else if (!verifyTransactionSignature(transaction)) {
+    } else if (!verifyTransactionSignature(transaction, rules)) {
       return reject('bad-transaction', `${at} has a signature that does not verify`);
     }
     const outside = params.replayWindowMs === undefined ? undefined : replayWindowProblem(transaction, block.timestamp, params.replayWindowMs);
@@ -187,6 +198,7 @@ function skippedProblem({ firstOffset, lastOffset, skipped = [] }: SourceRange):
 
 // After extendsTip, which accepts the genesis constant on an empty chain by identity alone.
 const RULES_AFTER_GENESIS: readonly Rule[] = [
+  versionNotBelowTip,
   timestampNotBeforeTip,
   hashMatches,
   enoughWork,

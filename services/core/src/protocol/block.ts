@@ -44,6 +44,8 @@ export interface BlockHeader {
   readonly sources: readonly SourceRange[];
   /** Raw Ed25519 public key, lowercase hex; present exactly when the block is signed. */
   readonly minerPublicKey?: string;
+  /** Protocol version (version.ts), 2 or above; absent means 1 (blocks written before versions existed). */
+  readonly version?: number;
 }
 
 export interface Block extends BlockHeader {
@@ -68,7 +70,11 @@ export function blockHeader(block: BlockHeader): BlockHeader {
     difficulty: block.difficulty,
     sources: block.sources.map(sourceRange),
   };
-  return block.minerPublicKey === undefined ? header : { ...header, minerPublicKey: block.minerPublicKey };
+  return {
+    ...header,
+    ...(block.minerPublicKey === undefined ? {} : { minerPublicKey: block.minerPublicKey }),
+    ...(block.version === undefined ? {} : { version: block.version }),
+  };
 }
 
 /** A source range with only its own fields (JCS omits an absent or empty skipped list). */

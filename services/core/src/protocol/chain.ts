@@ -13,13 +13,13 @@
  * not keep blocks. See docs/protocol.md §5.
  */
 import type { Block } from './block.js';
-import { decodeBlockWithTransactionJson, parseBlock } from './block-codec.js';
+import { decodeBlockWithTransactionJson, parseBlock, type BlockDecodeError } from './block-codec.js';
 import { checkBlockRules, type ChainView, type DecodingByProducts } from './block-rules.js';
 import type { ConsensusParams, RejectionReason } from './consensus.js';
 import { isPlainObject, parseJsonBytes } from './encoding.js';
 import { isSafeNonNegativeInteger } from './identifiers.js';
 import { MAX_DIFFICULTY } from './proof-of-work.js';
-import { ok, type Result } from './result.js';
+import type { Result } from './result.js';
 import { PUBLIC_KEY_HEX_PATTERN } from './signatures.js';
 import { checkCoverage, type SourceLog } from './source-coverage.js';
 import { canonicalTransactionJson } from './transaction.js';
@@ -214,7 +214,7 @@ export class Chain implements ChainView {
         status: 'decided',
         result: {
           accepted: false,
-          reason: field.startsWith('transactions[') ? 'bad-transaction' : 'malformed',
+          reason: decoded.error.reason,
           detail: `${field} ${problem}`,
           ...claims(input),
         },
@@ -282,10 +282,13 @@ function validatedParams(params: ConsensusParams): ConsensusParams {
 }
 
 /** The block, and what decoding it computed that the rules can reuse (from bytes: transaction JSON). */
-function decodeInput(input: Block | Uint8Array, known: DecodingByProducts): Result<{ readonly block: Block } & DecodingByProducts> {
+function decodeInput(
+  input: Block | Uint8Array,
+  known: DecodingByProducts,
+): Result<{ readonly block: Block } & DecodingByProducts, BlockDecodeError> {
   if (input instanceof Uint8Array) return decodeBlockWithTransactionJson(input);
   const parsed = parseBlock(input);
-  return parsed.ok ? ok({ ...known, block: parsed.value }) : parsed;
+  return parsed.ok ? { ok: true, value: { ...known, block: parsed.value } } : parsed;
 }
 
 /** Best-effort index and miner of a block that failed to decode. */

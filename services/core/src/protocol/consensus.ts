@@ -24,13 +24,16 @@ export interface ConsensusParams {
 
 /**
  * Why a block did not join the chain, in the order the checks run: the first failing check names the
- * reason. (`bad-transaction` is also reported while decoding, when a transaction is not well-formed.)
+ * reason. (`bad-transaction` is also reported while decoding, when a transaction is not well-formed: after
+ * `malformed` and `unsupported-version`, before `stale`; docs/protocol.md §4.3.)
  */
 export const REJECTION_REASONS = [
   'malformed',
+  'unsupported-version',
   'stale',
   'gap',
   'fork',
+  'bad-version',
   'bad-timestamp',
   'bad-hash',
   'insufficient-work',

@@ -5,6 +5,7 @@
  */
 import { hash } from 'node:crypto';
 import canonicalize from 'canonicalize';
+import { parseStrictJson } from './strict-json.js';
 
 /** RFC 8785 canonical JSON text of a JSON-compatible value. Throws on values JSON cannot represent
  * (NaN, Infinity, lone surrogates, undefined at the top level): callers only pass validated data. */
@@ -49,6 +50,17 @@ export function parseJsonBytes(bytes: Uint8Array): { ok: true; text: string; val
   } catch (error) {
     return { ok: false, problem: `is not valid JSON (${(error as Error).message})` };
   }
+}
+
+/** parseJsonBytes with strict-json.ts's rules: no byte-order mark, no duplicate keys, exact integers. */
+export function parseStrictJsonBytes(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false; problem: string } {
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    return { ok: false, problem: 'is not valid UTF-8' };
+  }
+  return parseStrictJson(text);
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -17,9 +17,9 @@ export const COINBASE_SENDER = '0';
 export const TRANSACTION_ID_PATTERN = '^[A-Za-z0-9._-]+$';
 export const TRANSACTION_ID_MAX_LENGTH = 128;
 
-/** Kafka topic names: the broker's own rule. */
+/** Kafka topic names: the broker's own rule (1..249 of these characters, and neither `.` nor `..`). */
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
-const DERIVED_ID = /^tx:[A-Za-z0-9._-]{1,249}:(?:0|[1-9][0-9]*):(?:0|[1-9][0-9]*)$/;
+const DERIVED_ID = /^tx:([A-Za-z0-9._-]{1,249}):(0|[1-9][0-9]{0,9}):(0|[1-9][0-9]{0,15})$/;
 const COINBASE_ID = /^coinbase:(?:0|[1-9][0-9]*)$/;
 const ACCOUNT_ID = new RegExp(ACCOUNT_ID_PATTERN);
 const TRANSACTION_ID = new RegExp(TRANSACTION_ID_PATTERN);
@@ -41,7 +41,7 @@ export function isUserTransactionId(value: string): boolean {
 }
 
 export function isTopicName(value: string): boolean {
-  return TOPIC_NAME.test(value);
+  return TOPIC_NAME.test(value) && value !== '.' && value !== '..';
 }
 
 /**
@@ -53,8 +53,12 @@ export function derivedTransactionId(topic: string, partition: number, offset: n
   return `tx:${topic}:${partition}:${offset}`;
 }
 
+/** A derived id names a position Kafka can have: a topic name, a partition 0..2^31-1, a safe offset. */
 export function isDerivedTransactionId(value: string): boolean {
-  return DERIVED_ID.test(value);
+  const match = DERIVED_ID.exec(value);
+  if (match === null) return false;
+  const [, topic = '', partition = '', offset = ''] = match;
+  return isTopicName(topic) && Number(partition) <= MAX_PARTITION && Number(offset) <= Number.MAX_SAFE_INTEGER;
 }
 
 export function coinbaseTransactionId(blockIndex: number): string {

@@ -14,7 +14,16 @@ export {
   TRANSACTION_ID_PATTERN,
   type SourcePosition,
 } from './identifiers.js';
-export { signerFromPrivateKey, signerFromSeed, verifySignature, type Signer } from './signatures.js';
+export { signerFromPrivateKey, signerFromSeed, strictnessProblem, verifySignature, type Signer } from './signatures.js';
+export { isIntegerNumberText, parseStrictJson, type StrictJsonResult } from './strict-json.js';
+export {
+  blockVersion,
+  CURRENT_PROTOCOL_VERSION,
+  CURRENT_RULES,
+  LEGACY_PROTOCOL_VERSION,
+  versionRules,
+  type VersionRules,
+} from './version.js';
 export {
   canonicalTransactionJson,
   decodeTransactionInput,
@@ -54,6 +63,7 @@ export {
   recordTransaction,
   SKIP_REASONS,
   type Admission,
+  type Skip,
   type SkipReason,
   type SourceRecord,
 } from './admission.js';
@@ -73,7 +83,7 @@ export {
   type SkippedRecord,
   type SourceRange,
 } from './block.js';
-export { decodeBlock, encodeBlock, parseBlock } from './block-codec.js';
+export { decodeBlock, encodeBlock, parseBlock, type BlockDecodeError, type BlockDecodeReason } from './block-codec.js';
 export { coinbaseTransaction } from './coinbase.js';
 export { GENESIS_BLOCK, GENESIS_HASH, ZERO_HASH } from './genesis.js';
 export { assembleBlock, sealBlock, type AssembleBlockOptions, type CandidateBlock } from './assemble.js';

@@ -51,14 +51,73 @@ export function signerFromSeed(seed: Uint8Array): Signer {
   return signerFromPrivateKey(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
 }
 
-/** Never throws: malformed keys or signatures simply do not verify. */
-export function verifySignature(publicKeyHex: string, message: Uint8Array, signatureHex: string): boolean {
+/**
+ * Ed25519 verification (RFC 8032 §5.1.7, cofactorless), strict by default as libsodium's
+ * crypto_sign_verify_detached is: the public key must be canonical (its y below p) and not of small order,
+ * the signature's R not of small order and its S below the group order L. node:crypto (OpenSSL) does
+ * not check the key or R: with a small-order key (the identity, say), R = the identity and S = 0 verify
+ * for every message, so one published "signature" would authorise anything. `strict: false` is that
+ * plain OpenSSL verification, the rule of blocks that predate protocol version 2 (docs/protocol.md §1).
+ * Never throws: malformed keys or signatures simply do not verify.
+ */
+export function verifySignature(publicKeyHex: string, message: Uint8Array, signatureHex: string, strict = true): boolean {
   const rawKey = fromHex(publicKeyHex);
   const signature = fromHex(signatureHex);
   if (rawKey?.length !== 32 || signature?.length !== 64) return false;
+  if (strict && strictnessProblem(rawKey, signature) !== undefined) return false;
   try {
     return verify(null, message, importPublicKey(publicKeyHex, rawKey), signature);
   } catch {
     return false;
   }
+}
+
+/** Why libsodium refuses this key and signature before any arithmetic, or undefined when it does not. */
+export function strictnessProblem(rawKey: Uint8Array, signature: Uint8Array): string | undefined {
+  if (!isCanonicalPoint(rawKey)) return 'the public key is not canonically encoded (y >= p)';
+  if (hasSmallOrder(rawKey)) return 'the public key has small order';
+  if (hasSmallOrder(signature.subarray(0, 32))) return "the signature's R has small order";
+  if (!isCanonicalScalar(signature.subarray(32, 64))) return "the signature's S is not below the group order L";
+  return undefined;
+}
+
+/** The group order L = 2^252 + 27742317777372353535851937790883648493, little-endian. */
+const GROUP_ORDER = Buffer.from('edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010', 'hex');
+
+/** S < L, comparing the little-endian numbers from the most significant byte down. */
+function isCanonicalScalar(s: Uint8Array): boolean {
+  for (let i = 31; i >= 0; i--) {
+    const a = s[i] as number;
+    const b = GROUP_ORDER[i] as number;
+    if (a !== b) return a < b;
+  }
+  return false; // S = L
+}
+
+/** The encoded y (sign bit of x masked) is below p = 2^255 - 19. */
+function isCanonicalPoint(encoded: Uint8Array): boolean {
+  if (((encoded[31] as number) & 0x7f) !== 0x7f) return true;
+  for (let i = 30; i >= 1; i--) if (encoded[i] !== 0xff) return true;
+  return (encoded[0] as number) < 0xed;
+}
+
+/**
+ * Every encoding of a point of order 1, 2, 4 or 8, sign bit ignored: libsodium's list. y = 0, 1, the two
+ * y of the order-8 points, p - 1, and the non-canonical p and p + 1 (meaning 0 and 1).
+ */
+const SMALL_ORDER_ENCODINGS: readonly Buffer[] = [
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+].map((hex) => Buffer.from(hex, 'hex'));
+
+function hasSmallOrder(encoded: Uint8Array): boolean {
+  return SMALL_ORDER_ENCODINGS.some((small) => {
+    for (let i = 0; i < 31; i++) if (encoded[i] !== small[i]) return false;
+    return ((encoded[31] as number) & 0x7f) === small[31];
+  });
 }

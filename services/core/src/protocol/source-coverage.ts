@@ -17,6 +17,7 @@ import type { Block, SourceRange } from './block.js';
 import type { ConsensusParams } from './consensus.js';
 import { replayWindowProblem } from './replay-window.js';
 import { canonicalTransactionJson } from './transaction.js';
+import { blockVersion, versionRules, type VersionRules } from './version.js';
 
 /** What a reader has read of the transactions topic. */
 export interface SourceLog {
@@ -60,8 +61,11 @@ class CoverageWalk {
   /** Index of the block transaction the next admitted record must be (0 is the coinbase). */
   next = 1;
   #matchedIds: Set<string> | undefined;
+  readonly #rules: VersionRules;
 
-  constructor(private readonly context: CoverageContext) {}
+  constructor(private readonly context: CoverageContext) {
+    this.#rules = versionRules(blockVersion(context.block));
+  }
 
   range(range: SourceRange, at: string, log: SourceLog): CoverageVerdict | undefined {
     const { topic, partition, firstOffset, lastOffset } = range;
@@ -97,14 +101,14 @@ class CoverageWalk {
 
   /** Why the record is not the block's next transaction, or undefined when it is. */
   #transactionProblem(record: SourceRecord, range: SourceRange): string | undefined {
-    const carried = recordTransaction(record, range);
-    if (!carried.ok) return `the record is not a transaction (${carried.reason}: ${carried.detail}) but is not listed as skipped`;
+    const carried = recordTransaction(record, range, this.#rules);
+    if (!carried.ok) return `the record is not a transaction (${carried.error.reason}: ${carried.error.detail}) but is not listed as skipped`;
     const expected = this.context.transactionJson[this.next];
-    if (expected === undefined) return `transaction ${carried.transaction.id} is missing from the block`;
-    if (canonicalTransactionJson(carried.transaction) !== expected) {
-      return `transactions[${this.next}] is not the record's transaction ${carried.transaction.id} byte for byte (missing or altered)`;
+    if (expected === undefined) return `transaction ${carried.value.id} is missing from the block`;
+    if (canonicalTransactionJson(carried.value) !== expected) {
+      return `transactions[${this.next}] is not the record's transaction ${carried.value.id} byte for byte (missing or altered)`;
     }
-    this.#matchedIds?.add(carried.transaction.id);
+    this.#matchedIds?.add(carried.value.id);
     this.next++;
     return undefined;
   }
@@ -117,13 +121,13 @@ class CoverageWalk {
   }
 
   #refusal(record: SourceRecord, range: SourceRange): SkipReason | undefined {
-    const admitted = admitRecord(record, range, this.context.params);
-    if (!admitted.ok) return admitted.reason;
+    const admitted = admitRecord(record, range, this.context.params, this.#rules);
+    if (!admitted.ok) return admitted.error.reason;
     const { replayWindowMs } = this.context.params;
-    if (replayWindowMs !== undefined && replayWindowProblem(admitted.transaction, this.context.block.timestamp, replayWindowMs) !== undefined) {
+    if (replayWindowMs !== undefined && replayWindowProblem(admitted.value, this.context.block.timestamp, replayWindowMs) !== undefined) {
       return 'out-of-window';
     }
-    const { id } = admitted.transaction;
+    const { id } = admitted.value;
     return this.context.hasTransaction(id) || this.#matched().has(id) ? 'duplicate' : undefined;
   }
 

@@ -6,7 +6,7 @@
  * - full input: adds `id`, `timestamp` and optionally `publicKey` + `signature`
  * - stored: always has `id` and `timestamp`; missing ones are derived from the message's source position
  */
-import { canonicalBytes, canonicalJson, isPlainObject, parseJsonBytes, sha256 } from './encoding.js';
+import { canonicalBytes, canonicalJson, isPlainObject, parseJsonBytes, parseStrictJsonBytes, sha256 } from './encoding.js';
 import {
   ACCOUNT_ID_MAX_LENGTH,
   COINBASE_SENDER,
@@ -23,6 +23,7 @@ import {
 } from './identifiers.js';
 import { fail, fieldPath, ok, type Result } from './result.js';
 import { PUBLIC_KEY_HEX_PATTERN, SIGNATURE_HEX_PATTERN, verifySignature, type Signer } from './signatures.js';
+import { CURRENT_RULES, type VersionRules } from './version.js';
 
 export interface TransactionInput {
   readonly id?: string;
@@ -93,9 +94,15 @@ export function parseTransaction(value: unknown, path = '$'): Result<Transaction
   return parseForm(value, path, STORED_FORM) as Result<Transaction>;
 }
 
-/** Decodes a transactions-topic message value (UTF-8 JSON). Never throws. */
-export function decodeTransactionInput(bytes: Uint8Array): Result<TransactionInput> {
-  const parsed = parseJsonBytes(bytes);
+/**
+ * Decodes a transactions-topic message value (UTF-8 JSON). Never throws. Strict JSON (strict-json.ts: no
+ * byte-order mark, no duplicate keys, exact integers) unless `rules` are those of a version-1 block.
+ */
+export function decodeTransactionInput(
+  bytes: Uint8Array,
+  rules: Pick<VersionRules, 'strictRecords'> = CURRENT_RULES,
+): Result<TransactionInput> {
+  const parsed = rules.strictRecords ? parseStrictJsonBytes(bytes) : parseJsonBytes(bytes);
   return parsed.ok ? parseTransactionInput(parsed.value) : fail('$', parsed.problem);
 }
 
@@ -261,8 +268,14 @@ export function signTransaction<T extends TransactionInput>(transaction: T, sign
   return { ...transaction, publicKey, signature };
 }
 
-/** True when the transaction carries a signature by its publicKey over its signing bytes. */
-export function verifyTransactionSignature(transaction: TransactionInput): boolean {
+/**
+ * True when the transaction carries a signature by its publicKey over its signing bytes; strict Ed25519
+ * (signatures.ts) unless `rules` are those of a version-1 block.
+ */
+export function verifyTransactionSignature(
+  transaction: TransactionInput,
+  rules: Pick<VersionRules, 'strictSignatures'> = CURRENT_RULES,
+): boolean {
   if (transaction.publicKey === undefined || transaction.signature === undefined) return false;
-  return verifySignature(transaction.publicKey, transactionSigningBytes(transaction), transaction.signature);
+  return verifySignature(transaction.publicKey, transactionSigningBytes(transaction), transaction.signature, rules.strictSignatures);
 }

@@ -1,6 +1,6 @@
 // fast-check arbitraries for protocol values: structurally valid, not necessarily valid on a chain.
 import fc from 'fast-check';
-import type { Block, SourceRange, Transaction } from '../../src/protocol/index.js';
+import { CURRENT_PROTOCOL_VERSION, type Block, type SourceRange, type Transaction } from '../../src/protocol/index.js';
 
 const chars = (alphabet: string, minLength: number, maxLength: number): fc.Arbitrary<string> =>
   fc.string({ unit: fc.constantFrom(...alphabet), minLength, maxLength });
@@ -12,7 +12,8 @@ const hexString = (bytes: number): fc.Arbitrary<string> =>
   fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((array) => Buffer.from(array).toString('hex'));
 export const hash = hexString(32);
 const safeNatural = fc.oneof(fc.nat(1000), fc.maxSafeNat());
-const topic = chars(`${ALNUM}._-`, 1, 30);
+// Kafka refuses the topic names `.` and `..`, and so does the protocol.
+const topic = chars(`${ALNUM}._-`, 1, 30).filter((name) => name !== '.' && name !== '..');
 
 export const transaction: fc.Arbitrary<Transaction> = fc
   .record({
@@ -46,7 +47,10 @@ export const block: fc.Arbitrary<Block> = fc
     sources: fc.array(sourceRange, { maxLength: 3 }),
     hash,
     signer: fc.option(fc.tuple(hexString(32), hexString(64)), { nil: undefined }),
+    version: fc.option(fc.integer({ min: 2, max: CURRENT_PROTOCOL_VERSION }), { nil: undefined }),
   })
-  .map(({ signer, ...fields }) =>
-    signer === undefined ? fields : { ...fields, minerPublicKey: signer[0], signature: signer[1] },
-  );
+  .map(({ signer, version, ...fields }) => ({
+    ...fields,
+    ...(signer === undefined ? {} : { minerPublicKey: signer[0], signature: signer[1] }),
+    ...(version === undefined ? {} : { version }),
+  }));

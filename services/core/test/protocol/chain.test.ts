@@ -9,6 +9,7 @@ import {
   GENESIS_BLOCK,
   proofOfWorkHash,
   REJECTION_REASONS,
+  CURRENT_PROTOCOL_VERSION,
   meetsDifficulty,
   sealBlock,
   searchNonce,
@@ -171,6 +172,38 @@ describe('Chain: rejection reasons', () => {
     expectRejected(applyAfterBlock1(forge(block2, { previousHash: sha256Hex('elsewhere') }, minerA)), 'fork');
   });
 
+  it('unsupported-version: a version above what this reader implements, whatever else the block has', () => {
+    const future = forge(block2, { version: CURRENT_PROTOCOL_VERSION + 1 }, minerA);
+    expectRejected(applyAfterBlock1(future), 'unsupported-version');
+    const withNewField = encodeBlock(future).toString('utf8').replace('{"difficulty"', '{"colour":"red","difficulty"');
+    expectRejected(applyAfterBlock1(Buffer.from(withNewField)), 'unsupported-version');
+  });
+
+  it('malformed: version 1 spelled out, or a version that is not an integer of 2 or above', () => {
+    for (const version of [1, 0, 2.5, '2']) {
+      expectRejected(applyAfterBlock1({ ...block2, version } as unknown as Block), 'malformed');
+    }
+  });
+
+  it('bad-version: a block that goes back to the rules of an older version than the tip', () => {
+    expect(block1.version).toBe(CURRENT_PROTOCOL_VERSION);
+    expectRejected(applyAfterBlock1(forge(block2, { version: undefined }, minerA)), 'bad-version');
+    const legacyChain = new Chain(permissionedParams);
+    legacyChain.apply(GENESIS_BLOCK);
+    const legacy1 = mine(GENESIS_BLOCK, { signer: minerA, version: 1 });
+    expect(legacyChain.apply(legacy1).accepted).toBe(true);
+    expect(legacyChain.apply(mine(legacy1, { signer: minerA })).accepted).toBe(true);
+  });
+
+  it('malformed outranks bad-transaction: the same reason whichever check a reader runs first', () => {
+    const canonical = encodeBlock(block2).toString('utf8').replace('"amount":3,"from":"alice"', '"amount":0,"from":"alice"');
+    expectRejected(applyAfterBlock1(Buffer.from(canonical)), 'bad-transaction');
+    for (const broken of [canonical.replace('{', '{ '), canonical.replace('"difficulty":4', '"difficulty":4.0'), canonical.replace('}', ',"miner":"x"}')]) {
+      expectRejected(applyAfterBlock1(Buffer.from(broken)), 'malformed');
+    }
+    expectRejected(applyAfterBlock1(Buffer.alloc(0)), 'malformed');
+  });
+
   it('bad-timestamp: a block earlier than its predecessor; assembleBlock never produces one', () => {
     expectRejected(applyAfterBlock1(forge(block2, { timestamp: block1.timestamp - 1 }, minerA)), 'bad-timestamp');
     const slowClock = mine(block1, { signer: minerA, timestamp: block1.timestamp - 60_000 });
@@ -252,6 +285,12 @@ describe('Chain: rejection reasons', () => {
     expectRejected(applyAfterBlock1(withTransaction({ ...plain, id: 'coinbase:7' })), 'bad-transaction');
     const signed = signedTransaction('invoice-9', 5);
     expectRejected(applyAfterBlock1(withTransaction({ ...signed, amount: 6 })), 'bad-transaction');
+  });
+
+  it('bad-transaction: a signature by a small-order key, which OpenSSL alone accepts for every message', () => {
+    const identity = `01${'00'.repeat(31)}`;
+    const forged: Transaction = { id: 'steal-1', from: 'carol', to: 'mallory', amount: 100, timestamp: 1, publicKey: identity, signature: `${identity}${'00'.repeat(32)}` };
+    expectRejected(applyAfterBlock1(forge(block2, { transactions: [coinbase2, forged] }, minerA)), 'bad-transaction');
   });
 
   it('bad-transaction: an unsigned transaction when signatures are required', () => {

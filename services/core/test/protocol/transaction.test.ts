@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  admitRecord,
   decodeTransactionInput,
+  versionRules,
   parseTransaction,
   parseTransactionInput,
   signTransaction,
@@ -115,7 +117,7 @@ describe('toTransaction', () => {
   it('produces stored transactions that parse, for any valid input and position', () => {
     fc.assert(
       fc.property(
-        fc.record({ topic: fc.stringMatching(/^[a-z0-9._-]{1,40}$/), partition: fc.nat(2 ** 31 - 1), offset: fc.maxSafeNat(), timestamp: fc.maxSafeNat() }),
+        fc.record({ topic: fc.stringMatching(/^[a-z0-9._-]{1,40}$/).filter((t) => t !== '.' && t !== '..'), partition: fc.nat(2 ** 31 - 1), offset: fc.maxSafeNat(), timestamp: fc.maxSafeNat() }),
         (position) => {
           const stored = toTransaction(valid({ from: 'alice', to: 'bob', amount: 3 }), position);
           expect(parseTransaction(stored)).toEqual({ ok: true, value: stored });
@@ -159,5 +161,51 @@ describe('transaction signatures', () => {
 
   it('need an id and a timestamp to sign', () => {
     expect(() => signTransaction({ from: 'carol', to: 'dave', amount: 1 }, client)).toThrow(TypeError);
+  });
+});
+
+describe('derived ids: only positions Kafka can have', () => {
+  const stored = (id: string): Result<unknown> => parseTransaction({ id, from: 'alice', to: 'bob', amount: 3, timestamp: 0 });
+  it.each([
+    ['tx:transactions:0:0', true],
+    ['tx:transactions:2147483647:9007199254740991', true],
+    ['tx:...:0:1', true],
+    ['tx:.:0:1', false],
+    ['tx:..:0:1', false],
+    ['tx:transactions:2147483648:0', false],
+    ['tx:transactions:99999999999:0', false],
+    ['tx:transactions:0:9007199254740992', false],
+    ['tx:transactions:01:0', false],
+  ])('%s is %s', (id, valid) => {
+    expect(stored(id).ok).toBe(valid);
+  });
+
+  it('toTransaction refuses the topics . and ..', () => {
+    const input = valid({ from: 'alice', to: 'bob', amount: 3 });
+    for (const topic of ['.', '..']) expect(() => toTransaction(input, { ...source, topic })).toThrow(RangeError);
+  });
+});
+
+describe('admitRecord', () => {
+  const position = { topic: 'transactions', partition: 0 };
+  const params = { requireTransactionSignatures: false };
+
+  it('counts a record without a value, or with an empty one, as empty', () => {
+    for (const value of [null, new Uint8Array(0)]) {
+      expect(admitRecord({ offset: 3, value, timestamp: 1 }, position, params)).toMatchObject({ ok: false, error: { reason: 'empty' } });
+    }
+  });
+
+  it('refuses a small-order key signature under the current rules, as version 1 did not', () => {
+    const identity = `01${'00'.repeat(31)}`;
+    const forged = { id: 'steal-1', from: 'carol', to: 'mallory', amount: 100, timestamp: 1, publicKey: identity, signature: `${identity}${'00'.repeat(32)}` };
+    const record = { offset: 0, value: Buffer.from(JSON.stringify(forged)), timestamp: 1 };
+    expect(admitRecord(record, position, params)).toMatchObject({ ok: false, error: { reason: 'bad-signature' } });
+    expect(admitRecord(record, position, params, versionRules(1))).toMatchObject({ ok: true });
+  });
+
+  it('refuses an inexact amount as malformed under the current rules', () => {
+    const record = { offset: 0, value: Buffer.from('{"from":"alice","to":"bob","amount":2.9999999999999999}'), timestamp: 1 };
+    expect(admitRecord(record, position, params)).toMatchObject({ ok: false, error: { reason: 'malformed', detail: expect.stringContaining('amount') } });
   });
 });

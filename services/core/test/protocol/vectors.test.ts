@@ -1,11 +1,12 @@
 // The committed vectors are the protocol's reference values (docs/protocol.md quotes them). This file
 // checks that the code still produces them exactly, and replays them as an independent verifier would.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   Chain,
   decodeBlock,
+  decodeTransactionInput,
   encodeBlock,
   GENESIS_BLOCK,
   parseTransactionInput,
@@ -34,6 +35,16 @@ interface ChainVector {
     transactionHashes: string[];
   }>;
   inclusionProofs: Array<{ transactionHash: string; merkleRoot: string; proof: InclusionProof }>;
+}
+
+/** Plain node:crypto verification, independently of the protocol code. */
+function opensslVerifies(publicKey: string, message: Buffer, signature: string): boolean {
+  try {
+    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey, 'hex').toString('base64url') }, format: 'jwk' });
+    return verify(null, message, key, Buffer.from(signature, 'hex'));
+  } catch {
+    return false;
+  }
 }
 
 describe('committed test vectors', () => {
@@ -89,6 +100,49 @@ describe('committed test vectors', () => {
     for (const { hash, proof, root } of cases) {
       expect(verifyInclusionProof(hash, proof, root)).toBe(true);
       expect(verifyInclusionProof(hash, proof, sha256Hex(root))).toBe(false);
+    }
+  });
+
+  it('replaying the versions log gives the committed outcome for every message', () => {
+    const vector = readVector<{ consensus: ConsensusParams; log: ChainVector['log'] }>('versions.json');
+    const chain = new Chain(vector.consensus);
+    const outcomes = vector.log.map(({ encoded }) => {
+      const result = chain.apply(Buffer.from(encoded, 'utf8'));
+      return result.accepted ? { accepted: true, hash: result.block.hash } : { accepted: false, reason: result.reason };
+    });
+    expect(outcomes).toEqual(vector.log.map(({ expected }) => expected));
+    expect(new Set(outcomes.map((outcome) => outcome.reason))).toEqual(
+      new Set([undefined, 'bad-transaction', 'bad-version', 'unsupported-version', 'malformed']),
+    );
+  });
+
+  it('signature vectors: strict verification refuses what libsodium refuses; plain is what OpenSSL says', () => {
+    const { cases } = readVector<{ cases: Array<{ publicKey: string; message: string; signature: string; strict: boolean; plain: boolean }> }>(
+      'signatures.json',
+    );
+    for (const { publicKey, message, signature, strict, plain } of cases) {
+      expect(verifySignature(publicKey, Buffer.from(message, 'hex'), signature)).toBe(strict);
+      expect(verifySignature(publicKey, Buffer.from(message, 'hex'), signature, false)).toBe(plain);
+      expect(opensslVerifies(publicKey, Buffer.from(message, 'hex'), signature)).toBe(plain);
+    }
+    expect(cases.filter(({ strict }) => strict)).toHaveLength(1);
+    expect(cases.filter(({ strict, plain }) => plain && !strict).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('every committed invalid record is rejected at the committed field, every integer spelling decodes to 3', () => {
+    const { invalidRecords, integerSpellings } = readVector<{
+      invalidRecords: Array<{ input: string; field: string }>;
+      integerSpellings: Array<{ input: string; amount: number }>;
+    }>('transactions.json');
+    expect(invalidRecords.length).toBeGreaterThanOrEqual(5);
+    for (const { input, field } of invalidRecords) {
+      const result = decodeTransactionInput(Buffer.from(input, 'utf8'));
+      expect(result.ok ? 'accepted' : result.error.field).toBe(field);
+      expect(() => JSON.parse(input.replace(/^\uFEFF/, ''))).not.toThrow();
+    }
+    for (const { input, amount } of integerSpellings) {
+      expect(amount).toBe(3);
+      expect(decodeTransactionInput(Buffer.from(input, 'utf8'))).toMatchObject({ ok: true, value: { amount } });
     }
   });
 

@@ -16,8 +16,11 @@ import {
   type Block,
   type ConsensusParams,
   type Transaction,
+  verifySignature,
+  CURRENT_PROTOCOL_VERSION,
+  decodeTransactionInput,
 } from '../../src/protocol/index.js';
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey, verify } from 'node:crypto';
 import {
   client,
   forge,
@@ -87,6 +90,7 @@ function chainVector(): object {
     signer: minerA,
     miner: 'miner-a',
     difficulty: 8,
+    version: 1,
     timestamp: 1_700_000_010_000,
     // The article's `{"from":"alice","to":"bob","amount":3}` published three times: three transactions.
     transactions: [tx(0, 0), tx(0, 1), tx(0, 2)],
@@ -96,6 +100,7 @@ function chainVector(): object {
     signer: minerB,
     miner: 'miner-b',
     difficulty: 8,
+    version: 1,
     timestamp: 1_700_000_010_500,
     transactions: [signedTransaction('invoice-1', 7)],
     sources: [range(1, 0, 0)],
@@ -104,26 +109,29 @@ function chainVector(): object {
     signer: minerB,
     miner: 'miner-b',
     difficulty: 8,
+    version: 1,
     timestamp: 1_700_000_020_000,
     transactions: [signedTransaction('invoice-1', 7), tx(1, 1, { from: 'bob', to: 'carol', amount: 2 }), tx(0, 3)],
     sources: [range(1, 0, 1), range(0, 3, 3)],
   });
-  const block3 = mine(block2, { signer: minerA, miner: 'miner-a', difficulty: 10, timestamp: 1_700_000_030_000 });
+  const block3 = mine(block2, { signer: minerA, miner: 'miner-a', difficulty: 10, timestamp: 1_700_000_030_000, version: 1 });
   const outsiderBlock4 = mine(block3, {
     signer: outsider,
     miner: 'outsider',
     difficulty: 8,
+    version: 1,
     timestamp: 1_700_000_040_000,
   });
   const block4 = mine(block3, {
     signer: minerA,
     miner: 'miner-a',
     difficulty: 8,
+    version: 1,
     timestamp: 1_700_000_040_000,
     transactions: [tx(0, 4), tx(0, 5, { amount: 10 }), tx(0, 7), tx(0, 8, { to: 'erin' }), tx(1, 2)],
     sources: [range(0, 4, 8), range(1, 2, 2)],
   });
-  const forkBlock5 = mine(outsiderBlock4, { signer: minerB, miner: 'miner-b', difficulty: 8 });
+  const forkBlock5 = mine(outsiderBlock4, { signer: minerB, miner: 'miner-b', difficulty: 8, version: 1 });
   const gapBlock7 = forge(block4, { index: 7, previousHash: block4.hash }, minerB);
 
   const log: Array<[string, Block]> = [
@@ -193,6 +201,17 @@ function merkleVector(): object {
   };
 }
 
+/** Record texts that are rejected as transactions-topic records (version 2), though JSON.parse accepts them. */
+function invalidRecords(): Array<[string, string]> {
+  return [
+    ['{"from":"alice","to":"bob","amount":2.9999999999999999}', 'amount'],
+    ['{"from":"alice","to":"bob","amount":3,"timestamp":1700000000000.0000001}', 'timestamp'],
+    ['{"from":"alice","to":"bob","amount":3,"amount":300}', '$'],
+    ['{"from":"alice","from":"mallory","to":"bob","amount":3}', '$'],
+    ['\uFEFF{"from":"alice","to":"bob","amount":3}', '$'],
+  ];
+}
+
 /** Input forms, their stored form and hashes, a signed transaction, and inputs that must be rejected. */
 function transactionVector(): object {
   const minimal = kcatTransaction(0, 42);
@@ -233,6 +252,15 @@ function transactionVector(): object {
       canonical: JSON.stringify(signed, Object.keys(signed).sort()),
       transactionHash: hex(transactionHash(signed)),
     },
+    invalidRecords: invalidRecords().map(([input, field]) => {
+      const decoded = decodeTransactionInput(Buffer.from(input, 'utf8'));
+      if (decoded.ok || decoded.error.field !== field) throw new Error(`vector ${input} is not rejected at ${field}`);
+      return { input, field, problem: decoded.error.problem };
+    }),
+    integerSpellings: ['3', '3.0', '3e0', '30e-1', '0.3E1'].map((amount) => ({
+      input: `{"from":"alice","to":"bob","amount":${amount}}`,
+      amount: (decodeTransactionInput(Buffer.from(`{"from":"alice","to":"bob","amount":${amount}}`)) as { value: { amount: number } }).value.amount,
+    })),
     invalidInputs: invalid.map(([input, field]) => {
       const parsed = parseTransactionInput(JSON.parse(input));
       if (parsed.ok || parsed.error.field !== field) throw new Error(`vector ${input} is not rejected at ${field}`);
@@ -241,8 +269,106 @@ function transactionVector(): object {
   };
 }
 
+const GROUP_ORDER = 2n ** 252n + 27742317777372353535851937790883648493n;
+const IDENTITY = `01${'00'.repeat(31)}`;
+const ORDER_8_POINT = '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05';
+
+/** What plain OpenSSL verification (node:crypto) says, without Chainlog's strict checks. */
+function opensslVerifies(publicKey: string, message: Buffer, signature: string): boolean {
+  try {
+    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey, 'hex').toString('base64url') }, format: 'jwk' });
+    return verify(null, message, key, Buffer.from(signature, 'hex'));
+  } catch {
+    return false;
+  }
+}
+
+/** S + L, as 32 little-endian bytes: the same signature with a non-canonical S. */
+function withNonCanonicalS(signature: string): string {
+  const s = BigInt(`0x${Buffer.from(signature.slice(64), 'hex').reverse().toString('hex')}`) + GROUP_ORDER;
+  return signature.slice(0, 64) + Buffer.from(s.toString(16).padStart(64, '0'), 'hex').reverse().toString('hex');
+}
+
+/** Ed25519 edge cases: what strict (version 2, libsodium) and plain (version 1, OpenSSL) verification conclude. */
+function signatureVector(): object {
+  const message = Buffer.from('chainlog signature vector', 'utf8');
+  const valid = client.sign(message);
+  const universal = `${IDENTITY}${'00'.repeat(32)}`; // R = identity, S = 0
+  // A message for which the universal signature also verifies under an order-8 key (h ≡ 0 mod 8).
+  const order8Message = Array.from({ length: 64 }, (_, i) => Buffer.from(`message ${i}`))
+    .find((candidate) => opensslVerifies(ORDER_8_POINT, candidate, universal)) as Buffer;
+  const cases: Array<[string, string, Buffer, string]> = [
+    ['valid', client.publicKey, message, valid],
+    ['small-order public key (the identity) with R = identity, S = 0: verifies for every message under OpenSSL', IDENTITY, message, universal],
+    ['the same key and signature on another message', IDENTITY, Buffer.from('pay mallory everything'), universal],
+    ['public key of order 8 with R = identity, S = 0', ORDER_8_POINT, order8Message, universal],
+    ['non-canonical public key (y = p + 3 >= p)', `f0${'ff'.repeat(30)}7f`, message, valid],
+    ["valid key, the signature's R of small order", client.publicKey, message, `${ORDER_8_POINT}${valid.slice(64)}`],
+    ["valid signature with S + L instead of S (non-canonical S)", client.publicKey, message, withNonCanonicalS(valid)],
+  ];
+  return {
+    description:
+      'Ed25519 verification. strict: version 2 (libsodium crypto_sign_verify_detached: canonical key not of small ' +
+      'order, R not of small order, S < L, then RFC 8032 cofactorless); plain: version 1 (OpenSSL, as node:crypto).',
+    cases: cases.map(([description, publicKey, signed, signature]) => ({
+      description,
+      publicKey,
+      message: hex(signed),
+      signature,
+      strict: verifySignature(publicKey, signed, signature),
+      plain: verifySignature(publicKey, signed, signature, false),
+    })),
+  };
+}
+
+/**
+ * Protocol versions on one chain: version-1 blocks keep the original rules (here, a transaction signed
+ * with a small-order key), version-2 blocks the strict ones; no going back, no unknown version; and the
+ * precedence of malformed over bad-transaction.
+ */
+function versionVector(): object {
+  const universal = { publicKey: IDENTITY, signature: `${IDENTITY}${'00'.repeat(32)}` };
+  const forged = (id: string): Transaction => ({ id, from: 'alice', to: 'mallory', amount: 1000, timestamp: 1_700_000_050_000, ...universal });
+  const base = { signer: minerA, miner: 'miner-a', difficulty: 8 };
+  const v1 = mine(GENESIS_BLOCK, { ...base, version: 1, timestamp: 1_700_000_060_000, transactions: [forged('forged-1')] });
+  const v2Forged = mine(v1, { ...base, timestamp: 1_700_000_070_000, transactions: [forged('forged-2')] });
+  const v2 = mine(v1, { ...base, timestamp: 1_700_000_070_000, transactions: [signedTransaction('invoice-2', 4)] });
+  const v1After = mine(v2, { ...base, version: 1, timestamp: 1_700_000_080_000 });
+  const v3 = mine(v2, { ...base, version: CURRENT_PROTOCOL_VERSION + 1, timestamp: 1_700_000_080_000 });
+  const v3Text = text(encodeBlock(v3));
+  const honest3 = mine(v2, { ...base, timestamp: 1_700_000_080_000, transactions: [kcatTransaction(0, 0)] });
+  const honest3Text = text(encodeBlock(honest3));
+  const badTransaction = honest3Text.replace('"amount":3,"from":"alice"', '"amount":0,"from":"alice"');
+  const log: Array<[string, string]> = [
+    ['genesis', text(encodeBlock(GENESIS_BLOCK))],
+    ['block 1, version 1 (no version field): a transaction "signed" by the identity key, R = identity, S = 0', text(encodeBlock(v1))],
+    ['block 2, version 2, with the same kind of transaction: strict Ed25519 refuses it', text(encodeBlock(v2Forged))],
+    ['block 2, version 2: an honest signed transaction', text(encodeBlock(v2))],
+    ['block 3, version 1 after a version-2 block', text(encodeBlock(v1After))],
+    [`block 3, version ${CURRENT_PROTOCOL_VERSION + 1}`, v3Text],
+    [`block 3, version ${CURRENT_PROTOCOL_VERSION + 1} with a field this reader does not know`, v3Text.replace('{"difficulty"', '{"colour":"red","difficulty"')],
+    ['block 3 spelling version 1 explicitly', honest3Text.replace(`"version":${CURRENT_PROTOCOL_VERSION}}`, '"version":1}')],
+    ['block 3, canonical bytes, a transaction with amount 0', badTransaction],
+    ['block 3, the same with a space after the first brace: not canonical, so malformed first', badTransaction.replace('{', '{ ')],
+    ['block 3, honest', honest3Text],
+  ];
+  const chain = new Chain(VECTOR_CONSENSUS);
+  return {
+    description:
+      'Protocol versions: a block without `version` follows version 1, `"version":2` the strict rules. Keys as in chain.json.',
+    consensus: VECTOR_CONSENSUS,
+    currentVersion: CURRENT_PROTOCOL_VERSION,
+    log: log.map(([description, encoded]) => {
+      const result = chain.apply(Buffer.from(encoded, 'utf8'));
+      return { description, encoded, expected: result.accepted ? { accepted: true, hash: result.block.hash } : { accepted: false, reason: result.reason } };
+    }),
+  };
+}
+
 export function generateVectors(): Record<string, object> {
   return {
+    'versions.json': versionVector(),
+    'signatures.json': signatureVector(),
     'genesis.json': genesisVector(),
     'chain.json': chainVector(),
     'merkle.json': merkleVector(),

@@ -15,7 +15,7 @@ export interface Placement {
   offset: number;
 }
 
-export type Admission =
+export type IdempotencyVerdict =
   /** Go on and produce; the tracked ids are reserved until commit or abort. */
   | { kind: 'proceed' }
   /** Every transaction was accepted before with this very content: answer with the first placements. */
@@ -51,7 +51,7 @@ export class IdempotencyRegistry {
    * Decides what to do with a request whose transactions are `items` (undefined: an untracked, random id).
    * 'proceed' reserves the tracked ids: call commit or abort afterwards.
    */
-  admit(items: readonly (TrackedItem | undefined)[]): Admission {
+  admit(items: readonly (TrackedItem | undefined)[]): IdempotencyVerdict {
     this.#expire();
     const placements: Placement[] = [];
     for (const [index, item] of items.entries()) {

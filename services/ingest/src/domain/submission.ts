@@ -2,7 +2,7 @@
 // decoded, every transaction validated by the protocol (the same rules as TRANSACTION_INPUT_SCHEMA),
 // signatures verified, and every transaction given an id and a timestamp.
 import { createHash } from 'node:crypto';
-import { parseTransactionInput, type Result, transactionSigningBytes, type TransactionInput, verifyTransactionSignature } from '@chainlog/core/protocol';
+import { parseStrictJson, parseTransactionInput, type Result, transactionSigningBytes, type TransactionInput, verifyTransactionSignature } from '@chainlog/core/protocol';
 import { assignIds, idempotencyKeyProblem, type AssignedId } from './ids.js';
 import { fieldRejection, type Rejection } from './rejection.js';
 
@@ -37,7 +37,7 @@ export interface SubmissionContext {
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** Decodes the raw body as strict UTF-8 JSON. */
+/** Decodes the raw body as strict UTF-8 JSON (the protocol's strict-json rules). */
 export function decodeBody(bytes: Uint8Array | undefined): Result<unknown, Rejection> {
   const malformed = (problem: string): Result<unknown, Rejection> => ({
     ok: false,
@@ -50,11 +50,10 @@ export function decodeBody(bytes: Uint8Array | undefined): Result<unknown, Rejec
   } catch {
     return malformed('is not valid UTF-8');
   }
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch (error) {
-    return malformed(`is not valid JSON (${(error as Error).message})`);
-  }
+  // The protocol's strict JSON, as every miner decodes a record: no byte-order mark, no duplicate keys, and a
+  // number whose text is not an integer is no integer (never rounded: 2.9999999999999999 is not 3).
+  const parsed = parseStrictJson(text);
+  return parsed.ok ? { ok: true, value: parsed.value } : malformed(parsed.problem);
 }
 
 /** Validates one transaction or a batch and completes ids and timestamps. A batch is all or nothing. */

@@ -105,7 +105,7 @@ export function selectBlockContents(
       reason = 'duplicate';
     } else {
       poison++;
-      reason = entry.code;
+      reason = entry.skip.reason;
     }
     const list = skipped.get(entry.partition) ?? [];
     list.push({ offset: entry.offset, reason });

@@ -10,13 +10,12 @@
  * A valid message becomes the stored form: a missing id is derived from the source position and a
  * missing timestamp is the Kafka record timestamp (the protocol's toTransaction).
  */
-import { admitRecord, type ConsensusParams, type SkipReason, type SourcePosition, type Transaction } from '@chainlog/core/protocol';
+import { admitRecord, type Admission, type ConsensusParams, type SourcePosition } from '@chainlog/core/protocol';
 
-/** The transaction to pend, or why the message is poison: `code` is the reason every reader computes (the block lists it in its range's `skipped`). */
-export type Intake = { readonly ok: true; readonly value: Transaction } | { readonly ok: false; readonly error: string; readonly code: SkipReason };
-
-/** The protocol's admitRecord: the same verdict every reader of the block reaches. */
-export function intakeMessage(value: Uint8Array | null, source: SourcePosition, consensus: Pick<ConsensusParams, 'requireTransactionSignatures'>): Intake {
-  const admitted = admitRecord({ offset: source.offset, value, timestamp: source.timestamp }, source, consensus);
-  return admitted.ok ? { ok: true, value: admitted.transaction } : { ok: false, error: admitted.detail, code: admitted.reason };
+/**
+ * The transaction to pend, or why the message is poison (the reason every reader computes: the block lists it
+ * in its range's `skipped`). The protocol's admitRecord: the same verdict every reader of the block reaches.
+ */
+export function intakeMessage(value: Uint8Array | null, source: SourcePosition, consensus: Pick<ConsensusParams, 'requireTransactionSignatures'>): Admission {
+  return admitRecord({ offset: source.offset, value, timestamp: source.timestamp }, source, consensus);
 }

@@ -10,7 +10,7 @@
  * Entries keep their arrival order across partitions, so a block takes the oldest first and each
  * partition's part of a block is always a prefix of its entries.
  */
-import type { SkipReason, Transaction } from '@chainlog/core/protocol';
+import type { Skip, Transaction } from '@chainlog/core/protocol';
 
 interface EntryBase {
   readonly partition: number;
@@ -22,7 +22,7 @@ interface EntryBase {
 export type PendingEntry =
   | (EntryBase & { readonly kind: 'transaction'; readonly transaction: Transaction })
   /** A message that is not a valid transaction: dead-lettered, but still covered by the next block's range. */
-  | (EntryBase & { readonly kind: 'poison'; readonly code: SkipReason; readonly reason: string });
+  | (EntryBase & { readonly kind: 'poison'; readonly skip: Skip });
 
 interface PartitionState {
   nextOffset: number;
