@@ -63,7 +63,10 @@ class CoverageWalk {
   #matchedIds: Set<string> | undefined;
   readonly #rules: VersionRules;
 
-  constructor(private readonly context: CoverageContext) {
+  readonly #context: CoverageContext;
+
+  constructor(context: CoverageContext) {
+    this.#context = context;
     this.#rules = versionRules(blockVersion(context.block));
   }
 
@@ -103,7 +106,7 @@ class CoverageWalk {
   #transactionProblem(record: SourceRecord, range: SourceRange): string | undefined {
     const carried = recordTransaction(record, range, this.#rules);
     if (!carried.ok) return `the record is not a transaction (${carried.error.reason}: ${carried.error.detail}) but is not listed as skipped`;
-    const expected = this.context.transactionJson[this.next];
+    const expected = this.#context.transactionJson[this.next];
     if (expected === undefined) return `transaction ${carried.value.id} is missing from the block`;
     if (canonicalTransactionJson(carried.value) !== expected) {
       return `transactions[${this.next}] is not the record's transaction ${carried.value.id} byte for byte (missing or altered)`;
@@ -121,19 +124,19 @@ class CoverageWalk {
   }
 
   #refusal(record: SourceRecord, range: SourceRange): SkipReason | undefined {
-    const admitted = admitRecord(record, range, this.context.params, this.#rules);
+    const admitted = admitRecord(record, range, this.#context.params, this.#rules);
     if (!admitted.ok) return admitted.error.reason;
-    const { replayWindowMs } = this.context.params;
-    if (replayWindowMs !== undefined && replayWindowProblem(admitted.value, this.context.block.timestamp, replayWindowMs) !== undefined) {
+    const { replayWindowMs } = this.#context.params;
+    if (replayWindowMs !== undefined && replayWindowProblem(admitted.value, this.#context.block.timestamp, replayWindowMs) !== undefined) {
       return 'out-of-window';
     }
     const { id } = admitted.value;
-    return this.context.hasTransaction(id) || this.#matched().has(id) ? 'duplicate' : undefined;
+    return this.#context.hasTransaction(id) || this.#matched().has(id) ? 'duplicate' : undefined;
   }
 
   /** Ids of the transactions matched so far (built on the first `duplicate` to check). */
   #matched(): Set<string> {
-    this.#matchedIds ??= new Set(this.context.block.transactions.slice(1, this.next).map(({ id }) => id));
+    this.#matchedIds ??= new Set(this.#context.block.transactions.slice(1, this.next).map(({ id }) => id));
     return this.#matchedIds;
   }
 }
