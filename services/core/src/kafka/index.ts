@@ -5,3 +5,15 @@ export { chainlogTopics, ensureTopics, partitionCount, replicationFor, type Chai
 export { kafkaBackoffMs, waitForKafka, type WaitForKafkaOptions } from './wait-for-kafka.js';
 export { PARTITION_DISCOVERY_MS, SourceReader, type SourceReaderOptions } from './source-reader.js';
 export { TopicReader, type TopicMessage, type TopicReaderOptions } from './topic-reader.js';
+export {
+  CheckpointWriter,
+  ensureCheckpointTopic,
+  readCheckpointCandidates,
+  readMessageAt,
+  restoreFromCheckpoint,
+  type CheckpointCandidate,
+  type RejectedCheckpoint,
+  type RestoreOptions,
+  type RestoreOutcome,
+} from './checkpoint-store.js';
+export { ChainCheckpoints, type ChainCheckpointsOptions, type CheckpointSettings } from './chain-checkpoints.js';

@@ -17,6 +17,11 @@ export interface SourceReaderOptions {
   maxBuffered?: number;
   /** How soon partitions added to the topic are read (the consumer's metadata age); PARTITION_DISCOVERY_MS. */
   metadataMaxAgeMs?: number;
+  /**
+   * Where to start reading each partition (default 0): after the offsets a chain restored from a checkpoint
+   * has consumed, since its next blocks' ranges start there.
+   */
+  startOffsets?: ReadonlyMap<number, number>;
 }
 
 /**
@@ -62,6 +67,7 @@ export class SourceReader implements SourceLog {
   constructor(options: SourceReaderOptions) {
     this.#options = options;
     this.topic = options.topic;
+    for (const [partition, offset] of options.startOffsets ?? []) this.#state(partition).readThrough = offset - 1;
   }
 
   /**
@@ -117,6 +123,8 @@ export class SourceReader implements SourceLog {
       // A block waits for these records: fetch them as soon as they exist.
       maxWaitTimeInMs: 100,
       metadataMaxAgeMs: this.#options.metadataMaxAgeMs ?? PARTITION_DISCOVERY_MS,
+      // After what a chain restored from a checkpoint consumed (its next ranges start there), on every join.
+      ...(this.#options.startOffsets === undefined ? {} : { startOffsets: this.#options.startOffsets }),
       onBatch: (partition, highWatermark) => {
         const state = this.#state(partition);
         state.end = Math.max(state.end ?? 0, highWatermark);
