@@ -19,7 +19,7 @@ import { FIELD_MANAGER } from '../config.js';
 import type { RecordedEvent } from '../kube/events.js';
 import { applyQuery, APPLY_PATCH, isStatus, KubeApiError, MERGE_PATCH, resourcePath, type KubeJson } from '../kube/kube-json.js';
 import type { EventTarget } from '../kube/kube.js';
-import { forgetLedger, type LedgerMetrics } from '../metrics.js';
+import { forgetLedger, initLedgerSeries, type LedgerMetrics } from '../metrics.js';
 import { API_VERSION, KIND, PLURAL } from './crd.js';
 import type { LedgerKafkaPort, TopicsObservation } from './kafka.js';
 import { bootstrapServers, componentName, LEDGER_LABEL, OWNED_KINDS, renderLedger, selectorLabels, type KubeObject, type RenderOptions } from './render.js';
@@ -178,6 +178,7 @@ export class LedgerController {
     const stopTimer = this.#options.metrics.reconcileDuration.startTimer(labels);
     const record = { at: new Date().toISOString(), trigger, actions: [] as string[] };
     this.#last.set(key, record);
+    initLedgerSeries(this.#options.metrics, labels);
     try {
       await this.#reconcile(namespace, name, record.actions);
       const retry = this.#retries.get(key);
