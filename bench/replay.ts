@@ -14,7 +14,7 @@ import { hash, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { ChainFollower } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
-import { assembleBlock, type Block, Chain, encodeBlock, GENESIS_BLOCK, sealBlock, type Transaction } from '@chainlog/core/protocol';
+import { assembleBlock, type Block, canonicalTransactionJson, Chain, encodeBlock, GENESIS_BLOCK, sealBlock, type Transaction } from '@chainlog/core/protocol';
 import { AuditorState } from '../services/auditor/src/domain/auditor-state.js';
 import { benchBroker, benchKafka, benchTopic, createTopics } from './lib/broker.js';
 import { flags, intFlag, loadAverage, median, mib, printHeader, printTable, rate, ratio, sleep, verdict, type Row } from './lib/report.js';
@@ -298,7 +298,8 @@ async function buildAndPublish(
     await producer.send({
       topic: transactionsTopic,
       acks: -1,
-      messages: transactions.map((transaction) => ({ value: JSON.stringify(transaction), partition: 0, timestamp: String(base) })),
+      // As ingest writes them: the canonical JSON of the stored form.
+      messages: transactions.map((transaction) => ({ value: canonicalTransactionJson(transaction), partition: 0, timestamp: String(base) })),
     });
     const candidate = assembleBlock({
       previous,
