@@ -5,7 +5,11 @@ import { describe, expect, it } from 'vitest';
 import {
   Balances,
   Chain,
+  createCheckpoint,
+  encodeBlock,
   finalSourceLog,
+  openCheckpoint,
+  verifyCheckpoint,
   GENESIS_BLOCK,
   signTransaction,
   toTransaction,
@@ -148,5 +152,34 @@ describe('Balances', () => {
       }),
       { numRuns: 25 },
     );
+  });
+});
+
+describe('balances in checkpoints', () => {
+  it('a chain continued from a checkpoint has the balances of the chain that wrote it, and judges overdrafts alike', () => {
+    const params: ConsensusParams = { ...ledgerParams, replayWindowMs: 86_400_000 };
+    const chain = ledgerChain(params);
+    const at = 1_700_000_000_000; // inside the replay window of the payments' timestamps
+    const block = mine(GENESIS_BLOCK, { signer: minerA, timestamp: at, transactions: [payment('carol', 7, client, 0).stored], sources: [range(0, 0, 0)] });
+    expect(reasonOf(chain, block)).toBe('accepted');
+    const encoded = createCheckpoint(chain.state(), params, {
+      blockchainTopic: 'blockchain',
+      tipOffset: 1,
+      tipIndex: block.index,
+      tipHash: block.hash,
+      writer: 'miner-a',
+      writtenAt: 0,
+      signer: minerA,
+    });
+    if (encoded === undefined) throw new Error('no checkpoint');
+    const opened = openCheckpoint(encoded.manifest, encoded.parts);
+    if (!opened.ok) throw new Error(opened.detail);
+    const verified = verifyCheckpoint(opened, { params, blockchainTopic: 'blockchain', tipMessage: encodeBlock(block) });
+    if (!verified.ok) throw new Error(verified.detail);
+    const continued = new Chain(params);
+    continued.continueFrom(verified.state);
+    expect([continued.balance('carol'), continued.balance('dave'), continued.balance('miner-a')]).toEqual([3n, 7n, 50n]);
+    const overdraft = mine(block, { signer: minerA, timestamp: at, transactions: [payment('carol', 4, client, 1).stored], sources: [range(0, 1, 1)] });
+    expect([reasonOf(continued, overdraft), reasonOf(chain, overdraft)]).toEqual(['insufficient-funds', 'insufficient-funds']);
   });
 });
