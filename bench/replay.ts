@@ -303,6 +303,8 @@ async function buildAndPublish(
     });
     const candidate = assembleBlock({
       previous,
+      // A checkout from before protocol versions reads only version-1 blocks (no `version` field).
+      ...(options.before === undefined ? {} : { version: 1 }),
       transactions,
       sources: [{ topic: transactionsTopic, partition: 0, firstOffset: offset, lastOffset: offset + count - 1 }],
       miner: 'bench-miner',
