@@ -111,6 +111,11 @@ function chainlogContainers(objects: K8sObject[]): { workload: K8sObject; contai
   );
 }
 
+/** The Chainlog containers that talk to Kafka: all but the miner-keys Job (the Kubernetes API only). */
+function kafkaClients(objects: K8sObject[]): { workload: K8sObject; container: Container }[] {
+  return chainlogContainers(objects).filter(({ workload }) => !workload.metadata.name.endsWith('-miner-keys'));
+}
+
 function containerOf(objects: K8sObject[], kind: string, suffix: string): Container {
   const spec = podSpec(find(objects, kind, suffix));
   const [container] = spec.containers;
@@ -216,6 +221,12 @@ describe('the chainlog Helm chart', () => {
           'Deployment/chainlog-ingest',
           'Deployment/chainlog-operator',
           'Job/chainlog-provision-topics',
+          // Secure by default: the miner-keys hook Job with its least-privilege RBAC, and NetworkPolicies.
+          'Job/chainlog-miner-keys',
+          'Role/chainlog-miner-keys',
+          'RoleBinding/chainlog-miner-keys',
+          'ServiceAccount/chainlog-miner-keys',
+          ...['auditor', 'ingest', 'miner', 'miner-keys', 'operator', 'provision-topics'].map((name) => `NetworkPolicy/chainlog-${name}`),
           'PodDisruptionBudget/chainlog-auditor',
           'PodDisruptionBudget/chainlog-ingest',
           'PodDisruptionBudget/chainlog-miner',
@@ -263,6 +274,7 @@ describe('the chainlog Helm chart', () => {
           'chainlog:0.1.0 node services/ingest/dist/main.js',
           'chainlog:0.1.0 node services/miner/dist/main.js',
           'chainlog:0.1.0 node services/operator/dist/main.js',
+          'chainlog:0.1.0 node services/operator/dist/miner-keys.js',
           'chainlog:0.1.0 node services/operator/dist/provision-topics.js',
         ].sort(),
       );
@@ -430,7 +442,7 @@ describe('the chainlog Helm chart', () => {
     });
 
     it('connects to the bundled Kafka automatically, after install (the broker does not exist before)', ({ expect }) => {
-      for (const { workload, container } of chainlogContainers(everything)) {
+      for (const { workload, container } of kafkaClients(everything)) {
         expect(envOf(container).get('KAFKA_BROKERS'), workload.metadata.name).toBe('chainlog-kafka.ledger.svc:9092');
       }
       const kafka = find(everything, 'StatefulSet', '-kafka');
@@ -445,7 +457,7 @@ describe('the chainlog Helm chart', () => {
 
     it('mounts TLS material from existing Secrets as *_FILE and takes the SASL password from a secretKeyRef', async ({ expect }) => {
       const objects = parseManifests(streams.get('TLS and SASL') as string);
-      const containers = chainlogContainers(objects);
+      const containers = kafkaClients(objects);
       expect(containers).toHaveLength(5);
       for (const { workload, container } of containers) {
         const where = workload.metadata.name;
@@ -473,7 +485,7 @@ describe('the chainlog Helm chart', () => {
 
     it('reads SASL credentials from mounted files when kafka.sasl.mountAsFiles', async ({ expect }) => {
       const objects = parseManifests(streams.get('SASL files, 12 partitions, 3 miners') as string);
-      for (const { workload, container } of chainlogContainers(objects)) {
+      for (const { workload, container } of kafkaClients(objects)) {
         const env = envOf(container);
         expect(env.get('KAFKA_SASL_MECHANISM')).toBe('scram-sha-256');
         expect(env.get('KAFKA_SASL_USERNAME_FILE')).toBe('/etc/chainlog/kafka-sasl/user');
@@ -481,6 +493,130 @@ describe('the chainlog Helm chart', () => {
         expect(env.has('KAFKA_SASL_PASSWORD')).toBe(false);
         expect(podSpec(workload).volumes).toContainEqual(expect.objectContaining({ name: 'kafka-sasl', secret: expect.objectContaining({ secretName: 'kafka-creds' }) }));
       }
+    });
+  });
+
+  describe.concurrent('secure by default (#20): miner keys, signed transactions, bearer tokens', () => {
+    const allowListRef = { configMapKeyRef: { name: 'chainlog-allowed-miner-keys', key: 'allowed-miner-keys' } };
+    const entry = (container: Container, name: string) => (container.env ?? []).find((candidate) => candidate.name === name);
+
+    it('is permissioned with signed transactions: the allow-list comes from the miner-keys Job\'s ConfigMap, the keys from its Secret', ({ expect }) => {
+      for (const [kind, suffix] of [['StatefulSet', '-miner'], ['Deployment', '-auditor']] as const) {
+        const container = containerOf(defaults, kind, suffix);
+        expect(entry(container, 'ALLOWED_MINER_KEYS'), suffix).toEqual({ name: 'ALLOWED_MINER_KEYS', valueFrom: allowListRef });
+        expect(envOf(container).get('REQUIRE_TRANSACTION_SIGNATURES'), suffix).toBe('true');
+      }
+      const ingest = containerOf(defaults, 'Deployment', '-ingest');
+      expect(envOf(ingest).get('REQUIRE_TRANSACTION_SIGNATURES')).toBe('true');
+      // Keys stay where they belong: only miners mount the private keys; ingest does not even see the allow-list.
+      expect(entry(ingest, 'ALLOWED_MINER_KEYS')).toBeUndefined();
+      const miner = find(defaults, 'StatefulSet', '-miner');
+      expect(podSpec(miner).volumes).toContainEqual({ name: 'miner-keys', secret: expect.objectContaining({ secretName: 'chainlog-miner-keys' }) });
+      expect(envOf(containerOf(defaults, 'StatefulSet', '-miner')).get('MINER_PRIVATE_KEY_FILE')).toBe('/etc/chainlog/miner-keys/miner-$(POD_INDEX).key');
+      for (const suffix of ['-auditor', '-ingest', '-operator']) {
+        expect(JSON.stringify(podSpec(find(defaults, 'Deployment', suffix)).volumes), suffix).not.toContain('miner-keys');
+      }
+    });
+
+    it('generates the keys in a pre-install/pre-upgrade hook Job whose Role reaches only its Secret and ConfigMap', ({ expect }) => {
+      const job = find(defaults, 'Job', '-miner-keys');
+      const weight = (kind: string) => Number(find(defaults, kind, '-miner-keys').metadata.annotations?.['helm.sh/hook-weight']);
+      expect(job.metadata.annotations).toMatchObject({ 'helm.sh/hook': 'pre-install,pre-upgrade', 'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded' });
+      // The RBAC exists before the Job runs.
+      expect(weight('ServiceAccount')).toBeLessThan(weight('Job'));
+      expect(weight('RoleBinding')).toBeLessThan(weight('Job'));
+      expect(find(defaults, 'Role', '-miner-keys').rules).toEqual([
+        { apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ['create'] },
+        { apiGroups: [''], resources: ['secrets'], resourceNames: ['chainlog-miner-keys'], verbs: ['get', 'update'] },
+        { apiGroups: [''], resources: ['configmaps'], resourceNames: ['chainlog-allowed-miner-keys'], verbs: ['get', 'update'] },
+      ]);
+      expect(podSpec(job)).toMatchObject({ serviceAccountName: 'chainlog-miner-keys', automountServiceAccountToken: true, restartPolicy: 'Never' });
+      const env = envOf(containerOf(defaults, 'Job', '-miner-keys'));
+      expect(Object.fromEntries(['MINER_KEYS_SECRET', 'MINER_ALLOWLIST_CONFIGMAP', 'MINER_KEY_COUNT', 'MINER_KEYS_GENERATE', 'MINER_KEYS_PER_MINER'].map((name) => [name, env.get(name)]))).toEqual({
+        MINER_KEYS_SECRET: 'chainlog-miner-keys',
+        MINER_ALLOWLIST_CONFIGMAP: 'chainlog-allowed-miner-keys',
+        // Every miner the operator may scale to has its key, and every auditor allows it, before it exists.
+        MINER_KEY_COUNT: '64',
+        MINER_KEYS_GENERATE: 'true',
+        MINER_KEYS_PER_MINER: 'true',
+      });
+      expect((containerOf(defaults, 'Job', '-miner-keys').env ?? []).some((candidate) => candidate.name.startsWith('KAFKA_'))).toBe(false);
+    });
+
+    it('keys as many miners as there are without the operator; reads an existing Secret without generating when told so', async ({ expect }) => {
+      const [plain, existing] = await Promise.all([
+        render([{ operator: { enabled: false }, topics: { transactions: { partitions: 3 } } }]),
+        render([{ miner: { signingKeys: { existingSecret: 'my-keys', generate: false } } }]),
+      ]);
+      expect(envOf(containerOf(plain, 'Job', '-miner-keys')).get('MINER_KEY_COUNT')).toBe('3');
+      const env = envOf(containerOf(existing, 'Job', '-miner-keys'));
+      expect([env.get('MINER_KEYS_SECRET'), env.get('MINER_KEYS_GENERATE')]).toEqual(['my-keys', 'false']);
+      expect(find(existing, 'Role', '-miner-keys').rules).toContainEqual({ apiGroups: [''], resources: ['secrets'], resourceNames: ['my-keys'], verbs: ['get', 'update'] });
+      expect(podSpec(find(existing, 'StatefulSet', '-miner')).volumes).toContainEqual({ name: 'miner-keys', secret: expect.objectContaining({ secretName: 'my-keys' }) });
+    });
+
+    it('with an explicit allow-list, takes the keys as given (no Job); open mode is an explicit choice without keys', async ({ expect }) => {
+      const [explicit, open] = await Promise.all([
+        render([{ consensus: { allowedMinerKeys: [KEY_A] }, miner: { signingKeys: { existingSecret: 'my-keys' } } }]),
+        render([{ consensus: { permissioned: false, requireTransactionSignatures: false } }]),
+      ]);
+      expect(explicit.some((object) => object.metadata.name.endsWith('-miner-keys'))).toBe(false);
+      expect(entry(containerOf(explicit, 'Deployment', '-auditor'), 'ALLOWED_MINER_KEYS')).toEqual({ name: 'ALLOWED_MINER_KEYS', value: KEY_A });
+      expect(open.some((object) => object.metadata.name.endsWith('-miner-keys'))).toBe(false);
+      const miner = containerOf(open, 'StatefulSet', '-miner');
+      expect(entry(miner, 'ALLOWED_MINER_KEYS')).toBeUndefined();
+      expect(entry(miner, 'MINER_PRIVATE_KEY_FILE')).toBeUndefined();
+      expect(envOf(containerOf(open, 'Deployment', '-ingest')).get('REQUIRE_TRANSACTION_SIGNATURES')).toBe('false');
+    });
+
+    it('requires bearer tokens from a Secret when ingest.auth / auditor.auth are enabled, and the helm test presents them', async ({ expect }) => {
+      const objects = await render([{ ingest: { auth: { enabled: true, existingSecret: 'api-tokens' } }, auditor: { auth: { enabled: true, existingSecret: 'api-tokens', key: 'readers' } } }]);
+      for (const [suffix, key] of [['-ingest', 'tokens'], ['-auditor', 'readers']] as const) {
+        const deployment = find(objects, 'Deployment', suffix);
+        const container = containerOf(objects, 'Deployment', suffix);
+        expect(envOf(container).get('AUTH_TOKENS_FILE'), suffix).toBe(`/etc/chainlog/auth/${key}`);
+        expect(container.volumeMounts, suffix).toContainEqual({ name: 'auth-tokens', mountPath: '/etc/chainlog/auth', readOnly: true });
+        expect(podSpec(deployment).volumes, suffix).toContainEqual({ name: 'auth-tokens', secret: expect.objectContaining({ secretName: 'api-tokens', items: [{ key, path: key }] }) });
+      }
+      for (const suffix of ['-miner', '-operator']) {
+        const kind = suffix === '-miner' ? 'StatefulSet' : 'Deployment';
+        expect(envOf(containerOf(objects, kind, suffix)).has('AUTH_TOKENS_FILE'), suffix).toBe(false);
+      }
+      expect(envOf(containerOf(defaults, 'Deployment', '-ingest')).has('AUTH_TOKENS_FILE')).toBe(false);
+      const testPod = find(objects, 'Pod', '-test-transaction').spec as { containers: Container[]; volumes: unknown[] };
+      const script = testPod.containers[0]?.command?.join('\n') ?? '';
+      expect(script).toContain('/etc/chainlog/auth/ingest/tokens');
+      expect(script).toContain('/etc/chainlog/auth/auditor/readers');
+      expect(script).toMatch(/key new \/tmp\/helm-test\.key[\s\S]*tx send --key \/tmp\/helm-test\.key/);
+      expect(testPod.volumes).toContainEqual(expect.objectContaining({ name: 'auditor-auth', secret: expect.objectContaining({ secretName: 'api-tokens' }) }));
+    });
+
+    it('mirrors ingest\'s fairness, time-out and idempotency settings', async ({ expect }) => {
+      const config = { rateLimitPerSecond: 50, rateLimitBurst: 80, maxInflightPerClient: 16, clientIpHeader: 'x-forwarded-for', headersTimeoutMs: 5000, requestTimeoutMs: 9000, idempotencyTtlSeconds: 3600, idempotencyMaxEntries: 5000 };
+      const env = envOf(containerOf(await render([{ ingest: { config } }]), 'Deployment', '-ingest'));
+      expect(['RATE_LIMIT_PER_SECOND', 'RATE_LIMIT_BURST', 'MAX_INFLIGHT_PER_CLIENT', 'CLIENT_IP_HEADER', 'HEADERS_TIMEOUT_MS', 'REQUEST_TIMEOUT_MS', 'IDEMPOTENCY_TTL_SECONDS', 'IDEMPOTENCY_MAX_ENTRIES'].map((name) => env.get(name))).toEqual(
+        ['50', '80', '16', 'x-forwarded-for', '5000', '9000', '3600', '5000'],
+      );
+      const defaultsEnv = envOf(containerOf(defaults, 'Deployment', '-ingest'));
+      expect(['RATE_LIMIT_PER_SECOND', 'CLIENT_IP_HEADER', 'IDEMPOTENCY_TTL_SECONDS'].filter((name) => defaultsEnv.has(name))).toEqual([]);
+    });
+
+    it('a three-node bundled Kafka: node ids from the pod index, a three-voter quorum, RF 3 and min.insync.replicas 2, topics made with RF 3', async ({ expect }) => {
+      const values: Values = { kafka: { bundled: { enabled: true, replicas: 3 } } };
+      const [objects, ledger] = await Promise.all([render([values]), render([values, { operator: { mode: 'ledgers' } }])]);
+      const kafka = find(objects, 'StatefulSet', '-kafka');
+      expect(kafka.spec).toMatchObject({ replicas: 3, podManagementPolicy: 'Parallel', serviceName: 'chainlog-kafka-headless' });
+      const env = envOf(podSpec(kafka).containers[0] as Container);
+      expect(env.get('KAFKA_CONTROLLER_QUORUM_VOTERS')).toBe([0, 1, 2].map((i) => `${i}@chainlog-kafka-${i}.chainlog-kafka-headless.ledger.svc:9093`).join(','));
+      expect(env.get('KAFKA_ADVERTISED_LISTENERS')).toBe('PLAINTEXT://$(POD_NAME).chainlog-kafka-headless.ledger.svc:9092');
+      expect([env.get('KAFKA_DEFAULT_REPLICATION_FACTOR'), env.get('KAFKA_MIN_INSYNC_REPLICAS'), env.get('KAFKA_TRANSACTION_STATE_LOG_MIN_ISR')]).toEqual(['3', '2', '2']);
+      expect(envOf(containerOf(objects, 'Job', '-provision-topics')).get('TOPIC_REPLICATION_FACTOR')).toBe('3');
+      // The nodes reach each other through their NetworkPolicy: replication and the quorum.
+      const policy = find(objects, 'NetworkPolicy', '-kafka').spec as { ingress: { ports: { port: number }[] }[]; egress: { ports: { port: number }[] }[] };
+      for (const rules of [policy.ingress, policy.egress]) expect(rules.some((rule) => rule.ports.some((port) => port.port === 9093))).toBe(true);
+      expect((find(ledger, 'Ledger', 'chainlog').spec as { kafka: { bundled: { replicas: number } } }).kafka.bundled.replicas).toBe(3);
+      // One node stays as it was (node id 1, its Service as the advertised listener): existing data keeps working.
+      expect(envOf(podSpec(find(everything, 'StatefulSet', '-kafka')).containers[0] as Container).get('KAFKA_NODE_ID')).toBe('1');
     });
   });
 
@@ -499,6 +635,7 @@ describe('the chainlog Helm chart', () => {
       ['a malformed bootstrap list', { kafka: { bootstrapServers: 'kafka' } }, /\/kafka\/bootstrapServers'/],
       ['an invalid topic name', { topics: { audit: { name: 'audit log' } } }, /\/topics\/audit\/name'/],
       ['replication factor 0', { topics: { replicationFactor: 0 } }, /\/topics\/replicationFactor'/],
+      ['a two-node bundled Kafka (no quorum with one down)', { kafka: { bundled: { replicas: 2 } } }, /\/kafka\/bundled\/replicas': value must be one of 1, 3/],
     ];
     for (const [name, values, error] of schemaCases) {
       it(`rejects ${name} with helm's schema error`, async ({ expect }) => {
@@ -511,7 +648,10 @@ describe('the chainlog Helm chart', () => {
 
     const renderCases: [string, Values, string][] = [
       ['SASL without a Secret', { kafka: { sasl: { enabled: true, username: 'u' } } }, 'kafka.sasl.enabled requires kafka.sasl.existingSecret'],
-      ['a permissioned chain without miner keys', { consensus: { allowedMinerKeys: [KEY_A] } }, 'set miner.signingKeys.existingSecret'],
+      ['an allow-list without the miners\' private keys', { consensus: { allowedMinerKeys: [KEY_A] } }, 'set miner.signingKeys.existingSecret'],
+      ['an allow-list on an open chain', { consensus: { permissioned: false, allowedMinerKeys: [KEY_A] }, miner: { signingKeys: { existingSecret: 'k' } } }, 'consensus.permissioned is false'],
+      ['ingest bearer auth without a Secret', { ingest: { auth: { enabled: true } } }, 'ingest.auth.enabled requires ingest.auth.existingSecret'],
+      ['auditor bearer auth without a Secret', { auditor: { auth: { enabled: true } } }, 'auditor.auth.enabled requires auditor.auth.existingSecret'],
       ['an HPA without a target', { ingest: { autoscaling: { enabled: true, targetCPUUtilizationPercentage: null } } }, 'ingest.autoscaling.enabled needs'],
       ['miner blocks larger than the consensus allows', { consensus: { maxBlockTransactions: 10 }, miner: { config: { cutAtPendingTransactions: 10 } } }, 'plus the coinbase must fit'],
     ];
@@ -610,6 +750,10 @@ describe('the chainlog Helm chart', () => {
         expect(egress.some((rule) => rule.ports?.some((port) => port.port === 9092)), name).toBe(true);
         expect(egress.some((rule) => rule.ports?.some((port) => port.port === 6443)), name).toBe(name === '-operator');
       }
+      // On by default; the miner-keys Job reaches the API server and DNS, never Kafka, and accepts no connection.
+      const keys = find(defaults, 'NetworkPolicy', '-miner-keys').spec as { ingress: unknown; egress: Rule[] };
+      expect(keys.ingress ?? []).toEqual([]);
+      expect(keys.egress.flatMap((rule) => rule.ports?.map((port) => port.port) ?? []).sort((a, b) => a - b)).toEqual([53, 53, 443, 6443]);
     });
 
     it('NOTES.txt tells how to post a transaction and where to look', async ({ expect }) => {
@@ -665,8 +809,31 @@ describe('the chainlog Helm chart', () => {
     it('renders the operator, its Role, one Ledger and the helm test hook, and no workload of its own', async ({ expect }) => {
       const objects = await render([{ operator: { mode: 'ledgers' } }]);
       expect(objects.map((object) => `${object.kind}/${object.metadata.name}`).sort()).toEqual(
-        ['Deployment/chainlog-operator', 'Ledger/chainlog', 'Pod/chainlog-test-transaction', 'Role/chainlog-operator', 'RoleBinding/chainlog-operator', 'Service/chainlog-operator', 'ServiceAccount/chainlog-operator'].sort(),
+        [
+          'Deployment/chainlog-operator',
+          'Ledger/chainlog',
+          'Pod/chainlog-test-transaction',
+          'Role/chainlog-operator',
+          'RoleBinding/chainlog-operator',
+          'Service/chainlog-operator',
+          'ServiceAccount/chainlog-operator',
+          // The miner keys exist before the Ledger does: the hook Job is the chart's in both modes.
+          'Job/chainlog-miner-keys',
+          'Role/chainlog-miner-keys',
+          'RoleBinding/chainlog-miner-keys',
+          'ServiceAccount/chainlog-miner-keys',
+          ...['auditor', 'ingest', 'miner', 'miner-keys', 'operator', 'provision-topics'].map((name) => `NetworkPolicy/chainlog-${name}`),
+        ].sort(),
       );
+      expect((find(objects, 'Ledger', 'chainlog').spec as { consensus: unknown }).consensus).toEqual({
+        difficulty: 16,
+        blockReward: 50,
+        requireTransactionSignatures: true,
+        permissioned: {
+          allowedMinerKeysFrom: { name: 'chainlog-allowed-miner-keys', key: 'allowed-miner-keys' },
+          minerKeysSecret: { name: 'chainlog-miner-keys', perMiner: true, key: 'miner.key' },
+        },
+      });
       const role = find(objects, 'Role', '-operator');
       const rules = role.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
       expect(rules.find((rule) => rule.resources.includes('ledgers'))?.verbs).toEqual(['get', 'list', 'watch', 'patch']);

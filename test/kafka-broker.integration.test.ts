@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createKafka, ensureTopics, partitionCount } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
+import { ConfigResourceTypes } from 'kafkajs';
 import { startBroker } from '../scripts/lib/kafka-broker.js';
 import { allocatePort } from '../scripts/lib/ports.js';
 import { testKafka, uniqueTopic } from './support/kafka.js';
@@ -59,6 +60,21 @@ describe('the real Kafka broker', () => {
     expect(await partitionCount(admin, topic)).toBe(3);
     expect(await partitionCount(admin, uniqueTopic('absent'))).toBeUndefined();
     await admin.disconnect();
+  });
+
+  it('sets a spec\'s extra topic configuration at creation, next to the infinite retention', async () => {
+    const admin = testKafka().admin();
+    await admin.connect();
+    try {
+      const topic = uniqueTopic('config');
+      await ensureTopics(admin, [{ topic, partitions: 1, config: { 'max.message.bytes': '4194304' } }]);
+      const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
+      const entries = Object.fromEntries(described.resources[0]!.configEntries.map((entry) => [entry.configName, entry.configValue]));
+      expect(entries['max.message.bytes']).toBe('4194304');
+      expect(entries['retention.ms']).toBe('-1');
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it('fails a send within bounded time when its broker is stopped mid-test', async () => {

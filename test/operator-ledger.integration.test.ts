@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { readConfig } from '../services/operator/src/config.js';
 import { loadKubeConfig } from '../services/operator/src/kube/kube.js';
+import { run as runMinerKeysJob } from '../services/operator/src/miner-keys.js';
 import { createLedgerOperator, type LedgerOperator } from '../services/operator/src/ledger/service.js';
 import { CHART_DIR, helm, helmTemplate, parseManifests, REPO_ROOT } from './support/helm.js';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from './support/kafka.js';
@@ -528,6 +529,9 @@ describe('helm install with operator.mode=ledgers: the chart gives the operator,
     kube.caFile,
     '-f',
     valuesFile,
+    // This API server has no controllers, so the miner-keys hook Job would never complete: the test runs the
+    // Job's program itself (test/miner-keys.integration.test.ts covers it with the chart's RBAC).
+    '--no-hooks',
     ...extra,
   ];
 
@@ -557,7 +561,14 @@ describe('helm install with operator.mode=ledgers: the chart gives the operator,
   it('helm install renders no workload itself; the operator, with the chart\'s env and token, creates them from the Ledger', async () => {
     const installed = await helm(helmArgs('install'));
     expect(installed.code, installed.stderr).toBe(0);
+    const keysJob = { NAMESPACE: namespace, KUBECONFIG: kube.writeKubeconfig(kube.token, namespace), MINER_KEYS_SECRET: 'chainlog-miner-keys', MINER_ALLOWLIST_CONFIGMAP: 'chainlog-allowed-miner-keys', MINER_KEY_COUNT: '64', LOG_LEVEL };
+    expect(await runMinerKeysJob(keysJob)).toBe(0);
     const spec = (await get(ledgerPath)).spec;
+    // Permissioned by default: the Ledger points at the Job's ConfigMap and Secret.
+    expect(spec.consensus).toMatchObject({
+      requireTransactionSignatures: true,
+      permissioned: { allowedMinerKeysFrom: { name: 'chainlog-allowed-miner-keys', key: 'allowed-miner-keys' }, minerKeysSecret: { name: 'chainlog-miner-keys', perMiner: true } },
+    });
     expect(spec).toMatchObject({ partitions: 2, consensus: { difficulty: 12 }, ingest: { replicas: 1 }, kafka: { external: { bootstrapServers: kafkaBrokers() } } });
     // Helm made no workload: only the operator's Deployment.
     const deployments = (await get(`/apis/apps/v1/namespaces/${namespace}/deployments`)).items.map((item: { metadata: { name: string } }) => item.metadata.name);
@@ -590,6 +601,11 @@ describe('helm install with operator.mode=ledgers: the chart gives the operator,
       expect(miner.spec.replicas).toBe(2);
       expect((await get(`/apis/apps/v1/namespaces/${namespace}/deployments/chainlog-ingest`)).spec.replicas).toBe(1);
     }, 30_000);
+    const minerPod = (await get(`/apis/apps/v1/namespaces/${namespace}/statefulsets/chainlog-miner`)).spec.template.spec;
+    expect(minerPod.containers[0].env).toContainEqual({ name: 'ALLOWED_MINER_KEYS', valueFrom: { configMapKeyRef: { name: 'chainlog-allowed-miner-keys', key: 'allowed-miner-keys' } } });
+    expect(minerPod.volumes).toContainEqual(expect.objectContaining({ name: 'miner-keys', secret: expect.objectContaining({ secretName: 'chainlog-miner-keys' }) }));
+    const allowList = (await get(`/api/v1/namespaces/${namespace}/configmaps/chainlog-allowed-miner-keys`)).data['allowed-miner-keys'] as string;
+    expect(allowList.split(',')).toHaveLength(64);
     expect(await partitionsOf(topics.transactions)).toBe(2);
   });
 

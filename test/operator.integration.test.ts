@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LogLevel } from '@chainlog/core/config';
 import { closeServer, listen } from '@chainlog/core/http';
-import { createKafka, partitionCount } from '@chainlog/core/kafka';
+import { createKafka, ensureTopics, partitionCount } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
 import { createMetricsRegistry } from '@chainlog/core/metrics';
 import type { Admin } from 'kafkajs';
@@ -145,8 +145,10 @@ async function events(namespace: string): Promise<EventView[]> {
   }));
 }
 
+// Through the shared ensureTopics: kafkajs' own waitForLeaders gives up on a 4.x broker whose metadata lags
+// the controller for a moment after the creation.
 async function createTopic(topic: string, partitions: number): Promise<void> {
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] });
+  await ensureTopics(admin, [{ topic, partitions }]);
 }
 
 async function createNamespace(name: string): Promise<void> {

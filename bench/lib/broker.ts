@@ -4,7 +4,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
+import { ensureTopics } from '@chainlog/core/kafka';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { startBroker, waitUntilAnswering } from '../../scripts/lib/kafka-broker.js';
 import { allocatePort } from '../../scripts/lib/ports.js';
 
@@ -56,21 +57,18 @@ export function benchKafka(brokers: string, clientId = 'chainlog-bench'): Kafka 
   });
 }
 
-/** Creates the topics (infinite retention, large messages allowed) and waits until they have leaders. */
+/**
+ * Creates the topics (infinite retention, large messages allowed) and waits until they have leaders, through the
+ * shared ensureTopics (kafkajs' own leader wait gives up on a 4.x broker whose metadata lags for a moment).
+ */
 export async function createTopics(kafka: Kafka, topics: ReadonlyArray<{ topic: string; partitions: number }>): Promise<void> {
   const admin: Admin = kafka.admin();
   await admin.connect();
   try {
-    const configs: ITopicConfig[] = topics.map(({ topic, partitions }) => ({
-      topic,
-      numPartitions: partitions,
-      replicationFactor: 1,
-      configEntries: [
-        { name: 'retention.ms', value: '-1' },
-        { name: 'max.message.bytes', value: String(64 * 2 ** 20) },
-      ],
-    }));
-    await admin.createTopics({ topics: configs, waitForLeaders: true });
+    await ensureTopics(
+      admin,
+      topics.map(({ topic, partitions }) => ({ topic, partitions, replicationFactor: 1, config: { 'max.message.bytes': String(64 * 2 ** 20) } })),
+    );
   } finally {
     await admin.disconnect();
   }

@@ -11,7 +11,10 @@ const execFileAsync = promisify(execFile);
 
 /** The newest Kafka that Maven Central serves; 3.9.x (the last 3.x line) stays supported and tested. */
 export const DEFAULT_KAFKA_VERSION = '4.4.0';
-export const SUPPORTED_KAFKA_VERSIONS = 'Kafka 4.x (default 4.4.0; 4.0.2 tested) and 3.9.x (3.9.1 tested)';
+/** Releases the Kafka-dependent tests were run against (README, "Kafka versions"); the default is always one of them. */
+export const TESTED_KAFKA_VERSIONS = ['4.4.0', '4.0.2', '3.9.1'] as const;
+// Derived, so the message names the actual default and never a stale one.
+export const SUPPORTED_KAFKA_VERSIONS = `Kafka 4.x (default ${DEFAULT_KAFKA_VERSION}) and 3.9.x, the last 3.x line; tested: ${TESTED_KAFKA_VERSIONS.join(', ')}`;
 
 /** CHAINLOG_KAFKA_VERSION, validated: a release number of a supported line (3.9.x or 4.x). */
 export function kafkaVersionFrom(raw: string | undefined): string {

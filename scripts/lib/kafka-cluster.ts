@@ -88,13 +88,17 @@ function readLog(file: string): string {
 class Node implements ClusterNode {
   #broker: RunningBroker | undefined;
 
+  readonly #launch: () => Promise<RunningBroker>;
+
   constructor(
     readonly id: number,
     readonly port: number,
     readonly controllerPort: number,
     readonly dataDir: string,
-    private readonly launch: () => Promise<RunningBroker>,
-  ) {}
+    launch: () => Promise<RunningBroker>,
+  ) {
+    this.#launch = launch;
+  }
 
   get pid(): number | undefined {
     return this.#broker?.pid ?? runningBrokerPid(this.dataDir);
@@ -105,7 +109,7 @@ class Node implements ClusterNode {
   }
 
   async start(): Promise<void> {
-    this.#broker = await this.launch();
+    this.#broker = await this.#launch();
   }
 
   async kill(signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {

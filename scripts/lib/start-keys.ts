@@ -2,10 +2,9 @@
 // once under <dataDir>/keys and kept across runs (the chain's blocks stay valid only while their
 // signers stay allowed). Each file holds the raw 32-byte seed as 64 hex digits, the format of
 // MINER_PRIVATE_KEY_FILE and of `chainlog key new`; only its owner may read it (0600, directory 0700).
-import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { signerFromSeed } from '@chainlog/core/protocol';
+import { newSeed, signerFromSeed } from '@chainlog/core/protocol';
 
 export interface KeyFile {
   path: string;
@@ -22,16 +21,10 @@ export interface StartKeys {
   created: string[];
 }
 
-/** A fresh 32-byte Ed25519 seed as hex (the PKCS#8 DER of an Ed25519 key ends with it). */
-export function newSeedHex(): string {
-  const der = generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' });
-  return der.subarray(der.length - 32).toString('hex');
-}
-
 /** The key in `path`, created when missing. A file that is not a seed is an error, never overwritten. */
 function ensureKey(path: string, created: string[]): KeyFile {
   if (!existsSync(path)) {
-    writeFileSync(path, `${newSeedHex()}\n`, { mode: 0o600, flag: 'wx' });
+    writeFileSync(path, `${newSeed().toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
     created.push(path);
   }
   const seed = readFileSync(path, 'utf8').trim();

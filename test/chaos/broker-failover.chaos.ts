@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type RunningCluster } from '../../scripts/lib/kafka-cluster.js';
 import { recordResult } from '../support/chaos-report.js';
-import { activeController, BlockClock, faultFigures, leaderTarget, TimedOutcomes, topicReplication, type FaultFigures } from '../support/chaos-failover.js';
+import { activeController, BlockClock, commitLatency, faultFigures, leaderTarget, TimedOutcomes, topicReplication, type FaultFigures, type Latency } from '../support/chaos-failover.js';
 import { ledgerRow } from '../support/chaos-soak.js';
 import { ChainTracker, chaosSeed, generateLoad, ledgerFigures, minerStatuses, prng, sleep, Stack, verifyTopic, waitForAgreement, waitForCommit } from '../support/chaos.js';
 
@@ -123,6 +123,9 @@ describe('broker failover on a three-node cluster (full)', () => {
 
     const perFault: FaultFigures[] = faults.map((fault) => faultFigures(fault, outcomes, clock, idPrefix, WINDOW_MS));
     const seconds1 = (ms: number | undefined): string => (ms === undefined ? 'never' : `${(ms / 1000).toFixed(1)} s`);
+    // The baseline: acknowledged before the first fault (its first seconds excluded: the miners' start-up).
+    const baseline = commitLatency(outcomes, clock.committedAt(), started + 5_000, faults[0]?.at ?? Date.now());
+    const latency = (l: Latency): string => `p50 ${seconds1(l.p50Ms)}, p99 ${seconds1(l.p99Ms)}, max ${seconds1(l.maxMs)} (${l.count} transactions)`;
     recordResult({
       scenario: 'broker-failover',
       mode: 'full',
@@ -135,8 +138,10 @@ describe('broker failover on a three-node cluster (full)', () => {
         ...perFault.map(
           (f) =>
             `${f.fault} (node ${f.node}): ${f.unavailable} of ${f.answers} answers in the next ${WINDOW_MS / 1000} s were 503/no answer (${(100 * f.unavailableShare).toFixed(1)} %); ` +
-            `writes all succeeding again after ${seconds1(f.writesResumedMs)}, first commit of a transaction sent after the kill at ${seconds1(f.commitsResumedMs)}, longest pause between blocks ${seconds1(f.longestBlockGapMs)}`,
+            `writes all succeeding again after ${seconds1(f.writesResumedMs)}, first commit of a transaction sent after the kill at ${seconds1(f.commitsResumedMs)}, longest pause between blocks ${seconds1(f.longestBlockGapMs)}; ` +
+            `commit latency (202 -> seen in a canonical block) of what was acknowledged in that minute: ${latency(f.commitLatency)}`,
         ),
+        `commit latency before the faults: ${latency(baseline)}`,
         `head: auditor ${head.height}/${head.hash?.slice(0, 12)}, rebuild ${tracker.height}/${tracker.tip.hash.slice(0, 12)}, verify ${report(verify.report.headHash)}, miners ${minerTips.map((tip) => report(tip)).join(' ')}`,
       ],
     });

@@ -7,13 +7,19 @@ import { ConfigResourceTypes } from 'kafkajs';
 import type { RunningCluster } from '../../scripts/lib/kafka-cluster.js';
 import { kafkaClient, Outcomes, sleep, type ChainTracker, type Stack } from './chaos.js';
 
-/** Outcomes that also keep when each answer arrived. */
+/** Outcomes that also keep when each answer arrived, and when each id was first acknowledged. */
 export class TimedOutcomes extends Outcomes {
   readonly answers: { at: number; status: number | 'error' }[] = [];
+  readonly ackedAt = new Map<string, number>();
 
   override note(status: number | 'error'): void {
     super.note(status);
     this.answers.push({ at: Date.now(), status });
+  }
+
+  override record(id: string, status: number | 'error'): void {
+    super.record(id, status);
+    if (status === 202 && !this.ackedAt.has(id)) this.ackedAt.set(id, Date.now());
   }
 }
 
@@ -22,7 +28,10 @@ export class BlockClock {
   readonly seenAt: number[] = [];
   #timer: NodeJS.Timeout;
 
-  constructor(private readonly tracker: ChainTracker) {
+  readonly #tracker: ChainTracker;
+
+  constructor(tracker: ChainTracker) {
+    this.#tracker = tracker;
     this.#timer = setInterval(() => {
       while (this.seenAt.length < tracker.blocks.length) this.seenAt.push(Date.now());
     }, 100);
@@ -32,12 +41,21 @@ export class BlockClock {
     clearInterval(this.#timer);
   }
 
+  /** When each transaction id was first seen committed (the first canonical block holding it). */
+  committedAt(): Map<string, number> {
+    const at = new Map<string, number>();
+    this.seenAt.forEach((seen, i) => {
+      for (const tx of this.#tracker.blocks[i]?.transactions ?? []) if (!at.has(tx.id)) at.set(tx.id, seen);
+    });
+    return at;
+  }
+
   /** First block seen after `after` holding one of the ids (undefined: none). */
   firstWith(ids: ReadonlySet<string>, after: number): number | undefined {
     for (let i = 0; i < this.seenAt.length; i++) {
       const at = this.seenAt[i] as number;
       if (at <= after) continue;
-      if (this.tracker.blocks[i]?.transactions.some((tx) => ids.has(tx.id))) return at;
+      if (this.#tracker.blocks[i]?.transactions.some((tx) => ids.has(tx.id))) return at;
     }
     return undefined;
   }
@@ -56,6 +74,27 @@ export interface FaultFigures {
   commitsResumedMs: number | undefined;
   /** Longest pause between two committed blocks in the window. */
   longestBlockGapMs: number;
+  /** 202 -> seen committed by the independent reader, for the transactions acknowledged in the window. */
+  commitLatency: Latency;
+}
+
+export interface Latency {
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** Commit latency (202 -> first seen in a canonical block) of the transactions acknowledged in [from, to). */
+export function commitLatency(outcomes: TimedOutcomes, committedAt: ReadonlyMap<string, number>, from: number, to: number): Latency {
+  const latencies: number[] = [];
+  for (const [id, acked] of outcomes.ackedAt) {
+    const committed = committedAt.get(id);
+    if (acked >= from && acked < to && committed !== undefined) latencies.push(Math.max(0, committed - acked));
+  }
+  latencies.sort((a, b) => a - b);
+  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return { count: latencies.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: latencies.at(-1) ?? 0 };
 }
 
 export function faultFigures(
@@ -82,6 +121,7 @@ export function faultFigures(
     writesResumedMs: lastFailure === undefined ? 0 : lastFailure - fault.at,
     commitsResumedMs: firstCommit === undefined ? undefined : firstCommit - fault.at,
     longestBlockGapMs: gap,
+    commitLatency: commitLatency(outcomes, clock.committedAt(), fault.at, fault.at + windowMs),
   };
 }
 

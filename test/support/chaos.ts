@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { ensureTopics } from '@chainlog/core/kafka';
-import { type Block, Chain, type ConsensusParams, type RejectionReason, type Signer, signerFromSeed } from '@chainlog/core/protocol';
+import { type Block, Chain, type ConsensusParams, type RejectionReason, type Signer, signerFromSeed, signTransaction } from '@chainlog/core/protocol';
 import { startBroker, stopBrokerProcess, type RunningBroker } from '../../scripts/lib/kafka-broker.js';
 import { allocatePort } from '../../scripts/lib/ports.js';
 import { getJson, REPO_ROOT, SOURCE_NODE_ARGS, ServiceProcess, waitForHttp } from './processes.js';
@@ -669,6 +669,8 @@ export interface LoadOptions {
   onProgress?: (sent: number) => void;
   /** Ends the load early (before count or durationMs), e.g. a set time after the last fault. */
   stop?: AbortSignal;
+  /** Signs every transaction (a deployment that requires signed transactions); unsigned when absent. */
+  signer?: Signer;
 }
 
 interface Tx {
@@ -676,6 +678,9 @@ interface Tx {
   from: string;
   to: string;
   amount: number;
+  timestamp?: number;
+  publicKey?: string;
+  signature?: string;
 }
 
 async function post(url: string, body: unknown): Promise<{ status: number | 'error'; json: unknown }> {
@@ -712,7 +717,8 @@ export async function generateLoad(options: LoadOptions): Promise<number> {
     const from = account();
     let to = account();
     if (to === from) to = 'shop';
-    return { id: `${options.idPrefix}-${next++}`, from, to, amount: 1 + Math.floor(random() * 100) };
+    const tx: Tx = { id: `${options.idPrefix}-${next++}`, from, to, amount: 1 + Math.floor(random() * 100) };
+    return options.signer === undefined ? tx : signTransaction({ ...tx, timestamp: Date.now() }, options.signer);
   };
   const worker = async (): Promise<void> => {
     while (next < options.count && Date.now() < deadline && options.stop?.aborted !== true) {

@@ -3,7 +3,7 @@
 // proved and how long it took, and the report table docs/running.md shows.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { transactionHash, verifyInclusionProof, type InclusionProof, type Transaction } from '@chainlog/core/protocol';
+import { signerFromSeed, signTransaction, transactionHash, verifyInclusionProof, type InclusionProof, type Signer, type Transaction } from '@chainlog/core/protocol';
 import { sleep } from './chaos.js';
 import { getJson } from './processes.js';
 
@@ -20,8 +20,12 @@ export interface Accepted {
   partition: number;
 }
 
-/** POSTs transactions (a batch when more than one) and returns what ingest acknowledged. */
-export async function send(ingestUrl: string, transactions: { id: string; from: string; to: string; amount: number }[]): Promise<Accepted[]> {
+/** The deployment suites' client key: the chart and Compose require signed transactions by default. */
+export const CLIENT_SIGNER: Signer = signerFromSeed(Buffer.alloc(32, 0x2a));
+
+/** POSTs transactions (a batch when more than one), each signed with CLIENT_SIGNER, and returns what ingest acknowledged. */
+export async function send(ingestUrl: string, unsigned: { id: string; from: string; to: string; amount: number }[]): Promise<Accepted[]> {
+  const transactions = unsigned.map((transaction) => signTransaction({ ...transaction, timestamp: Date.now() }, CLIENT_SIGNER));
   const single = transactions.length === 1;
   const response = await fetch(`${ingestUrl}/v1/transactions`, {
     method: 'POST',

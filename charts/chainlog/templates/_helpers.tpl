@@ -151,7 +151,16 @@ grew instead of shrinking the miners back to a stale value. `lookup` is empty un
 {{- end -}}
 {{- end -}}
 {{- if and .Values.consensus.allowedMinerKeys (not .Values.miner.signingKeys.existingSecret) -}}
-{{- fail "consensus.allowedMinerKeys makes the chain permissioned: set miner.signingKeys.existingSecret (the miners' private keys)" -}}
+{{- fail "consensus.allowedMinerKeys lists the miners' public keys: set miner.signingKeys.existingSecret (their private keys), or leave both empty and the chart generates the keys" -}}
+{{- end -}}
+{{- if and .Values.consensus.allowedMinerKeys (not .Values.consensus.permissioned) -}}
+{{- fail "consensus.allowedMinerKeys is set but consensus.permissioned is false: an open chain has no allow-list (remove the keys, or set permissioned: true)" -}}
+{{- end -}}
+{{- $auth := list (list "ingest" .Values.ingest.auth) (list "auditor" .Values.auditor.auth) -}}
+{{- range $auth -}}
+{{- if and (index . 1).enabled (not (index . 1).existingSecret) -}}
+{{- fail (printf "%s.auth.enabled requires %s.auth.existingSecret (a Secret with the accepted bearer tokens)" (index . 0) (index . 0)) -}}
+{{- end -}}
 {{- end -}}
 {{- $hpa := .Values.ingest.autoscaling -}}
 {{- if $hpa.enabled -}}
@@ -258,9 +267,17 @@ Usage: include "chainlog.commonEnv" (dict "root" $ "component" "miner" "logLevel
   value: {{ $consensus.difficulty | int | quote }}
 - name: BLOCK_REWARD
   value: {{ $consensus.blockReward | int64 | quote }}
-{{- if $consensus.allowedMinerKeys }}
+{{- $keys := include "chainlog.minerKeys.source" . }}
+{{- if eq $keys "values" }}
 - name: ALLOWED_MINER_KEYS
   value: {{ join "," $consensus.allowedMinerKeys | quote }}
+{{- else if eq $keys "job" }}
+# The public keys the miner-keys hook Job derived from the miners' Secret.
+- name: ALLOWED_MINER_KEYS
+  valueFrom:
+    configMapKeyRef:
+      name: {{ include "chainlog.minerKeys.allowListName" . | quote }}
+      key: allowed-miner-keys
 {{- end }}
 - name: REQUIRE_TRANSACTION_SIGNATURES
   value: {{ $consensus.requireTransactionSignatures | quote }}
@@ -595,4 +612,73 @@ priorityClassName: {{ . | quote }}
 {{/* True (non-empty) when the operator keeps a Ledger and the chart renders no workloads of its own. */}}
 {{- define "chainlog.ledgerMode" -}}
 {{- if and .Values.operator.enabled (eq .Values.operator.mode "ledgers") }}true{{ end -}}
+{{- end -}}
+
+
+{{/*
+Where the allow-list comes from: "values" (consensus.allowedMinerKeys, with miner.signingKeys.existingSecret),
+"job" (the miner-keys hook Job generates or reads the keys and publishes their public keys in a ConfigMap), or
+"open" (consensus.permissioned=false: the article's open mode, unsigned blocks from anyone who can write).
+*/}}
+{{- define "chainlog.minerKeys.source" -}}
+{{- if not .Values.consensus.permissioned -}}open
+{{- else if .Values.consensus.allowedMinerKeys -}}values
+{{- else -}}job
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret with the miners' private keys (empty in open mode). */}}
+{{- define "chainlog.minerKeys.secretName" -}}
+{{- if .Values.consensus.permissioned -}}
+{{- .Values.miner.signingKeys.existingSecret | default (include "chainlog.componentName" (dict "root" . "component" "miner-keys")) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The ConfigMap with the allow-list the miner-keys Job writes. */}}
+{{- define "chainlog.minerKeys.allowListName" -}}
+{{- include "chainlog.componentName" (dict "root" . "component" "allowed-miner-keys") -}}
+{{- end -}}
+
+{{/*
+How many per-miner keys the Job ensures: every miner the StatefulSet can grow to. With the operator that is its
+partition ceiling (it scales miners up without a Helm upgrade, and a new miner must find its key and every
+auditor must already allow it); without, the miner count.
+*/}}
+{{- define "chainlog.minerKeys.count" -}}
+{{- $miners := include "chainlog.miner.replicas" . | int -}}
+{{- if .Values.operator.enabled -}}
+{{- max $miners (.Values.operator.config.maxPartitions | default 64 | int) -}}
+{{- else -}}
+{{- $miners -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Bearer-token authentication of a service's API (AUTH_TOKENS_FILE from a Secret). Usage: include "chainlog.auth.env" .Values.ingest.auth
+*/}}
+{{- define "chainlog.auth.env" -}}
+{{- if .enabled }}
+- name: AUTH_TOKENS_FILE
+  value: {{ printf "/etc/chainlog/auth/%s" .key | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "chainlog.auth.volume" -}}
+{{- if .enabled }}
+- name: auth-tokens
+  secret:
+    secretName: {{ .existingSecret | quote }}
+    defaultMode: 0440
+    items:
+      - key: {{ .key | quote }}
+        path: {{ .key | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "chainlog.auth.mount" -}}
+{{- if .enabled }}
+- name: auth-tokens
+  mountPath: /etc/chainlog/auth
+  readOnly: true
+{{- end }}
 {{- end -}}

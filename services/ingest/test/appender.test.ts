@@ -26,13 +26,16 @@ class FakeProducer implements ProducerLike {
   readonly sends: { record: ProducerRecord; reply: Deferred<RecordMetadata[]> }[] = [];
   connected = false;
   disconnected = false;
-  private readonly connecting = deferred<void>();
-  constructor(private readonly connectError?: Error | 'hang') {
-    this.connecting.promise.catch(() => undefined);
+  readonly #connecting = deferred<void>();
+  readonly #connectError: Error | 'hang' | undefined;
+
+  constructor(connectError?: Error | 'hang') {
+    this.#connectError = connectError;
+    this.#connecting.promise.catch(() => undefined);
   }
   async connect(): Promise<void> {
-    if (this.connectError === 'hang') return this.connecting.promise;
-    if (this.connectError) throw this.connectError;
+    if (this.#connectError === 'hang') return this.#connecting.promise;
+    if (this.#connectError) throw this.#connectError;
     this.connected = true;
   }
   send(record: ProducerRecord): Promise<RecordMetadata[]> {
@@ -42,7 +45,7 @@ class FakeProducer implements ProducerLike {
   }
   async disconnect(): Promise<void> {
     this.disconnected = true;
-    this.connecting.reject(new Error('The producer is disconnected'));
+    this.#connecting.reject(new Error('The producer is disconnected'));
     for (const { reply } of this.sends) reply.reject(new Error('The producer is disconnected'));
   }
   /** Acknowledges the oldest unanswered send with consecutive offsets per partition from `base`. */

@@ -84,15 +84,19 @@ export interface ConsumedMessage {
 /** Consumes a topic from the beginning into memory. */
 export class TopicReader {
   readonly messages: ConsumedMessage[] = [];
-  private consumer: Consumer | undefined;
+  #consumer: Consumer | undefined;
 
-  constructor(private readonly kafka: Kafka = testKafka()) {}
+  readonly #kafka: Kafka;
+
+  constructor(kafka: Kafka = testKafka()) {
+    this.#kafka = kafka;
+  }
 
   async start(topic: string): Promise<void> {
-    this.consumer = this.kafka.consumer({ groupId: uniqueTopic('ingest-test-reader'), maxWaitTimeInMs: 200 });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic, fromBeginning: true });
-    await this.consumer.run({
+    this.#consumer = this.#kafka.consumer({ groupId: uniqueTopic('ingest-test-reader'), maxWaitTimeInMs: 200 });
+    await this.#consumer.connect();
+    await this.#consumer.subscribe({ topic, fromBeginning: true });
+    await this.#consumer.run({
       eachMessage: async ({ partition, message }) => {
         this.messages.push({
           partition,
@@ -109,7 +113,7 @@ export class TopicReader {
   }
 
   async stop(): Promise<void> {
-    await this.consumer?.disconnect();
+    await this.#consumer?.disconnect();
   }
 }
 

@@ -85,7 +85,7 @@ export function readConfig(env: Env = process.env, readNamespaceFile: () => stri
   return config;
 }
 
-function readNamespace(reader: EnvReader, kube: KubeAccess, readNamespaceFile: () => string | undefined): string {
+export function readNamespace(reader: EnvReader, kube: KubeAccess, readNamespaceFile: () => string | undefined): string {
   const explicit = reader.optionalString('NAMESPACE') ?? reader.optionalString('POD_NAMESPACE');
   const namespace = explicit ?? (kube.kind === 'in-cluster' ? readNamespaceFile() : undefined);
   if (namespace === undefined) {
@@ -96,7 +96,7 @@ function readNamespace(reader: EnvReader, kube: KubeAccess, readNamespaceFile: (
   return namespace;
 }
 
-function readKubeAccess(reader: EnvReader, env: Env): KubeAccess {
+export function readKubeAccess(reader: EnvReader, env: Env): KubeAccess {
   const path = reader.optionalString('KUBECONFIG');
   if (path !== undefined) return { kind: 'kubeconfig', path };
   if ((env.KUBERNETES_SERVICE_HOST ?? '') !== '' && (env.KUBERNETES_SERVICE_PORT ?? '') !== '') return { kind: 'in-cluster' };
@@ -104,7 +104,7 @@ function readKubeAccess(reader: EnvReader, env: Env): KubeAccess {
   return { kind: 'in-cluster' };
 }
 
-function inClusterNamespace(): string | undefined {
+export function inClusterNamespace(): string | undefined {
   try {
     return readFileSync(IN_CLUSTER_NAMESPACE_FILE, 'utf8').trim() || undefined;
   } catch {

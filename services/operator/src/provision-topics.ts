@@ -2,13 +2,11 @@
 // requested count went up. Run once per `helm install` / `helm upgrade` by the chart's topic-provisioning
 // hook Job (`node services/operator/dist/provision-topics.js`), or by hand against any Kafka.
 // Exit codes: 0 done (nothing to do counts as done), 1 Kafka failed, 2 invalid configuration.
-import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Admin } from 'kafkajs';
 import { type CommonConfig, ConfigError, EnvReader, type LogLevel, readCommonConfig } from '@chainlog/core/config';
 import { chainlogTopics, createKafka, ensureTopics, type TopicSpec } from '@chainlog/core/kafka';
 import { createLogger, type Logger } from '@chainlog/core/logging';
+import { isEntryPoint, runAsProgram } from './entry-point.js';
 
 export const SERVICE_NAME = 'provision-topics';
 
@@ -130,22 +128,4 @@ export async function run(
   }
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(resolve(script)) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  run().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+if (isEntryPoint(import.meta.url)) runAsProgram(() => run());

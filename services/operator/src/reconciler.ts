@@ -57,96 +57,100 @@ const MAX_RETRY_MS = 30_000;
 const CONFLICT_RETRY_MS = 100;
 
 export class Reconciler {
-  private running: Promise<void> | undefined;
-  private pendingTrigger: string | undefined;
-  private resyncTimer: NodeJS.Timeout | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private retryMs = MIN_RETRY_MS;
-  private stopped = false;
+  #running: Promise<void> | undefined;
+  #pendingTrigger: string | undefined;
+  #resyncTimer: NodeJS.Timeout | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #retryMs = MIN_RETRY_MS;
+  #stopped = false;
   /** Reports made for the current situation, so that a report is made once, not on every resync. */
-  private reported = new Set<string>();
-  private last: ReconcileRecord | undefined;
-  private succeeded = 0;
+  #reported = new Set<string>();
+  #last: ReconcileRecord | undefined;
+  #succeeded = 0;
 
-  constructor(private readonly options: ReconcilerOptions) {}
+  readonly #options: ReconcilerOptions;
+
+  constructor(options: ReconcilerOptions) {
+    this.#options = options;
+  }
 
   start(): void {
-    if (this.stopped || this.resyncTimer !== undefined) return;
-    this.resyncTimer = setInterval(() => this.trigger('resync'), this.options.resyncIntervalMs);
-    this.resyncTimer.unref();
+    if (this.#stopped || this.#resyncTimer !== undefined) return;
+    this.#resyncTimer = setInterval(() => this.trigger('resync'), this.#options.resyncIntervalMs);
+    this.#resyncTimer.unref();
     this.trigger('start');
   }
 
   /** Asks for a reconcile; coalesced with any already pending. */
   trigger(reason: string): void {
-    if (this.stopped) return;
-    if (this.running !== undefined) {
-      this.pendingTrigger ??= reason;
+    if (this.#stopped) return;
+    if (this.#running !== undefined) {
+      this.#pendingTrigger ??= reason;
       return;
     }
-    this.running = this.loop(reason).finally(() => {
-      this.running = undefined;
+    this.#running = this.#loop(reason).finally(() => {
+      this.#running = undefined;
     });
   }
 
   /** Resolves once no reconcile is running or pending (tests). */
   async idle(): Promise<void> {
-    while (this.running !== undefined) await this.running;
+    while (this.#running !== undefined) await this.#running;
   }
 
   status(): { last: ReconcileRecord | undefined; succeeded: number } {
-    return { last: this.last, succeeded: this.succeeded };
+    return { last: this.#last, succeeded: this.#succeeded };
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.resyncTimer);
-    clearTimeout(this.retryTimer);
-    await this.running;
+    this.#stopped = true;
+    clearInterval(this.#resyncTimer);
+    clearTimeout(this.#retryTimer);
+    await this.#running;
   }
 
-  private async loop(reason: string): Promise<void> {
+  async #loop(reason: string): Promise<void> {
     let next: string | undefined = reason;
-    while (next !== undefined && !this.stopped) {
-      this.pendingTrigger = undefined;
-      await this.reconcileOnce(next);
-      next = this.pendingTrigger;
+    while (next !== undefined && !this.#stopped) {
+      this.#pendingTrigger = undefined;
+      await this.#reconcileOnce(next);
+      next = this.#pendingTrigger;
     }
   }
 
-  private scheduleRetry(delayMs: number, reason: string): void {
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => this.trigger(reason), delayMs);
-    this.retryTimer.unref();
+  #scheduleRetry(delayMs: number, reason: string): void {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => this.trigger(reason), delayMs);
+    this.#retryTimer.unref();
   }
 
-  private async reconcileOnce(trigger: string): Promise<void> {
-    const { metrics, logger } = this.options;
+  async #reconcileOnce(trigger: string): Promise<void> {
+    const { metrics, logger } = this.#options;
     const stopTimer = metrics.reconcileDuration.startTimer();
     const record: ReconcileRecord = { at: new Date().toISOString(), trigger };
     try {
-      await this.reconcile(record);
-      this.retryMs = MIN_RETRY_MS;
-      this.succeeded += 1;
+      await this.#reconcile(record);
+      this.#retryMs = MIN_RETRY_MS;
+      this.#succeeded += 1;
     } catch (error) {
       record.error = describeError(error);
       if (error instanceof ConflictError) {
         logger.info({ reason: record.error }, 'a concurrent change won; reconciling again');
-        this.scheduleRetry(CONFLICT_RETRY_MS, 'conflict');
+        this.#scheduleRetry(CONFLICT_RETRY_MS, 'conflict');
       } else {
         metrics.reconcileErrors.inc();
-        logger.warn({ err: record.error, trigger, retryInMs: this.retryMs }, 'reconcile failed');
-        this.scheduleRetry(this.retryMs, 'retry');
-        this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs * 2);
+        logger.warn({ err: record.error, trigger, retryInMs: this.#retryMs }, 'reconcile failed');
+        this.#scheduleRetry(this.#retryMs, 'retry');
+        this.#retryMs = Math.min(MAX_RETRY_MS, this.#retryMs * 2);
       }
     } finally {
       stopTimer();
-      this.last = record;
+      this.#last = record;
     }
   }
 
-  private async reconcile(record: ReconcileRecord): Promise<void> {
-    const { statefulSets, topic, leadership, metrics, logger, maxPartitions, configuredPartitions } = this.options;
+  async #reconcile(record: ReconcileRecord): Promise<void> {
+    const { statefulSets, topic, leadership, metrics, logger, maxPartitions, configuredPartitions } = this.#options;
     const statefulSet = await statefulSets.get();
     const partitions = await topic.read();
 
@@ -173,7 +177,7 @@ export class Reconciler {
     const reports = new Set(decision.actions.filter((action) => !MUTATING.has(action.kind)).map(reportKey));
     if (decision.actions.length === 0) {
       logger.debug({ situation: decision.situation, observation: shown }, 'nothing to do');
-      this.reported = reports;
+      this.#reported = reports;
       return;
     }
     // Only the leader gets here (decide() returns no action otherwise), and it checks before every write that it
@@ -183,16 +187,16 @@ export class Reconciler {
         logger.warn({ action }, 'no longer the leader; leaving the rest of this reconcile to the new one');
         return;
       }
-      if (!MUTATING.has(action.kind) && this.reported.has(reportKey(action))) continue;
-      await this.execute(action, statefulSet as MinerStatefulSet);
+      if (!MUTATING.has(action.kind) && this.#reported.has(reportKey(action))) continue;
+      await this.#execute(action, statefulSet as MinerStatefulSet);
     }
-    this.reported = reports;
+    this.#reported = reports;
   }
 
-  private async execute(action: Action, statefulSet: MinerStatefulSet): Promise<void> {
-    const { statefulSets, topic, metrics, logger } = this.options;
+  async #execute(action: Action, statefulSet: MinerStatefulSet): Promise<void> {
+    const { statefulSets, topic, metrics, logger } = this.#options;
     const target: EventTarget = { name: statefulSet.name, namespace: statefulSet.namespace, uid: statefulSet.uid };
-    const report = (event: RecordedEvent): Promise<void> => this.options.events.record(target, event);
+    const report = (event: RecordedEvent): Promise<void> => this.#options.events.record(target, event);
     switch (action.kind) {
       case 'grow-partitions': {
         try {

@@ -60,32 +60,36 @@ class ManualClock implements Clock {
 /** An in-memory Lease with the API server's optimistic concurrency. */
 class MemoryLeaseStore implements LeaseStore {
   lease: StoredLease | undefined;
-  private version = 0;
+  #version = 0;
   failing = false;
   /** Simulated request latency: advances the clock before each request is served. */
   latencyMs = 0;
 
-  constructor(private readonly clock?: ManualClock) {}
+  readonly #clock: ManualClock | undefined;
+
+  constructor(clock?: ManualClock) {
+    this.#clock = clock;
+  }
 
   async get(): Promise<StoredLease | undefined> {
-    if (this.clock) this.clock.ms += this.latencyMs;
+    if (this.#clock) this.#clock.ms += this.latencyMs;
     if (this.failing) throw new Error('api server unreachable');
     return this.lease === undefined ? undefined : { record: { ...this.lease.record }, resourceVersion: this.lease.resourceVersion };
   }
 
   async create(record: LeaseRecord): Promise<StoredLease> {
-    if (this.clock) this.clock.ms += this.latencyMs;
+    if (this.#clock) this.#clock.ms += this.latencyMs;
     if (this.failing) throw new Error('api server unreachable');
     if (this.lease !== undefined) throw new ConflictError('exists');
-    this.lease = { record: { ...record }, resourceVersion: String(++this.version) };
+    this.lease = { record: { ...record }, resourceVersion: String(++this.#version) };
     return { record: { ...record }, resourceVersion: this.lease.resourceVersion };
   }
 
   async replace(record: LeaseRecord, resourceVersion: string): Promise<StoredLease> {
-    if (this.clock) this.clock.ms += this.latencyMs;
+    if (this.#clock) this.#clock.ms += this.latencyMs;
     if (this.failing) throw new Error('api server unreachable');
     if (this.lease === undefined || this.lease.resourceVersion !== resourceVersion) throw new ConflictError('changed');
-    this.lease = { record: { ...record }, resourceVersion: String(++this.version) };
+    this.lease = { record: { ...record }, resourceVersion: String(++this.#version) };
     return { record: { ...record }, resourceVersion: this.lease.resourceVersion };
   }
 }
@@ -96,23 +100,33 @@ class MemoryLeaseStore implements LeaseStore {
  * response may arrive long after the write was committed (what a leader must not count on).
  */
 class ScheduledLeaseStore implements LeaseStore {
-  private next = 0;
+  #next = 0;
+
+  readonly #inner: MemoryLeaseStore;
+  readonly #scheduler: fc.Scheduler;
+  readonly #clock: ManualClock;
+  readonly #latencies: number[];
 
   constructor(
-    private readonly inner: MemoryLeaseStore,
-    private readonly scheduler: fc.Scheduler,
-    private readonly clock: ManualClock,
-    private readonly latencies: number[],
-  ) {}
-
-  private async hop(label: string): Promise<void> {
-    const latency = this.latencies[this.next++ % this.latencies.length] as number;
-    await this.scheduler.schedule(Promise.resolve(), label);
-    this.clock.ms += latency;
+    inner: MemoryLeaseStore,
+    scheduler: fc.Scheduler,
+    clock: ManualClock,
+    latencies: number[],
+  ) {
+    this.#inner = inner;
+    this.#scheduler = scheduler;
+    this.#clock = clock;
+    this.#latencies = latencies;
   }
 
-  private async call<T>(label: string, request: () => Promise<T>): Promise<T> {
-    await this.hop(`${label} request`);
+  async #hop(label: string): Promise<void> {
+    const latency = this.#latencies[this.#next++ % this.#latencies.length] as number;
+    await this.#scheduler.schedule(Promise.resolve(), label);
+    this.#clock.ms += latency;
+  }
+
+  async #call<T>(label: string, request: () => Promise<T>): Promise<T> {
+    await this.#hop(`${label} request`);
     let result: T | undefined;
     let failure: unknown;
     try {
@@ -120,19 +134,19 @@ class ScheduledLeaseStore implements LeaseStore {
     } catch (error) {
       failure = error;
     }
-    await this.hop(`${label} response`);
+    await this.#hop(`${label} response`);
     if (failure !== undefined) throw failure;
     return result as T;
   }
 
   get(): Promise<StoredLease | undefined> {
-    return this.call('get', () => this.inner.get());
+    return this.#call('get', () => this.#inner.get());
   }
   create(record: LeaseRecord): Promise<StoredLease> {
-    return this.call('create', () => this.inner.create(record));
+    return this.#call('create', () => this.#inner.create(record));
   }
   replace(record: LeaseRecord, resourceVersion: string): Promise<StoredLease> {
-    return this.call('replace', () => this.inner.replace(record, resourceVersion));
+    return this.#call('replace', () => this.#inner.replace(record, resourceVersion));
   }
 }
 

@@ -18,7 +18,7 @@ import type { BlockRejection } from '@chainlog/core/kafka';
 import { type Block, Chain, COINBASE_SENDER, type ConsensusParams, inclusionProof, type InclusionProof, type Transaction } from '@chainlog/core/protocol';
 import { AuditLog, isForkReason, type RejectedBlock } from './audit-log.js';
 import { ChainIndex, type BlockSummary } from './chain-index.js';
-import { amountJson, Ledger, type AccountView as LedgerAccount, type OverdraftRecord } from './ledger.js';
+import { amountJson, Ledger, type OverdraftRecord } from './ledger.js';
 import { PendingTracker, type PartitionLag } from './pending-tracker.js';
 
 export interface AuditorStateOptions {
@@ -42,6 +42,13 @@ export interface AcceptedOutcome {
   /** The user transactions' timestamps (ingest's clock at acknowledgement, unless the client set one). */
   readonly transactionTimestamps: number[];
   readonly overdrafts: OverdraftRecord[];
+}
+
+/** One page of an account's history, and where the next one starts (null: none). */
+interface HistoryPage {
+  readonly from: number;
+  readonly history: HistoryEntryView[];
+  readonly next: number | null;
 }
 
 export interface RejectedOutcome {
@@ -170,9 +177,7 @@ export class AuditorState {
   account(id: string, from: number, limit: number, order: ListOrder = 'asc'): AccountView | undefined {
     const account = this.ledger.account(id);
     if (account === undefined) return undefined;
-    if (order === 'desc') return this.#accountNewestFirst(id, account, Math.min(from, account.transactionCount - 1), limit);
-    const history = this.ledger.history(id, from, limit).map((seq) => this.#historyEntry(id, seq));
-    const next = from + history.length;
+    const page = order === 'asc' ? this.#historyUp(id, from, limit, account.transactionCount) : this.#historyDown(id, Math.min(from, account.transactionCount - 1), limit);
     return {
       account: id,
       balance: amountJson(account.balance),
@@ -180,10 +185,10 @@ export class AuditorState {
       overdrawn: account.balance < 0n && id !== COINBASE_SENDER,
       overdrafts: account.overdrafts,
       transactionCount: account.transactionCount,
-      from,
+      from: page.from,
       limit,
-      next: next < account.transactionCount && history.length > 0 ? next : null,
-      history,
+      next: page.next,
+      history: page.history,
     };
   }
 
@@ -213,23 +218,21 @@ export class AuditorState {
     };
   }
 
-  #accountNewestFirst(id: string, account: LedgerAccount, from: number, limit: number): AccountView {
+  /** History from position `from` towards the newest. */
+  #historyUp(id: string, from: number, limit: number, count: number): HistoryPage {
+    const history = this.ledger.history(id, from, limit).map((seq) => this.#historyEntry(id, seq));
+    const next = from + history.length;
+    return { from, history, next: next < count && history.length > 0 ? next : null };
+  }
+
+  /** History from position `from` (at most the newest) towards the oldest, newest first. */
+  #historyDown(id: string, from: number, limit: number): HistoryPage {
     const first = Math.max(0, from - limit + 1);
     const history = this.ledger
       .history(id, first, from - first + 1)
       .map((seq) => this.#historyEntry(id, seq))
       .reverse();
-    return {
-      account: id,
-      balance: amountJson(account.balance),
-      overdrawn: account.balance < 0n && id !== COINBASE_SENDER,
-      overdrafts: account.overdrafts,
-      transactionCount: account.transactionCount,
-      from,
-      limit,
-      next: first > 0 ? first - 1 : null,
-      history,
-    };
+    return { from, history, next: first > 0 ? first - 1 : null };
   }
 
   #historyEntry(account: string, seq: number): HistoryEntryView {

@@ -6,10 +6,13 @@ export class LruCache<K, V> {
   readonly #entries = new Map<K, { value: V; weight: number }>();
   #weight = 0;
 
+  readonly #weigh: (value: V) => number;
+
   constructor(
     readonly capacity: number,
-    private readonly weigh: (value: V) => number = () => 1,
+    weigh: (value: V) => number = () => 1,
   ) {
+    this.#weigh = weigh;
     if (!Number.isSafeInteger(capacity) || capacity < 0) throw new RangeError('capacity must be a non-negative integer');
   }
 
@@ -38,7 +41,7 @@ export class LruCache<K, V> {
       this.#entries.delete(key);
       this.#weight -= existing.weight;
     }
-    const weight = this.weigh(value);
+    const weight = this.#weigh(value);
     if (weight > this.capacity) return;
     this.#entries.set(key, { value, weight });
     this.#weight += weight;

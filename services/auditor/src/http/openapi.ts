@@ -64,6 +64,16 @@ const pageParameters = [
   },
 ];
 
+/** A GET of one canonical block by its index (`/v1/blocks/:index...`). */
+const blockOperation = (operationId: string, summary: string, found: object) => ({
+  get: {
+    operationId,
+    summary,
+    parameters: [{ name: 'index', in: 'path', required: true, schema: nonNegative }],
+    responses: { '200': found, '400': errorResponse('The index is not a non-negative integer'), '404': errorResponse('No such block') },
+  },
+});
+
 const orderParameter = {
   name: 'order',
   in: 'query',
@@ -346,30 +356,12 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: { '200': json(ref('BlockPage'), 'A page of block summaries'), '400': errorResponse('A bad paging parameter') },
         },
       },
-      [openApiPath(AUDITOR_ROUTES.block)]: {
-        get: {
-          operationId: 'getBlock',
-          summary: 'One block of the canonical chain',
-          parameters: [{ name: 'index', in: 'path', required: true, schema: nonNegative }],
-          responses: {
-            '200': json(ref('BlockResponse'), 'The block'),
-            '400': errorResponse('The index is not a non-negative integer'),
-            '404': errorResponse('No such block'),
-          },
-        },
-      },
-      [openApiPath(AUDITOR_ROUTES.blockHeader)]: {
-        get: {
-          operationId: 'getBlockHeader',
-          summary: 'One block\'s header, nonce, hash and signature, without its transactions',
-          parameters: [{ name: 'index', in: 'path', required: true, schema: nonNegative }],
-          responses: {
-            '200': json(ref('BlockHeaderResponse'), 'The header'),
-            '400': errorResponse('The index is not a non-negative integer'),
-            '404': errorResponse('No such block'),
-          },
-        },
-      },
+      [openApiPath(AUDITOR_ROUTES.block)]: blockOperation('getBlock', 'One block of the canonical chain', json(ref('BlockResponse'), 'The block')),
+      [openApiPath(AUDITOR_ROUTES.blockHeader)]: blockOperation(
+        'getBlockHeader',
+        'One block\'s header, nonce, hash and signature, without its transactions',
+        json(ref('BlockHeaderResponse'), 'The header'),
+      ),
       [openApiPath(AUDITOR_ROUTES.live)]: {
         get: { operationId: 'getLive', summary: 'The live head, commit rate and commit lag (poll it, or stream /v1/chain/events)', responses: { '200': json(ref('LiveView'), 'The live view') } },
       },

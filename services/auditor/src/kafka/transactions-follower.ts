@@ -21,15 +21,25 @@ export class TransactionsFollower {
   /** Per partition: the end offset last seen. */
   readonly #ends = new Map<number, number>();
 
+  readonly #options: {
+      kafka: Kafka;
+      topic: string;
+      logger: Logger;
+      tracker: PendingTracker;
+      topicPollIntervalMs?: number;
+    };
+
   constructor(
-    private readonly options: {
+    options: {
       kafka: Kafka;
       topic: string;
       logger: Logger;
       tracker: PendingTracker;
       topicPollIntervalMs?: number;
     },
-  ) {}
+  ) {
+    this.#options = options;
+  }
 
   get failure(): Error | undefined {
     return this.#failure;
@@ -49,15 +59,15 @@ export class TransactionsFollower {
     this.#started = true;
     this.#run().catch((error: unknown) => {
       this.#failure = error as Error;
-      this.options.logger.error({ err: error }, 'transactions follower failed');
+      this.#options.logger.error({ err: error }, 'transactions follower failed');
     });
   }
 
   async #run(): Promise<void> {
-    const { kafka, topic, logger, tracker } = this.options;
+    const { kafka, topic, logger, tracker } = this.#options;
     const exists = await waitForTopic(kafka, topic, logger, {
       stopped: () => this.#stopped,
-      ...(this.options.topicPollIntervalMs === undefined ? {} : { intervalMs: this.options.topicPollIntervalMs }),
+      ...(this.#options.topicPollIntervalMs === undefined ? {} : { intervalMs: this.#options.topicPollIntervalMs }),
     });
     if (!exists) return;
     const admin = kafka.admin();

@@ -1,19 +1,12 @@
 // chainlog key new / key show: Ed25519 key pairs for signing transactions (tx send --key) or blocks
 // (a miner's MINER_PRIVATE_KEY_FILE). A key file holds the raw 32-byte seed as 64 hex digits, readable by
 // its owner only; the public key is derived from it whenever needed.
-import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { signerFromSeed, type Signer } from '@chainlog/core/protocol';
+import { newSeed, signerFromSeed, type Signer } from '@chainlog/core/protocol';
 import { CliError, flag, optionalString, UsageError } from '../args.js';
 import type { Command, CommandContext } from '../context.js';
 
 const SEED_HEX = /^[0-9a-fA-F]{64}$/;
-
-function newSeed(): Buffer {
-  const der = generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' });
-  // An Ed25519 PKCS#8 document ends with the 32-byte seed.
-  return Buffer.from(der.subarray(der.length - 32));
-}
 
 /** The signer of a key file; a missing or malformed file is a one-line error that never shows the key. */
 export async function readKeyFile(context: CommandContext, path: string): Promise<Signer> {

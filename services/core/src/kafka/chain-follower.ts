@@ -95,20 +95,29 @@ export class ChainFollower {
   #failure: Error | undefined;
   #ownBlock: OwnBlock | undefined;
   #stopped = false;
-  readonly #sources: SourceReader | undefined;
+  #sources: SourceReader | undefined;
 
-  constructor(private readonly options: ChainFollowerOptions) {
+  readonly #options: ChainFollowerOptions;
+
+  constructor(options: ChainFollowerOptions) {
+    this.#options = options;
     this.chain = options.chain;
-    const { kafka, transactionsTopic, logger } = options;
-    this.#sources =
-      transactionsTopic === undefined
-        ? undefined
-        : new SourceReader({
-            kafka,
-            topic: transactionsTopic,
-            logger: logger.child({ component: 'source-reader' }),
-            groupIdPrefix: `${options.groupIdPrefix ?? 'chainlog-chain-follower'}-sources`,
-          });
+  }
+
+  /** The transactions topic's reader, starting where the chain's source ranges continue. */
+  #sourceReader(): SourceReader | undefined {
+    const { kafka, transactionsTopic, logger } = this.#options;
+    if (transactionsTopic === undefined) return undefined;
+    const startOffsets = new Map(
+      this.chain.sourceOffsets().flatMap(({ topic, partition, lastOffset }) => (topic === transactionsTopic ? [[partition, lastOffset + 1] as const] : [])),
+    );
+    return new SourceReader({
+      kafka,
+      topic: transactionsTopic,
+      logger: logger.child({ component: 'source-reader' }),
+      groupIdPrefix: `${this.#options.groupIdPrefix ?? 'chainlog-chain-follower'}-sources`,
+      startOffsets,
+    });
   }
 
   /** Offset of the last message applied; -1 before the first. */
@@ -131,8 +140,16 @@ export class ChainFollower {
     return this.#failure;
   }
 
-  async start(): Promise<void> {
-    const { kafka, topic, logger } = this.options;
+  /**
+   * Starts following. `fromOffset`: the chain was restored from a checkpoint whose tip is the message before
+   * this offset (Chain.continueFrom), so reading starts here, and the transactions topic after the offsets
+   * the restored chain consumed; otherwise from offset 0 on an empty chain.
+   */
+  async start(fromOffset = 0): Promise<void> {
+    const { kafka, topic, logger } = this.#options;
+    if (fromOffset > 0 && this.chain.tip === undefined) throw new Error('a chain follower starts past offset 0 only on a restored chain');
+    this.#appliedOffset = fromOffset - 1;
+    this.#sources = this.#sourceReader();
     this.#knownEndOffset = await this.endOffset();
     this.#replayEndOffset = this.#knownEndOffset;
     const reader = new TopicReader({
@@ -140,7 +157,8 @@ export class ChainFollower {
       topic,
       logger,
       name: 'chain follower',
-      groupIdPrefix: this.options.groupIdPrefix ?? 'chainlog-chain-follower',
+      ...(fromOffset > 0 ? { startOffsets: new Map([[0, fromOffset]]) } : {}),
+      groupIdPrefix: this.#options.groupIdPrefix ?? 'chainlog-chain-follower',
       onBatch: (_partition, highWatermark) => {
         this.#knownEndOffset = Math.max(this.#knownEndOffset, highWatermark);
       },
@@ -168,7 +186,7 @@ export class ChainFollower {
     let verdict: BlockVerdict;
     if (result.accepted) {
       verdict = { accepted: true, block: result.block };
-      await this.options.onAccepted?.(result.block, offset, value);
+      await this.#options.onAccepted?.(result.block, offset, value);
     } else {
       const { reason, detail, claimedIndex, claimedMiner } = result;
       const rejection: BlockRejection = { offset, reason, detail };
@@ -176,7 +194,7 @@ export class ChainFollower {
       if (claimedMiner !== undefined) rejection.claimedMiner = claimedMiner;
       if (reason === 'stale' && claimedIndex === 0 && GENESIS_BYTES.equals(value)) rejection.duplicateGenesis = true;
       verdict = { accepted: false, rejection };
-      await this.options.onRejected?.(rejection);
+      await this.#options.onRejected?.(rejection);
     }
     this.#verdicts.set(offset, verdict);
     this.#verdicts.delete(offset - REMEMBERED_VERDICTS);
@@ -195,7 +213,7 @@ export class ChainFollower {
         return outcome.result.accepted ? this.chain.applyChecked(outcome.result.block, this.chain.version) : outcome.result;
       }
       if (this.#stopped) return undefined;
-      await this.options.onSourceWait?.({
+      await this.#options.onSourceWait?.({
         offset,
         claimedIndex: outcome.claimedIndex,
         claimedMiner: outcome.claimedMiner,
@@ -231,11 +249,11 @@ export class ChainFollower {
   /** The topic's current end (high watermark): the offset the next block will get. */
   async endOffset(): Promise<number> {
     if (this.#admin === undefined) {
-      const admin = this.options.kafka.admin();
+      const admin = this.#options.kafka.admin();
       await admin.connect();
       this.#admin = admin;
     }
-    const offsets = await this.#admin.fetchTopicOffsets(this.options.topic);
+    const offsets = await this.#admin.fetchTopicOffsets(this.#options.topic);
     const end = Math.max(0, ...offsets.map((partition) => Number(partition.high)));
     this.#knownEndOffset = Math.max(this.#knownEndOffset, end);
     return end;

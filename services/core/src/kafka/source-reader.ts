@@ -15,6 +15,11 @@ export interface SourceReaderOptions {
   groupIdPrefix?: string;
   /** Records kept per partition beyond what the chain consumed before the partition is paused. */
   maxBuffered?: number;
+  /**
+   * Where to start reading each partition (default 0): after the offsets a chain restored from a checkpoint
+   * has consumed, since its next blocks' ranges start there.
+   */
+  startOffsets?: ReadonlyMap<number, number>;
 }
 
 interface PartitionBuffer {
@@ -53,6 +58,7 @@ export class SourceReader implements SourceLog {
   constructor(options: SourceReaderOptions) {
     this.#options = options;
     this.topic = options.topic;
+    for (const [partition, offset] of options.startOffsets ?? []) this.#state(partition).readThrough = offset - 1;
   }
 
   /**
@@ -107,6 +113,8 @@ export class SourceReader implements SourceLog {
       name: 'transactions source reader',
       // A block waits for these records: fetch them as soon as they exist.
       maxWaitTimeInMs: 100,
+      // After what a chain restored from a checkpoint consumed (its next ranges start there), on every join.
+      ...(this.#options.startOffsets === undefined ? {} : { startOffsets: this.#options.startOffsets }),
       onBatch: (partition, highWatermark) => {
         const state = this.#state(partition);
         state.end = Math.max(state.end ?? 0, highWatermark);

@@ -6,6 +6,8 @@ export interface TopicSpec {
   partitions: number;
   /** Copies of each partition; absent or -1: chosen from the cluster's size (replicationFor). */
   replicationFactor?: number;
+  /** Extra topic configuration set at creation (e.g. max.message.bytes); retention is always infinite. */
+  config?: Readonly<Record<string, string>>;
 }
 
 export interface Replication {
@@ -80,6 +82,7 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<st
         replicationFactor: replication.replicationFactor,
         configEntries: [
           ...LEDGER_TOPIC_CONFIG,
+          ...Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
           ...(replication.minInsyncReplicas === undefined ? [] : [{ name: 'min.insync.replicas', value: String(replication.minInsyncReplicas) }]),
         ],
       })),

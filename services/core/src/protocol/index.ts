@@ -14,7 +14,7 @@ export {
   TRANSACTION_ID_PATTERN,
   type SourcePosition,
 } from './identifiers.js';
-export { signerFromPrivateKey, signerFromSeed, strictnessProblem, verifySignature, type Signer } from './signatures.js';
+export { newSeed, signerFromPrivateKey, signerFromSeed, strictnessProblem, verifySignature, type Signer } from './signatures.js';
 export { isIntegerNumberText, parseStrictJson, type StrictJsonResult } from './strict-json.js';
 export {
   blockVersion,

@@ -2,7 +2,7 @@
  * Ed25519 keys and signatures as they appear on the wire: public keys are the raw 32-byte key and
  * signatures the raw 64-byte signature, both as lowercase hex (RFC 8032 encodings).
  */
-import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { fromHex, toHex } from './encoding.js';
 
 export const PUBLIC_KEY_HEX_PATTERN = '^[0-9a-f]{64}$';
@@ -42,6 +42,14 @@ export function signerFromPrivateKey(privateKey: KeyObject): Signer {
     publicKey: toHex(spki.subarray(SPKI_PREFIX.length)),
     sign: (message) => toHex(sign(null, message, privateKey)),
   };
+}
+
+/**
+ * A fresh private key as its 32-byte RFC 8032 seed: any 32 random bytes are one (the public key is derived
+ * by hashing it). The one source of new keys: `chainlog key new`, `npm start`'s keys, the chart's key Job.
+ */
+export function newSeed(): Buffer {
+  return randomBytes(32);
 }
 
 /** A signer from a 32-byte RFC 8032 seed (the private key's canonical form); deterministic, for fixtures. */

@@ -70,7 +70,10 @@ class CoverageWalk {
   readonly #running: RunningBalances | undefined;
   readonly #ledger: LedgerParams | undefined;
 
-  constructor(private readonly context: CoverageContext) {
+  readonly #context: CoverageContext;
+
+  constructor(context: CoverageContext) {
+    this.#context = context;
     this.#rules = versionRules(blockVersion(context.block));
     const { ledger } = context.params;
     if (enforcesLedger(ledger, context.block)) {
@@ -123,17 +126,17 @@ class CoverageWalk {
   /** Why the record is not the block's next transaction, or undefined when it is. */
   #transactionProblem(record: SourceRecord, range: SourceRange): string | undefined {
     if (this.#isStoredFormBytes(record)) {
-      this.#advance(this.context.block.transactions[this.next] as Transaction);
+      this.#advance(this.#context.block.transactions[this.next] as Transaction);
       return undefined;
     }
     const carried = recordTransaction(record, range, this.#rules);
     if (!carried.ok) return `the record is not a transaction (${carried.error.reason}: ${carried.error.detail}) but is not listed as skipped`;
-    const expected = this.context.transactionJson[this.next];
+    const expected = this.#context.transactionJson[this.next];
     if (expected === undefined) return `transaction ${carried.value.id} is missing from the block`;
     if (canonicalTransactionJson(carried.value) !== expected) {
       return `transactions[${this.next}] is not the record's transaction ${carried.value.id} byte for byte (missing or altered)`;
     }
-    this.#advance(this.context.block.transactions[this.next] as Transaction);
+    this.#advance(this.#context.block.transactions[this.next] as Transaction);
     return undefined;
   }
 
@@ -146,10 +149,10 @@ class CoverageWalk {
    * Ingest writes every record this way, so a replay compares bytes instead of decoding JSON.
    */
   #isStoredFormBytes(record: SourceRecord): boolean {
-    const expected = this.context.transactionJson[this.next];
+    const expected = this.#context.transactionJson[this.next];
     const { value } = record;
     if (expected === undefined || value === null || value.length !== expected.length) return false;
-    const transaction = this.context.block.transactions[this.next] as Transaction;
+    const transaction = this.#context.block.transactions[this.next] as Transaction;
     if (transaction.from === COINBASE_SENDER || !isUserTransactionId(transaction.id)) return false;
     // The canonical JSON of a stored transaction is printable ASCII: one byte per character.
     for (let i = 0; i < value.length; i++) if (value[i] !== expected.charCodeAt(i)) return false;
@@ -164,23 +167,23 @@ class CoverageWalk {
   }
 
   #refusal(record: SourceRecord, range: SourceRange): SkipReason | undefined {
-    const admitted = admitRecord(record, range, this.context.params, this.#rules);
+    const admitted = admitRecord(record, range, this.#context.params, this.#rules);
     if (!admitted.ok) return admitted.error.reason;
     // The order of SKIP_REASONS: unauthorized, out-of-window, duplicate, insufficient-funds.
     const transaction = admitted.value;
     if (this.#ledger !== undefined && authorizationProblem(transaction, this.#ledger) !== undefined) return 'unauthorized';
-    const { replayWindowMs } = this.context.params;
-    if (replayWindowMs !== undefined && replayWindowProblem(transaction, this.context.block.timestamp, replayWindowMs) !== undefined) {
+    const { replayWindowMs } = this.#context.params;
+    if (replayWindowMs !== undefined && replayWindowProblem(transaction, this.#context.block.timestamp, replayWindowMs) !== undefined) {
       return 'out-of-window';
     }
     const { id } = transaction;
-    if (this.context.hasTransaction(id) || this.#matched().has(id)) return 'duplicate';
+    if (this.#context.hasTransaction(id) || this.#matched().has(id)) return 'duplicate';
     return this.#running !== undefined && fundsProblem(transaction, this.#running) !== undefined ? 'insufficient-funds' : undefined;
   }
 
   /** Ids of the transactions matched so far (built on the first `duplicate` to check). */
   #matched(): Set<string> {
-    this.#matchedIds ??= new Set(this.context.block.transactions.slice(1, this.next).map(({ id }) => id));
+    this.#matchedIds ??= new Set(this.#context.block.transactions.slice(1, this.next).map(({ id }) => id));
     return this.#matchedIds;
   }
 }

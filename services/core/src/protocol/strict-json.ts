@@ -58,7 +58,11 @@ export function isIntegerNumberText(text: string): boolean {
 class Parser {
   at = 0;
 
-  constructor(private readonly text: string) {}
+  readonly #text: string;
+
+  constructor(text: string) {
+    this.#text = text;
+  }
 
   fail(problem: string): never {
     throw new JsonSyntaxError(`is not valid JSON (${problem} at position ${this.at})`);
@@ -66,13 +70,13 @@ class Parser {
 
   whitespace(): void {
     WHITESPACE.lastIndex = this.at;
-    WHITESPACE.exec(this.text);
+    WHITESPACE.exec(this.#text);
     this.at = WHITESPACE.lastIndex;
   }
 
   value(depth: number): unknown {
     this.whitespace();
-    const c = this.text[this.at];
+    const c = this.#text[this.at];
     switch (c) {
       case '{':
         return this.object(depth + 1);
@@ -93,14 +97,14 @@ class Parser {
   }
 
   literal<T>(word: string, value: T): T {
-    if (!this.text.startsWith(word, this.at)) this.fail(`expected ${word}`);
+    if (!this.#text.startsWith(word, this.at)) this.fail(`expected ${word}`);
     this.at += word.length;
     return value;
   }
 
   number(): number {
     NUMBER.lastIndex = this.at;
-    const match = NUMBER.exec(this.text);
+    const match = NUMBER.exec(this.#text);
     if (match === null) return this.fail('invalid number');
     const text = match[0];
     this.at = NUMBER.lastIndex;
@@ -115,7 +119,7 @@ class Parser {
     let end = start + 1;
     let escaped = false;
     for (;;) {
-      const code = this.text.charCodeAt(end);
+      const code = this.#text.charCodeAt(end);
       if (Number.isNaN(code)) {
         this.at = end;
         this.fail('unterminated string');
@@ -133,10 +137,10 @@ class Parser {
       end++;
     }
     this.at = end + 1;
-    if (!escaped) return this.text.slice(start + 1, end);
+    if (!escaped) return this.#text.slice(start + 1, end);
     try {
       // JSON.parse of one string literal decodes its escapes exactly as JSON defines them.
-      return JSON.parse(this.text.slice(start, end + 1)) as string;
+      return JSON.parse(this.#text.slice(start, end + 1)) as string;
     } catch {
       this.at = start;
       return this.fail('invalid escape in string');
@@ -148,14 +152,14 @@ class Parser {
     this.at++;
     const items: unknown[] = [];
     this.whitespace();
-    if (this.text[this.at] === ']') {
+    if (this.#text[this.at] === ']') {
       this.at++;
       return items;
     }
     for (;;) {
       items.push(this.value(depth));
       this.whitespace();
-      const c = this.text[this.at++];
+      const c = this.#text[this.at++];
       if (c === ']') return items;
       if (c !== ',') {
         this.at--;
@@ -169,13 +173,13 @@ class Parser {
     this.at++;
     const object: Record<string, unknown> = {};
     this.whitespace();
-    if (this.text[this.at] === '}') {
+    if (this.#text[this.at] === '}') {
       this.at++;
       return object;
     }
     for (;;) {
       this.whitespace();
-      if (this.text[this.at] !== '"') this.fail('expected a string key');
+      if (this.#text[this.at] !== '"') this.fail('expected a string key');
       const keyAt = this.at;
       const key = this.string();
       if (Object.hasOwn(object, key)) {
@@ -183,14 +187,14 @@ class Parser {
         this.fail(`duplicate key ${JSON.stringify(key)}`);
       }
       this.whitespace();
-      if (this.text[this.at] !== ':') this.fail("expected ':'");
+      if (this.#text[this.at] !== ':') this.fail("expected ':'");
       this.at++;
       const value = this.value(depth);
       // As JSON.parse does: "__proto__" is an own property, never the prototype.
       if (key === '__proto__') Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
       else object[key] = value;
       this.whitespace();
-      const c = this.text[this.at++];
+      const c = this.#text[this.at++];
       if (c === '}') return object;
       if (c !== ',') {
         this.at--;

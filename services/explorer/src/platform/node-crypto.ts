@@ -15,4 +15,5 @@ export const createPrivateKey = (): never => unavailable('createPrivateKey');
 export const sign = (): never => unavailable('sign');
 export const verify = (): never => unavailable('verify');
 export const randomUUID = (): never => unavailable('randomUUID');
+export const randomBytes = (): never => unavailable('randomBytes');
 export type KeyObject = never;

@@ -41,7 +41,11 @@ export class IdempotencyRegistry {
   readonly #accepted = new Map<string, Accepted>();
   readonly #pending = new Map<string, string>();
 
-  constructor(private readonly options: IdempotencyOptions) {}
+  readonly #options: IdempotencyOptions;
+
+  constructor(options: IdempotencyOptions) {
+    this.#options = options;
+  }
 
   get size(): number {
     return this.#accepted.size;
@@ -69,7 +73,7 @@ export class IdempotencyRegistry {
 
   /** Kafka acknowledged the request admitted with `items`: remember each tracked id with its placement. */
   commit(items: readonly (TrackedItem | undefined)[], placements: readonly Placement[]): void {
-    const at = this.options.clock();
+    const at = this.#options.clock();
     for (const [index, item] of items.entries()) {
       if (item === undefined) continue;
       this.#pending.delete(item.id);
@@ -79,7 +83,7 @@ export class IdempotencyRegistry {
       this.#accepted.delete(item.id);
       this.#accepted.set(item.id, { digest: item.digest, partition: placement.partition, offset: placement.offset, at });
     }
-    while (this.#accepted.size > this.options.maxEntries) this.#dropOldest();
+    while (this.#accepted.size > this.#options.maxEntries) this.#dropOldest();
   }
 
   /** The request admitted with `items` failed (its outcome unknown): a retry may produce it again. */
@@ -88,7 +92,7 @@ export class IdempotencyRegistry {
   }
 
   #expire(): void {
-    const oldest = this.options.clock() - this.options.ttlMs;
+    const oldest = this.#options.clock() - this.#options.ttlMs;
     for (const [id, entry] of this.#accepted) {
       if (entry.at > oldest) break;
       this.#accepted.delete(id);

@@ -31,25 +31,29 @@ const SWEEP_AT = 10_000;
 export class ClientFairness {
   readonly #clients = new Map<string, ClientState>();
 
-  constructor(private readonly options: FairnessOptions) {}
+  readonly #options: FairnessOptions;
+
+  constructor(options: FairnessOptions) {
+    this.#options = options;
+  }
 
   get clients(): number {
     return this.#clients.size;
   }
 
   admit(client: string): Verdict {
-    const now = this.options.clock();
+    const now = this.#options.clock();
     const state = this.#state(client, now);
-    const { ratePerSecond, maxInflightPerClient } = this.options;
+    const { ratePerSecond, maxInflightPerClient } = this.#options;
     if (ratePerSecond > 0) {
-      state.tokens = Math.min(this.options.burst, state.tokens + ((now - state.updatedAt) / 1000) * ratePerSecond);
+      state.tokens = Math.min(this.#options.burst, state.tokens + ((now - state.updatedAt) / 1000) * ratePerSecond);
       state.updatedAt = now;
       if (state.tokens < 1) {
         return {
           admitted: false,
           reason: 'rate',
           retryAfterSeconds: Math.max(1, Math.ceil((1 - state.tokens) / ratePerSecond)),
-          message: `more than ${ratePerSecond} requests per second from this client (burst ${this.options.burst}); slow down`,
+          message: `more than ${ratePerSecond} requests per second from this client (burst ${this.#options.burst}); slow down`,
         };
       }
     }
@@ -70,7 +74,7 @@ export class ClientFairness {
         if (released) return;
         released = true;
         state.inflight -= 1;
-        state.updatedAt = Math.max(state.updatedAt, this.options.clock());
+        state.updatedAt = Math.max(state.updatedAt, this.#options.clock());
       },
     };
   }
@@ -79,7 +83,7 @@ export class ClientFairness {
     let state = this.#clients.get(client);
     if (state === undefined) {
       if (this.#clients.size >= SWEEP_AT) this.#sweep(now);
-      state = { tokens: this.options.burst, updatedAt: now, inflight: 0 };
+      state = { tokens: this.#options.burst, updatedAt: now, inflight: 0 };
       this.#clients.set(client, state);
     }
     return state;

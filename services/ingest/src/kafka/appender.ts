@@ -83,32 +83,36 @@ const DISCONNECT_TIMEOUT_MS = 5000;
 const DEFAULT_STALL_MS = 30_000;
 
 export class KafkaAppender {
-  private readonly queue: PendingAppend[] = [];
-  private producer: ProducerLike | undefined;
-  private connecting: ProducerLike | undefined;
-  private health: AppenderHealth = { connected: false, reason: 'not connected yet' };
-  private stopping = false;
-  private loop: Promise<void> | undefined;
-  private wakeWorker: (() => void) | undefined;
-  private wakeOnStop: (() => void) | undefined;
+  readonly #queue: PendingAppend[] = [];
+  #producer: ProducerLike | undefined;
+  #connecting: ProducerLike | undefined;
+  #health: AppenderHealth = { connected: false, reason: 'not connected yet' };
+  #stopping = false;
+  #loop: Promise<void> | undefined;
+  #wakeWorker: (() => void) | undefined;
+  #wakeOnStop: (() => void) | undefined;
 
-  constructor(private readonly options: AppenderOptions) {}
+  readonly #options: AppenderOptions;
+
+  constructor(options: AppenderOptions) {
+    this.#options = options;
+  }
 
   /** Connects (retrying in the background) and starts sending. */
   start(): void {
-    this.loop ??= this.run().catch((error: unknown) => {
-      this.options.logger.fatal({ err: error }, 'the Kafka appender stopped unexpectedly');
-      this.health = { connected: false, reason: 'the Kafka appender stopped unexpectedly' };
+    this.#loop ??= this.#run().catch((error: unknown) => {
+      this.#options.logger.fatal({ err: error }, 'the Kafka appender stopped unexpectedly');
+      this.#health = { connected: false, reason: 'the Kafka appender stopped unexpectedly' };
     });
   }
 
   status(): AppenderHealth {
-    return this.health;
+    return this.#health;
   }
 
   /** Resolves with each message's partition and offset once Kafka acknowledged all of them. */
   append(messages: readonly OutgoingMessage[]): Promise<Placement[]> {
-    if (this.stopping) return Promise.reject(new KafkaUnavailableError('ingest is shutting down'));
+    if (this.#stopping) return Promise.reject(new KafkaUnavailableError('ingest is shutting down'));
     if (messages.length === 0) return Promise.resolve([]);
     return new Promise<Placement[]>((resolve, reject) => {
       const bytes = messages.reduce(
@@ -116,77 +120,77 @@ export class KafkaAppender {
         0,
       );
       const pending: PendingAppend = { messages, bytes, state: 'queued', resolve, reject };
-      pending.timer = setTimeout(() => this.expire(pending), this.options.timeoutMs);
-      this.queue.push(pending);
-      this.wakeWorker?.();
+      pending.timer = setTimeout(() => this.#expire(pending), this.#options.timeoutMs);
+      this.#queue.push(pending);
+      this.#wakeWorker?.();
     });
   }
 
   /** Sends what is queued, stops, and disconnects. Appends after this fail at once. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    this.wakeWorker?.();
-    this.wakeOnStop?.();
+    this.#stopping = true;
+    this.#wakeWorker?.();
+    this.#wakeOnStop?.();
     // Queued appends are flushed; a send still outstanding after one more produce timeout is abandoned.
-    const loop = this.loop ?? Promise.resolve();
-    const finished = await withTimeout(loop, this.options.timeoutMs).then(
+    const loop = this.#loop ?? Promise.resolve();
+    const finished = await withTimeout(loop, this.#options.timeoutMs).then(
       () => true,
       () => false,
     );
     if (!finished) {
-      this.options.logger.warn('the producer is still busy at shutdown; disconnecting it');
-      await this.connecting?.disconnect().catch(() => undefined);
-      await this.retireProducer();
+      this.#options.logger.warn('the producer is still busy at shutdown; disconnecting it');
+      await this.#connecting?.disconnect().catch(() => undefined);
+      await this.#retireProducer();
       await withTimeout(loop, DISCONNECT_TIMEOUT_MS).catch(() => undefined);
     }
-    for (const pending of this.queue.splice(0)) {
-      this.settle(pending, () => pending.reject(new KafkaUnavailableError('ingest is shutting down')));
+    for (const pending of this.#queue.splice(0)) {
+      this.#settle(pending, () => pending.reject(new KafkaUnavailableError('ingest is shutting down')));
     }
-    await this.retireProducer();
-    this.health = { connected: false, reason: 'stopped' };
+    await this.#retireProducer();
+    this.#health = { connected: false, reason: 'stopped' };
   }
 
-  private async run(): Promise<void> {
+  async #run(): Promise<void> {
     for (;;) {
-      if (this.stopping && (this.queue.length === 0 || this.producer === undefined)) return;
-      if (this.producer === undefined) {
-        if (!(await this.connect())) await this.pause(this.options.reconnectDelayMs ?? 1000);
+      if (this.#stopping && (this.#queue.length === 0 || this.#producer === undefined)) return;
+      if (this.#producer === undefined) {
+        if (!(await this.#connect())) await this.#pause(this.#options.reconnectDelayMs ?? 1000);
         continue;
       }
-      const batch = this.takeBatch();
+      const batch = this.#takeBatch();
       if (batch.length === 0) {
-        await new Promise<void>((resolve) => (this.wakeWorker = resolve));
-        this.wakeWorker = undefined;
+        await new Promise<void>((resolve) => (this.#wakeWorker = resolve));
+        this.#wakeWorker = undefined;
         continue;
       }
-      await this.send(this.producer, batch);
+      await this.#send(this.#producer, batch);
     }
   }
 
-  private async connect(): Promise<boolean> {
-    const producer = this.options.createProducer();
-    this.connecting = producer;
+  async #connect(): Promise<boolean> {
+    const producer = this.#options.createProducer();
+    this.#connecting = producer;
     try {
       await producer.connect();
-      this.producer = producer;
-      this.health = { connected: true };
-      this.options.logger.info({ topic: this.options.topic }, 'producer connected');
+      this.#producer = producer;
+      this.#health = { connected: true };
+      this.#options.logger.info({ topic: this.#options.topic }, 'producer connected');
       return true;
     } catch (error) {
       const reason = `cannot connect the producer: ${(error as Error).message}`;
-      if (this.health.connected || this.health.reason !== reason) this.options.logger.warn({ err: error }, 'cannot connect the producer');
-      this.health = { connected: false, reason };
+      if (this.#health.connected || this.#health.reason !== reason) this.#options.logger.warn({ err: error }, 'cannot connect the producer');
+      this.#health = { connected: false, reason };
       await withTimeout(producer.disconnect(), DISCONNECT_TIMEOUT_MS).catch(() => undefined);
       return false;
     } finally {
-      this.connecting = undefined;
+      this.#connecting = undefined;
     }
   }
 
-  private pause(ms: number): Promise<void> {
+  #pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
-      this.wakeOnStop = () => {
+      this.#wakeOnStop = () => {
         clearTimeout(timer);
         resolve();
       };
@@ -194,14 +198,14 @@ export class KafkaAppender {
   }
 
   /** The oldest queued appends, as many as fit in one request (always at least one). */
-  private takeBatch(): PendingAppend[] {
-    const limit = this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  #takeBatch(): PendingAppend[] {
+    const limit = this.#options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
     const batch: PendingAppend[] = [];
     let bytes = 0;
-    while (this.queue.length > 0) {
-      const next = this.queue[0] as PendingAppend;
+    while (this.#queue.length > 0) {
+      const next = this.#queue[0] as PendingAppend;
       if (batch.length > 0 && bytes + next.bytes > limit) break;
-      this.queue.shift();
+      this.#queue.shift();
       next.state = 'sending';
       batch.push(next);
       bytes += next.bytes;
@@ -209,22 +213,22 @@ export class KafkaAppender {
     return batch;
   }
 
-  private async send(producer: ProducerLike, batch: PendingAppend[]): Promise<void> {
+  async #send(producer: ProducerLike, batch: PendingAppend[]): Promise<void> {
     const messages = batch.flatMap((pending) => pending.messages);
-    const stopTimer = this.options.produceDuration?.startTimer();
+    const stopTimer = this.#options.produceDuration?.startTimer();
     // kafkajs bounds a send by its retries and timeouts; should one hang regardless, disconnecting the
     // producer makes it fail, and the producer is replaced like after any failure.
-    const stallMs = this.options.stallMs ?? Math.max(DEFAULT_STALL_MS, 4 * this.options.timeoutMs);
+    const stallMs = this.#options.stallMs ?? Math.max(DEFAULT_STALL_MS, 4 * this.#options.timeoutMs);
     const watchdog = setTimeout(() => {
-      this.options.logger.error({ stallMs, messages: messages.length }, 'a produce request is stuck; disconnecting the producer');
+      this.#options.logger.error({ stallMs, messages: messages.length }, 'a produce request is stuck; disconnecting the producer');
       void withTimeout(producer.disconnect(), DISCONNECT_TIMEOUT_MS).catch(() => undefined);
     }, stallMs);
     let offsets: number[];
     try {
       const acks = await producer.send({
-        topic: this.options.topic,
+        topic: this.#options.topic,
         acks: -1,
-        timeout: this.options.timeoutMs,
+        timeout: this.#options.timeoutMs,
         messages: messages.map(({ key, value, partition }) => ({ key, value, partition })),
       });
       offsets = messageOffsets(
@@ -236,13 +240,13 @@ export class KafkaAppender {
       stopTimer?.({ outcome: 'error' });
       const failure = classify(error);
       let answered = 0;
-      for (const pending of batch) if (this.settle(pending, () => pending.reject(failure))) answered += 1;
-      this.options.logger.warn(
+      for (const pending of batch) if (this.#settle(pending, () => pending.reject(failure))) answered += 1;
+      this.#options.logger.warn(
         { err: error, messages: messages.length, requests: batch.length, answered },
         'produce failed; replacing the producer',
       );
-      this.health = { connected: false, reason: `produce failed: ${(error as Error).message}` };
-      await this.retireProducer();
+      this.#health = { connected: false, reason: `produce failed: ${(error as Error).message}` };
+      await this.#retireProducer();
       return;
     }
     clearTimeout(watchdog);
@@ -250,39 +254,39 @@ export class KafkaAppender {
     let next = 0;
     for (const pending of batch) {
       const placements = pending.messages.map((message) => ({ partition: message.partition, offset: offsets[next++] as number }));
-      if (!this.settle(pending, () => pending.resolve(placements))) {
+      if (!this.#settle(pending, () => pending.resolve(placements))) {
         // Its caller got 503 already; the retry with the same ids is a duplicate that the chain skips.
-        this.options.logger.warn(
+        this.#options.logger.warn(
           { ids: pending.messages.map((message) => message.id), placements },
           'Kafka acknowledged a write after its request had timed out',
         );
       }
     }
-    this.health = { connected: true };
+    this.#health = { connected: true };
   }
 
-  private async retireProducer(): Promise<void> {
-    const producer = this.producer;
-    this.producer = undefined;
+  async #retireProducer(): Promise<void> {
+    const producer = this.#producer;
+    this.#producer = undefined;
     if (producer) await withTimeout(producer.disconnect(), DISCONNECT_TIMEOUT_MS).catch(() => undefined);
   }
 
-  private expire(pending: PendingAppend): void {
+  #expire(pending: PendingAppend): void {
     const wasSent = pending.state === 'sending';
-    if (pending.state === 'queued') this.queue.splice(this.queue.indexOf(pending), 1);
-    this.settle(pending, () =>
+    if (pending.state === 'queued') this.#queue.splice(this.#queue.indexOf(pending), 1);
+    this.#settle(pending, () =>
       pending.reject(
         new KafkaUnavailableError(
           wasSent
-            ? `Kafka did not acknowledge the write within ${this.options.timeoutMs} ms`
-            : `no Kafka producer could take the write within ${this.options.timeoutMs} ms (${this.health.reason ?? 'busy'})`,
+            ? `Kafka did not acknowledge the write within ${this.#options.timeoutMs} ms`
+            : `no Kafka producer could take the write within ${this.#options.timeoutMs} ms (${this.#health.reason ?? 'busy'})`,
         ),
       ),
     );
   }
 
   /** Runs the outcome once; false when the append was settled already (by its deadline). */
-  private settle(pending: PendingAppend, outcome: () => void): boolean {
+  #settle(pending: PendingAppend, outcome: () => void): boolean {
     if (pending.state === 'settled') return false;
     pending.state = 'settled';
     clearTimeout(pending.timer);

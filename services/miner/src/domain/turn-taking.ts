@@ -17,12 +17,16 @@ export class RecentMiners {
   /** Miners of the last canonical blocks (genesis excluded), oldest first, at most `window` of them. */
   readonly #miners: string[] = [];
 
-  constructor(private readonly window = TURN_WINDOW_BLOCKS) {}
+  readonly #window: number;
+
+  constructor(window = TURN_WINDOW_BLOCKS) {
+    this.#window = window;
+  }
 
   record(index: number, miner: string): void {
     if (index === 0) return;
     this.#miners.push(miner);
-    if (this.#miners.length > this.window) this.#miners.shift();
+    if (this.#miners.length > this.#window) this.#miners.shift();
   }
 
   /**

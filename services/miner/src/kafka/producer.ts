@@ -16,11 +16,16 @@ export const DEAD_LETTER_HEADERS = {
 export class MinerProducer {
   readonly #producer: Producer;
 
+  readonly #topics: { blockchain: string; deadLetter: string; transactions: string };
+  readonly #minerId: string;
+
   constructor(
     kafka: Kafka,
-    private readonly topics: { blockchain: string; deadLetter: string; transactions: string },
-    private readonly minerId: string,
+    topics: { blockchain: string; deadLetter: string; transactions: string },
+    minerId: string,
   ) {
+    this.#topics = topics;
+    this.#minerId = minerId;
     this.#producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
@@ -39,7 +44,7 @@ export class MinerProducer {
    */
   async publishBlock(block: Block, bytes: Buffer = encodeBlock(block)): Promise<number> {
     const [ack] = await this.#producer.send({
-      topic: this.topics.blockchain,
+      topic: this.#topics.blockchain,
       acks: -1,
       messages: [{ key: String(block.index), value: bytes, partition: 0 }],
     });
@@ -54,9 +59,9 @@ export class MinerProducer {
    */
   async probeTransactionsPartition(partition: number): Promise<void> {
     await this.#producer.send({
-      topic: this.topics.transactions,
+      topic: this.#topics.transactions,
       acks: -1,
-      messages: [{ key: `chainlog-coverage-probe-${this.minerId}`, value: null, partition }],
+      messages: [{ key: `chainlog-coverage-probe-${this.#minerId}`, value: null, partition }],
     });
   }
 
@@ -64,14 +69,14 @@ export class MinerProducer {
   async deadLetter(message: TransactionMessage, reason: string): Promise<void> {
     const headers: IHeaders = {
       ...message.headers,
-      [DEAD_LETTER_HEADERS.sourceTopic]: this.topics.transactions,
+      [DEAD_LETTER_HEADERS.sourceTopic]: this.#topics.transactions,
       [DEAD_LETTER_HEADERS.sourcePartition]: String(message.partition),
       [DEAD_LETTER_HEADERS.sourceOffset]: String(message.offset),
       [DEAD_LETTER_HEADERS.reason]: reason,
-      [DEAD_LETTER_HEADERS.miner]: this.minerId,
+      [DEAD_LETTER_HEADERS.miner]: this.#minerId,
     };
     await this.#producer.send({
-      topic: this.topics.deadLetter,
+      topic: this.#topics.deadLetter,
       acks: -1,
       messages: [{ key: message.key, value: message.value, headers, timestamp: String(message.timestamp) }],
     });

@@ -25,87 +25,91 @@ export interface TopicPartitionsOptions {
 const RETRY_MS = 1000;
 
 export class TopicPartitions {
-  private admin: Admin | undefined;
-  private connecting: Promise<Admin> | undefined;
-  private current: TopicState = { partitions: undefined, reachable: false, reason: 'topic metadata not read yet' };
-  private timer: NodeJS.Timeout | undefined;
-  private polling: Promise<void> | undefined;
-  private stopped = false;
+  #admin: Admin | undefined;
+  #connecting: Promise<Admin> | undefined;
+  #current: TopicState = { partitions: undefined, reachable: false, reason: 'topic metadata not read yet' };
+  #timer: NodeJS.Timeout | undefined;
+  #polling: Promise<void> | undefined;
+  #stopped = false;
 
-  constructor(private readonly options: TopicPartitionsOptions) {}
+  readonly #options: TopicPartitionsOptions;
+
+  constructor(options: TopicPartitionsOptions) {
+    this.#options = options;
+  }
 
   get topic(): string {
-    return this.options.topic;
+    return this.#options.topic;
   }
 
   state(): TopicState {
-    return this.current;
+    return this.#current;
   }
 
   start(): void {
-    if (this.timer !== undefined || this.stopped) return;
-    this.schedule(0);
+    if (this.#timer !== undefined || this.#stopped) return;
+    this.#schedule(0);
   }
 
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.polling = this.read()
+  #schedule(delayMs: number): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#polling = this.read()
         .then(
           () => undefined,
           () => undefined,
         )
         .finally(() => {
-          this.polling = undefined;
-          this.schedule(this.current.reachable ? this.options.pollIntervalMs : Math.min(RETRY_MS, this.options.pollIntervalMs));
+          this.#polling = undefined;
+          this.#schedule(this.#current.reachable ? this.#options.pollIntervalMs : Math.min(RETRY_MS, this.#options.pollIntervalMs));
         });
     }, delayMs);
-    this.timer.unref();
+    this.#timer.unref();
   }
 
-  private async connected(): Promise<Admin> {
-    if (this.admin !== undefined) return this.admin;
-    this.connecting ??= (async () => {
-      const admin = this.options.kafka.admin();
+  async #connected(): Promise<Admin> {
+    if (this.#admin !== undefined) return this.#admin;
+    this.#connecting ??= (async () => {
+      const admin = this.#options.kafka.admin();
       try {
         await admin.connect();
       } catch (error) {
         await admin.disconnect().catch(() => undefined);
         throw error;
       }
-      this.admin = admin;
+      this.#admin = admin;
       return admin;
     })().finally(() => {
-      this.connecting = undefined;
+      this.#connecting = undefined;
     });
-    return this.connecting;
+    return this.#connecting;
   }
 
-  private async dropConnection(): Promise<void> {
-    const admin = this.admin;
-    this.admin = undefined;
+  async #dropConnection(): Promise<void> {
+    const admin = this.#admin;
+    this.#admin = undefined;
     await admin?.disconnect().catch(() => undefined);
   }
 
   /** Reads the partition count now; throws when Kafka cannot be asked (the state records why). */
   async read(): Promise<number | undefined> {
-    const { topic, logger } = this.options;
+    const { topic, logger } = this.#options;
     let partitions: number | undefined;
     try {
-      partitions = await partitionCount(await this.connected(), topic);
+      partitions = await partitionCount(await this.#connected(), topic);
     } catch (error) {
       const reason = `Kafka metadata request failed: ${(error as Error).message}`;
-      if (this.current.reachable) logger.warn({ topic, reason }, 'Kafka unreachable');
-      this.current = { partitions: this.current.partitions, reachable: false, reason };
-      await this.dropConnection();
+      if (this.#current.reachable) logger.warn({ topic, reason }, 'Kafka unreachable');
+      this.#current = { partitions: this.#current.partitions, reachable: false, reason };
+      await this.#dropConnection();
       throw error;
     }
-    const previous = this.current;
-    this.current = partitions === undefined ? { partitions, reachable: true, reason: `topic ${topic} does not exist` } : { partitions, reachable: true };
+    const previous = this.#current;
+    this.#current = partitions === undefined ? { partitions, reachable: true, reason: `topic ${topic} does not exist` } : { partitions, reachable: true };
     if (!previous.reachable) logger.info({ topic, partitions }, 'Kafka reachable');
     if (previous.partitions !== partitions) {
       logger.info({ topic, partitions, previous: previous.partitions }, partitions === undefined ? 'transactions topic missing' : 'transactions topic partitions read');
-      this.options.onChange?.(partitions);
+      this.#options.onChange?.(partitions);
     }
     return partitions;
   }
@@ -115,8 +119,8 @@ export class TopicPartitions {
    * already has (another actor was faster) is not an error.
    */
   async grow(to: number): Promise<number> {
-    const { topic } = this.options;
-    const admin = await this.connected();
+    const { topic } = this.#options;
+    const admin = await this.#connected();
     try {
       await admin.createPartitions({ topicPartitions: [{ topic, count: to }] });
     } catch (error) {
@@ -133,10 +137,10 @@ export class TopicPartitions {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.dropConnection();
-    await this.polling;
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#dropConnection();
+    await this.#polling;
   }
 }

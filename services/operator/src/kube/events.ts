@@ -23,35 +23,45 @@ const AGGREGATION_WINDOW_MS = 10 * 60_000;
 const MAX_REMEMBERED = 64;
 
 export class EventRecorder {
-  private readonly recent = new Map<string, { name: string; namespace: string; count: number; firstAtMs: number }>();
+  readonly #recent = new Map<string, { name: string; namespace: string; count: number; firstAtMs: number }>();
+
+  readonly #api: EventApi;
+  readonly #instance: string;
+  readonly #logger: Logger;
+  readonly #now: () => number;
 
   constructor(
-    private readonly api: EventApi,
-    private readonly instance: string,
-    private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
-  ) {}
+    api: EventApi,
+    instance: string,
+    logger: Logger,
+    now: () => number = Date.now,
+  ) {
+    this.#api = api;
+    this.#instance = instance;
+    this.#logger = logger;
+    this.#now = now;
+  }
 
   async record(target: EventTarget, event: RecordedEvent): Promise<void> {
-    const at = new Date(this.now());
+    const at = new Date(this.#now());
     const key = `${target.namespace}/${target.name}/${target.uid ?? ''}/${event.type}/${event.reason}/${event.message}`;
-    const previous = this.recent.get(key);
+    const previous = this.#recent.get(key);
     try {
       if (previous !== undefined && at.getTime() - previous.firstAtMs < AGGREGATION_WINDOW_MS) {
         const count = previous.count + 1;
-        await this.api.bump({ name: previous.name, namespace: previous.namespace, count, at });
+        await this.#api.bump({ name: previous.name, namespace: previous.namespace, count, at });
         previous.count = count;
         return;
       }
       const name = `${target.name}.${at.getTime().toString(16)}${randomBytes(3).toString('hex')}`;
-      await this.api.create({ name, target, ...event, at, instance: this.instance });
-      this.recent.delete(key);
-      this.recent.set(key, { name, namespace: target.namespace, count: 1, firstAtMs: at.getTime() });
-      while (this.recent.size > MAX_REMEMBERED) this.recent.delete(this.recent.keys().next().value as string);
+      await this.#api.create({ name, target, ...event, at, instance: this.#instance });
+      this.#recent.delete(key);
+      this.#recent.set(key, { name, namespace: target.namespace, count: 1, firstAtMs: at.getTime() });
+      while (this.#recent.size > MAX_REMEMBERED) this.#recent.delete(this.#recent.keys().next().value as string);
     } catch (error) {
       // A bump of an Event that expired (the API server deletes Events after an hour) creates a new one next time.
-      this.recent.delete(key);
-      this.logger.warn({ err: describeError(error), reason: event.reason }, 'could not record an Event');
+      this.#recent.delete(key);
+      this.#logger.warn({ err: describeError(error), reason: event.reason }, 'could not record an Event');
     }
   }
 }

@@ -27,31 +27,36 @@ export const MERGE_PATCH = 'application/merge-patch+json';
 export const JSON_PATCH = 'application/json-patch+json';
 
 export class KubeJsonClient implements KubeJson {
-  private readonly server: URL;
+  readonly #server: URL;
+
+  readonly #kubeConfig: KubeConfig;
+  readonly #timeoutMs: number;
 
   constructor(
-    private readonly kubeConfig: KubeConfig,
-    private readonly timeoutMs: number,
+    kubeConfig: KubeConfig,
+    timeoutMs: number,
   ) {
+    this.#kubeConfig = kubeConfig;
+    this.#timeoutMs = timeoutMs;
     const cluster = kubeConfig.getCurrentCluster();
     if (cluster === null) throw new Error('the kubeconfig names no current cluster');
-    this.server = new URL(cluster.server);
+    this.#server = new URL(cluster.server);
   }
 
   async request<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
     const options: RequestOptions = {
-      protocol: this.server.protocol,
-      hostname: this.server.hostname,
-      port: this.server.port,
+      protocol: this.#server.protocol,
+      hostname: this.#server.hostname,
+      port: this.#server.port,
       path,
       method,
       headers: { accept: 'application/json' },
-      timeout: this.timeoutMs,
+      timeout: this.#timeoutMs,
     };
-    await this.kubeConfig.applyToHTTPSOptions(options);
+    await this.#kubeConfig.applyToHTTPSOptions(options);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     if (payload !== undefined) options.headers = { ...options.headers, 'content-type': contentType, 'content-length': Buffer.byteLength(payload) };
-    const send = this.server.protocol === 'http:' ? httpRequest : httpsRequest;
+    const send = this.#server.protocol === 'http:' ? httpRequest : httpsRequest;
     return new Promise<T>((resolve, reject) => {
       const req = send(options, (res) => {
         let text = '';
@@ -70,7 +75,7 @@ export class KubeJsonClient implements KubeJson {
         });
         res.on('error', reject);
       });
-      req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out after ${this.timeoutMs} ms`)));
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out after ${this.#timeoutMs} ms`)));
       req.on('error', reject);
       req.end(payload);
     });

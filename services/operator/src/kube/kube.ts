@@ -82,7 +82,7 @@ export function describeError(error: unknown): string {
 }
 
 /** Middleware that aborts a request after timeoutMs, and optionally sets the patch Content-Type. */
-function requestOptions(timeoutMs: number, contentType?: string): ConfigurationOptions<ObservableMiddleware> {
+export function requestOptions(timeoutMs: number, contentType?: string): ConfigurationOptions<ObservableMiddleware> {
   const middleware: ObservableMiddleware = {
     pre: (context: RequestContext) => {
       context.setSignal(AbortSignal.timeout(timeoutMs));
@@ -114,21 +114,24 @@ export function toMinerStatefulSet(object: V1StatefulSet): MinerStatefulSet {
 
 /** The miner StatefulSet: read, scale (guarded by resourceVersion), annotate. */
 export class StatefulSetClient {
-  private readonly apps: AppsV1Api;
+  readonly #apps: AppsV1Api;
+
+  readonly #timeoutMs: number;
 
   constructor(
     kubeConfig: KubeConfig,
     readonly namespace: string,
     readonly name: string,
-    private readonly timeoutMs: number,
+    timeoutMs: number,
   ) {
-    this.apps = kubeConfig.makeApiClient(AppsV1Api);
+    this.#timeoutMs = timeoutMs;
+    this.#apps = kubeConfig.makeApiClient(AppsV1Api);
   }
 
   /** A fresh read; undefined when the StatefulSet does not exist. */
   async get(): Promise<MinerStatefulSet | undefined> {
     try {
-      return toMinerStatefulSet(await this.apps.readNamespacedStatefulSet({ name: this.name, namespace: this.namespace }, requestOptions(this.timeoutMs)));
+      return toMinerStatefulSet(await this.#apps.readNamespacedStatefulSet({ name: this.name, namespace: this.namespace }, requestOptions(this.#timeoutMs)));
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -137,9 +140,9 @@ export class StatefulSetClient {
 
   /** Lists the one StatefulSet (field selector): its state and the resourceVersion to watch from. */
   async list(): Promise<{ statefulSet: MinerStatefulSet | undefined; resourceVersion: string }> {
-    const list = await this.apps.listNamespacedStatefulSet(
+    const list = await this.#apps.listNamespacedStatefulSet(
       { namespace: this.namespace, fieldSelector: `metadata.name=${this.name}` },
-      requestOptions(this.timeoutMs),
+      requestOptions(this.#timeoutMs),
     );
     const [first] = list.items;
     return { statefulSet: first === undefined ? undefined : toMinerStatefulSet(first), resourceVersion: list.metadata?.resourceVersion ?? '' };
@@ -151,14 +154,14 @@ export class StatefulSetClient {
    */
   async scale(replicas: number, resourceVersion: string): Promise<void> {
     try {
-      await this.apps.patchNamespacedStatefulSetScale(
+      await this.#apps.patchNamespacedStatefulSetScale(
         {
           name: this.name,
           namespace: this.namespace,
           body: { metadata: { resourceVersion }, spec: { replicas } },
           fieldManager: FIELD_MANAGER,
         },
-        requestOptions(this.timeoutMs, PatchStrategy.MergePatch),
+        requestOptions(this.#timeoutMs, PatchStrategy.MergePatch),
       );
     } catch (error) {
       if (statusOf(error) === 409) throw new ConflictError(`the StatefulSet changed since resourceVersion ${resourceVersion}`);
@@ -168,14 +171,14 @@ export class StatefulSetClient {
 
   /** Records the partition count in the StatefulSet's annotation (a merge patch of that one key). */
   async recordObservedPartitions(partitions: number): Promise<void> {
-    await this.apps.patchNamespacedStatefulSet(
+    await this.#apps.patchNamespacedStatefulSet(
       {
         name: this.name,
         namespace: this.namespace,
         body: { metadata: { annotations: { [OBSERVED_PARTITIONS_ANNOTATION]: String(partitions) } } },
         fieldManager: FIELD_MANAGER,
       },
-      requestOptions(this.timeoutMs, PatchStrategy.MergePatch),
+      requestOptions(this.#timeoutMs, PatchStrategy.MergePatch),
     );
   }
 }
@@ -219,24 +222,27 @@ export interface LeaseStore {
 }
 
 export class KubeLeaseStore implements LeaseStore {
-  private readonly coordination: CoordinationV1Api;
+  readonly #coordination: CoordinationV1Api;
+
+  readonly #timeoutMs: number;
 
   constructor(
     kubeConfig: KubeConfig,
     readonly namespace: string,
     readonly name: string,
-    private readonly timeoutMs: number,
+    timeoutMs: number,
   ) {
-    this.coordination = kubeConfig.makeApiClient(CoordinationV1Api);
+    this.#timeoutMs = timeoutMs;
+    this.#coordination = kubeConfig.makeApiClient(CoordinationV1Api);
   }
 
-  private stored(lease: V1Lease): StoredLease {
+  #stored(lease: V1Lease): StoredLease {
     return { record: toRecord(lease), resourceVersion: lease.metadata?.resourceVersion ?? '' };
   }
 
   async get(): Promise<StoredLease | undefined> {
     try {
-      return this.stored(await this.coordination.readNamespacedLease({ name: this.name, namespace: this.namespace }, requestOptions(this.timeoutMs)));
+      return this.#stored(await this.#coordination.readNamespacedLease({ name: this.name, namespace: this.namespace }, requestOptions(this.#timeoutMs)));
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -245,15 +251,15 @@ export class KubeLeaseStore implements LeaseStore {
 
   async create(record: LeaseRecord): Promise<StoredLease> {
     try {
-      const lease = await this.coordination.createNamespacedLease(
+      const lease = await this.#coordination.createNamespacedLease(
         {
           namespace: this.namespace,
           body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.name, namespace: this.namespace }, spec: toSpec(record) },
           fieldManager: FIELD_MANAGER,
         },
-        requestOptions(this.timeoutMs),
+        requestOptions(this.#timeoutMs),
       );
-      return this.stored(lease);
+      return this.#stored(lease);
     } catch (error) {
       if (statusOf(error) === 409) throw new ConflictError(`lease ${this.name} was created concurrently`);
       throw error;
@@ -262,7 +268,7 @@ export class KubeLeaseStore implements LeaseStore {
 
   async replace(record: LeaseRecord, resourceVersion: string): Promise<StoredLease> {
     try {
-      const lease = await this.coordination.replaceNamespacedLease(
+      const lease = await this.#coordination.replaceNamespacedLease(
         {
           name: this.name,
           namespace: this.namespace,
@@ -274,9 +280,9 @@ export class KubeLeaseStore implements LeaseStore {
           },
           fieldManager: FIELD_MANAGER,
         },
-        requestOptions(this.timeoutMs),
+        requestOptions(this.#timeoutMs),
       );
-      return this.stored(lease);
+      return this.#stored(lease);
     } catch (error) {
       if (statusOf(error) === 409) throw new ConflictError(`lease ${this.name} changed since resourceVersion ${resourceVersion}`);
       throw error;
@@ -299,13 +305,16 @@ export interface EventTarget {
 
 /** Writes core/v1 Events about the StatefulSet. */
 export class KubeEventApi {
-  private readonly core: CoreV1Api;
+  readonly #core: CoreV1Api;
+
+  readonly #timeoutMs: number;
 
   constructor(
     kubeConfig: KubeConfig,
-    private readonly timeoutMs: number,
+    timeoutMs: number,
   ) {
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.#timeoutMs = timeoutMs;
+    this.#core = kubeConfig.makeApiClient(CoreV1Api);
   }
 
   async create(event: { name: string; target: EventTarget; type: EventType; reason: string; message: string; at: Date; instance: string }): Promise<void> {
@@ -330,14 +339,14 @@ export class KubeEventApi {
       reportingComponent: FIELD_MANAGER,
       reportingInstance: event.instance,
     };
-    await this.core.createNamespacedEvent({ namespace: event.target.namespace, body, fieldManager: FIELD_MANAGER }, requestOptions(this.timeoutMs));
+    await this.#core.createNamespacedEvent({ namespace: event.target.namespace, body, fieldManager: FIELD_MANAGER }, requestOptions(this.#timeoutMs));
   }
 
   /** Bumps the count and lastTimestamp of an Event this process created (a repeat of the same report). */
   async bump(event: { name: string; namespace: string; count: number; at: Date }): Promise<void> {
-    await this.core.patchNamespacedEvent(
+    await this.#core.patchNamespacedEvent(
       { name: event.name, namespace: event.namespace, body: { count: event.count, lastTimestamp: event.at.toISOString() }, fieldManager: FIELD_MANAGER },
-      requestOptions(this.timeoutMs, PatchStrategy.MergePatch),
+      requestOptions(this.#timeoutMs, PatchStrategy.MergePatch),
     );
   }
 }

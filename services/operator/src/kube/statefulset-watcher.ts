@@ -28,65 +28,68 @@ interface WatchStatus {
 }
 
 export class StatefulSetWatcher {
-  private readonly watch: Watch;
-  private established = false;
-  private reason = 'not listed yet';
-  private resourceVersion: string | undefined;
-  private abort: AbortController | undefined;
-  private watchdog: NodeJS.Timeout | undefined;
-  private retry: NodeJS.Timeout | undefined;
-  private backoffMs = MIN_BACKOFF_MS;
-  private stopped = false;
-  private generation = 0;
-  private latest: MinerStatefulSet | undefined;
+  readonly #watch: Watch;
+  #established = false;
+  #reason = 'not listed yet';
+  #resourceVersion: string | undefined;
+  #abort: AbortController | undefined;
+  #watchdog: NodeJS.Timeout | undefined;
+  #retry: NodeJS.Timeout | undefined;
+  #backoffMs = MIN_BACKOFF_MS;
+  #stopped = false;
+  #generation = 0;
+  #latest: MinerStatefulSet | undefined;
 
-  constructor(private readonly options: StatefulSetWatcherOptions) {
-    this.watch = new Watch(options.kubeConfig);
+  readonly #options: StatefulSetWatcherOptions;
+
+  constructor(options: StatefulSetWatcherOptions) {
+    this.#options = options;
+    this.#watch = new Watch(options.kubeConfig);
   }
 
   /** Listed successfully and a watch is open (or being reopened after a normal server-side close). */
   state(): { established: boolean; reason?: string } {
-    return this.established ? { established: true } : { established: false, reason: this.reason };
+    return this.#established ? { established: true } : { established: false, reason: this.#reason };
   }
 
   /** The StatefulSet as last listed or watched. */
   current(): MinerStatefulSet | undefined {
-    return this.latest;
+    return this.#latest;
   }
 
   start(): void {
-    if (this.stopped) return;
-    void this.listAndWatch();
+    if (this.#stopped) return;
+    void this.#listAndWatch();
   }
 
-  private async listAndWatch(): Promise<void> {
-    const generation = ++this.generation;
+  async #listAndWatch(): Promise<void> {
+    const generation = ++this.#generation;
     try {
-      const { statefulSet, resourceVersion } = await this.options.client.list();
-      if (this.stopped || generation !== this.generation) return;
-      this.resourceVersion = resourceVersion;
-      this.latest = statefulSet;
-      this.options.onChange(statefulSet);
-      await this.openWatch(generation);
+      const { statefulSet, resourceVersion } = await this.#options.client.list();
+      if (this.#stopped || generation !== this.#generation) return;
+      this.#resourceVersion = resourceVersion;
+      this.#latest = statefulSet;
+      this.#options.onChange(statefulSet);
+      await this.#openWatch(generation);
     } catch (error) {
-      this.failed(generation, error);
+      this.#failed(generation, error);
     }
   }
 
-  private async openWatch(generation: number): Promise<void> {
-    const { client, logger } = this.options;
-    const timeoutSeconds = this.options.watchTimeoutSeconds ?? 300;
+  async #openWatch(generation: number): Promise<void> {
+    const { client, logger } = this.#options;
+    const timeoutSeconds = this.#options.watchTimeoutSeconds ?? 300;
     const path = `/apis/apps/v1/namespaces/${client.namespace}/statefulsets`;
     const openedAt = Date.now();
     let expired = false;
     let ended = false;
     let watchdogFired = false;
-    const current = (): boolean => !this.stopped && generation === this.generation;
-    const controller = await this.watch.watch(
+    const current = (): boolean => !this.#stopped && generation === this.#generation;
+    const controller = await this.#watch.watch(
       path,
       {
         fieldSelector: `metadata.name=${client.name}`,
-        resourceVersion: this.resourceVersion,
+        resourceVersion: this.#resourceVersion,
         allowWatchBookmarks: true,
         timeoutSeconds,
       },
@@ -96,17 +99,17 @@ export class StatefulSetWatcher {
         switch (phase) {
           case 'ADDED':
           case 'MODIFIED':
-            this.resourceVersion = resourceVersion ?? this.resourceVersion;
-            this.latest = toMinerStatefulSet(object as V1StatefulSet);
-            this.options.onChange(this.latest);
+            this.#resourceVersion = resourceVersion ?? this.#resourceVersion;
+            this.#latest = toMinerStatefulSet(object as V1StatefulSet);
+            this.#options.onChange(this.#latest);
             break;
           case 'DELETED':
-            this.resourceVersion = resourceVersion ?? this.resourceVersion;
-            this.latest = undefined;
-            this.options.onChange(undefined);
+            this.#resourceVersion = resourceVersion ?? this.#resourceVersion;
+            this.#latest = undefined;
+            this.#options.onChange(undefined);
             break;
           case 'BOOKMARK':
-            this.resourceVersion = resourceVersion ?? this.resourceVersion;
+            this.#resourceVersion = resourceVersion ?? this.#resourceVersion;
             break;
           case 'ERROR': {
             const status = object as WatchStatus;
@@ -120,28 +123,28 @@ export class StatefulSetWatcher {
       },
       (error: unknown) => {
         ended = true;
-        clearTimeout(this.watchdog);
+        clearTimeout(this.#watchdog);
         if (!current()) return;
         const lasted = Date.now() - openedAt >= 1000;
-        if (lasted) this.backoffMs = MIN_BACKOFF_MS;
+        if (lasted) this.#backoffMs = MIN_BACKOFF_MS;
         if (error !== null && error !== undefined && !watchdogFired) {
-          this.failed(generation, error);
+          this.#failed(generation, error);
           return;
         }
         if (expired) {
           // The resourceVersion is too old to watch from: list again.
-          void this.listAndWatch();
+          void this.#listAndWatch();
           return;
         }
         // A normal end (the server's timeout, or the watchdog): watch on from the last resourceVersion. A watch
         // that ended at once is reopened after the backoff, so a misbehaving server cannot make this spin.
-        const reopen = (): void => void this.openWatch(generation).catch((reopenError: unknown) => this.failed(generation, reopenError));
+        const reopen = (): void => void this.#openWatch(generation).catch((reopenError: unknown) => this.#failed(generation, reopenError));
         if (lasted) {
           reopen();
         } else {
-          this.retry = setTimeout(reopen, this.backoffMs);
-          this.retry.unref();
-          this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
+          this.#retry = setTimeout(reopen, this.#backoffMs);
+          this.#retry.unref();
+          this.#backoffMs = Math.min(MAX_BACKOFF_MS, this.#backoffMs * 2);
         }
       },
     );
@@ -150,34 +153,34 @@ export class StatefulSetWatcher {
       return;
     }
     if (ended) return; // the request failed before it returned: done() handled it
-    this.abort = controller;
-    this.established = true;
-    clearTimeout(this.watchdog);
-    this.watchdog = setTimeout(() => {
+    this.#abort = controller;
+    this.#established = true;
+    clearTimeout(this.#watchdog);
+    this.#watchdog = setTimeout(() => {
       watchdogFired = true;
       controller.abort();
     }, (timeoutSeconds + 15) * 1000);
-    this.watchdog.unref();
+    this.#watchdog.unref();
   }
 
-  private failed(generation: number, error: unknown): void {
-    if (this.stopped || generation !== this.generation) return;
-    this.established = false;
-    this.reason = `StatefulSet watch failed: ${describeError(error)}`;
-    this.options.logger.warn({ err: this.reason, retryInMs: this.backoffMs }, 'StatefulSet watch failed; restarting');
-    this.abort?.abort();
-    clearTimeout(this.retry);
-    this.retry = setTimeout(() => void this.listAndWatch(), this.backoffMs);
-    this.retry.unref();
-    this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
+  #failed(generation: number, error: unknown): void {
+    if (this.#stopped || generation !== this.#generation) return;
+    this.#established = false;
+    this.#reason = `StatefulSet watch failed: ${describeError(error)}`;
+    this.#options.logger.warn({ err: this.#reason, retryInMs: this.#backoffMs }, 'StatefulSet watch failed; restarting');
+    this.#abort?.abort();
+    clearTimeout(this.#retry);
+    this.#retry = setTimeout(() => void this.#listAndWatch(), this.#backoffMs);
+    this.#retry.unref();
+    this.#backoffMs = Math.min(MAX_BACKOFF_MS, this.#backoffMs * 2);
   }
 
   stop(): void {
-    this.stopped = true;
-    this.established = false;
-    this.reason = 'stopped';
-    clearTimeout(this.retry);
-    clearTimeout(this.watchdog);
-    this.abort?.abort();
+    this.#stopped = true;
+    this.#established = false;
+    this.#reason = 'stopped';
+    clearTimeout(this.#retry);
+    clearTimeout(this.#watchdog);
+    this.#abort?.abort();
   }
 }

@@ -66,26 +66,30 @@ const keyOf = (namespace: string, name: string): string => `${namespace}/${name}
 const objectKey = (object: Pick<KubeObject, 'kind' | 'metadata'>): string => `${object.kind}/${object.metadata.name}`;
 
 export class LedgerController {
-  private readonly pending = new Map<string, string>();
-  private running: Promise<void> | undefined;
-  private readonly retries = new Map<string, { timer: NodeJS.Timeout; delayMs: number }>();
-  private readonly known = new Set<string>();
-  private readonly watches: CollectionWatch[] = [];
-  private resyncTimer: NodeJS.Timeout | undefined;
-  private stopped = false;
-  private readonly last = new Map<string, { at: string; trigger: string; error?: string; actions: string[] }>();
+  readonly #pending = new Map<string, string>();
+  #running: Promise<void> | undefined;
+  readonly #retries = new Map<string, { timer: NodeJS.Timeout; delayMs: number }>();
+  readonly #known = new Set<string>();
+  readonly #watches: CollectionWatch[] = [];
+  #resyncTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  readonly #last = new Map<string, { at: string; trigger: string; error?: string; actions: string[] }>();
 
-  constructor(private readonly options: LedgerControllerOptions) {}
+  readonly #options: LedgerControllerOptions;
 
-  private get ledgersPath(): string {
-    return resourcePath(API_VERSION, PLURAL, this.options.namespace);
+  constructor(options: LedgerControllerOptions) {
+    this.#options = options;
+  }
+
+  get #ledgersPath(): string {
+    return resourcePath(API_VERSION, PLURAL, this.#options.namespace);
   }
 
   start(): void {
-    const { kubeConfig, kube, logger, namespace } = this.options;
-    const common = { kubeConfig, kube, logger, ...(this.options.watchTimeoutSeconds !== undefined ? { watchTimeoutSeconds: this.options.watchTimeoutSeconds } : {}) };
-    this.watches.push(
-      new CollectionWatch({ ...common, path: this.ledgersPath, onChange: (type, object) => this.onLedger(type, object) }),
+    const { kubeConfig, kube, logger, namespace } = this.#options;
+    const common = { kubeConfig, kube, logger, ...(this.#options.watchTimeoutSeconds !== undefined ? { watchTimeoutSeconds: this.#options.watchTimeoutSeconds } : {}) };
+    this.#watches.push(
+      new CollectionWatch({ ...common, path: this.#ledgersPath, onChange: (type, object) => this.#onLedger(type, object) }),
       // The workloads it owns: a readiness change updates status, a change by someone else is corrected.
       ...(['statefulsets', 'deployments'] as const).map(
         (plural) =>
@@ -100,148 +104,148 @@ export class LedgerController {
           }),
       ),
     );
-    for (const watch of this.watches) watch.start();
-    this.resyncTimer = setInterval(() => this.resync(), this.options.resyncIntervalMs);
-    this.resyncTimer.unref();
+    for (const watch of this.#watches) watch.start();
+    this.#resyncTimer = setInterval(() => this.resync(), this.#options.resyncIntervalMs);
+    this.#resyncTimer.unref();
   }
 
   /** The Ledger watch is established (listed and watching). */
   readiness(): { ready: boolean; reason?: string } {
-    const state = this.watches[0]?.state() ?? { established: false, reason: 'not started' };
+    const state = this.#watches[0]?.state() ?? { established: false, reason: 'not started' };
     return state.established ? { ready: true } : { ready: false, reason: state.reason ?? 'the Ledger watch is not established' };
   }
 
   status(): Record<string, unknown> {
-    return { ledgers: Object.fromEntries(this.last) };
+    return { ledgers: Object.fromEntries(this.#last) };
   }
 
-  private onLedger(type: string, object: WatchedObject): void {
-    const key = keyOf(object.metadata.namespace ?? this.options.namespace, object.metadata.name);
-    if (type !== 'DELETED') this.known.add(key);
+  #onLedger(type: string, object: WatchedObject): void {
+    const key = keyOf(object.metadata.namespace ?? this.#options.namespace, object.metadata.name);
+    if (type !== 'DELETED') this.#known.add(key);
     this.trigger(key, `ledger-${type.toLowerCase()}`);
   }
 
   /** Reconciles every known Ledger (after becoming the leader, and periodically). */
   resync(reason = 'resync'): void {
-    for (const key of this.known) this.trigger(key, reason);
+    for (const key of this.#known) this.trigger(key, reason);
   }
 
   trigger(key: string, reason: string): void {
-    if (this.stopped) return;
-    if (!this.pending.has(key)) this.pending.set(key, reason);
-    this.running ??= this.drain().finally(() => {
-      this.running = undefined;
+    if (this.#stopped) return;
+    if (!this.#pending.has(key)) this.#pending.set(key, reason);
+    this.#running ??= this.#drain().finally(() => {
+      this.#running = undefined;
     });
   }
 
   /** Resolves once nothing is running or pending (tests). */
   async idle(): Promise<void> {
-    while (this.running !== undefined) await this.running;
+    while (this.#running !== undefined) await this.#running;
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.resyncTimer);
-    for (const watch of this.watches) watch.stop();
-    for (const retry of this.retries.values()) clearTimeout(retry.timer);
-    await this.running;
+    this.#stopped = true;
+    clearInterval(this.#resyncTimer);
+    for (const watch of this.#watches) watch.stop();
+    for (const retry of this.#retries.values()) clearTimeout(retry.timer);
+    await this.#running;
   }
 
-  private async drain(): Promise<void> {
-    while (!this.stopped && this.pending.size > 0) {
-      const [key, reason] = this.pending.entries().next().value as [string, string];
-      this.pending.delete(key);
-      await this.reconcileKey(key, reason);
+  async #drain(): Promise<void> {
+    while (!this.#stopped && this.#pending.size > 0) {
+      const [key, reason] = this.#pending.entries().next().value as [string, string];
+      this.#pending.delete(key);
+      await this.#reconcileKey(key, reason);
     }
   }
 
-  private scheduleRetry(key: string): number {
-    const previous = this.retries.get(key);
+  #scheduleRetry(key: string): number {
+    const previous = this.#retries.get(key);
     clearTimeout(previous?.timer);
     const delayMs = previous === undefined ? MIN_RETRY_MS : Math.min(MAX_RETRY_MS, previous.delayMs * 2);
     const timer = setTimeout(() => this.trigger(key, 'retry'), delayMs);
     timer.unref();
-    this.retries.set(key, { timer, delayMs });
+    this.#retries.set(key, { timer, delayMs });
     return delayMs;
   }
 
-  private async reconcileKey(key: string, trigger: string): Promise<void> {
-    if (!this.options.leadership.isLeader()) return;
+  async #reconcileKey(key: string, trigger: string): Promise<void> {
+    if (!this.#options.leadership.isLeader()) return;
     const [namespace, name] = key.split('/') as [string, string];
     const labels = { namespace, ledger: name };
-    const stopTimer = this.options.metrics.reconcileDuration.startTimer(labels);
+    const stopTimer = this.#options.metrics.reconcileDuration.startTimer(labels);
     const record = { at: new Date().toISOString(), trigger, actions: [] as string[] };
-    this.last.set(key, record);
+    this.#last.set(key, record);
     try {
-      await this.reconcile(namespace, name, record.actions);
-      const retry = this.retries.get(key);
+      await this.#reconcile(namespace, name, record.actions);
+      const retry = this.#retries.get(key);
       if (retry !== undefined) {
         clearTimeout(retry.timer);
-        this.retries.delete(key);
+        this.#retries.delete(key);
       }
-      this.options.metrics.reconciles.inc({ ...labels, result: 'ok' });
+      this.#options.metrics.reconciles.inc({ ...labels, result: 'ok' });
     } catch (error) {
       const message = describe(error);
-      this.last.set(key, { ...record, error: message });
+      this.#last.set(key, { ...record, error: message });
       if (isStatus(error, 409)) {
         // Someone changed the object between our read and write: look again at once.
         this.trigger(key, 'conflict');
         return;
       }
-      this.options.metrics.reconciles.inc({ ...labels, result: 'error' });
-      const retryInMs = this.scheduleRetry(key);
-      this.options.logger.warn({ ledger: key, err: message, retryInMs }, 'Ledger reconcile failed');
+      this.#options.metrics.reconciles.inc({ ...labels, result: 'error' });
+      const retryInMs = this.#scheduleRetry(key);
+      this.#options.logger.warn({ ledger: key, err: message, retryInMs }, 'Ledger reconcile failed');
     } finally {
-      if (this.known.has(key)) stopTimer();
+      if (this.#known.has(key)) stopTimer();
     }
   }
 
-  private target(ledger: Ledger): EventTarget {
+  #target(ledger: Ledger): EventTarget {
     return { name: ledger.metadata.name, namespace: ledger.metadata.namespace, uid: ledger.metadata.uid, kind: KIND, apiVersion: API_VERSION };
   }
 
-  private async event(ledger: Ledger, actions: string[], event: RecordedEvent): Promise<void> {
+  async #event(ledger: Ledger, actions: string[], event: RecordedEvent): Promise<void> {
     actions.push(`${event.reason}: ${event.message}`);
-    if (event.type === 'Warning') this.options.logger.warn({ ledger: ledger.metadata.name, reason: event.reason }, event.message);
-    else this.options.logger.info({ ledger: ledger.metadata.name, reason: event.reason }, event.message);
-    await this.options.events.record(this.target(ledger), event);
+    if (event.type === 'Warning') this.#options.logger.warn({ ledger: ledger.metadata.name, reason: event.reason }, event.message);
+    else this.#options.logger.info({ ledger: ledger.metadata.name, reason: event.reason }, event.message);
+    await this.#options.events.record(this.#target(ledger), event);
   }
 
-  private async read(namespace: string, name: string): Promise<Ledger | undefined> {
+  async #read(namespace: string, name: string): Promise<Ledger | undefined> {
     try {
-      return await this.options.kube.request<Ledger>('GET', resourcePath(API_VERSION, PLURAL, namespace, name));
+      return await this.#options.kube.request<Ledger>('GET', resourcePath(API_VERSION, PLURAL, namespace, name));
     } catch (error) {
       if (isStatus(error, 404)) return undefined;
       throw error;
     }
   }
 
-  private async reconcile(namespace: string, name: string, actions: string[]): Promise<void> {
+  async #reconcile(namespace: string, name: string, actions: string[]): Promise<void> {
     const key = keyOf(namespace, name);
-    let ledger = await this.read(namespace, name);
+    let ledger = await this.#read(namespace, name);
     if (ledger === undefined) {
-      this.known.delete(key);
-      forgetLedger(this.options.metrics, { namespace, ledger: name });
-      await this.options.kafka.forget(key);
+      this.#known.delete(key);
+      forgetLedger(this.#options.metrics, { namespace, ledger: name });
+      await this.#options.kafka.forget(key);
       return;
     }
     if (ledger.metadata.deletionTimestamp !== undefined) {
-      await this.finalize(ledger, actions);
+      await this.#finalize(ledger, actions);
       return;
     }
-    ledger = await this.ensureFinalizer(ledger);
-    const owned = await this.listOwned(ledger);
-    ledger = await this.handleMinerScale(ledger, owned, actions);
+    ledger = await this.#ensureFinalizer(ledger);
+    const owned = await this.#listOwned(ledger);
+    ledger = await this.#handleMinerScale(ledger, owned, actions);
 
-    const { topics, kafka } = await this.reconcileTopics(ledger, actions);
-    if (topics?.partitions !== undefined && topics.partitions > ledger.spec.partitions) ledger = await this.adoptPartitions(ledger, topics.partitions, actions);
+    const { topics, kafka } = await this.#reconcileTopics(ledger, actions);
+    if (topics?.partitions !== undefined && topics.partitions > ledger.spec.partitions) ledger = await this.#adoptPartitions(ledger, topics.partitions, actions);
 
     const topicsReady = topics !== undefined && (topics.partitions ?? 0) >= ledger.spec.partitions;
-    const { applied, error } = await this.applyAll(ledger, owned, topicsReady, actions);
-    await this.prune(ledger, owned, applied, actions);
+    const { applied, error } = await this.#applyAll(ledger, owned, topicsReady, actions);
+    await this.#prune(ledger, owned, applied, actions);
 
-    const chain = await this.options.chainStatus?.(ledger).catch(() => undefined);
-    await this.writeStatus(ledger, {
+    const chain = await this.#options.chainStatus?.(ledger).catch(() => undefined);
+    await this.#writeStatus(ledger, {
       kafka,
       topics: {
         ready: topicsReady,
@@ -255,10 +259,10 @@ export class LedgerController {
     if (error !== undefined) throw new Error(error);
   }
 
-  private async ensureFinalizer(ledger: Ledger): Promise<Ledger> {
+  async #ensureFinalizer(ledger: Ledger): Promise<Ledger> {
     const finalizers = ledger.metadata.finalizers ?? [];
     if (finalizers.includes(FINALIZER)) return ledger;
-    return this.options.kube.request<Ledger>(
+    return this.#options.kube.request<Ledger>(
       'PATCH',
       resourcePath(API_VERSION, PLURAL, ledger.metadata.namespace, ledger.metadata.name),
       { metadata: { finalizers: [...finalizers, FINALIZER], resourceVersion: ledger.metadata.resourceVersion } },
@@ -267,13 +271,13 @@ export class LedgerController {
   }
 
   /** Every object of a kind the operator renders that carries this Ledger's label and is owned by it. */
-  private async listOwned(ledger: Ledger): Promise<Map<string, OwnedObject>> {
+  async #listOwned(ledger: Ledger): Promise<Map<string, OwnedObject>> {
     const owned = new Map<string, OwnedObject>();
     const selector = `?labelSelector=${encodeURIComponent(`${LEDGER_LABEL}=${ledger.metadata.name}`)}`;
     for (const kind of OWNED_KINDS) {
       let list: { items: OwnedObject[] };
       try {
-        list = await this.options.kube.request<{ items: OwnedObject[] }>('GET', resourcePath(kind.apiVersion, kind.plural, ledger.metadata.namespace) + selector);
+        list = await this.#options.kube.request<{ items: OwnedObject[] }>('GET', resourcePath(kind.apiVersion, kind.plural, ledger.metadata.namespace) + selector);
       } catch (error) {
         // A kind whose CRD is not installed (ServiceMonitor without the prometheus-operator) owns nothing.
         if (isStatus(error, 404)) continue;
@@ -286,18 +290,18 @@ export class LedgerController {
     return owned;
   }
 
-  private async patchPartitions(ledger: Ledger, partitions: number): Promise<Ledger> {
-    await this.options.kube.request(
+  async #patchPartitions(ledger: Ledger, partitions: number): Promise<Ledger> {
+    await this.#options.kube.request(
       'PATCH',
       resourcePath(API_VERSION, PLURAL, ledger.metadata.namespace, ledger.metadata.name, 'scale'),
       { spec: { replicas: partitions } },
       MERGE_PATCH,
     );
-    return (await this.read(ledger.metadata.namespace, ledger.metadata.name)) ?? ledger;
+    return (await this.#read(ledger.metadata.namespace, ledger.metadata.name)) ?? ledger;
   }
 
   /** `kubectl scale statefulset/<ledger>-miner`: up is adopted into the Ledger, down is reverted. */
-  private async handleMinerScale(ledger: Ledger, owned: Map<string, OwnedObject>, actions: string[]): Promise<Ledger> {
+  async #handleMinerScale(ledger: Ledger, owned: Map<string, OwnedObject>, actions: string[]): Promise<Ledger> {
     const statefulSet = owned.get(`StatefulSet/${componentName(ledger, 'miner')}`);
     const replicas = statefulSet?.spec?.replicas;
     if (statefulSet === undefined || replicas === undefined || replicas === ledger.spec.partitions) return ledger;
@@ -305,14 +309,14 @@ export class LedgerController {
     if (others.length === 0) return ledger; // our own value from before a Ledger change: the apply updates it
     const name = `${ledger.metadata.name}`;
     if (replicas > ledger.spec.partitions && replicas <= ledger.spec.maxPartitions) {
-      await this.event(ledger, actions, {
+      await this.#event(ledger, actions, {
         type: 'Normal',
         reason: 'MinerScaleAdopted',
         message: `StatefulSet ${statefulSet.metadata.name} was scaled to ${replicas} (by ${others.join(', ')}): the Ledger grows to ${replicas} partitions and miners`,
       });
-      return this.patchPartitions(ledger, replicas);
+      return this.#patchPartitions(ledger, replicas);
     }
-    await this.event(ledger, actions, {
+    await this.#event(ledger, actions, {
       type: 'Warning',
       reason: 'MinerScaleReverted',
       message:
@@ -322,46 +326,46 @@ export class LedgerController {
     return ledger;
   }
 
-  private async adoptPartitions(ledger: Ledger, partitions: number, actions: string[]): Promise<Ledger> {
+  async #adoptPartitions(ledger: Ledger, partitions: number, actions: string[]): Promise<Ledger> {
     if (partitions > ledger.spec.maxPartitions) {
-      await this.event(ledger, actions, {
+      await this.#event(ledger, actions, {
         type: 'Warning',
         reason: 'PartitionLimitReached',
         message: `Topic ${ledger.spec.topics.transactions} has ${partitions} partitions, above spec.maxPartitions (${ledger.spec.maxPartitions}): raise maxPartitions to let the miners follow`,
       });
       return ledger;
     }
-    await this.event(ledger, actions, {
+    await this.#event(ledger, actions, {
       type: 'Normal',
       reason: 'PartitionsAdopted',
       message: `Topic ${ledger.spec.topics.transactions} was grown to ${partitions} partitions outside the operator: the Ledger follows (spec.partitions ${ledger.spec.partitions} → ${partitions})`,
     });
-    return this.patchPartitions(ledger, partitions);
+    return this.#patchPartitions(ledger, partitions);
   }
 
-  private async reconcileTopics(ledger: Ledger, actions: string[]): Promise<{ topics: TopicsObservation | undefined; kafka: { reachable: boolean; message: string } }> {
+  async #reconcileTopics(ledger: Ledger, actions: string[]): Promise<{ topics: TopicsObservation | undefined; kafka: { reachable: boolean; message: string } }> {
     const servers = bootstrapServers(ledger);
     try {
-      const topics = await this.options.kafka.ensure(ledger, ledger.spec.partitions);
-      this.options.metrics.kafkaReachable.set({ namespace: ledger.metadata.namespace, ledger: ledger.metadata.name }, 1);
+      const topics = await this.#options.kafka.ensure(ledger, ledger.spec.partitions);
+      this.#options.metrics.kafkaReachable.set({ namespace: ledger.metadata.namespace, ledger: ledger.metadata.name }, 1);
       for (const change of topics.changes) {
-        await this.event(ledger, actions, { type: 'Normal', reason: change.startsWith('grew') ? 'PartitionsGrown' : 'TopicCreated', message: `Topic ${change}` });
+        await this.#event(ledger, actions, { type: 'Normal', reason: change.startsWith('grew') ? 'PartitionsGrown' : 'TopicCreated', message: `Topic ${change}` });
       }
       return { topics, kafka: { reachable: true, message: `Kafka at ${servers} answered` } };
     } catch (error) {
-      this.options.metrics.kafkaReachable.set({ namespace: ledger.metadata.namespace, ledger: ledger.metadata.name }, 0);
+      this.#options.metrics.kafkaReachable.set({ namespace: ledger.metadata.namespace, ledger: ledger.metadata.name }, 0);
       const message = `Kafka at ${servers}: ${describe(error)}`;
       const previous = ledger.status?.conditions?.find((condition) => condition.type === 'KafkaReachable');
-      if (previous?.status !== 'False') await this.event(ledger, actions, { type: 'Warning', reason: 'KafkaUnreachable', message });
+      if (previous?.status !== 'False') await this.#event(ledger, actions, { type: 'Warning', reason: 'KafkaUnreachable', message });
       return { topics: undefined, kafka: { reachable: false, message } };
     }
   }
 
-  private async applyAll(ledger: Ledger, owned: Map<string, OwnedObject>, topicsReady: boolean, actions: string[]): Promise<{ applied: Map<string, OwnedObject>; error?: string }> {
+  async #applyAll(ledger: Ledger, owned: Map<string, OwnedObject>, topicsReady: boolean, actions: string[]): Promise<{ applied: Map<string, OwnedObject>; error?: string }> {
     const applied = new Map<string, OwnedObject>();
     const errors: string[] = [];
     const labels = { namespace: ledger.metadata.namespace, ledger: ledger.metadata.name };
-    for (const object of renderLedger(ledger, this.options.render)) {
+    for (const object of renderLedger(ledger, this.#options.render)) {
       const key = objectKey(object);
       const before = owned.get(key);
       // Miners start only once their topic has its partitions (they would otherwise create it with their default).
@@ -374,7 +378,7 @@ export class LedgerController {
         ? { ...object, metadata: { ...object.metadata, resourceVersion: before.metadata.resourceVersion } }
         : object;
       try {
-        const result = await this.options.kube.request<OwnedObject>(
+        const result = await this.#options.kube.request<OwnedObject>(
           'PATCH',
           resourcePath(kind.apiVersion, kind.plural, ledger.metadata.namespace, object.metadata.name) + applyQuery(),
           body,
@@ -382,11 +386,11 @@ export class LedgerController {
         );
         applied.set(key, { ...result, kind: object.kind });
         if (before === undefined) {
-          this.options.metrics.objectChanges.inc({ ...labels, change: 'created' });
-          await this.event(ledger, actions, { type: 'Normal', reason: 'Created', message: `Created ${key}` });
+          this.#options.metrics.objectChanges.inc({ ...labels, change: 'created' });
+          await this.#event(ledger, actions, { type: 'Normal', reason: 'Created', message: `Created ${key}` });
         } else if (before.metadata.resourceVersion !== result.metadata.resourceVersion && !statusOnlyChange(before, result)) {
-          this.options.metrics.objectChanges.inc({ ...labels, change: 'changed' });
-          await this.event(ledger, actions, { type: 'Normal', reason: 'Updated', message: `Updated ${key} to match the Ledger` });
+          this.#options.metrics.objectChanges.inc({ ...labels, change: 'changed' });
+          await this.#event(ledger, actions, { type: 'Normal', reason: 'Updated', message: `Updated ${key} to match the Ledger` });
         }
       } catch (error) {
         if (isStatus(error, 404) && kind.kind === 'ServiceMonitor') {
@@ -400,17 +404,17 @@ export class LedgerController {
     if (errors.length > 0) {
       const message = errors.join('; ');
       const previous = ledger.status?.conditions?.find((condition) => condition.type === 'Degraded');
-      if (previous?.message !== message) await this.event(ledger, actions, { type: 'Warning', reason: 'ApplyFailed', message });
+      if (previous?.message !== message) await this.#event(ledger, actions, { type: 'Warning', reason: 'ApplyFailed', message });
       return { applied, error: message };
     }
     return { applied };
   }
 
-  private async deleteObject(ledger: Ledger, object: OwnedObject): Promise<void> {
+  async #deleteObject(ledger: Ledger, object: OwnedObject): Promise<void> {
     const kind = OWNED_KINDS.find((candidate) => candidate.kind === object.kind);
     if (kind === undefined) return;
     try {
-      await this.options.kube.request('DELETE', resourcePath(kind.apiVersion, kind.plural, ledger.metadata.namespace, object.metadata.name), {
+      await this.#options.kube.request('DELETE', resourcePath(kind.apiVersion, kind.plural, ledger.metadata.namespace, object.metadata.name), {
         apiVersion: 'v1',
         kind: 'DeleteOptions',
         propagationPolicy: 'Background',
@@ -422,45 +426,45 @@ export class LedgerController {
   }
 
   /** Owned objects the Ledger no longer implies (a disabled ServiceMonitor, a bundled Kafka's Services, ...). */
-  private async prune(ledger: Ledger, owned: Map<string, OwnedObject>, applied: Map<string, OwnedObject>, actions: string[]): Promise<void> {
-    const wanted = new Set(renderLedger(ledger, this.options.render).map(objectKey));
+  async #prune(ledger: Ledger, owned: Map<string, OwnedObject>, applied: Map<string, OwnedObject>, actions: string[]): Promise<void> {
+    const wanted = new Set(renderLedger(ledger, this.#options.render).map(objectKey));
     for (const [key, object] of owned) {
       if (wanted.has(key) || applied.has(key)) continue;
-      await this.deleteObject(ledger, object);
-      this.options.metrics.objectChanges.inc({ namespace: ledger.metadata.namespace, ledger: ledger.metadata.name, change: 'deleted' });
-      await this.event(ledger, actions, { type: 'Normal', reason: 'Deleted', message: `Deleted ${key}: the Ledger no longer implies it` });
+      await this.#deleteObject(ledger, object);
+      this.#options.metrics.objectChanges.inc({ namespace: ledger.metadata.namespace, ledger: ledger.metadata.name, change: 'deleted' });
+      await this.#event(ledger, actions, { type: 'Normal', reason: 'Deleted', message: `Deleted ${key}: the Ledger no longer implies it` });
     }
   }
 
-  private async finalize(ledger: Ledger, actions: string[]): Promise<void> {
+  async #finalize(ledger: Ledger, actions: string[]): Promise<void> {
     if (!(ledger.metadata.finalizers ?? []).includes(FINALIZER)) return;
     const { topics } = ledger.spec;
     if (topics.deletionPolicy === 'Delete') {
-      const deleted = await this.options.kafka.deleteTopics(ledger).catch(async (error: unknown) => {
-        await this.event(ledger, actions, { type: 'Warning', reason: 'TopicDeletionFailed', message: `Could not delete the topics (retrying; the Ledger stays until then): ${describe(error)}` });
+      const deleted = await this.#options.kafka.deleteTopics(ledger).catch(async (error: unknown) => {
+        await this.#event(ledger, actions, { type: 'Warning', reason: 'TopicDeletionFailed', message: `Could not delete the topics (retrying; the Ledger stays until then): ${describe(error)}` });
         throw error;
       });
-      await this.event(ledger, actions, { type: 'Normal', reason: 'TopicsDeleted', message: `Deleted topics ${deleted.join(', ') || '(none existed)'} (deletionPolicy Delete)` });
+      await this.#event(ledger, actions, { type: 'Normal', reason: 'TopicsDeleted', message: `Deleted topics ${deleted.join(', ') || '(none existed)'} (deletionPolicy Delete)` });
     } else {
-      await this.event(ledger, actions, {
+      await this.#event(ledger, actions, {
         type: 'Normal',
         reason: 'TopicsRetained',
         message: `Kept topics ${[topics.transactions, topics.blockchain, topics.audit, topics.deadLetter].join(', ')}: the ledger is data (deletionPolicy Retain)`,
       });
     }
     // Deleted here rather than left to the garbage collector, so the Ledger is gone only once its workloads are.
-    for (const object of (await this.listOwned(ledger)).values()) await this.deleteObject(ledger, object);
+    for (const object of (await this.#listOwned(ledger)).values()) await this.#deleteObject(ledger, object);
     const finalizers = (ledger.metadata.finalizers ?? []).filter((finalizer) => finalizer !== FINALIZER);
-    await this.options.kube.request(
+    await this.#options.kube.request(
       'PATCH',
       resourcePath(API_VERSION, PLURAL, ledger.metadata.namespace, ledger.metadata.name),
       { metadata: { finalizers, resourceVersion: ledger.metadata.resourceVersion } },
       MERGE_PATCH,
     );
-    await this.options.kafka.forget(keyOf(ledger.metadata.namespace, ledger.metadata.name));
+    await this.#options.kafka.forget(keyOf(ledger.metadata.namespace, ledger.metadata.name));
   }
 
-  private async writeStatus(
+  async #writeStatus(
     ledger: Ledger,
     seen: {
       kafka: { reachable: boolean; message: string };
@@ -499,7 +503,7 @@ export class LedgerController {
       new Date().toISOString(),
     );
     const labels = { namespace: ledger.metadata.namespace, ledger: ledger.metadata.name };
-    const { metrics } = this.options;
+    const { metrics } = this.#options;
     metrics.partitions.set(labels, status.partitions ?? 0);
     metrics.miners.set(labels, status.miners ?? 0);
     metrics.readyMiners.set(labels, status.readyMiners ?? 0);
@@ -507,7 +511,7 @@ export class LedgerController {
     if (status.chain?.height !== undefined) metrics.chainHeight.set(labels, status.chain.height);
     if (status.chain?.oldestPendingSeconds !== undefined) metrics.oldestPendingSeconds.set(labels, status.chain.oldestPendingSeconds);
     if (sameStatus(ledger.status, status)) return;
-    await this.options.kube.request('PATCH', resourcePath(API_VERSION, PLURAL, ledger.metadata.namespace, ledger.metadata.name, 'status'), { status }, MERGE_PATCH);
+    await this.#options.kube.request('PATCH', resourcePath(API_VERSION, PLURAL, ledger.metadata.namespace, ledger.metadata.name, 'status'), { status }, MERGE_PATCH);
   }
 }
 

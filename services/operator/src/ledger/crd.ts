@@ -177,9 +177,17 @@ const consensus = object(
     requireTransactionSignatures: bool('Reject transactions without a valid Ed25519 signature (REQUIRE_TRANSACTION_SIGNATURES).', false),
     maxBlockTransactions: optionalInt('Largest block, coinbase included (CONSENSUS_MAX_BLOCK_TRANSACTIONS). Absent: no consensus limit.', 2, 1_000_000),
     permissioned: object(
-      'Permissioned mode: only blocks signed by one of allowedMinerKeys are valid. Absent: open mode (the article\'s; anyone with write access mines).',
+      'Permissioned mode: only blocks signed by one of the allowed miner keys are valid. Absent: open mode (the article\'s; anyone with write access mines).',
       {
-        allowedMinerKeys: { type: 'array', description: 'Raw Ed25519 public keys (64 lowercase hex digits) allowed to sign blocks (ALLOWED_MINER_KEYS).', items: { type: 'string', pattern: HEX_KEY }, minItems: 1, maxItems: 1024 },
+        allowedMinerKeys: { type: 'array', description: 'Raw Ed25519 public keys (64 lowercase hex digits) allowed to sign blocks (ALLOWED_MINER_KEYS). Exactly one of allowedMinerKeys and allowedMinerKeysFrom.', items: { type: 'string', pattern: HEX_KEY }, minItems: 1, maxItems: 1024 },
+        allowedMinerKeysFrom: object(
+          'A ConfigMap holding the allowed public keys, comma-separated (the chart\'s miner-keys Job writes <release>-allowed-miner-keys from the miners\' Secret). Read by miners and auditor at start.',
+          {
+            name: str('Name of the ConfigMap.', { pattern: DNS_SUBDOMAIN, maxLength: 253 }),
+            key: str('Key of the allow-list in the ConfigMap.', { default: 'allowed-miner-keys' }),
+          },
+          { required: ['name'] },
+        ),
         minerKeysSecret: object(
           'Existing Secret with the miners\' Ed25519 private keys (32-byte seeds as 64 hex digits), mounted as files.',
           {
@@ -190,7 +198,12 @@ const consensus = object(
           { required: ['name'] },
         ),
       },
-      { required: ['allowedMinerKeys', 'minerKeysSecret'] },
+      {
+        required: ['minerKeysSecret'],
+        'x-kubernetes-validations': [
+          { rule: 'has(self.allowedMinerKeys) != has(self.allowedMinerKeysFrom)', message: 'permissioned: set exactly one of allowedMinerKeys and allowedMinerKeysFrom' },
+        ],
+      },
     ),
   },
   { default: {} },

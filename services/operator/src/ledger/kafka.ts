@@ -32,17 +32,25 @@ const CONNECTION_TIMEOUT_MS = 3000;
 const REQUEST_TIMEOUT_MS = 10_000;
 
 export class LedgerKafka implements LedgerKafkaPort {
-  private readonly admins = new Map<string, { fingerprint: string; admin: Admin }>();
+  readonly #admins = new Map<string, { fingerprint: string; admin: Admin }>();
+
+  readonly #kube: KubeJson;
+  readonly #logger: Logger;
+  readonly #brokersOverride: ((ledger: Ledger) => string | undefined) | undefined;
 
   constructor(
-    private readonly kube: KubeJson,
-    private readonly logger: Logger,
+    kube: KubeJson,
+    logger: Logger,
     /** Overrides the bootstrap servers (tests reach a bundled Kafka through a local broker). */
-    private readonly brokersOverride?: (ledger: Ledger) => string | undefined,
-  ) {}
+    brokersOverride?: (ledger: Ledger) => string | undefined,
+  ) {
+    this.#kube = kube;
+    this.#logger = logger;
+    this.#brokersOverride = brokersOverride;
+  }
 
-  private async secret(namespace: string, ref: SecretKeyRef): Promise<string> {
-    const secret = await this.kube.request<{ data?: Record<string, string> }>('GET', resourcePath('v1', 'secrets', namespace, ref.name));
+  async #secret(namespace: string, ref: SecretKeyRef): Promise<string> {
+    const secret = await this.#kube.request<{ data?: Record<string, string> }>('GET', resourcePath('v1', 'secrets', namespace, ref.name));
     const data = secret.data?.[ref.key];
     if (data === undefined) throw new Error(`Secret ${namespace}/${ref.name} has no key ${ref.key}`);
     return Buffer.from(data, 'base64').toString('utf8');
@@ -51,7 +59,7 @@ export class LedgerKafka implements LedgerKafkaPort {
   async settings(ledger: Ledger): Promise<KafkaSettings> {
     const { kafka } = ledger.spec;
     const namespace = ledger.metadata.namespace;
-    const servers = this.brokersOverride?.(ledger) ?? bootstrapServers(ledger);
+    const servers = this.#brokersOverride?.(ledger) ?? bootstrapServers(ledger);
     const settings: KafkaSettings = {
       brokers: servers.split(','),
       clientId: `${kafka.clientIdPrefix ?? 'chainlog'}-operator`,
@@ -62,11 +70,11 @@ export class LedgerKafka implements LedgerKafkaPort {
     if (tls !== undefined) {
       settings.ssl = {
         rejectUnauthorized: tls.rejectUnauthorized,
-        ...(tls.ca ? { ca: await this.secret(namespace, tls.ca) } : {}),
+        ...(tls.ca ? { ca: await this.#secret(namespace, tls.ca) } : {}),
         ...(tls.clientCert
           ? {
-              cert: await this.secret(namespace, { name: tls.clientCert.name, key: tls.clientCert.certKey }),
-              key: await this.secret(namespace, { name: tls.clientCert.name, key: tls.clientCert.keyKey }),
+              cert: await this.#secret(namespace, { name: tls.clientCert.name, key: tls.clientCert.certKey }),
+              key: await this.#secret(namespace, { name: tls.clientCert.name, key: tls.clientCert.keyKey }),
             }
           : {}),
       };
@@ -75,34 +83,34 @@ export class LedgerKafka implements LedgerKafkaPort {
     if (sasl !== undefined) {
       settings.sasl = {
         mechanism: sasl.mechanism,
-        username: sasl.usernameSecret !== undefined ? await this.secret(namespace, sasl.usernameSecret) : (sasl.username ?? ''),
-        password: await this.secret(namespace, sasl.passwordSecret),
+        username: sasl.usernameSecret !== undefined ? await this.#secret(namespace, sasl.usernameSecret) : (sasl.username ?? ''),
+        password: await this.#secret(namespace, sasl.passwordSecret),
       };
     }
     return settings;
   }
 
-  private async admin(ledger: Ledger): Promise<Admin> {
+  async #admin(ledger: Ledger): Promise<Admin> {
     const key = `${ledger.metadata.namespace}/${ledger.metadata.name}`;
     const settings = await this.settings(ledger);
     const fingerprint = JSON.stringify(settings);
-    const cached = this.admins.get(key);
+    const cached = this.#admins.get(key);
     if (cached?.fingerprint === fingerprint) return cached.admin;
     await this.forget(key);
-    const admin = createKafka(settings, this.logger.child({ ledger: key }), 0).admin();
+    const admin = createKafka(settings, this.#logger.child({ ledger: key }), 0).admin();
     try {
       await admin.connect();
     } catch (error) {
       await admin.disconnect().catch(() => undefined);
       throw error;
     }
-    this.admins.set(key, { fingerprint, admin });
+    this.#admins.set(key, { fingerprint, admin });
     return admin;
   }
 
   /** Runs fn with the Ledger's admin; a failure drops the connection so the next pass reconnects. */
-  private async withAdmin<T>(ledger: Ledger, fn: (admin: Admin) => Promise<T>): Promise<T> {
-    const admin = await this.admin(ledger);
+  async #withAdmin<T>(ledger: Ledger, fn: (admin: Admin) => Promise<T>): Promise<T> {
+    const admin = await this.#admin(ledger);
     try {
       return await fn(admin);
     } catch (error) {
@@ -114,7 +122,7 @@ export class LedgerKafka implements LedgerKafkaPort {
   async ensure(ledger: Ledger, partitions: number): Promise<TopicsObservation> {
     const { topics } = ledger.spec;
     const replicationFactor = topics.replicationFactor;
-    return this.withAdmin(ledger, async (admin) => {
+    return this.#withAdmin(ledger, async (admin) => {
       const changes = await ensureTopics(admin, [
         { topic: topics.transactions, partitions, replicationFactor },
         { topic: topics.blockchain, partitions: 1, replicationFactor },
@@ -126,12 +134,12 @@ export class LedgerKafka implements LedgerKafkaPort {
   }
 
   async read(ledger: Ledger): Promise<number | undefined> {
-    return this.withAdmin(ledger, (admin) => partitionCount(admin, ledger.spec.topics.transactions));
+    return this.#withAdmin(ledger, (admin) => partitionCount(admin, ledger.spec.topics.transactions));
   }
 
   async deleteTopics(ledger: Ledger): Promise<string[]> {
     const { topics } = ledger.spec;
-    return this.withAdmin(ledger, async (admin) => {
+    return this.#withAdmin(ledger, async (admin) => {
       const existing = new Set(await admin.listTopics());
       const names = [topics.transactions, topics.blockchain, topics.audit, topics.deadLetter].filter((name) => existing.has(name));
       if (names.length > 0) await admin.deleteTopics({ topics: names });
@@ -140,12 +148,12 @@ export class LedgerKafka implements LedgerKafkaPort {
   }
 
   async forget(key: string): Promise<void> {
-    const cached = this.admins.get(key);
-    this.admins.delete(key);
+    const cached = this.#admins.get(key);
+    this.#admins.delete(key);
     await cached?.admin.disconnect().catch(() => undefined);
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.admins.keys()].map((key) => this.forget(key)));
+    await Promise.all([...this.#admins.keys()].map((key) => this.forget(key)));
   }
 }

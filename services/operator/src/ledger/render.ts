@@ -138,11 +138,13 @@ function commonEnv(ledger: Ledger, component: string, logLevel: LogLevel | undef
 /** The consensus rules: identical on miners and auditor, or they compute different chains. */
 function consensusEnv(spec: LedgerSpec): EnvVar[] {
   const { consensus } = spec;
+  const from = consensus.permissioned?.allowedMinerKeysFrom;
   return [
     value('DIFFICULTY', consensus.difficulty),
     value('BLOCK_REWARD', consensus.blockReward),
+    ...(from === undefined ? [] : [{ name: 'ALLOWED_MINER_KEYS', valueFrom: { configMapKeyRef: { name: from.name, key: from.key } } }]),
     ...optional([
-      ['ALLOWED_MINER_KEYS', consensus.permissioned?.allowedMinerKeys.join(',')],
+      ['ALLOWED_MINER_KEYS', consensus.permissioned?.allowedMinerKeys?.join(',')],
       ['REQUIRE_TRANSACTION_SIGNATURES', consensus.requireTransactionSignatures],
       ['CONSENSUS_MAX_BLOCK_TRANSACTIONS', consensus.maxBlockTransactions],
     ]),

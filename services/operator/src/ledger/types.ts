@@ -76,7 +76,9 @@ export interface LedgerSpec {
     requireTransactionSignatures: boolean;
     maxBlockTransactions?: number;
     permissioned?: {
-      allowedMinerKeys: string[];
+      /** Exactly one of allowedMinerKeys and allowedMinerKeysFrom (the CRD's CEL rule). */
+      allowedMinerKeys?: string[];
+      allowedMinerKeysFrom?: { name: string; key: string };
       minerKeysSecret: { name: string; perMiner: boolean; key: string };
     };
   };

@@ -25,54 +25,57 @@ const MIN_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 10_000;
 
 export class CollectionWatch {
-  private readonly watch: Watch;
-  private abort: AbortController | undefined;
-  private retry: NodeJS.Timeout | undefined;
-  private backoffMs = MIN_BACKOFF_MS;
-  private stopped = false;
-  private listed = false;
-  private lastError: string | undefined;
+  readonly #watch: Watch;
+  #abort: AbortController | undefined;
+  #retry: NodeJS.Timeout | undefined;
+  #backoffMs = MIN_BACKOFF_MS;
+  #stopped = false;
+  #listed = false;
+  #lastError: string | undefined;
 
-  constructor(private readonly options: CollectionWatchOptions) {
-    this.watch = new Watch(options.kubeConfig);
+  readonly #options: CollectionWatchOptions;
+
+  constructor(options: CollectionWatchOptions) {
+    this.#options = options;
+    this.#watch = new Watch(options.kubeConfig);
   }
 
   state(): { established: boolean; reason?: string } {
-    return this.listed ? { established: true } : { established: false, reason: this.lastError ?? `${this.options.path} not listed yet` };
+    return this.#listed ? { established: true } : { established: false, reason: this.#lastError ?? `${this.#options.path} not listed yet` };
   }
 
   start(): void {
-    void this.listAndWatch();
+    void this.#listAndWatch();
   }
 
-  private query(): string {
-    return this.options.labelSelector !== undefined ? `?labelSelector=${encodeURIComponent(this.options.labelSelector)}` : '';
+  #query(): string {
+    return this.#options.labelSelector !== undefined ? `?labelSelector=${encodeURIComponent(this.#options.labelSelector)}` : '';
   }
 
-  private async listAndWatch(): Promise<void> {
-    if (this.stopped) return;
+  async #listAndWatch(): Promise<void> {
+    if (this.#stopped) return;
     try {
-      const list = await this.options.kube.request<{ metadata?: { resourceVersion?: string }; items: WatchedObject[] }>('GET', `${this.options.path}${this.query()}`);
-      if (this.stopped) return;
-      this.listed = true;
-      this.lastError = undefined;
-      for (const item of list.items) this.options.onChange('ADDED', item);
-      await this.openWatch(list.metadata?.resourceVersion);
+      const list = await this.#options.kube.request<{ metadata?: { resourceVersion?: string }; items: WatchedObject[] }>('GET', `${this.#options.path}${this.#query()}`);
+      if (this.#stopped) return;
+      this.#listed = true;
+      this.#lastError = undefined;
+      for (const item of list.items) this.#options.onChange('ADDED', item);
+      await this.#openWatch(list.metadata?.resourceVersion);
     } catch (error) {
-      this.failed(error);
+      this.#failed(error);
     }
   }
 
-  private async openWatch(resourceVersion: string | undefined): Promise<void> {
+  async #openWatch(resourceVersion: string | undefined): Promise<void> {
     let latest = resourceVersion;
     let gone = false;
-    this.abort = await this.watch.watch(
-      this.options.path,
+    this.#abort = await this.#watch.watch(
+      this.#options.path,
       {
         allowWatchBookmarks: true,
-        timeoutSeconds: this.options.watchTimeoutSeconds ?? 300,
+        timeoutSeconds: this.#options.watchTimeoutSeconds ?? 300,
         ...(latest !== undefined ? { resourceVersion: latest } : {}),
-        ...(this.options.labelSelector !== undefined ? { labelSelector: this.options.labelSelector } : {}),
+        ...(this.#options.labelSelector !== undefined ? { labelSelector: this.#options.labelSelector } : {}),
       },
       (type: string, object: WatchedObject & { code?: number }) => {
         if (type === 'ERROR') {
@@ -80,35 +83,35 @@ export class CollectionWatch {
           return;
         }
         latest = object.metadata?.resourceVersion ?? latest;
-        if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') this.options.onChange(type, object);
-        this.backoffMs = MIN_BACKOFF_MS;
+        if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') this.#options.onChange(type, object);
+        this.#backoffMs = MIN_BACKOFF_MS;
       },
       (error: unknown) => {
-        if (this.stopped) return;
+        if (this.#stopped) return;
         if (error !== null && error !== undefined && !(error instanceof Error && error.name === 'AbortError')) {
-          this.failed(error);
+          this.#failed(error);
           return;
         }
         // A normal close (server timeout): reopen from where it ended, or relist when that expired.
-        if (gone) void this.listAndWatch();
-        else void this.openWatch(latest).catch((failure: unknown) => this.failed(failure));
+        if (gone) void this.#listAndWatch();
+        else void this.#openWatch(latest).catch((failure: unknown) => this.#failed(failure));
       },
     );
   }
 
-  private failed(error: unknown): void {
-    if (this.stopped) return;
-    this.lastError = `watch of ${this.options.path} failed: ${(error as Error)?.message ?? String(error)}`;
-    this.options.logger.warn({ err: this.lastError, retryInMs: this.backoffMs }, 'watch failed; relisting');
-    clearTimeout(this.retry);
-    this.retry = setTimeout(() => void this.listAndWatch(), this.backoffMs);
-    this.retry.unref();
-    this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
+  #failed(error: unknown): void {
+    if (this.#stopped) return;
+    this.#lastError = `watch of ${this.#options.path} failed: ${(error as Error)?.message ?? String(error)}`;
+    this.#options.logger.warn({ err: this.#lastError, retryInMs: this.#backoffMs }, 'watch failed; relisting');
+    clearTimeout(this.#retry);
+    this.#retry = setTimeout(() => void this.#listAndWatch(), this.#backoffMs);
+    this.#retry.unref();
+    this.#backoffMs = Math.min(MAX_BACKOFF_MS, this.#backoffMs * 2);
   }
 
   stop(): void {
-    this.stopped = true;
-    clearTimeout(this.retry);
-    this.abort?.abort();
+    this.#stopped = true;
+    clearTimeout(this.#retry);
+    this.#abort?.abort();
   }
 }

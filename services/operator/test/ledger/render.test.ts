@@ -115,6 +115,27 @@ describe('renderLedger', () => {
     expect(container(find(objects, 'Deployment', 'main-ingest')).volumeMounts.map((mount) => mount.name)).toEqual(['tmp', 'kafka-tls-ca']);
   });
 
+  it('permissioned with the allow-list from a ConfigMap (the chart\'s miner-keys Job): miners and auditor read it by reference', () => {
+    const objects = renderLedger(
+      ledger({
+        consensus: {
+          difficulty: 16,
+          blockReward: 50,
+          requireTransactionSignatures: true,
+          permissioned: { allowedMinerKeysFrom: { name: 'r-allowed-miner-keys', key: 'allowed-miner-keys' }, minerKeysSecret: { name: 'r-miner-keys', perMiner: true, key: 'miner.key' } },
+        },
+      }),
+      OPTIONS,
+    );
+    const reference = { configMapKeyRef: { name: 'r-allowed-miner-keys', key: 'allowed-miner-keys' } };
+    for (const [kind, name] of [['StatefulSet', 'main-miner'], ['Deployment', 'main-auditor']] as const) {
+      const entries = container(find(objects, kind, name)).env.filter((entry) => entry.name === 'ALLOWED_MINER_KEYS');
+      expect(entries, name).toEqual([{ name: 'ALLOWED_MINER_KEYS', valueFrom: reference }]);
+    }
+    expect(env(find(objects, 'StatefulSet', 'main-miner')).MINER_PRIVATE_KEY_FILE).toBe('/etc/chainlog/miner-keys/miner-$(POD_INDEX).key');
+    expect(container(find(objects, 'Deployment', 'main-ingest')).env.some((entry) => entry.name === 'ALLOWED_MINER_KEYS')).toBe(false);
+  });
+
   it('a bundled Kafka: a KRaft StatefulSet and its Services, every service pointed at it', () => {
     const objects = renderLedger(
       ledger({ kafka: { bundled: { replicas: 3, image: 'apache/kafka:3.9.1', heapOpts: '-Xmx1g', storage: { ephemeral: false, size: '10Gi' }, resources: {} } } }),
