@@ -8,6 +8,7 @@ import type {
   AuditReportView,
   BlockSummaryView,
   CommitLagView,
+  CoverageAnomalyView,
   HeadView,
   HistoryEntryView,
   ListOrder,
@@ -16,7 +17,7 @@ import type {
 } from '@chainlog/core/api';
 import type { BlockRejection } from '@chainlog/core/kafka';
 import { type Block, Chain, COINBASE_SENDER, type ConsensusParams, inclusionProof, type InclusionProof, type Transaction } from '@chainlog/core/protocol';
-import { AuditLog, isForkReason, type RejectedBlock } from './audit-log.js';
+import { AuditLog, isForkReason, type CoverageAnomaly, type RejectedBlock } from './audit-log.js';
 import { ChainIndex, type BlockSummary } from './chain-index.js';
 import { amountJson, Ledger, type OverdraftRecord } from './ledger.js';
 import { PendingTracker, type PartitionLag } from './pending-tracker.js';
@@ -107,6 +108,13 @@ export class AuditorState {
     };
     this.audit.record(record);
     return { record, fork };
+  }
+
+  /** A block that claims offsets past a transactions partition's end (reported once per block by the service). */
+  recordAnomaly(anomaly: Omit<CoverageAnomaly, 'observedAt'>): CoverageAnomaly {
+    const record = { ...anomaly, observedAt: this.#clock() };
+    this.audit.recordAnomaly(record);
+    return record;
   }
 
   head(): HeadView {
@@ -203,6 +211,7 @@ export class AuditorState {
       },
       forks: { total: this.audit.forkCount, recent: this.audit.forks(limit).map(rejectedBlockView) },
       commitLag: this.pending.lag(now).map(lagView),
+      anomalies: { total: this.audit.anomalyCount, recent: this.audit.anomalies(limit).map(anomalyView) },
       overdrafts: {
         total: this.ledger.overdraftCount,
         overdrawnAccountCount: this.ledger.overdrawnCount,
@@ -271,6 +280,10 @@ export function rejectedBlockView(record: RejectedBlock): RejectedBlockView {
     canonicalHashAtIndex: record.canonicalHashAtIndex ?? null,
     observedAt: new Date(record.observedAt).toISOString(),
   };
+}
+
+function anomalyView(anomaly: CoverageAnomaly): CoverageAnomalyView {
+  return { ...anomaly, observedAt: new Date(anomaly.observedAt).toISOString() };
 }
 
 /** Indexes from, from + 1, … (at most limit of them, none past the head). */

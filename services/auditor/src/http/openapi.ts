@@ -16,6 +16,7 @@ import {
   type CommitLagView,
   type CommitRateView,
   type CommittedTransactionView,
+  type CoverageAnomalyView,
   type DroppedTransactionView,
   type ErrorDetail,
   type HeadResponse,
@@ -277,6 +278,21 @@ const schemas = {
     canonicalHashAtIndex: { oneOf: [hash, { type: 'null' }], description: 'stale/fork: the canonical block at the claimed index.' },
     observedAt: { type: 'string', format: 'date-time' },
   }),
+  CoverageAnomaly: objectSchema<CoverageAnomalyView>(
+    {
+      offset: { ...nonNegative, description: 'Offset of the block\'s message on the blockchain topic.' },
+      claimedIndex: nonNegative,
+      claimedMiner: { type: 'string' },
+      partition: nonNegative,
+      claimedThrough: { ...nonNegative, description: 'The offset through which the block claims the partition, past its end.' },
+      detail: { type: 'string' },
+      observedAt: { type: 'string', format: 'date-time' },
+    },
+    {
+      description:
+        'A block that claims transactions-topic offsets past the end of a partition (an honest miner never does): every reader waits on it, so the chain stops there until records exist.',
+    },
+  ),
   Overdraft: objectSchema<OverdraftView>({
     account: { type: 'string' },
     transactionId: { type: 'string' },
@@ -303,6 +319,10 @@ const schemas = {
       recent: { type: 'array', items: ref('RejectedBlock'), description: 'stale and fork rejections, newest first.' },
     }),
     commitLag: { type: 'array', items: ref('CommitLag') },
+    anomalies: objectSchema<AuditReportView['anomalies']>({
+      total: nonNegative,
+      recent: { type: 'array', items: ref('CoverageAnomaly'), description: 'Source-coverage anomalies, newest first.' },
+    }),
     overdrafts: objectSchema<AuditReportView['overdrafts']>({
       total: nonNegative,
       overdrawnAccountCount: nonNegative,
@@ -405,7 +425,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       [openApiPath(AUDITOR_ROUTES.audit)]: {
         get: {
           operationId: 'getAudit',
-          summary: 'Rejected blocks, forks, commit lag per partition and overdrafts',
+          summary: 'Rejected blocks, forks, commit lag per partition, source-coverage anomalies and overdrafts',
           parameters: [
             {
               name: 'limit',
