@@ -7,6 +7,7 @@ import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { Logger } from '../logging/logger.js';
 import {
   type Chain,
+  type ChainState,
   type CheckpointProblem,
   type EncodedCheckpoint,
   openCheckpoint,
@@ -173,7 +174,15 @@ export async function readMessageAt(kafka: Kafka, topic: string, offset: number,
 }
 
 export type RestoreOutcome =
-  | { readonly outcome: 'restored'; readonly writer: string; readonly tipOffset: number; readonly tipIndex: number; readonly rejected: readonly RejectedCheckpoint[] }
+  | {
+      readonly outcome: 'restored';
+      readonly writer: string;
+      readonly tipOffset: number;
+      readonly tipIndex: number;
+      /** The state the chain continued from. */
+      readonly state: ChainState;
+      readonly rejected: readonly RejectedCheckpoint[];
+    }
   | { readonly outcome: 'none' | 'rejected'; readonly rejected: readonly RejectedCheckpoint[] };
 
 export interface RejectedCheckpoint {
@@ -212,7 +221,7 @@ export async function restoreFromCheckpoint(options: RestoreOptions): Promise<Re
       continue;
     }
     chain.continueFrom(verified.state);
-    return { outcome: 'restored', writer: candidate.writer, tipOffset, tipIndex, rejected };
+    return { outcome: 'restored', writer: candidate.writer, tipOffset, tipIndex, state: verified.state, rejected };
   }
   return { outcome: rejected.length > 0 ? 'rejected' : 'none', rejected };
 }
