@@ -193,6 +193,7 @@ try {
     minerEnv({ CHECKPOINT_RESTORE: 'false', ...(typeof options['every-transactions'] === 'string' ? { CHECKPOINT_EVERY_TRANSACTIONS: options['every-transactions'] } : {}) }),
   );
   const written = writer.logs.filter((line) => line.msg === 'checkpoint written');
+  for (const failure of writer.logs.filter((line) => line.msg === 'writing a checkpoint failed')) console.log(`  checkpoint write failed: ${JSON.stringify(failure.err)}`);
   console.log(`  checkpoints written while replaying: ${written.length}, the last at block ${String(written.at(-1)?.tipIndex)} of ${built.blocks - 1}`);
   // The background verification from genesis starts once the miner is ready; off here so that it cannot add to the figure.
   const restored = await run('miner, from the newest checkpoint', 'miner', minerEnv({ CHECKPOINT_VERIFY: 'false' }));

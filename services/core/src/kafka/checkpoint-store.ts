@@ -27,7 +27,7 @@ export async function ensureCheckpointTopic(admin: Admin, topic: string, replica
         replicationFactor,
         configEntries: [
           { name: 'cleanup.policy', value: 'compact' },
-          // Checkpoint parts are up to 512 KiB; the manifest is written last and small.
+          // Checkpoint parts are up to 512 KiB, one per record batch; the manifest is written last and small.
           { name: 'max.message.bytes', value: String(1024 * 1024) },
         ],
       },
@@ -57,7 +57,11 @@ export class CheckpointWriter {
     }
     const { writer, tipIndex, parts } = checkpoint.manifestValue;
     const topic = this.#topic;
-    await this.#producer.send({ topic, acks: -1, messages: checkpoint.parts.map((value, i) => ({ key: partKey(writer, tipIndex, i), value })) });
+    // One part per request: the broker limits a record batch (all of a request's messages for the partition)
+    // to the topic's max.message.bytes, which a part alone nearly fills.
+    for (const [i, value] of checkpoint.parts.entries()) {
+      await this.#producer.send({ topic, acks: -1, messages: [{ key: partKey(writer, tipIndex, i), value }] });
+    }
     await this.#producer.send({ topic, acks: -1, messages: [{ key: manifestKey(writer), value: checkpoint.manifest }] });
     const previous = this.#previous;
     this.#previous = { writer, tipIndex, parts };
