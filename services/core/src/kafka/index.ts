@@ -3,6 +3,7 @@ export { ChainFollower, type BlockRejection, type BlockVerdict, type ChainFollow
 export { createKafka, kafkaLevelToPino } from './client.js';
 export { chainlogTopics, ensureTopics, partitionCount, replicationFor, type ChainlogTopicOptions, type Replication, type TopicSpec, waitForLeaders } from './topics.js';
 export { kafkaBackoffMs, waitForKafka, type WaitForKafkaOptions } from './wait-for-kafka.js';
+export { PARTITION_DISCOVERY_MS, SourceReader, type SourceReaderOptions } from './source-reader.js';
 export { TopicReader, type TopicMessage, type TopicReaderOptions } from './topic-reader.js';
 export {
   CheckpointWriter,
@@ -16,3 +17,4 @@ export {
   type RestoreOutcome,
 } from './checkpoint-store.js';
 export { ChainCheckpoints, type ChainCheckpointsOptions, type CheckpointSettings } from './chain-checkpoints.js';
+export { BackgroundVerifier, type BackgroundVerifierOptions, type VerificationOutcome } from './background-verifier.js';

@@ -23,6 +23,8 @@ export interface TopicReaderOptions {
   readonly groupIdPrefix: string;
   /** What the reader is called in its log lines (`<name> consumer crashed`). */
   readonly name: string;
+  /** How soon partitions added to the topic are read (kafkajs' metadataMaxAge; its default is 5 minutes). */
+  readonly metadataMaxAgeMs?: number;
   /** Before a batch's messages: the partition's end as of this fetch. */
   readonly onBatch?: (partition: number, highWatermark: number) => void;
   /**
@@ -66,6 +68,7 @@ export class TopicReader {
     const consumer = kafka.consumer({
       groupId: `${this.#options.groupIdPrefix}-${randomUUID()}`,
       allowAutoTopicCreation: false,
+      ...(this.#options.metadataMaxAgeMs === undefined ? {} : { metadataMaxAge: this.#options.metadataMaxAgeMs }),
       ...(this.#options.maxWaitTimeInMs === undefined ? {} : { maxWaitTimeInMs: this.#options.maxWaitTimeInMs }),
     });
     this.#consumer = consumer;
