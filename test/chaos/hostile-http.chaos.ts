@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChaosBroker, ChainTracker, chaosSeed, ledgerFigures, Outcomes, prng, sleep, Stack, waitForCommit } from '../support/chaos.js';
 import { recordResult } from '../support/chaos-report.js';
-import { expectHttpSurvived, runHostileHttp } from '../support/chaos-fuzz.js';
+import { expectHttpSurvived, openApiNote, runHostileHttp } from '../support/chaos-fuzz.js';
 import { ledgerRow } from '../support/chaos-soak.js';
 import { expectFair, fairnessNotes, runFairness } from '../support/chaos-fairness.js';
 
@@ -79,6 +79,7 @@ describe('hostile HTTP clients (full)', () => {
       memory: result.memory,
       notes: [
         `slowest /healthz or /v1/chain/head while slow clients dribbled: ${Math.max(...result.rounds.map((r) => r.slowClients.maxHealthzMs))} ms; closed without an answer (status 0): ${JSON.stringify(result.rounds.flatMap((r) => r.noAnswer))}; slowloris sockets dropped by the server after ${Math.min(...closeMs)}..${Math.max(...closeMs)} ms`,
+        openApiNote(result),
         ...fairnessNotes(fairness),
         `broker down: ${result.outage?.requests} requests to ingest answered ${JSON.stringify(result.outage?.byStatus)} (every 5xx a 503 kafka-unavailable); ingest ready ${result.outage?.recoveredMs} ms after the broker restart began`,
       ],
