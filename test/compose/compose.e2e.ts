@@ -50,7 +50,7 @@ describe('docker compose (docker-compose.yml, unmodified)', () => {
 
   beforeAll(async () => {
     await compose(['down', '-v', '--remove-orphans'], 180_000);
-    await report.scenario('`docker compose up --wait` (Kafka, topic-init, ingest, 2 miners, auditor, Prometheus)', async (figures) => {
+    await report.scenario('`docker compose up --wait` (Kafka, topic-init, keys-init, ingest, 2 miners, auditor, Prometheus)', async (figures) => {
       await composeOk(['up', '--detach', '--wait', '--wait-timeout', '600', ...SERVICES], 900_000);
       figures.push(`services: ${SERVICES.join(', ')}`);
     });
