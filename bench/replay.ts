@@ -14,9 +14,10 @@ import { hash, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { ChainFollower } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
-import { assembleBlock, type Block, Chain, encodeBlock, GENESIS_BLOCK, sealBlock, type Transaction } from '@chainlog/core/protocol';
+import { Chain } from '@chainlog/core/protocol';
 import { AuditorState } from '../services/auditor/src/domain/auditor-state.js';
 import { benchBroker, benchKafka, benchTopic, createTopics } from './lib/broker.js';
+import { buildAndPublish } from './lib/chain.js';
 import { flags, intFlag, loadAverage, median, mib, printHeader, printTable, rate, ratio, sleep, verdict, type Row } from './lib/report.js';
 
 const USAGE = `bench/replay.ts: replaying and validating the blockchain topic vs consuming it raw
@@ -183,7 +184,7 @@ try {
     { topic, partitions: 1 },
     { topic: transactionsTopic, partitions: 1 },
   ]);
-  const built = await buildAndPublish(kafka, topic, transactionsTopic);
+  const built = await buildAndPublish(kafka, { topic, transactionsTopic, total, perBlock, accounts, blockReward: PARAMS.blockReward });
   console.log(
     `built and published ${built.blocks} blocks, ${total} user transactions, ${mib(built.bytes)} MiB in ${built.seconds.toFixed(1)} s, load ${loadAverage()}`,
   );
@@ -256,63 +257,4 @@ try {
   verdict('AuditorState replay rate / raw consume rate', seconds('raw') / seconds('auditor'), 0.5, '%');
 } finally {
   await broker.stop();
-}
-
-/** Mines the chain at difficulty 0 (nonce 0 always qualifies) and publishes it, a few blocks per request. */
-/**
- * Publishes the chain's transactions to the transactions topic (one partition, offset n = transaction n,
- * in full form so the stored form is the message itself) and the blocks covering them to the chain topic.
- */
-async function buildAndPublish(
-  kafka: ReturnType<typeof benchKafka>,
-  topic: string,
-  transactionsTopic: string,
-): Promise<{ blocks: number; bytes: number; seconds: number }> {
-  const started = performance.now();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-  await producer.connect();
-  let previous: Block = GENESIS_BLOCK;
-  let blocks = 0;
-  let bytes = 0;
-  let pending: { value: Buffer; key: string }[] = [];
-  const flush = async (): Promise<void> => {
-    if (pending.length === 0) return;
-    await producer.send({ topic, acks: -1, messages: pending });
-    pending = [];
-  };
-  const add = async (block: Block): Promise<void> => {
-    const value = encodeBlock(block);
-    bytes += value.length;
-    blocks++;
-    pending.push({ key: String(block.index), value });
-    if (pending.reduce((sum, message) => sum + message.value.length, 0) > 4 * 2 ** 20) await flush();
-  };
-  await add(GENESIS_BLOCK);
-  const base = 1_700_000_000_000;
-  for (let offset = 0; offset < total; offset += perBlock) {
-    const count = Math.min(perBlock, total - offset);
-    const transactions: Transaction[] = Array.from({ length: count }, (_, i) => {
-      const n = offset + i;
-      return { id: randomUUID(), from: `account-${n % accounts}`, to: `account-${(n * 7 + 1) % accounts}`, amount: 1 + (n % 1000), timestamp: base + n };
-    });
-    await producer.send({
-      topic: transactionsTopic,
-      acks: -1,
-      messages: transactions.map((transaction) => ({ value: JSON.stringify(transaction), partition: 0, timestamp: String(base) })),
-    });
-    const candidate = assembleBlock({
-      previous,
-      transactions,
-      sources: [{ topic: transactionsTopic, partition: 0, firstOffset: offset, lastOffset: offset + count - 1 }],
-      miner: 'bench-miner',
-      timestamp: base + offset + count,
-      difficulty: 0,
-      reward: PARAMS.blockReward,
-    });
-    previous = sealBlock(candidate, 0);
-    await add(previous);
-  }
-  await flush();
-  await producer.disconnect();
-  return { blocks, bytes, seconds: (performance.now() - started) / 1000 };
 }

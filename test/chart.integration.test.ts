@@ -15,20 +15,34 @@ import {
   envOf,
   find,
   helmBinary,
-  helmLint,
-  helmTemplate,
-  helmTemplateRaw,
+  helmLint as helmLintChart,
+  helmTemplate as helmTemplateChart,
+  helmTemplateRaw as helmTemplateRawChart,
   kubeconform,
   kubeconformTool,
   parseManifests,
   podSpec,
-  render,
+  render as renderChart,
   workloads,
   type Container,
   type K8sObject,
+  type TemplateOptions,
   type Values,
 } from './support/helm.js';
 import { envNamesRead, envSources } from './support/env-names.js';
+import { renderLedger } from '../services/operator/src/ledger/render.js';
+import type { Ledger } from '../services/operator/src/ledger/types.js';
+
+// --- The chart's two modes ----------------------------------------------------------------------------
+// Most tests below are about the workloads the chart renders itself: operator.mode=statefulset, put first so a
+// test's own values can still choose. The default, ledgers (the chart renders one Ledger and the operator the
+// workloads), has its own describe and renders the chart's defaults as they are (`asDefault`).
+const STATEFULSET: Values = { operator: { mode: 'statefulset' } };
+const helmTemplate = (values: Values[] = [], options?: TemplateOptions): Promise<string> => helmTemplateChart([STATEFULSET, ...values], options);
+const helmTemplateRaw = (values: Values[] = [], options?: TemplateOptions) => helmTemplateRawChart([STATEFULSET, ...values], options);
+const render = (values: Values[] = [], options?: TemplateOptions): Promise<K8sObject[]> => renderChart([STATEFULSET, ...values], options);
+const helmLint = (values: Values[] = []) => helmLintChart([STATEFULSET, ...values]);
+const asDefault = { render: renderChart, helmTemplate: helmTemplateChart, helmTemplateRaw: helmTemplateRawChart, helmLint: helmLintChart };
 
 // --- Value sets used by several tests ----------------------------------------------------------------
 
@@ -212,7 +226,7 @@ describe('the chainlog Helm chart', () => {
     }
   });
 
-  describe.concurrent('rendering with default values', () => {
+  describe.concurrent('rendering with default values (operator.mode=statefulset)', () => {
     it('renders the services, the miner StatefulSet and the provisioning hook, nothing optional', ({ expect }) => {
       const kinds = defaults.map((object) => `${object.kind}/${object.metadata.name}`).sort();
       expect(kinds).toEqual(
@@ -340,6 +354,8 @@ describe('the chainlog Helm chart', () => {
         { apiGroups: ['apps'], resources: ['statefulsets/scale'], verbs: ['patch'] },
         { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
         { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+        // Its own Deployment: the Lease's owner, so `helm uninstall` leaves no Lease behind.
+        { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['chainlog-operator'], verbs: ['get'] },
       ]);
       const binding = find(defaults, 'RoleBinding', '-operator');
       expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'chainlog-operator' });
@@ -809,9 +825,9 @@ describe('the chainlog Helm chart', () => {
     });
   });
 
-  describe('operator.mode=ledgers: values -> Ledger -> operator', () => {
-    it('renders the operator, its Role, one Ledger and the helm test hook, and no workload of its own', async ({ expect }) => {
-      const objects = await render([{ operator: { mode: 'ledgers' } }]);
+  describe('operator.mode=ledgers (the default): values -> Ledger -> operator', () => {
+    it('is the default: the operator, its Role, one Ledger and the helm test hook, and no workload of its own', async ({ expect }) => {
+      const objects = await asDefault.render([]);
       expect(objects.map((object) => `${object.kind}/${object.metadata.name}`).sort()).toEqual(
         [
           'Deployment/chainlog-operator',
@@ -826,7 +842,8 @@ describe('the chainlog Helm chart', () => {
           'Role/chainlog-miner-keys',
           'RoleBinding/chainlog-miner-keys',
           'ServiceAccount/chainlog-miner-keys',
-          ...['auditor', 'ingest', 'miner', 'miner-keys', 'operator', 'provision-topics'].map((name) => `NetworkPolicy/chainlog-${name}`),
+          // No provision-topics policy: the operator creates the topics (there is no Job).
+          ...['auditor', 'ingest', 'miner', 'miner-keys', 'operator'].map((name) => `NetworkPolicy/chainlog-${name}`),
         ].sort(),
       );
       expect((find(objects, 'Ledger', 'chainlog').spec as { consensus: unknown }).consensus).toEqual({
@@ -839,15 +856,85 @@ describe('the chainlog Helm chart', () => {
         },
       });
       const role = find(objects, 'Role', '-operator');
-      const rules = role.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+      const rules = role.rules as { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[];
       expect(rules.find((rule) => rule.resources.includes('ledgers'))?.verbs).toEqual(['get', 'list', 'watch', 'patch']);
       expect(rules.find((rule) => rule.resources.includes('secrets'))?.verbs).toEqual(['get']);
       expect(rules.flatMap((rule) => rule.resources)).not.toContain('pods');
-      expect(envOf(podSpec(find(objects, 'Deployment', '-operator')).containers[0] as Container).get('OPERATOR_MODE')).toBe('ledgers');
+      // Only its own Deployment may be read: the owner of its Lease (deleted with it by `helm uninstall`).
+      expect(rules.filter((rule) => rule.verbs.includes('get') && rule.resources.includes('deployments'))).toEqual([
+        { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['chainlog-operator'], verbs: ['get'] },
+      ]);
+      const env = envOf(podSpec(find(objects, 'Deployment', '-operator')).containers[0] as Container);
+      expect(env.get('OPERATOR_MODE')).toBe('ledgers');
+      expect(env.get('OPERATOR_DEPLOYMENT')).toBe('chainlog-operator');
+    });
+
+    it('passes helm lint --strict and kubeconform with its defaults and with every optional feature', async ({ expect }) => {
+      const sets: Values[][] = [[], [...EVERYTHING, { ingest: { autoscaling: { enabled: false } } }]];
+      for (const values of sets) {
+        const lint = await asDefault.helmLint(values);
+        expect(lint.stderr + lint.stdout, 'helm lint output').toContain('1 chart(s) linted, 0 chart(s) failed');
+        // The Ledger has no schema here: test/operator-ledger.integration.test.ts checks it against the real CRD.
+        const objects = await asDefault.render(values);
+        const others = objects.filter((object) => object.kind !== 'Ledger').map((object) => JSON.stringify(object));
+        const result = await kubeconform(others.join('\n---\n'));
+        expect(result.stdout + result.stderr, 'kubeconform output').toMatch(/Invalid: 0, Errors: 0, Skipped: 0/);
+      }
+    });
+
+    it('refuses ingest.autoscaling (the operator owns the ingest replicas) with a message that says so', async ({ expect }) => {
+      const result = await asDefault.helmTemplateRaw([{ ingest: { autoscaling: { enabled: true } } }]);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain('ingest.autoscaling.enabled needs operator.mode=statefulset');
+    });
+
+    it("NetworkPolicies select the pods the operator renders (its labels), let the operator reach the auditor and the Ledger's pods reach the bundled Kafka", async ({ expect }) => {
+      const objects = await asDefault.render([BUNDLED, { networkPolicy: { enabled: true, apiFrom: [{ podSelector: { matchLabels: { role: 'frontend' } } }] } }]);
+      const ledger = find(objects, 'Ledger', 'chainlog') as unknown as Ledger;
+      const live: Ledger = { ...ledger, metadata: { ...ledger.metadata, namespace: 'ledger', uid: '0f9d1c2e-1111-4222-8333-944455556666', generation: 1, resourceVersion: '1' } };
+      const workloadsOfLedger = renderLedger(live, { defaultImageTag: '0.1.0' }).filter((object) => ['Deployment', 'StatefulSet'].includes(object.kind));
+      const podLabels = (component: string): Record<string, string> => {
+        const workload = workloadsOfLedger.find((object) => object.metadata.name === `chainlog-${component}`);
+        if (workload === undefined) throw new Error(`the operator renders no chainlog-${component}`);
+        return (workload as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata.labels;
+      };
+      const selects = (selector: Record<string, string>, labels: Record<string, string>): boolean => Object.entries(selector).every(([key, value]) => labels[key] === value);
+      const policies = objects.filter((object) => object.kind === 'NetworkPolicy');
+      expect(policies.map((policy) => policy.metadata.name).sort()).toEqual(['auditor', 'ingest', 'kafka', 'miner', 'miner-keys', 'operator'].map((name) => `chainlog-${name}`));
+      for (const component of ['ingest', 'miner', 'auditor', 'kafka']) {
+        const selector = (find(policies, 'NetworkPolicy', `-${component}`).spec?.podSelector as { matchLabels: Record<string, string> }).matchLabels;
+        expect(selects(selector, podLabels(component)), component).toBe(true);
+        // ... and only that component's pods.
+        for (const other of ['ingest', 'miner', 'auditor', 'kafka'].filter((name) => name !== component)) expect(selects(selector, podLabels(other)), `${component} vs ${other}`).toBe(false);
+      }
+      type Peer = { podSelector?: { matchLabels: Record<string, string> } };
+      type Rule = { ports?: { port: number }[]; from?: Peer[]; to?: Peer[] };
+      const rules = (name: string, kind: 'ingress' | 'egress') => (find(policies, 'NetworkPolicy', name).spec?.[kind] ?? []) as Rule[];
+      const operatorLabels = (find(objects, 'Deployment', '-operator').spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+      // The operator asks the auditor for the chain's status, also when apiFrom restricts the API.
+      expect(rules('-auditor', 'ingress').some((rule) => rule.from?.some((peer) => peer.podSelector && selects(peer.podSelector.matchLabels, operatorLabels)))).toBe(true);
+      expect(rules('-operator', 'egress').some((rule) => rule.ports?.some((port) => port.port === 8082) && rule.to?.some((peer) => peer.podSelector && selects(peer.podSelector.matchLabels, podLabels('auditor'))))).toBe(true);
+      // Every Ledger service and the operator reach the bundled Kafka; its egress targets select its pods.
+      const kafkaFrom = rules('-kafka', 'ingress').flatMap((rule) => rule.from ?? []);
+      for (const labels of [podLabels('ingest'), podLabels('miner'), podLabels('auditor'), operatorLabels]) {
+        expect(kafkaFrom.some((peer) => peer.podSelector && selects(peer.podSelector.matchLabels, labels))).toBe(true);
+      }
+      for (const name of ['-ingest', '-miner', '-auditor', '-operator']) {
+        const toKafka = rules(name, 'egress').find((rule) => rule.ports?.some((port) => port.port === 9092));
+        expect(toKafka?.to?.some((peer) => peer.podSelector && selects(peer.podSelector.matchLabels, podLabels('kafka'))), name).toBe(true);
+      }
+    });
+
+    it("renders a ServiceMonitor for the operator only (the operator renders the Ledger's)", async ({ expect }) => {
+      const objects = await asDefault.render([MONITORING]);
+      const monitors = objects.filter((object) => object.kind === 'ServiceMonitor');
+      expect(monitors.map((monitor) => monitor.metadata.name)).toEqual(['chainlog-operator']);
+      expect((monitors[0]?.spec?.selector as { matchExpressions: { values: string[] }[] }).matchExpressions[0]?.values).toEqual(['operator']);
+      expect((find(objects, 'Ledger', 'chainlog').spec as { monitoring: { serviceMonitor: { enabled: boolean } } }).monitoring.serviceMonitor.enabled).toBe(true);
     });
 
     it('maps the values onto the Ledger spec (every optional feature)', async ({ expect }) => {
-      const objects = await render([...EVERYTHING, { operator: { mode: 'ledgers', config: { maxPartitions: 32 } } }]);
+      const objects = await render([...EVERYTHING, { ingest: { autoscaling: { enabled: false } } }, { operator: { mode: 'ledgers', config: { maxPartitions: 32 } } }]);
       const spec = find(objects, 'Ledger', 'chainlog').spec as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
       const chartValues = parseYaml(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')) as { kafka: { bundled: { image: { repository: string; tag: string } } } };
       const bundledImage = chartValues.kafka.bundled.image;
@@ -867,7 +954,8 @@ describe('the chainlog Helm chart', () => {
       // Not workloads: the alert rules, dashboards and the Ingress stay the chart's.
       const kinds = new Set(objects.map((object) => object.kind));
       for (const kind of ['PrometheusRule', 'Ingress']) expect(kinds.has(kind), kind).toBe(true);
-      for (const kind of ['StatefulSet', 'Job', 'HorizontalPodAutoscaler', 'ServiceMonitor']) expect(kinds.has(kind), kind).toBe(false);
+      for (const kind of ['StatefulSet', 'Job', 'HorizontalPodAutoscaler']) expect(kinds.has(kind), kind).toBe(false);
+      expect(objects.filter((object) => object.kind === 'ServiceMonitor').map((object) => object.metadata.name)).toEqual(['chainlog-operator']);
       expect(objects.filter((object) => object.kind === 'PodDisruptionBudget').map((object) => object.metadata.name)).toEqual(objects.some((object) => object.kind === 'PodDisruptionBudget') ? ['chainlog-operator'] : []);
     });
 
@@ -899,20 +987,19 @@ describe('the chainlog Helm chart', () => {
 
     it('renders with the umbrella\'s global values and its `condition: chainlog.enabled`', async ({ expect }) => {
       const values = { global: { imageRegistry: 'registry.example.com', storageClass: 'fast' }, chainlog: { enabled: true, logLevel: 'debug' } };
-      const objects = parseManifests(await helmTemplate([values], { chart: umbrella }));
-      const ingest = podSpec(find(objects, 'Deployment', '-ingest')).containers[0] as Container;
-      expect(envOf(ingest).get('LOG_LEVEL')).toBe('debug');
+      const objects = parseManifests(await asDefault.helmTemplate([values], { chart: umbrella }));
+      expect((find(objects, 'Ledger', 'chainlog').spec as { logLevel: string }).logLevel).toBe('debug');
     });
 
     it('renders nothing of chainlog with chainlog.enabled=false', async ({ expect }) => {
-      const result = await helmTemplateRaw([{ global: { a: 1 }, chainlog: { enabled: false } }], { chart: umbrella });
+      const result = await asDefault.helmTemplateRaw([{ global: { a: 1 }, chainlog: { enabled: false } }], { chart: umbrella });
       expect(result.stderr).not.toContain('additional properties');
       expect(result.code).toBe(0);
       expect(parseManifests(result.stdout)).toEqual([]);
     });
 
     it('still refuses unknown keys inside the chart\'s values', async ({ expect }) => {
-      const result = await helmTemplateRaw([{ chainlog: { enabled: true, replicaz: 3 } }], { chart: umbrella });
+      const result = await asDefault.helmTemplateRaw([{ chainlog: { enabled: true, replicaz: 3 } }], { chart: umbrella });
       expect(result.code).not.toBe(0);
       expect(result.stderr).toContain('replicaz');
     });

@@ -607,6 +607,21 @@ describe('helm install with operator.mode=ledgers: the chart gives the operator,
     const allowList = (await get(`/api/v1/namespaces/${namespace}/configmaps/chainlog-allowed-miner-keys`)).data['allowed-miner-keys'] as string;
     expect(allowList.split(',')).toHaveLength(64);
     expect(await partitionsOf(topics.transactions)).toBe(2);
+
+    // The Lease is created at run time, so Helm does not own it: the operator's Deployment does (read with the
+    // chart's token), on creation and on every renewal, so `helm uninstall` leaves no Lease behind.
+    const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/chainlog-ledger-operator`;
+    const owner = [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'chainlog-operator', uid: operatorDeployment.metadata.uid }];
+    const first = await eventually(async () => {
+      const lease = await get(leasePath);
+      expect(lease.metadata.ownerReferences).toEqual(owner);
+      return lease;
+    }, 30_000);
+    await eventually(async () => {
+      const renewed = await get(leasePath);
+      expect(renewed.spec.renewTime).not.toBe(first.spec.renewTime);
+      expect(renewed.metadata.ownerReferences).toEqual(owner);
+    }, 30_000);
   });
 
   it('helm upgrade with more partitions grows the Ledger; one with a stale count after a kubectl scale keeps the ledger as it is', async () => {

@@ -216,7 +216,8 @@ describe('with the chart installed', () => {
           audit: { name: uniqueTopic('op-chart-audit') },
           deadLetter: { name: uniqueTopic('op-chart-dlq') },
         },
-        operator: { enabled: true },
+        // This file tests the operator that matches the chart's own miner StatefulSet (the chart's default is ledgers).
+        operator: { enabled: true, mode: 'statefulset' },
       }),
     );
     await createTopic(topic, 2);
@@ -362,7 +363,7 @@ describe('permissions', () => {
   });
 
   it('without its Role the operator is not ready and counts errors; once the chart Role is bound it recovers and acts', async () => {
-    const rendered = parseManifests(await helmTemplate([{ kafka: { bootstrapServers: kafkaBrokers() } }], { release: RELEASE, namespace }));
+    const rendered = parseManifests(await helmTemplate([{ operator: { mode: 'statefulset' }, kafka: { bootstrapServers: kafkaBrokers() } }], { release: RELEASE, namespace }));
     const pick = (kind: string): K8sObject => rendered.find((object) => object.kind === kind && object.metadata.name === 'chainlog-operator') as K8sObject;
     await createNamespace(namespace);
     await kube.apply(pick('ServiceAccount'));

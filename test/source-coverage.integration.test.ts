@@ -112,6 +112,8 @@ describe('source coverage on the real broker: the range-hijack block', () => {
       expect(auditor.state.chain.height).toBeGreaterThanOrEqual(heightWithAll);
       const metrics = await auditor.registry.metrics();
       expect(metrics).toMatch(/chainlog_auditor_coverage_anomalies_total\{kind="past-end"[^}]*\} [1-9]/);
+      // The audit report (the explorer's audit page) lists it too.
+      expect(auditor.state.auditReport().anomalies.recent[0]).toMatchObject({ offset: forgedAt?.offset, claimedIndex: forged.index });
       expect(metrics).toMatch(/chainlog_auditor_blocks_rejected_total\{reason="bad-source-coverage"[^}]*\} 1/);
     });
   }

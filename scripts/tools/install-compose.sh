@@ -25,8 +25,7 @@ if [ -x "$BIN" ] && [ "v$(compose_version)" = "$COMPOSE_VERSION" ]; then
   exit 0
 fi
 
-grep -q "github.com/docker/compose/v5 $COMPOSE_VERSION\$" "$MOD/go.mod" \
-  || die "$MOD/go.mod does not require github.com/docker/compose/v5 $COMPOSE_VERSION (versions.env)"
+require_module "$MOD" github.com/docker/compose/v5 "$COMPOSE_VERSION"
 grep -q "composeVersion = \"$COMPOSE_VERSION\"" "$MOD/main.go" \
   || die "$MOD/main.go's composeVersion is not $COMPOSE_VERSION (versions.env)"
 
@@ -35,10 +34,7 @@ TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 log "building docker compose $COMPOSE_VERSION with $(go env GOVERSION) (cold: ~10 min on 2 cores)"
 # `docker compose version` reads compose's internal.Version (the wrapper cannot import it): set it here.
-if ! (cd "$MOD" && $GO_NICE go build -ldflags "-s -w -X github.com/docker/compose/v5/internal.Version=$COMPOSE_VERSION" -o "$TMP/docker-compose" .) >"$TMP/build.log" 2>&1; then
-  tail -n 30 "$TMP/build.log" >&2
-  die "building docker compose $COMPOSE_VERSION failed"
-fi
+go_build_wrapper "$MOD" "$TMP/docker-compose" "-s -w -X github.com/docker/compose/v5/internal.Version=$COMPOSE_VERSION" . "docker compose $COMPOSE_VERSION"
 mv -f "$TMP/docker-compose" "$BIN"
 got="v$(compose_version)"
 [ "$got" = "$COMPOSE_VERSION" ] || die "built docker compose reports '$got', want $COMPOSE_VERSION"

@@ -19,17 +19,13 @@ if [ -x "$BIN" ] && [ "$(coredns_version)" = "$COREDNS_VERSION" ]; then
   log "ok (cached): coredns $COREDNS_VERSION at $BIN [$(elapsed "$start")]"
   exit 0
 fi
-grep -q "github.com/coredns/coredns $COREDNS_VERSION\$" "$MOD/go.mod" \
-  || die "$MOD/go.mod does not require github.com/coredns/coredns $COREDNS_VERSION (versions.env)"
+require_module "$MOD" github.com/coredns/coredns "$COREDNS_VERSION"
 
 go_env
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 log "building coredns $COREDNS_VERSION with $(go env GOVERSION) (cold: ~5-10 min on 2 cores)"
-if ! (cd "$MOD" && $GO_NICE go build -ldflags "-s -w" -o "$TMP/coredns" .) >"$TMP/build.log" 2>&1; then
-  tail -n 30 "$TMP/build.log" >&2
-  die "building coredns $COREDNS_VERSION failed"
-fi
+go_build_wrapper "$MOD" "$TMP/coredns" "-s -w" . "coredns $COREDNS_VERSION"
 mv -f "$TMP/coredns" "$BIN"
 got="$(coredns_version)"
 [ "$got" = "$COREDNS_VERSION" ] || die "built coredns reports '$got', want $COREDNS_VERSION"

@@ -25,26 +25,15 @@ if [ -x "$KAS" ] && [ "$(kas_version)" = "$KUBE_VERSION" ]; then
   exit 0
 fi
 
-grep -Eq "^(require)?[[:space:]]*k8s.io/kubernetes $KUBE_VERSION\$" "$MOD/go.mod" \
-  || die "$MOD/go.mod does not require k8s.io/kubernetes $KUBE_VERSION (versions.env); run scripts/tools/regen-modules.sh kube-apiserver"
+require_module "$MOD" k8s.io/kubernetes "$KUBE_VERSION" "run scripts/tools/regen-modules.sh kube-apiserver"
 grep -q "k8s.io/api => k8s.io/api $KUBE_STAGING_VERSION\$" "$MOD/go.mod" \
   || die "$MOD/go.mod does not replace the staging modules with $KUBE_STAGING_VERSION (versions.env); run scripts/tools/regen-modules.sh kube-apiserver"
 
 go_env
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
-minor="${KUBE_VERSION#v1.}"; minor="${minor%%.*}"
-LDFLAGS="-s -w"
-LDFLAGS+=" -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION"
-LDFLAGS+=" -X k8s.io/component-base/version.gitMajor=1"
-LDFLAGS+=" -X k8s.io/component-base/version.gitMinor=$minor"
-LDFLAGS+=" -X k8s.io/component-base/version.gitTreeState=clean"
-LDFLAGS+=" -X k8s.io/component-base/version.buildDate=1970-01-01T00:00:00Z"
 log "building kube-apiserver $KUBE_VERSION with $(go env GOVERSION) (cold: 10-20 min on 2 cores)"
-if ! (cd "$MOD" && $GO_NICE go build -ldflags "$LDFLAGS" -o "$TMP/kube-apiserver" .) >"$TMP/build.log" 2>&1; then
-  tail -n 30 "$TMP/build.log" >&2
-  die "building kube-apiserver $KUBE_VERSION failed"
-fi
+go_build_wrapper "$MOD" "$TMP/kube-apiserver" "$(kube_version_ldflags)" . "kube-apiserver $KUBE_VERSION"
 got="$("$TMP/kube-apiserver" --version 2>/dev/null | awk '{print $2; exit}')"
 [ "$got" = "$KUBE_VERSION" ] || die "built kube-apiserver reports version '$got', want $KUBE_VERSION"
 mv -f "$TMP/kube-apiserver" "$KAS"

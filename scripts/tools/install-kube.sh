@@ -35,21 +35,13 @@ go_env
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 minor="${KUBE_VERSION#v1.}"; minor="${minor%%.*}"
-LDFLAGS="-s -w"
-LDFLAGS+=" -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION"
-LDFLAGS+=" -X k8s.io/component-base/version.gitMajor=1"
-LDFLAGS+=" -X k8s.io/component-base/version.gitMinor=$minor"
-LDFLAGS+=" -X k8s.io/component-base/version.gitTreeState=clean"
-LDFLAGS+=" -X k8s.io/component-base/version.buildDate=1970-01-01T00:00:00Z"
+LDFLAGS="$(kube_version_ldflags)"
 # kubectl reports its version through client-go's copy of the version variables.
 LDFLAGS+=" -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION"
 LDFLAGS+=" -X k8s.io/client-go/pkg/version.gitMajor=1"
 LDFLAGS+=" -X k8s.io/client-go/pkg/version.gitMinor=$minor"
 log "building kube (multi-call) $KUBE_VERSION with $(go env GOVERSION) (cold after kube-apiserver: 15-25 min on 2 cores)"
-if ! (cd "$MOD" && $GO_NICE go build -ldflags "$LDFLAGS" -o "$TMP/kube" ./kube) >"$TMP/build.log" 2>&1; then
-  tail -n 30 "$TMP/build.log" >&2
-  die "building kube $KUBE_VERSION failed"
-fi
+go_build_wrapper "$MOD" "$TMP/kube" "$LDFLAGS" ./kube "kube $KUBE_VERSION"
 got="$("$TMP/kube" kubelet --version 2>/dev/null | awk '{print $2; exit}')"
 [ "$got" = "$KUBE_VERSION" ] || die "built kube reports version '$got', want $KUBE_VERSION"
 mv -f "$TMP/kube" "$KUBE"

@@ -18,8 +18,7 @@ if [ -x "$BIN" ] && [ "$("$BIN" version 2>/dev/null)" = "$SKAFFOLD_VERSION" ]; t
   log "ok (cached): skaffold $SKAFFOLD_VERSION at $BIN [$(elapsed "$start")]"
   exit 0
 fi
-grep -q "github.com/GoogleContainerTools/skaffold/v2 $SKAFFOLD_VERSION\$" "$MOD/go.mod" \
-  || die "$MOD/go.mod does not require github.com/GoogleContainerTools/skaffold/v2 $SKAFFOLD_VERSION (versions.env)"
+require_module "$MOD" github.com/GoogleContainerTools/skaffold/v2 "$SKAFFOLD_VERSION"
 
 go_env
 TMP="$(mktemp -d)"
@@ -27,10 +26,7 @@ trap 'rm -rf "$TMP"' EXIT
 VERSION_PACKAGE=github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version
 LDFLAGS="-s -w -X $VERSION_PACKAGE.version=$SKAFFOLD_VERSION -X $VERSION_PACKAGE.buildDate=1970-01-01T00:00:00Z"
 log "building skaffold $SKAFFOLD_VERSION with $(go env GOVERSION) (cold: 15-30 min on 2 cores)"
-if ! (cd "$MOD" && $GO_NICE go build -ldflags "$LDFLAGS" -o "$TMP/skaffold" .) >"$TMP/build.log" 2>&1; then
-  tail -n 30 "$TMP/build.log" >&2
-  die "building skaffold $SKAFFOLD_VERSION failed"
-fi
+go_build_wrapper "$MOD" "$TMP/skaffold" "$LDFLAGS" . "skaffold $SKAFFOLD_VERSION"
 got="$("$TMP/skaffold" version 2>/dev/null)"
 [ "$got" = "$SKAFFOLD_VERSION" ] || die "built skaffold reports '$got', want $SKAFFOLD_VERSION"
 mv -f "$TMP/skaffold" "$BIN"

@@ -49,6 +49,38 @@ go_env() {
   export GO_NICE="nice -n 10"
 }
 
+# Dies unless the wrapper module $1 (a folder of scripts/tools) requires module $2 at version $3: go.mod and
+# versions.env must agree. $4: what to do about it, when there is more to say than "(versions.env)".
+require_module() {
+  grep -Eq "^(require)?[[:space:]]*$2 $3\$" "$1/go.mod" || die "$1/go.mod does not require $2 $3 (versions.env)${4:+; $4}"
+}
+
+# Builds package $4 (default: the module itself) of the wrapper module $1 into the file $2 with -ldflags $3,
+# after go_env. A failed build prints the tail of its log and dies naming $5 (default: the file's name).
+go_build_wrapper() {
+  local mod="$1" out="$2" ldflags="$3" pkg="${4:-.}" what="${5:-$(basename "$2")}" build_log
+  build_log="$(mktemp)"
+  if ! (cd "$mod" && $GO_NICE go build -ldflags "$ldflags" -o "$out" "$pkg") >"$build_log" 2>&1; then
+    tail -n 30 "$build_log" >&2
+    rm -f "$build_log"
+    die "building $what failed"
+  fi
+  rm -f "$build_log"
+}
+
+# -ldflags stamping Kubernetes' own version variables with $KUBE_VERSION (kube-apiserver, kube), as a release build does.
+kube_version_ldflags() {
+  local minor="${KUBE_VERSION#v1.}"
+  minor="${minor%%.*}"
+  local flags="-s -w"
+  flags+=" -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION"
+  flags+=" -X k8s.io/component-base/version.gitMajor=1"
+  flags+=" -X k8s.io/component-base/version.gitMinor=$minor"
+  flags+=" -X k8s.io/component-base/version.gitTreeState=clean"
+  flags+=" -X k8s.io/component-base/version.buildDate=1970-01-01T00:00:00Z"
+  printf '%s' "$flags"
+}
+
 # One installer of a kind at a time per cache (e.g. CI and a developer, or two
 # worktrees): waits for the other to finish, then re-checks the cache.
 tool_lock() {

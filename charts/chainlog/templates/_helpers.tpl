@@ -163,6 +163,9 @@ grew instead of shrinking the miners back to a stale value. `lookup` is empty un
 {{- end -}}
 {{- end -}}
 {{- $hpa := .Values.ingest.autoscaling -}}
+{{- if and $hpa.enabled .Values.operator.enabled (eq .Values.operator.mode "ledgers") -}}
+{{- fail "ingest.autoscaling.enabled needs operator.mode=statefulset: with operator.mode=ledgers the operator owns the ingest replicas (set ingest.replicas)" -}}
+{{- end -}}
 {{- if $hpa.enabled -}}
 {{- if and (kindIs "invalid" $hpa.targetCPUUtilizationPercentage) (kindIs "invalid" $hpa.targetMemoryUtilizationPercentage) -}}
 {{- fail "ingest.autoscaling.enabled needs targetCPUUtilizationPercentage or targetMemoryUtilizationPercentage" -}}
@@ -607,6 +610,20 @@ affinity:
 {{- with .priorityClassName }}
 priorityClassName: {{ . | quote }}
 {{- end }}
+{{- end -}}
+
+{{/*
+Selector labels of a component's pods, whoever renders them: with operator.mode=ledgers the operator renders the
+workloads with its own labels (chainlog.dev/ledger: the Ledger, named like the release's resources), the chart
+renders only the operator. NetworkPolicies select pods with these.
+*/}}
+{{- define "chainlog.podSelectorLabels" -}}
+{{- if and (include "chainlog.ledgerMode" .root) (has .component (list "ingest" "miner" "auditor" "kafka")) -}}
+chainlog.dev/ledger: {{ include "chainlog.fullname" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- else -}}
+{{ include "chainlog.selectorLabels" . }}
+{{- end -}}
 {{- end -}}
 
 {{/* True (non-empty) when the operator keeps a Ledger and the chart renders no workloads of its own. */}}

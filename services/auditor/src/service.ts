@@ -183,6 +183,8 @@ export class AuditorService {
   #onSourceWait(wait: SourceWait): void {
     if (!wait.pastEnd || wait.waitedMs < COVERAGE_ANOMALY_AFTER_MS || this.#anomalyReported === wait.offset) return;
     this.#anomalyReported = wait.offset;
+    const { offset, claimedIndex, claimedMiner, partition, through, detail } = wait;
+    this.state.recordAnomaly({ offset, claimedIndex, claimedMiner, partition, claimedThrough: through, detail });
     this.#metrics.coverageAnomaly();
     this.#logger.error({ ...wait }, 'coverage anomaly: a block claims offsets past the end of a transactions partition');
     const { topics, kafka } = this.#config;

@@ -55,6 +55,8 @@ beforeAll(async () => {
   state.pending.ensurePartitions(2);
   state.pending.observe(1, 0, 'waiting-1', now - 30_000);
   state.pending.observe(0, 3, `tx:${TOPIC}:0:3`, now - 5_000);
+  // A block past a partition's end (the service reports it from the follower's source wait).
+  state.recordAnomaly({ offset: 6, claimedIndex: 4, claimedMiner: 'miner-x', partition: 1, claimedThrough: 9, detail: 'partition 1 ends at 1' });
 
   const logger = createLogger('auditor-test', 'silent');
   const { app, finish } = createHttpApp({ logger, registry: createMetricsRegistry('auditor-test'), readiness: () => ({ ready: true }) });
@@ -211,10 +213,14 @@ describe('the query API', () => {
     });
   });
 
-  it('reports rejections, forks, commit lag and overdrafts', async () => {
+  it('reports rejections, forks, commit lag, coverage anomalies and overdrafts', async () => {
     const { status, body } = await get('/v1/audit');
     expect(status).toBe(200);
     validate('AuditReport', body);
+    expect(body.anomalies).toEqual({
+      total: 1,
+      recent: [{ offset: 6, claimedIndex: 4, claimedMiner: 'miner-x', partition: 1, claimedThrough: 9, detail: 'partition 1 ends at 1', observedAt: new Date(now).toISOString() }],
+    });
     const report = body as never as {
       rejected: { total: number; byReason: Record<string, number>; recent: Array<Record<string, unknown>> };
       forks: { total: number; recent: Array<Record<string, unknown>> };

@@ -1,7 +1,8 @@
 // Every setting of the miner, parsed and validated in one place. A bad value is reported together with
 // every other bad value in one ConfigError, and main.ts exits with code 2.
 import { hostname } from 'node:os';
-import { type CommonConfig, EnvReader, readCommonConfig, readConsensusConfig } from '@chainlog/core/config';
+import { type CommonConfig, EnvReader, readCheckpointConfig, readCommonConfig, readConsensusConfig } from '@chainlog/core/config';
+import type { CheckpointSettings } from '@chainlog/core/kafka';
 import { ACCOUNT_ID_MAX_LENGTH, ACCOUNT_ID_PATTERN, type ConsensusParams, type Signer, signerFromSeed } from '@chainlog/core/protocol';
 
 export const SERVICE_NAME = 'miner';
@@ -38,6 +39,8 @@ export interface MinerConfig extends CommonConfig {
   powWorkers: number;
   /** Partitions of the transactions topic when this miner has to create it. */
   transactionsPartitions: number;
+  /** Continue from and write checkpoints (with a replay window only): docs/protocol.md §5.1. */
+  checkpoints: CheckpointSettings;
 }
 
 const ACCOUNT_ID = new RegExp(ACCOUNT_ID_PATTERN);
@@ -76,6 +79,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     signer: readSigner(reader),
     powWorkers: reader.integer('POW_WORKERS', 1, { min: 1, max: 64 }),
     transactionsPartitions: reader.integer('TRANSACTIONS_PARTITIONS', 2, { min: 1, max: 10_000 }),
+    checkpoints: readCheckpointConfig(reader),
   };
 
   const consensusMax = consensus.maxBlockTransactions;
@@ -154,5 +158,7 @@ export function describeConfig(config: MinerConfig): Record<string, unknown> {
     maxPendingPerPartition: config.maxPendingPerPartition,
     minerPublicKey: config.signer?.publicKey,
     powWorkers: config.powWorkers,
+    replayWindowMs: config.consensus.replayWindowMs ?? 'none',
+    checkpoints: config.checkpoints,
   };
 }

@@ -6,7 +6,7 @@ import type { Express } from 'express';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Readiness } from '@chainlog/core/http';
-import { ChainFollower, chainlogTopics, createKafka, ensureTopics, partitionCount, type SourceWait, waitForKafka } from '@chainlog/core/kafka';
+import { ChainCheckpoints, ChainFollower, chainlogTopics, createKafka, ensureTopics, partitionCount, type SourceWait, waitForKafka } from '@chainlog/core/kafka';
 import type { Logger } from '@chainlog/core/logging';
 import { Chain, GENESIS_BLOCK } from '@chainlog/core/protocol';
 import { describeConfig, type MinerConfig } from './config.js';
@@ -48,6 +48,7 @@ export class MinerService {
   readonly #loop: MiningLoop;
   readonly #producer: MinerProducer;
   readonly #pow: PowPool;
+  readonly #checkpoints: ChainCheckpoints;
   readonly #options: MinerServiceOptions;
   #running = false;
   /** Aborts the wait for Kafka at start-up when the miner is stopped meanwhile. */
@@ -82,13 +83,24 @@ export class MinerService {
       logger: logger.child({ component: 'chain-follower' }),
       groupIdPrefix: `chainlog-miner-chain-${config.minerId}`,
       transactionsTopic: config.topics.transactions,
-      onAccepted: (block) => {
+      onAccepted: (block, offset) => {
+        this.#checkpoints.onAccepted(block, offset);
         this.#loop.onCanonicalBlock(block);
         this.#intake.onCanonicalBlock(block);
         this.#loop.wake();
       },
       onRejected: (rejection) => this.#logger.debug({ ...rejection }, 'block rejected by the chain'),
       onSourceWait: (wait) => this.#onSourceWait(wait),
+    });
+    this.#checkpoints = new ChainCheckpoints({
+      kafka: this.#kafka,
+      settings: config.checkpoints,
+      blockchainTopic: config.topics.blockchain,
+      chain: this.chain,
+      logger: logger.child({ component: 'checkpoints' }),
+      registry,
+      writer: config.minerId,
+      ...(config.signer === undefined ? {} : { signer: config.signer }),
     });
     this.#intake = new PartitionIntake({
       config,
@@ -178,7 +190,8 @@ export class MinerService {
     }
     await this.#ensureTopics();
     await this.#producer.start();
-    await this.#follower.start();
+    // From a verified checkpoint when there is one (replay window chains only), else from genesis.
+    await this.#follower.start(await this.#checkpoints.restore());
     await this.#follower.catchUp(this.#options.startupCatchUpTimeoutMs ?? 30 * 60_000);
     if (this.chain.tip === undefined) await this.#initialiseChain();
     logger.info({ height: this.chain.height, tip: this.chain.tip?.hash, transactions: this.chain.transactionCount }, 'chain caught up');
@@ -199,6 +212,7 @@ export class MinerService {
     const loopStopped = this.#loop.stop();
     await this.#intake.stop().catch((error: unknown) => this.#logger.warn({ err: error }, 'stopping the consumer failed'));
     await this.#follower.stop().catch((error: unknown) => this.#logger.warn({ err: error }, 'stopping the chain follower failed'));
+    await this.#checkpoints.stop().catch((error: unknown) => this.#logger.warn({ err: error }, 'stopping the checkpoint writer failed'));
     await loopStopped;
     await this.#pow.stop();
     await this.#producer.stop().catch((error: unknown) => this.#logger.warn({ err: error }, 'stopping the producer failed'));

@@ -42,6 +42,8 @@ export interface OperatorConfig extends CommonConfig {
   /** Name of the coordination.k8s.io/v1 Lease of the leader election. */
   leaseName: string;
   leaseDurationSeconds: number;
+  /** The operator's own Deployment: the owner of the Lease, so deleting the operator deletes it. */
+  operatorDeployment: string | undefined;
   /** This instance's identity in the Lease (the pod name). */
   identity: string;
   kube: KubeAccess;
@@ -76,6 +78,7 @@ export function readConfig(env: Env = process.env, readNamespaceFile: () => stri
     // The default derives from the StatefulSet's name (one lease per release); only an explicit name is checked.
     leaseName: reader.optionalString('LEASE_NAME') === undefined ? defaultLease : reader.string('LEASE_NAME', '', DNS_SUBDOMAIN),
     leaseDurationSeconds: reader.integer('LEASE_DURATION_SECONDS', 15, { min: 1, max: 3600 }),
+    operatorDeployment: reader.optionalString('OPERATOR_DEPLOYMENT') === undefined ? undefined : reader.string('OPERATOR_DEPLOYMENT', '', DNS_SUBDOMAIN),
     identity: reader.string('POD_NAME', hostname()),
     kube,
     kubeRequestTimeoutMs: reader.integer('KUBE_REQUEST_TIMEOUT_MS', 10_000, { min: 100, max: 300_000 }),

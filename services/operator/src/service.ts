@@ -73,7 +73,7 @@ export function createOperator(options: OperatorOptions): Operator {
   });
   const elector = new LeaderElector({
     // A renewal that takes longer than the renew deadline is useless: bound lease requests by it.
-    store: new KubeLeaseStore(kubeConfig, config.namespace, config.leaseName, Math.min(config.kubeRequestTimeoutMs, Math.round((config.leaseDurationSeconds * 2000) / 3))),
+    store: new KubeLeaseStore(kubeConfig, config.namespace, config.leaseName, Math.min(config.kubeRequestTimeoutMs, Math.round((config.leaseDurationSeconds * 2000) / 3)), config.operatorDeployment),
     identity: config.identity,
     leaseDurationSeconds: config.leaseDurationSeconds,
     logger: logger.child({ component: 'leader-election', lease: config.leaseName }),

@@ -24,6 +24,18 @@ export interface RejectedBlock {
   readonly observedAt: number;
 }
 
+/** A block that claims offsets past a transactions partition's end (chain-follower's SourceWait, past the end). */
+export interface CoverageAnomaly {
+  readonly offset: number;
+  readonly claimedIndex: number;
+  readonly claimedMiner: string;
+  readonly partition: number;
+  readonly claimedThrough: number;
+  readonly detail: string;
+  /** When this auditor reported it (ms since the epoch). */
+  readonly observedAt: number;
+}
+
 export function isForkReason(reason: RejectionReason): boolean {
   return FORK_REASONS.includes(reason);
 }
@@ -31,11 +43,26 @@ export function isForkReason(reason: RejectionReason): boolean {
 export class AuditLog {
   readonly #rejected: RecentList<RejectedBlock>;
   readonly #forks: RecentList<RejectedBlock>;
+  readonly #anomalies: RecentList<CoverageAnomaly>;
   readonly #totals = new Map<RejectionReason, number>(REJECTION_REASONS.map((reason) => [reason, 0]));
 
   constructor(options: { recentLimit?: number } = {}) {
     this.#rejected = new RecentList(options.recentLimit ?? 1000);
     this.#forks = new RecentList(options.recentLimit ?? 1000);
+    this.#anomalies = new RecentList(options.recentLimit ?? 1000);
+  }
+
+  recordAnomaly(anomaly: CoverageAnomaly): void {
+    this.#anomalies.push(anomaly);
+  }
+
+  get anomalyCount(): number {
+    return this.#anomalies.total;
+  }
+
+  /** The most recent coverage anomalies, newest first. */
+  anomalies(limit?: number): CoverageAnomaly[] {
+    return this.#anomalies.newestFirst(limit);
   }
 
   record(rejection: RejectedBlock): void {

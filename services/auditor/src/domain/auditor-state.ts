@@ -8,6 +8,7 @@ import type {
   AuditReportView,
   BlockSummaryView,
   CommitLagView,
+  CoverageAnomalyView,
   HeadView,
   HistoryEntryView,
   ListOrder,
@@ -16,9 +17,9 @@ import type {
 } from '@chainlog/core/api';
 import type { BlockRejection } from '@chainlog/core/kafka';
 import { type Block, Chain, COINBASE_SENDER, type ConsensusParams, inclusionProof, type InclusionProof, type Transaction } from '@chainlog/core/protocol';
-import { AuditLog, isForkReason, type RejectedBlock } from './audit-log.js';
+import { AuditLog, isForkReason, type CoverageAnomaly, type RejectedBlock } from './audit-log.js';
 import { ChainIndex, type BlockSummary } from './chain-index.js';
-import { amountJson, Ledger, type AccountView as LedgerAccount, type OverdraftRecord } from './ledger.js';
+import { amountJson, Ledger, type OverdraftRecord } from './ledger.js';
 import { PendingTracker, type PartitionLag } from './pending-tracker.js';
 
 export interface AuditorStateOptions {
@@ -42,6 +43,13 @@ export interface AcceptedOutcome {
   /** The user transactions' timestamps (ingest's clock at acknowledgement, unless the client set one). */
   readonly transactionTimestamps: number[];
   readonly overdrafts: OverdraftRecord[];
+}
+
+/** One page of an account's history, and where the next one starts (null: none). */
+interface HistoryPage {
+  readonly from: number;
+  readonly history: HistoryEntryView[];
+  readonly next: number | null;
 }
 
 export interface RejectedOutcome {
@@ -100,6 +108,13 @@ export class AuditorState {
     };
     this.audit.record(record);
     return { record, fork };
+  }
+
+  /** A block that claims offsets past a transactions partition's end (reported once per block by the service). */
+  recordAnomaly(anomaly: Omit<CoverageAnomaly, 'observedAt'>): CoverageAnomaly {
+    const record = { ...anomaly, observedAt: this.#clock() };
+    this.audit.recordAnomaly(record);
+    return record;
   }
 
   head(): HeadView {
@@ -170,9 +185,7 @@ export class AuditorState {
   account(id: string, from: number, limit: number, order: ListOrder = 'asc'): AccountView | undefined {
     const account = this.ledger.account(id);
     if (account === undefined) return undefined;
-    if (order === 'desc') return this.#accountNewestFirst(id, account, Math.min(from, account.transactionCount - 1), limit);
-    const history = this.ledger.history(id, from, limit).map((seq) => this.#historyEntry(id, seq));
-    const next = from + history.length;
+    const page = order === 'asc' ? this.#historyUp(id, from, limit, account.transactionCount) : this.#historyDown(id, Math.min(from, account.transactionCount - 1), limit);
     return {
       account: id,
       balance: amountJson(account.balance),
@@ -180,10 +193,10 @@ export class AuditorState {
       overdrawn: account.balance < 0n && id !== COINBASE_SENDER,
       overdrafts: account.overdrafts,
       transactionCount: account.transactionCount,
-      from,
+      from: page.from,
       limit,
-      next: next < account.transactionCount && history.length > 0 ? next : null,
-      history,
+      next: page.next,
+      history: page.history,
     };
   }
 
@@ -198,6 +211,7 @@ export class AuditorState {
       },
       forks: { total: this.audit.forkCount, recent: this.audit.forks(limit).map(rejectedBlockView) },
       commitLag: this.pending.lag(now).map(lagView),
+      anomalies: { total: this.audit.anomalyCount, recent: this.audit.anomalies(limit).map(anomalyView) },
       overdrafts: {
         total: this.ledger.overdraftCount,
         overdrawnAccountCount: this.ledger.overdrawnCount,
@@ -213,23 +227,21 @@ export class AuditorState {
     };
   }
 
-  #accountNewestFirst(id: string, account: LedgerAccount, from: number, limit: number): AccountView {
+  /** History from position `from` towards the newest. */
+  #historyUp(id: string, from: number, limit: number, count: number): HistoryPage {
+    const history = this.ledger.history(id, from, limit).map((seq) => this.#historyEntry(id, seq));
+    const next = from + history.length;
+    return { from, history, next: next < count && history.length > 0 ? next : null };
+  }
+
+  /** History from position `from` (at most the newest) towards the oldest, newest first. */
+  #historyDown(id: string, from: number, limit: number): HistoryPage {
     const first = Math.max(0, from - limit + 1);
     const history = this.ledger
       .history(id, first, from - first + 1)
       .map((seq) => this.#historyEntry(id, seq))
       .reverse();
-    return {
-      account: id,
-      balance: amountJson(account.balance),
-      overdrawn: account.balance < 0n && id !== COINBASE_SENDER,
-      overdrafts: account.overdrafts,
-      transactionCount: account.transactionCount,
-      from,
-      limit,
-      next: first > 0 ? first - 1 : null,
-      history,
-    };
+    return { from, history, next: first > 0 ? first - 1 : null };
   }
 
   #historyEntry(account: string, seq: number): HistoryEntryView {
@@ -268,6 +280,10 @@ export function rejectedBlockView(record: RejectedBlock): RejectedBlockView {
     canonicalHashAtIndex: record.canonicalHashAtIndex ?? null,
     observedAt: new Date(record.observedAt).toISOString(),
   };
+}
+
+function anomalyView(anomaly: CoverageAnomaly): CoverageAnomalyView {
+  return { ...anomaly, observedAt: new Date(anomaly.observedAt).toISOString() };
 }
 
 /** Indexes from, from + 1, … (at most limit of them, none past the head). */

@@ -16,6 +16,7 @@ import {
   type CommitLagView,
   type CommitRateView,
   type CommittedTransactionView,
+  type CoverageAnomalyView,
   type DroppedTransactionView,
   type ErrorDetail,
   type HeadResponse,
@@ -63,6 +64,16 @@ const pageParameters = [
     schema: { type: 'integer', minimum: 1, maximum: PAGE_LIMIT_MAX, default: PAGE_LIMIT_DEFAULT },
   },
 ];
+
+/** A GET of one canonical block by its index (`/v1/blocks/:index...`). */
+const blockOperation = (operationId: string, summary: string, found: object) => ({
+  get: {
+    operationId,
+    summary,
+    parameters: [{ name: 'index', in: 'path', required: true, schema: nonNegative }],
+    responses: { '200': found, '400': errorResponse('The index is not a non-negative integer'), '404': errorResponse('No such block') },
+  },
+});
 
 const orderParameter = {
   name: 'order',
@@ -267,6 +278,21 @@ const schemas = {
     canonicalHashAtIndex: { oneOf: [hash, { type: 'null' }], description: 'stale/fork: the canonical block at the claimed index.' },
     observedAt: { type: 'string', format: 'date-time' },
   }),
+  CoverageAnomaly: objectSchema<CoverageAnomalyView>(
+    {
+      offset: { ...nonNegative, description: 'Offset of the block\'s message on the blockchain topic.' },
+      claimedIndex: nonNegative,
+      claimedMiner: { type: 'string' },
+      partition: nonNegative,
+      claimedThrough: { ...nonNegative, description: 'The offset through which the block claims the partition, past its end.' },
+      detail: { type: 'string' },
+      observedAt: { type: 'string', format: 'date-time' },
+    },
+    {
+      description:
+        'A block that claims transactions-topic offsets past the end of a partition (an honest miner never does): every reader waits on it, so the chain stops there until records exist.',
+    },
+  ),
   Overdraft: objectSchema<OverdraftView>({
     account: { type: 'string' },
     transactionId: { type: 'string' },
@@ -293,6 +319,10 @@ const schemas = {
       recent: { type: 'array', items: ref('RejectedBlock'), description: 'stale and fork rejections, newest first.' },
     }),
     commitLag: { type: 'array', items: ref('CommitLag') },
+    anomalies: objectSchema<AuditReportView['anomalies']>({
+      total: nonNegative,
+      recent: { type: 'array', items: ref('CoverageAnomaly'), description: 'Source-coverage anomalies, newest first.' },
+    }),
     overdrafts: objectSchema<AuditReportView['overdrafts']>({
       total: nonNegative,
       overdrawnAccountCount: nonNegative,
@@ -337,30 +367,12 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: { '200': json(ref('BlockPage'), 'A page of block summaries'), '400': errorResponse('A bad paging parameter') },
         },
       },
-      [openApiPath(AUDITOR_ROUTES.block)]: {
-        get: {
-          operationId: 'getBlock',
-          summary: 'One block of the canonical chain',
-          parameters: [{ name: 'index', in: 'path', required: true, schema: nonNegative }],
-          responses: {
-            '200': json(ref('BlockResponse'), 'The block'),
-            '400': errorResponse('The index is not a non-negative integer'),
-            '404': errorResponse('No such block'),
-          },
-        },
-      },
-      [openApiPath(AUDITOR_ROUTES.blockHeader)]: {
-        get: {
-          operationId: 'getBlockHeader',
-          summary: 'One block\'s header, nonce, hash and signature, without its transactions',
-          parameters: [{ name: 'index', in: 'path', required: true, schema: nonNegative }],
-          responses: {
-            '200': json(ref('BlockHeaderResponse'), 'The header'),
-            '400': errorResponse('The index is not a non-negative integer'),
-            '404': errorResponse('No such block'),
-          },
-        },
-      },
+      [openApiPath(AUDITOR_ROUTES.block)]: blockOperation('getBlock', 'One block of the canonical chain', json(ref('BlockResponse'), 'The block')),
+      [openApiPath(AUDITOR_ROUTES.blockHeader)]: blockOperation(
+        'getBlockHeader',
+        'One block\'s header, nonce, hash and signature, without its transactions',
+        json(ref('BlockHeaderResponse'), 'The header'),
+      ),
       [openApiPath(AUDITOR_ROUTES.live)]: {
         get: { operationId: 'getLive', summary: 'The live head, commit rate and commit lag (poll it, or stream /v1/chain/events)', responses: { '200': json(ref('LiveView'), 'The live view'), '400': errorResponse('A query parameter (this route takes none)') } },
       },
@@ -414,7 +426,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       [openApiPath(AUDITOR_ROUTES.audit)]: {
         get: {
           operationId: 'getAudit',
-          summary: 'Rejected blocks, forks, commit lag per partition and overdrafts',
+          summary: 'Rejected blocks, forks, commit lag per partition, source-coverage anomalies and overdrafts',
           parameters: [
             {
               name: 'limit',

@@ -4,7 +4,7 @@
  * canonical chain. Invalid messages are skipped (the miner sends them to the dead-letter topic).
  */
 import type { Kafka } from 'kafkajs';
-import { TopicReader } from '@chainlog/core/kafka';
+import { PARTITION_DISCOVERY_MS, TopicReader } from '@chainlog/core/kafka';
 import type { Logger } from '@chainlog/core/logging';
 import { decodeTransactionInput, transactionIdOf } from '@chainlog/core/protocol';
 import type { PendingTracker } from '../domain/pending-tracker.js';
@@ -86,6 +86,8 @@ export class TransactionsFollower {
       logger,
       name: 'transactions',
       groupIdPrefix: 'chainlog-auditor-pending',
+      // A partition added by a scale-up is pending-tracked within seconds, not after kafkajs' 5 minutes.
+      metadataMaxAgeMs: PARTITION_DISCOVERY_MS,
       onBatch: (partition, highWatermark) => {
         this.#ends.set(partition, Math.max(this.#ends.get(partition) ?? 0, highWatermark));
       },

@@ -182,6 +182,22 @@ export interface OverdrawnAccountView {
   readonly overdrafts: number;
 }
 
+/**
+ * A block that claims transactions-topic offsets past the end of a partition (an honest miner never does):
+ * every reader waits on it instead of deciding it, so the chain stops there until records exist.
+ */
+export interface CoverageAnomalyView {
+  /** Offset of the block's message on the blockchain topic. */
+  readonly offset: number;
+  readonly claimedIndex: number;
+  readonly claimedMiner: string;
+  /** The transactions partition, and the offset through which the block claims it. */
+  readonly partition: number;
+  readonly claimedThrough: number;
+  readonly detail: string;
+  readonly observedAt: string;
+}
+
 export interface AuditReportView {
   readonly chain: HeadView;
   readonly rejected: {
@@ -191,6 +207,7 @@ export interface AuditReportView {
   };
   readonly forks: { readonly total: number; readonly recent: RejectedBlockView[] };
   readonly commitLag: CommitLagView[];
+  readonly anomalies: { readonly total: number; readonly recent: CoverageAnomalyView[] };
   readonly overdrafts: {
     readonly total: number;
     readonly overdrawnAccountCount: number;

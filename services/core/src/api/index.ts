@@ -15,6 +15,7 @@ export type {
   CommitLagView,
   CommitRateView,
   CommittedTransactionView,
+  CoverageAnomalyView,
   DroppedTransactionView,
   ErrorDetail,
   HeadResponse,

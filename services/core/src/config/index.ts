@@ -12,3 +12,4 @@ export {
   type TopicNames,
 } from './common.js';
 export { readConsensusConfig, readSignaturePolicy } from './consensus.js';
+export { readCheckpointConfig } from './checkpoints.js';

@@ -95,23 +95,29 @@ export class ChainFollower {
   #failure: Error | undefined;
   #ownBlock: OwnBlock | undefined;
   #stopped = false;
-  readonly #sources: SourceReader | undefined;
+  #sources: SourceReader | undefined;
 
   readonly #options: ChainFollowerOptions;
 
   constructor(options: ChainFollowerOptions) {
     this.#options = options;
     this.chain = options.chain;
-    const { kafka, transactionsTopic, logger } = options;
-    this.#sources =
-      transactionsTopic === undefined
-        ? undefined
-        : new SourceReader({
-            kafka,
-            topic: transactionsTopic,
-            logger: logger.child({ component: 'source-reader' }),
-            groupIdPrefix: `${options.groupIdPrefix ?? 'chainlog-chain-follower'}-sources`,
-          });
+  }
+
+  /** The transactions topic's reader, starting where the chain's source ranges continue. */
+  #sourceReader(): SourceReader | undefined {
+    const { kafka, transactionsTopic, logger } = this.#options;
+    if (transactionsTopic === undefined) return undefined;
+    const startOffsets = new Map(
+      this.chain.sourceOffsets().flatMap(({ topic, partition, lastOffset }) => (topic === transactionsTopic ? [[partition, lastOffset + 1] as const] : [])),
+    );
+    return new SourceReader({
+      kafka,
+      topic: transactionsTopic,
+      logger: logger.child({ component: 'source-reader' }),
+      groupIdPrefix: `${this.#options.groupIdPrefix ?? 'chainlog-chain-follower'}-sources`,
+      startOffsets,
+    });
   }
 
   /** Offset of the last message applied; -1 before the first. */
@@ -134,8 +140,16 @@ export class ChainFollower {
     return this.#failure;
   }
 
-  async start(): Promise<void> {
+  /**
+   * Starts following. `fromOffset`: the chain was restored from a checkpoint whose tip is the message before
+   * this offset (Chain.continueFrom), so reading starts here, and the transactions topic after the offsets
+   * the restored chain consumed; otherwise from offset 0 on an empty chain.
+   */
+  async start(fromOffset = 0): Promise<void> {
     const { kafka, topic, logger } = this.#options;
+    if (fromOffset > 0 && this.chain.tip === undefined) throw new Error('a chain follower starts past offset 0 only on a restored chain');
+    this.#appliedOffset = fromOffset - 1;
+    this.#sources = this.#sourceReader();
     this.#knownEndOffset = await this.endOffset();
     this.#replayEndOffset = this.#knownEndOffset;
     const reader = new TopicReader({
@@ -143,6 +157,7 @@ export class ChainFollower {
       topic,
       logger,
       name: 'chain follower',
+      ...(fromOffset > 0 ? { startOffsets: new Map([[0, fromOffset]]) } : {}),
       groupIdPrefix: this.#options.groupIdPrefix ?? 'chainlog-chain-follower',
       onBatch: (_partition, highWatermark) => {
         this.#knownEndOffset = Math.max(this.#knownEndOffset, highWatermark);

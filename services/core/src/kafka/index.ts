@@ -3,4 +3,17 @@ export { ChainFollower, type BlockRejection, type BlockVerdict, type ChainFollow
 export { createKafka, kafkaLevelToPino } from './client.js';
 export { chainlogTopics, ensureTopics, partitionCount, replicationFor, type ChainlogTopicOptions, type Replication, type TopicSpec, waitForLeaders } from './topics.js';
 export { kafkaBackoffMs, waitForKafka, type WaitForKafkaOptions } from './wait-for-kafka.js';
+export { PARTITION_DISCOVERY_MS, SourceReader, type SourceReaderOptions } from './source-reader.js';
 export { TopicReader, type TopicMessage, type TopicReaderOptions } from './topic-reader.js';
+export {
+  CheckpointWriter,
+  ensureCheckpointTopic,
+  readCheckpointCandidates,
+  readMessageAt,
+  restoreFromCheckpoint,
+  type CheckpointCandidate,
+  type RejectedCheckpoint,
+  type RestoreOptions,
+  type RestoreOutcome,
+} from './checkpoint-store.js';
+export { ChainCheckpoints, type ChainCheckpointsOptions, type CheckpointSettings } from './chain-checkpoints.js';

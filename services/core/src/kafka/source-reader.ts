@@ -15,7 +15,21 @@ export interface SourceReaderOptions {
   groupIdPrefix?: string;
   /** Records kept per partition beyond what the chain consumed before the partition is paused. */
   maxBuffered?: number;
+  /** How soon partitions added to the topic are read (the consumer's metadata age); PARTITION_DISCOVERY_MS. */
+  metadataMaxAgeMs?: number;
+  /**
+   * Where to start reading each partition (default 0): after the offsets a chain restored from a checkpoint
+   * has consumed, since its next blocks' ranges start there.
+   */
+  startOffsets?: ReadonlyMap<number, number>;
 }
+
+/**
+ * How soon a reader of the transactions topic reads a partition added while it runs. kafkajs' default (5 min)
+ * left every block of a new partition undecided that long: the auditors stopped being ready (the Service had no
+ * endpoint) and the miners waited, after every scale-up. A metadata request every few seconds is cheap.
+ */
+export const PARTITION_DISCOVERY_MS = 5000;
 
 interface PartitionBuffer {
   /** Records not yet consumed by the chain, ascending. */
@@ -53,6 +67,7 @@ export class SourceReader implements SourceLog {
   constructor(options: SourceReaderOptions) {
     this.#options = options;
     this.topic = options.topic;
+    for (const [partition, offset] of options.startOffsets ?? []) this.#state(partition).readThrough = offset - 1;
   }
 
   /**
@@ -107,6 +122,9 @@ export class SourceReader implements SourceLog {
       name: 'transactions source reader',
       // A block waits for these records: fetch them as soon as they exist.
       maxWaitTimeInMs: 100,
+      metadataMaxAgeMs: this.#options.metadataMaxAgeMs ?? PARTITION_DISCOVERY_MS,
+      // After what a chain restored from a checkpoint consumed (its next ranges start there), on every join.
+      ...(this.#options.startOffsets === undefined ? {} : { startOffsets: this.#options.startOffsets }),
       onBatch: (partition, highWatermark) => {
         const state = this.#state(partition);
         state.end = Math.max(state.end ?? 0, highWatermark);

@@ -23,6 +23,8 @@ export interface TopicReaderOptions {
   readonly groupIdPrefix: string;
   /** What the reader is called in its log lines (`<name> consumer crashed`). */
   readonly name: string;
+  /** How soon partitions added to the topic are read (kafkajs' metadataMaxAge; its default is 5 minutes). */
+  readonly metadataMaxAgeMs?: number;
   /** Before a batch's messages: the partition's end as of this fetch. */
   readonly onBatch?: (partition: number, highWatermark: number) => void;
   /**
@@ -32,6 +34,11 @@ export interface TopicReaderOptions {
   readonly onMessage: (message: TopicMessage, heartbeat: () => Promise<void>) => void | Promise<void>;
   /** The consumer crashed and kafkajs gives up on it: the reader is dead. */
   readonly onFailure?: (error: Error) => void;
+  /**
+   * Where to start reading each partition (default 0): a reader continuing from a checkpoint starts after it.
+   * Applied on every group join, so a rebalance of the throw-away group never goes back to offset 0.
+   */
+  readonly startOffsets?: ReadonlyMap<number, number>;
   /** How long a fetch waits for new messages (kafkajs' default, 5 s, when unset). */
   readonly maxWaitTimeInMs?: number;
 }
@@ -46,6 +53,7 @@ export class TopicReader {
 
   constructor(options: TopicReaderOptions) {
     this.#options = options;
+    for (const [partition, offset] of options.startOffsets ?? []) this.#next.set(partition, offset);
   }
 
   /** The next offset of the partition not read yet (0 before its first message). */
@@ -60,6 +68,7 @@ export class TopicReader {
     const consumer = kafka.consumer({
       groupId: `${this.#options.groupIdPrefix}-${randomUUID()}`,
       allowAutoTopicCreation: false,
+      ...(this.#options.metadataMaxAgeMs === undefined ? {} : { metadataMaxAge: this.#options.metadataMaxAgeMs }),
       ...(this.#options.maxWaitTimeInMs === undefined ? {} : { maxWaitTimeInMs: this.#options.maxWaitTimeInMs }),
     });
     this.#consumer = consumer;
@@ -68,6 +77,15 @@ export class TopicReader {
       // A crash kafkajs restarts by itself is a warning; one it gives up on is an error.
       logger[payload.restart ? 'warn' : 'error']({ err: payload.error, restart: payload.restart }, `${name} consumer crashed`);
     });
+    const starts = this.#options.startOffsets;
+    if (starts !== undefined && starts.size > 0) {
+      // Synchronous on purpose: kafkajs emits this right before the first fetch of the generation.
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        for (const partition of payload.memberAssignment[topic] ?? []) {
+          consumer.seek({ topic, partition, offset: String(this.nextOffset(partition)) });
+        }
+      });
+    }
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({

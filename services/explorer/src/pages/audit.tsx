@@ -1,5 +1,5 @@
-/** The audit view: rejected blocks with their reasons, forks, commit lag and overdrafts. */
-import { api } from '../api.js';
+/** The audit view: rejected blocks with their reasons, forks, source-coverage anomalies, commit lag and overdrafts. */
+import { api, type AuditResponse } from '../api.js';
 import { AccountLink, BlockLink, Hash, Loaded, PageTitle, TransactionLink } from '../components.js';
 import { amount, count, duration } from '../format.js';
 import { useLive } from '../live.js';
@@ -26,6 +26,10 @@ export function AuditPage() {
                 <div>
                   <dt>Lost races and replays</dt>
                   <dd>{count(report.forks.total)}</dd>
+                </div>
+                <div>
+                  <dt>Coverage anomalies</dt>
+                  <dd data-testid="anomalies-total">{count(report.anomalies.total)}</dd>
                 </div>
                 <div>
                   <dt>Overdrafts</dt>
@@ -92,6 +96,7 @@ export function AuditPage() {
                   </div>
                 )}
               </section>
+              <Anomalies anomalies={report.anomalies} />
               <section aria-labelledby="lag-title">
                 <h2 id="lag-title">Commit lag</h2>
                 <div class="scroll">
@@ -159,5 +164,54 @@ export function AuditPage() {
         }}
       </Loaded>
     </>
+  );
+}
+
+/**
+ * Blocks that claim transactions-topic offsets past a partition's end: every reader waits on such a block, so
+ * the chain stops there until records exist. (A block whose ranges contradict the records that exist is
+ * rejected instead, listed above as bad-source-coverage.)
+ */
+function Anomalies({ anomalies }: { anomalies: AuditResponse['anomalies'] }) {
+  return (
+    <section aria-labelledby="anomalies-title">
+      <h2 id="anomalies-title">Source-coverage anomalies</h2>
+      {anomalies.recent.length === 0 ? (
+        <p>No block claimed transactions past the end of a partition.</p>
+      ) : (
+        <>
+          <p class="notice" role="status">
+            A block claims transactions that do not exist on the transactions topic: no honest miner writes one, and every reader waits on it.
+          </p>
+          <div class="scroll">
+            <table>
+              <caption>The {anomalies.recent.length} most recent blocks that claim offsets past a partition&apos;s end, newest first</caption>
+              <thead>
+                <tr>
+                  <th scope="col" class="number">Offset</th>
+                  <th scope="col">Claimed block</th>
+                  <th scope="col">Claimed miner</th>
+                  <th scope="col">Partition</th>
+                  <th scope="col" class="number">Claimed through</th>
+                  <th scope="col">Detail</th>
+                </tr>
+              </thead>
+              <tbody>
+                {anomalies.recent.map((anomaly) => (
+                  <tr key={anomaly.offset}>
+                    <td class="number">{count(anomaly.offset)}</td>
+                    <td>#{anomaly.claimedIndex}</td>
+                    <td>{anomaly.claimedMiner}</td>
+                    <td>{anomaly.partition}</td>
+                    <td class="number">{count(anomaly.claimedThrough)}</td>
+                    <td class="detail">{anomaly.detail}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+    </section>
   );
 }

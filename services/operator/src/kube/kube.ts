@@ -3,6 +3,7 @@
 //   statefulsets/scale    patch (scale the miners up)
 //   events                create, patch (reports on the StatefulSet, repeats aggregated)
 //   leases                get, create, update (leader election)
+//   deployments           get, of the operator's own Deployment only (the Lease's owner, OPERATOR_DEPLOYMENT)
 // Every write names the field manager `chainlog-operator`. Every request but the watch is bounded by a timeout.
 import { readFileSync } from 'node:fs';
 import {
@@ -20,6 +21,7 @@ import {
   type RequestContext,
   type ResponseContext,
   type V1Lease,
+  type V1OwnerReference,
   type V1StatefulSet,
 } from '@kubernetes/client-node';
 import { FIELD_MANAGER, OBSERVED_PARTITIONS_ANNOTATION, type KubeAccess } from '../config.js';
@@ -221,23 +223,58 @@ export interface LeaseStore {
   replace(record: LeaseRecord, resourceVersion: string): Promise<StoredLease>;
 }
 
+/**
+ * The Lease is created at run time, so Helm never owns it: without an owner it outlived `helm uninstall`. Its
+ * owners are the operator Deployments that elect with it (one per release sharing the Lease), and the garbage
+ * collector deletes it once the last is gone. Not a delete on shutdown: a crashed or evicted leader never runs
+ * that, and a stand-by would recreate the Lease a moment later anyway.
+ */
 export class KubeLeaseStore implements LeaseStore {
   readonly #coordination: CoordinationV1Api;
-
+  readonly #apps: AppsV1Api;
   readonly #timeoutMs: number;
+  /** The operator's own Deployment (OPERATOR_DEPLOYMENT); undefined: the Lease gets no owner. */
+  readonly #ownerDeployment: string | undefined;
+  /** The owner references the Lease had when last read (other releases' operators), kept on every write. */
+  #liveOwners: V1OwnerReference[] = [];
+  #owner: V1OwnerReference | undefined;
 
   constructor(
     kubeConfig: KubeConfig,
     readonly namespace: string,
     readonly name: string,
     timeoutMs: number,
+    ownerDeployment?: string,
   ) {
     this.#timeoutMs = timeoutMs;
+    this.#ownerDeployment = ownerDeployment;
     this.#coordination = kubeConfig.makeApiClient(CoordinationV1Api);
+    this.#apps = kubeConfig.makeApiClient(AppsV1Api);
   }
 
   #stored(lease: V1Lease): StoredLease {
+    this.#liveOwners = lease.metadata?.ownerReferences ?? [];
     return { record: toRecord(lease), resourceVersion: lease.metadata?.resourceVersion ?? '' };
+  }
+
+  /** The owner reference to the operator's Deployment, read once (until it can be read, the Lease keeps what it has). */
+  async #ownerReference(): Promise<V1OwnerReference | undefined> {
+    if (this.#owner !== undefined || this.#ownerDeployment === undefined) return this.#owner;
+    try {
+      const deployment = await this.#apps.readNamespacedDeployment({ name: this.#ownerDeployment, namespace: this.namespace }, requestOptions(this.#timeoutMs));
+      const uid = deployment.metadata?.uid;
+      if (uid !== undefined) this.#owner = { apiVersion: 'apps/v1', kind: 'Deployment', name: this.#ownerDeployment, uid };
+    } catch {
+      // Not fatal: electing matters more than the clean-up; the next write tries again.
+    }
+    return this.#owner;
+  }
+
+  /** The owners to write: the live ones (other releases' operators) and this operator's Deployment. */
+  async #owners(): Promise<V1OwnerReference[] | undefined> {
+    const mine = await this.#ownerReference();
+    const owners = mine === undefined || this.#liveOwners.some((owner) => owner.uid === mine.uid) ? this.#liveOwners : [...this.#liveOwners, mine];
+    return owners.length > 0 ? owners : undefined;
   }
 
   async get(): Promise<StoredLease | undefined> {
@@ -250,11 +287,18 @@ export class KubeLeaseStore implements LeaseStore {
   }
 
   async create(record: LeaseRecord): Promise<StoredLease> {
+    this.#liveOwners = [];
+    const ownerReferences = await this.#owners();
     try {
       const lease = await this.#coordination.createNamespacedLease(
         {
           namespace: this.namespace,
-          body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.name, namespace: this.namespace }, spec: toSpec(record) },
+          body: {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name: this.name, namespace: this.namespace, ...(ownerReferences ? { ownerReferences } : {}) },
+            spec: toSpec(record),
+          },
           fieldManager: FIELD_MANAGER,
         },
         requestOptions(this.#timeoutMs),
@@ -267,6 +311,8 @@ export class KubeLeaseStore implements LeaseStore {
   }
 
   async replace(record: LeaseRecord, resourceVersion: string): Promise<StoredLease> {
+    // A replace writes the whole object: the owners read with this resourceVersion go back with it.
+    const ownerReferences = await this.#owners();
     try {
       const lease = await this.#coordination.replaceNamespacedLease(
         {
@@ -275,7 +321,7 @@ export class KubeLeaseStore implements LeaseStore {
           body: {
             apiVersion: 'coordination.k8s.io/v1',
             kind: 'Lease',
-            metadata: { name: this.name, namespace: this.namespace, resourceVersion },
+            metadata: { name: this.name, namespace: this.namespace, resourceVersion, ...(ownerReferences ? { ownerReferences } : {}) },
             spec: toSpec(record),
           },
           fieldManager: FIELD_MANAGER,

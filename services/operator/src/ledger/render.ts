@@ -100,7 +100,9 @@ function optional(entries: [string, string | number | boolean | undefined][]): E
 /** Kafka connection, topics and log level: what every Chainlog container reads (core's readCommonConfig). */
 function commonEnv(ledger: Ledger, component: string, logLevel: LogLevel | undefined): EnvVar[] {
   const { kafka, topics } = ledger.spec;
-  const env: EnvVar[] = [value('KAFKA_BROKERS', bootstrapServers(ledger))];
+  // Every interface of the pod: its Service, probes and scrapes come from outside it (a service's own default may be
+  // loopback, which suits a laptop, not a pod).
+  const env: EnvVar[] = [value('HTTP_HOST', '0.0.0.0'), value('KAFKA_BROKERS', bootstrapServers(ledger))];
   env.push(...optional([
     ['KAFKA_CLIENT_ID', kafka.clientIdPrefix !== undefined ? `${kafka.clientIdPrefix}-${component}` : undefined],
     ['KAFKA_CONNECTION_TIMEOUT_MS', kafka.connectionTimeoutMs],

@@ -57,7 +57,7 @@ export function createLedgerOperator(options: LedgerOperatorOptions): LedgerOper
     ...(options.watchTimeoutSeconds !== undefined ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
   });
   const elector: LeaderElector = new LeaderElector({
-    store: new KubeLeaseStore(kubeConfig, config.namespace, config.leaseName, Math.min(config.kubeRequestTimeoutMs, Math.round((config.leaseDurationSeconds * 2000) / 3))),
+    store: new KubeLeaseStore(kubeConfig, config.namespace, config.leaseName, Math.min(config.kubeRequestTimeoutMs, Math.round((config.leaseDurationSeconds * 2000) / 3)), config.operatorDeployment),
     identity: config.identity,
     leaseDurationSeconds: config.leaseDurationSeconds,
     logger: logger.child({ component: 'leader-election', lease: config.leaseName }),

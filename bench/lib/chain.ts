@@ -1,0 +1,80 @@
+// A chain for the benchmarks, built with the protocol and published straight to the topics (not through
+// ingest or miners): difficulty 0 (nonce 0 always qualifies), unsigned, `perBlock` ingest-shaped transactions
+// per block with UUID ids. Transaction n is offset n of partition 0 of the transactions topic, in full form,
+// so its stored form is the message itself and every block passes source coverage. Timestamps: transaction n
+// at base + n ms, its block at the next multiple of perBlock: a replay window of more than perBlock ms holds.
+import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import { assembleBlock, type Block, encodeBlock, GENESIS_BLOCK, sealBlock, type Transaction } from '@chainlog/core/protocol';
+
+export interface ChainSpec {
+  readonly topic: string;
+  readonly transactionsTopic: string;
+  readonly total: number;
+  readonly perBlock: number;
+  readonly accounts: number;
+  readonly blockReward: number;
+}
+
+export interface BuiltChain {
+  readonly blocks: number;
+  readonly bytes: number;
+  readonly seconds: number;
+}
+
+export const CHAIN_BASE_TIMESTAMP = 1_700_000_000_000;
+
+export async function buildAndPublish(kafka: Kafka, spec: ChainSpec, onProgress?: (transactions: number) => void): Promise<BuiltChain> {
+  const { topic, transactionsTopic, total, perBlock, accounts } = spec;
+  const started = performance.now();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await producer.connect();
+  let previous: Block = GENESIS_BLOCK;
+  let blocks = 0;
+  let bytes = 0;
+  let pending: { value: Buffer; key: string }[] = [];
+  let pendingBytes = 0;
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    await producer.send({ topic, acks: -1, messages: pending });
+    pending = [];
+    pendingBytes = 0;
+  };
+  const add = async (block: Block): Promise<void> => {
+    const value = encodeBlock(block);
+    bytes += value.length;
+    blocks++;
+    pending.push({ key: String(block.index), value });
+    pendingBytes += value.length;
+    if (pendingBytes > 4 * 2 ** 20) await flush();
+  };
+  await add(GENESIS_BLOCK);
+  const base = CHAIN_BASE_TIMESTAMP;
+  for (let offset = 0; offset < total; offset += perBlock) {
+    const count = Math.min(perBlock, total - offset);
+    const transactions: Transaction[] = Array.from({ length: count }, (_, i) => {
+      const n = offset + i;
+      return { id: randomUUID(), from: `account-${n % accounts}`, to: `account-${(n * 7 + 1) % accounts}`, amount: 1 + (n % 1000), timestamp: base + n };
+    });
+    await producer.send({
+      topic: transactionsTopic,
+      acks: -1,
+      messages: transactions.map((transaction) => ({ value: JSON.stringify(transaction), partition: 0, timestamp: String(base) })),
+    });
+    const candidate = assembleBlock({
+      previous,
+      transactions,
+      sources: [{ topic: transactionsTopic, partition: 0, firstOffset: offset, lastOffset: offset + count - 1 }],
+      miner: 'bench-miner',
+      timestamp: base + offset + count,
+      difficulty: 0,
+      reward: spec.blockReward,
+    });
+    previous = sealBlock(candidate, 0);
+    await add(previous);
+    onProgress?.(offset + count);
+  }
+  await flush();
+  await producer.disconnect();
+  return { blocks, bytes, seconds: (performance.now() - started) / 1000 };
+}

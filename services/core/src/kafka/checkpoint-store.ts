@@ -1,0 +1,218 @@
+// Checkpoints on Kafka (docs/protocol.md §5.1): a compacted topic where each writer keeps its latest
+// checkpoint, so services still talk only through Kafka. Keys: `<writer>` for the manifest (compaction keeps
+// the newest), `<writer>/<tipIndex>/<part>` for the body's parts, deleted (tombstones) once a newer
+// checkpoint's manifest is written. A reader reads the topic to its end, tries the newest checkpoints first,
+// and continues its chain from the first one that opens and verifies against the blockchain topic.
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Logger } from '../logging/logger.js';
+import {
+  type Chain,
+  type CheckpointProblem,
+  type EncodedCheckpoint,
+  openCheckpoint,
+  verifyCheckpoint,
+} from '../protocol/index.js';
+import { TopicReader } from './topic-reader.js';
+
+/** Compacted, one partition: the topic holds the latest checkpoint of each writer, not a history. */
+export async function ensureCheckpointTopic(admin: Admin, topic: string, replicationFactor = -1): Promise<boolean> {
+  if ((await admin.listTopics()).includes(topic)) return false;
+  return admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      {
+        topic,
+        numPartitions: 1,
+        replicationFactor,
+        configEntries: [
+          { name: 'cleanup.policy', value: 'compact' },
+          // Checkpoint parts are up to 512 KiB; the manifest is written last and small.
+          { name: 'max.message.bytes', value: String(1024 * 1024) },
+        ],
+      },
+    ],
+  });
+}
+
+const manifestKey = (writer: string): string => writer;
+const partKey = (writer: string, tipIndex: number, part: number): string => `${writer}/${tipIndex}/${part}`;
+
+/** Writes one writer's checkpoints: parts, then the manifest, then tombstones for the previous parts. */
+export class CheckpointWriter {
+  readonly #producer: Producer;
+  readonly #topic: string;
+  #previous: { writer: string; tipIndex: number; parts: number } | undefined;
+  #connected = false;
+
+  constructor(kafka: Kafka, topic: string) {
+    this.#producer = kafka.producer({ allowAutoTopicCreation: false });
+    this.#topic = topic;
+  }
+
+  async write(checkpoint: EncodedCheckpoint): Promise<void> {
+    if (!this.#connected) {
+      await this.#producer.connect();
+      this.#connected = true;
+    }
+    const { writer, tipIndex, parts } = checkpoint.manifestValue;
+    const topic = this.#topic;
+    await this.#producer.send({ topic, acks: -1, messages: checkpoint.parts.map((value, i) => ({ key: partKey(writer, tipIndex, i), value })) });
+    await this.#producer.send({ topic, acks: -1, messages: [{ key: manifestKey(writer), value: checkpoint.manifest }] });
+    const previous = this.#previous;
+    this.#previous = { writer, tipIndex, parts };
+    if (previous !== undefined && previous.tipIndex !== tipIndex) {
+      const tombstones = Array.from({ length: previous.parts }, (_, i) => ({ key: partKey(previous.writer, previous.tipIndex, i), value: null }));
+      await this.#producer.send({ topic, acks: -1, messages: tombstones });
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.#connected) await this.#producer.disconnect();
+    this.#connected = false;
+  }
+}
+
+export interface CheckpointCandidate {
+  readonly writer: string;
+  readonly manifest: Buffer;
+  readonly parts: readonly (Buffer | undefined)[];
+  /** From the manifest, when it parses: newest first. */
+  readonly tipIndex: number;
+}
+
+/** The latest checkpoint of every writer on the topic, newest tip first; none when the topic is empty or missing. */
+export async function readCheckpointCandidates(kafka: Kafka, topic: string, logger: Logger, timeoutMs = 15_000): Promise<CheckpointCandidate[]> {
+  const values = await readCompactedTopic(kafka, topic, logger, timeoutMs);
+  const candidates: CheckpointCandidate[] = [];
+  for (const [key, manifest] of values) {
+    if (key.includes('/')) continue;
+    let tipIndex = -1;
+    let parts = 0;
+    try {
+      const parsed = JSON.parse(manifest.toString('utf8')) as { tipIndex?: unknown; parts?: unknown };
+      tipIndex = typeof parsed.tipIndex === 'number' ? parsed.tipIndex : -1;
+      parts = typeof parsed.parts === 'number' && parsed.parts <= 100_000 ? parsed.parts : 0;
+    } catch {
+      // openCheckpoint names the problem.
+    }
+    candidates.push({ writer: key, manifest, tipIndex, parts: Array.from({ length: parts }, (_, i) => values.get(partKey(key, tipIndex, i))) });
+  }
+  return candidates.sort((a, b) => b.tipIndex - a.tipIndex);
+}
+
+/** Every key's latest value (tombstones remove it), read from the start to the end the topic had when asked. */
+async function readCompactedTopic(kafka: Kafka, topic: string, logger: Logger, timeoutMs: number): Promise<Map<string, Buffer>> {
+  const values = new Map<string, Buffer>();
+  const ends = await topicEnds(kafka, topic);
+  if (ends === undefined || [...ends.values()].every((end) => end === 0)) return values;
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const reader = new TopicReader({
+    kafka,
+    topic,
+    logger,
+    name: 'checkpoint reader',
+    groupIdPrefix: 'chainlog-checkpoint-reader',
+    onMessage: ({ partition, offset, raw }) => {
+      const key = raw.key?.toString('utf8');
+      if (key !== undefined) {
+        if (raw.value === null) values.delete(key);
+        else values.set(key, raw.value);
+      }
+      if (offset + 1 >= (ends.get(partition) ?? 0) && [...ends].every(([p, end]) => (p === partition ? offset + 1 : reader.nextOffset(p)) >= end)) done();
+    },
+  });
+  const timer = setTimeout(() => {
+    logger.warn({ topic, timeoutMs }, 'reading the checkpoint topic timed out: using what was read');
+    done();
+  }, timeoutMs);
+  try {
+    await reader.start();
+    await finished;
+  } finally {
+    clearTimeout(timer);
+    await reader.stop();
+  }
+  return values;
+}
+
+async function topicEnds(kafka: Kafka, topic: string): Promise<Map<number, number> | undefined> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return undefined;
+    return new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => [partition, Number(high)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The value of the message at `offset` of a single-partition topic; undefined when the topic has none there. */
+export async function readMessageAt(kafka: Kafka, topic: string, offset: number, logger: Logger, timeoutMs = 15_000): Promise<Buffer | undefined> {
+  const ends = await topicEnds(kafka, topic);
+  if (ends === undefined || (ends.get(0) ?? 0) <= offset) return undefined;
+  let found: (value: Buffer | undefined) => void = () => undefined;
+  const result = new Promise<Buffer | undefined>((resolve) => (found = resolve));
+  const reader = new TopicReader({
+    kafka,
+    topic,
+    logger,
+    name: 'checkpoint tip reader',
+    groupIdPrefix: 'chainlog-checkpoint-tip',
+    startOffsets: new Map([[0, offset]]),
+    onMessage: (message) => found(message.offset === offset ? message.value : undefined),
+  });
+  const timer = setTimeout(() => found(undefined), timeoutMs);
+  try {
+    await reader.start();
+    return await result;
+  } finally {
+    clearTimeout(timer);
+    await reader.stop();
+  }
+}
+
+export type RestoreOutcome =
+  | { readonly outcome: 'restored'; readonly writer: string; readonly tipOffset: number; readonly tipIndex: number; readonly rejected: readonly RejectedCheckpoint[] }
+  | { readonly outcome: 'none' | 'rejected'; readonly rejected: readonly RejectedCheckpoint[] };
+
+export interface RejectedCheckpoint {
+  readonly writer: string;
+  readonly problem: CheckpointProblem;
+  readonly detail: string;
+}
+
+export interface RestoreOptions {
+  readonly kafka: Kafka;
+  readonly topic: string;
+  readonly blockchainTopic: string;
+  /** An empty chain; continued from the first checkpoint that verifies. */
+  readonly chain: Chain;
+  readonly logger: Logger;
+  /** How many of the newest checkpoints to try before replaying from genesis. */
+  readonly maxAttempts?: number;
+}
+
+/** Continues the empty chain from the newest checkpoint that opens and verifies; says which, or why none. */
+export async function restoreFromCheckpoint(options: RestoreOptions): Promise<RestoreOutcome> {
+  const { kafka, topic, blockchainTopic, chain, logger } = options;
+  const rejected: RejectedCheckpoint[] = [];
+  const candidates = (await readCheckpointCandidates(kafka, topic, logger)).slice(0, options.maxAttempts ?? 3);
+  for (const candidate of candidates) {
+    const opened = openCheckpoint(candidate.manifest, candidate.parts);
+    if (!opened.ok) {
+      rejected.push({ writer: candidate.writer, problem: opened.problem, detail: opened.detail });
+      continue;
+    }
+    const { tipOffset, tipIndex } = opened.manifest;
+    const tipMessage = await readMessageAt(kafka, blockchainTopic, tipOffset, logger);
+    const verified = verifyCheckpoint(opened, { params: chain.params, blockchainTopic, tipMessage });
+    if (!verified.ok) {
+      rejected.push({ writer: candidate.writer, problem: verified.problem, detail: verified.detail });
+      continue;
+    }
+    chain.continueFrom(verified.state);
+    return { outcome: 'restored', writer: candidate.writer, tipOffset, tipIndex, rejected };
+  }
+  return { outcome: rejected.length > 0 ? 'rejected' : 'none', rejected };
+}
