@@ -1,6 +1,7 @@
 // Hostile HTTP clients (full): on a broker of its own, three rounds of a seeded fuzz of ingest and the
 // auditor (random and mutated JSON, invalid UTF-8, wrong content types and encodings, a gzip bomb, 2 MiB
-// bodies, 100k-deep nesting, odd paths, queries and methods), slow clients dribbling a request one byte at a
+// bodies, 100k-deep nesting, odd paths, queries and methods, and a fifth generated from the services' OpenAPI
+// documents, whose answers must be what the documents declare: chaos-openapi.ts), slow clients dribbling a request one byte at a
 // time, slowloris sockets that never finish their headers (the server must drop them), and hundreds of
 // connections at once. No 5xx, no crash, memory bounded (the growth over the last round, after the others
 // warmed the heap up, is the leak check). Then the broker is stopped and ingest fuzzed again: the only 5xx allowed is 503 kafka-unavailable,
