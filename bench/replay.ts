@@ -184,7 +184,9 @@ try {
     { topic, partitions: 1 },
     { topic: transactionsTopic, partitions: 1 },
   ]);
-  const built = await buildAndPublish(kafka, { topic, transactionsTopic, total, perBlock, accounts, blockReward: PARAMS.blockReward });
+  // A checkout from before protocol versions reads only version-1 blocks (no `version` field).
+  const version = typeof options.before === 'string' ? { version: 1 } : {};
+  const built = await buildAndPublish(kafka, { topic, transactionsTopic, total, perBlock, accounts, blockReward: PARAMS.blockReward, ...version });
   console.log(
     `built and published ${built.blocks} blocks, ${total} user transactions, ${mib(built.bytes)} MiB in ${built.seconds.toFixed(1)} s, load ${loadAverage()}`,
   );

@@ -321,7 +321,7 @@ function writeCliConfig(dataDir: string, options: StartOptions, brokers: string,
     `CHAINLOG_AUDITOR_URL=http://${localHost(options.host)}:${options.auditorPort}`,
     `CHAINLOG_BROKERS=${brokers}`,
     ...(keys === undefined ? [] : [`CHAINLOG_KEY_FILE=${keys.client.path}`]),
-    ...(['DIFFICULTY', 'BLOCK_REWARD', 'ALLOWED_MINER_KEYS', 'REQUIRE_TRANSACTION_SIGNATURES', 'CONSENSUS_MAX_BLOCK_TRANSACTIONS', 'REPLAY_WINDOW_MS'] as const)
+    ...(['DIFFICULTY', 'BLOCK_REWARD', 'ALLOWED_MINER_KEYS', 'REQUIRE_TRANSACTION_SIGNATURES', 'CONSENSUS_MAX_BLOCK_TRANSACTIONS', 'REPLAY_WINDOW_MS', 'ENFORCE_BALANCES', 'ACCOUNT_KEYS', 'GENESIS_ALLOCATIONS'] as const)
       .filter((name) => auditor[name] !== undefined && auditor[name] !== '')
       .map((name) => `${name}=${auditor[name]}`),
   ];

@@ -5,7 +5,7 @@
 // at base + n ms, its block at the next multiple of perBlock: a replay window of more than perBlock ms holds.
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { assembleBlock, type Block, encodeBlock, GENESIS_BLOCK, sealBlock, type Transaction } from '@chainlog/core/protocol';
+import { assembleBlock, type Block, canonicalTransactionJson, encodeBlock, GENESIS_BLOCK, sealBlock, type Transaction } from '@chainlog/core/protocol';
 
 export interface ChainSpec {
   readonly topic: string;
@@ -14,6 +14,8 @@ export interface ChainSpec {
   readonly perBlock: number;
   readonly accounts: number;
   readonly blockReward: number;
+  /** Protocol version of the blocks (default: the current one); 1 for a --before checkout that predates versions. */
+  readonly version?: number;
 }
 
 export interface BuiltChain {
@@ -59,7 +61,8 @@ export async function buildAndPublish(kafka: Kafka, spec: ChainSpec, onProgress?
     await producer.send({
       topic: transactionsTopic,
       acks: -1,
-      messages: transactions.map((transaction) => ({ value: JSON.stringify(transaction), partition: 0, timestamp: String(base) })),
+      // As ingest writes them: the canonical JSON of the stored form.
+      messages: transactions.map((transaction) => ({ value: canonicalTransactionJson(transaction), partition: 0, timestamp: String(base) })),
     });
     const candidate = assembleBlock({
       previous,
@@ -69,6 +72,7 @@ export async function buildAndPublish(kafka: Kafka, spec: ChainSpec, onProgress?
       timestamp: base + offset + count,
       difficulty: 0,
       reward: spec.blockReward,
+      ...(spec.version === undefined ? {} : { version: spec.version }),
     });
     previous = sealBlock(candidate, 0);
     await add(previous);

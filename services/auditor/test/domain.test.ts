@@ -197,6 +197,10 @@ describe('PendingTracker', () => {
     expect(tracker.status('mine-1')).toEqual({ status: 'dropped', partition: 0, offset: 1 });
     expect(tracker.lag(11_000)[0]).toEqual({ partition: 0, pending: 0, oldestTimestamp: undefined, oldestAgeSeconds: 0 });
     expect(tracker.totalPending).toBe(1);
+    // A block that names why it left a record out: the status is refused, for that reason, for good.
+    commit(builder.next({ sources: [{ topic: TOPIC, partition: 1, firstOffset: 0, lastOffset: 1, skipped: [{ offset: 0, reason: 'malformed' }, { offset: 1, reason: 'insufficient-funds' }] }] }));
+    expect(tracker.status('mine-2')).toEqual({ status: 'dropped', partition: 1, offset: 1, reason: 'insufficient-funds' });
+    expect(tracker.totalPending).toBe(0);
   });
 
   it('ignores messages a block already consumed or whose id is already committed', () => {

@@ -88,8 +88,11 @@ export function formatStatus(view: TransactionStatusView, verification: ProofVer
       ];
     case 'dropped':
       return [
-        `${paint('bold', view.transactionId)}  ${paint('red', 'dropped')}  (transactions partition ${view.partition}, offset ${view.offset}; ` +
-          'a miner set it aside as invalid, see the auditor)',
+        view.reason === undefined
+          ? `${paint('bold', view.transactionId)}  ${paint('red', 'dropped')}  (transactions partition ${view.partition}, offset ${view.offset}; ` +
+            'a miner set it aside as invalid, see the auditor)'
+          : `${paint('bold', view.transactionId)}  ${paint('red', `refused: ${view.reason}`)}  (transactions partition ${view.partition}, ` +
+            `offset ${view.offset}; the block that consumed it names the reason)`,
       ];
     case 'committed': {
       const lines = [

@@ -63,6 +63,9 @@ describe('human output', () => {
       'x  pending  (transactions partition 1, offset 9, since 2025-01-01T00:00:00Z)',
     ]);
     expect(formatStatus({ status: 'dropped', transactionId: 'x', partition: 0, offset: 2 }, undefined)[0]).toMatch(/^x {2}dropped/);
+    expect(formatStatus({ status: 'dropped', transactionId: 'x', partition: 0, offset: 2, reason: 'insufficient-funds' }, undefined)[0]).toMatch(
+      /^x {2}refused: insufficient-funds {2}\(transactions partition 0, offset 2;/,
+    );
   });
 
   it('shows the head, or says the chain is empty', () => {

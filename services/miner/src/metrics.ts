@@ -13,6 +13,7 @@ export interface MinerMetrics {
   ownedPartitions: Gauge;
   partitionLag: Gauge<'partition'>;
   duplicateTransactions: Counter;
+  refusedTransactions: Counter<'reason'>;
   poisonMessages: Counter;
   blockTransactions: Histogram;
   miningDuration: Histogram;
@@ -88,6 +89,12 @@ export function createMinerMetrics(registry: Registry, sources: MinerGaugeSource
     duplicateTransactions: new Counter({
       name: 'chainlog_miner_duplicate_transactions_total',
       help: 'Transactions left out of a canonical block of this miner because their id was already in the chain (or block)',
+      registers,
+    }),
+    refusedTransactions: new Counter({
+      name: 'chainlog_miner_refused_transactions_total',
+      help: 'Transactions a canonical block of this miner refused under the ledger rules, by reason (unauthorized, insufficient-funds)',
+      labelNames: ['reason'],
       registers,
     }),
     poisonMessages: new Counter({

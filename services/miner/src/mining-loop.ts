@@ -164,7 +164,9 @@ export class MiningLoop {
     const timestamp = Math.max(Date.now(), tip.block.timestamp);
     const windowMs = config.consensus.replayWindowMs;
     const window = windowMs === undefined ? undefined : { timestamp, windowMs };
-    const contents = selectBlockContents(pool.entries(), chain, topic, config.cutAtPendingTransactions, window);
+    const { ledger } = config.consensus;
+    const blockLedger = ledger === undefined ? undefined : { params: ledger, miner: config.minerId, reward: config.consensus.blockReward };
+    const contents = selectBlockContents(pool.entries(), chain, topic, config.cutAtPendingTransactions, window, blockLedger);
     if (contents.sources.length === 0) return;
     const candidate = assembleBlock({
       previous: tip.block,
@@ -190,6 +192,7 @@ export class MiningLoop {
         sources: contents.sources,
         duplicates: contents.duplicates.length,
         outOfWindow: contents.outOfWindow.length,
+        refused: contents.refused.length,
         poison: contents.poison,
       },
       'mining block',
@@ -237,8 +240,9 @@ export class MiningLoop {
     metrics.blocksMined.inc();
     metrics.blockTransactions.observe(contents.transactions.length);
     if (contents.duplicates.length > 0) metrics.duplicateTransactions.inc(contents.duplicates.length);
+    for (const { reason } of contents.refused) metrics.refusedTransactions.inc({ reason });
     logger.info(
-      { ...log, sources: block.sources, duplicates: contents.duplicates.length, poison: contents.poison, ...loggedTransactionIds(contents.transactions.map((t) => t.id)) },
+      { ...log, sources: block.sources, duplicates: contents.duplicates.length, refused: contents.refused.length, poison: contents.poison, ...loggedTransactionIds(contents.transactions.map((t) => t.id)) },
       'mined block',
     );
     logger.debug(

@@ -96,6 +96,7 @@ export class MinerService {
       kafka: this.#kafka,
       settings: config.checkpoints,
       blockchainTopic: config.topics.blockchain,
+      transactionsTopic: config.topics.transactions,
       chain: this.chain,
       logger: logger.child({ component: 'checkpoints' }),
       registry,
@@ -126,6 +127,11 @@ export class MinerService {
       stats: this.stats,
     });
     this.app = createMinerApp({ logger, registry, readiness: () => this.readiness(), status: () => this.status() });
+  }
+
+  /** The background verification from genesis after a restore from a checkpoint (undefined when none runs). */
+  get verification(): Promise<'matched' | 'mismatched' | 'stopped'> | undefined {
+    return this.#checkpoints.verification;
   }
 
   /** Transactions partitions this miner owns now, ascending. */
@@ -202,6 +208,7 @@ export class MinerService {
     this.#loop.start();
     this.#started = true;
     logger.info({ ownedPartitions: this.ownedPartitions }, 'miner started');
+    await this.#checkpoints.verifyInBackground();
   }
 
   async stop(): Promise<void> {

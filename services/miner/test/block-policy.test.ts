@@ -1,7 +1,23 @@
 // When blocks are cut and what they contain; the contents are checked against the protocol's Chain.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assembleBlock, type Block, Chain, GENESIS_BLOCK, sealBlock, searchNonce, type SourceRange, toTransaction, type Transaction } from '@chainlog/core/protocol';
+import { createHash } from 'node:crypto';
+import {
+  assembleBlock,
+  type Block,
+  canonicalTransactionJson,
+  Chain,
+  type ConsensusParams,
+  finalSourceLog,
+  GENESIS_BLOCK,
+  sealBlock,
+  searchNonce,
+  signerFromSeed,
+  signTransaction,
+  type SourceRange,
+  toTransaction,
+  type Transaction,
+} from '@chainlog/core/protocol';
 import { cutDecision, selectBlockContents } from '../src/domain/block-policy.js';
 import type { PendingEntry } from '../src/domain/pending-pool.js';
 
@@ -190,5 +206,43 @@ describe('selectBlockContents', () => {
         expect(verdict.accepted ? 'accepted' : `${verdict.reason}: ${verdict.detail}`).toBe('accepted');
       }),
     );
+  });
+});
+
+describe('selectBlockContents with ledger rules', () => {
+  const seed = (label: string): Buffer => createHash('sha256').update(label).digest();
+  const minerKey = signerFromSeed(seed('block-policy miner'));
+  const owner = signerFromSeed(seed('block-policy owner'));
+  const thief = signerFromSeed(seed('block-policy thief'));
+  const params: ConsensusParams = {
+    minDifficulty: 0,
+    blockReward: 50,
+    allowedMiners: [minerKey.publicKey],
+    ledger: { accountKeys: { carol: [owner.publicKey] }, allocations: { carol: 10 } },
+  };
+  const spend = (offset: number, from: string, amount: number, signer: typeof owner): PendingEntry => {
+    const input = signTransaction({ id: `spend-${offset}`, from, to: 'dave', amount, timestamp: 1000 + offset }, signer);
+    return { kind: 'transaction', partition: 0, offset, receivedAt: 0, transaction: toTransaction(input, { topic: TOPIC, partition: 0, offset, timestamp: 1000 }) };
+  };
+
+  it('refuses unauthorized spends and overdrafts in block order, after the coinbase credited the miner, and every reader accepts the block', () => {
+    const chain = new Chain(params);
+    chain.apply(GENESIS_BLOCK);
+    const miner = owner.publicKey; // a key account: the coinbase pays it, and its key may spend it at once
+    const entries = [spend(0, 'carol', 6, owner), spend(1, 'carol', 5, owner), spend(2, 'carol', 1, thief), spend(3, miner, 50, owner), spend(4, miner, 1, owner)];
+    const contents = selectBlockContents(entries, chain, TOPIC, 10, undefined, { params: params.ledger!, miner, reward: 50 });
+    expect(contents.transactions.map((t) => t.id)).toEqual(['spend-0', 'spend-3']);
+    expect(contents.refused.map(({ transaction, reason }) => [transaction.id, reason])).toEqual([
+      ['spend-1', 'insufficient-funds'],
+      ['spend-2', 'unauthorized'],
+      ['spend-4', 'insufficient-funds'],
+    ]);
+    const candidate = assembleBlock({ previous: GENESIS_BLOCK, transactions: contents.transactions, sources: contents.sources, miner, timestamp: 2000, difficulty: 0, reward: 50, minerPublicKey: minerKey.publicKey });
+    const block = sealBlock(candidate, 0, minerKey);
+    // The records as ingest writes them: the stored form's canonical JSON.
+    const records = entries.map((entry) => ({ offset: entry.offset, value: Buffer.from(canonicalTransactionJson((entry as { transaction: Transaction }).transaction)), timestamp: 1000 }));
+    const result = chain.apply(block, finalSourceLog(TOPIC, new Map([[0, records]])));
+    expect(result.accepted ? 'accepted' : `${result.reason}: ${result.detail}`).toBe('accepted');
+    expect([chain.balance('carol'), chain.balance(miner)]).toEqual([4n, 0n]);
   });
 });

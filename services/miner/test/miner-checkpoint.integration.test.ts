@@ -1,6 +1,7 @@
 // A miner on a chain with a replay window writes checkpoints; a restarted miner continues from the newest one
 // that verifies (a forged one is refused and counted), replays nothing from genesis, and keeps mining: every
-// message committed exactly once, a replayed transaction refused, and the restored state equal to a full replay.
+// message committed exactly once, a replayed transaction refused, and the restored state equal to a full replay,
+// which the miner itself also recomputes in the background.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCheckpoint } from '@chainlog/core/protocol';
 import { eventually, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
@@ -79,6 +80,10 @@ describe('miner checkpoints', () => {
     expect(await metric(second, 'chainlog_checkpoint_rejected_total', { problem: 'not-on-chain' })).toBe(1);
     expect(await metric(second, 'chainlog_checkpoint_rejected_total', { problem: 'malformed' })).toBe(1);
     expect(second.miner.chain.height).toBeGreaterThanOrEqual(2);
+    // Full verification from genesis in the background: the state up to the checkpoint's tip is recomputed and matches.
+    expect(await second.miner.verification).toBe('matched');
+    expect(await metric(second, 'chainlog_chain_verification_ratio')).toBe(1);
+    expect(await metric(second, 'chainlog_chain_verification_mismatches_total')).toBe(0);
 
     const final = await eventually(async () => {
       const rebuilt = await rebuildChain(topics.TOPIC_BLOCKCHAIN, consensus);

@@ -14,7 +14,7 @@
  * transaction is committed).
  */
 import { ShardedMap } from '@chainlog/core/collections';
-import type { Block } from '@chainlog/core/protocol';
+import type { Block, SkipReason } from '@chainlog/core/protocol';
 import { LruCache } from './lru.js';
 
 /** What the tracker needs to know about the canonical chain. */
@@ -42,7 +42,7 @@ interface PartitionQueue {
 
 export type PendingStatus =
   | { readonly status: 'pending'; readonly partition: number; readonly offset: number; readonly enqueuedAt: number }
-  | { readonly status: 'dropped'; readonly partition: number; readonly offset: number };
+  | { readonly status: 'dropped'; readonly partition: number; readonly offset: number; readonly reason?: SkipReason };
 
 export interface PartitionLag {
   readonly partition: number;
@@ -60,7 +60,7 @@ export class PendingTracker {
   readonly #trackLimit: number;
   readonly #partitions = new Map<number, PartitionQueue>();
   readonly #byId = new ShardedMap<string, PendingEntry>();
-  readonly #dropped: LruCache<string, { partition: number; offset: number }>;
+  readonly #dropped: LruCache<string, { partition: number; offset: number; reason?: SkipReason }>;
 
   constructor(options: { topic: string; chain: CommittedView; trackLimit?: number; droppedLimit?: number }) {
     this.#topic = options.topic;
@@ -111,13 +111,16 @@ export class PendingTracker {
     for (const source of block.sources) {
       if (source.topic !== this.#topic) continue;
       const queue = this.#queue(source.partition);
+      // Why the block left a record out (source coverage, docs/protocol.md §3.7): the refusal's reason.
+      const reasons = new Map((source.skipped ?? []).map(({ offset, reason }) => [offset, reason]));
       while (queue.head < queue.entries.length) {
         const entry = queue.entries[queue.head] as PendingEntry;
         if (entry.offset > source.lastOffset) break;
         if (!entry.done) {
           this.#finish(entry);
           if (entry.id !== undefined && !this.#chain.hasTransaction(entry.id)) {
-            this.#dropped.set(entry.id, { partition: entry.partition, offset: entry.offset });
+            const reason = reasons.get(entry.offset);
+            this.#dropped.set(entry.id, { partition: entry.partition, offset: entry.offset, ...(reason === undefined ? {} : { reason }) });
           }
         }
         queue.head++;

@@ -239,8 +239,17 @@ const schemas = {
     },
   }),
   DroppedTransaction: objectSchema<DroppedTransactionView>(
-    { status: { const: 'dropped' }, transactionId: { type: 'string' }, partition: nonNegative, offset: nonNegative },
-    { description: 'A block consumed the message without including the transaction (invalid, or a duplicate id not in the chain).' },
+    {
+      status: { const: 'dropped' },
+      transactionId: { type: 'string' },
+      partition: nonNegative,
+      offset: nonNegative,
+      reason: { type: 'string', enum: [...SKIP_REASONS], description: 'Why: the reason the block lists for the offset (refused: unauthorized, insufficient-funds, …).' },
+    },
+    {
+      description: 'Refused, for good: a block consumed the message without including the transaction, for `reason`.',
+      optional: ['reason'],
+    },
   ),
   UnknownTransaction: objectSchema<UnknownTransactionView>({
     status: { const: 'unknown' },

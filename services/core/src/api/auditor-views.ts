@@ -1,7 +1,7 @@
 // The JSON the auditor's API answers, by route: the one statement of these shapes. The auditor builds them,
 // its OpenAPI schemas are type-checked against them (services/auditor/src/http/openapi.ts), and the CLI and the
 // explorer read them. Types only, over protocol types only, so a browser bundle takes nothing else with them.
-import type { Block, BlockHeader, InclusionProof, RejectionReason, Transaction } from '../protocol/index.js';
+import type { Block, BlockHeader, InclusionProof, RejectionReason, SkipReason, Transaction } from '../protocol/index.js';
 
 /** Paged lists go upwards from `from` (asc, the default) or downwards, newest first (desc). */
 export type ListOrder = 'asc' | 'desc';
@@ -94,12 +94,17 @@ export interface PendingTransactionView {
   readonly enqueuedAt: string | null;
 }
 
-/** A block consumed the message without including the transaction. */
+/**
+ * A block consumed the message without including the transaction: refused, a terminal status. `reason` is
+ * the refusal the block names for its offset (its source range's `skipped`, docs/protocol.md §3.7:
+ * `unauthorized`, `insufficient-funds`, `duplicate`, `bad-signature`, …); absent only for blocks that name none.
+ */
 export interface DroppedTransactionView {
   readonly status: 'dropped';
   readonly transactionId: string;
   readonly partition: number;
   readonly offset: number;
+  readonly reason?: SkipReason;
 }
 
 /** GET /v1/transactions/:id (200). */

@@ -1,6 +1,6 @@
 // The consensus parameters. Every node (miners, auditor, verify command) must read the same values:
 // the canonical chain is a function of the log's order and these parameters only.
-import type { ConsensusParams } from '../protocol/index.js';
+import type { ConsensusParams, LedgerParams } from '../protocol/index.js';
 import type { EnvReader } from './env.js';
 
 /**
@@ -22,6 +22,7 @@ export function readConsensusConfig(env: EnvReader): ConsensusParams {
   const maxBlockTransactions = env.optionalInteger('CONSENSUS_MAX_BLOCK_TRANSACTIONS', { min: 2, max: 1_000_000 });
   // At least a second (clocks of clients and miners differ by that much), at most 30 days.
   const replayWindowMs = env.optionalInteger('REPLAY_WINDOW_MS', { min: 1000, max: 30 * 86_400_000 });
+  const ledger = readLedgerConfig(env, allowedMiners.length > 0);
   return {
     minDifficulty: env.integer('DIFFICULTY', 16, { min: 0, max: 64 }),
     blockReward: env.integer('BLOCK_REWARD', 50, { min: 1 }),
@@ -29,5 +30,46 @@ export function readConsensusConfig(env: EnvReader): ConsensusParams {
     requireTransactionSignatures: readSignaturePolicy(env),
     ...(maxBlockTransactions === undefined ? {} : { maxBlockTransactions }),
     ...(replayWindowMs === undefined ? {} : { replayWindowMs }),
+    ...(ledger === undefined ? {} : { ledger }),
   };
+}
+
+const ACCOUNT = /^[A-Za-z0-9._:@-]{1,64}$/;
+const KEY = /^[0-9a-f]{64}$/;
+
+/**
+ * The permissioned ledger (docs/protocol.md §4.4): ENFORCE_BALANCES=true turns it on (with ALLOWED_MINER_KEYS);
+ * ACCOUNT_KEYS binds named accounts to keys (`alice=<key>,alice=<other key>,bob=<key>`) and
+ * GENESIS_ALLOCATIONS gives the initial balances (`alice=1000,bob=50`). Accounts named by a key need no entry.
+ */
+function readLedgerConfig(env: EnvReader, permissioned: boolean): LedgerParams | undefined {
+  const enforced = env.boolean('ENFORCE_BALANCES', false);
+  const bindings = env.list('ACCOUNT_KEYS', []);
+  const allocations = env.list('GENESIS_ALLOCATIONS', []);
+  if (!enforced) {
+    if (bindings.length > 0 || allocations.length > 0) env.problem('ACCOUNT_KEYS and GENESIS_ALLOCATIONS need ENFORCE_BALANCES=true');
+    return undefined;
+  }
+  if (!permissioned) env.problem('ENFORCE_BALANCES=true needs a permissioned chain (ALLOWED_MINER_KEYS)');
+  // Maps, then Object.fromEntries: an account named __proto__ becomes an own property like any other.
+  const accountKeys = new Map<string, string[]>();
+  for (const entry of bindings) {
+    const [account = '', key = ''] = entry.split('=');
+    if (!ACCOUNT.test(account) || account === '0' || !KEY.test(key)) {
+      env.problem(`ACCOUNT_KEYS entries are <account>=<raw Ed25519 public key, 64 lowercase hex digits>, got "${entry}"`);
+      continue;
+    }
+    accountKeys.set(account, [...(accountKeys.get(account) ?? []), key]);
+  }
+  const balances = new Map<string, number>();
+  for (const entry of allocations) {
+    const [account = '', amount = ''] = entry.split('=');
+    const value = /^(0|[1-9][0-9]*)$/.test(amount) ? Number(amount) : Number.NaN;
+    if (!ACCOUNT.test(account) || account === '0' || !Number.isSafeInteger(value) || balances.has(account)) {
+      env.problem(`GENESIS_ALLOCATIONS entries are <account>=<integer 0..${Number.MAX_SAFE_INTEGER}>, each account once, got "${entry}"`);
+      continue;
+    }
+    balances.set(account, value);
+  }
+  return { accountKeys: Object.fromEntries(accountKeys), allocations: Object.fromEntries(balances) };
 }

@@ -4,7 +4,8 @@
 import type { Kafka } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../logging/logger.js';
-import { type Block, type Chain, CHECKPOINT_PROBLEMS, createCheckpoint, type Signer } from '../protocol/index.js';
+import { type Block, type Chain, type ChainState, CHECKPOINT_PROBLEMS, createCheckpoint, type Signer } from '../protocol/index.js';
+import { BackgroundVerifier } from './background-verifier.js';
 import { CheckpointWriter, ensureCheckpointTopic, restoreFromCheckpoint } from './checkpoint-store.js';
 
 export interface CheckpointSettings {
@@ -16,12 +17,16 @@ export interface CheckpointSettings {
   readonly everyTransactions: number;
   /** …or this many blocks (0: no such bound), so a quiet chain is checkpointed too. Both 0: never write. */
   readonly everyBlocks: number;
+  /** After continuing from a checkpoint, replay from genesis in the background and compare (BackgroundVerifier). */
+  readonly verify: boolean;
 }
 
 export interface ChainCheckpointsOptions {
   readonly kafka: Kafka;
   readonly settings: CheckpointSettings;
   readonly blockchainTopic: string;
+  /** For the background verification's source coverage. */
+  readonly transactionsTopic: string;
   readonly chain: Chain;
   readonly logger: Logger;
   readonly registry: Registry;
@@ -75,6 +80,8 @@ export class ChainCheckpoints {
   #writing: Promise<void> | undefined;
   #last: { transactions: number; index: number } | undefined;
   #enabled = false;
+  #restored: { readonly tipOffset: number; readonly state: ChainState } | undefined;
+  #verifier: BackgroundVerifier | undefined;
 
   constructor(options: ChainCheckpointsOptions) {
     this.#options = options;
@@ -122,6 +129,7 @@ export class ChainCheckpoints {
       return 0;
     }
     const { writer, tipOffset, tipIndex } = result;
+    this.#restored = { tipOffset, state: result.state };
     this.#last = { transactions: chain.transactionCount, index: tipIndex };
     logger.info({ writer, tipOffset, tipIndex, transactions: chain.transactionCount, keptIds: chain.keptTransactionIds, ms }, 'chain restored from a checkpoint');
     return tipOffset + 1;
@@ -163,7 +171,25 @@ export class ChainCheckpoints {
       });
   }
 
+  /**
+   * After a restore (and once the service is ready, so that it does not delay start-up): replays the chain
+   * from genesis up to the checkpoint's tip in the background and compares the state. Resolves at once.
+   */
+  async verifyInBackground(): Promise<void> {
+    const restored = this.#restored;
+    if (restored === undefined || !this.#options.settings.verify || this.#verifier !== undefined) return;
+    const { kafka, blockchainTopic, transactionsTopic, chain, logger, registry } = this.#options;
+    this.#verifier = new BackgroundVerifier({ kafka, blockchainTopic, transactionsTopic, params: chain.params, logger, registry, target: restored });
+    await this.#verifier.start();
+  }
+
+  /** The background verification's outcome (undefined when none runs). */
+  get verification(): Promise<'matched' | 'mismatched' | 'stopped'> | undefined {
+    return this.#verifier?.finished;
+  }
+
   async stop(): Promise<void> {
+    await this.#verifier?.stop();
     await this.#writing;
     await this.#writer.stop();
   }

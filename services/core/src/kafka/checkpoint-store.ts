@@ -7,6 +7,7 @@ import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { Logger } from '../logging/logger.js';
 import {
   type Chain,
+  type ChainState,
   type CheckpointProblem,
   type EncodedCheckpoint,
   openCheckpoint,
@@ -26,7 +27,7 @@ export async function ensureCheckpointTopic(admin: Admin, topic: string, replica
         replicationFactor,
         configEntries: [
           { name: 'cleanup.policy', value: 'compact' },
-          // Checkpoint parts are up to 512 KiB; the manifest is written last and small.
+          // Checkpoint parts are up to 512 KiB, one per record batch; the manifest is written last and small.
           { name: 'max.message.bytes', value: String(1024 * 1024) },
         ],
       },
@@ -56,7 +57,11 @@ export class CheckpointWriter {
     }
     const { writer, tipIndex, parts } = checkpoint.manifestValue;
     const topic = this.#topic;
-    await this.#producer.send({ topic, acks: -1, messages: checkpoint.parts.map((value, i) => ({ key: partKey(writer, tipIndex, i), value })) });
+    // One part per request: the broker limits a record batch (all of a request's messages for the partition)
+    // to the topic's max.message.bytes, which a part alone nearly fills.
+    for (const [i, value] of checkpoint.parts.entries()) {
+      await this.#producer.send({ topic, acks: -1, messages: [{ key: partKey(writer, tipIndex, i), value }] });
+    }
     await this.#producer.send({ topic, acks: -1, messages: [{ key: manifestKey(writer), value: checkpoint.manifest }] });
     const previous = this.#previous;
     this.#previous = { writer, tipIndex, parts };
@@ -173,7 +178,15 @@ export async function readMessageAt(kafka: Kafka, topic: string, offset: number,
 }
 
 export type RestoreOutcome =
-  | { readonly outcome: 'restored'; readonly writer: string; readonly tipOffset: number; readonly tipIndex: number; readonly rejected: readonly RejectedCheckpoint[] }
+  | {
+      readonly outcome: 'restored';
+      readonly writer: string;
+      readonly tipOffset: number;
+      readonly tipIndex: number;
+      /** The state the chain continued from. */
+      readonly state: ChainState;
+      readonly rejected: readonly RejectedCheckpoint[];
+    }
   | { readonly outcome: 'none' | 'rejected'; readonly rejected: readonly RejectedCheckpoint[] };
 
 export interface RejectedCheckpoint {
@@ -212,7 +225,7 @@ export async function restoreFromCheckpoint(options: RestoreOptions): Promise<Re
       continue;
     }
     chain.continueFrom(verified.state);
-    return { outcome: 'restored', writer: candidate.writer, tipOffset, tipIndex, rejected };
+    return { outcome: 'restored', writer: candidate.writer, tipOffset, tipIndex, state: verified.state, rejected };
   }
   return { outcome: rejected.length > 0 ? 'rejected' : 'none', rejected };
 }

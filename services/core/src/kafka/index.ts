@@ -17,3 +17,4 @@ export {
   type RestoreOutcome,
 } from './checkpoint-store.js';
 export { ChainCheckpoints, type ChainCheckpointsOptions, type CheckpointSettings } from './chain-checkpoints.js';
+export { BackgroundVerifier, type BackgroundVerifierOptions, type VerificationOutcome } from './background-verifier.js';

@@ -15,6 +15,7 @@ import { meetsDifficulty } from './proof-of-work.js';
 import { verifySignature } from './signatures.js';
 import { canonicalTransactionJson, verifyTransactionSignature } from './transaction.js';
 import { blockVersion, versionRules } from './version.js';
+import { enforcesLedger, ledgerRefusal } from './ledger.js';
 
 export interface Rejection {
   readonly reason: RejectionReason;
@@ -27,6 +28,8 @@ export interface ChainView {
   readonly tipBlock: Pick<Block, 'index' | 'hash' | 'timestamp' | 'version'> | undefined;
   hasTransaction(id: string): boolean;
   lastSourceOffset(topic: string, partition: number): number | undefined;
+  /** Balances as of the tip (ledger.ts); read only when the chain has ledger rules. */
+  balance(account: string): bigint;
 }
 
 /**
@@ -163,6 +166,15 @@ const uniqueTransactions: Rule = (block, chain) => {
   return undefined;
 };
 
+/** unauthorized, insufficient-funds: the permissioned ledger (ledger.ts), in version-2 blocks. */
+const ledgerRules: Rule = (block, chain, params) => {
+  if (!enforcesLedger(params.ledger, block)) return undefined;
+  const refusal = ledgerRefusal(block.transactions, params.ledger, chain);
+  if (refusal === undefined) return undefined;
+  const transaction = block.transactions[refusal.index] as Block['transactions'][number];
+  return reject(refusal.reason, `transactions[${refusal.index}] (${transaction.id}) ${refusal.detail}`);
+};
+
 /** Each partition's ranges tile its offsets from 0 with no gap or overlap, across the whole chain. */
 const sourceRangesContinue: Rule = (block, chain) => {
   for (const [i, source] of block.sources.entries()) {
@@ -208,6 +220,7 @@ const RULES_AFTER_GENESIS: readonly Rule[] = [
   coinbaseFirst,
   userTransactions,
   uniqueTransactions,
+  ledgerRules,
   sourceRangesContinue,
 ];
 

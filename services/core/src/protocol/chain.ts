@@ -17,7 +17,8 @@ import { decodeBlockWithTransactionJson, parseBlock, type BlockDecodeError } fro
 import { checkBlockRules, type ChainView, type DecodingByProducts } from './block-rules.js';
 import type { ConsensusParams, RejectionReason } from './consensus.js';
 import { isPlainObject, parseJsonBytes } from './encoding.js';
-import { isSafeNonNegativeInteger } from './identifiers.js';
+import { COINBASE_SENDER, isAccountId, isSafeNonNegativeInteger } from './identifiers.js';
+import { Balances, type LedgerParams } from './ledger.js';
 import { MAX_DIFFICULTY } from './proof-of-work.js';
 import type { Result } from './result.js';
 import { PUBLIC_KEY_HEX_PATTERN } from './signatures.js';
@@ -77,6 +78,8 @@ export interface ChainState {
   readonly sourceOffsets: readonly SourceOffset[];
   /** The replay window's ids, sorted by id. */
   readonly recentIds: readonly RecentId[];
+  /** With ledger rules: every account's balance (Balances.entries: decimal strings, sorted by account). */
+  readonly balances?: ReadonlyArray<readonly [string, string]>;
 }
 
 function unreachable(): never {
@@ -91,12 +94,21 @@ export class Chain implements ChainView {
   readonly #sourceOffsets = new Map<string, Map<number, number>>();
   /** Blocks committed so far: a check() result holds for as long as this is unchanged. */
   #commits = 0;
+  /** Only with ledger rules (params.ledger): balances are then consensus. */
+  #balances: Balances | undefined;
 
   /** Throws on parameters no chain could use (a configuration error, caught at startup). */
   constructor(params: ConsensusParams) {
     this.params = validatedParams(params);
     const windowMs = this.params.replayWindowMs;
     this.#ids = windowMs === undefined ? new AllIds() : new WindowedIds(windowMs);
+    const { ledger } = this.params;
+    if (ledger !== undefined) this.#balances = new Balances(ledger.allocations);
+  }
+
+  /** The account's balance as of the tip; always 0 on a chain without ledger rules (it keeps none). */
+  balance(account: string): bigint {
+    return this.#balances?.balance(account) ?? 0n;
   }
 
   /**
@@ -111,6 +123,10 @@ export class Chain implements ChainView {
     this.#ids = new WindowedIds(windowMs, state.recentIds, state.tip.timestamp);
     this.#transactionCount = state.transactionCount;
     for (const { topic, partition, lastOffset } of state.sourceOffsets) this.#setSourceOffset(topic, partition, lastOffset);
+    if (this.#balances !== undefined) {
+      if (state.balances === undefined) throw new RangeError('a chain with ledger rules needs the balances of the state it continues from');
+      this.#balances = Balances.fromEntries(state.balances);
+    }
     this.#tip = { index: state.tip.index, hash: state.tip.hash, block: state.tip };
     this.#commits += 1;
   }
@@ -120,7 +136,14 @@ export class Chain implements ChainView {
     const tip = this.#tip;
     if (tip === undefined || !(this.#ids instanceof WindowedIds)) return undefined;
     const sourceOffsets = this.sourceOffsets().sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
-    return { tip: tip.block, transactionCount: this.#transactionCount, sourceOffsets, recentIds: this.#ids.live() };
+    const balances = this.#balances?.entries();
+    return {
+      tip: tip.block,
+      transactionCount: this.#transactionCount,
+      sourceOffsets,
+      recentIds: this.#ids.live(),
+      ...(balances === undefined ? {} : { balances }),
+    };
   }
 
   /** Transaction ids held to reject duplicates: all of them, or (replay window) only the window's. */
@@ -226,7 +249,10 @@ export class Chain implements ChainView {
     if (rejection !== undefined) return { status: 'decided', result: { accepted: false, ...rejection, ...claimed } };
     if (log === undefined || block.sources.length === 0) return { status: 'decided', result: { accepted: true, block } };
     const transactionJson = decoded.value.transactionJson ?? block.transactions.map(canonicalTransactionJson);
-    const verdict = checkCoverage({ block, transactionJson, params: this.params, hasTransaction: (id) => this.hasTransaction(id) }, log);
+    const verdict = checkCoverage(
+      { block, transactionJson, params: this.params, hasTransaction: (id) => this.hasTransaction(id), balance: (account) => this.balance(account) },
+      log,
+    );
     switch (verdict.status) {
       case 'covered':
         return { status: 'decided', result: { accepted: true, block } };
@@ -252,6 +278,7 @@ export class Chain implements ChainView {
     this.#commits += 1;
     this.#ids.commit(block);
     this.#transactionCount += block.transactions.length;
+    this.#balances?.commit(block);
     for (const { topic, partition, lastOffset } of block.sources) this.#setSourceOffset(topic, partition, lastOffset);
     this.#tip = { index: block.index, hash: block.hash, block };
   }
@@ -278,7 +305,22 @@ function validatedParams(params: ConsensusParams): ConsensusParams {
   if (replayWindowMs !== undefined && (!Number.isSafeInteger(replayWindowMs) || replayWindowMs < 1)) {
     throw new RangeError('replayWindowMs must be a positive integer');
   }
+  if (params.ledger !== undefined) ledgerParamsProblem(params.ledger, allowedMiners);
   return Object.freeze({ ...params, ...(allowedMiners === undefined ? {} : { allowedMiners: Object.freeze([...allowedMiners]) }) });
+}
+
+function ledgerParamsProblem(ledger: LedgerParams, allowedMiners: readonly string[] | undefined): void {
+  if (allowedMiners === undefined) throw new RangeError('ledger rules need a permissioned chain (allowedMiners)');
+  for (const [account, keys] of Object.entries(ledger.accountKeys ?? {})) {
+    if (!isAccountId(account) || account === COINBASE_SENDER) throw new RangeError(`ledger.accountKeys: "${account}" is not an account id`);
+    if (keys.some((key) => !new RegExp(PUBLIC_KEY_HEX_PATTERN).test(key))) {
+      throw new RangeError(`ledger.accountKeys.${account} must list raw Ed25519 public keys as 64 lowercase hex digits`);
+    }
+  }
+  for (const [account, amount] of Object.entries(ledger.allocations ?? {})) {
+    if (!isAccountId(account) || account === COINBASE_SENDER) throw new RangeError(`ledger.allocations: "${account}" is not an account id`);
+    if (!Number.isSafeInteger(amount) || amount < 0) throw new RangeError(`ledger.allocations.${account} must be a non-negative integer`);
+  }
 }
 
 /** The block, and what decoding it computed that the rules can reuse (from bytes: transaction JSON). */

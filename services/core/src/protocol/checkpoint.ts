@@ -15,7 +15,7 @@ import { decodeBlock } from './block-codec.js';
 import type { ChainState, SourceOffset } from './chain.js';
 import type { ConsensusParams } from './consensus.js';
 import { canonicalBytes, HASH_HEX_PATTERN, isPlainObject, parseJsonBytes, sha256, toHex } from './encoding.js';
-import { isSafeNonNegativeInteger, isTopicName, isUserTransactionId, MAX_PARTITION } from './identifiers.js';
+import { isAccountId, isSafeNonNegativeInteger, isTopicName, isUserTransactionId, MAX_PARTITION } from './identifiers.js';
 import { PUBLIC_KEY_HEX_PATTERN, SIGNATURE_HEX_PATTERN, verifySignature, type Signer } from './signatures.js';
 
 /** The checkpoint layout this code writes and reads; any other is refused (`unsupported-format`). */
@@ -70,6 +70,8 @@ export interface CheckpointBody extends CheckpointTip {
   readonly sourceOffsets: readonly SourceOffset[];
   /** [id, timestamp], sorted by id. */
   readonly recentIds: readonly (readonly [string, number])[];
+  /** With ledger rules (ledger.ts): [account, balance as a decimal integer], sorted by account. */
+  readonly balances?: ReadonlyArray<readonly [string, string]>;
 }
 
 export interface EncodedCheckpoint {
@@ -113,6 +115,7 @@ export function createCheckpoint(state: ChainState | undefined, params: Consensu
     transactionCount: state.transactionCount,
     sourceOffsets: state.sourceOffsets.map(({ topic, partition, lastOffset }) => ({ topic, partition, lastOffset })),
     recentIds: state.recentIds.map(({ id, timestamp }) => [id, timestamp] as const),
+    ...(state.balances === undefined ? {} : { balances: state.balances }),
   };
   const bytes = canonicalBytes(body);
   const partBytes = options.partBytes ?? CHECKPOINT_PART_BYTES;
@@ -190,7 +193,8 @@ export function verifyCheckpoint(
   const tip = tipBlock(manifest, view.tipMessage);
   if (typeof tip === 'string') return problem('not-on-chain', tip);
   const recentIds = body.recentIds.map(([id, timestamp]) => ({ id, timestamp }));
-  return { ok: true, state: { tip, transactionCount: body.transactionCount, sourceOffsets: body.sourceOffsets, recentIds } };
+  const balances = body.balances === undefined ? {} : { balances: body.balances };
+  return { ok: true, state: { tip, transactionCount: body.transactionCount, sourceOffsets: body.sourceOffsets, recentIds, ...balances } };
 }
 
 function tipBlock(tip: CheckpointTip, message: Uint8Array | undefined): Block | string {
@@ -240,6 +244,8 @@ function bodyShapeProblem(body: Record<string, unknown>, manifest: CheckpointMan
   if (!Array.isArray(offsets) || !offsets.every(isSourceOffset)) return 'sourceOffsets must be {topic, partition, lastOffset} entries';
   const ids = body['recentIds'];
   if (!Array.isArray(ids) || !ids.every(isRecentIdEntry)) return 'recentIds must be [client-chosen id, timestamp] pairs';
+  const balances = body['balances'];
+  if (balances !== undefined && (!Array.isArray(balances) || !balances.every(isBalanceEntry))) return 'balances must be [account, decimal integer] pairs';
   return undefined;
 }
 
@@ -251,6 +257,10 @@ function isSourceOffset(value: unknown): boolean {
 
 function isRecentIdEntry(value: unknown): boolean {
   return Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && isUserTransactionId(value[0]) && isSafeNonNegativeInteger(value[1]);
+}
+
+function isBalanceEntry(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && isAccountId(value[0]) && typeof value[1] === 'string' && /^-?(0|[1-9][0-9]*)$/.test(value[1]);
 }
 
 function problem(name: CheckpointProblem, detail: string): { ok: false; problem: CheckpointProblem; detail: string } {

@@ -3,6 +3,8 @@
  * parameters: the chain is a function of the log's order and these values, nothing else.
  */
 
+import type { LedgerParams } from './ledger.js';
+
 export interface ConsensusParams {
   /** Minimum leading zero bits of every block hash after genesis. */
   readonly minDifficulty: number;
@@ -20,6 +22,11 @@ export interface ConsensusParams {
    * (every reader keeps every id).
    */
   readonly replayWindowMs?: number;
+  /**
+   * The permissioned ledger (ledger.ts, docs/protocol.md §4.4): accounts bound to keys, balances enforced in
+   * every block of version 2 or later. Requires allowedMiners. Absent: balances are informational.
+   */
+  readonly ledger?: LedgerParams;
 }
 
 /**
@@ -45,6 +52,8 @@ export const REJECTION_REASONS = [
   'bad-coinbase',
   'bad-transaction',
   'duplicate-transaction',
+  'unauthorized',
+  'insufficient-funds',
   'bad-source-range',
   'bad-source-coverage',
 ] as const;

@@ -87,6 +87,17 @@ export { decodeBlock, encodeBlock, parseBlock, type BlockDecodeError, type Block
 export { coinbaseTransaction } from './coinbase.js';
 export { GENESIS_BLOCK, GENESIS_HASH, ZERO_HASH } from './genesis.js';
 export { assembleBlock, sealBlock, type AssembleBlockOptions, type CandidateBlock } from './assemble.js';
+export {
+  authorizationProblem,
+  Balances,
+  enforcesLedger,
+  fundsProblem,
+  isKeyAccount,
+  ledgerRefusal,
+  RunningBalances,
+  type BalanceView,
+  type LedgerParams,
+} from './ledger.js';
 export { REJECTION_REASONS, type ConsensusParams, type RejectionReason } from './consensus.js';
 export { Chain, type ApplyResult, type ChainState, type ChainTip, type Evaluation, type SourceOffset } from './chain.js';
 export { isWindowedTransactionId, RecentIds, replayWindowProblem, type RecentId } from './replay-window.js';

@@ -1,14 +1,50 @@
-// The consensus settings every node reads the same way; the allow-list also from a file (ALLOWED_MINER_KEYS_FILE).
+// The consensus settings every node reads the same way: the permissioned ledger, and the allow-list also from a
+// file (ALLOWED_MINER_KEYS_FILE).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ConfigError} from '../../src/config/index.js';
-import { EnvReader, readConsensusConfig } from '../../src/config/index.js';
+import { type ConfigError, EnvReader, readConsensusConfig } from '../../src/config/index.js';
+
+const KEY_A = 'a'.repeat(64);
+const KEY_B = 'b'.repeat(64);
+
+function read(env: Record<string, string>): { params?: ReturnType<typeof readConsensusConfig>; problems: string[] } {
+  const reader = new EnvReader(env);
+  const params = readConsensusConfig(reader);
+  try {
+    reader.done();
+    return { params, problems: [] };
+  } catch (error) {
+    return { problems: (error as { problems: string[] }).problems };
+  }
+}
+
+describe('readConsensusConfig: the permissioned ledger', () => {
+  it('reads bindings (several keys per account) and allocations when ENFORCE_BALANCES=true', () => {
+    const { params } = read({
+      ALLOWED_MINER_KEYS: KEY_A,
+      ENFORCE_BALANCES: 'true',
+      ACCOUNT_KEYS: `alice=${KEY_A},alice=${KEY_B},__proto__=${KEY_B}`,
+      GENESIS_ALLOCATIONS: 'alice=1000,bob=0',
+    });
+    expect(params?.ledger).toEqual({ accountKeys: { alice: [KEY_A, KEY_B], ['__proto__']: [KEY_B] }, allocations: { alice: 1000, bob: 0 } });
+    expect(Object.getPrototypeOf(params?.ledger?.accountKeys)).toBe(Object.prototype);
+  });
+
+  it('has no ledger by default, and names every problem', () => {
+    expect(read({}).params?.ledger).toBeUndefined();
+    const { problems } = read({ ENFORCE_BALANCES: 'true', ACCOUNT_KEYS: 'alice=xyz', GENESIS_ALLOCATIONS: 'bob=1.5,bob=2,0=3' });
+    expect(problems.join('\n')).toMatch(/ALLOWED_MINER_KEYS/);
+    expect(problems.filter((problem) => problem.includes('ACCOUNT_KEYS entries'))).toHaveLength(1);
+    expect(problems.filter((problem) => problem.includes('GENESIS_ALLOCATIONS entries'))).toHaveLength(2);
+    expect(read({ GENESIS_ALLOCATIONS: 'bob=2' }).problems.join('\n')).toMatch(/need ENFORCE_BALANCES=true/);
+  });
+});
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
-const read = (env: Record<string, string>) => {
+const readStrict = (env: Record<string, string>) => {
   const reader = new EnvReader(env);
   const config = readConsensusConfig(reader);
   reader.done();
@@ -17,21 +53,21 @@ const read = (env: Record<string, string>) => {
 
 describe('readConsensusConfig: the allow-list', () => {
   it('is open (no allowedMiners) when neither ALLOWED_MINER_KEYS nor its _FILE is set', () => {
-    expect(read({}).allowedMiners).toBeUndefined();
-    expect(read({ ALLOWED_MINER_KEYS: ' ' }).allowedMiners).toBeUndefined();
+    expect(readStrict({}).allowedMiners).toBeUndefined();
+    expect(readStrict({ ALLOWED_MINER_KEYS: ' ' }).allowedMiners).toBeUndefined();
   });
 
   it('reads the keys inline or from a file, separated by commas, spaces or newlines, without duplicates', () => {
-    expect(read({ ALLOWED_MINER_KEYS: `${A}, ${B}` }).allowedMiners).toEqual([A, B]);
+    expect(readStrict({ ALLOWED_MINER_KEYS: `${A}, ${B}` }).allowedMiners).toEqual([A, B]);
     const file = join(mkdtempSync(join(tmpdir(), 'chainlog-allow-')), 'allowed-miner-keys');
     writeFileSync(file, `${A}\n${B},${A}\n`);
-    expect(read({ ALLOWED_MINER_KEYS_FILE: file }).allowedMiners).toEqual([A, B]);
+    expect(readStrict({ ALLOWED_MINER_KEYS_FILE: file }).allowedMiners).toEqual([A, B]);
   });
 
   it('names a malformed key, a missing file, and both forms set at once', () => {
     const problems = (env: Record<string, string>): string => {
       try {
-        read(env);
+        readStrict(env);
       } catch (error) {
         return (error as ConfigError).problems.join('\n');
       }

@@ -310,6 +310,19 @@ describe('Chain: rejection reasons', () => {
     expectRejected(applyAfterBlock1(forge(block2, { transactions: twice }, minerA)), 'duplicate-transaction');
   });
 
+  it('unauthorized and insufficient-funds: with ledger rules (ledger.test.ts has the details)', () => {
+    const params: ConsensusParams = { ...permissionedParams, ledger: { accountKeys: { carol: [client.publicKey] }, allocations: { carol: 5 } } };
+    const chain = (): Chain => {
+      const fresh = new Chain(params);
+      fresh.apply(GENESIS_BLOCK);
+      return fresh;
+    };
+    const spend = (amount: number): Transaction => signedTransaction(`spend-${amount}`, amount);
+    expectRejected(chain().apply(mine(GENESIS_BLOCK, { signer: minerA, transactions: [kcatTransaction(0, 0)], sources: [range(0, 0, 0)] })), 'unauthorized');
+    expectRejected(chain().apply(mine(GENESIS_BLOCK, { signer: minerA, transactions: [spend(6)], sources: [range(1, 0, 0)] })), 'insufficient-funds');
+    expect(chain().apply(mine(GENESIS_BLOCK, { signer: minerA, transactions: [spend(5)], sources: [range(1, 0, 0)] })).accepted).toBe(true);
+  });
+
   it('bad-source-range: gaps, overlaps, a late first range, inverted, unsorted or repeated partitions', () => {
     const badSources = [
       [range(0, 3, 3)],

@@ -2,7 +2,7 @@
 // decoded, every transaction validated by the protocol (the same rules as TRANSACTION_INPUT_SCHEMA),
 // signatures verified, and every transaction given an id and a timestamp.
 import { createHash } from 'node:crypto';
-import { parseStrictJson, parseTransactionInput, type Result, transactionSigningBytes, type TransactionInput, verifyTransactionSignature } from '@chainlog/core/protocol';
+import { canonicalTransactionJson, parseStrictJson, parseTransactionInput, type Result, transactionSigningBytes, type TransactionInput, verifyTransactionSignature } from '@chainlog/core/protocol';
 import { assignIds, idempotencyKeyProblem, type AssignedId } from './ids.js';
 import { fieldRejection, type Rejection } from './rejection.js';
 
@@ -152,7 +152,12 @@ function complete(input: TransactionInput, id: string, now: number): IngestTrans
   return input.publicKey === undefined ? completed : { ...completed, publicKey: input.publicKey, signature: input.signature };
 }
 
-/** The message value: JSON with a fixed field order (the chain hashes canonical JSON, so order does not matter there). */
+/**
+ * The message value: the transaction's canonical JSON (RFC 8785), which is byte for byte how a block
+ * stores it (every ingest transaction has its id and timestamp). Every reader checking a block's source
+ * coverage (docs/protocol.md §3.7) then compares the record's bytes with the block's transaction instead
+ * of decoding the record.
+ */
 export function messageValue(transaction: IngestTransaction): string {
-  return JSON.stringify(transaction);
+  return canonicalTransactionJson(transaction);
 }

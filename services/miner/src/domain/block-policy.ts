@@ -14,7 +14,17 @@
  * the chain already has, or that an earlier one of this block carries, is a duplicate; duplicates and
  * poison messages are listed in their range's `skipped` with the reason every reader computes.
  */
-import { replayWindowProblem, type SkippedRecord, type SkipReason, type SourceRange, type Transaction } from '@chainlog/core/protocol';
+import {
+  authorizationProblem,
+  fundsProblem,
+  replayWindowProblem,
+  RunningBalances,
+  type LedgerParams,
+  type SkippedRecord,
+  type SkipReason,
+  type SourceRange,
+  type Transaction,
+} from '@chainlog/core/protocol';
 import type { PendingEntry } from './pending-pool.js';
 
 export interface CutPolicy {
@@ -44,6 +54,18 @@ export function cutDecision(stats: PoolStats, now: number, policy: CutPolicy): C
 export interface ChainKnowledge {
   hasTransaction(id: string): boolean;
   lastSourceOffset(topic: string, partition: number): number | undefined;
+  /** Balances as of the tip (read only with ledger rules). */
+  balance(account: string): bigint;
+}
+
+/**
+ * The ledger rules (docs/protocol.md §4.4) the block is assembled under: who the coinbase pays, and how much,
+ * since the coinbase comes first in block order and its amount can be spent by the block's transactions.
+ */
+export interface BlockLedger {
+  readonly params: LedgerParams;
+  readonly miner: string;
+  readonly reward: number;
 }
 
 export interface BlockContents {
@@ -55,6 +77,8 @@ export interface BlockContents {
   readonly duplicates: Transaction[];
   /** Valid transactions skipped because their timestamp is outside the replay window of the block. */
   readonly outOfWindow: Transaction[];
+  /** Valid transactions refused by the ledger rules: `unauthorized` or `insufficient-funds`, in block order. */
+  readonly refused: Array<{ readonly transaction: Transaction; readonly reason: 'unauthorized' | 'insufficient-funds' }>;
   readonly poison: number;
   /** Entries covered by the sources (transactions + duplicates + poison). */
   readonly covered: number;
@@ -73,6 +97,7 @@ export function selectBlockContents(
   topic: string,
   maxTransactions: number,
   window?: BlockWindow,
+  ledger?: BlockLedger,
 ): BlockContents {
   const outside = (transaction: Transaction): boolean =>
     window !== undefined && replayWindowProblem(transaction, window.timestamp, window.windowMs) !== undefined;
@@ -85,24 +110,37 @@ export function selectBlockContents(
   const transactions: Transaction[] = [];
   const duplicates: Transaction[] = [];
   const outOfWindow: Transaction[] = [];
+  const refused: BlockContents['refused'] = [];
   const skipped = new Map<number, SkippedRecord[]>();
   const ids = new Set<string>();
+  // With ledger rules, balances move in block order, the coinbase first (docs/protocol.md §4.4).
+  const running = ledger === undefined ? undefined : new RunningBalances(chain);
+  running?.transfer({ from: '0', to: ledger?.miner ?? '', amount: ledger?.reward ?? 0 });
   let poison = 0;
   for (const entry of taken) {
     let reason: SkipReason;
-    if (entry.kind === 'transaction' && outside(entry.transaction)) {
+    // Checked in the order of SKIP_REASONS: unauthorized, out-of-window, duplicate, insufficient-funds.
+    if (entry.kind === 'transaction' && ledger !== undefined && authorizationProblem(entry.transaction, ledger.params) !== undefined) {
+      refused.push({ transaction: entry.transaction, reason: 'unauthorized' });
+      reason = 'unauthorized';
+    } else if (entry.kind === 'transaction' && outside(entry.transaction)) {
       // Checked before duplicates, in the order of SKIP_REASONS.
       outOfWindow.push(entry.transaction);
       reason = 'out-of-window';
     } else if (entry.kind === 'transaction') {
       const { id } = entry.transaction;
-      if (!ids.has(id) && !chain.hasTransaction(id)) {
+      if (ids.has(id) || chain.hasTransaction(id)) {
+        duplicates.push(entry.transaction);
+        reason = 'duplicate';
+      } else if (running !== undefined && fundsProblem(entry.transaction, running) !== undefined) {
+        refused.push({ transaction: entry.transaction, reason: 'insufficient-funds' });
+        reason = 'insufficient-funds';
+      } else {
         transactions.push(entry.transaction);
+        running?.transfer(entry.transaction);
         ids.add(id);
         continue;
       }
-      duplicates.push(entry.transaction);
-      reason = 'duplicate';
     } else {
       poison++;
       reason = entry.skip.reason;
@@ -124,7 +162,7 @@ export function selectBlockContents(
         ...(list === undefined ? {} : { skipped: list }),
       };
     });
-  return { transactions, sources, duplicates, outOfWindow, poison, covered: taken.length };
+  return { transactions, sources, duplicates, outOfWindow, refused, poison, covered: taken.length };
 }
 
 /**

@@ -1,0 +1,71 @@
+// Checkpoints on a real broker: a checkpoint of several 512 KiB parts is written and read back whole, a newer
+// one replaces the older (its parts deleted), and readMessageAt reads exactly one offset of a topic.
+import { describe, expect, it } from 'vitest';
+import { CheckpointWriter, ensureCheckpointTopic, readCheckpointCandidates, readMessageAt } from '../../src/kafka/index.js';
+import { createLogger } from '../../src/logging/index.js';
+import { createCheckpoint, GENESIS_BLOCK, openCheckpoint, type ChainState, type ConsensusParams } from '../../src/protocol/index.js';
+import { testKafka, uniqueTopic } from '../../../../test/support/kafka.js';
+
+const params: ConsensusParams = { minDifficulty: 0, blockReward: 50, replayWindowMs: 60_000 };
+const logger = createLogger('test', 'silent');
+
+/** A state with many window ids, so that its body needs several parts. */
+function bigState(ids: number): ChainState {
+  return {
+    tip: GENESIS_BLOCK,
+    transactionCount: ids,
+    sourceOffsets: [{ topic: 'transactions', partition: 0, lastOffset: ids - 1 }],
+    recentIds: Array.from({ length: ids }, (_, i) => ({ id: `payment-${String(i).padStart(8, '0')}-${'x'.repeat(30)}`, timestamp: 1_700_000_000_000 + i })),
+  };
+}
+
+function encoded(state: ChainState, tipOffset: number) {
+  const checkpoint = createCheckpoint(state, params, { blockchainTopic: 'blockchain', tipOffset, tipIndex: state.tip.index, tipHash: state.tip.hash, writer: 'miner-a', writtenAt: 1 });
+  if (checkpoint === undefined) throw new Error('no checkpoint');
+  return checkpoint;
+}
+
+describe('checkpoint store', () => {
+  it('writes a multi-part checkpoint, reads it back whole, and replaces it with a newer one', { timeout: 120_000 }, async () => {
+    const kafka = testKafka();
+    const topic = uniqueTopic('checkpoints');
+    const admin = kafka.admin();
+    await admin.connect();
+    expect(await ensureCheckpointTopic(admin, topic)).toBe(true);
+    expect(await ensureCheckpointTopic(admin, topic)).toBe(false);
+    await admin.disconnect();
+
+    const writer = new CheckpointWriter(kafka, topic);
+    const first = encoded(bigState(30_000), 0);
+    expect(first.parts.length).toBeGreaterThanOrEqual(3);
+    await writer.write(first);
+    const [candidate] = await readCheckpointCandidates(kafka, topic, logger);
+    expect(candidate?.parts.every((part) => part !== undefined)).toBe(true);
+    const opened = openCheckpoint(candidate?.manifest ?? Buffer.alloc(0), candidate?.parts ?? []);
+    expect(opened.ok && opened.body.recentIds.length).toBe(30_000);
+
+    const newer = encoded({ ...bigState(10), tip: { ...GENESIS_BLOCK, index: 7 } }, 7);
+    await writer.write(newer);
+    await writer.stop();
+    const candidates = await readCheckpointCandidates(kafka, topic, logger);
+    expect(candidates.map((c) => [c.writer, c.tipIndex])).toEqual([['miner-a', 7]]);
+    const reopened = openCheckpoint(candidates[0]?.manifest ?? Buffer.alloc(0), candidates[0]?.parts ?? []);
+    expect(reopened.ok && reopened.body.recentIds.length).toBe(10);
+  });
+
+  it('reads the message at one offset, and nothing past the end', { timeout: 60_000 }, async () => {
+    const kafka = testKafka();
+    const topic = uniqueTopic('message-at');
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: ['zero', 'one', 'two'].map((value) => ({ value })) });
+    await producer.disconnect();
+    expect((await readMessageAt(kafka, topic, 1, logger))?.toString()).toBe('one');
+    expect(await readMessageAt(kafka, topic, 3, logger)).toBeUndefined();
+    expect(await readMessageAt(kafka, uniqueTopic('missing'), 0, logger)).toBeUndefined();
+  });
+});
