@@ -19,7 +19,7 @@ import { createMetricsRegistry } from '@chainlog/core/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { allocatePort } from '../scripts/lib/ports.js';
-import { createOperatorMetrics } from '../services/operator/src/metrics.js';
+import { createLedgerMetrics, createOperatorMetrics, initLedgerSeries } from '../services/operator/src/metrics.js';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from './support/kafka.js';
 import {
   allPanels,
@@ -280,6 +280,14 @@ describe('services scraped by a real Prometheus', () => {
     operatorMetrics.readyMiners.set(PARTITIONS);
     operatorMetrics.unownedPartitions.set(0);
     operatorMetrics.reconcileDuration.observe(0.02);
+    // ... and the Ledger controller's (operator.mode=ledgers, the chart's default): the dashboards and alerts read either.
+    const ledgerMetrics = createLedgerMetrics(registry);
+    const ledgerLabels = { namespace: NAMESPACE, ledger: 'obs' };
+    initLedgerSeries(ledgerMetrics, ledgerLabels);
+    ledgerMetrics.partitions.set(ledgerLabels, PARTITIONS);
+    ledgerMetrics.miners.set(ledgerLabels, PARTITIONS);
+    ledgerMetrics.readyMiners.set(ledgerLabels, PARTITIONS);
+    ledgerMetrics.reconcileDuration.observe(ledgerLabels, 0.02);
     const { app, finish } = createHttpApp({ logger: createLogger('operator', 'silent'), registry, readiness: () => ({ ready: true }) });
     finish();
     operatorServer = await listen(app, 0, '127.0.0.1');

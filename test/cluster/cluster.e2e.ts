@@ -1,8 +1,9 @@
-// The Helm chart as users run it, on a real single-node Kubernetes (npm run cluster:up): install with the bundled
-// Kafka, transactions through the ingest Service, miners scaled with kubectl and with helm upgrade, pods deleted
-// under load, the operator's leader replaced, a Prometheus scraping through the chart's monitoring objects,
-// `helm test`, and `helm uninstall`. One release, scenarios in order (each builds on the last); each scenario
-// is timed and recorded (CLUSTER_REPORT=<file> writes the table docs/running.md shows).
+// The Helm chart as users run it, on a real single-node Kubernetes (npm run cluster:up), on the chart's default
+// path (operator.mode=ledgers: the chart renders one Ledger, the operator renders and keeps every workload): install
+// with the bundled Kafka, transactions through the ingest Service, miners scaled with kubectl and with helm upgrade,
+// pods deleted under load, the operator's leader replaced, a Prometheus scraping through the chart's and the
+// operator's monitoring objects, `helm test`, and `helm uninstall`. One release, scenarios in order (each builds on
+// the last); each scenario is timed and recorded (CLUSTER_REPORT=<file> writes the table docs/running.md shows).
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -12,6 +13,8 @@ import { generateLoad, ledgerFigures, Outcomes, prng, sleep } from '../support/c
 import { CLIENT_SIGNER, committedWithProof, DeployReport, send } from '../support/deploy.js';
 import { helm, helmResult, kubectl, kubectlApply, kubectlJson, type Pod } from '../support/kube.js';
 import { getJson, REPO_ROOT } from '../support/processes.js';
+import { renderLedger } from '../../services/operator/src/ledger/render.js';
+import type { Ledger } from '../../services/operator/src/ledger/types.js';
 
 const NS = process.env.CLUSTER_TEST_NAMESPACE ?? 'chainlog-e2e';
 const RELEASE = 'chainlog';
@@ -28,7 +31,19 @@ const VALUES = [
   'kafka.bundled.resources.requests.cpu=100m',
 ].flatMap((value) => ['--set', value]);
 const report = new DeployReport('test:cluster');
-const selector = (component: string): string => `app.kubernetes.io/instance=${RELEASE},app.kubernetes.io/component=${component}`;
+// The Ledger the chart renders is named like the release's resources (fullname: "chainlog" for this release); the
+// operator labels what it renders with it.
+const LEDGER = 'chainlog';
+const selector = (component: string): string => `chainlog.dev/ledger=${LEDGER},app.kubernetes.io/component=${component}`;
+
+async function ledger(): Promise<Ledger & { status?: { partitions?: number; readyMiners?: number; conditions?: { type: string; status: string; reason?: string }[] } }> {
+  return kubectlJson(['-n', NS, 'get', 'ledger', LEDGER]);
+}
+
+/** Helm waits for the operator only: the Ledger reports when what the operator made of it is ready. */
+async function ledgerReady(timeoutMs: number): Promise<void> {
+  await kubectl(['-n', NS, 'wait', `ledger/${LEDGER}`, '--for=condition=Ready', `--timeout=${Math.round(timeoutMs / 1000)}s`], timeoutMs + 20_000);
+}
 
 async function serviceUrl(component: string): Promise<string> {
   const { items } = await kubectlJson<{ items: { spec: { clusterIP: string; ports: { port: number }[] } }[] }>(['-n', NS, 'get', 'svc', '-l', selector(component)]);
@@ -96,8 +111,11 @@ describe('the Helm chart on a local Kubernetes', () => {
   it('installs with `helm install --wait` within its default timeout, bundled Kafka, on a cold node', async () => {
     try {
       await report.scenario('`helm install --wait` (default timeout 5m) with the bundled Kafka, cold node', async (figures) => {
+        const began = Date.now();
         await helm(['install', RELEASE, CHART, '-n', NS, '--create-namespace', '--wait', ...VALUES]);
-        figures.push(`${(await kubectl(['-n', NS, 'get', 'pods', '--no-headers'])).trim().split('\n').length} pods`);
+        const helmSeconds = (Date.now() - began) / 1000;
+        await ledgerReady(600_000);
+        figures.push(`helm ${helmSeconds.toFixed(1)} s, then Ledger Ready after ${((Date.now() - began) / 1000).toFixed(1)} s; ${(await kubectl(['-n', NS, 'get', 'pods', '--no-headers'])).trim().split('\n').length} pods`);
       });
     } finally {
       // The scenarios below need a working release. When `helm install --wait` did not finish (Helm waits for
@@ -111,9 +129,7 @@ describe('the Helm chart on a local Kubernetes', () => {
           await kubectl(['-n', NS, 'delete', 'pvc', '--all', '--wait']);
           // Helm still waits for the post-install hook (the topics Job), which retries until Kafka is up.
           await helm(['install', RELEASE, CHART, '-n', NS, '--timeout', '10m', ...VALUES]);
-          for (const kind of ['deployment', 'statefulset']) {
-            await kubectl(['-n', NS, 'rollout', 'status', kind, '-l', `app.kubernetes.io/instance=${RELEASE}`, '--timeout=600s'], 620_000);
-          }
+          await ledgerReady(600_000);
           figures.push('deployed');
         });
       }
@@ -138,10 +154,13 @@ describe('the Helm chart on a local Kubernetes', () => {
   });
 
   it('grows the partitions when the miners are scaled with kubectl, and the new miner commits the new partition', async () => {
-    await report.scenario('`kubectl scale` miners N -> N+1: partitions grow, the new miner commits on the new partition', async (figures) => {
+    await report.scenario('`kubectl scale statefulset` miners N -> N+1: adopted into the Ledger, partitions grow, the new miner commits on the new partition', async (figures) => {
       const sts = await minerStatefulSet();
       const n = sts.replicas;
+      const before = new Map((await pods('miner')).map((pod) => [pod.metadata.name, pod.metadata.uid]));
       await kubectl(['-n', NS, 'scale', `statefulset/${sts.name}`, `--replicas=${n + 1}`]);
+      // Scaling the operator's StatefulSet up is adopted into the Ledger (spec.partitions), not reverted.
+      await until(`the Ledger at ${n + 1} partitions`, 120_000, async () => ((await ledger()).spec.partitions === n + 1 ? true : undefined));
       let attempt = 0;
       const landed = await until(`a transaction on partition ${n}`, 360_000, async () => {
         const sent = await send(ingestUrl, Array.from({ length: 8 }, () => ({ id: `scale-${Date.now()}-${attempt++}`, from: `s-${attempt}`, to: 'shop', amount: 1 })));
@@ -149,8 +168,11 @@ describe('the Helm chart on a local Kubernetes', () => {
       });
       const committed = await committedWithProof(auditorUrl, landed.id, 300_000);
       const block = (await getJson<{ block: Block }>(`${auditorUrl}/v1/blocks/${committed.blockIndex}`)).body.block;
-      figures.push(`N=${n}; partition ${n} committed in block ${committed.blockIndex} by ${block.miner}`);
+      const after = new Map((await pods('miner')).map((pod) => [pod.metadata.name, pod.metadata.uid]));
+      const restarted = [...before].filter(([name, uid]) => after.get(name) !== uid).map(([name]) => name);
+      figures.push(`N=${n}; Ledger spec.partitions ${n + 1}; partition ${n} committed in block ${committed.blockIndex} by ${block.miner}; miners restarted: ${restarted.length === 0 ? 'none' : restarted.join(', ')}`);
       expect(block.miner).toBe(`${sts.name}-${n}`);
+      expect(restarted).toEqual([]);
     });
   });
 
@@ -199,22 +221,25 @@ describe('the Helm chart on a local Kubernetes', () => {
   it("hands the operator's Lease to another replica when the leader pod is deleted, which keeps reconciling", async () => {
     await report.scenario("operator leader pod deleted: another replica takes the Lease and keeps reconciling", async (figures) => {
       const sts = await minerStatefulSet();
-      const lease = `${sts.name}-operator`;
+      const lease = 'chainlog-ledger-operator';
       const holder = async (): Promise<string | undefined> => (await kubectlJson<{ spec: { holderIdentity?: string } }>(['-n', NS, 'get', 'lease', lease])).spec.holderIdentity;
+      // Owned by the operator's Deployment: `helm uninstall` removes it (the last scenario checks).
+      const owners = (await kubectlJson<{ metadata: { ownerReferences?: { kind: string; name: string }[] } }>(['-n', NS, 'get', 'lease', lease])).metadata.ownerReferences ?? [];
+      expect(owners.map((owner) => `${owner.kind}/${owner.name}`)).toEqual(['Deployment/chainlog-operator']);
       const leader = await until('a Lease holder', 120_000, holder);
       await kubectl(['-n', NS, 'delete', 'pod', leader, '--wait=false']);
       const next = await until('a new Lease holder', 180_000, async () => {
         const now = await holder();
         return now && now !== leader ? now : undefined;
       });
-      // Reconciling: a miner more makes the new leader grow the partitions (it records what it observed).
+      // Reconciling: `kubectl scale ledger` makes the new leader grow the partitions and the miners.
       const target = sts.replicas + 1;
-      await kubectl(['-n', NS, 'scale', `statefulset/${sts.name}`, `--replicas=${target}`]);
-      const observed = await until(`observed partitions ${target}`, 300_000, async () => {
-        const value = (await minerStatefulSet()).annotations['chainlog.dev/observed-partitions'];
-        return value === String(target) ? value : undefined;
+      await kubectl(['-n', NS, 'scale', `ledger/${LEDGER}`, `--replicas=${target}`]);
+      const observed = await until(`the Ledger's status at ${target} partitions and ${target} miners`, 300_000, async () => {
+        const status = (await ledger()).status;
+        return status?.partitions === target && (await minerStatefulSet()).replicas === target ? status.partitions : undefined;
       });
-      figures.push(`leader ${leader} -> ${next}; then partitions ${sts.replicas} -> ${observed}`);
+      figures.push(`leader ${leader} -> ${next}; then \`kubectl scale ledger\` partitions ${sts.replicas} -> ${observed}, miners ${target}`);
     });
   });
 
@@ -256,8 +281,7 @@ describe('the Helm chart on a local Kubernetes', () => {
       await kubectl(['-n', NS, 'delete', 'deployment,configmap,serviceaccount,role,rolebinding', '-l', 'chainlog.dev/e2e=prometheus', '--wait']);
       await helm(['uninstall', RELEASE, '-n', NS, '--wait']);
       await until('pods gone', 180_000, async () => ((await kubectl(['-n', NS, 'get', 'pods', '-o', 'name'])).trim() === '' ? true : undefined));
-      const kinds = 'all,configmaps,secrets,serviceaccounts,roles,rolebindings,poddisruptionbudgets,leases,persistentvolumeclaims,networkpolicies,ingresses,horizontalpodautoscalers';
-      const left = (await kubectl(['-n', NS, 'get', kinds, '-o', 'name'])).trim().split('\n').filter(Boolean);
+      const kinds = 'all,configmaps,secrets,serviceaccounts,roles,rolebindings,poddisruptionbudgets,leases,persistentvolumeclaims,networkpolicies,ingresses,horizontalpodautoscalers,ledgers';
       // The miners' keys and their allow-list are the miner-keys Job's, not Helm's: kept, like the Kafka volume.
       const expected = (name: string): boolean =>
         name === 'configmap/kube-root-ca.crt' ||
@@ -265,6 +289,10 @@ describe('the Helm chart on a local Kubernetes', () => {
         name.startsWith('persistentvolumeclaim/') ||
         name === `secret/${RELEASE}-miner-keys` ||
         name === `configmap/${RELEASE}-allowed-miner-keys`;
+      const leftover = async (): Promise<string[]> => (await kubectl(['-n', NS, 'get', kinds, '-o', 'name'])).trim().split('\n').filter(Boolean);
+      // What the garbage collector deletes (the Ledger's workloads and Services, the operator's Lease) goes a moment
+      // after its owner: wait for it, then judge what is left.
+      const left = await until('only what is kept', 120_000, async () => ((await leftover()).every(expected) ? leftover() : undefined)).catch(leftover);
       figures.push(`left: ${left.join(', ') || 'nothing'}`);
       expect(left.filter((name) => !expected(name))).toEqual([]);
     });
@@ -274,7 +302,7 @@ describe('the Helm chart on a local Kubernetes', () => {
 // --- Prometheus from the chart's monitoring objects ----------------------------------------------------
 
 interface Rendered {
-  serviceMonitor: { spec: { selector: { matchLabels: Record<string, string>; matchExpressions?: { key: string; values: string[] }[] }; endpoints: { port: string; path: string; honorLabels?: boolean; relabelings?: { sourceLabels?: string[]; targetLabel: string; regex?: string; replacement?: string; action?: string }[] }[] } };
+  serviceMonitor: { metadata: { name: string }; spec: { selector: { matchLabels: Record<string, string>; matchExpressions?: { key: string; values: string[] }[] }; endpoints: { port: string; path: string; honorLabels?: boolean; relabelings?: { sourceLabels?: string[]; targetLabel: string; regex?: string; replacement?: string; action?: string }[] }[] } };
   rules: { name: string; rules: unknown[] }[];
 }
 
@@ -310,7 +338,7 @@ function scrapeJob(monitor: Rendered['serviceMonitor'], targets: { targets: stri
     ...(r.action ? { action: r.action } : {}),
   }));
   return {
-    job_name: `serviceMonitor/${NS}/chainlog/0`,
+    job_name: `serviceMonitor/${NS}/${monitor.metadata.name}/0`,
     honor_labels: endpoint.honorLabels ?? false,
     metrics_path: endpoint.path,
     scrape_interval: '5s',
@@ -369,11 +397,23 @@ async function discoveredTargets(): Promise<{ targets: string[]; labels: Record<
 async function deployPrometheus(): Promise<string> {
   const manifests = await helm(['template', RELEASE, CHART, '-n', NS, ...VALUES, '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true']);
   const docs = parseAllDocuments(manifests).map((d) => d.toJSON() as { kind?: string; spec?: unknown } | null);
-  const monitor = docs.find((d) => d?.kind === 'ServiceMonitor') as Rendered['serviceMonitor'] | undefined;
+  // The chart's ServiceMonitor scrapes the operator (the chart renders it); the Ledger's, which the operator renders
+  // from spec.monitoring.serviceMonitor, scrapes ingest, miners and auditor: rendered here by the operator's own
+  // code from the live Ledger with it enabled (no prometheus-operator CRDs here, so the Ledger does not ask for it).
+  const chartMonitor = docs.find((d) => d?.kind === 'ServiceMonitor') as Rendered['serviceMonitor'] | undefined;
   const rule = docs.find((d) => d?.kind === 'PrometheusRule') as { spec: { groups: Rendered['rules'] } } | undefined;
-  if (!monitor || !rule) throw new Error('the chart rendered no ServiceMonitor or PrometheusRule');
-  rendered = { serviceMonitor: monitor, rules: rule.spec.groups };
-  const config = { global: { scrape_interval: '5s', evaluation_interval: '5s' }, rule_files: ['/etc/prometheus/rules.yaml'], scrape_configs: [scrapeJob(monitor, await discoveredTargets())] };
+  if (!chartMonitor || !rule) throw new Error('the chart rendered no ServiceMonitor or PrometheusRule');
+  const live = await ledger();
+  const withMonitor: Ledger = { ...live, spec: { ...live.spec, monitoring: { ...live.spec.monitoring, serviceMonitor: { ...live.spec.monitoring.serviceMonitor, enabled: true } } } };
+  const ledgerMonitor = renderLedger(withMonitor, { defaultImageTag: '0.1.0' }).find((object) => object.kind === 'ServiceMonitor') as unknown as Rendered['serviceMonitor'] | undefined;
+  if (!ledgerMonitor) throw new Error('the operator rendered no ServiceMonitor for the Ledger');
+  rendered = { serviceMonitor: chartMonitor, rules: rule.spec.groups };
+  const targets = await discoveredTargets();
+  const config = {
+    global: { scrape_interval: '5s', evaluation_interval: '5s' },
+    rule_files: ['/etc/prometheus/rules.yaml'],
+    scrape_configs: [scrapeJob(chartMonitor, targets), scrapeJob(ledgerMonitor, targets)],
+  };
   const image = (/prom\/prometheus:[^\s"]+/.exec(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) ?? ['prom/prometheus:latest'])[0];
   const labels = { 'chainlog.dev/e2e': 'prometheus' };
   const objects = [

@@ -97,6 +97,15 @@ export function createLedgerMetrics(registry: Registry): LedgerMetrics {
   };
 }
 
+/**
+ * Creates a Ledger's counters at 0 for every result and change, so that a rate of errors reads 0 (not "no data")
+ * until the first one, for the dashboards and alerts alike.
+ */
+export function initLedgerSeries(metrics: LedgerMetrics, labels: { namespace: string; ledger: string }): void {
+  for (const result of ['ok', 'error']) metrics.reconciles.inc({ ...labels, result }, 0);
+  for (const change of ['created', 'changed', 'deleted']) metrics.objectChanges.inc({ ...labels, change }, 0);
+}
+
 /** Drops every series of a Ledger that no longer exists. */
 export function forgetLedger(metrics: LedgerMetrics, labels: { namespace: string; ledger: string }): void {
   const { reconciles, objectChanges, ...plain } = metrics;

@@ -2,7 +2,9 @@
 //
 // One reconcile of one Ledger (only on the leader):
 //   1. deleted? keep or delete its topics (spec.topics.deletionPolicy), delete what it owns, drop the finalizer;
-//   2. make sure it carries the finalizer (so its topics are dealt with before it goes);
+//   2. the finalizer only with deletionPolicy Delete (the topics must be deleted before it goes); a Retain Ledger
+//      needs nobody to go: the garbage collector deletes its workloads through their owner references, so it
+//      can be deleted with the operator gone too (`helm uninstall` deletes the operator and the Ledger at once);
 //   3. a `kubectl scale statefulset/<ledger>-miner` up is adopted into spec.partitions, one down is reverted
 //      (miners never go below one per partition) with a Warning Event that says to scale the Ledger;
 //   4. topics created and the transactions topic grown to spec.partitions through the Kafka admin API
@@ -17,7 +19,7 @@ import { FIELD_MANAGER } from '../config.js';
 import type { RecordedEvent } from '../kube/events.js';
 import { applyQuery, APPLY_PATCH, isStatus, KubeApiError, MERGE_PATCH, resourcePath, type KubeJson } from '../kube/kube-json.js';
 import type { EventTarget } from '../kube/kube.js';
-import { forgetLedger, type LedgerMetrics } from '../metrics.js';
+import { forgetLedger, initLedgerSeries, type LedgerMetrics } from '../metrics.js';
 import { API_VERSION, KIND, PLURAL } from './crd.js';
 import type { LedgerKafkaPort, TopicsObservation } from './kafka.js';
 import { bootstrapServers, componentName, LEDGER_LABEL, OWNED_KINDS, renderLedger, selectorLabels, type KubeObject, type RenderOptions } from './render.js';
@@ -25,7 +27,7 @@ import { computeStatus, isReady, type ChainState, type WorkloadState } from './s
 import type { Ledger, LedgerStatus } from './types.js';
 import { CollectionWatch, type WatchedObject } from './watch.js';
 
-/** Keeps a deleted Ledger until its topics were dealt with and its objects deleted. */
+/** Keeps a deleted Ledger with deletionPolicy Delete until its topics and objects were deleted. */
 export const FINALIZER = 'chainlog.dev/topics';
 
 export interface LedgerEventPort {
@@ -176,6 +178,7 @@ export class LedgerController {
     const stopTimer = this.#options.metrics.reconcileDuration.startTimer(labels);
     const record = { at: new Date().toISOString(), trigger, actions: [] as string[] };
     this.#last.set(key, record);
+    initLedgerSeries(this.#options.metrics, labels);
     try {
       await this.#reconcile(namespace, name, record.actions);
       const retry = this.#retries.get(key);
@@ -224,6 +227,9 @@ export class LedgerController {
     const key = keyOf(namespace, name);
     let ledger = await this.#read(namespace, name);
     if (ledger === undefined) {
+      // Gone without a finalizer (deletionPolicy Retain): the garbage collector deletes what it owned; so does
+      // this, at once (and where no garbage collector runs). Its topics stay: the ledger is data.
+      await this.#deleteOrphans(namespace, name);
       this.#known.delete(key);
       forgetLedger(this.#options.metrics, { namespace, ledger: name });
       await this.#options.kafka.forget(key);
@@ -259,32 +265,46 @@ export class LedgerController {
     if (error !== undefined) throw new Error(error);
   }
 
+  /** The finalizer when deletionPolicy is Delete, none otherwise (also taken off when the policy changed). */
   async #ensureFinalizer(ledger: Ledger): Promise<Ledger> {
     const finalizers = ledger.metadata.finalizers ?? [];
-    if (finalizers.includes(FINALIZER)) return ledger;
+    const wanted = ledger.spec.topics.deletionPolicy === 'Delete';
+    if (finalizers.includes(FINALIZER) === wanted) return ledger;
     return this.#options.kube.request<Ledger>(
       'PATCH',
       resourcePath(API_VERSION, PLURAL, ledger.metadata.namespace, ledger.metadata.name),
-      { metadata: { finalizers: [...finalizers, FINALIZER], resourceVersion: ledger.metadata.resourceVersion } },
+      { metadata: { finalizers: wanted ? [...finalizers, FINALIZER] : finalizers.filter((finalizer) => finalizer !== FINALIZER), resourceVersion: ledger.metadata.resourceVersion } },
       MERGE_PATCH,
     );
   }
 
+  /** What a Ledger that is gone still owned (its label, an owner reference to a Ledger of its name): deleted. */
+  async #deleteOrphans(namespace: string, name: string): Promise<void> {
+    const orphans = await this.#listLabelled(namespace, name, (object) => object.metadata.ownerReferences?.some((reference) => reference.kind === KIND && reference.name === name) === true);
+    for (const object of orphans.values()) await this.#deleteObject(namespace, object);
+    if (orphans.size > 0) this.#options.logger.info({ ledger: name, namespace, deleted: [...orphans.keys()] }, 'deleted what a deleted Ledger owned; its topics are kept');
+  }
+
   /** Every object of a kind the operator renders that carries this Ledger's label and is owned by it. */
-  async #listOwned(ledger: Ledger): Promise<Map<string, OwnedObject>> {
+  #listOwned(ledger: Ledger): Promise<Map<string, OwnedObject>> {
+    return this.#listLabelled(ledger.metadata.namespace, ledger.metadata.name, (object) => object.metadata.ownerReferences?.some((reference) => reference.uid === ledger.metadata.uid) === true);
+  }
+
+  async #listLabelled(namespace: string, name: string, keep: (object: OwnedObject) => boolean): Promise<Map<string, OwnedObject>> {
     const owned = new Map<string, OwnedObject>();
-    const selector = `?labelSelector=${encodeURIComponent(`${LEDGER_LABEL}=${ledger.metadata.name}`)}`;
+    const selector = `?labelSelector=${encodeURIComponent(`${LEDGER_LABEL}=${name}`)}`;
     for (const kind of OWNED_KINDS) {
       let list: { items: OwnedObject[] };
       try {
-        list = await this.#options.kube.request<{ items: OwnedObject[] }>('GET', resourcePath(kind.apiVersion, kind.plural, ledger.metadata.namespace) + selector);
+        list = await this.#options.kube.request<{ items: OwnedObject[] }>('GET', resourcePath(kind.apiVersion, kind.plural, namespace) + selector);
       } catch (error) {
         // A kind whose CRD is not installed (ServiceMonitor without the prometheus-operator) owns nothing.
         if (isStatus(error, 404)) continue;
         throw error;
       }
       for (const item of list.items) {
-        if (item.metadata.ownerReferences?.some((reference) => reference.uid === ledger.metadata.uid)) owned.set(objectKey({ ...item, kind: kind.kind }), { ...item, kind: kind.kind, apiVersion: kind.apiVersion });
+        const object: OwnedObject = { ...item, kind: kind.kind, apiVersion: kind.apiVersion };
+        if (keep(object)) owned.set(objectKey(object), object);
       }
     }
     return owned;
@@ -410,11 +430,11 @@ export class LedgerController {
     return { applied };
   }
 
-  async #deleteObject(ledger: Ledger, object: OwnedObject): Promise<void> {
+  async #deleteObject(namespace: string, object: OwnedObject): Promise<void> {
     const kind = OWNED_KINDS.find((candidate) => candidate.kind === object.kind);
     if (kind === undefined) return;
     try {
-      await this.#options.kube.request('DELETE', resourcePath(kind.apiVersion, kind.plural, ledger.metadata.namespace, object.metadata.name), {
+      await this.#options.kube.request('DELETE', resourcePath(kind.apiVersion, kind.plural, namespace, object.metadata.name), {
         apiVersion: 'v1',
         kind: 'DeleteOptions',
         propagationPolicy: 'Background',
@@ -430,7 +450,7 @@ export class LedgerController {
     const wanted = new Set(renderLedger(ledger, this.#options.render).map(objectKey));
     for (const [key, object] of owned) {
       if (wanted.has(key) || applied.has(key)) continue;
-      await this.#deleteObject(ledger, object);
+      await this.#deleteObject(ledger.metadata.namespace, object);
       this.#options.metrics.objectChanges.inc({ namespace: ledger.metadata.namespace, ledger: ledger.metadata.name, change: 'deleted' });
       await this.#event(ledger, actions, { type: 'Normal', reason: 'Deleted', message: `Deleted ${key}: the Ledger no longer implies it` });
     }
@@ -453,7 +473,7 @@ export class LedgerController {
       });
     }
     // Deleted here rather than left to the garbage collector, so the Ledger is gone only once its workloads are.
-    for (const object of (await this.#listOwned(ledger)).values()) await this.#deleteObject(ledger, object);
+    for (const object of (await this.#listOwned(ledger)).values()) await this.#deleteObject(ledger.metadata.namespace, object);
     const finalizers = (ledger.metadata.finalizers ?? []).filter((finalizer) => finalizer !== FINALIZER);
     await this.#options.kube.request(
       'PATCH',
