@@ -195,7 +195,8 @@ describe('the explorer files', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
     expect(response.headers.get('content-security-policy')).toBe(EXPLORER_CSP);
-    expect(EXPLORER_CSP).toContain("script-src 'self' 'unsafe-eval'");
+    expect(EXPLORER_CSP).toContain("script-src 'self';");
+    expect(EXPLORER_CSP).not.toContain('unsafe');
     expect(EXPLORER_CSP).toContain("frame-ancestors 'none'");
     expect(response.headers.get('cache-control')).toBe('no-cache');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
