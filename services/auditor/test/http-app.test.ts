@@ -2,7 +2,6 @@
 // and must load before it can send one), while every ledger read, the live view included, needs the token.
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { registerAuditorHttp } from '../src/http/app.js';
 import { LiveStream } from '../src/http/live-stream.js';
 import { buildOpenApiDocument } from '../src/http/openapi.js';
 import { PARAMS } from './support/chain-builder.js';
+import { listenOnFreePort } from './support/listen.js';
 
 const TOKEN = 'explorer-test-token-0123456789';
 let server: Server;
@@ -38,10 +38,7 @@ beforeAll(async () => {
   });
   expect(served).toBe(true);
   finish();
-  server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await listenOnFreePort(app));
 });
 
 afterAll(async () => {

@@ -7,7 +7,6 @@
 // `npm run test:explorer` is the full end-to-end suite against `npm start`.
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +24,7 @@ import { LiveStream } from '../../auditor/src/http/live-stream.js';
 import { buildOpenApiDocument } from '../../auditor/src/http/openapi.js';
 import { ChainBuilder, PARAMS, signedTransaction } from '../../auditor/test/support/chain-builder.js';
 import { launchBrowser } from './support/browser.js';
+import { listenOnFreePort } from '../../auditor/test/support/listen.js';
 
 const TOKEN = 'light-explorer-test-token-42';
 const WAIT = { timeout: 20_000 };
@@ -62,10 +62,8 @@ beforeAll(async () => {
   });
   expect(served).toBe(true);
   finish();
-  server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  ({ server, base } = await listenOnFreePort(app));
+  base = `${base}/`;
   browser = await launchBrowser();
 });
 
