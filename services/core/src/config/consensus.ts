@@ -22,7 +22,9 @@ export function readReplayWindow(env: EnvReader): number | undefined {
 }
 
 export function readConsensusConfig(env: EnvReader): ConsensusParams {
-  const allowedMiners = env.list('ALLOWED_MINER_KEYS', []);
+  // ALLOWED_MINER_KEYS, or ALLOWED_MINER_KEYS_FILE: a file with the keys separated by commas, spaces or newlines
+  // (a mounted ConfigMap, Compose's keys-init volume).
+  const allowedMiners = [...new Set((env.secret('ALLOWED_MINER_KEYS') ?? '').split(/[\s,]+/).filter((key) => key !== ''))];
   for (const key of allowedMiners) {
     if (!/^[0-9a-f]{64}$/.test(key)) env.problem(`ALLOWED_MINER_KEYS must list raw Ed25519 public keys as 64 lowercase hex digits, got "${key}"`);
   }
