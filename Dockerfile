@@ -60,6 +60,12 @@ COPY --from=build /src/services/auditor/dist/ services/auditor/dist/
 COPY --from=build /src/services/operator/dist/ services/operator/dist/
 COPY --from=build /src/services/cli/dist/ services/cli/dist/
 COPY --from=build /src/services/explorer/dist/ services/explorer/dist/
+# Where docker-compose.yml's keys-init keeps the keys (one volume per directory): a fresh named volume takes the
+# owner and mode of the image directory it is mounted on, so the service user, not root, writes the keys.
+RUN mkdir -p /keys/miner-0 /keys/miner-1 /keys/client /keys/allowed \
+ && chown -R 10001:10001 /keys \
+ && chmod 0700 /keys/miner-0 /keys/miner-1 /keys/client \
+ && chmod 0755 /keys /keys/allowed
 # Root owns the application files; the service user can read them, not change them.
 USER 10001:10001
 EXPOSE 8080 8081 8082 8083

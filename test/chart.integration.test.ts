@@ -793,6 +793,10 @@ describe('the chainlog Helm chart', () => {
         expect(plain).toContain('curl -sS -X POST http://localhost:8080/v1/transactions');
         expect(plain).toContain('port-forward svc/chainlog-auditor 8082:8082');
         expect(plain).toContain('Miners: 2');
+        // Secure by default: how to sign, and where the miners' keys are.
+        expect(plain).toContain('chainlog tx send --key me.key --from alice --to bob --amount 5');
+        expect(plain).toContain("get configmap chainlog-allowed-miner-keys -o jsonpath='{.data.allowed-miner-keys}'");
+        expect(plain).not.toContain('OPEN MODE');
         expect(monitored).toContain('Grafana');
         expect(monitored).toContain('ServiceMonitor');
       } finally {

@@ -1,6 +1,6 @@
 // Second step of `npm test` (after ensure-deps.mjs, before vitest) and the tools step of .ci/run: installs what
 // the integration tests run, once, into the cache (CHAINLOG_CACHE, default ~/.cache/chainlog): the Debian
-// packages (prometheus, promtool, kcat, openssl), etcd, kube-apiserver, helm and kubeconform with its offline
+// packages (prometheus, promtool, kcat, openssl, chromium), etcd, kube-apiserver, helm and kubeconform with its offline
 // schemas, by running scripts/tools/install-<step>.sh, then the Kafka broker jars. Plain JavaScript: it runs
 // before anything is compiled.
 //
@@ -49,7 +49,12 @@ function steps() {
   const v = pinnedVersions();
   const kafkaVersion = process.env.CHAINLOG_KAFKA_VERSION ?? KAFKA_VERSION_SOURCE.exec(readFileSync(join(root, 'scripts', 'lib', 'kafka-broker.ts'), 'utf8'))?.[1];
   return [
-    { name: 'apt', what: 'installing the Debian packages prometheus, promtool, kcat, openssl (apt-get)', cold: 'under a minute', files: ['/usr/bin/prometheus', '/usr/bin/promtool', '/usr/bin/kcat', '/usr/bin/openssl'] },
+    {
+      name: 'apt',
+      what: 'installing the Debian packages prometheus, promtool, kcat, openssl and chromium (apt-get)',
+      cold: 'a few minutes (chromium, about 250 MB installed, is most of it)',
+      files: ['/usr/bin/prometheus', '/usr/bin/promtool', '/usr/bin/kcat', '/usr/bin/openssl', '/usr/bin/chromium'],
+    },
     { name: 'etcd', what: `building etcd ${v.ETCD_VERSION} from source (Go)`, cold: 'about 1-2 min on 2 cores', module: 'etcd', files: [join(bin, 'etcd')] },
     { name: 'kube-apiserver', what: `building kube-apiserver ${v.KUBE_VERSION} from source (Go)`, cold: 'about 4-10 min on 2 cores', module: 'kube-apiserver', files: [join(bin, 'kube-apiserver')] },
     { name: 'helm', what: `building helm ${v.HELM_VERSION} from source (Go)`, cold: 'about 3-5 min on 2 cores', files: [join(bin, 'helm')] },

@@ -1,6 +1,7 @@
 // Hostile HTTP clients (full): on a broker of its own, three rounds of a seeded fuzz of ingest and the
 // auditor (random and mutated JSON, invalid UTF-8, wrong content types and encodings, a gzip bomb, 2 MiB
-// bodies, 100k-deep nesting, odd paths, queries and methods), slow clients dribbling a request one byte at a
+// bodies, 100k-deep nesting, odd paths, queries and methods, and a fifth generated from the services' OpenAPI
+// documents, whose answers must be what the documents declare: chaos-openapi.ts), slow clients dribbling a request one byte at a
 // time, slowloris sockets that never finish their headers (the server must drop them), and hundreds of
 // connections at once. No 5xx, no crash, memory bounded (the growth over the last round, after the others
 // warmed the heap up, is the leak check). Then the broker is stopped and ingest fuzzed again: the only 5xx allowed is 503 kafka-unavailable,
@@ -10,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChaosBroker, ChainTracker, chaosSeed, ledgerFigures, Outcomes, prng, sleep, Stack, waitForCommit } from '../support/chaos.js';
 import { recordResult } from '../support/chaos-report.js';
-import { expectHttpSurvived, runHostileHttp } from '../support/chaos-fuzz.js';
+import { expectHttpSurvived, openApiNote, runHostileHttp } from '../support/chaos-fuzz.js';
 import { ledgerRow } from '../support/chaos-soak.js';
 import { expectFair, fairnessNotes, runFairness } from '../support/chaos-fairness.js';
 
@@ -79,6 +80,7 @@ describe('hostile HTTP clients (full)', () => {
       memory: result.memory,
       notes: [
         `slowest /healthz or /v1/chain/head while slow clients dribbled: ${Math.max(...result.rounds.map((r) => r.slowClients.maxHealthzMs))} ms; closed without an answer (status 0): ${JSON.stringify(result.rounds.flatMap((r) => r.noAnswer))}; slowloris sockets dropped by the server after ${Math.min(...closeMs)}..${Math.max(...closeMs)} ms`,
+        openApiNote(result),
         ...fairnessNotes(fairness),
         `broker down: ${result.outage?.requests} requests to ingest answered ${JSON.stringify(result.outage?.byStatus)} (every 5xx a 503 kafka-unavailable); ingest ready ${result.outage?.recoveredMs} ms after the broker restart began`,
       ],

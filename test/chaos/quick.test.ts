@@ -11,7 +11,7 @@ import { ChaosBroker, ChainTracker, chaosSeed, ledgerFigures, balanceMismatches,
 import { formatSummary, recordedResults, recordResult } from '../support/chaos-report.js';
 import { ledgerRow, runSoak } from '../support/chaos-soak.js';
 import { expectHostileWriterDefeated, hostileRejections, runHostileWriter } from '../support/chaos-hostile.js';
-import { expectHttpSurvived, runHostileHttp } from '../support/chaos-fuzz.js';
+import { expectHttpSurvived, openApiNote, runHostileHttp } from '../support/chaos-fuzz.js';
 import { expectFair, fairnessNotes, runFairness } from '../support/chaos-fairness.js';
 import { kafkaBrokers } from '../support/kafka.js';
 
@@ -110,7 +110,10 @@ describe('chaos (quick)', () => {
         connections: options.round.connections,
       },
       memory: result.memory,
-      notes: [`slowest /healthz or /v1/chain/head while slow clients dribbled: ${Math.max(...result.rounds.map((r) => r.slowClients.maxHealthzMs))} ms; closed without an answer (status 0): ${JSON.stringify(result.rounds.flatMap((r) => r.noAnswer))}`],
+      notes: [
+        `slowest /healthz or /v1/chain/head while slow clients dribbled: ${Math.max(...result.rounds.map((r) => r.slowClients.maxHealthzMs))} ms; closed without an answer (status 0): ${JSON.stringify(result.rounds.flatMap((r) => r.noAnswer))}`,
+        openApiNote(result),
+      ],
     });
     expectHttpSurvived(result, options);
   }, 300_000);

@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnvReader, readConsensusConfig } from '@chainlog/core/config';
 import { ChainTracker, generateLoad, ledgerFigures, Outcomes, prng, run, sleep, waitForAgreement, waitForCommit } from '../support/chaos.js';
-import { committedWithProof, DeployReport, send } from '../support/deploy.js';
+import { CLIENT_SIGNER, committedWithProof, DeployReport, send } from '../support/deploy.js';
 import { getJson, REPO_ROOT, waitForHttp } from '../support/processes.js';
 
 const PROJECT = process.env.COMPOSE_TEST_PROJECT ?? 'chainlog-compose-test';
@@ -28,9 +28,10 @@ const auditorUrl = `http://127.0.0.1:${PORTS.auditor}`;
 const prometheusUrl = `http://127.0.0.1:${PORTS.prometheus}`;
 const brokers = `127.0.0.1:${PORTS.kafka}`;
 // Everything but Grafana, which has no local stand-in image (deploy/images/README.md).
-const SERVICES = ['kafka', 'topic-init', 'ingest', 'miner-0', 'miner-1', 'auditor', 'prometheus'];
-// The consensus the compose file gives its miners and auditor (its defaults), for our own reader.
-const consensus = readConsensusConfig(new EnvReader({ DIFFICULTY: process.env.DIFFICULTY ?? '16', BLOCK_REWARD: process.env.BLOCK_REWARD ?? '50' }));
+const SERVICES = ['kafka', 'topic-init', 'keys-init', 'ingest', 'miner-0', 'miner-1', 'auditor', 'prometheus'];
+/** The consensus the compose file gives its miners and auditor (its defaults, the allow-list keys-init made), for our own reader. */
+const consensusWith = (allowList: string) =>
+  readConsensusConfig(new EnvReader({ DIFFICULTY: process.env.DIFFICULTY ?? '16', BLOCK_REWARD: process.env.BLOCK_REWARD ?? '50', ALLOWED_MINER_KEYS: allowList, REQUIRE_TRANSACTION_SIGNATURES: 'true' }));
 const report = new DeployReport('test:compose');
 
 function compose(args: string[], timeoutMs = 300_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -45,15 +46,17 @@ async function composeOk(args: string[], timeoutMs?: number): Promise<string> {
 
 describe('docker compose (docker-compose.yml, unmodified)', () => {
   let tracker: ChainTracker | undefined;
+  let allowList = '';
 
   beforeAll(async () => {
     await compose(['down', '-v', '--remove-orphans'], 180_000);
-    await report.scenario('`docker compose up --wait` (Kafka, topic-init, ingest, 2 miners, auditor, Prometheus)', async (figures) => {
+    await report.scenario('`docker compose up --wait` (Kafka, topic-init, keys-init, ingest, 2 miners, auditor, Prometheus)', async (figures) => {
       await composeOk(['up', '--detach', '--wait', '--wait-timeout', '600', ...SERVICES], 900_000);
       figures.push(`services: ${SERVICES.join(', ')}`);
     });
     await waitForHttp(`${ingestUrl}/readyz`, { timeoutMs: 120_000 });
-    tracker = await ChainTracker.follow(brokers, 'blockchain', consensus);
+    allowList = (await composeOk(['run', '--rm', '--no-deps', '--entrypoint', 'cat', 'cli', '/keys/allowed/allowed-miner-keys'], 120_000)).trim();
+    tracker = await ChainTracker.follow(brokers, 'blockchain', consensusWith(allowList));
   });
 
   afterAll(async () => {
@@ -69,6 +72,27 @@ describe('docker compose (docker-compose.yml, unmodified)', () => {
       expect(new Set(accepted.map((a) => a.partition)).size).toBe(2);
       for (const { id } of accepted) await committedWithProof(auditorUrl, id);
       figures.push(`${accepted.length} transactions over 2 partitions`);
+    });
+  });
+
+  it('is permissioned by default: two generated miner keys, each miner holding only its own, unsigned transactions refused', async () => {
+    await report.scenario('permissioned by default (keys-init): allow-list of 2 keys, one key per miner, unsigned refused', async (figures) => {
+      const keys = allowList.split(',');
+      expect(keys).toHaveLength(2);
+      for (const key of keys) expect(key).toMatch(/^[0-9a-f]{64}$/);
+      for (const miner of ['miner-0', 'miner-1']) {
+        // Its own key and the allow-list, nothing else: not the other miner's key, not the client's.
+        const files = (await composeOk(['exec', '-T', miner, 'find', '/keys', '-type', 'f'])).trim().split(/\s+/).sort();
+        expect(files, miner).toEqual(['/keys/allowed/allowed-miner-keys', '/keys/miner/miner.key']);
+      }
+      const unsigned = await fetch(`${ingestUrl}/v1/transactions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: 'alice', to: 'bob', amount: 1 }) });
+      expect(unsigned.status).toBe(400);
+      expect(((await unsigned.json()) as { error: { code: string } }).error.code).toBe('signature-required');
+      if (!tracker) throw new Error('no chain reader');
+      const signers = new Set(tracker.blocks.slice(1).flatMap((block) => (block.minerPublicKey === undefined ? [] : [block.minerPublicKey])));
+      figures.push(`allow-list ${keys.map((key) => key.slice(0, 8)).join(', ')}; block signers seen: ${[...signers].map((key) => key.slice(0, 8)).join(', ') || 'none yet'}`);
+      expect(signers.size).toBeGreaterThan(0);
+      for (const signer of signers) expect(keys).toContain(signer);
     });
   });
 
@@ -96,6 +120,7 @@ describe('docker compose (docker-compose.yml, unmodified)', () => {
         idPrefix: `compose-load-${Date.now()}`,
         random: prng(17),
         invalidShare: 0,
+        signer: CLIENT_SIGNER,
       });
       await sleep(15_000);
       await composeOk(['kill', '-s', 'SIGKILL', 'miner-0']);

@@ -3,7 +3,7 @@
  * (pending transactions), the audit publisher, metrics and the HTTP API. main.ts hands it to runService;
  * tests create the service directly and listen on its app.
  */
-import { bearerAuth, createHttpApp } from '@chainlog/core/http';
+import { createHttpApp } from '@chainlog/core/http';
 import { ChainFollower, chainlogTopics, createKafka, ensureTopics, waitForKafka } from '@chainlog/core/kafka';
 import { loggedTransactionIds, type Logger } from '@chainlog/core/logging';
 import { createMetricsRegistry } from '@chainlog/core/metrics';
@@ -15,9 +15,8 @@ import type { Kafka } from 'kafkajs';
 import { SERVICE_NAME, type AuditorConfig } from './config.js';
 import { AuditorState } from './domain/auditor-state.js';
 import { buildOpenApiDocument } from './http/openapi.js';
-import { registerExplorer } from './http/explorer-assets.js';
+import { registerAuditorHttp } from './http/app.js';
 import { LiveStream } from './http/live-stream.js';
-import { registerApiRoutes } from './http/routes.js';
 import { liveView } from './domain/live-stats.js';
 import { auditEvent, coverageAnomalyEvent } from './kafka/audit-event.js';
 import { AuditPublisher } from './kafka/audit-publisher.js';
@@ -144,16 +143,17 @@ export class AuditorService {
     });
 
     const { app, finish } = createHttpApp({ logger, registry: this.registry, readiness: () => this.readiness() });
-    // Health, readiness and metrics stay open; the API (and the explorer) need a token when AUTH_TOKENS is set.
-    if (config.authTokens !== undefined) app.use(bearerAuth(config.authTokens, 'chainlog-auditor'));
-    registerApiRoutes(app, {
-      state: this.state,
-      openapi: buildOpenApiDocument(),
-      progress: () => ({ caughtUp: this.caughtUp, appliedOffset: this.follower.appliedOffset }),
-    });
     this.live = new LiveStream({ snapshot: () => liveView(this.state, this.caughtUp, Date.now()), maxClients: config.liveStreamLimit });
-    this.live.register(app);
-    this.explorerServed = config.explorer.enabled && registerExplorer(app, config.explorer.dir);
+    this.explorerServed = registerAuditorHttp(app, {
+      api: {
+        state: this.state,
+        openapi: buildOpenApiDocument(),
+        progress: () => ({ caughtUp: this.caughtUp, appliedOffset: this.follower.appliedOffset }),
+      },
+      live: this.live,
+      explorerDir: config.explorer.enabled ? config.explorer.dir : undefined,
+      authTokens: config.authTokens,
+    });
     finish();
     this.app = app;
   }

@@ -1,7 +1,6 @@
 // The query API over an AuditorState fed directly (no Kafka): every response is checked against the
 // OpenAPI document's schema, and bad parameters and unknown ids get JSON errors.
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, createHttpApp } from '@chainlog/core/http';
 import { createLogger } from '@chainlog/core/logging';
@@ -12,6 +11,7 @@ import { buildOpenApiDocument } from '../src/http/openapi.js';
 import { registerApiRoutes } from '../src/http/routes.js';
 import { ChainBuilder, forge, outsider, PARAMS, signedTransaction, topicTransaction } from './support/chain-builder.js';
 import { openApiValidator } from './support/openapi-validator.js';
+import { listenOnFreePort } from './support/listen.js';
 
 const TOPIC = 'tx-api';
 const validate = openApiValidator();
@@ -62,10 +62,7 @@ beforeAll(async () => {
   const { app, finish } = createHttpApp({ logger, registry: createMetricsRegistry('auditor-test'), readiness: () => ({ ready: true }) });
   registerApiRoutes(app, { state, openapi: buildOpenApiDocument(), progress: () => ({ caughtUp: true, appliedOffset: offset - 1 }) });
   finish();
-  server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await listenOnFreePort(app));
 });
 
 afterAll(async () => {

@@ -54,6 +54,39 @@ describe('chainlog key', () => {
   });
 });
 
+describe('chainlog key ensure', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chainlog-ensure-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('creates missing keys, keeps existing ones, and writes the allow-list of exactly the listed keys', async () => {
+    const [m0, m1, client, list] = ['m0.key', 'm1.key', 'client.key', 'allowed'].map((name) => join(dir, name)) as [string, string, string, string];
+    writeFileSync(m0, `${SEED}\n`, { mode: 0o600 });
+    const first = await run(['key', 'ensure', m0, m1, '--also', client, '--allow-list', list, '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    const report = JSON.parse(first.stdout) as { publicKeys: string[]; created: string[] };
+    expect(report.created).toEqual([m1, client]);
+    const m1Key = signerFromSeed(Buffer.from(readFileSync(m1, 'utf8').trim(), 'hex')).publicKey;
+    expect(report.publicKeys).toEqual([PUBLIC_KEY, m1Key]);
+    expect(readFileSync(list, 'utf8')).toBe(`${PUBLIC_KEY},${m1Key}\n`);
+    expect(statSync(m1).mode & 0o777).toBe(0o600);
+    expect(statSync(client).mode & 0o777).toBe(0o600);
+
+    const seeds = [m0, m1, client].map((file) => readFileSync(file, 'utf8'));
+    const again = await run(['key', 'ensure', m0, m1, '--also', client, '--allow-list', list, '--json']);
+    expect((JSON.parse(again.stdout) as { created: string[] }).created).toEqual([]);
+    expect([m0, m1, client].map((file) => readFileSync(file, 'utf8'))).toEqual(seeds);
+  });
+
+  it('refuses a file that is not a key, without replacing it', async () => {
+    const bad = join(dir, 'bad.key');
+    writeFileSync(bad, 'not-a-key-secret');
+    const result = await run(['key', 'ensure', bad]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/is not a key file/);
+    expect(readFileSync(bad, 'utf8')).toBe('not-a-key-secret');
+  });
+});
+
 describe('chainlog tx send --key', () => {
   it('signs each transaction (id and timestamp fixed first) so that it verifies', async () => {
     const { fetch, requests } = fakeFetch([accept]);

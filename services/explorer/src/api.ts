@@ -14,6 +14,7 @@ import {
   type TransactionStatusView,
   type UnknownTransactionView,
 } from '@chainlog/core/api';
+import { apiHeaders } from './access-token.js';
 
 export type { AccountView, AuditResponse, BlockHeaderResponse, BlockPage, BlockResponse, LiveView, TransactionStatusView };
 export type { BlockSummaryView, CommittedTransactionView, SealedHeader } from '@chainlog/core/api';
@@ -40,7 +41,7 @@ export function apiUrl(path: string): string {
 async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
   let response: Response;
   try {
-    response = await fetch(apiUrl(path), { headers: { accept: 'application/json' }, ...(signal === undefined ? {} : { signal }) });
+    response = await fetch(apiUrl(path), { headers: apiHeaders(), ...(signal === undefined ? {} : { signal }) });
   } catch (error) {
     if ((error as Error).name === 'AbortError') throw error;
     throw new ApiError(0, 'unreachable', 'the auditor cannot be reached', undefined);

@@ -1,5 +1,6 @@
 /** The page shell: skip link, header with navigation and search, the routed page, footer. */
 import { useState } from 'preact/hooks';
+import { accessToken, forgetAccessToken } from './access-token.js';
 import { PageTitle } from './components.js';
 import { useLive } from './live.js';
 import { AccountPage } from './pages/account.js';
@@ -99,6 +100,14 @@ export function App() {
       <footer class="site">
         Served by the auditor. Proofs, hashes and signatures are checked in this browser with the protocol's own code. The auditor's{' '}
         <a href="openapi.json">API</a>.
+        {accessToken() !== undefined && (
+          <>
+            {' '}
+            <button type="button" onClick={() => (forgetAccessToken(), location.reload())}>
+              Forget the access token
+            </button>
+          </>
+        )}
       </footer>
     </>
   );

@@ -1,6 +1,8 @@
 /** Small pieces every page uses. */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
+import { accessToken, setAccessToken } from './access-token.js';
+import { ApiError } from './api.js';
 import type { Async } from './use-async.js';
 import { NO_WEBCRYPTO_ERROR, overall, type Check } from './verify/outcome.js';
 import { ago, isoTime, shortHash } from './format.js';
@@ -69,10 +71,38 @@ export function Loading({ what }: { what: string }) {
 }
 
 export function ErrorMessage({ error }: { error: Error }) {
+  if (error instanceof ApiError && error.status === 401) return <TokenForm refused={accessToken() !== undefined} />;
   return (
     <p class="error" role="alert">
       {error.message}
     </p>
+  );
+}
+
+/** The auditor requires a bearer token (AUTH_TOKENS): asks for it, keeps it, and loads the page again with it. */
+export function TokenForm({ refused }: { refused: boolean }) {
+  const submit = (event: Event): void => {
+    event.preventDefault();
+    const form = event.currentTarget as HTMLFormElement;
+    const token = (form.elements.namedItem('token') as HTMLInputElement).value.trim();
+    if (token === '') return;
+    setAccessToken(token, (form.elements.namedItem('remember') as HTMLInputElement).checked);
+    location.reload();
+  };
+  return (
+    <form class="token" onSubmit={submit} aria-labelledby="token-title">
+      <p id="token-title" class="notice" role="alert">
+        {refused ? 'The auditor refused this access token.' : 'This auditor requires an access token.'}
+      </p>
+      <label for="token">Access token</label>
+      <input id="token" name="token" type="password" autocomplete="off" spellcheck={false} required />
+      <label class="inline">
+        <input name="remember" type="checkbox" /> Remember on this device (otherwise for this tab only)
+      </label>
+      <div class="buttons">
+        <button type="submit">Use this token</button>
+      </div>
+    </form>
   );
 }
 

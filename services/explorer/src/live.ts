@@ -1,10 +1,12 @@
 /**
  * The live head: server-sent events from the auditor (`v1/chain/events`), falling back to polling
  * `v1/chain/live` every few seconds when the stream cannot be kept open (a proxy that buffers, a browser
- * without EventSource). One connection per page, shared by every component through useLive().
+ * without EventSource, an auditor that requires a token). One connection per page, shared by every component
+ * through useLive().
  */
 import { useEffect, useState } from 'preact/hooks';
 import { auditorPaths } from '@chainlog/core/api';
+import { accessToken } from './access-token.js';
 import { api, apiUrl, type LiveView } from './api.js';
 
 export type Connection = 'connecting' | 'live' | 'polling' | 'offline';
@@ -44,7 +46,8 @@ function poll(): void {
 function start(): void {
   if (started) return;
   started = true;
-  if (typeof EventSource === 'undefined') {
+  // EventSource cannot send an Authorization header: with a token, the live view is polled.
+  if (typeof EventSource === 'undefined' || accessToken() !== undefined) {
     poll();
     return;
   }

@@ -1,7 +1,7 @@
 // Every setting of the ingest service, parsed and validated in one place. A bad value is reported
 // together with every other bad value in one ConfigError, and main.ts exits with code 2.
 import { readAuthTokens } from '@chainlog/core/http';
-import { type CommonConfig, EnvReader, readCommonConfig, readSignaturePolicy } from '@chainlog/core/config';
+import { type CommonConfig, EnvReader, readCommonConfig, readReplayWindow, readSignaturePolicy } from '@chainlog/core/config';
 
 export const SERVICE_NAME = 'ingest';
 export const DEFAULT_HTTP_PORT = 8080;
@@ -17,6 +17,8 @@ export interface IngestConfig extends CommonConfig {
   maxInflightRequests: number;
   /** Reject transactions without publicKey + signature. */
   requireTransactionSignatures: boolean;
+  /** The consensus replay window (REPLAY_WINDOW_MS): client timestamps more than half of it from ingest's clock are refused. */
+  replayWindowMs?: number | undefined;
   /** Base URL of the auditor's public API, without a trailing slash; statusUrl links point there. */
   auditorPublicUrl: string;
   /** How often the transactions topic's partition count is re-read (faster while Kafka is unreachable). */
@@ -61,6 +63,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     produceTimeoutMs: reader.integer('PRODUCE_TIMEOUT_MS', 5000, { min: 100, max: 120_000 }),
     maxInflightRequests: reader.integer('MAX_INFLIGHT_REQUESTS', 256, { min: 1, max: 100_000 }),
     requireTransactionSignatures: readSignaturePolicy(reader),
+    replayWindowMs: readReplayWindow(reader),
     auditorPublicUrl: readBaseUrl(reader, 'AUDITOR_PUBLIC_URL', 'http://localhost:8082'),
     metadataRefreshMs: reader.integer('METADATA_REFRESH_MS', 10_000, { min: 100, max: 3_600_000 }),
     retryAfterSeconds: reader.integer('RETRY_AFTER_SECONDS', 2, { min: 1, max: 3600 }),

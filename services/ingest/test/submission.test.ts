@@ -247,3 +247,26 @@ describe('IdempotencyRegistry', () => {
     expect(ids.size).toBe(0);
   });
 });
+
+describe('prepareSubmission with a replay window', () => {
+  const windowed: SubmissionRules = { ...rules, replayWindowMs: 60_000 };
+  const payment = (timestamp?: number) => ({ from: 'alice', to: 'bob', amount: 1, ...(timestamp === undefined ? {} : { timestamp }) });
+
+  it('accepts client timestamps within half the window of its clock, and fills in its own', () => {
+    for (const timestamp of [NOW - 30_000, NOW, NOW + 30_000, undefined]) {
+      expect(prepareSubmission(payment(timestamp), windowed, context()).ok).toBe(true);
+    }
+  });
+
+  it('refuses a client timestamp further away (a block would refuse it as out-of-window), naming the field', () => {
+    for (const timestamp of [NOW - 30_001, NOW + 30_001, signed.timestamp]) {
+      const result = prepareSubmission(timestamp === signed.timestamp ? signed : payment(timestamp), windowed, context());
+      expect(result.ok).toBe(false);
+      if (result.ok) continue;
+      expect(result.error).toMatchObject({ status: 400, code: 'invalid-transaction', field: 'timestamp' });
+      expect(result.error.problem).toMatch(/replay window/);
+    }
+    // Without a window any timestamp is taken, as before.
+    expect(prepareSubmission(signed, rules, context()).ok).toBe(true);
+  });
+});

@@ -3,6 +3,7 @@
  * reason since the start of the topic, and the forks seen (competing or superseded blocks) listed apart
  * from forgeries and corruption.
  */
+import type { CoverageAnomalyView } from '@chainlog/core/api';
 import { REJECTION_REASONS, type RejectionReason } from '@chainlog/core/protocol';
 import { RecentList } from './lru.js';
 
@@ -24,17 +25,8 @@ export interface RejectedBlock {
   readonly observedAt: number;
 }
 
-/** A block that claims offsets past a transactions partition's end (chain-follower's SourceWait, past the end). */
-export interface CoverageAnomaly {
-  readonly offset: number;
-  readonly claimedIndex: number;
-  readonly claimedMiner: string;
-  readonly partition: number;
-  readonly claimedThrough: number;
-  readonly detail: string;
-  /** When this auditor reported it (ms since the epoch). */
-  readonly observedAt: number;
-}
+/** A block that claims offsets past a transactions partition's end (chain-follower's SourceWait, past the end), as the API shows it but for when this auditor reported it (ms since the epoch). */
+export type CoverageAnomaly = Omit<CoverageAnomalyView, 'observedAt'> & { readonly observedAt: number };
 
 export function isForkReason(reason: RejectionReason): boolean {
   return FORK_REASONS.includes(reason);

@@ -3,10 +3,9 @@
  * own port: `/` is the page, `/assets/*` its scripts and styles. Asset names carry a content hash, so they
  * are cached for a year; the page itself is revalidated every time.
  *
- * Content-Security-Policy: scripts only from this origin, no inline script or style, requests only to this
- * origin. 'unsafe-eval' is needed because the protocol's SHA-256 kernels (Merkle tree, proof of work) are
- * straight-line JavaScript generated when the module loads and compiled with `new Function`: the explorer
- * runs the protocol's own code rather than a copy (docs/explorer.md).
+ * Content-Security-Policy: scripts only from this origin, no inline script or style, no eval, requests only to
+ * this origin. The protocol's SHA-256 kernels the explorer runs (Merkle tree, proof of work) are generated
+ * ahead of time and committed, not compiled in the page (docs/explorer.md).
  */
 import { existsSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
@@ -14,7 +13,7 @@ import express, { type Express, type Response } from 'express';
 
 export const EXPLORER_CSP = [
   "default-src 'self'",
-  "script-src 'self' 'unsafe-eval'",
+  "script-src 'self'",
   "style-src 'self'",
   "img-src 'self' data:",
   "connect-src 'self'",

@@ -383,7 +383,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         json(ref('BlockHeaderResponse'), 'The header'),
       ),
       [openApiPath(AUDITOR_ROUTES.live)]: {
-        get: { operationId: 'getLive', summary: 'The live head, commit rate and commit lag (poll it, or stream /v1/chain/events)', responses: { '200': json(ref('LiveView'), 'The live view') } },
+        get: { operationId: 'getLive', summary: 'The live head, commit rate and commit lag (poll it, or stream /v1/chain/events)', responses: { '200': json(ref('LiveView'), 'The live view'), '400': errorResponse('A query parameter (this route takes none)') } },
       },
       [openApiPath(AUDITOR_ROUTES.events)]: {
         get: {
@@ -391,6 +391,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           summary: 'Server-sent events: `event: live` with a LiveView when the head changes, and every 2 s otherwise',
           responses: {
             '200': { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+            '400': errorResponse('A query parameter (this route takes none)'),
             '503': errorResponse('Too many open streams (LIVE_STREAM_LIMIT): poll /v1/chain/live instead'),
           },
         },
@@ -455,7 +456,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         },
       },
       '/metrics': { get: { operationId: 'metrics', summary: 'Prometheus metrics', responses: { '200': { description: 'Text exposition format' } } } },
-      [AUDITOR_ROUTES.openapi]: { get: { operationId: 'openapi', summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
+      [AUDITOR_ROUTES.openapi]: {
+        get: { operationId: 'openapi', summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' }, '400': errorResponse('A query parameter (this route takes none)') } },
+      },
     },
     components: { schemas },
   };

@@ -4,8 +4,8 @@ import { chainHead } from './chain-head.js';
 import { chainTail } from './chain-tail.js';
 import { chainVerify } from './chain-verify.js';
 import { demo } from './demo.js';
-import { keyNew, keyShow } from './key.js';
+import { keyEnsure, keyNew, keyShow } from './key.js';
 import { txSend } from './tx-send.js';
 import { txStatus } from './tx-status.js';
 
-export const COMMANDS: readonly Command[] = [txSend, txStatus, chainHead, chainTail, chainVerify, keyNew, keyShow, demo];
+export const COMMANDS: readonly Command[] = [txSend, txStatus, chainHead, chainTail, chainVerify, keyNew, keyShow, keyEnsure, demo];

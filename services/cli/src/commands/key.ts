@@ -1,7 +1,7 @@
 // chainlog key new / key show: Ed25519 key pairs for signing transactions (tx send --key) or blocks
 // (a miner's MINER_PRIVATE_KEY_FILE). A key file holds the raw 32-byte seed as 64 hex digits, readable by
 // its owner only; the public key is derived from it whenever needed.
-import { writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { newSeed, signerFromSeed, type Signer } from '@chainlog/core/protocol';
 import { CliError, flag, optionalString, UsageError } from '../args.js';
 import type { Command, CommandContext } from '../context.js';
@@ -16,6 +16,10 @@ export async function readKeyFile(context: CommandContext, path: string): Promis
   } catch (error) {
     throw new CliError(`cannot read the key file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+  return signerOfKeyText(path, text);
+}
+
+function signerOfKeyText(path: string, text: string): Signer {
   const seed = text.trim();
   if (!SEED_HEX.test(seed)) throw new CliError(`${path} is not a key file (an Ed25519 private key as 64 hex digits, as chainlog key new writes)`);
   return signerFromSeed(Buffer.from(seed, 'hex'));
@@ -74,3 +78,65 @@ export const keyShow: Command = {
 export function keyFileOption(context: CommandContext, options: Readonly<Record<string, string | boolean | undefined>>): string | undefined {
   return optionalString(options, 'key') ?? context.globals.keyFile;
 }
+
+/** Creates the key file unless it exists (never replacing one, like key new it writes the real file system); its signer either way. */
+async function ensureKeyFile(path: string): Promise<{ signer: Signer; created: boolean }> {
+  const seed = newSeed();
+  try {
+    await writeFile(path, `${seed.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+    return { signer: signerFromSeed(seed), created: true };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST') throw new CliError(`cannot write ${path}: ${code ?? (error as Error).message}`);
+  }
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read the key file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  return { signer: signerOfKeyText(path, text), created: false };
+}
+
+export const keyEnsure: Command = {
+  spec: {
+    path: ['key', 'ensure'],
+    summary: 'create the key files that do not exist yet (never replacing one) and optionally write their allow-list',
+    args: '<file>...',
+    positionals: { min: 1, max: 1024 },
+    options: {
+      'allow-list': { type: 'string', value: 'FILE', description: 'write the public keys of the given keys there, comma-separated (ALLOWED_MINER_KEYS_FILE)' },
+      also: { type: 'string', value: 'FILE', description: 'one more key to create that stays out of the allow-list (e.g. a client key)' },
+    },
+    details: [
+      'Idempotent: run it on every start (Docker Compose\'s keys-init does) and the keys stay the ones first made.',
+      'examples:',
+      '  chainlog key ensure keys/miner-0.key keys/miner-1.key --allow-list keys/allowed-miner-keys',
+    ].join('\n'),
+  },
+
+  async run(context, options, positionals) {
+    const miners = [];
+    for (const path of positionals) miners.push({ path, ...(await ensureKeyFile(path)) });
+    const also = optionalString(options, 'also');
+    const extra = also === undefined ? undefined : { path: also, ...(await ensureKeyFile(also)) };
+    const allowList = optionalString(options, 'allow-list');
+    const publicKeys = miners.map((miner) => miner.signer.publicKey);
+    if (allowList !== undefined) {
+      // Written whole and renamed into place: a reader never sees half a list.
+      try {
+        await writeFile(`${allowList}.tmp`, `${publicKeys.join(',')}\n`, { mode: 0o644 });
+        await rename(`${allowList}.tmp`, allowList);
+      } catch (error) {
+        throw new CliError(`cannot write ${allowList}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      }
+    }
+    const all = extra === undefined ? miners : [...miners, extra];
+    const created = all.filter((key) => key.created).map((key) => key.path);
+    context.out.result(
+      `${publicKeys.join(',')}  (${created.length === 0 ? 'every key existed' : `created ${created.join(', ')}`}${allowList === undefined ? '' : `; allow-list in ${allowList}`})`,
+      { publicKeys, created, ...(allowList === undefined ? {} : { allowList }), ...(extra === undefined ? {} : { also: { file: extra.path, publicKey: extra.signer.publicKey } }) },
+    );
+    return 0;
+  },
+};

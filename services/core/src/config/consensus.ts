@@ -12,14 +12,24 @@ export function readSignaturePolicy(env: EnvReader): boolean {
   return env.boolean('REQUIRE_TRANSACTION_SIGNATURES', false);
 }
 
+/**
+ * The replay window (docs/protocol.md §2.5), undefined when unset: a consensus rule that ingest also applies
+ * at the door, so it never acknowledges a transaction whose timestamp the miners would refuse.
+ */
+export function readReplayWindow(env: EnvReader): number | undefined {
+  // At least a second (clocks of clients and miners differ by that much), at most 30 days.
+  return env.optionalInteger('REPLAY_WINDOW_MS', { min: 1000, max: 30 * 86_400_000 });
+}
+
 export function readConsensusConfig(env: EnvReader): ConsensusParams {
-  const allowedMiners = env.list('ALLOWED_MINER_KEYS', []);
+  // ALLOWED_MINER_KEYS, or ALLOWED_MINER_KEYS_FILE: a file with the keys separated by commas, spaces or newlines
+  // (a mounted ConfigMap, Compose's keys-init volume).
+  const allowedMiners = [...new Set((env.secret('ALLOWED_MINER_KEYS') ?? '').split(/[\s,]+/).filter((key) => key !== ''))];
   for (const key of allowedMiners) {
     if (!/^[0-9a-f]{64}$/.test(key)) env.problem(`ALLOWED_MINER_KEYS must list raw Ed25519 public keys as 64 lowercase hex digits, got "${key}"`);
   }
   const maxBlockTransactions = env.optionalInteger('CONSENSUS_MAX_BLOCK_TRANSACTIONS', { min: 2, max: 1_000_000 });
-  // At least a second (clocks of clients and miners differ by that much), at most 30 days.
-  const replayWindowMs = env.optionalInteger('REPLAY_WINDOW_MS', { min: 1000, max: 30 * 86_400_000 });
+  const replayWindowMs = readReplayWindow(env);
   const ledger = readLedgerConfig(env, allowedMiners.length > 0);
   return {
     minDifficulty: env.integer('DIFFICULTY', 16, { min: 0, max: 64 }),

@@ -11,5 +11,5 @@ export {
   type SaslMechanism,
   type TopicNames,
 } from './common.js';
-export { readConsensusConfig, readSignaturePolicy } from './consensus.js';
+export { readConsensusConfig, readReplayWindow, readSignaturePolicy } from './consensus.js';
 export { readCheckpointConfig } from './checkpoints.js';

@@ -1,5 +1,10 @@
+// The consensus settings every node reads the same way: the permissioned ledger, and the allow-list also from a
+// file (ALLOWED_MINER_KEYS_FILE).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EnvReader, readConsensusConfig } from '../../src/config/index.js';
+import { type ConfigError, EnvReader, readConsensusConfig } from '../../src/config/index.js';
 
 const KEY_A = 'a'.repeat(64);
 const KEY_B = 'b'.repeat(64);
@@ -34,5 +39,42 @@ describe('readConsensusConfig: the permissioned ledger', () => {
     expect(problems.filter((problem) => problem.includes('ACCOUNT_KEYS entries'))).toHaveLength(1);
     expect(problems.filter((problem) => problem.includes('GENESIS_ALLOCATIONS entries'))).toHaveLength(2);
     expect(read({ GENESIS_ALLOCATIONS: 'bob=2' }).problems.join('\n')).toMatch(/need ENFORCE_BALANCES=true/);
+  });
+});
+
+const A = 'a'.repeat(64);
+const B = 'b'.repeat(64);
+const readStrict = (env: Record<string, string>) => {
+  const reader = new EnvReader(env);
+  const config = readConsensusConfig(reader);
+  reader.done();
+  return config;
+};
+
+describe('readConsensusConfig: the allow-list', () => {
+  it('is open (no allowedMiners) when neither ALLOWED_MINER_KEYS nor its _FILE is set', () => {
+    expect(readStrict({}).allowedMiners).toBeUndefined();
+    expect(readStrict({ ALLOWED_MINER_KEYS: ' ' }).allowedMiners).toBeUndefined();
+  });
+
+  it('reads the keys inline or from a file, separated by commas, spaces or newlines, without duplicates', () => {
+    expect(readStrict({ ALLOWED_MINER_KEYS: `${A}, ${B}` }).allowedMiners).toEqual([A, B]);
+    const file = join(mkdtempSync(join(tmpdir(), 'chainlog-allow-')), 'allowed-miner-keys');
+    writeFileSync(file, `${A}\n${B},${A}\n`);
+    expect(readStrict({ ALLOWED_MINER_KEYS_FILE: file }).allowedMiners).toEqual([A, B]);
+  });
+
+  it('names a malformed key, a missing file, and both forms set at once', () => {
+    const problems = (env: Record<string, string>): string => {
+      try {
+        readStrict(env);
+      } catch (error) {
+        return (error as ConfigError).problems.join('\n');
+      }
+      throw new Error('expected a ConfigError');
+    };
+    expect(problems({ ALLOWED_MINER_KEYS: 'XYZ' })).toContain('ALLOWED_MINER_KEYS must list raw Ed25519 public keys');
+    expect(problems({ ALLOWED_MINER_KEYS_FILE: '/nonexistent/keys' })).toContain('ALLOWED_MINER_KEYS_FILE names a file that cannot be read');
+    expect(problems({ ALLOWED_MINER_KEYS: A, ALLOWED_MINER_KEYS_FILE: '/x' })).toContain('set only one of ALLOWED_MINER_KEYS and ALLOWED_MINER_KEYS_FILE');
   });
 });

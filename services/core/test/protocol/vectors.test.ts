@@ -7,6 +7,7 @@ import {
   Chain,
   decodeBlock,
   decodeTransactionInput,
+  finalSourceLog,
   encodeBlock,
   GENESIS_BLOCK,
   parseTransactionInput,
@@ -144,6 +145,27 @@ describe('committed test vectors', () => {
       expect(amount).toBe(3);
       expect(decodeTransactionInput(Buffer.from(input, 'utf8'))).toMatchObject({ ok: true, value: { amount } });
     }
+  });
+
+  it.each(['coverage.json', 'ledger.json'])('replaying %s against its transactions topic gives the committed outcome for every block', (name) => {
+    const vector = readVector<{
+      consensus: ConsensusParams;
+      partitions: Record<string, Array<{ offset: number; value: string | null; timestamp: number }>>;
+      log: ChainVector['log'];
+    }>(name);
+    const partitions = new Map(
+      Object.entries(vector.partitions).map(([partition, records]) => [
+        Number(partition),
+        records.map(({ offset, value, timestamp }) => ({ offset, timestamp, value: value === null ? null : Buffer.from(value, 'utf8') })),
+      ]),
+    );
+    const chain = new Chain(vector.consensus);
+    const outcomes = vector.log.map(({ encoded }) => {
+      const result = chain.apply(Buffer.from(encoded, 'utf8'), finalSourceLog('transactions', partitions));
+      return result.accepted ? { accepted: true, hash: result.block.hash } : { accepted: false, reason: result.reason };
+    });
+    expect(outcomes).toEqual(vector.log.map(({ expected }) => expected));
+    expect(outcomes.filter((outcome) => outcome.accepted)).toHaveLength(2); // genesis and the honest block
   });
 
   it('every committed invalid input is rejected at the committed field', () => {

@@ -19,6 +19,10 @@ import {
   verifySignature,
   CURRENT_PROTOCOL_VERSION,
   decodeTransactionInput,
+  finalSourceLog,
+  signTransaction,
+  toTransaction,
+  type SkippedRecord,
 } from '../../src/protocol/index.js';
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import {
@@ -365,8 +369,100 @@ function versionVector(): object {
   };
 }
 
+interface VectorRecord {
+  readonly offset: number;
+  /** The record value as UTF-8 text; null for a record without a value. */
+  readonly value: string | null;
+  readonly timestamp: number;
+}
+
+/** Applies encoded blocks in order against a final transactions-topic log and records each outcome. */
+function coverageOutcomes(params: ConsensusParams, partitions: Record<string, VectorRecord[]>, log: Array<[string, Block]>): object[] {
+  const sourceLog = finalSourceLog(
+    TOPIC,
+    new Map(Object.entries(partitions).map(([partition, records]) => [Number(partition), records.map(({ offset, value, timestamp }) => ({ offset, timestamp, value: value === null ? null : Buffer.from(value, 'utf8') }))])),
+  );
+  const chain = new Chain(params);
+  return log.map(([description, block]) => {
+    const encoded = text(encodeBlock(block));
+    const result = chain.apply(Buffer.from(encoded, 'utf8'), sourceLog);
+    return { description, encoded, expected: result.accepted ? { accepted: true, hash: result.block.hash } : { accepted: false, reason: result.reason } };
+  });
+}
+
+/**
+ * Source coverage (§3.7): a transactions topic with an article message, a NULL record, a malformed one and
+ * a signed transaction, and the blocks every reader accepts or rejects against it.
+ */
+function coverageVector(): object {
+  const signed = signedTransaction('invoice-3', 2);
+  const partitions: Record<string, VectorRecord[]> = {
+    '0': [
+      { offset: 0, value: '{"from": "alice", "to": "bob", "amount": 3}', timestamp: 1_700_000_000_000 },
+      { offset: 1, value: null, timestamp: 1_700_000_000_001 },
+      { offset: 2, value: '{"from": "alice", "to": "bob", "amount": 2.9999999999999999}', timestamp: 1_700_000_000_002 },
+      { offset: 3, value: JSON.stringify(signed), timestamp: 1_700_000_000_003 },
+    ],
+  };
+  const article = toTransaction({ from: 'alice', to: 'bob', amount: 3 }, { topic: TOPIC, partition: 0, offset: 0, timestamp: 1_700_000_000_000 });
+  const stored = toTransaction(signed, { topic: TOPIC, partition: 0, offset: 3, timestamp: 1_700_000_000_003 });
+  const base = { signer: minerA, miner: 'miner-a', difficulty: 8, timestamp: 1_700_000_010_000 };
+  const skips = [{ offset: 1, reason: 'empty' as const }, { offset: 2, reason: 'malformed' as const }];
+  const honest = mine(GENESIS_BLOCK, { ...base, transactions: [article, stored], sources: [{ ...range(0, 0, 3), skipped: skips }] });
+  const log: Array<[string, Block]> = [
+    ['genesis', GENESIS_BLOCK],
+    ['claims offsets 0..2^53-1 of partition 0 and carries nothing (the range hijack)', mine(GENESIS_BLOCK, { ...base, sources: [range(0, 0, Number.MAX_SAFE_INTEGER)] })],
+    ['skips the valid article message as malformed', mine(GENESIS_BLOCK, { ...base, transactions: [stored], sources: [{ ...range(0, 0, 3), skipped: [{ offset: 0, reason: 'malformed' }, ...skips] }] })],
+    ['lists the NULL record as malformed (its reason is empty)', mine(GENESIS_BLOCK, { ...base, transactions: [article, stored], sources: [{ ...range(0, 0, 3), skipped: [{ offset: 1, reason: 'malformed' }, skips[1] as SkippedRecord] }] })],
+    ['carries the article message altered (to mallory)', mine(GENESIS_BLOCK, { ...base, transactions: [{ ...article, to: 'mallory' }, stored], sources: [{ ...range(0, 0, 3), skipped: skips }] })],
+    ['carries the inexact amount as 3 instead of skipping it', mine(GENESIS_BLOCK, { ...base, transactions: [article, toTransaction({ from: 'alice', to: 'bob', amount: 3 }, { topic: TOPIC, partition: 0, offset: 2, timestamp: 1_700_000_000_002 }), stored], sources: [{ ...range(0, 0, 3), skipped: [skips[0] as SkippedRecord] }] })],
+    ['skips an offset past the last record', mine(GENESIS_BLOCK, { ...base, transactions: [article, stored], sources: [{ ...range(0, 0, 4), skipped: [...skips, { offset: 4, reason: 'empty' }] }] })],
+    ['honest: the two transactions, the NULL record skipped as empty, the inexact amount as malformed', honest],
+  ];
+  return {
+    description:
+      'Source coverage (protocol.md §3.7) against a final transactions topic `transactions` (records: offset, UTF-8 value or null, ' +
+      'Kafka timestamp). Each block is applied in order with these records; keys and consensus as in chain.json.',
+    consensus: VECTOR_CONSENSUS,
+    partitions,
+    log: coverageOutcomes(VECTOR_CONSENSUS, partitions, log),
+  };
+}
+
+/** The ledger rules (§4.4): bindings, genesis allocations, refusals skipped with their reason, a carried overdraft. */
+function ledgerVector(): object {
+  const consensus: ConsensusParams = { ...VECTOR_CONSENSUS, ledger: { accountKeys: { carol: [client.publicKey] }, allocations: { carol: 10 } } };
+  const pay = (id: string, amount: number, signer: typeof client, offset: number): { record: VectorRecord; stored: Transaction } => {
+    const input = signTransaction({ id, from: 'carol', to: 'dave', amount, timestamp: 1_700_000_000_000 + offset }, client === signer ? client : signer);
+    return { record: { offset, value: JSON.stringify(input), timestamp: 1_700_000_000_000 }, stored: toTransaction(input, { topic: TOPIC, partition: 0, offset, timestamp: 1_700_000_000_000 }) };
+  };
+  const first = pay('pay-1', 6, client, 0);
+  const overdraft = pay('pay-2', 5, client, 1);
+  const theft = pay('steal-1', 1, outsider, 2);
+  const partitions = { '0': [first.record, overdraft.record, theft.record] };
+  const base = { signer: minerA, miner: 'miner-a', difficulty: 8, timestamp: 1_700_000_010_000 };
+  const refusals = [{ offset: 1, reason: 'insufficient-funds' as const }, { offset: 2, reason: 'unauthorized' as const }];
+  const log: Array<[string, Block]> = [
+    ['genesis', GENESIS_BLOCK],
+    ['carries the overdraft (6 then 5 from a balance of 10)', mine(GENESIS_BLOCK, { ...base, transactions: [first.stored, overdraft.stored], sources: [{ ...range(0, 0, 2), skipped: [refusals[1] as SkippedRecord] }] })],
+    ["carries the spend signed by the outsider's key", mine(GENESIS_BLOCK, { ...base, transactions: [first.stored, theft.stored], sources: [{ ...range(0, 0, 2), skipped: [refusals[0] as SkippedRecord] }] })],
+    ['names the wrong reasons for the refused records', mine(GENESIS_BLOCK, { ...base, transactions: [first.stored], sources: [{ ...range(0, 0, 2), skipped: [{ offset: 1, reason: 'unauthorized' }, { offset: 2, reason: 'insufficient-funds' }] }] })],
+    ['honest: pays 6, refuses the overdraft and the theft with their reasons', mine(GENESIS_BLOCK, { ...base, transactions: [first.stored], sources: [{ ...range(0, 0, 2), skipped: refusals }] })],
+  ];
+  return {
+    description:
+      'Ledger rules (protocol.md §4.4): carol is bound to the key of "chainlog test client" and starts with 10; "dave" and "miner-a" are bound ' +
+      'to no key. Records and blocks as in coverage.json. Balances after the honest block: carol 4, dave 6, miner-a 50.',
+    consensus,
+    partitions,
+    log: coverageOutcomes(consensus, partitions, log),
+  };
+}
+
 export function generateVectors(): Record<string, object> {
   return {
+    'coverage.json': coverageVector(),
+    'ledger.json': ledgerVector(),
     'versions.json': versionVector(),
     'signatures.json': signatureVector(),
     'genesis.json': genesisVector(),

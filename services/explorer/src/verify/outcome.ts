@@ -18,5 +18,12 @@ export function overall(checks: readonly Check[]): 'verified' | 'failed' {
 /** The name of the error crypto.ts throws where the page has no WebCrypto (not a secure context). */
 export const NO_WEBCRYPTO_ERROR = 'NoWebCryptoError';
 
-/** The checks and the protocol code they run, loaded on first use (its type: checks.ts's exports). */
-export const loadChecks = () => import('./checks.js');
+/**
+ * The checks and the protocol code they run, loaded on first use (its type: checks.ts's exports). The protocol's
+ * modules use Buffer as they load, and the bundler may order the modules of one chunk as it likes (the protocol
+ * says it has no side effects), so Buffer is installed by a chunk of its own first.
+ */
+export const loadChecks = async () => {
+  await import('../platform/buffer.js');
+  return import('./checks.js');
+};

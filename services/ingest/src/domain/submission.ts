@@ -24,6 +24,12 @@ export interface Submission {
 export interface SubmissionRules {
   readonly maxBatchSize: number;
   readonly requireTransactionSignatures: boolean;
+  /**
+   * The consensus replay window (docs/protocol.md §2.5): a client timestamp more than half of it away from
+   * ingest's clock is refused, since a block taking the transaction later would refuse it as out-of-window
+   * (half: the other half is the margin for the time it waits in the topic and for clocks that differ).
+   */
+  readonly replayWindowMs?: number | undefined;
 }
 
 export interface SubmissionContext {
@@ -108,6 +114,11 @@ export function prepareSubmission(body: unknown, rules: SubmissionRules, context
       return reject(
         fieldRejection('missing-signature', 'signature-required', 'signature', 'is required: this ledger accepts only signed transactions', index),
       );
+    }
+    const window = rules.replayWindowMs;
+    if (window !== undefined && input.timestamp !== undefined && Math.abs(input.timestamp - context.now) > window / 2) {
+      const problem = `is more than ${window / 2} ms (half the replay window) from ingest's clock ${context.now}: a block would refuse it`;
+      return reject(fieldRejection('invalid-field', 'invalid-transaction', 'timestamp', problem, index));
     }
     inputs.push(input);
   }

@@ -23,7 +23,7 @@ export interface TransactionLog {
 
 export type RoutesConfig = Pick<
   IngestConfig,
-  'maxBatchSize' | 'maxBodyBytes' | 'requireTransactionSignatures' | 'auditorPublicUrl' | 'retryAfterSeconds' | 'maxInflightRequests'
+  'maxBatchSize' | 'maxBodyBytes' | 'requireTransactionSignatures' | 'replayWindowMs' | 'auditorPublicUrl' | 'retryAfterSeconds' | 'maxInflightRequests'
 > &
   Partial<Pick<IngestConfig, 'clientIpHeader'>>;
 
@@ -138,7 +138,7 @@ export function transactionRoutes(options: RoutesOptions): Router {
 
     const prepared = prepareSubmission(
       decoded.value,
-      { maxBatchSize: config.maxBatchSize, requireTransactionSignatures: config.requireTransactionSignatures },
+      { maxBatchSize: config.maxBatchSize, requireTransactionSignatures: config.requireTransactionSignatures, replayWindowMs: config.replayWindowMs },
       { idempotencyKey: req.header('idempotency-key'), now: options.clock(), newId: options.newId },
     );
     if (!prepared.ok) throw RejectedError.from(prepared.error);

@@ -5,7 +5,7 @@
 // The thread runs plain JavaScript given as source (`new Worker(source, { eval: true })`), with no
 // imports: Node 20 applies no module hooks inside worker threads, so a TypeScript worker importing
 // @chainlog/core could not run under tsx or vitest, only from dist. The hashing is the protocol's own
-// SHA-256 kernel, embedded as the very source text the protocol's searchNonce compiles (POW_KERNEL_SOURCE);
+// SHA-256 kernel, embedded as the source text of the very function the protocol's searchNonce runs (POW_KERNEL_SOURCE);
 // the loop around it restates searchNonce (nonces split where the high 32 bits change). Nothing it finds
 // is trusted: the pool checks every nonce with the protocol's own proofOfWorkHash/meetsDifficulty, and a
 // test pins it to searchNonce nonce for nonce.
