@@ -448,7 +448,10 @@ async function main(): Promise<void> {
   const partitions = Math.max(options.partitions, await transactionsPartitions(broker.brokers));
   const keys = options.open ? undefined : ensureStartKeys(dataDir, partitions);
   announceMode(dataDir, keys);
-  const planKeys = keys === undefined ? undefined : { minerKeyFiles: keys.miners.map(({ path }) => path), allowedMinerKeys: keys.miners.map(({ publicKey }) => publicKey) };
+  const planKeys =
+    keys === undefined
+      ? undefined
+      : { minerKeyFiles: keys.miners.map(({ path }) => path), allowedMinerKeys: keys.miners.map(({ publicKey }) => publicKey), clientPublicKey: keys.client.publicKey };
   const { specs, ports } = serviceSpecs(options, broker.brokers, partitions, planKeys);
   writeCliConfig(dataDir, options, broker.brokers, specs, keys);
   for (const [name, port] of Object.entries(ports)) {

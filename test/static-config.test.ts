@@ -495,7 +495,7 @@ describe('npm start', () => {
     const options = parseStartOptions(['--partitions', '2'], {});
     if (options === 'help') throw new Error('unexpected help');
     expect(options).toMatchObject({ open: false, host: '127.0.0.1' });
-    const keys = { minerKeyFiles: ['/d/keys/miner-0.key', '/d/keys/miner-1.key'], allowedMinerKeys: ['a'.repeat(64), 'b'.repeat(64)] };
+    const keys = { minerKeyFiles: ['/d/keys/miner-0.key', '/d/keys/miner-1.key'], allowedMinerKeys: ['a'.repeat(64), 'b'.repeat(64)], clientPublicKey: 'c'.repeat(64) };
     const plan = servicePlan(options, '127.0.0.1:9092', 2, keys);
     expect(startPlanProblems(plan)).toEqual([]);
     const env = Object.fromEntries(plan.map(({ name, env: vars }) => [name, vars]));
@@ -507,7 +507,10 @@ describe('npm start', () => {
     ]);
     for (const name of ['miner-0', 'miner-1', 'auditor']) {
       expect(env[name]).toMatchObject({ ALLOWED_MINER_KEYS: keys.allowedMinerKeys.join(','), REQUIRE_TRANSACTION_SIGNATURES: 'true', HTTP_HOST: '127.0.0.1' });
+      // The ledger rules: the sample accounts bound to the CLI key and funded, the same on every reader.
+      expect(env[name]).toMatchObject({ ENFORCE_BALANCES: 'true', ACCOUNT_KEYS: expect.stringContaining(`alice=${'c'.repeat(64)}`), GENESIS_ALLOCATIONS: expect.stringContaining('alice=1000000') });
     }
+    expect(env.ingest?.ENFORCE_BALANCES).toBeUndefined();
     expect(env.ingest).toMatchObject({ REQUIRE_TRANSACTION_SIGNATURES: 'true', HTTP_HOST: '127.0.0.1' });
 
     const open = parseStartOptions(['--open', '--host', '0.0.0.0'], {});

@@ -1,6 +1,7 @@
 // What `npm start` runs: one entry per process, with the settings it gets on top of the inherited
 // environment. Pure, so the static checks can compare these names with what each service reads.
 import { minerPorts, type StartOptions } from './start-options.js';
+import { DEFAULT_ACCOUNTS } from '../../services/cli/src/commands/demo.js';
 
 export interface PlannedService {
   /** Name in the logs and the state file: ingest, miner-0, miner-1, ..., auditor. */
@@ -16,6 +17,25 @@ export interface PlannedService {
 export interface PlanKeys {
   minerKeyFiles: readonly string[];
   allowedMinerKeys: readonly string[];
+  /** The CLI's key: the sample accounts below belong to it (the ledger rules, docs/protocol.md §4.4). */
+  clientPublicKey?: string;
+}
+
+/**
+ * The accounts of the README and of `chainlog demo`, bound to the CLI key npm start generated and funded at
+ * genesis: a permissioned ledger enforces balances and bindings, and a local sandbox needs accounts to try it.
+ */
+export const SAMPLE_ACCOUNTS = DEFAULT_ACCOUNTS;
+export const SAMPLE_ALLOCATION = 1_000_000;
+
+/** The ledger rules' settings for the sample accounts (miners and auditor must share them: consensus). */
+function ledgerSettings(clientPublicKey: string | undefined): Record<string, string> {
+  if (clientPublicKey === undefined) return {};
+  return {
+    ENFORCE_BALANCES: 'true',
+    ACCOUNT_KEYS: SAMPLE_ACCOUNTS.map((account) => `${account}=${clientPublicKey}`).join(','),
+    GENESIS_ALLOCATIONS: SAMPLE_ACCOUNTS.map((account) => `${account}=${SAMPLE_ALLOCATION}`).join(','),
+  };
 }
 
 /** `keys` undefined: the article's open mode (no allow-list, unsigned transactions accepted). */
@@ -23,7 +43,7 @@ export function servicePlan(options: StartOptions, brokers: string, partitions: 
   const permissioned: Record<string, string> =
     keys === undefined
       ? {}
-      : { ALLOWED_MINER_KEYS: keys.allowedMinerKeys.join(','), REQUIRE_TRANSACTION_SIGNATURES: 'true' };
+      : { ALLOWED_MINER_KEYS: keys.allowedMinerKeys.join(','), REQUIRE_TRANSACTION_SIGNATURES: 'true', ...ledgerSettings(keys.clientPublicKey) };
   const common: Record<string, string> = {
     KAFKA_BROKERS: brokers,
     HTTP_HOST: options.host,

@@ -11,7 +11,7 @@ import { waitUntilCommitted } from '../wait.js';
 import { explainSignatureRequired, signForSending } from '../signing.js';
 import { keyFileOption, readKeyFile } from './key.js';
 
-const DEFAULT_ACCOUNTS = ['alice', 'bob', 'carol', 'dave', 'erin'];
+export const DEFAULT_ACCOUNTS = ['alice', 'bob', 'carol', 'dave', 'erin'];
 
 /** Deterministic sample transactions: a ring of payments between the accounts, ids unique to this run. */
 export function sampleTransactions(count: number, accounts: readonly string[], runId: string): TransactionInput[] {
