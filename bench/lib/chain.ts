@@ -5,7 +5,17 @@
 // at base + n ms, its block at the next multiple of perBlock: a replay window of more than perBlock ms holds.
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { assembleBlock, type Block, canonicalTransactionJson, encodeBlock, GENESIS_BLOCK, sealBlock, type Transaction } from '@chainlog/core/protocol';
+import {
+  assembleBlock,
+  type Block,
+  canonicalTransactionJson,
+  type ChainState,
+  encodeBlock,
+  GENESIS_BLOCK,
+  type RecentId,
+  sealBlock,
+  type Transaction,
+} from '@chainlog/core/protocol';
 
 export interface ChainSpec {
   readonly topic: string;
@@ -16,12 +26,16 @@ export interface ChainSpec {
   readonly blockReward: number;
   /** Protocol version of the blocks (default: the current one); 1 for a --before checkout that predates versions. */
   readonly version?: number;
+  /** Keep the state a chain with this replay window has at the tip (BuiltChain.state). */
+  readonly windowMs?: number;
 }
 
 export interface BuiltChain {
   readonly blocks: number;
   readonly bytes: number;
   readonly seconds: number;
+  /** With spec.windowMs: the state at the tip (the tip is the message at offset blocks - 1). */
+  readonly state?: ChainState;
 }
 
 export const CHAIN_BASE_TIMESTAMP = 1_700_000_000_000;
@@ -52,6 +66,8 @@ export async function buildAndPublish(kafka: Kafka, spec: ChainSpec, onProgress?
   };
   await add(GENESIS_BLOCK);
   const base = CHAIN_BASE_TIMESTAMP;
+  // The last windowMs transactions (one per ms): the only ones that can be in the tip's window.
+  let recent: RecentId[] = [];
   for (let offset = 0; offset < total; offset += perBlock) {
     const count = Math.min(perBlock, total - offset);
     const transactions: Transaction[] = Array.from({ length: count }, (_, i) => {
@@ -76,9 +92,22 @@ export async function buildAndPublish(kafka: Kafka, spec: ChainSpec, onProgress?
     });
     previous = sealBlock(candidate, 0);
     await add(previous);
+    if (spec.windowMs !== undefined) {
+      recent.push(...transactions.map(({ id, timestamp }) => ({ id, timestamp })));
+      if (recent.length > 2 * spec.windowMs) recent = recent.slice(-spec.windowMs - perBlock);
+    }
     onProgress?.(offset + count);
   }
   await flush();
   await producer.disconnect();
-  return { blocks, bytes, seconds: (performance.now() - started) / 1000 };
+  const seconds = (performance.now() - started) / 1000;
+  if (spec.windowMs === undefined) return { blocks, bytes, seconds };
+  const windowMs = spec.windowMs;
+  const state: ChainState = {
+    tip: previous,
+    transactionCount: total + blocks - 1, // every user transaction and one coinbase per block after genesis
+    sourceOffsets: total === 0 ? [] : [{ topic: transactionsTopic, partition: 0, lastOffset: total - 1 }],
+    recentIds: recent.filter(({ timestamp }) => timestamp >= previous.timestamp - windowMs).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+  };
+  return { blocks, bytes, seconds, state };
 }
