@@ -9,6 +9,7 @@
 //        [--seconds 5] [--latency-rate 5000] [--block-transactions 5000] [--block-wait-ms 100]
 //   full figure: --partitions 1,2,4 --difficulties 0,12 --seconds 10
 import { randomBytes } from 'node:crypto';
+import { INGEST_ROUTES } from '@chainlog/core/api';
 import { ChainFollower } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
 import { Chain, COINBASE_SENDER, GENESIS_BLOCK } from '@chainlog/core/protocol';
@@ -389,7 +390,7 @@ async function runConfig(partitions: number, difficulty: number, baseline: numbe
     const backlogMeter = cpuMeter(pids);
     await follower.waitUntilApplied(0, 60_000); // the genesis block (the Chain accepts nothing else first)
     if (follower.chain.tip === undefined) throw new Error(`the first block is not the genesis block ${GENESIS_BLOCK.hash}`);
-    const url = `http://127.0.0.1:${ingestPort}/v1/transactions`;
+    const url = `http://127.0.0.1:${ingestPort}${INGEST_ROUTES.transactions}`;
 
     let backlog: Phase | undefined;
     let cpu: Record<string, number | undefined> = {};

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { INGEST_ROUTES } from '@chainlog/core/api';
 import { allocatePort } from '../scripts/lib/ports.js';
 import { benchBroker, benchKafka, benchTopic, createTopics } from './lib/broker.js';
 import { httpLoad, ingestMessage, rawProduceLoad, rawProducer, startService, transactionsBody, waitForHttp, type LoadResult } from './lib/load.js';
@@ -76,7 +77,7 @@ const ingest = startService('ingest', 'services/ingest/src/main.ts', {
   HTTP_PORT: String(port),
   LOG_LEVEL: logLevel,
 });
-const url = `http://127.0.0.1:${port}/v1/transactions`;
+const url = `http://127.0.0.1:${port}${INGEST_ROUTES.transactions}`;
 const producer = await rawProducer(kafka);
 
 interface Cell {

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
+import { AUDITOR_ROUTES, INGEST_ROUTES } from '@chainlog/core/api';
 import { DEFAULT_TOPIC_NAMES as DEFAULT_TOPICS } from '@chainlog/core/config';
 import { chainlogTopics, ensureTopics, partitionCount } from '@chainlog/core/kafka';
 import { KAFKA_VERSION, runningBrokerPid, startBroker, stopBrokerInDir, stopBrokerProcess } from './lib/kafka-broker.js';
@@ -269,9 +270,9 @@ function banner(ports: Record<string, number>, brokers: string, partitions: numb
   return [
     '',
     paint(32, `Chainlog is running${notReady.length > 0 ? ` (not ready yet: ${notReady.join(', ')})` : ''}`) + ` (${mode})`,
-    `  ingest    http://${localHost(options.host)}:${options.ingestPort}   POST /v1/transactions`,
+    `  ingest    http://${localHost(options.host)}:${options.ingestPort}   POST ${INGEST_ROUTES.transactions}`,
     `  explorer  http://${localHost(options.host)}:${options.auditorPort}/   the ledger in a browser, every proof checked there`,
-    `  auditor   http://${localHost(options.host)}:${options.auditorPort}   GET /v1/chain/head, /v1/blocks, /v1/transactions/:id, /v1/accounts/:id, /v1/audit`,
+    `  auditor   http://${localHost(options.host)}:${options.auditorPort}   GET ${[AUDITOR_ROUTES.head, AUDITOR_ROUTES.blocks, AUDITOR_ROUTES.transaction, AUDITOR_ROUTES.account, AUDITOR_ROUTES.audit].join(', ')}`,
     `  miners    ${miners} (one per transactions partition: ${partitions})`,
     ...(options.host === '127.0.0.1' ? [] : [paint(33, `  the HTTP APIs listen on ${options.host}: reachable from the network, without authentication`)]),
     `  kafka     ${brokers}   topics transactions (${partitions} partitions), blockchain, audit, transactions-dlq`,
@@ -279,7 +280,7 @@ function banner(ports: Record<string, number>, brokers: string, partitions: numb
     `  try:  ${cli}${flags} demo`,
     `        ${cli}${flags} tx send --from alice --to bob --amount 3${options.open ? '' : '   (signed with the key in chainlog.env)'}`,
     ...(options.open
-      ? [`        curl -s -H 'content-type: application/json' -d '{"from":"alice","to":"bob","amount":3}' http://${localHost(options.host)}:${options.ingestPort}/v1/transactions`]
+      ? [`        curl -s -H 'content-type: application/json' -d '{"from":"alice","to":"bob","amount":3}' http://${localHost(options.host)}:${options.ingestPort}${INGEST_ROUTES.transactions}`]
       : []),
     `        ${cli}${flags} chain tail -f`,
     `  logs: ${shown(join(resolve(options.dataDir), 'run', 'logs'))}/<service>.log (raw JSON)`,

@@ -604,6 +604,11 @@ describe('the chainlog Helm chart', () => {
       expect(script).toContain('/etc/chainlog/auth/ingest/tokens');
       expect(script).toContain('/etc/chainlog/auth/auditor/readers');
       expect(script).toMatch(/key new \/tmp\/helm-test\.key[\s\S]*tx send --key \/tmp\/helm-test\.key/);
+      // ledgers mode: the same settings reach the Ledger, which the operator renders the same way.
+      const ledger = find(await render([{ operator: { mode: 'ledgers' }, ingest: { auth: { enabled: true, existingSecret: 'api-tokens' }, config: { rateLimitPerSecond: 0, clientIpHeader: 'x-real-ip' } }, auditor: { auth: { enabled: true, existingSecret: 'api-tokens', key: 'readers' } } }]), 'Ledger', 'chainlog').spec as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      expect(ledger.ingest.auth).toEqual({ secretName: 'api-tokens', key: 'tokens' });
+      expect(ledger.auditor.auth).toEqual({ secretName: 'api-tokens', key: 'readers' });
+      expect(ledger.ingest.config).toMatchObject({ rateLimitPerSecond: 0, clientIpHeader: 'x-real-ip' });
       expect(testPod.volumes).toContainEqual(expect.objectContaining({ name: 'auditor-auth', secret: expect.objectContaining({ secretName: 'api-tokens' }) }));
     });
 

@@ -4,6 +4,7 @@
 // on the live tip so that it breaks exactly one rule, injected WHILE the miners keep mining. On the
 // transactions topic: poison messages. Every verdict is read three ways: our own Chain (ChainTracker), the
 // auditor's /v1/audit and the audit topic.
+import { auditorPaths, type AuditResponse } from '@chainlog/core/api';
 import { type Block, coinbaseTransaction, encodeBlock, type RejectionReason, type Transaction } from '@chainlog/core/protocol';
 import { forgeries } from '../../services/auditor/test/support/forgeries.js';
 import { forge, mine, signedTransaction } from '../../services/auditor/test/support/chain-builder.js';
@@ -202,13 +203,8 @@ export async function deadLettered(stack: Stack, poison: { partition: number; me
   return { found, missing, reasons };
 }
 
-export interface AuditView {
-  rejected: { total: number; byReason: Record<string, number>; recent: { offset: number; reason: string; claimedIndex?: number | null }[] };
-  forks: { total: number; recent: { offset: number; reason: string; canonicalHashAtIndex?: string | null }[] };
-}
-
-export async function auditReport(auditorUrl: string): Promise<AuditView> {
-  return (await getJson<AuditView>(`${auditorUrl}/v1/audit?limit=1000`)).body;
+export async function auditReport(auditorUrl: string): Promise<AuditResponse> {
+  return (await getJson<AuditResponse>(`${auditorUrl}${auditorPaths.audit(1000)}`)).body;
 }
 
 export interface AuditEvent {
@@ -260,7 +256,7 @@ export interface HostileResult {
   via: 'kcat' | 'kafkajs';
   attempts: InjectedForgery['attempts'];
   canonicalOffsets: Set<number>;
-  audit: AuditView;
+  audit: AuditResponse;
   events: AuditEvent[];
   trackerRejections: Record<string, number>;
   dlq: { found: string[]; missing: string[]; reasons: Record<string, string> };

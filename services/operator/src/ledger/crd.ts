@@ -228,6 +228,16 @@ const scheduling = {
   priorityClassName: str('PriorityClass of the pods.'),
 };
 
+const auth = (what: string): Schema =>
+  object(
+    `Bearer-token authentication of ${what} (AUTH_TOKENS_FILE, mounted from the Secret). Absent: open. /healthz, /readyz and /metrics stay open.`,
+    {
+      secretName: str('Secret with the accepted tokens (at least 16 printable characters each, comma- or newline-separated).', { pattern: DNS_SUBDOMAIN, maxLength: 253 }),
+      key: str('Key of the tokens in the Secret.', { default: 'tokens' }),
+    },
+    { required: ['secretName'] },
+  );
+
 const ingest = object(
   'ingest, the HTTP API (port 8080).',
   {
@@ -241,7 +251,16 @@ const ingest = object(
       produceTimeoutMs: optionalInt('PRODUCE_TIMEOUT_MS (5000).', 100, 600_000),
       maxInflightRequests: optionalInt('MAX_INFLIGHT_REQUESTS (256).', 1, 100_000),
       auditorPublicUrl: str('AUDITOR_PUBLIC_URL: public base URL of the auditor API for statusUrl links.'),
+      rateLimitPerSecond: optionalInt('RATE_LIMIT_PER_SECOND: sustained requests per second of one client, 429 above (200; 0: no limit).', 0, 1_000_000),
+      rateLimitBurst: optionalInt('RATE_LIMIT_BURST: requests one client may send at once above its rate (twice the rate).', 1, 10_000_000),
+      maxInflightPerClient: optionalInt('MAX_INFLIGHT_PER_CLIENT: in-flight requests of one client, 429 above (a quarter of maxInflightRequests).', 1, 100_000),
+      clientIpHeader: str('CLIENT_IP_HEADER: the header a trusted proxy sets with the client address (its last entry counts). Absent: the peer address.', { pattern: '^[A-Za-z0-9-]{1,64}$' }),
+      headersTimeoutMs: optionalInt('HEADERS_TIMEOUT_MS: time to send the request headers, 408 after (10000).', 100, 300_000),
+      requestTimeoutMs: optionalInt('REQUEST_TIMEOUT_MS: time to send the whole request, 408 after (15000).', 100, 600_000),
+      idempotencyTtlSeconds: optionalInt('IDEMPOTENCY_TTL_SECONDS: how long an Idempotency-Key is remembered (86400).', 1, 2_592_000),
+      idempotencyMaxEntries: optionalInt('IDEMPOTENCY_MAX_ENTRIES: most keys remembered per pod (100000).', 0, 10_000_000),
     }, { default: {} }),
+    auth: auth('POST /v1/transactions'),
     ...scheduling,
   },
   { default: {} },
@@ -277,6 +296,7 @@ const auditor = object(
       tmpSizeLimit: withDefault({ ...QUANTITY, description: 'Size limit of the /tmp emptyDir.' }, '64Mi'),
     }, { default: {} }),
     service: serviceSpec(8082),
+    auth: auth('the query API and the explorer'),
     ...scheduling,
   },
   { default: {} },

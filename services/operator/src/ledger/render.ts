@@ -5,7 +5,7 @@
 // the miner count). A scale therefore changes only `spec.replicas` of the miner StatefulSet and never rolls
 // the miners that already run (the miners' assignor derives the replica count from the live ordinals).
 import { API_VERSION, KIND } from './crd.js';
-import type { BundledKafka, Ledger, LedgerSpec, LogLevel, Resources, Scheduling, ServiceSpec } from './types.js';
+import type { ApiAuth, BundledKafka, Ledger, LedgerSpec, LogLevel, Resources, Scheduling, ServiceSpec } from './types.js';
 
 export interface KubeObject {
   apiVersion: string;
@@ -276,6 +276,16 @@ function deployment(ledger: Ledger, component: 'ingest' | 'auditor', replicas: n
   };
 }
 
+/** An API's bearer tokens as a file (AUTH_TOKENS_FILE) from the Secret: never an environment variable. */
+function authFiles(auth: ApiAuth | undefined): { env: EnvVar[]; volumes: Volume[]; mounts: Mount[] } {
+  if (auth === undefined) return { env: [], volumes: [], mounts: [] };
+  return {
+    env: [value('AUTH_TOKENS_FILE', `/etc/chainlog/auth/${auth.key}`)],
+    volumes: [{ name: 'auth-tokens', secret: { secretName: auth.secretName, defaultMode: 0o440, items: [{ key: auth.key, path: auth.key }] } }],
+    mounts: [{ name: 'auth-tokens', mountPath: '/etc/chainlog/auth', readOnly: true }],
+  };
+}
+
 function ingestObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
   const { ingest, consensus } = ledger.spec;
   const env = [
@@ -287,9 +297,19 @@ function ingestObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
       ['PRODUCE_TIMEOUT_MS', ingest.config.produceTimeoutMs],
       ['MAX_INFLIGHT_REQUESTS', ingest.config.maxInflightRequests],
       ['AUDITOR_PUBLIC_URL', ingest.config.auditorPublicUrl],
+      ['RATE_LIMIT_PER_SECOND', ingest.config.rateLimitPerSecond],
+      ['RATE_LIMIT_BURST', ingest.config.rateLimitBurst],
+      ['MAX_INFLIGHT_PER_CLIENT', ingest.config.maxInflightPerClient],
+      ['CLIENT_IP_HEADER', ingest.config.clientIpHeader],
+      ['HEADERS_TIMEOUT_MS', ingest.config.headersTimeoutMs],
+      ['REQUEST_TIMEOUT_MS', ingest.config.requestTimeoutMs],
+      ['IDEMPOTENCY_TTL_SECONDS', ingest.config.idempotencyTtlSeconds],
+      ['IDEMPOTENCY_MAX_ENTRIES', ingest.config.idempotencyMaxEntries],
     ]),
   ];
-  const template = podTemplate(ledger, { component: 'ingest', env, resources: ingest.resources, scheduling: ingest, probeDelaySeconds: 2 }, options);
+  const auth = authFiles(ingest.auth);
+  env.push(...auth.env);
+  const template = podTemplate(ledger, { component: 'ingest', env, resources: ingest.resources, scheduling: ingest, probeDelaySeconds: 2, volumes: auth.volumes, mounts: auth.mounts }, options);
   return [deployment(ledger, 'ingest', ingest.replicas, template), service(ledger, 'ingest', ingest.service), pdb(ledger, 'ingest')];
 }
 
@@ -304,9 +324,11 @@ function auditorObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
       ['PENDING_TRACK_LIMIT', auditor.storage.pendingTrackLimit],
     ]),
   ];
+  const auth = authFiles(auditor.auth);
+  env.push(...auth.env);
   const template = podTemplate(
     ledger,
-    { component: 'auditor', env, resources: auditor.resources, scheduling: auditor, tmpSizeLimit: auditor.storage.tmpSizeLimit, probeDelaySeconds: 5 },
+    { component: 'auditor', env, resources: auditor.resources, scheduling: auditor, tmpSizeLimit: auditor.storage.tmpSizeLimit, probeDelaySeconds: 5, volumes: auth.volumes, mounts: auth.mounts },
     options,
   );
   return [deployment(ledger, 'auditor', auditor.replicas, template), service(ledger, 'auditor', auditor.service), pdb(ledger, 'auditor')];

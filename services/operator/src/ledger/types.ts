@@ -87,7 +87,22 @@ export interface LedgerSpec {
     logLevel?: LogLevel;
     resources: Resources;
     service: ServiceSpec;
-    config: { maxBatchSize?: number; maxBodyBytes?: number; produceTimeoutMs?: number; maxInflightRequests?: number; auditorPublicUrl?: string };
+    config: {
+      maxBatchSize?: number;
+      maxBodyBytes?: number;
+      produceTimeoutMs?: number;
+      maxInflightRequests?: number;
+      auditorPublicUrl?: string;
+      rateLimitPerSecond?: number;
+      rateLimitBurst?: number;
+      maxInflightPerClient?: number;
+      clientIpHeader?: string;
+      headersTimeoutMs?: number;
+      requestTimeoutMs?: number;
+      idempotencyTtlSeconds?: number;
+      idempotencyMaxEntries?: number;
+    };
+    auth?: ApiAuth;
   };
   miners: Scheduling & {
     logLevel?: LogLevel;
@@ -101,6 +116,7 @@ export interface LedgerSpec {
     resources: Resources;
     storage: { blockCacheBytes?: number; pendingTrackLimit?: number; recentLimit?: number; tmpSizeLimit: string | number };
     service: ServiceSpec;
+    auth?: ApiAuth;
   };
   monitoring: {
     serviceMonitor: { enabled: boolean; labels?: Record<string, string>; interval: string };
@@ -146,4 +162,10 @@ export interface Ledger {
   };
   spec: LedgerSpec;
   status?: LedgerStatus;
+}
+
+/** Bearer tokens an API requires (AUTH_TOKENS_FILE from a Secret). */
+export interface ApiAuth {
+  secretName: string;
+  key: string;
 }

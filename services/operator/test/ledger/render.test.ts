@@ -136,6 +136,30 @@ describe('renderLedger', () => {
     expect(container(find(objects, 'Deployment', 'main-ingest')).env.some((entry) => entry.name === 'ALLOWED_MINER_KEYS')).toBe(false);
   });
 
+  it('bearer tokens from Secrets as files on ingest and the auditor only, and ingest\'s fairness and idempotency settings', () => {
+    const spec = ledger({});
+    const objects = renderLedger(
+      {
+        ...spec,
+        spec: {
+          ...spec.spec,
+          ingest: { ...spec.spec.ingest, config: { rateLimitPerSecond: 0, clientIpHeader: 'x-forwarded-for', idempotencyTtlSeconds: 60 }, auth: { secretName: 'api', key: 'writers' } },
+          auditor: { ...spec.spec.auditor, auth: { secretName: 'api', key: 'readers' } },
+        },
+      },
+      OPTIONS,
+    );
+    for (const [name, key] of [['main-ingest', 'writers'], ['main-auditor', 'readers']] as const) {
+      const deployment = find(objects, 'Deployment', name);
+      expect(env(deployment).AUTH_TOKENS_FILE, name).toBe(`/etc/chainlog/auth/${key}`);
+      expect(container(deployment).volumeMounts.map((mount) => mount.name), name).toContain('auth-tokens');
+      const volumes = (deployment.spec as { template: { spec: { volumes: { name: string; secret?: unknown }[] } } }).template.spec.volumes;
+      expect(volumes.find((volume) => volume.name === 'auth-tokens')?.secret, name).toEqual({ secretName: 'api', defaultMode: 0o440, items: [{ key, path: key }] });
+    }
+    expect(env(find(objects, 'StatefulSet', 'main-miner')).AUTH_TOKENS_FILE).toBeUndefined();
+    expect(env(find(objects, 'Deployment', 'main-ingest'))).toMatchObject({ RATE_LIMIT_PER_SECOND: '0', CLIENT_IP_HEADER: 'x-forwarded-for', IDEMPOTENCY_TTL_SECONDS: '60' });
+  });
+
   it('a bundled Kafka: a KRaft StatefulSet and its Services, every service pointed at it', () => {
     const objects = renderLedger(
       ledger({ kafka: { bundled: { replicas: 3, image: 'apache/kafka:3.9.1', heapOpts: '-Xmx1g', storage: { ephemeral: false, size: '10Gi' }, resources: {} } } }),
