@@ -379,6 +379,9 @@ async function runConfig(partitions: number, difficulty: number, baseline: numbe
           MINER_REPLICAS: String(partitions),
           MINER_GROUP_ID: group,
           CUT_AT_PENDING_TRANSACTIONS: String(blockTransactions),
+          // A --before checkout from before the rename (#22) reads the block size as MAX_BLOCK_TRANSACTIONS, and
+          // this tree refuses that old name: without it the older miners cut a block per transaction.
+          ...(tree === undefined ? {} : { MAX_BLOCK_TRANSACTIONS: String(blockTransactions) }),
           MAX_PENDING_PER_PARTITION: String(Math.max(10_000, 4 * blockTransactions)),
           MAX_BLOCK_WAIT_MS: String(blockWaitMs),
         }, profileArgs(tag, `miner-${ordinal}`), tree),

@@ -389,7 +389,12 @@ smoke() {
 }
 
 up() {
-  if alive kube-apiserver; then log "already up (KUBECONFIG=$KUBECONFIG_FILE)"; return 0; fi
+  if alive kube-apiserver; then
+    # Still bring in images rebuilt since (npm run images): pods started from now on run them, not the old ones.
+    alive containerd && import_images
+    log "already up (KUBECONFIG=$KUBECONFIG_FILE)"
+    return 0
+  fi
   local t; t=$(now)
   bash "$TOOLS_DIR/install-kube.sh"
   bash "$TOOLS_DIR/install-coredns.sh"

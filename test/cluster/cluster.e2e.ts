@@ -261,7 +261,7 @@ describe('the Helm chart on a local Kubernetes', () => {
       const queries = dashboardQueries();
       for (const { panel, expr } of queries) {
         const { body } = await getJson<{ status: string; data: { result: unknown[] } }>(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
-        if (body.status !== 'success' || body.data.result.length === 0) empty.push(panel);
+        if (body.status !== 'success' || body.data.result.length === 0) empty.push(`${panel} [${expr}]`);
       }
       figures.push(`${targets.length} targets up (${[...components].join(', ')}); ${loaded.length} rule groups; ${queries.length - empty.length}/${queries.length} panel queries with data${empty.length ? ` (empty: ${empty.join('; ')})` : ''}`);
       expect(empty).toEqual([]);

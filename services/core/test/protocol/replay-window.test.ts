@@ -160,7 +160,7 @@ const step = fc.record({
 });
 
 describe('Chain with a replay window: property', () => {
-  it('decides every block as the unbounded rule does, never accepts a replay, and keeps only the window ids', () => {
+  it('decides every block as the unbounded rule does, never accepts a replay, and keeps only the window ids', { timeout: 120_000 }, () => {
     fc.assert(
       fc.property(fc.array(step, { minLength: 1, maxLength: 25 }), (steps) => {
         const { chain, tip } = startedChain();

@@ -20,7 +20,7 @@
  * (POW_KERNEL_SOURCE), so the protocol's searchNonce and the workers run one implementation.
  * Tests check it against node:crypto for any digest and nonce; validation uses node:crypto.
  */
-import { createPowKernel as generatedPowKernel } from './generated/pow-kernel.js';
+import { createPowKernel as generatedPowKernel, POW_KERNEL_SOURCE as GENERATED_SOURCE } from './generated/pow-kernel.js';
 
 export interface PowKernel {
   hash(low: number, out: Int32Array): void;
@@ -29,8 +29,8 @@ export interface PowKernel {
 
 const createPowKernel = generatedPowKernel as (digestWords: Int32Array, high: number) => PowKernel;
 
-/** The kernel's source text (pow-kernel-source.ts), evaluated verbatim by the miner's proof-of-work threads. */
-export const POW_KERNEL_SOURCE: string = createPowKernel.toString();
+/** The kernel's source text as generated (pow-kernel-source.ts), evaluated verbatim by the miner's proof-of-work threads. */
+export const POW_KERNEL_SOURCE: string = GENERATED_SOURCE as string;
 
 const TWO_TO_32 = 2 ** 32;
 
