@@ -847,8 +847,8 @@ describe('the chainlog Helm chart', () => {
           'Role/chainlog-miner-keys',
           'RoleBinding/chainlog-miner-keys',
           'ServiceAccount/chainlog-miner-keys',
-          // No provision-topics policy: the operator creates the topics (there is no Job).
-          ...['auditor', 'ingest', 'miner', 'miner-keys', 'operator'].map((name) => `NetworkPolicy/chainlog-${name}`),
+          // Its own pods' policies only: the operator renders the Ledger's (one owner), and creates the topics (no Job).
+          ...['miner-keys', 'operator'].map((name) => `NetworkPolicy/chainlog-${name}`),
         ].sort(),
       );
       expect((find(objects, 'Ledger', 'chainlog').spec as { consensus: unknown }).consensus).toEqual({
@@ -893,41 +893,50 @@ describe('the chainlog Helm chart', () => {
       expect(result.stderr).toContain('ingest.autoscaling.enabled needs operator.mode=statefulset');
     });
 
-    it("NetworkPolicies select the pods the operator renders (its labels), let the operator reach the auditor and the Ledger's pods reach the bundled Kafka", async ({ expect }) => {
-      const objects = await asDefault.render([BUNDLED, { networkPolicy: { enabled: true, apiFrom: [{ podSelector: { matchLabels: { role: 'frontend' } } }] } }]);
+    it("the operator renders the Ledger's NetworkPolicies from these values; the chart's operator policy reaches every Ledger's auditor and Kafka, which let it in", async ({ expect }) => {
+      const frontend = { podSelector: { matchLabels: { role: 'frontend' } } };
+      const objects = await asDefault.render([BUNDLED, { networkPolicy: { enabled: true, apiFrom: [frontend] } }]);
       const ledger = find(objects, 'Ledger', 'chainlog') as unknown as Ledger;
+      expect(ledger.spec.networkPolicy).toMatchObject({ enabled: true, apiFrom: [frontend], metricsNamespace: 'monitoring' });
+      // The chart renders its own pods' policies only: one owner for the Ledger's.
+      expect(objects.filter((object) => object.kind === 'NetworkPolicy').map((policy) => policy.metadata.name).sort()).toEqual(['chainlog-miner-keys', 'chainlog-operator']);
       const live: Ledger = { ...ledger, metadata: { ...ledger.metadata, namespace: 'ledger', uid: '0f9d1c2e-1111-4222-8333-944455556666', generation: 1, resourceVersion: '1' } };
-      const workloadsOfLedger = renderLedger(live, { defaultImageTag: '0.1.0' }).filter((object) => ['Deployment', 'StatefulSet'].includes(object.kind));
+      const rendered = renderLedger(live, { defaultImageTag: '0.1.0' });
       const podLabels = (component: string): Record<string, string> => {
-        const workload = workloadsOfLedger.find((object) => object.metadata.name === `chainlog-${component}`);
+        const workload = rendered.find((object) => ['Deployment', 'StatefulSet'].includes(object.kind) && object.metadata.name === `chainlog-${component}`);
         if (workload === undefined) throw new Error(`the operator renders no chainlog-${component}`);
         return (workload as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata.labels;
       };
-      const selects = (selector: Record<string, string>, labels: Record<string, string>): boolean => Object.entries(selector).every(([key, value]) => labels[key] === value);
-      const policies = objects.filter((object) => object.kind === 'NetworkPolicy');
-      expect(policies.map((policy) => policy.metadata.name).sort()).toEqual(['auditor', 'ingest', 'kafka', 'miner', 'miner-keys', 'operator'].map((name) => `chainlog-${name}`));
-      for (const component of ['ingest', 'miner', 'auditor', 'kafka']) {
-        const selector = (find(policies, 'NetworkPolicy', `-${component}`).spec?.podSelector as { matchLabels: Record<string, string> }).matchLabels;
-        expect(selects(selector, podLabels(component)), component).toBe(true);
-        // ... and only that component's pods.
-        for (const other of ['ingest', 'miner', 'auditor', 'kafka'].filter((name) => name !== component)) expect(selects(selector, podLabels(other)), `${component} vs ${other}`).toBe(false);
-      }
-      type Peer = { podSelector?: { matchLabels: Record<string, string> } };
-      type Rule = { ports?: { port: number }[]; from?: Peer[]; to?: Peer[] };
-      const rules = (name: string, kind: 'ingress' | 'egress') => (find(policies, 'NetworkPolicy', name).spec?.[kind] ?? []) as Rule[];
+      type Selector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string }[] };
+      const selects = (selector: Selector | undefined, labels: Record<string, string>): boolean =>
+        selector !== undefined &&
+        Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value) &&
+        (selector.matchExpressions ?? []).every((expression) => expression.operator === 'Exists' && labels[expression.key] !== undefined);
+      const policies = rendered.filter((object) => object.kind === 'NetworkPolicy');
+      expect(policies.map((policy) => policy.metadata.name).sort()).toEqual(['auditor', 'ingest', 'kafka', 'miner'].map((name) => `chainlog-${name}`));
+      type Rule = { ports?: { port: number }[]; from?: { podSelector?: Selector }[]; to?: { podSelector?: Selector }[] };
+      const rules = (list: K8sObject[], name: string, kind: 'ingress' | 'egress') => (find(list, 'NetworkPolicy', name).spec?.[kind] ?? []) as Rule[];
       const operatorLabels = (find(objects, 'Deployment', '-operator').spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
-      // The operator asks the auditor for the chain's status, also when apiFrom restricts the API.
-      expect(rules('-auditor', 'ingress').some((rule) => rule.from?.some((peer) => peer.podSelector && selects(peer.podSelector.matchLabels, operatorLabels)))).toBe(true);
-      expect(rules('-operator', 'egress').some((rule) => rule.ports?.some((port) => port.port === 8082) && rule.to?.some((peer) => peer.podSelector && selects(peer.podSelector.matchLabels, podLabels('auditor'))))).toBe(true);
-      // Every Ledger service and the operator reach the bundled Kafka; its egress targets select its pods.
-      const kafkaFrom = rules('-kafka', 'ingress').flatMap((rule) => rule.from ?? []);
-      for (const labels of [podLabels('ingest'), podLabels('miner'), podLabels('auditor'), operatorLabels]) {
-        expect(kafkaFrom.some((peer) => peer.podSelector && selects(peer.podSelector.matchLabels, labels))).toBe(true);
+      // The operator asks the auditor for the chain's status, also when apiFrom restricts the API; ingest stays the frontend's.
+      expect(rules(policies, '-auditor', 'ingress').some((rule) => rule.from?.some((peer) => selects(peer.podSelector, operatorLabels)))).toBe(true);
+      expect(rules(policies, '-ingest', 'ingress').flatMap((rule) => rule.from ?? [])).toContainEqual(frontend);
+      expect(rules(objects, '-operator', 'egress').some((rule) => rule.ports?.some((port) => port.port === 8082) && rule.to?.some((peer) => selects(peer.podSelector, podLabels('auditor'))))).toBe(true);
+      // Every Ledger service and the operator reach the bundled Kafka, in both directions.
+      const kafkaFrom = rules(policies, '-kafka', 'ingress').flatMap((rule) => rule.from ?? []);
+      for (const labels of [podLabels('ingest'), podLabels('miner'), podLabels('auditor'), operatorLabels]) expect(kafkaFrom.some((peer) => selects(peer.podSelector, labels))).toBe(true);
+      for (const [list, name] of [[policies, '-ingest'], [policies, '-miner'], [policies, '-auditor'], [objects, '-operator']] as const) {
+        const toKafka = rules(list, name, 'egress').find((rule) => rule.ports?.some((port) => port.port === 9092));
+        expect(toKafka?.to?.some((peer) => selects(peer.podSelector, podLabels('kafka'))), name).toBe(true);
       }
-      for (const name of ['-ingest', '-miner', '-auditor', '-operator']) {
-        const toKafka = rules(name, 'egress').find((rule) => rule.ports?.some((port) => port.port === 9092));
-        expect(toKafka?.to?.some((peer) => peer.podSelector && selects(peer.podSelector.matchLabels, podLabels('kafka'))), name).toBe(true);
-      }
+    });
+
+    it('networkPolicy.enabled=false reaches the Ledger: neither the chart nor the operator renders a policy', async ({ expect }) => {
+      const objects = await asDefault.render([{ networkPolicy: { enabled: false } }]);
+      expect(objects.filter((object) => object.kind === 'NetworkPolicy')).toEqual([]);
+      const ledger = find(objects, 'Ledger', 'chainlog') as unknown as Ledger;
+      expect(ledger.spec.networkPolicy.enabled).toBe(false);
+      const live: Ledger = { ...ledger, metadata: { ...ledger.metadata, namespace: 'ledger', uid: '0f9d1c2e-1111-4222-8333-944455556666', generation: 1, resourceVersion: '1' } };
+      expect(renderLedger(live, { defaultImageTag: '0.1.0' }).filter((object) => object.kind === 'NetworkPolicy')).toEqual([]);
     });
 
     it("renders a ServiceMonitor for the operator only (the operator renders the Ledger's)", async ({ expect }) => {

@@ -218,6 +218,7 @@ async function get(path: string): Promise<Json> {
 }
 
 const apps = (kind: 'deployments' | 'statefulsets', name: string): string => `/apis/apps/v1/namespaces/${OP_NAMESPACE}/${kind}/${name}`;
+const networkPolicy = (name: string): string => `/apis/networking.k8s.io/v1/namespaces/${OP_NAMESPACE}/networkpolicies/${name}`;
 
 async function mergePatch(path: string, body: unknown, manager = 'kubectl'): Promise<Json> {
   const { status, body: result } = await kube.request('PATCH', `${path}?fieldManager=${manager}`, { body, contentType: 'application/merge-patch+json' });
@@ -294,6 +295,7 @@ describe('the operator keeps Ledgers (with the chart\'s ServiceAccount and Role)
       apps('deployments', 'alpha-auditor'),
       `/api/v1/namespaces/${OP_NAMESPACE}/services/alpha-auditor`,
       ...['alpha-miner', 'alpha-ingest', 'alpha-auditor'].map((name) => `/apis/policy/v1/namespaces/${OP_NAMESPACE}/poddisruptionbudgets/${name}`),
+      ...['alpha-miner', 'alpha-ingest', 'alpha-auditor'].map((name) => networkPolicy(name)),
     ];
     await eventually(async () => {
       for (const path of expected) {
@@ -307,6 +309,23 @@ describe('the operator keeps Ledgers (with the chart\'s ServiceAccount and Role)
     }, 30_000);
     expect(await partitionsOf(alphaTopics.transactions)).toBe(2);
     for (const topic of [alphaTopics.blockchain, alphaTopics.audit, alphaTopics.deadLetter]) expect(await partitionsOf(topic)).toBe(1);
+
+    // Locked down by default: ingest and the auditor take their HTTP port from anyone, the miners only /metrics from
+    // the monitoring namespace; each selects its own component of this Ledger; Kafka egress on the bootstrap port.
+    const port = kafkaBrokers().split(',')[0]?.split(':').at(-1) ?? '';
+    for (const [name, component, ingress] of [
+      ['alpha-ingest', 'ingest', [{ ports: [{ port: 8080, protocol: 'TCP' }] }]],
+      ['alpha-auditor', 'auditor', [{ ports: [{ port: 8082, protocol: 'TCP' }] }]],
+      ['alpha-miner', 'miner', [{ ports: [{ port: 8081, protocol: 'TCP' }], from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] }]],
+    ] as const) {
+      const policy = await get(networkPolicy(name));
+      expect(policy.spec.podSelector.matchLabels, name).toEqual({ 'chainlog.dev/ledger': 'alpha', 'app.kubernetes.io/component': component });
+      expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+      expect(policy.spec.ingress, name).toEqual(ingress);
+      expect(policy.spec.egress, name).toContainEqual({ ports: [{ port: Number(port), protocol: 'TCP' }] });
+    }
+    // External Kafka: the operator renders no Kafka policy.
+    expect((await kube.request('GET', networkPolicy('alpha-kafka'))).status).toBe(404);
 
     const miner = await get(apps('statefulsets', 'alpha-miner'));
     expect(miner.spec.replicas).toBe(2);
@@ -448,6 +467,32 @@ describe('the operator keeps Ledgers (with the chart\'s ServiceAccount and Role)
       return seen;
     }, 30_000);
     expect(current.status.bootstrapServers).toBe(`bundled-kafka.${OP_NAMESPACE}.svc:9092`);
+    // The broker takes this Ledger's pods and the operator only; the nodes reach each other (replication, quorum).
+    const kafkaPolicy = await eventually(async () => get(networkPolicy('bundled-kafka')), 30_000);
+    expect(kafkaPolicy.metadata.ownerReferences[0]).toMatchObject({ kind: 'Ledger', name: 'bundled', controller: true });
+    expect(kafkaPolicy.spec.podSelector.matchLabels).toEqual({ 'chainlog.dev/ledger': 'bundled', 'app.kubernetes.io/component': 'kafka' });
+    expect(kafkaPolicy.spec.ingress).toEqual([
+      {
+        ports: [{ port: 9092, protocol: 'TCP' }],
+        from: [{ podSelector: { matchLabels: { 'chainlog.dev/ledger': 'bundled' } } }, { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'chainlog', 'app.kubernetes.io/component': 'operator' } } }],
+      },
+      { ports: [{ port: 9092, protocol: 'TCP' }, { port: 9093, protocol: 'TCP' }], from: [{ podSelector: { matchLabels: { 'chainlog.dev/ledger': 'bundled', 'app.kubernetes.io/component': 'kafka' } } }] },
+    ]);
+    const ingestPolicy = await get(networkPolicy('bundled-ingest'));
+    expect(ingestPolicy.spec.egress).toContainEqual({ ports: [{ port: 9092, protocol: 'TCP' }], to: [{ podSelector: { matchLabels: { 'chainlog.dev/ledger': 'bundled', 'app.kubernetes.io/component': 'kafka' } } }] });
+  });
+
+  it('spec.networkPolicy.enabled=false removes the policies; true brings them back', async () => {
+    const patch = (enabled: boolean) =>
+      kube.request('PATCH', `${OP_LEDGERS}/alpha`, { body: { spec: { networkPolicy: { enabled } } }, contentType: 'application/merge-patch+json' });
+    expect((await patch(false)).status).toBe(200);
+    await eventually(async () => {
+      for (const name of ['alpha-ingest', 'alpha-miner', 'alpha-auditor']) expect((await kube.request('GET', networkPolicy(name))).status, name).toBe(404);
+    }, 30_000);
+    expect((await patch(true)).status).toBe(200);
+    await eventually(async () => {
+      for (const name of ['alpha-ingest', 'alpha-miner', 'alpha-auditor']) expect((await kube.request('GET', networkPolicy(name))).status, name).toBe(200);
+    }, 30_000);
   });
 
   it('two Ledgers stay apart; deleting one removes its workloads and keeps its topics', async () => {
@@ -467,7 +512,7 @@ describe('the operator keeps Ledgers (with the chart\'s ServiceAccount and Role)
     await eventually(async () => expect((await kube.request('GET', `${OP_LEDGERS}/beta`)).status).toBe(404), 30_000);
     // No garbage collector runs here: the operator deletes what the deleted Ledger owned itself.
     await eventually(async () => {
-      for (const path of [apps('statefulsets', 'beta-miner'), apps('deployments', 'beta-ingest'), `/api/v1/namespaces/${OP_NAMESPACE}/services/beta-auditor`]) {
+      for (const path of [apps('statefulsets', 'beta-miner'), apps('deployments', 'beta-ingest'), `/api/v1/namespaces/${OP_NAMESPACE}/services/beta-auditor`, networkPolicy('beta-ingest')]) {
         expect((await kube.request('GET', path)).status, path).toBe(404);
       }
     }, 30_000);

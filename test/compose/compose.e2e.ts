@@ -96,6 +96,25 @@ describe('docker compose (docker-compose.yml, unmodified)', () => {
     });
   });
 
+  it("serves the explorer from the auditor's image at /, with its script bundle and a CSP without eval", async () => {
+    await report.scenario('explorer served by the auditor container (index, bundle, CSP)', async (figures) => {
+      const page = await fetch(`${auditorUrl}/`);
+      expect(page.status).toBe(200);
+      const csp = page.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).not.toContain('unsafe-eval');
+      const html = await page.text();
+      expect(html).toContain('<title>Chainlog explorer</title>');
+      // The built index names its hashed bundle: the image holds the built explorer, not the sources.
+      const bundle = /<script[^>]+src="([^"]+\.js)"/.exec(html)?.[1];
+      expect(bundle, html).toBeDefined();
+      const script = await fetch(new URL(bundle as string, `${auditorUrl}/`));
+      expect(script.status).toBe(200);
+      expect(script.headers.get('content-type')).toMatch(/javascript/);
+      figures.push(`index ${html.length} B, bundle ${(await script.arrayBuffer()).byteLength} B`);
+    });
+  });
+
   it('runs the CLI image against the stack: tx send --wait, tx status --proof', async () => {
     await report.scenario('CLI container: `tx send --wait`, `tx status --proof`', async (figures) => {
       const id = `compose-cli-${Date.now()}`;

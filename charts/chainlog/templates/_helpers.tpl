@@ -699,3 +699,15 @@ Bearer-token authentication of a service's API (AUTH_TOKENS_FILE from a Secret).
   readOnly: true
 {{- end }}
 {{- end -}}
+
+{{/*
+Pods of one component of any Ledger in the namespace (a LabelSelector body): the operator serves every Ledger there,
+the chart's and those applied with kubectl.
+*/}}
+{{- define "chainlog.anyLedgerPods" -}}
+matchLabels:
+  app.kubernetes.io/component: {{ . }}
+matchExpressions:
+  - key: chainlog.dev/ledger
+    operator: Exists
+{{- end -}}

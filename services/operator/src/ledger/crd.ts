@@ -322,6 +322,24 @@ const monitoring = object(
   { default: {} },
 );
 
+const networkPolicy = object(
+  'NetworkPolicies that allow each component only the traffic it needs (on by default: permissioned and locked down). Ingest and the auditor serve their HTTP port to apiFrom; miners take no ingress but metrics; the bundled Kafka takes this Ledger\'s pods and the operator only. A cluster without a NetworkPolicy-enforcing CNI ignores them.',
+  {
+    enabled: bool('Create them.', true),
+    apiFrom: freeList('Who may reach the ingest and auditor HTTP ports (NetworkPolicyPeer list). Empty: anyone. When set, the operator and the metrics namespace are let in too.'),
+    metricsNamespace: str('Namespace of the metrics scraper (matched by kubernetes.io/metadata.name), let in on every component\'s HTTP port. Empty: no metrics ingress.', { default: 'monitoring', pattern: '^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 }),
+    metricsPodSelector: free('Pod selector (LabelSelector) of the scraper within that namespace. Empty: any pod there.'),
+    dns: object('DNS egress.', {
+      to: { ...freeList('Egress peers for DNS (NetworkPolicyPeer list). Empty: any destination on port 53.'), default: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }] },
+    }, { default: {} }),
+    kafka: object('Egress to an external Kafka (the bundled Kafka\'s pods are selected by themselves).', {
+      to: freeList('Egress peers of the brokers (NetworkPolicyPeer list, e.g. [{ipBlock: {cidr: 10.0.0.0/8}}]). Empty: any destination on the ports.'),
+      ports: { type: 'array', description: 'Broker ports. Empty: the ports of kafka.external.bootstrapServers.', items: { type: 'integer', minimum: 1, maximum: 65535 } },
+    }, { default: {} }),
+  },
+  { default: {} },
+);
+
 const spec = object(
   'The desired ledger.',
   {
@@ -357,6 +375,7 @@ const spec = object(
     miners,
     auditor,
     monitoring,
+    networkPolicy,
   },
   {
     required: ['kafka'],

@@ -5,6 +5,7 @@
 // the miner count). A scale therefore changes only `spec.replicas` of the miner StatefulSet and never rolls
 // the miners that already run (the miners' assignor derives the replica count from the live ordinals).
 import { API_VERSION, KIND } from './crd.js';
+import { networkPolicies } from './network-policy.js';
 import type { ApiAuth, BundledKafka, Ledger, LedgerSpec, LogLevel, Resources, Scheduling, ServiceSpec } from './types.js';
 
 export interface KubeObject {
@@ -552,6 +553,12 @@ export function renderLedger(ledger: Ledger, options: RenderOptions): KubeObject
     ...ingestObjects(ledger, options),
     ...auditorObjects(ledger, options),
     ...monitoringObjects(ledger),
+    ...networkPolicies({
+      ledger,
+      metadata: (component) => metadata(ledger, componentName(ledger, component), component),
+      podsOf: (component) => ({ [LEDGER_LABEL]: ledger.metadata.name, 'app.kubernetes.io/component': component }),
+      ports: { ...PORTS, kafka: KAFKA_PORT, kafkaController: KAFKA_CONTROLLER_PORT },
+    }),
   ];
 }
 
@@ -562,5 +569,6 @@ export const OWNED_KINDS = [
   { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments' },
   { apiVersion: 'apps/v1', kind: 'StatefulSet', plural: 'statefulsets' },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', plural: 'networkpolicies' },
   { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', plural: 'servicemonitors' },
 ] as const;

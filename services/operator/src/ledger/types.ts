@@ -123,7 +123,18 @@ export interface LedgerSpec {
     prometheusRule: { enabled: boolean; labels?: Record<string, string> };
     dashboards: { enabled: boolean; labels?: Record<string, string> };
   };
+  networkPolicy: {
+    enabled: boolean;
+    apiFrom?: NetworkPolicyPeer[];
+    metricsNamespace?: string;
+    metricsPodSelector?: Record<string, unknown>;
+    dns: { to?: NetworkPolicyPeer[] };
+    kafka: { to?: NetworkPolicyPeer[]; ports?: number[] };
+  };
 }
+
+/** networking.k8s.io/v1 NetworkPolicyPeer (podSelector, namespaceSelector, ipBlock), passed through as given. */
+export type NetworkPolicyPeer = Record<string, unknown>;
 
 export interface Condition {
   type: ConditionType;

@@ -22,6 +22,7 @@ function ledger(overrides: Partial<LedgerSpec> = {}, name = 'main'): Ledger {
     miners: { powWorkers: 1, resources, config: {} },
     auditor: { replicas: 2, resources, storage: { tmpSizeLimit: '64Mi' }, service: { type: 'ClusterIP', port: 8082 } },
     monitoring: { serviceMonitor: { enabled: false, interval: '30s' }, prometheusRule: { enabled: false }, dashboards: { enabled: false } },
+    networkPolicy: { enabled: true, apiFrom: [], metricsNamespace: 'monitoring', dns: { to: [] }, kafka: {} },
     ...overrides,
   };
   return {
@@ -56,6 +57,9 @@ describe('renderLedger', () => {
         'Deployment/main-auditor',
         'Service/main-auditor',
         'PodDisruptionBudget/main-auditor',
+        'NetworkPolicy/main-ingest',
+        'NetworkPolicy/main-miner',
+        'NetworkPolicy/main-auditor',
       ].sort(),
     );
     for (const object of objects) {
@@ -183,5 +187,57 @@ describe('renderLedger', () => {
     const shared = [...names(a)].filter((name) => names(b).has(name));
     expect(shared).toEqual([]);
     expect(env(find(a, 'StatefulSet', 'a-miner')).MINER_GROUP_ID).not.toBe(env(find(b, 'StatefulSet', 'b-miner')).MINER_GROUP_ID);
+  });
+
+  describe('NetworkPolicies', () => {
+    type Peer = { podSelector?: { matchLabels: Record<string, string> }; namespaceSelector?: { matchLabels: Record<string, string> } };
+    type Rule = { ports: { port: number; protocol: string }[]; from?: Peer[]; to?: Peer[] };
+    type Policy = { podSelector: { matchLabels: Record<string, string> }; ingress: Rule[]; egress: Rule[] };
+    const policyOf = (objects: KubeObject[], name: string): Policy => find(objects, 'NetworkPolicy', name).spec as Policy;
+    const podLabels = (objects: KubeObject[], name: string): Record<string, string> =>
+      (find(objects, name.endsWith('ingest') || name.endsWith('auditor') ? 'Deployment' : 'StatefulSet', name).spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+    const selects = (selector: Record<string, string>, labels: Record<string, string>): boolean => Object.entries(selector).every(([key, v]) => labels[key] === v);
+
+    it('select exactly their component and open only its port: ingest and auditor to anyone, miners to the scraper only', () => {
+      const objects = renderLedger(ledger(), OPTIONS);
+      const components = ['ingest', 'miner', 'auditor'];
+      for (const component of components) {
+        const selector = policyOf(objects, `main-${component}`).podSelector.matchLabels;
+        for (const other of components) expect(selects(selector, podLabels(objects, `main-${other}`)), `${component} selects ${other}`).toBe(component === other);
+      }
+      expect(policyOf(objects, 'main-ingest').ingress).toEqual([{ ports: [{ port: 8080, protocol: 'TCP' }] }]);
+      expect(policyOf(objects, 'main-auditor').ingress).toEqual([{ ports: [{ port: 8082, protocol: 'TCP' }] }]);
+      expect(policyOf(objects, 'main-miner').ingress).toEqual([{ ports: [{ port: 8081, protocol: 'TCP' }], from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] }]);
+      // External Kafka: egress on the bootstrap servers' ports, to any destination (spec.networkPolicy.kafka.to narrows it).
+      expect(policyOf(objects, 'main-ingest').egress).toContainEqual({ ports: [{ port: 9092, protocol: 'TCP' }] });
+    });
+
+    it('with apiFrom set, only those peers, the operator (auditor) and the scraper reach the APIs', () => {
+      const frontend = { podSelector: { matchLabels: { role: 'frontend' } } };
+      const objects = renderLedger(ledger({ networkPolicy: { enabled: true, apiFrom: [frontend], metricsNamespace: 'monitoring', dns: {}, kafka: {} } }), OPTIONS);
+      const auditor = policyOf(objects, 'main-auditor').ingress;
+      expect(auditor.every((rule) => rule.from !== undefined && rule.from.length > 0)).toBe(true);
+      expect(auditor.flatMap((rule) => rule.from ?? [])).toContainEqual(frontend);
+      expect(auditor.flatMap((rule) => rule.from ?? []).some((peer) => peer.podSelector?.matchLabels['app.kubernetes.io/component'] === 'operator')).toBe(true);
+      expect(policyOf(objects, 'main-ingest').ingress.flatMap((rule) => rule.from ?? []).some((peer) => peer.podSelector?.matchLabels['app.kubernetes.io/component'] === 'operator')).toBe(false);
+    });
+
+    it("the bundled Kafka takes this Ledger's pods and the operator only, and the services' Kafka egress selects its pods", () => {
+      const bundled = { replicas: 1, image: 'apache/kafka:3.9.0', heapOpts: '-Xmx512m', resources: {}, storage: { ephemeral: true, size: '1Gi' } };
+      const objects = renderLedger(ledger({ kafka: { bundled } as LedgerSpec['kafka'] }), OPTIONS);
+      const kafka = policyOf(objects, 'main-kafka');
+      expect(selects(kafka.podSelector.matchLabels, podLabels(objects, 'main-kafka'))).toBe(true);
+      const from = kafka.ingress.flatMap((rule) => rule.from ?? []);
+      for (const component of ['ingest', 'miner', 'auditor']) expect(from.some((peer) => peer.podSelector !== undefined && selects(peer.podSelector.matchLabels, podLabels(objects, `main-${component}`))), component).toBe(true);
+      const otherLedger = renderLedger(ledger({}, 'other'), OPTIONS);
+      expect(from.some((peer) => peer.podSelector !== undefined && selects(peer.podSelector.matchLabels, podLabels(otherLedger, 'other-ingest')))).toBe(false);
+      const toKafka = policyOf(objects, 'main-miner').egress.find((rule) => rule.ports.some((port) => port.port === 9092));
+      expect(toKafka?.to?.some((peer) => peer.podSelector !== undefined && selects(peer.podSelector.matchLabels, podLabels(objects, 'main-kafka')))).toBe(true);
+    });
+
+    it('spec.networkPolicy.enabled=false renders none', () => {
+      const objects = renderLedger(ledger({ networkPolicy: { enabled: false, dns: {}, kafka: {} } }), OPTIONS);
+      expect(objects.filter((object) => object.kind === 'NetworkPolicy')).toEqual([]);
+    });
   });
 });
