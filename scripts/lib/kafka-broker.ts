@@ -1,6 +1,7 @@
 // A real single-node Apache Kafka broker (KRaft, combined broker + controller) run from the
 // broker jars that Maven fetches from Maven Central: no Docker needed for development and tests.
 import { execFile, spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -217,14 +218,25 @@ function javaArgs(libs: string, dataDir: string, heapMb: number): string[] {
   ];
 }
 
+/**
+ * A KRaft cluster id as `kafka-storage random-uuid` makes one: a random (version 4) UUID in URL-safe base64
+ * without padding, never starting with "-" (Kafka rejects those on the command line). Made here rather than
+ * by starting a JVM for it: on a loaded machine that JVM alone took seconds of every first broker start.
+ */
+export function randomClusterId(): string {
+  for (;;) {
+    const id = randomUUID().replaceAll('-', '');
+    const encoded = Buffer.from(id, 'hex').toString('base64url');
+    if (!encoded.startsWith('-')) return encoded;
+  }
+}
+
 /** The KRaft cluster id kept in a data dir (made once, so every restart and every node formats alike). */
-export async function clusterIdIn(dataDir: string, java?: string[]): Promise<string> {
+export function clusterIdIn(dataDir: string): string {
   const clusterIdFile = join(dataDir, 'cluster.id');
   if (!existsSync(clusterIdFile)) {
-    const args = java ?? javaArgs(await ensureBrokerJars(), dataDir, 256);
-    const { stdout } = await execFileAsync('java', [...args, 'kafka.tools.StorageTool', 'random-uuid']);
     mkdirSync(dataDir, { recursive: true });
-    writeFileSync(clusterIdFile, stdout.trim());
+    writeFileSync(clusterIdFile, randomClusterId());
   }
   return readFileSync(clusterIdFile, 'utf8').trim();
 }
@@ -239,7 +251,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   writeFileSync(logging.file, logging.text);
   const java = javaArgs(libs, options.dataDir, options.heapMb ?? 512);
 
-  const clusterId = options.node?.clusterId ?? (await clusterIdIn(options.dataDir, java));
+  const clusterId = options.node?.clusterId ?? clusterIdIn(options.dataDir);
   await execFileAsync('java', [
     ...java,
     'kafka.tools.StorageTool',

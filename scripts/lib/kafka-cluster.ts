@@ -132,7 +132,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
   if (!Number.isInteger(options.nodes) || options.nodes < 1) throw new Error(`a cluster needs at least one node, got ${options.nodes}`);
   const ports = options.ports ?? pairs(await allocatePorts(2 * options.nodes, { purpose: 'kafka cluster' }));
   if (ports.length !== options.nodes) throw new Error(`${options.nodes} nodes need ${options.nodes} port pairs, got ${ports.length}`);
-  const clusterId = await clusterIdIn(options.dataDir);
+  const clusterId = clusterIdIn(options.dataDir);
   const voters = quorumVoters(ports);
   const nodes = ports.map(({ port, controllerPort }, index) => {
     const id = index + 1;

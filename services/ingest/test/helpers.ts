@@ -85,6 +85,8 @@ export interface ConsumedMessage {
 export class TopicReader {
   readonly messages: ConsumedMessage[] = [];
   #consumer: Consumer | undefined;
+  /** Why the consumer stopped for good (kafkajs does not restart it after a non-retriable crash). */
+  #crashed: Error | undefined;
 
   readonly #kafka: Kafka;
 
@@ -94,6 +96,10 @@ export class TopicReader {
 
   async start(topic: string): Promise<void> {
     this.#consumer = this.#kafka.consumer({ groupId: uniqueTopic('ingest-test-reader'), maxWaitTimeInMs: 200 });
+    // A consumer that crashed for good would otherwise read as "no such message" until the test times out.
+    this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.#crashed = payload.error;
+    });
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topic, fromBeginning: true });
     await this.#consumer.run({
@@ -109,6 +115,7 @@ export class TopicReader {
   }
 
   byId(id: string): ConsumedMessage[] {
+    if (this.#crashed) throw new Error(`the test reader's consumer crashed: ${this.#crashed.message}`);
     return this.messages.filter((message) => (message.value as { id?: string } | null)?.id === id);
   }
 
