@@ -947,6 +947,23 @@ describe('the chainlog Helm chart', () => {
       expect((find(objects, 'Ledger', 'chainlog').spec as { monitoring: { serviceMonitor: { enabled: boolean } } }).monitoring.serviceMonitor.enabled).toBe(true);
     });
 
+    it('passes the alerts and dashboards to the Ledger, whose render equals the chart-mode objects (one owner, one source)', async ({ expect }) => {
+      const objects = await asDefault.render([MONITORING]);
+      expect(objects.filter((object) => object.kind === 'PrometheusRule')).toEqual([]);
+      expect(objects.filter((object) => object.kind === 'ConfigMap' && object.metadata.name.includes('-dashboard-'))).toEqual([]);
+      const ledger = find(objects, 'Ledger', 'chainlog') as unknown as Ledger;
+      const live: Ledger = { ...ledger, metadata: { ...ledger.metadata, namespace: 'ledger', uid: '0f9d1c2e-1111-4222-8333-944455556666', generation: 1, resourceVersion: '1' } };
+      const operator = renderLedger(live, { defaultImageTag: '0.1.0' });
+      const chartMode = await render([MONITORING]);
+      const rule = operator.find((object) => object.kind === 'PrometheusRule');
+      expect(rule?.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack', 'chainlog.dev/ledger': 'chainlog' });
+      expect(rule?.spec).toEqual(find(chartMode, 'PrometheusRule', 'chainlog').spec);
+      const dashboards = <T extends { kind: string; metadata: { name: string } }>(list: T[]): T[] => list.filter((object) => object.kind === 'ConfigMap' && object.metadata.name.includes('-dashboard-'));
+      expect(dashboards(operator).map((map) => map.metadata.name)).toEqual(dashboards(chartMode).map((map) => map.metadata.name));
+      expect(dashboards(operator).map((map) => map.data)).toEqual(dashboards(chartMode).map((map) => (map as { data?: unknown }).data));
+      for (const map of dashboards(operator)) expect(map.metadata.labels).toMatchObject({ grafana_dashboard: '1' });
+    });
+
     it('maps the values onto the Ledger spec (every optional feature)', async ({ expect }) => {
       const objects = await render([...EVERYTHING, { ingest: { autoscaling: { enabled: false } } }, { operator: { mode: 'ledgers', config: { maxPartitions: 32 } } }]);
       const spec = find(objects, 'Ledger', 'chainlog').spec as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -965,10 +982,12 @@ describe('the chainlog Helm chart', () => {
       expect(spec.ingest.config).toMatchObject({ maxBatchSize: 500, maxBodyBytes: 2097152, produceTimeoutMs: 4000 });
       expect(spec.monitoring.serviceMonitor).toEqual({ enabled: true, interval: '15s', labels: { release: 'kube-prometheus-stack' } });
       expect(spec.maxPartitions).toBe(32);
-      // Not workloads: the alert rules, dashboards and the Ingress stay the chart's.
+      expect(spec.monitoring.prometheusRule).toEqual({ enabled: true, labels: { release: 'kube-prometheus-stack' } });
+      expect(spec.monitoring.dashboards).toEqual({ enabled: true, labels: { grafana_dashboard: '1' } });
+      // Not workloads: the Ingress stays the chart's; the alert rules and dashboards are the operator's.
       const kinds = new Set(objects.map((object) => object.kind));
-      for (const kind of ['PrometheusRule', 'Ingress']) expect(kinds.has(kind), kind).toBe(true);
-      for (const kind of ['StatefulSet', 'Job', 'HorizontalPodAutoscaler']) expect(kinds.has(kind), kind).toBe(false);
+      for (const kind of ['Ingress']) expect(kinds.has(kind), kind).toBe(true);
+      for (const kind of ['StatefulSet', 'Job', 'HorizontalPodAutoscaler', 'PrometheusRule']) expect(kinds.has(kind), kind).toBe(false);
       expect(objects.filter((object) => object.kind === 'ServiceMonitor').map((object) => object.metadata.name)).toEqual(['chainlog-operator']);
       expect(objects.filter((object) => object.kind === 'PodDisruptionBudget').map((object) => object.metadata.name)).toEqual(objects.some((object) => object.kind === 'PodDisruptionBudget') ? ['chainlog-operator'] : []);
     });

@@ -495,6 +495,54 @@ describe('the operator keeps Ledgers (with the chart\'s ServiceAccount and Role)
     }, 30_000);
   });
 
+  it('spec.monitoring: dashboards as ConfigMaps; a PrometheusRule once its CRD is served (Degraded until then); disabled removes them', async () => {
+    const patch = (enabled: boolean) =>
+      kube.request('PATCH', `${OP_LEDGERS}/alpha`, { body: { spec: { monitoring: { prometheusRule: { enabled, labels: { release: 'kps' } }, dashboards: { enabled } } } }, contentType: 'application/merge-patch+json' });
+    const configMap = (name: string) => `/api/v1/namespaces/${OP_NAMESPACE}/configmaps/${name}`;
+    const rulePath = `/apis/monitoring.coreos.com/v1/namespaces/${OP_NAMESPACE}/prometheusrules/alpha`;
+    const uid = (await get(`${OP_LEDGERS}/alpha`)).metadata.uid;
+    const dashboards = ['alpha-dashboard-chainlog-mining', 'alpha-dashboard-chainlog-overview'];
+    expect((await patch(true)).status).toBe(200);
+    // No prometheus-operator CRDs in this API server yet: the dashboards still come, the rule is reported.
+    await eventually(async () => {
+      for (const name of dashboards) {
+        const map = await get(configMap(name));
+        expect(map.metadata.labels, name).toMatchObject({ grafana_dashboard: '1', 'chainlog.dev/ledger': 'alpha' });
+        expect(map.metadata.ownerReferences, name).toEqual([{ apiVersion: 'chainlog.dev/v1alpha1', kind: 'Ledger', name: 'alpha', uid, controller: true, blockOwnerDeletion: true }]);
+        expect(map.metadata.managedFields.filter((entry: { operation: string }) => entry.operation === 'Apply').map((entry: { manager: string }) => entry.manager)).toEqual(['chainlog-operator']);
+        expect(JSON.parse(Object.values(map.data as Record<string, string>)[0] as string).panels.length, name).toBeGreaterThan(0);
+      }
+      expect(condition(await get(`${OP_LEDGERS}/alpha`), 'Degraded')?.message).toContain('spec.monitoring.prometheusRule.enabled needs the prometheus-operator');
+    }, 30_000);
+
+    // The prometheus-operator's CRD (its schema does not matter here: the operator's apply is what is tested).
+    await kube.apply({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'prometheusrules.monitoring.coreos.com' },
+      spec: {
+        group: 'monitoring.coreos.com',
+        scope: 'Namespaced',
+        names: { plural: 'prometheusrules', singular: 'prometheusrule', kind: 'PrometheusRule', listKind: 'PrometheusRuleList' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      },
+    } as KubeObject);
+    const rule = await eventually(async () => {
+      const current = await get(rulePath);
+      expect(current.metadata.ownerReferences).toEqual([{ apiVersion: 'chainlog.dev/v1alpha1', kind: 'Ledger', name: 'alpha', uid, controller: true, blockOwnerDeletion: true }]);
+      return current;
+    }, 60_000);
+    expect(rule.metadata.labels).toMatchObject({ release: 'kps', 'chainlog.dev/ledger': 'alpha' });
+    const alerts = rule.spec.groups.flatMap((group: { rules: { alert?: string }[] }) => group.rules.map((entry) => entry.alert));
+    expect(alerts).toContain('ChainlogTargetDown');
+    await eventually(async () => expect(condition(await get(`${OP_LEDGERS}/alpha`), 'Degraded')?.message ?? '').not.toContain('prometheusRule'), 30_000);
+
+    expect((await patch(false)).status).toBe(200);
+    await eventually(async () => {
+      for (const path of [rulePath, ...dashboards.map(configMap)]) expect((await kube.request('GET', path)).status, path).toBe(404);
+    }, 30_000);
+  });
+
   it('two Ledgers stay apart; deleting one removes its workloads and keeps its topics', async () => {
     const betaTopics = topicNames('beta');
     expect((await kube.request('POST', OP_LEDGERS, { body: ledger('beta', { kafka: { external: { bootstrapServers: kafkaBrokers() } }, topics: betaTopics, partitions: 3 }, OP_NAMESPACE) })).status).toBe(201);
@@ -535,9 +583,11 @@ describe('the operator keeps Ledgers (with the chart\'s ServiceAccount and Role)
     await eventually(async () => expect(await partitionsOf(gammaTopics.transactions)).toBeUndefined(), 30_000);
   });
 
-  it('least privilege: the chart\'s token cannot delete Ledgers, read ConfigMaps or touch another namespace', async () => {
+  it('least privilege: the chart\'s token cannot delete Ledgers, list Secrets or touch another namespace', async () => {
     expect((await kube.request('DELETE', `${OP_LEDGERS}/alpha`, { token })).status).toBe(403);
-    expect((await kube.request('GET', `/api/v1/namespaces/${OP_NAMESPACE}/configmaps`, { token })).status).toBe(403);
+    // ConfigMaps it lists (its dashboards); Secrets it may only get by name (the external Kafka's TLS/SASL material).
+    expect((await kube.request('GET', `/api/v1/namespaces/${OP_NAMESPACE}/secrets`, { token })).status).toBe(403);
+    expect((await kube.request('GET', `/api/v1/namespaces/${NAMESPACE}/configmaps`, { token })).status).toBe(403);
     expect((await kube.request('GET', `/apis/apps/v1/namespaces/${NAMESPACE}/deployments`, { token })).status).toBe(403);
     expect((await kube.request('GET', `/api/v1/namespaces/${OP_NAMESPACE}/pods`, { token })).status).toBe(403);
   });

@@ -27,6 +27,9 @@ import { computeStatus, isReady, type ChainState, type WorkloadState } from './s
 import type { Ledger, LedgerStatus } from './types.js';
 import { CollectionWatch, type WatchedObject } from './watch.js';
 
+/** prometheus-operator kinds whose CRD may be missing: the Ledger field that asks for each. */
+const MONITORING_FIELDS: Readonly<Record<string, string>> = { ServiceMonitor: 'serviceMonitor', PrometheusRule: 'prometheusRule' };
+
 /** Keeps a deleted Ledger with deletionPolicy Delete until its topics and objects were deleted. */
 export const FINALIZER = 'chainlog.dev/topics';
 
@@ -413,8 +416,9 @@ export class LedgerController {
           await this.#event(ledger, actions, { type: 'Normal', reason: 'Updated', message: `Updated ${key} to match the Ledger` });
         }
       } catch (error) {
-        if (isStatus(error, 404) && kind.kind === 'ServiceMonitor') {
-          errors.push('spec.monitoring.serviceMonitor.enabled needs the prometheus-operator (monitoring.coreos.com/v1 ServiceMonitor is not served)');
+        const field = MONITORING_FIELDS[kind.kind];
+        if (isStatus(error, 404) && field !== undefined) {
+          errors.push(`spec.monitoring.${field}.enabled needs the prometheus-operator (monitoring.coreos.com/v1 ${kind.kind} is not served)`);
           continue;
         }
         if (isStatus(error, 409)) throw error;

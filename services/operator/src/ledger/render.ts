@@ -5,6 +5,7 @@
 // the miner count). A scale therefore changes only `spec.replicas` of the miner StatefulSet and never rolls
 // the miners that already run (the miners' assignor derives the replica count from the live ordinals).
 import { API_VERSION, KIND } from './crd.js';
+import { ALERT_GROUPS, DASHBOARDS } from './monitoring-assets.generated.js';
 import { networkPolicies } from './network-policy.js';
 import type { ApiAuth, BundledKafka, Ledger, LedgerSpec, LogLevel, Resources, Scheduling, ServiceSpec } from './types.js';
 
@@ -509,11 +510,41 @@ export function clusterId(ledger: Pick<Ledger, 'metadata'>): string {
   return Buffer.from(ledger.metadata.uid.replaceAll('-', ''), 'hex').toString('base64url').slice(0, 22).padEnd(22, 'A');
 }
 
+/** A dashboard's ConfigMap name: <ledger>-dashboard-<file without .json>, as the chart names its own. */
+export function dashboardConfigMapName(ledger: Pick<Ledger, 'metadata'>, file: string): string {
+  const base = file.replace(/\.json$/, '').toLowerCase().replaceAll('_', '-').replaceAll('.', '-');
+  return `${ledger.metadata.name}-dashboard-${base}`.slice(0, 63).replace(/-+$/, '');
+}
+
 function monitoringObjects(ledger: Ledger): KubeObject[] {
-  const { serviceMonitor } = ledger.spec.monitoring;
-  if (!serviceMonitor.enabled) return [];
+  const { serviceMonitor, prometheusRule, dashboards } = ledger.spec.monitoring;
   return [
-    {
+    ...(serviceMonitor.enabled ? [serviceMonitorObject(ledger)] : []),
+    // The rules aggregate `by (namespace)` (charts/chainlog/files/alerts): two Ledgers in one namespace share
+    // their alerts (docs/operator.md says so); Ledgers in different namespaces stay apart.
+    ...(prometheusRule.enabled
+      ? [{
+          apiVersion: 'monitoring.coreos.com/v1',
+          kind: 'PrometheusRule',
+          metadata: { ...metadata(ledger, ledger.metadata.name, 'monitoring'), labels: { ...labels(ledger, 'monitoring'), ...(prometheusRule.labels ?? {}) } },
+          spec: { groups: structuredClone(ALERT_GROUPS) },
+        }]
+      : []),
+    ...(dashboards.enabled
+      ? Object.entries(DASHBOARDS).map(([file, json]) => ({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { ...metadata(ledger, dashboardConfigMapName(ledger, file), 'monitoring'), labels: { ...labels(ledger, 'monitoring'), ...(dashboards.labels ?? { grafana_dashboard: '1' }) } },
+          // Without the final newline, as the chart's `|-` block writes it: the same ConfigMap from either owner.
+          data: { [file]: json.replace(/\n+$/, '') },
+        }))
+      : []),
+  ];
+}
+
+function serviceMonitorObject(ledger: Ledger): KubeObject {
+  const { serviceMonitor } = ledger.spec.monitoring;
+  return {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'ServiceMonitor',
       metadata: { ...metadata(ledger, ledger.metadata.name, 'monitoring'), labels: { ...labels(ledger, 'monitoring'), ...(serviceMonitor.labels ?? {}) } },
@@ -533,8 +564,7 @@ function monitoringObjects(ledger: Ledger): KubeObject[] {
           },
         ],
       },
-    },
-  ];
+  };
 }
 
 /** Every object the Ledger implies, in the order they are applied. */
@@ -566,9 +596,11 @@ export function renderLedger(ledger: Ledger, options: RenderOptions): KubeObject
 export const OWNED_KINDS = [
   { apiVersion: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts' },
   { apiVersion: 'v1', kind: 'Service', plural: 'services' },
+  { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps' },
   { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments' },
   { apiVersion: 'apps/v1', kind: 'StatefulSet', plural: 'statefulsets' },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets' },
   { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', plural: 'networkpolicies' },
   { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', plural: 'servicemonitors' },
+  { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', plural: 'prometheusrules' },
 ] as const;

@@ -2,7 +2,10 @@
 // changes nothing but the miners' replica count.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { clusterId, renderLedger, type KubeObject } from '../../src/ledger/render.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { clusterId, OWNED_KINDS, renderLedger, type KubeObject } from '../../src/ledger/render.js';
 import type { Ledger, LedgerSpec } from '../../src/ledger/types.js';
 
 const OPTIONS = { defaultImageTag: '9.9.9' };
@@ -241,3 +244,44 @@ describe('renderLedger', () => {
     });
   });
 });
+
+describe('renderLedger monitoring (alerts and dashboards from charts/chainlog/files)', () => {
+  const FILES = join(import.meta.dirname, '../../../../charts/chainlog/files');
+  const monitoring = (prometheusRule: boolean, dashboards: boolean, labels?: Record<string, string>): Partial<LedgerSpec> => ({
+    monitoring: { serviceMonitor: { enabled: false, interval: '30s' }, prometheusRule: { enabled: prometheusRule, labels }, dashboards: { enabled: dashboards, ...(labels ? { labels } : {}) } },
+  });
+
+  it('renders neither when disabled; PrometheusRule and ConfigMap are owned kinds, so a disabled one is pruned', () => {
+    const kinds = renderLedger(ledger(), OPTIONS).map((object) => object.kind);
+    expect(kinds).not.toContain('PrometheusRule');
+    expect(kinds).not.toContain('ConfigMap');
+    expect(OWNED_KINDS.map((kind) => kind.kind)).toEqual(expect.arrayContaining(['PrometheusRule', 'ConfigMap']));
+  });
+
+  it('a PrometheusRule with the chart\'s rule groups, the spec\'s labels and the Ledger as owner', () => {
+    const rule = find(renderLedger(ledger(monitoring(true, false, { release: 'kps' })), OPTIONS), 'PrometheusRule', 'main');
+    const groups = readdirSync(join(FILES, 'alerts')).sort().flatMap((file) => (parseYaml(readFileSync(join(FILES, 'alerts', file), 'utf8')) as { groups: unknown[] }).groups);
+    expect(groups.length).toBeGreaterThan(0);
+    expect(rule.spec).toEqual({ groups });
+    expect(rule.metadata.labels).toMatchObject({ release: 'kps', 'chainlog.dev/ledger': 'main' });
+    expect(rule.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Ledger', name: 'main', controller: true });
+  });
+
+  it('one ConfigMap per dashboard file, labelled grafana_dashboard=1 by default, per Ledger name', () => {
+    const files = readdirSync(join(FILES, 'dashboards')).filter((file) => file.endsWith('.json')).sort();
+    for (const name of ['main', 'other']) {
+      const maps = renderLedger(ledger(monitoring(false, true), name), OPTIONS).filter((object) => object.kind === 'ConfigMap');
+      expect(maps.map((map) => map.metadata.name)).toEqual(files.map((file) => `${name}-dashboard-${file.replace(/\.json$/, '')}`));
+      for (const [index, map] of maps.entries()) {
+        const file = files[index] as string;
+        expect(map.metadata.labels).toMatchObject({ grafana_dashboard: '1', 'chainlog.dev/ledger': name });
+        expect(JSON.parse((map.data as Record<string, string>)[file] as string)).toEqual(JSON.parse(readFileSync(join(FILES, 'dashboards', file), 'utf8')));
+        expect(map.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Ledger', name });
+      }
+    }
+    const custom = renderLedger(ledger(monitoring(false, true, { dash: 'yes' })), OPTIONS).filter((object) => object.kind === 'ConfigMap');
+    expect(custom[0]?.metadata.labels).toMatchObject({ dash: 'yes' });
+    expect(custom[0]?.metadata.labels).not.toHaveProperty('grafana_dashboard');
+  });
+});
+
