@@ -454,18 +454,25 @@ async function discoveredTargets(): Promise<{ targets: string[]; labels: Record<
 }
 
 async function deployPrometheus(): Promise<string> {
-  const manifests = await helm(['template', RELEASE, CHART, '-n', NS, ...VALUES, '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true']);
+  const manifests = await helm(['template', RELEASE, CHART, '-n', NS, ...VALUES, '--set', 'metrics.serviceMonitor.enabled=true']);
   const docs = parseAllDocuments(manifests).map((d) => d.toJSON() as { kind?: string; spec?: unknown } | null);
   // The chart's ServiceMonitor scrapes the operator (the chart renders it); the Ledger's, which the operator renders
   // from spec.monitoring.serviceMonitor, scrapes ingest, miners and auditor: rendered here by the operator's own
   // code from the live Ledger with it enabled (no prometheus-operator CRDs here, so the Ledger does not ask for it).
   const chartMonitor = docs.find((d) => d?.kind === 'ServiceMonitor') as Rendered['serviceMonitor'] | undefined;
-  const rule = docs.find((d) => d?.kind === 'PrometheusRule') as { spec: { groups: Rendered['rules'] } } | undefined;
-  if (!chartMonitor || !rule) throw new Error('the chart rendered no ServiceMonitor or PrometheusRule');
+  if (!chartMonitor) throw new Error('the chart rendered no ServiceMonitor');
   const live = await ledger();
-  const withMonitor: Ledger = { ...live, spec: { ...live.spec, monitoring: { ...live.spec.monitoring, serviceMonitor: { ...live.spec.monitoring.serviceMonitor, enabled: true } } } };
-  const ledgerMonitor = renderLedger(withMonitor, { defaultImageTag: '0.1.0' }).find((object) => object.kind === 'ServiceMonitor') as unknown as Rendered['serviceMonitor'] | undefined;
-  if (!ledgerMonitor) throw new Error('the operator rendered no ServiceMonitor for the Ledger');
+  // The alert rules too: the operator renders the Ledger's PrometheusRule (spec.monitoring.prometheusRule) from the
+  // chart's files/alerts; the chart renders none in ledgers mode.
+  const { monitoring } = live.spec;
+  const withMonitor: Ledger = {
+    ...live,
+    spec: { ...live.spec, monitoring: { ...monitoring, serviceMonitor: { ...monitoring.serviceMonitor, enabled: true }, prometheusRule: { ...monitoring.prometheusRule, enabled: true } } },
+  };
+  const ledgerObjects = renderLedger(withMonitor, { defaultImageTag: '0.1.0' });
+  const ledgerMonitor = ledgerObjects.find((object) => object.kind === 'ServiceMonitor') as unknown as Rendered['serviceMonitor'] | undefined;
+  const rule = ledgerObjects.find((object) => object.kind === 'PrometheusRule') as unknown as { spec: { groups: Rendered['rules'] } } | undefined;
+  if (!ledgerMonitor || !rule) throw new Error('the operator rendered no ServiceMonitor or PrometheusRule for the Ledger');
   rendered = { serviceMonitor: chartMonitor, rules: rule.spec.groups };
   const targets = await discoveredTargets();
   const config = {
