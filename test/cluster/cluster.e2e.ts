@@ -276,6 +276,65 @@ describe('the Helm chart on a local Kubernetes', () => {
     });
   });
 
+  it('a second Ledger applied with kubectl commits its own transactions, apart from the first; deleting it removes its workloads', async () => {
+    const SECOND = 'second';
+    const secondSelector = (component: string): string => `chainlog.dev/ledger=${SECOND},app.kubernetes.io/component=${component}`;
+    await report.scenario('a second Ledger (kubectl apply, the release\'s Kafka, its own topics): Ready, a transaction committed on each Ledger with a verified proof, neither auditor sees the other\'s; deleted: its workloads gone', async (figures) => {
+      const began = Date.now();
+      // The lightest second ledger on a 2-CPU node: the release's bundled Kafka as its external Kafka, one partition,
+      // one ingest and one auditor; the same permissioned consensus (the release's miner keys and allow-list).
+      const first = await ledger();
+      const spec = first.spec;
+      const small = { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '384Mi' } };
+      const second = {
+        apiVersion: 'chainlog.dev/v1alpha1',
+        kind: 'Ledger',
+        metadata: { name: SECOND, namespace: NS },
+        spec: {
+          image: spec.image,
+          partitions: 1,
+          kafka: { external: { bootstrapServers: `${LEDGER}-kafka.${NS}.svc:9092` } },
+          topics: { transactions: 'second-transactions', blockchain: 'second-blockchain', audit: 'second-audit', deadLetter: 'second-transactions-dlq' },
+          consensus: spec.consensus,
+          ingest: { replicas: 1, resources: small },
+          miners: { resources: small },
+          auditor: { replicas: 1, resources: small },
+        },
+      };
+      await kubectlApply(JSON.stringify(second));
+      await kubectl(['-n', NS, 'wait', `ledger/${SECOND}`, '--for=condition=Ready', '--timeout=420s'], 440_000);
+      figures.push(`Ready after ${((Date.now() - began) / 1000).toFixed(1)} s`);
+      // The operator owns its NetworkPolicies too (rendered, not enforced here: the bridge CNI has no policy engine).
+      const policies = await kubectlJson<{ items: { metadata: { name: string; ownerReferences?: { kind: string; name: string }[] } }[] }>(['-n', NS, 'get', 'networkpolicies', '-l', `chainlog.dev/ledger=${SECOND}`]);
+      expect(policies.items.map((policy) => policy.metadata.name).sort()).toEqual([`${SECOND}-auditor`, `${SECOND}-ingest`, `${SECOND}-miner`]);
+      for (const policy of policies.items) expect(policy.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Ledger', name: SECOND });
+
+      const urlOf = async (component: string): Promise<string> => {
+        const { items } = await kubectlJson<{ items: { spec: { clusterIP: string; ports: { port: number }[] } }[] }>(['-n', NS, 'get', 'svc', '-l', secondSelector(component)]);
+        const service = items.find((item) => item.spec.clusterIP !== 'None');
+        if (!service) throw new Error(`no ${component} Service of ${SECOND}`);
+        return `http://${service.spec.clusterIP}:${service.spec.ports[0]?.port}`;
+      };
+      const [secondIngest, secondAuditor] = await Promise.all([urlOf('ingest'), urlOf('auditor')]);
+      const stamp = Date.now();
+      const [onFirst] = await until('first ingest answer', 120_000, async () => send(ingestUrl, [{ id: `first-${stamp}`, from: 'alice', to: 'bob', amount: 1 }]));
+      const [onSecond] = await until('second ingest answer', 120_000, async () => send(secondIngest, [{ id: `second-${stamp}`, from: 'carol', to: 'dave', amount: 2 }]));
+      const [firstCommitted, secondCommitted] = await Promise.all([committedWithProof(auditorUrl, onFirst!.id, 240_000), committedWithProof(secondAuditor, onSecond!.id, 240_000)]);
+      figures.push(`committed: first in block ${firstCommitted.blockIndex}, second in block ${secondCommitted.blockIndex}`);
+      // Apart: neither auditor knows the other ledger's transaction (404: neither committed nor pending).
+      expect((await getJson(`${auditorUrl}/v1/transactions/${encodeURIComponent(onSecond!.id)}`)).status).toBe(404);
+      expect((await getJson(`${secondAuditor}/v1/transactions/${encodeURIComponent(onFirst!.id)}`)).status).toBe(404);
+
+      const deleting = Date.now();
+      await kubectl(['-n', NS, 'delete', 'ledger', SECOND, '--wait', '--timeout=120s'], 140_000);
+      const kinds = 'deployments,statefulsets,services,poddisruptionbudgets,networkpolicies,serviceaccounts,pods';
+      await until(`${SECOND}'s workloads gone`, 180_000, async () => ((await kubectl(['-n', NS, 'get', kinds, '-l', `chainlog.dev/ledger=${SECOND}`, '-o', 'name'])).trim() === '' ? true : undefined));
+      figures.push(`deleted, workloads gone after ${((Date.now() - deleting) / 1000).toFixed(1)} s`);
+      // The first ledger is untouched.
+      expect((await ledger()).status?.conditions?.find((condition) => condition.type === 'Ready')?.status).toBe('True');
+    });
+  });
+
   it('leaves nothing behind after `helm uninstall` but the Kafka volume claim', async () => {
     await report.scenario('`helm uninstall`: nothing left but what the docs say it keeps', async (figures) => {
       await kubectl(['-n', NS, 'delete', 'deployment,configmap,serviceaccount,role,rolebinding', '-l', 'chainlog.dev/e2e=prometheus', '--wait']);
