@@ -166,6 +166,9 @@ function serverProperties(options: BrokerOptions): string {
     'offsets.topic.num.partitions': '1',
     ...replicationDefaults(options.node?.clusterSize ?? 1),
     'group.initial.rebalance.delay.ms': '0',
+    // The log cleaner allocates its whole dedupe buffer (128 MiB by default) on the heap at start-up: in a
+    // 256 MiB test broker that failed start-ups with a heap OutOfMemoryError. An eighth of the heap suffices here.
+    'log.cleaner.dedupe.buffer.size': String(Math.min(128, Math.floor((options.heapMb ?? 512) / 8)) * 1024 * 1024),
     // Chainlog creates its topics explicitly; a typo in a topic name must not silently create one.
     'auto.create.topics.enable': 'false',
     ...options.extraProperties,
