@@ -25,6 +25,9 @@ interface Started {
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   for (const name of Object.keys(env)) {
+    // The Kafka release under test stays: the broker this test restarts by hand on npm start's data dir runs
+    // that release, and a KRaft log written by 4.x cannot be read by 3.9.
+    if (name === 'CHAINLOG_KAFKA_VERSION') continue;
     if (/^(CHAINLOG_|KAFKA_|TOPIC_|DIFFICULTY$|TRANSACTIONS_PARTITIONS$|LOG_LEVEL$)/.test(name)) delete env[name];
   }
   return env;
