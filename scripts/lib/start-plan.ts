@@ -1,7 +1,7 @@
 // What `npm start` runs: one entry per process, with the settings it gets on top of the inherited
 // environment. Pure, so the static checks can compare these names with what each service reads.
 import { minerPorts, type StartOptions } from './start-options.js';
-import { DEFAULT_ACCOUNTS } from '../../services/cli/src/commands/demo.js';
+import { DEFAULT_ACCOUNTS } from '../../services/cli/src/sample-accounts.js';
 
 export interface PlannedService {
   /** Name in the logs and the state file: ingest, miner-0, miner-1, ..., auditor. */
