@@ -102,9 +102,10 @@ describe('docker compose (docker-compose.yml, unmodified)', () => {
       expect(keys).toHaveLength(2);
       for (const key of keys) expect(key).toMatch(/^[0-9a-f]{64}$/);
       for (const miner of ['miner-0', 'miner-1']) {
-        // Its own key and the allow-list, nothing else: not the other miner's key, not the client's.
+        // Its own key and the public lists (allow-list, account bindings), nothing else: not the other miner's key,
+        // not the client's.
         const files = (await composeOk(['exec', '-T', miner, 'find', '/keys', '-type', 'f'])).trim().split(/\s+/).sort();
-        expect(files, miner).toEqual(['/keys/allowed/allowed-miner-keys', '/keys/miner/miner.key']);
+        expect(files, miner).toEqual(['/keys/allowed/account-keys', '/keys/allowed/allowed-miner-keys', '/keys/miner/miner.key']);
       }
       const unsigned = await fetch(`${ingestUrl}/v1/transactions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: 'alice', to: 'bob', amount: 1 }) });
       expect(unsigned.status).toBe(400);
