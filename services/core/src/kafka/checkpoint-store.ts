@@ -14,6 +14,7 @@ import {
   verifyCheckpoint,
 } from '../protocol/index.js';
 import { readTopicToEnd, TopicReader } from './topic-reader.js';
+import { CHECKPOINT_TOPIC_CONFIG } from './topics.js';
 
 /** Compacted, one partition: the topic holds the latest checkpoint of each writer, not a history. */
 export async function ensureCheckpointTopic(admin: Admin, topic: string, replicationFactor = -1): Promise<boolean> {
@@ -25,11 +26,8 @@ export async function ensureCheckpointTopic(admin: Admin, topic: string, replica
         topic,
         numPartitions: 1,
         replicationFactor,
-        configEntries: [
-          { name: 'cleanup.policy', value: 'compact' },
-          // Checkpoint parts are up to 512 KiB, one per record batch; the manifest is written last and small.
-          { name: 'max.message.bytes', value: String(1024 * 1024) },
-        ],
+        // Checkpoint parts are up to 512 KiB, one per record batch; the manifest is written last and small.
+        configEntries: Object.entries(CHECKPOINT_TOPIC_CONFIG).map(([name, value]) => ({ name, value })),
       },
     ],
   });
