@@ -4,7 +4,7 @@ export { createKafka, kafkaLevelToPino } from './client.js';
 export { CHECKPOINT_TOPIC_CONFIG, chainlogTopics, checkpointTopicSpec, ensureTopics, partitionCount, replicationFor, type ChainlogTopicOptions, type Replication, type TopicSpec, waitForLeaders } from './topics.js';
 export { kafkaBackoffMs, waitForKafka, type WaitForKafkaOptions } from './wait-for-kafka.js';
 export { PARTITION_DISCOVERY_MS, SourceReader, type SourceReaderOptions } from './source-reader.js';
-export { TopicReader, type TopicMessage, type TopicReaderOptions } from './topic-reader.js';
+export { readTopicToEnd, TopicReader, type ReadToEndOptions, type TopicMessage, type TopicReaderOptions } from './topic-reader.js';
 export {
   CheckpointWriter,
   ensureCheckpointTopic,
