@@ -25,18 +25,9 @@ export function envSources(entry: string): string[] {
   return [...new Set([source, ...(existsSync(join(REPO_ROOT, config)) ? [config] : []), ...core])];
 }
 
-/**
- * Variables the deployments set ahead of the code that reads them, by service. DATA_DIR: the auditor's index
- * directory (#21), on the volume the chart, the operator and Compose give the auditor; its on-disk index reads it
- * once it lands, and until then the auditor ignores it (unknown variables are not refused). Counted as read, so the
- * deployment checks pass meanwhile; remove an entry once the service's sources name the variable.
- */
-const AHEAD_OF_CODE: Readonly<Record<string, readonly string[]>> = { auditor: ['DATA_DIR'] };
-
 /** The environment variable names the program `entry` reads (see envSources). */
 export function envNamesRead(entry: string): Set<string> {
-  const service = /services\/([a-z-]+)\//.exec(entry)?.[1] ?? '';
-  const names = new Set<string>(AHEAD_OF_CODE[service] ?? []);
+  const names = new Set<string>();
   for (const file of envSources(entry)) {
     const text = readFileSync(join(REPO_ROOT, file), 'utf8');
     for (const match of text.matchAll(/(['"`])([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})\1/g)) names.add(match[2] as string);
