@@ -7,6 +7,7 @@ import { type CommonConfig, ConfigError, EnvReader, type LogLevel, readCommonCon
 import { chainlogTopics, createKafka, ensureTopics, type TopicSpec } from '@chainlog/core/kafka';
 import { createLogger, type Logger } from '@chainlog/core/logging';
 import { isEntryPoint, runAsProgram } from './entry-point.js';
+import { applyServiceAcls } from './kafka/acls.js';
 
 export const SERVICE_NAME = 'provision-topics';
 
@@ -19,15 +20,25 @@ export interface ProvisionConfig {
   transactionsPartitions: number;
   /** -1 means the broker's default.replication.factor. */
   replicationFactor: number;
+  /**
+   * Also apply the services' least-privilege ACLs (kafka/acls.ts; needs an administrator's connection): the
+   * miners' consumer group and the checkpoints topic they are granted.
+   */
+  acls?: { minerGroup: string; checkpoints: string };
 }
+
+const GROUP_OR_TOPIC = { regex: /^[A-Za-z0-9._-]{1,249}$/, description: 'a Kafka topic or group name ([A-Za-z0-9._-], 1-249 chars)' };
 
 export function readProvisionConfig(env: EnvReader): ProvisionConfig {
   const common = readCommonConfig(env, SERVICE_NAME, 0);
   const transactionsPartitions = env.integer('TRANSACTIONS_PARTITIONS', 2, { min: 1, max: 10_000 });
   const replicationFactor = env.integer('TOPIC_REPLICATION_FACTOR', -1, { min: -1, max: 32_767 });
   if (replicationFactor === 0) env.problem('TOPIC_REPLICATION_FACTOR must be -1 (the broker default) or at least 1, got "0"');
+  const applyAcls = env.boolean('KAFKA_APPLY_ACLS', false);
+  const minerGroup = env.string('MINER_GROUP_ID', 'chainlog-miners', GROUP_OR_TOPIC);
+  const checkpoints = env.string('TOPIC_CHECKPOINTS', 'checkpoints', GROUP_OR_TOPIC);
   env.done();
-  return { common, transactionsPartitions, replicationFactor };
+  return { common, transactionsPartitions, replicationFactor, ...(applyAcls ? { acls: { minerGroup, checkpoints } } : {}) };
 }
 
 /** The topics every Chainlog deployment needs: transactions (N partitions), the rest single-partition. */
@@ -119,6 +130,10 @@ export async function run(
   try {
     await admin.connect();
     await provisionTopics(admin, config, logger);
+    if (config.acls !== undefined) {
+      const count = await applyServiceAcls(admin, { ...config.common.topics, checkpoints: config.acls.checkpoints }, undefined, config.acls.minerGroup);
+      logger.info({ acls: count, minerGroup: config.acls.minerGroup }, `applied ${count} service ACLs`);
+    }
     return 0;
   } catch (error) {
     logger.error({ err: error }, 'topic provisioning failed');

@@ -16,7 +16,7 @@ export interface PolicyContext {
   metadata: (component: 'ingest' | 'miner' | 'auditor' | 'kafka') => KubeObject['metadata'];
   /** The pods of one of the Ledger's components (its label and the component's). */
   podsOf: (component: 'ingest' | 'miner' | 'auditor' | 'kafka') => Record<string, string>;
-  ports: { ingest: number; miner: number; auditor: number; kafka: number; kafkaController: number };
+  ports: { ingest: number; miner: number; auditor: number; kafka: number; kafkaController: number; kafkaInternal: number };
 }
 
 /** The operator's pods (the chart's labels), in the Ledger's namespace. */
@@ -82,9 +82,9 @@ function kafkaPolicy(context: PolicyContext, replicas: number): KubeObject {
     from: [{ podSelector: { matchLabels: { 'chainlog.dev/ledger': context.ledger.metadata.name } } }, { podSelector: { matchLabels: OPERATOR_PODS } }],
   };
   // Several nodes reach each other: replication and the KRaft quorum.
-  const peers: Rule[] = replicas > 1 ? [{ ports: tcp(ports.kafka, ports.kafkaController), from: [{ podSelector: { matchLabels: context.podsOf('kafka') } }] }] : [];
+  const peers: Rule[] = replicas > 1 ? [{ ports: tcp(ports.kafka, ports.kafkaController, ports.kafkaInternal), from: [{ podSelector: { matchLabels: context.podsOf('kafka') } }] }] : [];
   const dns = withPeers({ ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] }, 'to', context.ledger.spec.networkPolicy.dns.to);
-  const egressPeers: Rule[] = replicas > 1 ? [{ ports: tcp(ports.kafka, ports.kafkaController), to: [{ podSelector: { matchLabels: context.podsOf('kafka') } }] }] : [];
+  const egressPeers: Rule[] = replicas > 1 ? [{ ports: tcp(ports.kafka, ports.kafkaController, ports.kafkaInternal), to: [{ podSelector: { matchLabels: context.podsOf('kafka') } }] }] : [];
   return policy(context, 'kafka', [clients, ...peers], [dns, ...egressPeers]);
 }
 
