@@ -5,14 +5,10 @@
 // reads only what it needs and uses only its own consumer groups. The one table of who may do what: the
 // chart's and the operator's bundled Kafka, Docker Compose (provision-topics applies it) and the test suite
 // (scripts/lib/kafka-acls.ts) all apply these grants.
-import {
-  AclOperationTypes,
-  AclPermissionTypes,
-  AclResourceTypes,
-  ResourcePatternTypes,
-  type Admin,
-  type AclEntry,
-} from 'kafkajs';
+import kafkajs, { type Admin, type AclEntry } from 'kafkajs';
+
+// kafkajs is CommonJS and Node's ESM loader cannot see these as named exports: take them from the default export.
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 
 export interface AclTopics {
   transactions: string;
