@@ -231,6 +231,7 @@ interface PodOptions {
   scheduling: Scheduling;
   volumes?: Volume[];
   mounts?: Mount[];
+  initContainers?: Record<string, unknown>[];
   tmpSizeLimit?: string | number;
   probeDelaySeconds: number;
 }
@@ -248,6 +249,7 @@ function podTemplate(ledger: Ledger, options: PodOptions, renderOptions: RenderO
       securityContext: POD_SECURITY,
       terminationGracePeriodSeconds: 30,
       ...scheduling(ledger, options.component, options.scheduling),
+      ...(options.initContainers !== undefined && options.initContainers.length > 0 ? { initContainers: options.initContainers } : {}),
       containers: [
         {
           name: options.component,
@@ -361,7 +363,7 @@ function auditorObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
 }
 
 function minerObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
-  const { miners, consensus } = ledger.spec;
+  const { miners } = ledger.spec;
   const name = componentName(ledger, 'miner');
   const env: EnvVar[] = [
     { name: 'MINER_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
@@ -377,15 +379,13 @@ function minerObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
       ['MAX_PENDING_PER_PARTITION', miners.config.maxPendingPerPartition],
     ]),
   ];
-  const keys = consensus.permissioned?.minerKeysSecret;
-  const volumes: Volume[] = [];
-  const mounts: Mount[] = [];
-  if (keys !== undefined) {
-    env.push(value('MINER_PRIVATE_KEY_FILE', `/etc/chainlog/miner-keys/${keys.perMiner ? 'miner-$(POD_INDEX).key' : keys.key}`));
-    volumes.push({ name: 'miner-keys', secret: { secretName: keys.name, defaultMode: 0o440 } });
-    mounts.push({ name: 'miner-keys', mountPath: '/etc/chainlog/miner-keys', readOnly: true });
-  }
-  const template = podTemplate(ledger, { component: 'miner', env, resources: miners.resources, scheduling: miners, volumes, mounts, probeDelaySeconds: 5 }, options);
+  const keys = minerKeyFiles(ledger, options);
+  env.push(...keys.env);
+  const template = podTemplate(
+    ledger,
+    { component: 'miner', env, resources: miners.resources, scheduling: miners, volumes: keys.volumes, mounts: keys.mounts, initContainers: keys.initContainers, probeDelaySeconds: 5 },
+    options,
+  );
   const statefulSet: KubeObject = {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
@@ -415,6 +415,56 @@ function minerObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
   };
   return [statefulSet, headless, pdb(ledger, 'miner')];
 }
+
+/** Where a miner reads its own key (MINER_PRIVATE_KEY_FILE). */
+export const MINER_KEY_FILE = '/etc/chainlog/miner-key/miner.key';
+
+/**
+ * Each miner's container sees only its own private key. One pod template serves every ordinal and a Secret volume
+ * cannot select a key per ordinal, so with per-miner keys the Secret is mounted into an init container only, which
+ * copies `miner-<ordinal>.key` into an in-memory emptyDir and exits; the miner container mounts that emptyDir,
+ * never the Secret. (The kubelet still delivers the whole Secret to every miner pod's volume: a miner process cannot
+ * read another miner's key, a node compromise can. docs/operator.md says so.) A shared key is selected by item.
+ */
+function minerKeyFiles(ledger: Ledger, options: RenderOptions): { env: EnvVar[]; volumes: Volume[]; mounts: Mount[]; initContainers: Record<string, unknown>[] } {
+  const keys = ledger.spec.consensus.permissioned?.minerKeysSecret;
+  if (keys === undefined) return { env: [], volumes: [], mounts: [], initContainers: [] };
+  const env = [value('MINER_PRIVATE_KEY_FILE', MINER_KEY_FILE)];
+  const mounts = [{ name: 'miner-key', mountPath: '/etc/chainlog/miner-key', readOnly: true }];
+  if (!keys.perMiner) {
+    const volumes = [{ name: 'miner-key', secret: { secretName: keys.name, defaultMode: 0o440, items: [{ key: keys.key, path: 'miner.key' }] } }];
+    return { env, volumes, mounts, initContainers: [] };
+  }
+  const volumes = [
+    { name: 'miner-keys-all', secret: { secretName: keys.name, defaultMode: 0o440 } },
+    { name: 'miner-key', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+  ];
+  const initContainers = [
+    {
+      name: 'miner-key',
+      image: imageOf(ledger.spec, options),
+      imagePullPolicy: ledger.spec.image.pullPolicy,
+      command: ['sh', '-c', MINER_KEY_COPY],
+      env: [{ name: 'POD_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } }],
+      resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
+      securityContext: CONTAINER_SECURITY,
+      volumeMounts: [
+        { name: 'miner-keys-all', mountPath: '/etc/chainlog/miner-keys', readOnly: true },
+        { name: 'miner-key', mountPath: '/etc/chainlog/miner-key' },
+      ],
+    },
+  ];
+  return { env, volumes, mounts, initContainers };
+}
+
+/** The init step: this ordinal's key or a message naming what is missing (never the key). */
+const MINER_KEY_COPY = [
+  'set -eu',
+  'umask 077',
+  'src="/etc/chainlog/miner-keys/miner-${POD_INDEX}.key"',
+  '[ -s "$src" ] || { echo "the miner keys Secret has no key miner-${POD_INDEX}.key: add one (chainlog key new) before scaling to this miner" >&2; exit 1; }',
+  `cp "$src" ${MINER_KEY_FILE}`,
+].join('\n');
 
 /** KRaft combined broker+controller nodes; voters are the StatefulSet's pods through the headless Service. */
 function kafkaObjects(ledger: Ledger, bundled: BundledKafka): KubeObject[] {

@@ -116,9 +116,16 @@ describe('renderLedger', () => {
       OPTIONS,
     );
     const miner = find(objects, 'StatefulSet', 'main-miner');
-    expect(env(miner)).toMatchObject({ ALLOWED_MINER_KEYS: key, MINER_PRIVATE_KEY_FILE: '/etc/chainlog/miner-keys/miner-$(POD_INDEX).key', KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: '/etc/chainlog/kafka-tls/ca/ca.crt', KAFKA_SASL_USERNAME: 'chainlog' });
+    expect(env(miner)).toMatchObject({ ALLOWED_MINER_KEYS: key, MINER_PRIVATE_KEY_FILE: '/etc/chainlog/miner-key/miner.key', KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: '/etc/chainlog/kafka-tls/ca/ca.crt', KAFKA_SASL_USERNAME: 'chainlog' });
     expect(container(miner).env.find((entry) => entry.name === 'KAFKA_SASL_PASSWORD')?.valueFrom).toEqual({ secretKeyRef: { name: 'user', key: 'password' } });
-    expect(container(miner).volumeMounts.map((mount) => mount.name)).toEqual(['tmp', 'kafka-tls-ca', 'miner-keys']);
+    // The miner container mounts only its own key (an in-memory copy), never the Secret of every miner's keys.
+    expect(container(miner).volumeMounts.map((mount) => mount.name)).toEqual(['tmp', 'kafka-tls-ca', 'miner-key']);
+    const pod = (miner.spec as { template: { spec: { volumes: { name: string; secret?: { secretName: string }; emptyDir?: { medium?: string } }[]; initContainers: { command: string[]; volumeMounts: { name: string; readOnly?: boolean }[] }[] } } }).template.spec;
+    expect(pod.volumes.find((volume) => volume.name === 'miner-key')?.emptyDir?.medium).toBe('Memory');
+    expect(pod.volumes.find((volume) => volume.name === 'miner-keys-all')?.secret?.secretName).toBe('keys');
+    expect(pod.initContainers).toHaveLength(1);
+    expect(pod.initContainers[0]?.volumeMounts.map((mount) => mount.name)).toEqual(['miner-keys-all', 'miner-key']);
+    expect(pod.initContainers[0]?.command.join(' ')).toContain('miner-${POD_INDEX}.key');
     expect(container(find(objects, 'Deployment', 'main-ingest')).volumeMounts.map((mount) => mount.name)).toEqual(['tmp', 'kafka-tls-ca']);
   });
 
@@ -139,7 +146,7 @@ describe('renderLedger', () => {
       const entries = container(find(objects, kind, name)).env.filter((entry) => entry.name === 'ALLOWED_MINER_KEYS');
       expect(entries, name).toEqual([{ name: 'ALLOWED_MINER_KEYS', valueFrom: reference }]);
     }
-    expect(env(find(objects, 'StatefulSet', 'main-miner')).MINER_PRIVATE_KEY_FILE).toBe('/etc/chainlog/miner-keys/miner-$(POD_INDEX).key');
+    expect(env(find(objects, 'StatefulSet', 'main-miner')).MINER_PRIVATE_KEY_FILE).toBe('/etc/chainlog/miner-key/miner.key');
     expect(container(find(objects, 'Deployment', 'main-ingest')).env.some((entry) => entry.name === 'ALLOWED_MINER_KEYS')).toBe(false);
   });
 
