@@ -3,8 +3,8 @@
 // hook Job (`node services/operator/dist/provision-topics.js`), or by hand against any Kafka.
 // Exit codes: 0 done (nothing to do counts as done), 1 Kafka failed, 2 invalid configuration.
 import type { Admin } from 'kafkajs';
-import { type CommonConfig, ConfigError, EnvReader, type LogLevel, readCommonConfig } from '@chainlog/core/config';
-import { chainlogTopics, createKafka, ensureTopics, type TopicSpec } from '@chainlog/core/kafka';
+import { type CommonConfig, ConfigError, EnvReader, type LogLevel, readCheckpointConfig, readCommonConfig } from '@chainlog/core/config';
+import { chainlogTopics, checkpointTopicSpec, createKafka, ensureTopics, type TopicSpec } from '@chainlog/core/kafka';
 import { createLogger, type Logger } from '@chainlog/core/logging';
 import { isEntryPoint, runAsProgram } from './entry-point.js';
 import { applyServiceAcls } from './kafka/acls.js';
@@ -20,30 +20,38 @@ export interface ProvisionConfig {
   transactionsPartitions: number;
   /** -1 means the broker's default.replication.factor. */
   replicationFactor: number;
+  /** The compacted checkpoint topic (TOPIC_CHECKPOINTS), created here because a miner may lack the ACL to. */
+  checkpointsTopic: string;
   /**
-   * Also apply the services' least-privilege ACLs (kafka/acls.ts; needs an administrator's connection): the
-   * miners' consumer group and the checkpoints topic they are granted.
+   * Also apply the services' least-privilege ACLs (kafka/acls.ts; needs an administrator's connection), granting
+   * the miners this consumer group.
    */
-  acls?: { minerGroup: string; checkpoints: string };
+  acls?: { minerGroup: string };
 }
 
-const GROUP_OR_TOPIC = { regex: /^[A-Za-z0-9._-]{1,249}$/, description: 'a Kafka topic or group name ([A-Za-z0-9._-], 1-249 chars)' };
+const GROUP_ID = { regex: /^[A-Za-z0-9._-]{1,249}$/, description: 'a consumer group id ([A-Za-z0-9._-], 1-249 chars)' };
 
 export function readProvisionConfig(env: EnvReader): ProvisionConfig {
   const common = readCommonConfig(env, SERVICE_NAME, 0);
   const transactionsPartitions = env.integer('TRANSACTIONS_PARTITIONS', 2, { min: 1, max: 10_000 });
   const replicationFactor = env.integer('TOPIC_REPLICATION_FACTOR', -1, { min: -1, max: 32_767 });
   if (replicationFactor === 0) env.problem('TOPIC_REPLICATION_FACTOR must be -1 (the broker default) or at least 1, got "0"');
+  const checkpointsTopic = readCheckpointConfig(env).topic;
   const applyAcls = env.boolean('KAFKA_APPLY_ACLS', false);
-  const minerGroup = env.string('MINER_GROUP_ID', 'chainlog-miners', GROUP_OR_TOPIC);
-  const checkpoints = env.string('TOPIC_CHECKPOINTS', 'checkpoints', GROUP_OR_TOPIC);
+  const minerGroup = env.string('MINER_GROUP_ID', 'chainlog-miners', GROUP_ID);
   env.done();
-  return { common, transactionsPartitions, replicationFactor, ...(applyAcls ? { acls: { minerGroup, checkpoints } } : {}) };
+  return { common, transactionsPartitions, replicationFactor, checkpointsTopic, ...(applyAcls ? { acls: { minerGroup } } : {}) };
 }
 
-/** The topics every Chainlog deployment needs: transactions (N partitions), the rest single-partition. */
+/**
+ * The topics every Chainlog deployment needs: transactions (N partitions), the rest single-partition, and the
+ * compacted checkpoint topic (always: a replay window switched on later then needs no topic made by a service).
+ */
 export function topicSpecs(config: ProvisionConfig): TopicSpec[] {
-  return chainlogTopics(config.common.topics, { transactionsPartitions: config.transactionsPartitions, replicationFactor: config.replicationFactor });
+  return [
+    ...chainlogTopics(config.common.topics, { transactionsPartitions: config.transactionsPartitions, replicationFactor: config.replicationFactor }),
+    checkpointTopicSpec(config.checkpointsTopic, config.replicationFactor),
+  ];
 }
 
 export interface ProvisionResult {
@@ -131,7 +139,7 @@ export async function run(
     await admin.connect();
     await provisionTopics(admin, config, logger);
     if (config.acls !== undefined) {
-      const count = await applyServiceAcls(admin, { ...config.common.topics, checkpoints: config.acls.checkpoints }, undefined, config.acls.minerGroup);
+      const count = await applyServiceAcls(admin, { ...config.common.topics, checkpoints: config.checkpointsTopic }, undefined, config.acls.minerGroup);
       logger.info({ acls: count, minerGroup: config.acls.minerGroup }, `applied ${count} service ACLs`);
     }
     return 0;
