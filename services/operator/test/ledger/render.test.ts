@@ -280,7 +280,7 @@ describe('renderLedger', () => {
         const ref = (entry.valueFrom as { secretKeyRef?: { name: string; key: string } } | undefined)?.secretKeyRef;
         return ref === undefined ? [] : [`${entry.name}=${ref.name}/${ref.key}`];
       });
-    for (const [kind, name, user] of [['Deployment', 'main-ingest', 'chainlog-ingest'], ['StatefulSet', 'main-miner', 'chainlog-miner'], ['Deployment', 'main-auditor', 'chainlog-auditor']] as const) {
+    for (const [kind, name, user] of [['Deployment', 'main-ingest', 'chainlog-ingest'], ['StatefulSet', 'main-miner', 'chainlog-miner'], ['StatefulSet', 'main-auditor', 'chainlog-auditor']] as const) {
       const object = find(objects, kind, name);
       expect(env(object), name).toMatchObject({ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: user });
       // Its own password and no other: not another service's, not the administrator's.
