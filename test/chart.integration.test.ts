@@ -137,7 +137,7 @@ function chainlogContainers(objects: K8sObject[]): { workload: K8sObject; contai
 
 /** The Chainlog containers that talk to Kafka: all but the miner-keys Job (the Kubernetes API only). */
 function kafkaClients(objects: K8sObject[]): { workload: K8sObject; container: Container }[] {
-  return chainlogContainers(objects).filter(({ workload }) => !workload.metadata.name.endsWith('-miner-keys'));
+  return chainlogContainers(objects).filter(({ workload }) => !workload.metadata.name.endsWith('-miner-keys') && !workload.metadata.name.endsWith('-kafka-credentials'));
 }
 
 function containerOf(objects: K8sObject[], kind: string, suffix: string): Container {
@@ -1099,7 +1099,9 @@ describe('the chainlog Helm chart', () => {
       // Not workloads: the Ingress stays the chart's; the alert rules and dashboards are the operator's.
       const kinds = new Set(objects.map((object) => object.kind));
       for (const kind of ['Ingress']) expect(kinds.has(kind), kind).toBe(true);
-      for (const kind of ['StatefulSet', 'Job', 'HorizontalPodAutoscaler', 'PrometheusRule']) expect(kinds.has(kind), kind).toBe(false);
+      for (const kind of ['StatefulSet', 'HorizontalPodAutoscaler', 'PrometheusRule']) expect(kinds.has(kind), kind).toBe(false);
+      // The only Job: the bundled Kafka's credentials hook (a Secret, not a workload).
+      expect(objects.filter((object) => object.kind === 'Job').map((object) => object.metadata.name)).toEqual(['chainlog-kafka-credentials']);
       expect(objects.filter((object) => object.kind === 'ServiceMonitor').map((object) => object.metadata.name)).toEqual(['chainlog-operator']);
       expect(objects.filter((object) => object.kind === 'PodDisruptionBudget').map((object) => object.metadata.name)).toEqual(objects.some((object) => object.kind === 'PodDisruptionBudget') ? ['chainlog-operator'] : []);
     });
