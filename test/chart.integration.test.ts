@@ -115,6 +115,16 @@ const EVERYTHING: Values[] = [
   },
 ];
 
+/** The #21 and #19 settings: replay window, ledger rules, checkpoints, the auditor's volume. */
+const BOUNDED: Values = {
+  consensus: { replayWindowMs: 86_400_000, enforceBalances: true, accountKeys: { carol: [KEY_B], alice: [KEY_A, KEY_B] }, genesisAllocations: { bob: 5, alice: 1_000_000 } },
+  checkpoints: { everyBlocks: 10, verify: false },
+  topics: { checkpoints: { name: 'ledger-checkpoints' } },
+  auditor: { persistence: { size: '20Gi', storageClass: 'fast' } },
+};
+
+const objectsOfKind = (objects: K8sObject[], kind: string): K8sObject[] => objects.filter((object) => object.kind === kind);
+
 const SERVICE_COMPONENTS = ['ingest', 'miner', 'auditor', 'operator'] as const;
 
 function chainlogContainers(objects: K8sObject[]): { workload: K8sObject; container: Container }[] {
@@ -227,11 +237,10 @@ describe('the chainlog Helm chart', () => {
   });
 
   describe.concurrent('rendering with default values (operator.mode=statefulset)', () => {
-    it('renders the services, the miner StatefulSet and the provisioning hook, nothing optional', ({ expect }) => {
+    it('renders the services, the miner and auditor StatefulSets and the provisioning hook, nothing optional', ({ expect }) => {
       const kinds = defaults.map((object) => `${object.kind}/${object.metadata.name}`).sort();
       expect(kinds).toEqual(
         [
-          'Deployment/chainlog-auditor',
           'Deployment/chainlog-ingest',
           'Deployment/chainlog-operator',
           'Job/chainlog-provision-topics',
@@ -254,6 +263,7 @@ describe('the chainlog Helm chart', () => {
           'Service/chainlog-operator',
           'ServiceAccount/chainlog',
           'ServiceAccount/chainlog-operator',
+          'StatefulSet/chainlog-auditor',
           'StatefulSet/chainlog-miner',
         ].sort(),
       );
@@ -403,9 +413,9 @@ describe('the chainlog Helm chart', () => {
         { name: 'REQUIRE_TRANSACTION_SIGNATURES', value: 'true' },
         { name: 'CONSENSUS_MAX_BLOCK_TRANSACTIONS', value: '101' },
       ]);
-      expect(pick(containerOf(everything, 'Deployment', '-auditor'))).toEqual(miner);
+      expect(pick(containerOf(everything, 'StatefulSet', '-auditor'))).toEqual(miner);
       expect(envOf(containerOf(everything, 'Deployment', '-ingest')).get('REQUIRE_TRANSACTION_SIGNATURES')).toBe('true');
-      expect(pick(containerOf(defaults, 'StatefulSet', '-miner'))).toEqual(pick(containerOf(defaults, 'Deployment', '-auditor')));
+      expect(pick(containerOf(defaults, 'StatefulSet', '-miner'))).toEqual(pick(containerOf(defaults, 'StatefulSet', '-auditor')));
     });
 
     it('sets only what the services read: every env var on a Chainlog container is read by that service (chart/code drift)', ({ expect }) => {
@@ -421,6 +431,9 @@ describe('the chainlog Helm chart', () => {
           }
           const { names, sources } = read;
           const extra = new Set(['NODE_OPTIONS']); // extraEnv in the test values, read by node itself
+          // The auditor's index directory: set by the chart now, read once the on-disk index (#21) lands in the
+          // auditor; until then the auditor ignores it (unknown variables are not refused). Checked as any other then.
+          if (container.command?.[1] === 'services/auditor/dist/main.js' && !names.has('DATA_DIR')) extra.add('DATA_DIR');
           for (const entry of container.env ?? []) {
             if (!names.has(entry.name) && !extra.has(entry.name)) {
               unread.push(`${workload.kind}/${workload.metadata.name}: ${entry.name} (not read by ${sources.join(', ')})`);
@@ -442,8 +455,8 @@ describe('the chainlog Helm chart', () => {
       expect(miner.get('POW_WORKERS')).toBe('2');
       expect(miner.get('MINER_GROUP_ID')).toBe('miners');
       expect(miner.get('MINER_PRIVATE_KEY_FILE')).toBe('/etc/chainlog/miner-keys/miner-$(POD_INDEX).key');
-      expect(envOf(containerOf(everything, 'Deployment', '-auditor')).get('AUDIT_PUBLISH')).toBe('false');
-      expect(envOf(containerOf(everything, 'Deployment', '-auditor')).get('BLOCK_CACHE_BYTES')).toBe('33554432');
+      expect(envOf(containerOf(everything, 'StatefulSet', '-auditor')).get('AUDIT_PUBLISH')).toBe('false');
+      expect(envOf(containerOf(everything, 'StatefulSet', '-auditor')).get('BLOCK_CACHE_BYTES')).toBe('33554432');
       const operator = containerOf(defaults, 'Deployment', '-operator').env ?? [];
       expect(operator).toEqual(
         expect.arrayContaining([
@@ -512,12 +525,103 @@ describe('the chainlog Helm chart', () => {
     });
   });
 
+  describe.concurrent('bounded state and ledger rules (#21, #19): the auditor\'s volume, the replay window, checkpoints, balances', () => {
+    type Claim = { metadata: { name: string }; spec: { accessModes: string[]; storageClassName?: string; resources: { requests: { storage: string } } } };
+    const claimsOf = (objects: K8sObject[]): Claim[] | undefined => (find(objects, 'StatefulSet', '-auditor').spec as { volumeClaimTemplates?: Claim[] }).volumeClaimTemplates;
+    const BOUNDED_NAMES = ['DIFFICULTY', 'BLOCK_REWARD', 'ALLOWED_MINER_KEYS', 'REQUIRE_TRANSACTION_SIGNATURES', 'REPLAY_WINDOW_MS', 'ENFORCE_BALANCES', 'ACCOUNT_KEYS', 'GENESIS_ALLOCATIONS', 'TOPIC_CHECKPOINTS', 'CHECKPOINT_RESTORE', 'CHECKPOINT_EVERY_TRANSACTIONS', 'CHECKPOINT_EVERY_BLOCKS', 'CHECKPOINT_VERIFY'];
+    const bounded = (container: Container) => (container.env ?? []).filter((entry) => BOUNDED_NAMES.includes(entry.name));
+
+    it('the auditor is a StatefulSet with a PersistentVolumeClaim per replica for DATA_DIR, writable by its non-root user, and a startup probe', ({ expect }) => {
+      const auditor = find(defaults, 'StatefulSet', '-auditor');
+      expect(auditor.spec).toMatchObject({ replicas: 2, serviceName: 'chainlog-auditor', podManagementPolicy: 'Parallel' });
+      expect(claimsOf(defaults)).toEqual([
+        { metadata: { name: 'data', labels: { 'app.kubernetes.io/name': 'chainlog', 'app.kubernetes.io/instance': 'chainlog', 'app.kubernetes.io/component': 'auditor' } }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } } },
+      ]);
+      const container = containerOf(defaults, 'StatefulSet', '-auditor');
+      expect(envOf(container).get('DATA_DIR')).toBe('/var/lib/chainlog/auditor');
+      expect(container.volumeMounts).toContainEqual({ name: 'data', mountPath: '/var/lib/chainlog/auditor' });
+      // The claim, not a pod volume, is `data`; the root filesystem stays read-only, the volume belongs to the pod's group.
+      expect((podSpec(auditor).volumes as { name: string }[]).map((volume) => volume.name)).not.toContain('data');
+      expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true });
+      expect(podSpec(auditor).securityContext).toMatchObject({ runAsUser: 10001, fsGroup: 10001, fsGroupChangePolicy: 'OnRootMismatch' });
+      const startup = container.startupProbe as { httpGet: { path: string }; periodSeconds: number; failureThreshold: number };
+      expect(startup.httpGet.path).toBe('/healthz');
+      // Longer than the slowest start measured (a full replay of 1M transactions, 176 s in bench:restart).
+      expect(startup.periodSeconds * startup.failureThreshold).toBeGreaterThanOrEqual(176);
+      expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } });
+      // Only the auditor has a startup probe and a volume of its own.
+      for (const suffix of ['-ingest', '-operator']) expect(containerOf(defaults, 'Deployment', suffix).startupProbe, suffix).toBeUndefined();
+      expect(objectsOfKind(defaults, 'Deployment').map((object) => object.metadata.name)).not.toContain('chainlog-auditor');
+    });
+
+    it('auditor.persistence: size and class of the claims, "-" for no class, disabled an emptyDir; all pass kubeconform', async ({ expect }) => {
+      const sized = await render([{ auditor: { persistence: { size: '20Gi', storageClass: 'fast', annotations: { backup: 'daily' } } } }]);
+      expect(claimsOf(sized)?.[0]?.spec).toMatchObject({ storageClassName: 'fast', resources: { requests: { storage: '20Gi' } } });
+      expect((claimsOf(sized)?.[0]?.metadata as { annotations?: Record<string, string> }).annotations).toEqual({ backup: 'daily' });
+      expect(claimsOf(await render([{ auditor: { persistence: { storageClass: '-' } } }]))?.[0]?.spec.storageClassName).toBe('');
+      const ephemeralStream = await helmTemplate([{ auditor: { persistence: { enabled: false, emptyDirSizeLimit: '2Gi' } } }]);
+      const ephemeral = parseManifests(ephemeralStream);
+      expect(claimsOf(ephemeral)).toBeUndefined();
+      expect(podSpec(find(ephemeral, 'StatefulSet', '-auditor')).volumes).toContainEqual({ name: 'data', emptyDir: { sizeLimit: '2Gi' } });
+      expect(envOf(containerOf(ephemeral, 'StatefulSet', '-auditor')).get('DATA_DIR')).toBe('/var/lib/chainlog/auditor');
+      for (const stream of [ephemeralStream, await helmTemplate([BOUNDED])]) {
+        const result = await kubeconform(stream);
+        expect(result.stdout + result.stderr, 'kubeconform output').toMatch(/Invalid: 0, Errors: 0/);
+      }
+    });
+
+    it('renders the consensus once: miners and auditor identical, ingest the rules it applies at the door; checkpoints on every state-keeping reader', async ({ expect }) => {
+      const objects = await render([BOUNDED]);
+      const miner = bounded(containerOf(objects, 'StatefulSet', '-miner'));
+      expect(miner).toEqual([
+        { name: 'DIFFICULTY', value: '16' },
+        { name: 'BLOCK_REWARD', value: '50' },
+        { name: 'ALLOWED_MINER_KEYS', valueFrom: { configMapKeyRef: { name: 'chainlog-allowed-miner-keys', key: 'allowed-miner-keys' } } },
+        { name: 'REQUIRE_TRANSACTION_SIGNATURES', value: 'true' },
+        { name: 'REPLAY_WINDOW_MS', value: '86400000' },
+        { name: 'ENFORCE_BALANCES', value: 'true' },
+        // Accounts in order whatever the values' order, so a reordered map rolls nothing.
+        { name: 'ACCOUNT_KEYS', value: `alice=${KEY_A},alice=${KEY_B},carol=${KEY_B}` },
+        { name: 'GENESIS_ALLOCATIONS', value: 'alice=1000000,bob=5' },
+        { name: 'TOPIC_CHECKPOINTS', value: 'ledger-checkpoints' },
+        { name: 'CHECKPOINT_EVERY_BLOCKS', value: '10' },
+        { name: 'CHECKPOINT_VERIFY', value: 'false' },
+      ]);
+      expect(bounded(containerOf(objects, 'StatefulSet', '-auditor'))).toEqual(miner);
+      expect(bounded(containerOf(objects, 'Deployment', '-ingest'))).toEqual([
+        { name: 'REQUIRE_TRANSACTION_SIGNATURES', value: 'true' },
+        { name: 'REPLAY_WINDOW_MS', value: '86400000' },
+      ]);
+      // The provisioning Job creates the checkpoint topic (compacted): a miner may lack the ACL to.
+      expect(envOf(containerOf(objects, 'Job', '-provision-topics')).get('TOPIC_CHECKPOINTS')).toBe('ledger-checkpoints');
+      // Off by default: the services' own defaults (no window, balances informational), the topic still named.
+      expect(bounded(containerOf(defaults, 'StatefulSet', '-auditor')).map((entry) => entry.name)).toEqual(['DIFFICULTY', 'BLOCK_REWARD', 'ALLOWED_MINER_KEYS', 'REQUIRE_TRANSACTION_SIGNATURES', 'TOPIC_CHECKPOINTS']);
+    });
+
+    it('with operator.mode=ledgers the same values reach the Ledger, and the operator renders the very same entries', async ({ expect }) => {
+      const objects = await asDefault.render([BOUNDED]);
+      const ledger = find(objects, 'Ledger', 'chainlog') as unknown as Ledger;
+      expect(ledger.spec.consensus).toMatchObject({ replayWindowMs: 86_400_000, enforceBalances: true, accountKeys: { alice: [KEY_A, KEY_B], carol: [KEY_B] }, genesisAllocations: { alice: 1_000_000, bob: 5 } });
+      expect(ledger.spec.checkpoints).toEqual({ everyBlocks: 10, verify: false });
+      expect(ledger.spec.topics.checkpoints).toBe('ledger-checkpoints');
+      expect(ledger.spec.auditor.storage).toMatchObject({ ephemeral: false, size: '20Gi', storageClassName: 'fast' });
+      const live: Ledger = { ...ledger, metadata: { ...ledger.metadata, namespace: 'ledger', uid: '0f9d1c2e-1111-4222-8333-944455556666', generation: 1, resourceVersion: '1' } };
+      const operator = renderLedger(live, { defaultImageTag: '0.1.0' }) as unknown as K8sObject[];
+      const chartMode = await render([BOUNDED]);
+      for (const [kind, suffix] of [['StatefulSet', '-miner'], ['StatefulSet', '-auditor'], ['Deployment', '-ingest']] as const) {
+        expect(bounded(containerOf(operator, kind, suffix)), suffix).toEqual(bounded(containerOf(chartMode, kind, suffix)));
+      }
+      expect(envOf(containerOf(operator, 'StatefulSet', '-auditor')).get('DATA_DIR')).toBe(envOf(containerOf(chartMode, 'StatefulSet', '-auditor')).get('DATA_DIR'));
+      expect(claimsOf(operator)?.[0]?.spec).toMatchObject({ storageClassName: 'fast', resources: { requests: { storage: '20Gi' } } });
+    });
+  });
+
   describe.concurrent('secure by default (#20): miner keys, signed transactions, bearer tokens', () => {
     const allowListRef = { configMapKeyRef: { name: 'chainlog-allowed-miner-keys', key: 'allowed-miner-keys' } };
     const entry = (container: Container, name: string) => (container.env ?? []).find((candidate) => candidate.name === name);
 
     it('is permissioned with signed transactions: the allow-list comes from the miner-keys Job\'s ConfigMap, the keys from its Secret', ({ expect }) => {
-      for (const [kind, suffix] of [['StatefulSet', '-miner'], ['Deployment', '-auditor']] as const) {
+      for (const [kind, suffix] of [['StatefulSet', '-miner'], ['StatefulSet', '-auditor']] as const) {
         const container = containerOf(defaults, kind, suffix);
         expect(entry(container, 'ALLOWED_MINER_KEYS'), suffix).toEqual({ name: 'ALLOWED_MINER_KEYS', valueFrom: allowListRef });
         expect(envOf(container).get('REQUIRE_TRANSACTION_SIGNATURES'), suffix).toBe('true');
@@ -529,8 +633,8 @@ describe('the chainlog Helm chart', () => {
       const miner = find(defaults, 'StatefulSet', '-miner');
       expect(podSpec(miner).volumes).toContainEqual({ name: 'miner-keys', secret: expect.objectContaining({ secretName: 'chainlog-miner-keys' }) });
       expect(envOf(containerOf(defaults, 'StatefulSet', '-miner')).get('MINER_PRIVATE_KEY_FILE')).toBe('/etc/chainlog/miner-keys/miner-$(POD_INDEX).key');
-      for (const suffix of ['-auditor', '-ingest', '-operator']) {
-        expect(JSON.stringify(podSpec(find(defaults, 'Deployment', suffix)).volumes), suffix).not.toContain('miner-keys');
+      for (const [kind, suffix] of [['StatefulSet', '-auditor'], ['Deployment', '-ingest'], ['Deployment', '-operator']] as const) {
+        expect(JSON.stringify(podSpec(find(defaults, kind, suffix)).volumes), suffix).not.toContain('miner-keys');
       }
     });
 
@@ -577,7 +681,7 @@ describe('the chainlog Helm chart', () => {
         render([{ consensus: { permissioned: false, requireTransactionSignatures: false } }]),
       ]);
       expect(explicit.some((object) => object.metadata.name.endsWith('-miner-keys'))).toBe(false);
-      expect(entry(containerOf(explicit, 'Deployment', '-auditor'), 'ALLOWED_MINER_KEYS')).toEqual({ name: 'ALLOWED_MINER_KEYS', value: KEY_A });
+      expect(entry(containerOf(explicit, 'StatefulSet', '-auditor'), 'ALLOWED_MINER_KEYS')).toEqual({ name: 'ALLOWED_MINER_KEYS', value: KEY_A });
       expect(open.some((object) => object.metadata.name.endsWith('-miner-keys'))).toBe(false);
       const miner = containerOf(open, 'StatefulSet', '-miner');
       expect(entry(miner, 'ALLOWED_MINER_KEYS')).toBeUndefined();
@@ -587,9 +691,9 @@ describe('the chainlog Helm chart', () => {
 
     it('requires bearer tokens from a Secret when ingest.auth / auditor.auth are enabled, and the helm test presents them', async ({ expect }) => {
       const objects = await render([{ ingest: { auth: { enabled: true, existingSecret: 'api-tokens' } }, auditor: { auth: { enabled: true, existingSecret: 'api-tokens', key: 'readers' } } }]);
-      for (const [suffix, key] of [['-ingest', 'tokens'], ['-auditor', 'readers']] as const) {
-        const deployment = find(objects, 'Deployment', suffix);
-        const container = containerOf(objects, 'Deployment', suffix);
+      for (const [kind, suffix, key] of [['Deployment', '-ingest', 'tokens'], ['StatefulSet', '-auditor', 'readers']] as const) {
+        const deployment = find(objects, kind, suffix);
+        const container = containerOf(objects, kind, suffix);
         expect(envOf(container).get('AUTH_TOKENS_FILE'), suffix).toBe(`/etc/chainlog/auth/${key}`);
         expect(container.volumeMounts, suffix).toContainEqual({ name: 'auth-tokens', mountPath: '/etc/chainlog/auth', readOnly: true });
         expect(podSpec(deployment).volumes, suffix).toContainEqual({ name: 'auth-tokens', secret: expect.objectContaining({ secretName: 'api-tokens', items: [{ key, path: key }] }) });
@@ -657,6 +761,10 @@ describe('the chainlog Helm chart', () => {
       ['an invalid topic name', { topics: { audit: { name: 'audit log' } } }, /\/topics\/audit\/name'/],
       ['replication factor 0', { topics: { replicationFactor: 0 } }, /\/topics\/replicationFactor'/],
       ['a two-node bundled Kafka (no quorum with one down)', { kafka: { bundled: { replicas: 2 } } }, /\/kafka\/bundled\/replicas': value must be one of 1, 3/],
+      ['a replay window under a second', { consensus: { replayWindowMs: 999 } }, /\/consensus\/replayWindowMs': minimum/],
+      ['a negative genesis allocation', { consensus: { enforceBalances: true, genesisAllocations: { alice: -1 } } }, /\/consensus\/genesisAllocations\/alice': minimum/],
+      ['an account key that is not 64 hex digits', { consensus: { enforceBalances: true, accountKeys: { alice: ['XYZ'] } } }, /\/consensus\/accountKeys\/alice\/0'/],
+      ['an auditor volume size that is not a quantity', { auditor: { persistence: { size: 'ten gigs' } } }, /\/auditor\/persistence\/size'/],
     ];
     for (const [name, values, error] of schemaCases) {
       it(`rejects ${name} with helm's schema error`, async ({ expect }) => {
@@ -675,6 +783,8 @@ describe('the chainlog Helm chart', () => {
       ['auditor bearer auth without a Secret', { auditor: { auth: { enabled: true } } }, 'auditor.auth.enabled requires auditor.auth.existingSecret'],
       ['an HPA without a target', { ingest: { autoscaling: { enabled: true, targetCPUUtilizationPercentage: null } } }, 'ingest.autoscaling.enabled needs'],
       ['miner blocks larger than the consensus allows', { consensus: { maxBlockTransactions: 10 }, miner: { config: { cutAtPendingTransactions: 10 } } }, 'plus the coinbase must fit'],
+      ['the ledger rules on an open chain', { consensus: { permissioned: false, requireTransactionSignatures: false, enforceBalances: true } }, 'consensus.enforceBalances needs consensus.permissioned=true'],
+      ['genesis balances without the ledger rules', { consensus: { genesisAllocations: { alice: 5 } } }, 'need consensus.enforceBalances=true'],
     ];
     for (const [name, values, message] of renderCases) {
       it(`fails rendering for ${name}`, async ({ expect }) => {

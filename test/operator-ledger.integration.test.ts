@@ -16,7 +16,7 @@ import { closeServer, listen } from '@chainlog/core/http';
 import type { LogLevel } from '@chainlog/core/config';
 import { createLogger } from '@chainlog/core/logging';
 import { createMetricsRegistry } from '@chainlog/core/metrics';
-import type { Admin } from 'kafkajs';
+import { ConfigResourceTypes, type Admin } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -74,11 +74,12 @@ describe('the Ledger CRD on a real API server', () => {
       maxPartitions: 64,
       logLevel: 'info',
       image: { repository: 'chainlog', pullPolicy: 'IfNotPresent' },
-      topics: { transactions: 'transactions', blockchain: 'blockchain', audit: 'audit', deadLetter: 'transactions-dlq', deletionPolicy: 'Retain', replicationFactor: -1 },
-      consensus: { difficulty: 16, blockReward: 50, requireTransactionSignatures: false },
+      topics: { transactions: 'transactions', blockchain: 'blockchain', audit: 'audit', deadLetter: 'transactions-dlq', checkpoints: 'checkpoints', deletionPolicy: 'Retain', replicationFactor: -1 },
+      consensus: { difficulty: 16, blockReward: 50, requireTransactionSignatures: false, enforceBalances: false },
       ingest: { replicas: 2, service: { type: 'ClusterIP', port: 8080 } },
       miners: { powWorkers: 1 },
-      auditor: { replicas: 2 },
+      auditor: { replicas: 2, storage: { ephemeral: false, size: '10Gi' } },
+      checkpoints: {},
       monitoring: { serviceMonitor: { enabled: false } },
     });
   });
@@ -103,6 +104,28 @@ describe('the Ledger CRD on a real API server', () => {
     expect(body.message).toContain('spec.consensus.blockReward');
     expect(body.message).toContain('partitions must not exceed maxPartitions');
     expect((await create(ledger('raised-ceiling', { kafka: EXTERNAL, partitions: 65, maxPartitions: 128 }))).status).toBe(201);
+  });
+
+  it('the ledger rules need a permissioned chain, their maps need the rules, and account names are checked; the replay window is bounded', async () => {
+    const permissioned = { allowedMinerKeys: ['c'.repeat(64)], minerKeysSecret: { name: 'keys' } };
+    const open = await create(ledger('rules-open', { kafka: EXTERNAL, consensus: { enforceBalances: true } }));
+    expect(open.status).toBe(422);
+    expect(open.body.message).toContain('consensus.enforceBalances needs permissioned');
+    const maps = await create(ledger('rules-off', { kafka: EXTERNAL, consensus: { permissioned, genesisAllocations: { alice: 5 } } }));
+    expect(maps.status).toBe(422);
+    expect(maps.body.message).toContain('accountKeys and genesisAllocations need enforceBalances');
+    const badName = await create(ledger('rules-name', { kafka: EXTERNAL, consensus: { permissioned, enforceBalances: true, genesisAllocations: { 'no spaces': 5 } } }));
+    expect(badName.status).toBe(422);
+    expect(badName.body.message).toContain('account names are');
+    const window = await create(ledger('rules-window', { kafka: EXTERNAL, consensus: { replayWindowMs: 999 } }));
+    expect(window.status).toBe(422);
+    expect(window.body.message).toContain('spec.consensus.replayWindowMs');
+    const good = await create(
+      ledger('rules-good', { kafka: EXTERNAL, consensus: { permissioned, replayWindowMs: 86_400_000, enforceBalances: true, accountKeys: { alice: ['d'.repeat(64)] }, genesisAllocations: { alice: 1_000_000 } }, checkpoints: { everyBlocks: 10 } }),
+    );
+    expect(good.status, JSON.stringify(good.body)).toBe(201);
+    expect(good.body.spec.auditor.storage).toMatchObject({ ephemeral: false, size: '10Gi' });
+    expect(good.body.spec.topics.checkpoints).toBe('checkpoints');
   });
 
   it('requires exactly one of external or bundled Kafka, and no switch between them', async () => {
@@ -241,8 +264,14 @@ async function partitionsOf(topic: string): Promise<number | undefined> {
   return (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions.length;
 }
 
-function topicNames(prefix: string): { transactions: string; blockchain: string; audit: string; deadLetter: string } {
-  return { transactions: uniqueTopic(`${prefix}-tx`), blockchain: uniqueTopic(`${prefix}-chain`), audit: uniqueTopic(`${prefix}-audit`), deadLetter: uniqueTopic(`${prefix}-dlq`) };
+function topicNames(prefix: string): { transactions: string; blockchain: string; audit: string; deadLetter: string; checkpoints: string } {
+  return {
+    transactions: uniqueTopic(`${prefix}-tx`),
+    blockchain: uniqueTopic(`${prefix}-chain`),
+    audit: uniqueTopic(`${prefix}-audit`),
+    deadLetter: uniqueTopic(`${prefix}-dlq`),
+    checkpoints: uniqueTopic(`${prefix}-checkpoints`),
+  };
 }
 
 /** What the kubelet and the workload controllers would report: every replica ready, the current spec seen. */
@@ -292,7 +321,7 @@ describe('the operator keeps Ledgers (with the chart\'s ServiceAccount and Role)
       `/api/v1/namespaces/${OP_NAMESPACE}/services/alpha-miner-headless`,
       apps('deployments', 'alpha-ingest'),
       `/api/v1/namespaces/${OP_NAMESPACE}/services/alpha-ingest`,
-      apps('deployments', 'alpha-auditor'),
+      apps('statefulsets', 'alpha-auditor'),
       `/api/v1/namespaces/${OP_NAMESPACE}/services/alpha-auditor`,
       ...['alpha-miner', 'alpha-ingest', 'alpha-auditor'].map((name) => `/apis/policy/v1/namespaces/${OP_NAMESPACE}/poddisruptionbudgets/${name}`),
       ...['alpha-miner', 'alpha-ingest', 'alpha-auditor'].map((name) => networkPolicy(name)),
@@ -308,7 +337,14 @@ describe('the operator keeps Ledgers (with the chart\'s ServiceAccount and Role)
       }
     }, 30_000);
     expect(await partitionsOf(alphaTopics.transactions)).toBe(2);
-    for (const topic of [alphaTopics.blockchain, alphaTopics.audit, alphaTopics.deadLetter]) expect(await partitionsOf(topic)).toBe(1);
+    for (const topic of [alphaTopics.blockchain, alphaTopics.audit, alphaTopics.deadLetter, alphaTopics.checkpoints]) expect(await partitionsOf(topic)).toBe(1);
+    // The checkpoint topic compacted (one current checkpoint per writer), made here: a miner may lack the ACL to.
+    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: alphaTopics.checkpoints, configNames: ['cleanup.policy'] }] });
+    expect(described.resources[0]?.configEntries[0]?.configValue).toBe('compact');
+    // The auditor keeps its index on a claim of its own per replica (DATA_DIR), kept when the Ledger goes.
+    const auditor = await get(apps('statefulsets', 'alpha-auditor'));
+    expect(auditor.spec.volumeClaimTemplates.map((claim: { metadata: { name: string }; spec: { resources: { requests: { storage: string } } } }) => [claim.metadata.name, claim.spec.resources.requests.storage])).toEqual([['data', '10Gi']]);
+    expect(auditor.spec.template.spec.containers[0].env).toContainEqual({ name: 'DATA_DIR', value: '/var/lib/chainlog/auditor' });
 
     // Locked down by default: ingest and the auditor take their HTTP port from anyone, the miners only /metrics from
     // the monitoring namespace; each selects its own component of this Ledger; Kafka egress on the bootstrap port.
@@ -355,7 +391,7 @@ describe('the operator keeps Ledgers (with the chart\'s ServiceAccount and Role)
   it('status follows the workloads: Ready once every workload is ready with the current spec', async () => {
     await markReady('statefulsets', 'alpha-miner');
     await markReady('deployments', 'alpha-ingest');
-    await markReady('deployments', 'alpha-auditor');
+    await markReady('statefulsets', 'alpha-auditor');
     const ready = await eventually(async () => {
       const current = await get(`${OP_LEDGERS}/alpha`);
       expect(condition(current, 'Ready')).toMatchObject({ status: 'True', reason: 'LedgerReady' });
@@ -371,14 +407,14 @@ describe('the operator keeps Ledgers (with the chart\'s ServiceAccount and Role)
   it('a spec change rolls only what it changes', async () => {
     const before = {
       ingest: await get(apps('deployments', 'alpha-ingest')),
-      auditor: await get(apps('deployments', 'alpha-auditor')),
+      auditor: await get(apps('statefulsets', 'alpha-auditor')),
       miner: await get(apps('statefulsets', 'alpha-miner')),
     };
     await mergePatch(`${OP_LEDGERS}/alpha`, { spec: { ingest: { replicas: 3 } } });
     await eventually(async () => expect((await get(apps('deployments', 'alpha-ingest'))).spec.replicas).toBe(3), 30_000);
     const ingest = await get(apps('deployments', 'alpha-ingest'));
     expect(ingest.spec.template).toEqual(before.ingest.spec.template);
-    expect((await get(apps('deployments', 'alpha-auditor'))).metadata.generation).toBe(before.auditor.metadata.generation);
+    expect((await get(apps('statefulsets', 'alpha-auditor'))).metadata.generation).toBe(before.auditor.metadata.generation);
     expect((await get(apps('statefulsets', 'alpha-miner'))).metadata.generation).toBe(before.miner.metadata.generation);
 
     await mergePatch(`${OP_LEDGERS}/alpha`, { spec: { miners: { logLevel: 'debug' } } });
@@ -387,7 +423,7 @@ describe('the operator keeps Ledgers (with the chart\'s ServiceAccount and Role)
       const level = miner.spec.template.spec.containers[0].env.find((entry: { name: string }) => entry.name === 'LOG_LEVEL');
       expect(level.value).toBe('debug');
     }, 30_000);
-    expect((await get(apps('deployments', 'alpha-auditor'))).metadata.generation).toBe(before.auditor.metadata.generation);
+    expect((await get(apps('statefulsets', 'alpha-auditor'))).metadata.generation).toBe(before.auditor.metadata.generation);
     expect((await get(apps('deployments', 'alpha-ingest'))).metadata.generation).toBe(ingest.metadata.generation);
   });
 
@@ -429,6 +465,25 @@ describe('the operator keeps Ledgers (with the chart\'s ServiceAccount and Role)
     await eventually(async () => expect((await get(apps('deployments', 'alpha-ingest'))).spec.replicas).toBe(3), 30_000);
     await kube.request('DELETE', `/api/v1/namespaces/${OP_NAMESPACE}/services/alpha-auditor`);
     await eventually(async () => expect((await get(`/api/v1/namespaces/${OP_NAMESPACE}/services/alpha-auditor`)).spec.ports[0].port).toBe(8082), 30_000);
+  });
+
+  it('upgrading from an operator that ran the auditor as a Deployment: the Deployment is pruned, the StatefulSet stays', async () => {
+    // What an operator of an earlier version left behind: the auditor Deployment, owned by the Ledger and labelled.
+    const owner = await get(`${OP_LEDGERS}/alpha`);
+    const labels = { 'app.kubernetes.io/name': 'chainlog', 'app.kubernetes.io/instance': 'alpha', 'app.kubernetes.io/component': 'auditor', 'chainlog.dev/ledger': 'alpha' };
+    const selector = { 'app.kubernetes.io/name': 'chainlog', 'app.kubernetes.io/instance': 'alpha', 'app.kubernetes.io/component': 'auditor' };
+    const old = await kube.request('POST', `/apis/apps/v1/namespaces/${OP_NAMESPACE}/deployments`, {
+      body: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'alpha-auditor', namespace: OP_NAMESPACE, labels, ownerReferences: [{ apiVersion: 'chainlog.dev/v1alpha1', kind: 'Ledger', name: 'alpha', uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true }] },
+        spec: { replicas: 2, selector: { matchLabels: selector }, template: { metadata: { labels }, spec: { containers: [{ name: 'auditor', image: 'chainlog:old' }] } } },
+      },
+    });
+    expect(old.status).toBe(201);
+    await eventually(async () => expect((await kube.request('GET', apps('deployments', 'alpha-auditor'))).status).toBe(404), 60_000);
+    expect((await get(apps('statefulsets', 'alpha-auditor'))).spec.replicas).toBe(2);
+    expect((await ledgerEvents('alpha')).map((event) => event.message)).toContain('Deleted Deployment/alpha-auditor: the Ledger no longer implies it');
   });
 
   it('an unreachable Kafka: KafkaReachable=False, Ready=False, Degraded, and a Warning Event', async () => {

@@ -3,7 +3,7 @@
 #   cluster.sh up       etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy (one
 #                       multi-call binary, scripts/tools/install-kube.sh), containerd (its own instance, with the
 #                       oom-score fix), the Debian CNI plugins (bridge cni0, 10.244.0.0/24), CoreDNS as the
-#                       cluster DNS (kube-system/kube-dns, 10.96.0.10), hostPath PersistentVolumes, and the images of
+#                       cluster DNS (kube-system/kube-dns, 10.96.0.10), 16 hostPath PersistentVolumes, and the images of
 #                       `npm run images` imported into containerd. Ends with a pod that resolves a Service name.
 #   cluster.sh down     deletes every pod, stops every process it started, and removes its iptables chains,
 #                       the cni0 bridge, the node address on lo, its mounts and cgroups; then checks that
@@ -350,10 +350,12 @@ COREFILE
 }
 
 # hostPath PersistentVolumes without a class: what a PVC of the chart (no storageClassName, no default class)
-# binds to. World-writable, since hostPath volumes ignore fsGroup.
+# binds to, without a provisioner or an image registry. World-writable, since hostPath volumes ignore fsGroup.
+# Enough for the suite's claims with room to spare: each Kafka broker and each auditor replica (a StatefulSet with
+# a claim per pod) binds one, and a claim deleted by hand leaves its volume Released (Retain), not reusable.
 volumes() {
   local i
-  for i in 0 1 2 3 4 5; do
+  for i in $(seq 0 15); do
     mkdir -p "$STATE/volumes/pv-$i" && chmod 0777 "$STATE/volumes/pv-$i"
     kubectl_ apply -f - >/dev/null <<YAML
 apiVersion: v1

@@ -1,5 +1,6 @@
 // What `npm start` runs: one entry per process, with the settings it gets on top of the inherited
 // environment. Pure, so the static checks can compare these names with what each service reads.
+import { join, resolve } from 'node:path';
 import { minerPorts, type StartOptions } from './start-options.js';
 import { DEFAULT_ACCOUNTS } from '../../services/cli/src/commands/demo.js';
 
@@ -87,6 +88,12 @@ export function servicePlan(options: StartOptions, brokers: string, partitions: 
         },
       };
     }),
-    { name: 'auditor', service: 'auditor', port: options.auditorPort, env: { ...common, ...permissioned, HTTP_PORT: String(options.auditorPort) } },
+    {
+      name: 'auditor',
+      service: 'auditor',
+      port: options.auditorPort,
+      // Its transaction index on disk, kept across restarts (checked against the chain on start).
+      env: { ...common, ...permissioned, HTTP_PORT: String(options.auditorPort), DATA_DIR: join(resolve(options.dataDir), 'auditor') },
+    },
   ];
 }

@@ -156,6 +156,12 @@ grew instead of shrinking the miners back to a stale value. `lookup` is empty un
 {{- if and .Values.consensus.allowedMinerKeys (not .Values.consensus.permissioned) -}}
 {{- fail "consensus.allowedMinerKeys is set but consensus.permissioned is false: an open chain has no allow-list (remove the keys, or set permissioned: true)" -}}
 {{- end -}}
+{{- if and .Values.consensus.enforceBalances (not .Values.consensus.permissioned) -}}
+{{- fail "consensus.enforceBalances needs consensus.permissioned=true: the ledger rules bind accounts to keys on a permissioned chain" -}}
+{{- end -}}
+{{- if and (or .Values.consensus.accountKeys .Values.consensus.genesisAllocations) (not .Values.consensus.enforceBalances) -}}
+{{- fail "consensus.accountKeys and consensus.genesisAllocations need consensus.enforceBalances=true" -}}
+{{- end -}}
 {{- $auth := list (list "ingest" .Values.ingest.auth) (list "auditor" .Values.auditor.auth) -}}
 {{- range $auth -}}
 {{- if and (index . 1).enabled (not (index . 1).existingSecret) -}}
@@ -263,31 +269,91 @@ Usage: include "chainlog.commonEnv" (dict "root" $ "component" "miner" "logLevel
   value: {{ .logLevel | default $root.Values.logLevel | quote }}
 {{- end -}}
 
+{{/*
+The consensus parameters as a JSON list of env entries, rendered once for every reader of the chain (miners,
+auditor; ingest takes the ones it applies at the door): nodes with different values compute different chains.
+*/}}
+{{- define "chainlog.consensusEntries" -}}
+{{- $consensus := .Values.consensus -}}
+{{- $entries := list (dict "name" "DIFFICULTY" "value" ($consensus.difficulty | int | toString)) (dict "name" "BLOCK_REWARD" "value" ($consensus.blockReward | int64 | toString)) -}}
+{{- $keys := include "chainlog.minerKeys.source" . -}}
+{{- if eq $keys "values" -}}
+{{- $entries = append $entries (dict "name" "ALLOWED_MINER_KEYS" "value" (join "," $consensus.allowedMinerKeys)) -}}
+{{- else if eq $keys "job" -}}
+{{- /* The public keys the miner-keys hook Job derived from the miners' Secret. */ -}}
+{{- $entries = append $entries (dict "name" "ALLOWED_MINER_KEYS" "valueFrom" (dict "configMapKeyRef" (dict "name" (include "chainlog.minerKeys.allowListName" .) "key" "allowed-miner-keys"))) -}}
+{{- end -}}
+{{- $entries = append $entries (dict "name" "REQUIRE_TRANSACTION_SIGNATURES" "value" ($consensus.requireTransactionSignatures | toString)) -}}
+{{- if not (kindIs "invalid" $consensus.maxBlockTransactions) -}}
+{{- $entries = append $entries (dict "name" "CONSENSUS_MAX_BLOCK_TRANSACTIONS" "value" ($consensus.maxBlockTransactions | int | toString)) -}}
+{{- end -}}
+{{- if not (kindIs "invalid" $consensus.replayWindowMs) -}}
+{{- $entries = append $entries (dict "name" "REPLAY_WINDOW_MS" "value" ($consensus.replayWindowMs | int64 | toString)) -}}
+{{- end -}}
+{{- if $consensus.enforceBalances -}}
+{{- $entries = append $entries (dict "name" "ENFORCE_BALANCES" "value" "true") -}}
+{{- with include "chainlog.accountKeys" . -}}
+{{- $entries = append $entries (dict "name" "ACCOUNT_KEYS" "value" .) -}}
+{{- end -}}
+{{- with include "chainlog.genesisAllocations" . -}}
+{{- $entries = append $entries (dict "name" "GENESIS_ALLOCATIONS" "value" .) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $entries -}}
+{{- end -}}
+
+{{/* consensus.accountKeys ({account: [key, ...]}) as ACCOUNT_KEYS: account=key,..., accounts and keys in order. */}}
+{{- define "chainlog.accountKeys" -}}
+{{- $pairs := list -}}
+{{- range $account := keys .Values.consensus.accountKeys | sortAlpha -}}
+{{- range $key := index $.Values.consensus.accountKeys $account -}}
+{{- $pairs = append $pairs (printf "%s=%s" $account $key) -}}
+{{- end -}}
+{{- end -}}
+{{- join "," $pairs -}}
+{{- end -}}
+
+{{/* consensus.genesisAllocations ({account: amount}) as GENESIS_ALLOCATIONS: account=amount,..., in order. */}}
+{{- define "chainlog.genesisAllocations" -}}
+{{- $pairs := list -}}
+{{- range $account := keys .Values.consensus.genesisAllocations | sortAlpha -}}
+{{- $pairs = append $pairs (printf "%s=%s" $account (index $.Values.consensus.genesisAllocations $account | int64 | toString)) -}}
+{{- end -}}
+{{- join "," $pairs -}}
+{{- end -}}
+
 {{/* The consensus parameters: identical on miners and auditor. */}}
 {{- define "chainlog.consensusEnv" -}}
-{{- $consensus := .Values.consensus -}}
-- name: DIFFICULTY
-  value: {{ $consensus.difficulty | int | quote }}
-- name: BLOCK_REWARD
-  value: {{ $consensus.blockReward | int64 | quote }}
-{{- $keys := include "chainlog.minerKeys.source" . }}
-{{- if eq $keys "values" }}
-- name: ALLOWED_MINER_KEYS
-  value: {{ join "," $consensus.allowedMinerKeys | quote }}
-{{- else if eq $keys "job" }}
-# The public keys the miner-keys hook Job derived from the miners' Secret.
-- name: ALLOWED_MINER_KEYS
-  valueFrom:
-    configMapKeyRef:
-      name: {{ include "chainlog.minerKeys.allowListName" . | quote }}
-      key: allowed-miner-keys
-{{- end }}
-- name: REQUIRE_TRANSACTION_SIGNATURES
-  value: {{ $consensus.requireTransactionSignatures | quote }}
-{{- if not (kindIs "invalid" $consensus.maxBlockTransactions) }}
-- name: CONSENSUS_MAX_BLOCK_TRANSACTIONS
-  value: {{ $consensus.maxBlockTransactions | int | quote }}
-{{- end }}
+{{- toYaml (include "chainlog.consensusEntries" . | fromJsonArray) -}}
+{{- end -}}
+
+{{/*
+The consensus rules ingest applies at the door (signatures, the replay window's timestamp bound): the same
+entries as the miners', so it never acknowledges a transaction the miners would refuse.
+*/}}
+{{- define "chainlog.admissionEnv" -}}
+{{- $entries := list -}}
+{{- range include "chainlog.consensusEntries" . | fromJsonArray -}}
+{{- if has .name (list "REQUIRE_TRANSACTION_SIGNATURES" "REPLAY_WINDOW_MS") -}}
+{{- $entries = append $entries . -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $entries -}}
+{{- end -}}
+
+{{/*
+Checkpoints (docs/protocol.md §5.1) of every chain reader that keeps state (miners, auditor): the topic always
+(the provisioning creates it compacted), the tunables when set. Without a replay window they have no effect.
+*/}}
+{{- define "chainlog.checkpointEnv" -}}
+{{- $c := .Values.checkpoints -}}
+- name: TOPIC_CHECKPOINTS
+  value: {{ .Values.topics.checkpoints.name | quote }}
+{{- include "chainlog.optionalEnv" (list
+      (dict "name" "CHECKPOINT_RESTORE" "value" $c.restore)
+      (dict "name" "CHECKPOINT_EVERY_TRANSACTIONS" "value" $c.everyTransactions)
+      (dict "name" "CHECKPOINT_EVERY_BLOCKS" "value" $c.everyBlocks)
+      (dict "name" "CHECKPOINT_VERIFY" "value" $c.verify)) }}
 {{- end -}}
 
 {{/*
@@ -354,16 +420,19 @@ Usage: include "chainlog.optionalEnv" (list (dict "name" "MAX_BATCH_SIZE" "value
 {{- end }}
 {{- end -}}
 
-{{/* liveness (/healthz) and readiness (/readyz) probes on the http port. Usage: include "chainlog.probes" .Values.ingest */}}
+{{/* startup (/healthz, where the component has one), liveness (/healthz) and readiness (/readyz) probes on the http port. Usage: include "chainlog.probes" .Values.ingest */}}
 {{- define "chainlog.probes" -}}
-{{- range $kind, $path := dict "livenessProbe" "/healthz" "readinessProbe" "/readyz" }}
-{{- $probe := get $ $kind }}
+{{- range $kind, $path := dict "startupProbe" "/healthz" "livenessProbe" "/healthz" "readinessProbe" "/readyz" }}
+{{- $probe := dict }}
+{{- if hasKey $ $kind }}{{ $probe = get $ $kind }}{{ end }}
 {{- if $probe.enabled }}
 {{ $kind }}:
   httpGet:
     path: {{ $path }}
     port: http
+  {{- if hasKey $probe "initialDelaySeconds" }}
   initialDelaySeconds: {{ $probe.initialDelaySeconds }}
+  {{- end }}
   periodSeconds: {{ $probe.periodSeconds }}
   timeoutSeconds: {{ $probe.timeoutSeconds }}
   failureThreshold: {{ $probe.failureThreshold }}
@@ -520,7 +589,7 @@ spec:
   enableServiceLinks: false
   {{- with include "chainlog.imagePullSecrets" $root }}{{ . | trim | nindent 2 }}{{- end }}
   securityContext:
-    {{- toYaml $root.Values.podSecurityContext | nindent 4 }}
+    {{- toYaml (.podSecurityContext | default $root.Values.podSecurityContext) | nindent 4 }}
   terminationGracePeriodSeconds: {{ $values.terminationGracePeriodSeconds }}
   {{- with include "chainlog.scheduling" . }}{{ . | trim | nindent 2 }}{{- end }}
   containers:
@@ -710,4 +779,32 @@ matchLabels:
 matchExpressions:
   - key: chainlog.dev/ledger
     operator: Exists
+{{- end -}}
+
+{{/*
+The auditor's data directory (DATA_DIR): its transaction index, on the StatefulSet's PersistentVolumeClaim
+(auditor.persistence.enabled) or on an emptyDir (rebuilt from the chain on every start).
+*/}}
+{{- define "chainlog.auditor.dataDir" -}}/var/lib/chainlog/auditor{{- end -}}
+
+{{- define "chainlog.auditor.dataEnv" -}}
+- name: DATA_DIR
+  value: {{ include "chainlog.auditor.dataDir" . | quote }}
+{{- end -}}
+
+{{- define "chainlog.auditor.dataMount" -}}
+- name: data
+  mountPath: {{ include "chainlog.auditor.dataDir" . | quote }}
+{{- end -}}
+
+{{- define "chainlog.auditor.dataVolume" -}}
+{{- if not .Values.auditor.persistence.enabled -}}
+- name: data
+  emptyDir:
+    {{- with .Values.auditor.persistence.emptyDirSizeLimit }}
+    sizeLimit: {{ . | quote }}
+    {{- else }}
+    {}
+    {{- end }}
+{{- end -}}
 {{- end -}}

@@ -2,8 +2,10 @@
  * The auditor's configuration: every environment variable it reads, validated in one place. A bad value
  * is reported together with every other problem (ConfigError), and main.ts exits with status 2.
  */
+import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CommonConfig, EnvReader, readCommonConfig, readConsensusConfig } from '@chainlog/core/config';
+import { type CommonConfig, EnvReader, readCheckpointConfig, readCommonConfig, readConsensusConfig } from '@chainlog/core/config';
+import type { CheckpointSettings } from '@chainlog/core/kafka';
 import { readAuthTokens } from '@chainlog/core/http';
 import type { ConsensusParams } from '@chainlog/core/protocol';
 
@@ -31,6 +33,18 @@ export interface AuditorConfig extends CommonConfig {
   readonly liveStreamLimit: number;
   /** AUTH_TOKENS: bearer tokens the API (and the explorer) requires; undefined: open. */
   readonly authTokens: string[] | undefined;
+  /**
+   * DATA_DIR: the auditor's state directory (a PersistentVolume in Kubernetes). The transaction index, blocks
+   * and account histories live there in LMDB and survive restarts; unset: they are kept in memory (dev, tests).
+   */
+  readonly dataDir: string | undefined;
+  /**
+   * Continue from the miners' newest verified checkpoint at start-up (docs/protocol.md §5.1; chains with a
+   * replay window only). The auditor reads checkpoints, it never writes them (the CHECKPOINT_EVERY_* settings
+   * do not apply). After a restore the background replay from genesis runs whenever the index misses blocks
+   * (it is the back-fill), otherwise as CHECKPOINT_VERIFY says.
+   */
+  readonly checkpoints: CheckpointSettings;
 }
 
 export function readConfig(env: Record<string, string | undefined> = process.env): AuditorConfig {
@@ -47,6 +61,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     explorer: { enabled: reader.boolean('EXPLORER_ENABLED', true), dir: reader.string('EXPLORER_DIR', DEFAULT_EXPLORER_DIR) },
     liveStreamLimit: reader.integer('LIVE_STREAM_LIMIT', 1000, { min: 1, max: 100_000 }),
     authTokens: readAuthTokens(reader),
+    dataDir: readDataDir(reader),
+    checkpoints: readCheckpointConfig(reader),
   };
   const topics = Object.entries(common.topics);
   topics.forEach(([role, name], at) => {
@@ -55,4 +71,15 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   });
   reader.done();
   return config;
+}
+
+/** DATA_DIR: an absolute path, or unset (empty counts as unset: a chart value left blank). */
+function readDataDir(reader: EnvReader): string | undefined {
+  const dir = reader.string('DATA_DIR', '');
+  if (dir === '') return undefined;
+  if (!isAbsolute(dir) || dir.includes('\0')) {
+    reader.problem(`DATA_DIR must be an absolute path to the auditor's state directory, got "${dir.slice(0, 200)}"`);
+    return undefined;
+  }
+  return dir;
 }

@@ -2,6 +2,9 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { REJECTION_REASONS } from '@chainlog/core/protocol';
 import type { AcceptedOutcome, AuditorState, RejectedOutcome } from './domain/auditor-state.js';
+import type { RebuildReason } from './domain/index-validity.js';
+
+const REBUILD_REASONS: readonly RebuildReason[] = ['unsupported-format', 'other-chain', 'corrupt', 'not-on-chain'];
 
 export interface AuditorMetrics {
   /** `observedAt`: when the block was seen live (caught up); undefined while replaying history. */
@@ -11,6 +14,8 @@ export interface AuditorMetrics {
   auditEventsDropped(count: number): void;
   /** A block claims offsets past a transactions partition's end (readers wait on it). */
   coverageAnomaly(): void;
+  /** The index found on disk was not used (docs/architecture.md): rebuilt from the chain. */
+  indexRebuilt(reason: RebuildReason): void;
 }
 
 export function createAuditorMetrics(
@@ -116,14 +121,49 @@ export function createAuditorMetrics(
   });
   new Gauge({
     name: 'chainlog_auditor_block_bytes',
-    help: 'Bytes of canonical block messages kept in memory (outside the V8 heap)',
+    help: 'Bytes of canonical block messages this process put into its index (outside the V8 heap: in memory without DATA_DIR, on disk with it)',
     registers,
     collect() {
       this.set(state.index.storedBytes);
     },
   });
+  new Gauge({
+    name: 'chainlog_auditor_index_missing_blocks',
+    help: 'Canonical blocks below the indexed top not in the index yet (back-fill after a start from a checkpoint); 0 when complete',
+    registers,
+    collect() {
+      this.set(state.indexProgress().missingBlocks);
+    },
+  });
+  new Gauge({
+    name: 'chainlog_auditor_index_ledger_lag_blocks',
+    help: 'Indexed blocks whose transactions balances and histories do not include yet (accounts answer 503 meanwhile)',
+    registers,
+    collect() {
+      const { height, ledgerHeight } = state.indexProgress();
+      this.set(height - ledgerHeight);
+    },
+  });
+  new Gauge({
+    name: 'chainlog_auditor_index_disk_bytes',
+    help: 'Bytes the index occupies on disk (DATA_DIR); 0 when it is kept in memory',
+    registers,
+    collect() {
+      this.set(state.store.sizeOnDisk());
+    },
+  });
+  const rebuilds = new Counter({
+    name: 'chainlog_auditor_index_rebuilds_total',
+    help: 'Indexes found on disk at start-up and not used, by reason (another chain, not on the blockchain topic, corrupt, another format): rebuilt',
+    labelNames: ['reason'],
+    registers,
+  });
+  for (const reason of REBUILD_REASONS) rebuilds.inc({ reason }, 0);
 
   return {
+    indexRebuilt(reason) {
+      rebuilds.inc({ reason });
+    },
     blockAccepted(outcome, observedAt) {
       accepted.inc();
       if (outcome.userTransactions > 0) committed.inc(outcome.userTransactions);

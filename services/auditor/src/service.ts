@@ -4,16 +4,20 @@
  * tests create the service directly and listen on its app.
  */
 import { createHttpApp } from '@chainlog/core/http';
-import { ChainFollower, chainlogTopics, createKafka, ensureTopics, waitForKafka } from '@chainlog/core/kafka';
+import { ChainCheckpoints, ChainFollower, chainlogTopics, createKafka, ensureTopics, readMessageAt, waitForKafka } from '@chainlog/core/kafka';
 import { loggedTransactionIds, type Logger } from '@chainlog/core/logging';
 import { createMetricsRegistry } from '@chainlog/core/metrics';
-import { COINBASE_SENDER } from '@chainlog/core/protocol';
+import { type Block, COINBASE_SENDER, encodeBlock } from '@chainlog/core/protocol';
 import type { SourceWait } from '@chainlog/core/kafka';
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Kafka } from 'kafkajs';
 import { SERVICE_NAME, type AuditorConfig } from './config.js';
 import { AuditorState } from './domain/auditor-state.js';
+import { indexIdentity, judgeStoredIndex, storedTop } from './domain/index-validity.js';
+import type { IndexStore } from './store/index-store.js';
+import { LmdbIndexStore } from './store/lmdb-store.js';
+import { MemoryIndexStore } from './store/memory-store.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { registerAuditorHttp } from './http/app.js';
 import { LiveStream } from './http/live-stream.js';
@@ -27,6 +31,8 @@ import { createAuditorMetrics, type AuditorMetrics } from './metrics.js';
 
 /** How long a block may wait on records past a partition's end before the auditor reports an anomaly. */
 const COVERAGE_ANOMALY_AFTER_MS = 1000;
+/** Blocks the ledger applies per turn of the event loop while it catches up (HTTP keeps answering between). */
+const LEDGER_STEP_BLOCKS = 8;
 
 export interface AuditorServiceOptions {
   /** Called when a follower fails for good; main.ts exits so the orchestrator restarts the auditor. */
@@ -50,6 +56,9 @@ export class AuditorService {
   readonly #logger: Logger;
   readonly #options: AuditorServiceOptions;
   readonly #kafka: Kafka;
+  readonly #checkpoints: ChainCheckpoints;
+  readonly #identity: string;
+  #ledgerDriving = false;
   #watermark = -1;
   #followerStarted = false;
   /** The initial replay of the blockchain topic is done (commits are logged at info from then on). */
@@ -69,16 +78,31 @@ export class AuditorService {
     this.#options = options;
     const kafka = createKafka(config.kafka, logger);
     this.#kafka = kafka;
+    this.#identity = indexIdentity(config.consensus, config.topics.blockchain);
+    const store: IndexStore = config.dataDir === undefined ? new MemoryIndexStore() : new LmdbIndexStore(config.dataDir);
     this.state = new AuditorState({
       params: config.consensus,
       transactionsTopic: config.topics.transactions,
       recentLimit: config.recentLimit,
       blockCacheBytes: config.blockCacheBytes,
       pendingTrackLimit: config.pendingTrackLimit,
+      store,
+      identity: this.#identity,
     });
     this.registry = options.registry ?? createMetricsRegistry(SERVICE_NAME);
     const metrics = createAuditorMetrics(this.registry, this.state, () => ({ caughtUp: this.caughtUp }));
     this.#metrics = metrics;
+    // The auditor reads the miners' checkpoints and never writes one.
+    this.#checkpoints = new ChainCheckpoints({
+      kafka,
+      settings: { ...config.checkpoints, everyTransactions: 0, everyBlocks: 0 },
+      blockchainTopic: config.topics.blockchain,
+      transactionsTopic: config.topics.transactions,
+      chain: this.state.chain,
+      logger: logger.child({ component: 'checkpoints' }),
+      registry: this.registry,
+      writer: config.kafka.clientId,
+    });
 
     this.publisher = config.publishAuditEvents
       ? new AuditPublisher({
@@ -101,6 +125,7 @@ export class AuditorService {
       onSourceWait: (wait) => this.#onSourceWait(wait),
       onAccepted: (block, offset, bytes) => {
         const outcome = this.state.accept(block, offset, bytes);
+        if (this.state.ledgerBehind) this.#driveLedger();
         metrics.blockAccepted(outcome, this.follower.isReplay(offset) ? undefined : Date.now());
         // Log correlation (docs/observability.md): block index and transaction ids of every commit; at debug
         // while replaying the topic on start-up, so a restart does not log the whole chain again.
@@ -165,8 +190,10 @@ export class AuditorService {
 
   readiness(): { ready: boolean; detail: Record<string, unknown> } {
     const failure = this.follower.failure ?? this.transactions.failure;
+    const index = this.state.indexProgress();
     const detail = {
       height: this.state.index.height,
+      index: { store: this.state.store.location, complete: index.complete, missingBlocks: index.missingBlocks, ledgerHeight: index.ledgerHeight },
       appliedOffset: this.follower.appliedOffset,
       blockchain: !this.#followerStarted ? 'waiting-for-topic' : this.follower.caughtUp ? 'caught-up' : 'catching-up',
       transactions: this.transactions.state,
@@ -220,7 +247,8 @@ export class AuditorService {
       this.#watermark = await readAuditWatermark(this.#kafka, topics.audit, topics.blockchain, this.#logger);
       await this.publisher.start();
     }
-    this.transactions.start();
+    // Without a replay window there is no checkpoint to start from: pending transactions are read from the start.
+    if (this.state.chain.params.replayWindowMs === undefined) this.transactions.start();
     this.#background = this.#startFollower().catch((error: unknown) => this.#fatal(error as Error));
     this.#watchdog = setInterval(() => {
       const failure = this.follower.failure ?? this.transactions.failure;
@@ -236,14 +264,81 @@ export class AuditorService {
     });
     if (!exists || this.#stopped) return;
     const started = Date.now();
-    await this.follower.start();
+    await this.#checkStoredIndex();
+    const from = await this.#checkpoints.restore();
+    const restored = this.#checkpoints.restored;
+    if (restored !== undefined) {
+      // The checkpoint's tip is canonical: it opens the index's live range (the back-fill fills what is below).
+      const tip = restored.state.tip;
+      this.state.backfill(tip, restored.tipOffset, restored.state.transactionCount - tip.transactions.length, encodeBlock(tip));
+      this.#driveLedger();
+    }
+    // Pending transactions: what the chain has not consumed yet (after a restore, not the whole topic again).
+    if (!this.transactions.started) this.transactions.start(this.state.chain.sourceOffsets());
+    await this.follower.start(from);
     this.#followerStarted = true;
     await this.follower.catchUp(24 * 3600_000);
     this.#replayed = true;
+    const index = this.state.indexProgress();
     this.#logger.info(
-      { height: this.state.index.height, rejected: this.state.audit.rejectedCount, ms: Date.now() - started },
+      { height: this.state.index.height, rejected: this.state.audit.rejectedCount, ms: Date.now() - started, index },
       'caught up with the blockchain topic',
     );
+    if (restored !== undefined) {
+      // After ready, so it does not delay start-up: the replay from genesis verifies the checkpoint and back-fills.
+      await this.#checkpoints.verifyInBackground({
+        force: !index.ledgerComplete,
+        onAccepted: (block, offset, bytes, firstSeq) => this.#backfill(block, offset, bytes, firstSeq),
+      });
+    }
+  }
+
+  /**
+   * An index left on DATA_DIR by a previous run is used only if it belongs to this chain and the block it is
+   * valid up to is still on the blockchain topic (domain/index-validity.ts); otherwise it is rebuilt.
+   */
+  async #checkStoredIndex(): Promise<void> {
+    const { store } = this.state;
+    const meta = store.meta();
+    const topIndex = storedTop(meta);
+    const top = topIndex === undefined ? undefined : store.summary(topIndex);
+    const message = top === undefined ? undefined : await readMessageAt(this.#kafka, this.#config.topics.blockchain, top.offset, this.#logger);
+    const verdict = judgeStoredIndex(meta, this.#identity, top, message);
+    if (verdict.verdict === 'rebuild') {
+      this.#logger.warn({ store: store.location, reason: verdict.reason, detail: verdict.detail }, 'stored index not used: rebuilding it from the chain');
+      this.#metrics.indexRebuilt(verdict.reason);
+      this.state.resetIndex();
+    } else if (verdict.verdict === 'valid') {
+      const progress = this.state.indexProgress();
+      this.#logger.info({ store: store.location, top: verdict.top, ...progress }, 'stored index is on the chain: answering from it');
+    }
+  }
+
+  #backfill(block: Block, offset: number, bytes: Uint8Array, firstSeq: number): void {
+    if (this.#stopped) return;
+    const before = this.state.indexProgress();
+    this.state.backfill(block, offset, firstSeq, bytes);
+    this.#driveLedger();
+    const after = this.state.indexProgress();
+    if (!before.complete && after.complete) this.#logger.info({ height: after.height }, 'index back-filled: every block from genesis is indexed');
+  }
+
+  /** Lets the ledger apply the indexed blocks it has not applied yet, a few per turn of the event loop. */
+  #driveLedger(): void {
+    if (this.#ledgerDriving || this.#stopped) return;
+    this.#ledgerDriving = true;
+    const step = (): void => {
+      if (this.#stopped) return;
+      this.state.advanceLedger(LEDGER_STEP_BLOCKS);
+      if (this.state.ledgerBehind) {
+        setImmediate(step);
+        return;
+      }
+      this.#ledgerDriving = false;
+      const progress = this.state.indexProgress();
+      if (progress.ledgerComplete) this.#logger.debug({ ledgerHeight: progress.ledgerHeight }, 'balances and histories are up to date');
+    };
+    setImmediate(step);
   }
 
   #fatal(error: Error): void {
@@ -273,8 +368,9 @@ export class AuditorService {
     this.#startup.abort(new Error('the auditor is stopping'));
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
     this.live.close();
-    await Promise.allSettled([this.follower.stop(), this.transactions.stop()]);
+    await Promise.allSettled([this.follower.stop(), this.transactions.stop(), this.#checkpoints.stop()]);
     await this.#background?.catch(() => undefined);
     await this.publisher?.stop();
+    await this.state.store.close();
   }
 }

@@ -38,4 +38,16 @@ describe('readConfig', () => {
       expect(problems).toContain(name);
     }
   });
+
+  it('keeps the index in memory without DATA_DIR, on disk in an absolute DATA_DIR, and refuses a relative one', () => {
+    expect(readConfig({}).dataDir).toBeUndefined();
+    expect(readConfig({ DATA_DIR: '' }).dataDir).toBeUndefined();
+    expect(readConfig({ DATA_DIR: '/var/lib/chainlog/auditor' }).dataDir).toBe('/var/lib/chainlog/auditor');
+    expect(() => readConfig({ DATA_DIR: 'data/auditor' })).toThrow(/DATA_DIR must be an absolute path/);
+  });
+
+  it('reads the checkpoint settings the miners read, and never writes checkpoints itself', () => {
+    expect(readConfig({}).checkpoints).toMatchObject({ topic: 'checkpoints', restore: true, verify: true });
+    expect(readConfig({ TOPIC_CHECKPOINTS: 'cps', CHECKPOINT_RESTORE: 'false' }).checkpoints).toMatchObject({ topic: 'cps', restore: false });
+  });
 });

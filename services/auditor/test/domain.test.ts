@@ -1,9 +1,15 @@
 // Unit tests of the pure domain modules: the sharded map, the chain index, the ledger, the audit log and
 // the pending-transaction tracker.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { type Block, Chain, encodeBlock, GENESIS_BLOCK } from '@chainlog/core/protocol';
 import { AuditLog, type RejectedBlock } from '../src/domain/audit-log.js';
-import { ChainIndex } from '../src/domain/chain-index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChainIndex, IndexConflictError } from '../src/domain/chain-index.js';
+import type { IndexStore } from '../src/store/index-store.js';
+import { LmdbIndexStore } from '../src/store/lmdb-store.js';
+import { MemoryIndexStore } from '../src/store/memory-store.js';
 import { amountJson, Ledger } from '../src/domain/ledger.js';
 import { LruCache, RecentList } from '../src/domain/lru.js';
 import { PendingTracker } from '../src/domain/pending-tracker.js';
@@ -54,11 +60,45 @@ function buildChain(): { builder: ChainBuilder; blocks: Block[] } {
   return { builder, blocks: builder.blocks };
 }
 
-describe('ChainIndex', () => {
+const opened: { store: IndexStore; dir?: string }[] = [];
+afterEach(async () => {
+  for (const { store, dir } of opened.splice(0)) {
+    await store.close();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Both implementations of the store: the same behaviour is expected of each. */
+const STORES: [string, () => IndexStore][] = [
+  ['memory', () => new MemoryIndexStore()],
+  [
+    'lmdb',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'chainlog-index-'));
+      const store = new LmdbIndexStore(dir);
+      opened.push({ store, dir });
+      return store;
+    },
+  ],
+];
+
+/** Sequence numbers of each block's first transaction, counted from genesis. */
+function firstSeqs(blocks: readonly Block[]): number[] {
+  let seq = 0;
+  return blocks.map((block) => {
+    const first = seq;
+    seq += block.transactions.length;
+    return first;
+  });
+}
+
+describe.each(STORES)('ChainIndex over the %s store', (_name, makeStore) => {
   it('indexes every transaction by id to (block, position) and decodes blocks from their wire bytes', () => {
     const { blocks } = buildChain();
-    const index = new ChainIndex({ blockCacheBytes: 0 });
-    blocks.forEach((block, offset) => index.append(block, offset * 2));
+    const store = makeStore();
+    const index = new ChainIndex({ store, blockCacheBytes: 0 });
+    const seqs = firstSeqs(blocks);
+    blocks.forEach((block, offset) => store.batch(() => index.put(block, offset * 2, seqs[offset] as number)));
     expect(index.height).toBe(3);
     expect(index.transactionCount).toBe(1 + 2 + 1 + 2);
     expect(index.storedBytes).toBe(blocks.reduce((sum, block) => sum + encodeBlock(block).length, 0));
@@ -76,18 +116,42 @@ describe('ChainIndex', () => {
     expect(index.block(4)).toBeUndefined();
   });
 
-  it('refuses a block that does not follow the indexed height', () => {
+  it('indexes blocks out of order (a back-fill below a checkpoint) and says which are held', () => {
     const { blocks } = buildChain();
-    const index = new ChainIndex();
-    index.append(GENESIS_BLOCK, 0);
-    expect(() => index.append(blocks[2] as Block, 1)).toThrow(/does not follow/);
+    const store = makeStore();
+    const index = new ChainIndex({ store, blockCacheBytes: 0 });
+    const seqs = firstSeqs(blocks);
+    for (const at of [2, 3, 0]) store.batch(() => index.put(blocks[at] as Block, at, seqs[at] as number));
+    expect(index.coverage.ranges).toEqual([
+      [0, 0],
+      [2, 3],
+    ]);
+    expect(index.coverage.complete).toBe(false);
+    expect(index.locate('t-1')).toEqual({ blockIndex: 3, position: 1 });
+    expect(index.locate(`tx:${TOPIC}:0:1`)).toBeUndefined();
+    // A sequence number inside the missing block 1 is not attributed to block 0.
+    expect(index.locateSeq(2)).toBeUndefined();
+    expect(index.transactionCount).toBe(6);
+    store.batch(() => index.put(blocks[1] as Block, 1, seqs[1] as number));
+    expect(index.coverage.complete).toBe(true);
+    expect(index.locate(`tx:${TOPIC}:0:1`)).toEqual({ blockIndex: 1, position: 2 });
+  });
+
+  it('leaves a held block as it is, and refuses another block at a held height', () => {
+    const { blocks } = buildChain();
+    const store = makeStore();
+    const index = new ChainIndex({ store });
+    store.batch(() => index.put(GENESIS_BLOCK, 0, 0));
+    expect(index.put(GENESIS_BLOCK, 0, 0)).toBe(false);
+    const impostor = { ...(blocks[1] as Block), index: 0 };
+    expect(() => index.put(impostor, 1, 0)).toThrow(IndexConflictError);
   });
 });
 
 describe('Ledger', () => {
   it('credits coinbases, moves amounts, and flags overdrafts without refusing them', () => {
     const { blocks } = buildChain();
-    const ledger = new Ledger();
+    const ledger = new Ledger({ store: new MemoryIndexStore() });
     let seq = 0;
     const overdrafts = blocks.flatMap((block) => {
       const found = ledger.applyBlock(block, seq);
@@ -118,7 +182,7 @@ describe('Ledger', () => {
   });
 
   it('clears the overdrawn flag once the balance is back to zero or more, and keeps sums exact beyond 2^53', () => {
-    const ledger = new Ledger();
+    const ledger = new Ledger({ store: new MemoryIndexStore() });
     const block = (index: number, transactions: Block['transactions']): Block => ({ ...GENESIS_BLOCK, index, transactions });
     const big = Number.MAX_SAFE_INTEGER;
     ledger.applyBlock(block(1, [signedTransaction('a', 'x', 'y', big), signedTransaction('b', 'x', 'y', big)]), 0);
@@ -133,7 +197,7 @@ describe('Ledger', () => {
   });
 
   it('records a self-transfer once and does not change the balance', () => {
-    const ledger = new Ledger();
+    const ledger = new Ledger({ store: new MemoryIndexStore() });
     ledger.applyBlock({ ...GENESIS_BLOCK, index: 1, transactions: [signedTransaction('s', 'z', 'z', 5)] }, 0);
     expect(ledger.account('z')).toEqual({ account: 'z', balance: 0n, transactionCount: 1, overdrafts: 1 });
   });

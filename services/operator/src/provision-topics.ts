@@ -3,8 +3,8 @@
 // hook Job (`node services/operator/dist/provision-topics.js`), or by hand against any Kafka.
 // Exit codes: 0 done (nothing to do counts as done), 1 Kafka failed, 2 invalid configuration.
 import type { Admin } from 'kafkajs';
-import { type CommonConfig, ConfigError, EnvReader, type LogLevel, readCommonConfig } from '@chainlog/core/config';
-import { chainlogTopics, createKafka, ensureTopics, type TopicSpec } from '@chainlog/core/kafka';
+import { type CommonConfig, ConfigError, EnvReader, type LogLevel, readCheckpointConfig, readCommonConfig } from '@chainlog/core/config';
+import { chainlogTopics, checkpointTopicSpec, createKafka, ensureTopics, type TopicSpec } from '@chainlog/core/kafka';
 import { createLogger, type Logger } from '@chainlog/core/logging';
 import { isEntryPoint, runAsProgram } from './entry-point.js';
 
@@ -19,6 +19,8 @@ export interface ProvisionConfig {
   transactionsPartitions: number;
   /** -1 means the broker's default.replication.factor. */
   replicationFactor: number;
+  /** The compacted checkpoint topic (TOPIC_CHECKPOINTS), created here because a miner may lack the ACL to. */
+  checkpointsTopic: string;
 }
 
 export function readProvisionConfig(env: EnvReader): ProvisionConfig {
@@ -26,13 +28,20 @@ export function readProvisionConfig(env: EnvReader): ProvisionConfig {
   const transactionsPartitions = env.integer('TRANSACTIONS_PARTITIONS', 2, { min: 1, max: 10_000 });
   const replicationFactor = env.integer('TOPIC_REPLICATION_FACTOR', -1, { min: -1, max: 32_767 });
   if (replicationFactor === 0) env.problem('TOPIC_REPLICATION_FACTOR must be -1 (the broker default) or at least 1, got "0"');
+  const checkpointsTopic = readCheckpointConfig(env).topic;
   env.done();
-  return { common, transactionsPartitions, replicationFactor };
+  return { common, transactionsPartitions, replicationFactor, checkpointsTopic };
 }
 
-/** The topics every Chainlog deployment needs: transactions (N partitions), the rest single-partition. */
+/**
+ * The topics every Chainlog deployment needs: transactions (N partitions), the rest single-partition, and the
+ * compacted checkpoint topic (always: a replay window switched on later then needs no topic made by a service).
+ */
 export function topicSpecs(config: ProvisionConfig): TopicSpec[] {
-  return chainlogTopics(config.common.topics, { transactionsPartitions: config.transactionsPartitions, replicationFactor: config.replicationFactor });
+  return [
+    ...chainlogTopics(config.common.topics, { transactionsPartitions: config.transactionsPartitions, replicationFactor: config.replicationFactor }),
+    checkpointTopicSpec(config.checkpointsTopic, config.replicationFactor),
+  ];
 }
 
 export interface ProvisionResult {

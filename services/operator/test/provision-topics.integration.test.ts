@@ -25,6 +25,7 @@ interface TopicEnv {
   TOPIC_BLOCKCHAIN: string;
   TOPIC_AUDIT: string;
   TOPIC_DEAD_LETTER: string;
+  TOPIC_CHECKPOINTS: string;
 }
 
 function topicEnv(prefix: string): TopicEnv {
@@ -35,6 +36,7 @@ function topicEnv(prefix: string): TopicEnv {
     TOPIC_BLOCKCHAIN: uniqueTopic(`${prefix}-chain`),
     TOPIC_AUDIT: uniqueTopic(`${prefix}-audit`),
     TOPIC_DEAD_LETTER: uniqueTopic(`${prefix}-dlq`),
+    TOPIC_CHECKPOINTS: uniqueTopic(`${prefix}-checkpoints`),
   };
 }
 
@@ -43,7 +45,7 @@ describe('provision-topics', () => {
   beforeAll(() => admin.connect());
   afterAll(() => admin.disconnect());
 
-  it('creates the four topics when missing: transactions with N partitions, the others with one, infinite retention', async () => {
+  it('creates the five topics when missing: transactions with N partitions, the others with one, infinite retention, checkpoints compacted', async () => {
     const env = { ...topicEnv('create'), TRANSACTIONS_PARTITIONS: '3' };
     const { lines, makeLogger } = capturingLogger();
     expect(await run(env, makeLogger)).toBe(0);
@@ -57,6 +59,12 @@ describe('provision-topics', () => {
       resources: [{ type: ConfigResourceTypes.TOPIC, name: env.TOPIC_BLOCKCHAIN, configNames: ['retention.ms'] }],
     });
     expect(described.resources[0]?.configEntries[0]?.configValue).toBe('-1');
+    const checkpoints = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: env.TOPIC_CHECKPOINTS, configNames: ['cleanup.policy'] }],
+    });
+    expect(checkpoints.resources[0]?.configEntries[0]?.configValue).toBe('compact');
+    expect(await partitionCount(admin, env.TOPIC_CHECKPOINTS)).toBe(1);
 
     const created = lines.filter((line) => line.level === 'info' && line.msg.startsWith('created '));
     expect(created.map((line) => line.msg).sort()).toEqual(
@@ -65,6 +73,7 @@ describe('provision-topics', () => {
         `created ${env.TOPIC_BLOCKCHAIN} with 1 partition(s)`,
         `created ${env.TOPIC_AUDIT} with 1 partition(s)`,
         `created ${env.TOPIC_DEAD_LETTER} with 1 partition(s)`,
+        `created ${env.TOPIC_CHECKPOINTS} with 1 partition(s)`,
       ].sort(),
     );
     const summary = lines.at(-1);
@@ -73,6 +82,7 @@ describe('provision-topics', () => {
       [env.TOPIC_BLOCKCHAIN]: 1,
       [env.TOPIC_AUDIT]: 1,
       [env.TOPIC_DEAD_LETTER]: 1,
+      [env.TOPIC_CHECKPOINTS]: 1,
     });
   });
 

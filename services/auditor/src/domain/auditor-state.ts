@@ -18,7 +18,11 @@ import type {
 import type { BlockRejection } from '@chainlog/core/kafka';
 import { type Block, Chain, COINBASE_SENDER, type ConsensusParams, inclusionProof, type InclusionProof, type Transaction } from '@chainlog/core/protocol';
 import { AuditLog, isForkReason, type CoverageAnomaly, type RejectedBlock } from './audit-log.js';
-import { ChainIndex, type BlockSummary } from './chain-index.js';
+import type { IndexMeta, IndexStore } from '../store/index-store.js';
+import { MemoryIndexStore } from '../store/memory-store.js';
+import { ChainIndex } from './chain-index.js';
+import { IndexCoverage } from './index-coverage.js';
+import { INDEX_FORMAT } from './index-validity.js';
 import { amountJson, Ledger, type OverdraftRecord } from './ledger.js';
 import { PendingTracker, type PartitionLag } from './pending-tracker.js';
 
@@ -33,6 +37,26 @@ export interface AuditorStateOptions {
   /** Pending transactions whose ids are indexed for status queries. */
   readonly pendingTrackLimit?: number;
   readonly clock?: () => number;
+  /** Where blocks, the id index and account histories are kept; in memory when not given. */
+  readonly store?: IndexStore;
+  /** Which chain the stored index belongs to (IndexMeta.identity); see indexIdentity. */
+  readonly identity?: string;
+}
+
+/** How complete the index and the ledger are (a start from a checkpoint back-fills them in the background). */
+export interface IndexProgress {
+  /** Every block from genesis to the top is indexed: an id not found was never committed. */
+  readonly complete: boolean;
+  /** Highest block index held. */
+  readonly height: number;
+  /** Every block 0..contiguousHeight is held (-1: not even genesis). */
+  readonly contiguousHeight: number;
+  /** Blocks below the top not indexed yet. */
+  readonly missingBlocks: number;
+  /** The last block whose transactions the balances and histories include. */
+  readonly ledgerHeight: number;
+  /** Balances and histories include every indexed block. */
+  readonly ledgerComplete: boolean;
 }
 
 export interface AcceptedOutcome {
@@ -59,19 +83,26 @@ export interface RejectedOutcome {
 
 export class AuditorState {
   readonly chain: Chain;
-  readonly index: ChainIndex;
-  readonly ledger: Ledger;
   readonly audit: AuditLog;
   readonly pending: PendingTracker;
+  readonly store: IndexStore;
+  readonly #identity: string;
   readonly #clock: () => number;
   readonly #recentLimit: number;
+  readonly #blockCacheBytes: number | undefined;
+  #index!: ChainIndex;
+  #ledger!: Ledger;
+  /** The last block the ledger applied. */
+  #ledgerHeight = -1;
 
   constructor(options: AuditorStateOptions) {
     this.chain = new Chain(options.params);
     this.#clock = options.clock ?? Date.now;
     this.#recentLimit = options.recentLimit ?? 1000;
-    this.index = new ChainIndex(options.blockCacheBytes === undefined ? {} : { blockCacheBytes: options.blockCacheBytes });
-    this.ledger = new Ledger({ recentOverdrafts: this.#recentLimit });
+    this.#blockCacheBytes = options.blockCacheBytes;
+    this.store = options.store ?? new MemoryIndexStore();
+    this.#identity = options.identity ?? '';
+    this.#load();
     this.audit = new AuditLog({ recentLimit: this.#recentLimit });
     this.pending = new PendingTracker({
       topic: options.transactionsTopic,
@@ -80,16 +111,124 @@ export class AuditorState {
     });
   }
 
+  get index(): ChainIndex {
+    return this.#index;
+  }
+
+  get ledger(): Ledger {
+    return this.#ledger;
+  }
+
+  get ledgerHeight(): number {
+    return this.#ledgerHeight;
+  }
+
+  /** The index and ledger as the store holds them (what a previous run left, checked by the service first). */
+  #load(): void {
+    const meta = this.store.meta();
+    // Another chain's index (other parameters, topic or format) is never loaded; the service then resets it.
+    const usable = meta !== undefined && meta.identity === this.#identity && meta.format === INDEX_FORMAT;
+    this.#index = new ChainIndex({
+      store: this.store,
+      coverage: new IndexCoverage(usable ? meta.ranges : []),
+      ...(this.#blockCacheBytes === undefined ? {} : { blockCacheBytes: this.#blockCacheBytes }),
+    });
+    this.#ledgerHeight = usable ? meta.ledgerHeight : -1;
+    this.#ledger = new Ledger({
+      store: this.store,
+      recentOverdrafts: this.#recentLimit,
+      ...(usable ? { accounts: this.store.accounts(), overdraftTotal: meta.overdraftTotal } : {}),
+    });
+  }
+
+  /** Forgets the stored index and ledger (another chain's, or one that disagrees with this chain). Before any block. */
+  resetIndex(): void {
+    this.store.clear();
+    this.#load();
+  }
+
+  indexProgress(): IndexProgress {
+    const { coverage } = this.#index;
+    return {
+      complete: coverage.complete,
+      height: coverage.top,
+      contiguousHeight: coverage.contiguousTop,
+      missingBlocks: coverage.missing,
+      ledgerHeight: this.#ledgerHeight,
+      ledgerComplete: coverage.complete && this.#ledgerHeight === coverage.top,
+    };
+  }
+
   /**
    * A block the chain accepted (ChainFollower's onAccepted: the chain already includes it). `wireBytes`, the
    * message it was decoded from, saves re-encoding it for the index.
    */
   accept(block: Block, offset: number, wireBytes?: Uint8Array): AcceptedOutcome {
-    const firstSeq = this.index.append(block, offset, wireBytes);
-    const overdrafts = this.ledger.applyBlock(block, firstSeq);
+    // The chain counts every committed transaction from genesis, also after a start from a checkpoint.
+    const firstSeq = this.chain.transactionCount - block.transactions.length;
+    let overdrafts: OverdraftRecord[] = [];
+    this.#write(() => {
+      this.#index.put(block, offset, firstSeq, wireBytes);
+      if (this.#ledgerHeight === block.index - 1) overdrafts = this.#applyToLedger(block, firstSeq);
+    });
     this.pending.onBlock(block);
     const transactionTimestamps = block.transactions.filter(({ from }) => from !== COINBASE_SENDER).map(({ timestamp }) => timestamp);
     return { block, offset, userTransactions: transactionTimestamps.length, transactionTimestamps, overdrafts };
+  }
+
+  /**
+   * A canonical block below the live chain's start, from the back-fill (the background verification from
+   * genesis after a start from a checkpoint), or the checkpoint's tip block itself. `firstSeq` comes from the
+   * chain that accepted it. Blocks held already are left as they are.
+   */
+  backfill(block: Block, offset: number, firstSeq: number, wireBytes?: Uint8Array): boolean {
+    let added = false;
+    this.#write(() => {
+      added = this.#index.put(block, offset, firstSeq, wireBytes);
+    });
+    return added;
+  }
+
+  /** Applies up to `maxBlocks` indexed blocks the ledger has not applied yet, in order; returns how many. */
+  advanceLedger(maxBlocks: number): number {
+    let applied = 0;
+    while (applied < maxBlocks && this.#index.coverage.has(this.#ledgerHeight + 1)) {
+      const index = this.#ledgerHeight + 1;
+      const block = this.#index.block(index) as Block;
+      const firstSeq = this.#index.firstSeq(index) as number;
+      this.#write(() => this.#applyToLedger(block, firstSeq));
+      applied++;
+    }
+    return applied;
+  }
+
+  /** Whether indexed blocks wait for the ledger (after a back-fill closed a gap). */
+  get ledgerBehind(): boolean {
+    return this.#index.coverage.has(this.#ledgerHeight + 1);
+  }
+
+  #applyToLedger(block: Block, firstSeq: number): OverdraftRecord[] {
+    const overdrafts = this.#ledger.applyBlock(block, firstSeq);
+    this.#ledgerHeight = block.index;
+    return overdrafts;
+  }
+
+  /** One atomic change of the store, with the meta record that says how far it is valid. */
+  #write(change: () => void): void {
+    this.store.batch(() => {
+      change();
+      this.store.setMeta(this.#meta());
+    });
+  }
+
+  #meta(): IndexMeta {
+    return {
+      format: 1,
+      identity: this.#identity,
+      ranges: this.#index.coverage.ranges,
+      ledgerHeight: this.#ledgerHeight,
+      overdraftTotal: this.#ledger.overdraftCount,
+    };
   }
 
   /** A message the chain rejected (ChainFollower's onRejected). */
@@ -132,13 +271,17 @@ export class AuditorState {
     return this.index.height - blockIndex + 1;
   }
 
-  /** Up to `limit` summaries from index `from`: upwards (asc), or downwards to genesis (desc, newest first). */
-  blockSummaries(from: number, limit: number, order: ListOrder = 'asc'): BlockSummaryView[] {
+  /**
+   * Up to `limit` summaries from index `from`: upwards (asc), or downwards to genesis (desc, newest first).
+   * Undefined when one of them is not indexed yet (back-fill under way).
+   */
+  blockSummaries(from: number, limit: number, order: ListOrder = 'asc'): BlockSummaryView[] | undefined {
     const summaries: BlockSummaryView[] = [];
     const indexes = order === 'asc' ? pageUp(from, limit, this.index.height) : pageDown(from, limit);
     for (const index of indexes) {
-      const summary = this.index.summary(index) as BlockSummary;
-      const block = this.index.block(index) as Block;
+      const summary = this.index.summary(index);
+      const block = this.index.block(index);
+      if (summary === undefined || block === undefined) return undefined;
       summaries.push({
         ...summary,
         previousHash: block.previousHash,

@@ -1,26 +1,21 @@
 /**
- * The canonical chain's blocks and the index transaction id → (block index, position).
+ * The canonical chain's blocks and the index transaction id → (block index, position), over an IndexStore
+ * (in memory, or on disk in LMDB with DATA_DIR: see store/). Blocks are stored as their canonical wire bytes
+ * (the exact message on the blockchain topic) and decoded again on demand into an LRU cache bounded by wire
+ * bytes; parsed blocks would cost ~1.6× their wire size, on the heap. Per transaction the index holds one
+ * entry from its id to a global sequence number (every committed transaction, coinbases included, counted
+ * from genesis); the block of a sequence number is the held block with the greatest first sequence number
+ * not above it.
  *
- * Memory design: each accepted block is kept as its canonical wire bytes (the exact message on the
- * blockchain topic, in a Buffer outside the V8 heap) and decoded again on demand into an LRU cache bounded
- * by wire bytes; parsed blocks would cost ~1.6× their wire size, on the heap. Per transaction the index
- * adds one entry in a sharded Map from the transaction id (the same string the Chain's duplicate set
- * holds) to a global sequence number (a small integer); the block of a sequence number is found by binary
- * search over the blocks' first sequence numbers. See the README for measured figures per million
- * transactions.
+ * Blocks need not arrive in order: after a start from a checkpoint the chain's new blocks are indexed from
+ * the checkpoint's tip on while the back-fill indexes the blocks below it (IndexCoverage says which are held).
  */
-import { ShardedMap } from '@chainlog/core/collections';
 import { type Block, encodeBlock, type Transaction } from '@chainlog/core/protocol';
+import type { IndexStore, StoredBlockSummary } from '../store/index-store.js';
+import { IndexCoverage } from './index-coverage.js';
 import { LruCache } from './lru.js';
 
-export interface BlockSummary {
-  readonly index: number;
-  readonly hash: string;
-  /** Offset of the block's message on the blockchain topic. */
-  readonly offset: number;
-  readonly timestamp: number;
-  readonly transactionCount: number;
-}
+export type BlockSummary = Omit<StoredBlockSummary, 'firstSeq'>;
 
 export interface TransactionLocation {
   readonly blockIndex: number;
@@ -28,73 +23,86 @@ export interface TransactionLocation {
   readonly position: number;
 }
 
-interface StoredBlock extends BlockSummary {
-  readonly bytes: Buffer;
-  /** Sequence number of the block's first transaction; sequence numbers count every committed transaction. */
-  readonly firstSeq: number;
+/** The stored index says another block than the chain's at this height: it must be rebuilt. */
+export class IndexConflictError extends Error {
+  constructor(
+    readonly blockIndex: number,
+    readonly storedHash: string,
+    readonly chainHash: string,
+  ) {
+    super(`the stored index holds block ${blockIndex} with hash ${storedHash}, the chain has ${chainHash}`);
+    this.name = 'IndexConflictError';
+  }
 }
 
 export class ChainIndex {
-  readonly #blocks: StoredBlock[] = [];
-  readonly #transactions: ShardedMap<string, number>;
+  readonly #store: IndexStore;
+  readonly coverage: IndexCoverage;
   /** Decoded blocks, weighed by their wire size (parsed, a block takes about 1.6× that on the heap). */
   readonly #decoded: LruCache<number, { block: Block; size: number }>;
-  #transactionCount = 0;
   #storedBytes = 0;
 
-  constructor(options: { blockCacheBytes?: number; shardCapacity?: number } = {}) {
+  constructor(options: { store: IndexStore; blockCacheBytes?: number; coverage?: IndexCoverage }) {
+    this.#store = options.store;
+    this.coverage = options.coverage ?? new IndexCoverage();
     this.#decoded = new LruCache(options.blockCacheBytes ?? 16 * 2 ** 20, (entry) => entry.size);
-    this.#transactions = new ShardedMap(options.shardCapacity);
   }
 
-  /** Index of the last block; -1 while empty. */
+  /** Index of the highest block held; -1 while empty. */
   get height(): number {
-    return this.#blocks.length - 1;
+    return this.coverage.top;
   }
 
-  /** Committed transactions, coinbases included. */
+  /** Committed transactions up to the highest block held, coinbases included (from genesis, held or not). */
   get transactionCount(): number {
-    return this.#transactionCount;
+    const top = this.#store.summary(this.height);
+    return top === undefined ? 0 : top.firstSeq + top.transactionCount;
   }
 
-  /** Bytes of block messages kept (outside the V8 heap). */
+  /** Wire bytes of the blocks this process stored (the store's size on disk is reported apart). */
   get storedBytes(): number {
     return this.#storedBytes;
   }
 
   /**
-   * Appends the next canonical block; returns the sequence number of its first transaction. `wireBytes`, when
-   * given, must be encodeBlock(block) (the message the Chain accepted it from): copied instead of re-encoding,
-   * which measured a tenth of the auditor's replay time (bench/replay.ts).
+   * Stores a canonical block whose first transaction has sequence number `firstSeq`; false when it is held
+   * already (with the same hash: another hash throws IndexConflictError). `wireBytes`, when given, must be
+   * encodeBlock(block) (the message the Chain accepted it from): copied instead of re-encoding, which
+   * measured a tenth of the auditor's replay time (bench/replay.ts). Call inside the store's batch.
    */
-  append(block: Block, offset: number, wireBytes?: Uint8Array): number {
-    if (block.index !== this.#blocks.length) {
-      throw new Error(`block ${block.index} does not follow the indexed height ${this.height}`);
+  put(block: Block, offset: number, firstSeq: number, wireBytes?: Uint8Array): boolean {
+    if (this.coverage.has(block.index)) {
+      const stored = this.#store.summary(block.index);
+      if (stored?.hash !== block.hash) throw new IndexConflictError(block.index, stored?.hash ?? '(missing)', block.hash);
+      return false;
     }
     // A copy: the message may be a view into a large fetch buffer, which the index must not keep alive.
     const bytes = wireBytes === undefined ? encodeBlock(block) : Buffer.from(wireBytes);
-    const firstSeq = this.#transactionCount;
-    this.#blocks.push({
+    const summary: StoredBlockSummary = {
       index: block.index,
       hash: block.hash,
       offset,
       timestamp: block.timestamp,
       transactionCount: block.transactions.length,
-      bytes,
       firstSeq,
-    });
-    block.transactions.forEach((transaction, position) => this.#transactions.set(transaction.id, firstSeq + position));
-    this.#transactionCount += block.transactions.length;
+    };
+    this.#store.putBlock(summary, bytes);
+    block.transactions.forEach((transaction, position) => this.#store.putTransaction(transaction.id, firstSeq + position));
+    this.coverage.add(block.index);
     this.#storedBytes += bytes.length;
     this.#decoded.set(block.index, { block, size: bytes.length });
-    return firstSeq;
+    return true;
   }
 
   summary(index: number): BlockSummary | undefined {
-    const stored = this.#blocks[index];
+    const stored = this.#store.summary(index);
     if (stored === undefined) return undefined;
-    const { bytes: _bytes, firstSeq: _firstSeq, ...summary } = stored;
+    const { firstSeq: _firstSeq, ...summary } = stored;
     return summary;
+  }
+
+  firstSeq(index: number): number | undefined {
+    return this.#store.summary(index)?.firstSeq;
   }
 
   head(): BlockSummary | undefined {
@@ -105,40 +113,34 @@ export class ChainIndex {
   block(index: number): Block | undefined {
     const cached = this.#decoded.get(index);
     if (cached !== undefined) return cached.block;
-    const stored = this.#blocks[index];
-    if (stored === undefined) return undefined;
-    const block = JSON.parse(stored.bytes.toString('utf8')) as Block;
-    this.#decoded.set(index, { block, size: stored.bytes.length });
+    const bytes = this.#store.blockBytes(index);
+    if (bytes === undefined) return undefined;
+    const block = JSON.parse(bytes.toString('utf8')) as Block;
+    this.#decoded.set(index, { block, size: bytes.length });
     return block;
   }
 
   /** The block's exact wire bytes. */
   blockBytes(index: number): Buffer | undefined {
-    return this.#blocks[index]?.bytes;
+    return this.#store.blockBytes(index);
   }
 
   hasTransaction(id: string): boolean {
-    return this.#transactions.has(id);
+    return this.#store.transactionSeq(id) !== undefined;
   }
 
   locate(id: string): TransactionLocation | undefined {
-    const seq = this.#transactions.get(id);
+    const seq = this.#store.transactionSeq(id);
     return seq === undefined ? undefined : this.locateSeq(seq);
   }
 
-  /** Where the transaction with this sequence number is. */
+  /** Where the transaction with this sequence number is, when its block is held. */
   locateSeq(seq: number): TransactionLocation | undefined {
-    if (!Number.isSafeInteger(seq) || seq < 0 || seq >= this.#transactionCount) return undefined;
-    // The last block whose firstSeq ≤ seq (blocks after genesis always hold at least their coinbase).
-    let low = 0;
-    let high = this.#blocks.length - 1;
-    while (low < high) {
-      const middle = Math.ceil((low + high) / 2);
-      if ((this.#blocks[middle] as StoredBlock).firstSeq <= seq) low = middle;
-      else high = middle - 1;
-    }
-    const block = this.#blocks[low] as StoredBlock;
-    return { blockIndex: block.index, position: seq - block.firstSeq };
+    if (!Number.isSafeInteger(seq) || seq < 0) return undefined;
+    const blockIndex = this.#store.blockIndexAtSeq(seq);
+    const summary = blockIndex === undefined ? undefined : this.#store.summary(blockIndex);
+    if (summary === undefined || seq >= summary.firstSeq + summary.transactionCount) return undefined;
+    return { blockIndex: summary.index, position: seq - summary.firstSeq };
   }
 
   transactionAt(location: TransactionLocation): Transaction | undefined {

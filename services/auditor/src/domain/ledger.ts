@@ -8,15 +8,21 @@
  * (an overdraft) and keeps the set of accounts that are negative now.
  *
  * Balances are BigInts: single amounts are at most 2^53 - 1, sums of them need not be.
+ *
+ * Memory: the accounts (balance, counts) stay in the heap, one small entry per account (they grow with the
+ * number of users, not with the chain's age); each account's history, one entry per transaction, is kept in
+ * the IndexStore (on disk with DATA_DIR). Blocks must be applied in chain order: the caller (AuditorState)
+ * applies each block once, after the one before it.
  */
 import { ShardedMap } from '@chainlog/core/collections';
 import { type Block, COINBASE_SENDER } from '@chainlog/core/protocol';
+import type { AccountRecord, IndexStore } from '../store/index-store.js';
 import { RecentList } from './lru.js';
 
 interface AccountState {
   balance: bigint;
-  /** Sequence numbers (see ChainIndex) of the account's transactions, oldest first. */
-  readonly history: number[];
+  /** Transactions of the account; its history (sequence numbers, see ChainIndex) is in the store. */
+  transactionCount: number;
   overdrafts: number;
 }
 
@@ -42,9 +48,16 @@ export class Ledger {
   readonly #accounts = new ShardedMap<string, AccountState>();
   readonly #negative = new ShardedMap<string, true>();
   readonly #overdrafts: RecentList<OverdraftRecord>;
+  readonly #store: IndexStore;
 
-  constructor(options: { recentOverdrafts?: number } = {}) {
-    this.#overdrafts = new RecentList(options.recentOverdrafts ?? 1000);
+  /** Starts from `accounts` (a persisted ledger, IndexStore.accounts()) with `overdraftTotal` overdrafts so far. */
+  constructor(options: { store: IndexStore; recentOverdrafts?: number; accounts?: Iterable<[string, AccountRecord]>; overdraftTotal?: number }) {
+    this.#store = options.store;
+    this.#overdrafts = new RecentList(options.recentOverdrafts ?? 1000, options.overdraftTotal ?? 0);
+    for (const [id, record] of options.accounts ?? []) {
+      this.#accounts.set(id, { balance: record.balance, transactionCount: record.transactionCount, overdrafts: record.overdrafts });
+      this.#setBalance(id, record.balance);
+    }
   }
 
   get accountCount(): number {
@@ -61,9 +74,13 @@ export class Ledger {
     return this.#overdrafts.total;
   }
 
-  /** Applies a canonical block whose first transaction has sequence number firstSeq; returns its overdrafts. */
+  /**
+   * Applies a canonical block whose first transaction has sequence number firstSeq; returns its overdrafts.
+   * Call inside the store's batch: the accounts it changed are written to the store with it.
+   */
   applyBlock(block: Block, firstSeq: number): OverdraftRecord[] {
     const overdrafts: OverdraftRecord[] = [];
+    const touched = new Set<string>();
     block.transactions.forEach((transaction, position) => {
       const seq = firstSeq + position;
       const amount = BigInt(transaction.amount);
@@ -84,24 +101,31 @@ export class Ledger {
         overdrafts.push(record);
         this.#overdrafts.push(record);
       }
-      sender.history.push(seq);
+      this.#store.putHistory(transaction.from, sender.transactionCount++, seq);
+      touched.add(transaction.from);
       if (sender === receiver) return;
-      this.#setBalance(transaction.from, sender, sender.balance - amount);
-      this.#setBalance(transaction.to, receiver, receiver.balance + amount);
-      receiver.history.push(seq);
+      sender.balance -= amount;
+      receiver.balance += amount;
+      this.#setBalance(transaction.from, sender.balance);
+      this.#setBalance(transaction.to, receiver.balance);
+      this.#store.putHistory(transaction.to, receiver.transactionCount++, seq);
+      touched.add(transaction.to);
     });
+    for (const id of touched) this.#store.putAccount(id, this.#accounts.get(id) as AccountState);
     return overdrafts;
   }
 
   account(id: string): AccountView | undefined {
     const state = this.#accounts.get(id);
     if (state === undefined) return undefined;
-    return { account: id, balance: state.balance, transactionCount: state.history.length, overdrafts: state.overdrafts };
+    return { account: id, balance: state.balance, transactionCount: state.transactionCount, overdrafts: state.overdrafts };
   }
 
   /** Sequence numbers of the account's transactions [from, from + limit), oldest first. */
   history(id: string, from: number, limit: number): number[] {
-    return this.#accounts.get(id)?.history.slice(from, from + limit) ?? [];
+    const state = this.#accounts.get(id);
+    if (state === undefined || from >= state.transactionCount) return [];
+    return this.#store.history(id, from, Math.min(limit, state.transactionCount - from));
   }
 
   /** Accounts with a negative balance now: the `limit` most negative (ties by account id). One pass, no full sort. */
@@ -128,14 +152,14 @@ export class Ledger {
   #account(id: string): AccountState {
     let state = this.#accounts.get(id);
     if (state === undefined) {
-      state = { balance: 0n, history: [], overdrafts: 0 };
+      state = { balance: 0n, transactionCount: 0, overdrafts: 0 };
       this.#accounts.set(id, state);
     }
     return state;
   }
 
-  #setBalance(id: string, state: AccountState, balance: bigint): void {
-    state.balance = balance;
+  /** Keeps the set of overdrawn accounts up to date. */
+  #setBalance(id: string, balance: bigint): void {
     if (balance < 0n && id !== COINBASE_SENDER) this.#negative.set(id, true);
     else this.#negative.delete(id);
   }

@@ -58,8 +58,13 @@ export class RecentList<T> {
   #items: T[] = [];
   #total = 0;
 
-  constructor(readonly capacity: number) {
+  /** `total`: items added before (a ledger loaded from disk counts its earlier overdrafts). */
+  constructor(
+    readonly capacity: number,
+    total = 0,
+  ) {
     if (!Number.isSafeInteger(capacity) || capacity < 0) throw new RangeError('capacity must be a non-negative integer');
+    this.#total = total;
   }
 
   /** How many items were ever added, including those that fell off. */

@@ -50,6 +50,11 @@ const hash = { type: 'string', pattern: '^[0-9a-f]{64}$' };
 const nonNegative = { type: 'integer', minimum: 0 };
 const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errorResponse = (description: string) => json(ref('Error'), description);
+/** 503 index-building (routes.ts): the back-fill after a start from a checkpoint has not reached this yet. */
+const indexBuilding = (what: string) => ({
+  ...json(ref('IndexBuilding'), `${what} The auditor started from a checkpoint and is still back-filling its index from genesis; retry after Retry-After seconds.`),
+  headers: { 'Retry-After': { description: 'Seconds to wait before asking again.', schema: { type: 'integer', minimum: 1 } } },
+});
 const pageParameters = [
   {
     name: 'from',
@@ -71,7 +76,12 @@ const blockOperation = (operationId: string, summary: string, found: object) => 
     operationId,
     summary,
     parameters: [{ name: 'index', in: 'path', required: true, schema: nonNegative }],
-    responses: { '200': found, '400': errorResponse('The index is not a non-negative integer'), '404': errorResponse('No such block') },
+    responses: {
+      '200': found,
+      '400': errorResponse('The index is not a non-negative integer'),
+      '404': errorResponse('No such block'),
+      '503': indexBuilding('The block is below the head but not indexed yet.'),
+    },
   },
 });
 
@@ -123,6 +133,26 @@ const schemas = {
       additionalProperties: true,
     },
   }),
+  IndexBuilding: {
+    type: 'object',
+    required: ['error'],
+    additionalProperties: false,
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message', 'height', 'contiguousHeight', 'missingBlocks', 'ledgerHeight'],
+        additionalProperties: false,
+        properties: {
+          code: { const: 'index-building' },
+          message: { type: 'string' },
+          height: { type: 'integer', minimum: -1, description: 'Highest block indexed.' },
+          contiguousHeight: { type: 'integer', minimum: -1, description: 'Every block from genesis to this one is indexed (-1: not even genesis yet).' },
+          missingBlocks: { type: 'integer', minimum: 0, description: 'Blocks below the highest not indexed yet.' },
+          ledgerHeight: { type: 'integer', minimum: -1, description: 'The last block balances and histories include.' },
+        },
+      },
+    },
+  },
   Amount: {
     description: 'A ledger amount in minor units: a JSON integer, or a decimal string when beyond ±(2^53 - 1).',
     oneOf: [{ type: 'integer' }, { type: 'string', pattern: '^-?[0-9]+$' }],
@@ -373,7 +403,11 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           operationId: 'listBlocks',
           summary: 'Blocks of the canonical chain, by index (bounded work per page whatever the chain\'s length)',
           parameters: [...pageParameters, orderParameter],
-          responses: { '200': json(ref('BlockPage'), 'A page of block summaries'), '400': errorResponse('A bad paging parameter') },
+          responses: {
+            '200': json(ref('BlockPage'), 'A page of block summaries'),
+            '400': errorResponse('A bad paging parameter'),
+            '503': indexBuilding('A block of the page is not indexed yet.'),
+          },
         },
       },
       [openApiPath(AUDITOR_ROUTES.block)]: blockOperation('getBlock', 'One block of the canonical chain', json(ref('BlockResponse'), 'The block')),
@@ -408,6 +442,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             ),
             '400': errorResponse('A query parameter (this route takes none)'),
             '404': json(ref('UnknownTransaction'), 'Neither committed nor pending'),
+            '503': indexBuilding('Not found in the blocks indexed so far: it may be committed in one not indexed yet, so the auditor does not say unknown.'),
           },
         },
       },
@@ -429,6 +464,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             '200': json(ref('Account'), 'The account'),
             '400': errorResponse('A bad account id or paging parameter'),
             '404': errorResponse('No transaction of the canonical chain involves the account'),
+            '503': indexBuilding('Balances and histories do not include every block yet.'),
           },
         },
       },

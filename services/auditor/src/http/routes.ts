@@ -46,6 +46,7 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
     const page = pageParameters(req.query, PAGE_LIMIT_MAX, order === 'desc' ? Math.max(height, 0) : 0);
     const from = order === 'desc' ? Math.min(page.from, Math.max(height, 0)) : page.from;
     const blocks = state.blockSummaries(from, page.limit, order);
+    if (blocks === undefined) throw indexBuilding(state, `blocks from ${from} are not indexed yet`);
     const next = order === 'asc' ? from + blocks.length : from - blocks.length;
     const more = blocks.length > 0 && (order === 'asc' ? next <= height : next >= 0);
     const body: BlockPage = { from, limit: page.limit, order, height, next: more ? next : null, blocks };
@@ -78,6 +79,8 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
     const id = req.params.id as string;
     const status = state.transactionStatus(id);
     if (status === undefined) {
+      // Not found in an index that misses blocks: it may be committed in one of them, so "unknown" would be a lie.
+      if (!state.indexProgress().complete) throw indexBuilding(state, `transaction ${id.slice(0, 200)} is not in the blocks indexed so far`);
       const unknown: UnknownTransactionView = {
         status: 'unknown',
         transactionId: id,
@@ -99,6 +102,8 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
     }
     const order = orderParameter(req.query.order);
     const { from, limit } = pageParameters(req.query, PAGE_LIMIT_MAX, order === 'desc' ? Number.MAX_SAFE_INTEGER : 0);
+    // Balances and histories need every block from genesis, in order.
+    if (!state.indexProgress().ledgerComplete) throw indexBuilding(state, `balances and histories do not include every block yet`);
     const account = state.account(id, from, limit, order);
     if (account === undefined) throw new HttpError(404, 'not-found', `no transaction of the canonical chain involves account ${id}`, { account: id });
     res.json(account);
@@ -112,10 +117,29 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
   });
 }
 
+/** Seconds a client should wait before asking again while the index is back-filled. */
+export const INDEX_BUILDING_RETRY_SECONDS = 5;
+
+/**
+ * 503 index-building: the auditor started from a checkpoint and is still back-filling the blocks below it
+ * (docs/architecture.md). Retryable; the body says how far the back-fill is.
+ */
+function indexBuilding(state: AuditorState, what: string): HttpError {
+  const { height, contiguousHeight, missingBlocks, ledgerHeight } = state.indexProgress();
+  return new HttpError(
+    503,
+    'index-building',
+    `${what}: the auditor is back-filling its index from genesis; retry later`,
+    { height, contiguousHeight, missingBlocks, ledgerHeight },
+    { 'Retry-After': String(INDEX_BUILDING_RETRY_SECONDS) },
+  );
+}
+
 function canonicalBlock(state: AuditorState, indexParameter: string | undefined): { index: number; block: Block; summary: BlockSummary } {
   const index = integerParameter(indexParameter, 'index', { min: 0, max: Number.MAX_SAFE_INTEGER });
   const block = state.index.block(index);
   const summary = state.index.summary(index);
+  if ((block === undefined || summary === undefined) && index <= state.index.height) throw indexBuilding(state, `block ${index} is not indexed yet`);
   if (block === undefined || summary === undefined) {
     throw new HttpError(404, 'not-found', `no block ${index} in the canonical chain (height ${state.index.height})`, { index });
   }

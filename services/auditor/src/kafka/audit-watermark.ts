@@ -6,7 +6,7 @@
  * consumers can still deduplicate what concurrent auditors write.
  */
 import type { Kafka } from 'kafkajs';
-import { TopicReader } from '@chainlog/core/kafka';
+import { readTopicToEnd } from '@chainlog/core/kafka';
 import type { Logger } from '@chainlog/core/logging';
 import { AUDIT_EVENT_SCHEMA } from './audit-event.js';
 
@@ -18,48 +18,21 @@ export async function readAuditWatermark(
   logger: Logger,
   timeoutMs = 60_000,
 ): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  let remaining: Map<number, number>;
-  try {
-    const offsets = await admin.fetchTopicOffsets(auditTopic);
-    // Partitions with messages, and the last offset each must be read up to.
-    remaining = new Map(offsets.filter((p) => Number(p.high) > Number(p.low)).map((p) => [p.partition, Number(p.high) - 1]));
-  } finally {
-    await admin.disconnect();
-  }
-  if (remaining.size === 0) return -1;
-
   let watermark = -1;
-  let done: (() => void) | undefined;
-  let failed: ((error: Error) => void) | undefined;
-  const finished = new Promise<void>((resolve, reject) => {
-    done = resolve;
-    failed = reject;
-  });
-  const reader = new TopicReader({
+  const outcome = await readTopicToEnd({
     kafka,
     topic: auditTopic,
     logger,
     name: 'audit watermark',
     groupIdPrefix: 'chainlog-auditor-watermark',
-    onMessage: ({ partition, offset, value }) => {
+    timeoutMs,
+    onMessage: ({ value }) => {
       const reported = reportedOffset(value, blockchainTopic);
       if (reported !== undefined && reported > watermark) watermark = reported;
-      const last = remaining.get(partition);
-      if (last !== undefined && offset >= last) remaining.delete(partition);
-      if (remaining.size === 0) done?.();
     },
-    onFailure: (error) => failed?.(error),
   });
-  const timer = setTimeout(() => failed?.(new Error(`reading the audit topic ${auditTopic} took over ${timeoutMs} ms`)), timeoutMs);
-  try {
-    await reader.start();
-    await finished;
-  } finally {
-    clearTimeout(timer);
-    await reader.stop();
-  }
+  // Publishing again what was published is what the watermark exists to avoid: no guess on a partial read.
+  if (outcome === 'timed-out') throw new Error(`reading the audit topic ${auditTopic} took over ${timeoutMs} ms`);
   logger.info({ auditTopic, watermark }, 'audit events up to this blockchain offset were already published');
   return watermark;
 }

@@ -6,7 +6,7 @@
 import type { Kafka } from 'kafkajs';
 import { PARTITION_DISCOVERY_MS, TopicReader } from '@chainlog/core/kafka';
 import type { Logger } from '@chainlog/core/logging';
-import { decodeTransactionInput, transactionIdOf } from '@chainlog/core/protocol';
+import { decodeTransactionInput, type SourceOffset, transactionIdOf } from '@chainlog/core/protocol';
 import type { PendingTracker } from '../domain/pending-tracker.js';
 import { waitForTopic } from './wait-for-topic.js';
 
@@ -18,6 +18,7 @@ export class TransactionsFollower {
   #stopped = false;
   #failure: Error | undefined;
   #started = false;
+  #startOffsets = new Map<number, number>();
   /** Per partition: the end offset last seen. */
   readonly #ends = new Map<number, number>();
 
@@ -54,9 +55,18 @@ export class TransactionsFollower {
     return 'caught-up';
   }
 
-  /** Waits for the topic in the background; resolves at once. */
-  start(): void {
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /**
+   * Waits for the topic in the background; resolves at once. `consumed`: the chain's source offsets (after a
+   * start from a checkpoint): each partition is read after them instead of from offset 0, since every record
+   * up to them is in the chain already.
+   */
+  start(consumed: readonly SourceOffset[] = []): void {
     this.#started = true;
+    this.#startOffsets = new Map(consumed.filter(({ topic }) => topic === this.#options.topic).map(({ partition, lastOffset }) => [partition, lastOffset + 1]));
     this.#run().catch((error: unknown) => {
       this.#failure = error as Error;
       this.#options.logger.error({ err: error }, 'transactions follower failed');
@@ -88,6 +98,7 @@ export class TransactionsFollower {
       groupIdPrefix: 'chainlog-auditor-pending',
       // A partition added by a scale-up is pending-tracked within seconds, not after kafkajs' 5 minutes.
       metadataMaxAgeMs: PARTITION_DISCOVERY_MS,
+      startOffsets: this.#startOffsets,
       onBatch: (partition, highWatermark) => {
         this.#ends.set(partition, Math.max(this.#ends.get(partition) ?? 0, highWatermark));
       },

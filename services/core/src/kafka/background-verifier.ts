@@ -6,7 +6,7 @@
 import type { Kafka } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../logging/logger.js';
-import { canonicalJson, Chain, type ChainState, type ConsensusParams } from '../protocol/index.js';
+import { type Block, canonicalJson, Chain, type ChainState, type ConsensusParams } from '../protocol/index.js';
 import { ChainFollower } from './chain-follower.js';
 
 export interface BackgroundVerifierOptions {
@@ -19,6 +19,11 @@ export interface BackgroundVerifierOptions {
   /** The restored checkpoint: its tip's offset and the state the reader continued from. */
   readonly target: { readonly tipOffset: number; readonly state: ChainState };
   readonly groupIdPrefix?: string;
+  /**
+   * Each block the replay accepted up to the target's tip, with the sequence number of its first transaction
+   * (transactions committed before it, coinbases included): the auditor back-fills its index from these.
+   */
+  readonly onAccepted?: (block: Block, offset: number, bytes: Uint8Array, firstSeq: number) => void;
 }
 
 export type VerificationOutcome = 'matched' | 'mismatched' | 'stopped';
@@ -58,7 +63,9 @@ export class BackgroundVerifier {
       logger: logger.child({ component: 'background-verifier' }),
       groupIdPrefix: this.#options.groupIdPrefix ?? 'chainlog-background-verifier',
       transactionsTopic,
-      onAccepted: (_block, offset) => {
+      onAccepted: (block, offset, bytes) => {
+        if (offset > target.tipOffset) return;
+        this.#options.onAccepted?.(block, offset, bytes, chain.transactionCount - block.transactions.length);
         this.#progress(offset);
         if (offset === target.tipOffset) this.#finish(chain);
       },

@@ -5,7 +5,7 @@ import type { Kafka } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../logging/logger.js';
 import { type Block, type Chain, type ChainState, CHECKPOINT_PROBLEMS, createCheckpoint, type Signer } from '../protocol/index.js';
-import { BackgroundVerifier } from './background-verifier.js';
+import { BackgroundVerifier, type BackgroundVerifierOptions } from './background-verifier.js';
 import { CheckpointWriter, ensureCheckpointTopic, restoreFromCheckpoint } from './checkpoint-store.js';
 
 export interface CheckpointSettings {
@@ -171,15 +171,31 @@ export class ChainCheckpoints {
       });
   }
 
+  /** The checkpoint the chain continued from (undefined: none, a full replay). */
+  get restored(): { readonly tipOffset: number; readonly state: ChainState } | undefined {
+    return this.#restored;
+  }
+
   /**
    * After a restore (and once the service is ready, so that it does not delay start-up): replays the chain
    * from genesis up to the checkpoint's tip in the background and compares the state. Resolves at once.
+   * `force` runs it even with CHECKPOINT_VERIFY off (a reader that needs the replay's blocks: the auditor's
+   * back-fill, handed each block through `onAccepted`).
    */
-  async verifyInBackground(): Promise<void> {
+  async verifyInBackground(options: { force?: boolean; onAccepted?: BackgroundVerifierOptions['onAccepted'] } = {}): Promise<void> {
     const restored = this.#restored;
-    if (restored === undefined || !this.#options.settings.verify || this.#verifier !== undefined) return;
+    if (restored === undefined || (!this.#options.settings.verify && options.force !== true) || this.#verifier !== undefined) return;
     const { kafka, blockchainTopic, transactionsTopic, chain, logger, registry } = this.#options;
-    this.#verifier = new BackgroundVerifier({ kafka, blockchainTopic, transactionsTopic, params: chain.params, logger, registry, target: restored });
+    this.#verifier = new BackgroundVerifier({
+      kafka,
+      blockchainTopic,
+      transactionsTopic,
+      params: chain.params,
+      logger,
+      registry,
+      target: restored,
+      ...(options.onAccepted === undefined ? {} : { onAccepted: options.onAccepted }),
+    });
     await this.#verifier.start();
   }
 

@@ -13,7 +13,8 @@ import {
   openCheckpoint,
   verifyCheckpoint,
 } from '../protocol/index.js';
-import { TopicReader } from './topic-reader.js';
+import { readTopicToEnd, TopicReader } from './topic-reader.js';
+import { CHECKPOINT_TOPIC_CONFIG } from './topics.js';
 
 /** Compacted, one partition: the topic holds the latest checkpoint of each writer, not a history. */
 export async function ensureCheckpointTopic(admin: Admin, topic: string, replicationFactor = -1): Promise<boolean> {
@@ -25,11 +26,8 @@ export async function ensureCheckpointTopic(admin: Admin, topic: string, replica
         topic,
         numPartitions: 1,
         replicationFactor,
-        configEntries: [
-          { name: 'cleanup.policy', value: 'compact' },
-          // Checkpoint parts are up to 512 KiB, one per record batch; the manifest is written last and small.
-          { name: 'max.message.bytes', value: String(1024 * 1024) },
-        ],
+        // Checkpoint parts are up to 512 KiB, one per record batch; the manifest is written last and small.
+        configEntries: Object.entries(CHECKPOINT_TOPIC_CONFIG).map(([name, value]) => ({ name, value })),
       },
     ],
   });
@@ -108,36 +106,21 @@ export async function readCheckpointCandidates(kafka: Kafka, topic: string, logg
 /** Every key's latest value (tombstones remove it), read from the start to the end the topic had when asked. */
 async function readCompactedTopic(kafka: Kafka, topic: string, logger: Logger, timeoutMs: number): Promise<Map<string, Buffer>> {
   const values = new Map<string, Buffer>();
-  const ends = await topicEnds(kafka, topic);
-  if (ends === undefined || [...ends.values()].every((end) => end === 0)) return values;
-  let done: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  const reader = new TopicReader({
+  const outcome = await readTopicToEnd({
     kafka,
     topic,
     logger,
     name: 'checkpoint reader',
     groupIdPrefix: 'chainlog-checkpoint-reader',
-    onMessage: ({ partition, offset, raw }) => {
+    timeoutMs,
+    onMessage: ({ raw }) => {
       const key = raw.key?.toString('utf8');
-      if (key !== undefined) {
-        if (raw.value === null) values.delete(key);
-        else values.set(key, raw.value);
-      }
-      if (offset + 1 >= (ends.get(partition) ?? 0) && [...ends].every(([p, end]) => (p === partition ? offset + 1 : reader.nextOffset(p)) >= end)) done();
+      if (key === undefined) return;
+      if (raw.value === null) values.delete(key);
+      else values.set(key, raw.value);
     },
   });
-  const timer = setTimeout(() => {
-    logger.warn({ topic, timeoutMs }, 'reading the checkpoint topic timed out: using what was read');
-    done();
-  }, timeoutMs);
-  try {
-    await reader.start();
-    await finished;
-  } finally {
-    clearTimeout(timer);
-    await reader.stop();
-  }
+  if (outcome === 'timed-out') logger.warn({ topic, timeoutMs }, 'reading the checkpoint topic timed out: using what was read');
   return values;
 }
 

@@ -1,10 +1,10 @@
 /** `@chainlog/core/kafka`: the kafkajs edges every service shares. */
 export { ChainFollower, type BlockRejection, type BlockVerdict, type ChainFollowerOptions, type SourceWait } from './chain-follower.js';
 export { createKafka, kafkaLevelToPino } from './client.js';
-export { chainlogTopics, ensureTopics, partitionCount, replicationFor, type ChainlogTopicOptions, type Replication, type TopicSpec, waitForLeaders } from './topics.js';
+export { CHECKPOINT_TOPIC_CONFIG, chainlogTopics, checkpointTopicSpec, ensureTopics, partitionCount, replicationFor, type ChainlogTopicOptions, type Replication, type TopicSpec, waitForLeaders } from './topics.js';
 export { kafkaBackoffMs, waitForKafka, type WaitForKafkaOptions } from './wait-for-kafka.js';
 export { PARTITION_DISCOVERY_MS, SourceReader, type SourceReaderOptions } from './source-reader.js';
-export { TopicReader, type TopicMessage, type TopicReaderOptions } from './topic-reader.js';
+export { readTopicToEnd, TopicReader, type ReadToEndOptions, type TopicMessage, type TopicReaderOptions } from './topic-reader.js';
 export {
   CheckpointWriter,
   ensureCheckpointTopic,

@@ -133,3 +133,62 @@ export class TopicReader {
     return this.#consumer !== undefined;
   }
 }
+
+export interface ReadToEndOptions {
+  readonly kafka: Kafka;
+  readonly topic: string;
+  readonly logger: Logger;
+  readonly name: string;
+  readonly groupIdPrefix: string;
+  /** Every message from the start of each partition to the end it had when asked, in offset order per partition. */
+  readonly onMessage: (message: TopicMessage) => void;
+  /** How long the whole read may take; then it resolves 'timed-out' with what was read. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * Reads a topic from its start to the end each partition had when asked, then stops: the latest value of
+ * every key of a compacted topic (checkpoints), the highest offset an audit event reported. 'missing' when
+ * the topic does not exist; a reader that crashes for good rejects.
+ */
+export async function readTopicToEnd(options: ReadToEndOptions): Promise<'complete' | 'timed-out' | 'missing'> {
+  const { kafka, topic, logger, name, groupIdPrefix, timeoutMs } = options;
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: Map<number, number>;
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return 'missing';
+    // Partitions with messages, and the offset each must be read up to (exclusive).
+    ends = new Map((await admin.fetchTopicOffsets(topic)).filter(({ high, low }) => Number(high) > Number(low)).map(({ partition, high }) => [partition, Number(high)]));
+  } finally {
+    await admin.disconnect();
+  }
+  if (ends.size === 0) return 'complete';
+  let settle: (outcome: 'complete' | 'timed-out') => void = () => undefined;
+  let fail: (error: Error) => void = () => undefined;
+  const finished = new Promise<'complete' | 'timed-out'>((resolve, reject) => {
+    settle = resolve;
+    fail = reject;
+  });
+  const reader: TopicReader = new TopicReader({
+    kafka,
+    topic,
+    logger,
+    name,
+    groupIdPrefix,
+    onMessage: (message) => {
+      options.onMessage(message);
+      const { partition, offset } = message;
+      if ([...ends].every(([p, end]) => (p === partition ? offset + 1 : reader.nextOffset(p)) >= end)) settle('complete');
+    },
+    onFailure: (error) => fail(error),
+  });
+  const timer = setTimeout(() => settle('timed-out'), timeoutMs);
+  try {
+    await reader.start();
+    return await finished;
+  } finally {
+    clearTimeout(timer);
+    await reader.stop();
+  }
+}

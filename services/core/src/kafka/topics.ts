@@ -54,6 +54,18 @@ export function chainlogTopics(topics: TopicNames, options: ChainlogTopicOptions
   return which.map((name) => all[name]);
 }
 
+/**
+ * The checkpoint topic (docs/protocol.md §5.1): one partition, compacted, so it holds each writer's latest
+ * checkpoint rather than a history; a part (up to 512 KiB) fits one record batch. The one definition, for the
+ * readers that create it when missing (miners) and for whatever provisions topics (the chart's Job, the operator,
+ * Compose's topic-init): with ACLs a miner may not create topics, so the provisioners create it up front.
+ */
+export const CHECKPOINT_TOPIC_CONFIG: Readonly<Record<string, string>> = { 'cleanup.policy': 'compact', 'max.message.bytes': String(1024 * 1024) };
+
+export function checkpointTopicSpec(topic: string, replicationFactor = -1): TopicSpec {
+  return { topic, partitions: 1, replicationFactor, config: CHECKPOINT_TOPIC_CONFIG };
+}
+
 // The ledger and the offsets its blocks refer to must never expire.
 const LEDGER_TOPIC_CONFIG = [
   { name: 'retention.ms', value: '-1' },

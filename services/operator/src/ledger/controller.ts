@@ -259,7 +259,7 @@ export class LedgerController {
       topics: {
         ready: topicsReady,
         partitions: topics?.partitions,
-        message: topics === undefined ? 'Kafka cannot be asked' : topicsReady ? `4 topics, ${topics.partitions} transactions partition(s)` : `transactions topic has ${topics.partitions ?? 0} of ${ledger.spec.partitions} partitions`,
+        message: topics === undefined ? 'Kafka cannot be asked' : topicsReady ? `5 topics, ${topics.partitions} transactions partition(s)` : `transactions topic has ${topics.partitions ?? 0} of ${ledger.spec.partitions} partitions`,
       },
       applied,
       ...(error !== undefined ? { error } : {}),
@@ -473,7 +473,7 @@ export class LedgerController {
       await this.#event(ledger, actions, {
         type: 'Normal',
         reason: 'TopicsRetained',
-        message: `Kept topics ${[topics.transactions, topics.blockchain, topics.audit, topics.deadLetter].join(', ')}: the ledger is data (deletionPolicy Retain)`,
+        message: `Kept topics ${[topics.transactions, topics.blockchain, topics.audit, topics.deadLetter, topics.checkpoints].join(', ')}: the ledger is data (deletionPolicy Retain)`,
       });
     }
     // Deleted here rather than left to the garbage collector, so the Ledger is gone only once its workloads are.

@@ -162,6 +162,7 @@ const topics = object(
     blockchain: immutableName('Blockchain topic, the ledger itself (one partition).', 'blockchain'),
     audit: immutableName('Audit topic (one partition).', 'audit'),
     deadLetter: immutableName('Dead-letter topic for poison transactions (one partition).', 'transactions-dlq'),
+    checkpoints: immutableName('Checkpoint topic (one partition, compacted): each miner\'s latest chain checkpoint (docs/protocol.md §5.1). Created with the others.', 'checkpoints'),
     replicationFactor: int('Replication factor of the topics the operator creates; -1: the broker\'s default.replication.factor.', { default: -1, minimum: -1, maximum: 7 }),
     deletionPolicy: str('What deleting the Ledger does to its topics. Retain (default): kept, the ledger is data. Delete: deleted with the Ledger.', { enum: ['Retain', 'Delete'], default: 'Retain' }),
   },
@@ -169,6 +170,17 @@ const topics = object(
 );
 
 const HEX_KEY = '^[0-9a-f]{64}$';
+const ACCOUNT = '^[A-Za-z0-9._:@-]{1,64}$';
+/** An account -> value map: keys as the services accept account names (docs/protocol.md §4.4). */
+function accountMap(description: string, values: Schema): Schema {
+  return {
+    type: 'object',
+    description,
+    additionalProperties: values,
+    maxProperties: 10_000,
+    'x-kubernetes-validations': [{ rule: `self.all(account, account.matches('${ACCOUNT}') && account != '0')`, message: 'account names are 1-64 of A-Z a-z 0-9 . _ : @ - (and not "0")' }],
+  };
+}
 const consensus = object(
   'Consensus rules, identical on every miner and the auditor.',
   {
@@ -176,6 +188,10 @@ const consensus = object(
     blockReward: int('Coinbase reward of each block (BLOCK_REWARD).', { default: 50, minimum: 0, maximum: 1_000_000_000_000, format: 'int64' }),
     requireTransactionSignatures: bool('Reject transactions without a valid Ed25519 signature (REQUIRE_TRANSACTION_SIGNATURES).', false),
     maxBlockTransactions: optionalInt('Largest block, coinbase included (CONSENSUS_MAX_BLOCK_TRANSACTIONS). Absent: no consensus limit.', 2, 1_000_000),
+    replayWindowMs: int('Replay window W in ms (REPLAY_WINDOW_MS, also on ingest): client-chosen ids need timestamps within W of their block\'s and are deduplicated within W, so readers keep a bounded id set and start from checkpoints (docs/protocol.md §2.5). Absent: ids unique for ever. Fixed with the chain.', { minimum: 1000, maximum: 2_592_000_000, format: 'int64' }),
+    enforceBalances: bool('The permissioned ledger rules (ENFORCE_BALANCES, needs permissioned): a transaction must be signed by a key bound to its sender and stay within its balance; balances are consensus (docs/protocol.md §4.4). Fixed with the chain.', false),
+    accountKeys: accountMap('With enforceBalances: named accounts\' raw Ed25519 public keys (ACCOUNT_KEYS). Accounts named by a 64-hex key are bound to it without an entry.', { type: 'array', items: { type: 'string', pattern: HEX_KEY }, minItems: 1, maxItems: 64 }),
+    genesisAllocations: accountMap('With enforceBalances: initial balances (GENESIS_ALLOCATIONS).', { type: 'integer', format: 'int64', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
     permissioned: object(
       'Permissioned mode: only blocks signed by one of the allowed miner keys are valid. Absent: open mode (the article\'s; anyone with write access mines).',
       {
@@ -205,6 +221,23 @@ const consensus = object(
         ],
       },
     ),
+  },
+  {
+    default: {},
+    'x-kubernetes-validations': [
+      { rule: '!has(self.enforceBalances) || !self.enforceBalances || has(self.permissioned)', message: 'consensus.enforceBalances needs permissioned: the ledger rules bind accounts to keys on a permissioned chain' },
+      { rule: '(has(self.enforceBalances) && self.enforceBalances) || (!has(self.accountKeys) && !has(self.genesisAllocations))', message: 'consensus.accountKeys and genesisAllocations need enforceBalances: true' },
+    ],
+  },
+);
+
+const checkpoints = object(
+  'How the chain readers (miners, auditor) use checkpoints (docs/protocol.md §5.1); only with consensus.replayWindowMs. Absent fields keep the services\' defaults.',
+  {
+    restore: bool('Continue from the newest checkpoint that verifies at start-up (CHECKPOINT_RESTORE, true).'),
+    everyTransactions: optionalInt('Write a checkpoint every this many committed transactions (CHECKPOINT_EVERY_TRANSACTIONS, 100000; 0: no such bound).', 0, 1_000_000_000),
+    everyBlocks: optionalInt('…or every this many blocks (CHECKPOINT_EVERY_BLOCKS, 1000; 0: no such bound).', 0, 1_000_000_000),
+    verify: bool('After a restore, replay from genesis in the background and compare (CHECKPOINT_VERIFY, true).'),
   },
   { default: {} },
 );
@@ -286,10 +319,13 @@ const miners = object(
 const auditor = object(
   'The auditor: chain validation and the query API (port 8082).',
   {
-    replicas: int('Replicas of the auditor Deployment (each validates the whole chain).', { default: 2, minimum: 0, maximum: 100 }),
+    replicas: int('Replicas of the auditor StatefulSet (each validates the whole chain and keeps its own index).', { default: 2, minimum: 0, maximum: 100 }),
     logLevel: logLevel('Log level. Absent: spec.logLevel.'),
     resources: resources('Resources of the auditor container', { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } }),
-    storage: object('What the auditor keeps: it holds the chain index in memory and keeps nothing on disk.', {
+    storage: object('What the auditor keeps: its transaction index in DATA_DIR, on a PersistentVolumeClaim per auditor (volumeClaimTemplates) unless ephemeral, and caches in memory.', {
+      ephemeral: bool('true: DATA_DIR on an emptyDir (the index is rebuilt from the chain on every start). false: a PersistentVolumeClaim per auditor, kept when the Ledger or the auditor goes (delete it to free the space).', false),
+      size: withDefault({ ...QUANTITY, description: 'Size of each claim: the index takes ~94 MiB per million committed transactions (docs/benchmarks.md). Fixed once the StatefulSet exists.' }, '10Gi'),
+      storageClassName: str('StorageClass of the claims. Absent: the cluster default.'),
       blockCacheBytes: optionalInt('Wire bytes of decoded blocks cached for queries (BLOCK_CACHE_BYTES, 16777216); about 1.6x that on the heap.', 0, 2_000_000_000),
       pendingTrackLimit: optionalInt('Pending transactions indexed for status queries (PENDING_TRACK_LIMIT, 1000000).', 0, 100_000_000),
       recentLimit: optionalInt('Rejected blocks, forks and overdrafts kept for /v1/audit (AUDIT_RECENT_LIMIT, 1000).', 0, 1_000_000),
@@ -371,6 +407,7 @@ const spec = object(
     kafka,
     topics,
     consensus,
+    checkpoints,
     ingest,
     miners,
     auditor,

@@ -3,7 +3,7 @@
 // when the spec says so, deleted with the Ledger. One admin connection per Ledger, rebuilt when the
 // connection settings change.
 import type { KafkaSettings } from '@chainlog/core/config';
-import { createKafka, ensureTopics, partitionCount } from '@chainlog/core/kafka';
+import { checkpointTopicSpec, createKafka, ensureTopics, partitionCount } from '@chainlog/core/kafka';
 import type { Logger } from '@chainlog/core/logging';
 import type { Admin } from 'kafkajs';
 import { resourcePath, type KubeJson } from '../kube/kube-json.js';
@@ -128,6 +128,8 @@ export class LedgerKafka implements LedgerKafkaPort {
         { topic: topics.blockchain, partitions: 1, replicationFactor },
         { topic: topics.audit, partitions: 1, replicationFactor },
         { topic: topics.deadLetter, partitions: 1, replicationFactor },
+        // Compacted; made here because a miner may lack the ACL to create it (docs/protocol.md §5.1).
+        checkpointTopicSpec(topics.checkpoints, replicationFactor),
       ]);
       return { partitions: await partitionCount(admin, topics.transactions), changes };
     });
@@ -141,7 +143,7 @@ export class LedgerKafka implements LedgerKafkaPort {
     const { topics } = ledger.spec;
     return this.#withAdmin(ledger, async (admin) => {
       const existing = new Set(await admin.listTopics());
-      const names = [topics.transactions, topics.blockchain, topics.audit, topics.deadLetter].filter((name) => existing.has(name));
+      const names = [topics.transactions, topics.blockchain, topics.audit, topics.deadLetter, topics.checkpoints].filter((name) => existing.has(name));
       if (names.length > 0) await admin.deleteTopics({ topics: names });
       return names;
     });

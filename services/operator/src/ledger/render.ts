@@ -139,10 +139,13 @@ function commonEnv(ledger: Ledger, component: string, logLevel: LogLevel | undef
   return env;
 }
 
-/** The consensus rules: identical on miners and auditor, or they compute different chains. */
+/** The consensus rules: identical on every reader of the chain (miners, auditor), or they compute different chains. */
 function consensusEnv(spec: LedgerSpec): EnvVar[] {
   const { consensus } = spec;
   const from = consensus.permissioned?.allowedMinerKeysFrom;
+  // Sorted, so the same Ledger always renders the same pod template (no roll for a reordered map).
+  const accounts = <T>(map: Record<string, T> | undefined, entry: (account: string, value: T) => string[]): string | undefined =>
+    map === undefined ? undefined : Object.keys(map).sort().flatMap((account) => entry(account, map[account] as T)).join(',') || undefined;
   return [
     value('DIFFICULTY', consensus.difficulty),
     value('BLOCK_REWARD', consensus.blockReward),
@@ -151,6 +154,30 @@ function consensusEnv(spec: LedgerSpec): EnvVar[] {
       ['ALLOWED_MINER_KEYS', consensus.permissioned?.allowedMinerKeys?.join(',')],
       ['REQUIRE_TRANSACTION_SIGNATURES', consensus.requireTransactionSignatures],
       ['CONSENSUS_MAX_BLOCK_TRANSACTIONS', consensus.maxBlockTransactions],
+      ['REPLAY_WINDOW_MS', consensus.replayWindowMs],
+      ['ENFORCE_BALANCES', consensus.enforceBalances ? true : undefined],
+      ['ACCOUNT_KEYS', consensus.enforceBalances ? accounts(consensus.accountKeys, (account, keys) => keys.map((key) => `${account}=${key}`)) : undefined],
+      ['GENESIS_ALLOCATIONS', consensus.enforceBalances ? accounts(consensus.genesisAllocations, (account, amount) => [`${account}=${amount}`]) : undefined],
+    ]),
+  ];
+}
+
+/** The consensus rules ingest applies at the door, taken from the readers' own entries (never a second source). */
+const ADMISSION_RULES = new Set(['REQUIRE_TRANSACTION_SIGNATURES', 'REPLAY_WINDOW_MS']);
+function admissionEnv(spec: LedgerSpec): EnvVar[] {
+  return consensusEnv(spec).filter((entry) => ADMISSION_RULES.has(entry.name));
+}
+
+/** Checkpoints of the readers that keep chain state (miners, auditor): the topic, and the tunables that are set. */
+function checkpointEnv(spec: LedgerSpec): EnvVar[] {
+  const { checkpoints, topics } = spec;
+  return [
+    value('TOPIC_CHECKPOINTS', topics.checkpoints),
+    ...optional([
+      ['CHECKPOINT_RESTORE', checkpoints.restore],
+      ['CHECKPOINT_EVERY_TRANSACTIONS', checkpoints.everyTransactions],
+      ['CHECKPOINT_EVERY_BLOCKS', checkpoints.everyBlocks],
+      ['CHECKPOINT_VERIFY', checkpoints.verify],
     ]),
   ];
 }
@@ -180,9 +207,14 @@ const CONTAINER_SECURITY = {
   seccompProfile: { type: 'RuntimeDefault' },
 };
 
-function probes(initialDelaySeconds: number): Record<string, unknown> {
+/**
+ * Liveness and readiness; with `startupSeconds`, a startup probe that holds liveness off that long (the auditor:
+ * opening its index and restoring must not be mistaken for a hung process).
+ */
+function probes(initialDelaySeconds: number, startupSeconds?: number): Record<string, unknown> {
   const get = (path: string) => ({ httpGet: { path, port: 'http' }, timeoutSeconds: 3 });
   return {
+    ...(startupSeconds === undefined ? {} : { startupProbe: { ...get('/healthz'), periodSeconds: 5, failureThreshold: Math.ceil(startupSeconds / 5) } }),
     livenessProbe: { ...get('/healthz'), initialDelaySeconds: initialDelaySeconds * 2, periodSeconds: 10, failureThreshold: 6 },
     readinessProbe: { ...get('/readyz'), initialDelaySeconds, periodSeconds: 5, failureThreshold: 3 },
   };
@@ -209,6 +241,10 @@ interface PodOptions {
   mounts?: Mount[];
   tmpSizeLimit?: string | number;
   probeDelaySeconds: number;
+  /** Seconds the startup probe allows before liveness applies (absent: no startup probe). */
+  startupSeconds?: number;
+  /** Pod security context fields on top of the restricted defaults. */
+  podSecurity?: Record<string, unknown>;
 }
 
 function podTemplate(ledger: Ledger, options: PodOptions, renderOptions: RenderOptions): Record<string, unknown> {
@@ -221,7 +257,7 @@ function podTemplate(ledger: Ledger, options: PodOptions, renderOptions: RenderO
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       ...(spec.image.pullSecrets && spec.image.pullSecrets.length > 0 ? { imagePullSecrets: spec.image.pullSecrets.map((name) => ({ name })) } : {}),
-      securityContext: POD_SECURITY,
+      securityContext: { ...POD_SECURITY, ...options.podSecurity },
       terminationGracePeriodSeconds: 30,
       ...scheduling(ledger, options.component, options.scheduling),
       containers: [
@@ -233,7 +269,7 @@ function podTemplate(ledger: Ledger, options: PodOptions, renderOptions: RenderO
           command: ['node', `services/${options.component}/dist/main.js`],
           ports: [{ name: 'http', containerPort: PORTS[options.component], protocol: 'TCP' }],
           env: options.env,
-          ...probes(options.probeDelaySeconds),
+          ...probes(options.probeDelaySeconds, options.startupSeconds),
           resources: options.resources,
           securityContext: CONTAINER_SECURITY,
           volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...kafka.mounts, ...(options.mounts ?? [])],
@@ -263,7 +299,7 @@ function pdb(ledger: Ledger, component: Component): KubeObject {
   };
 }
 
-function deployment(ledger: Ledger, component: 'ingest' | 'auditor', replicas: number, template: Record<string, unknown>): KubeObject {
+function deployment(ledger: Ledger, component: 'ingest', replicas: number, template: Record<string, unknown>): KubeObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -288,12 +324,34 @@ function authFiles(auth: ApiAuth | undefined): { env: EnvVar[]; volumes: Volume[
   };
 }
 
+type ApiComponent = 'ingest' | 'auditor';
+
+/**
+ * The pod template of a service with a public HTTP API (ingest, the auditor): its Kafka and own settings, its
+ * bearer tokens as files, its Service and PodDisruptionBudget beside it. One shape for both, so they cannot drift.
+ */
+function apiWorkload(
+  ledger: Ledger,
+  component: ApiComponent,
+  values: Scheduling & { logLevel?: LogLevel; resources: Resources; service: ServiceSpec; auth?: ApiAuth },
+  pod: Omit<PodOptions, 'component' | 'resources' | 'scheduling'>,
+  options: RenderOptions,
+): { template: Record<string, unknown>; objects: KubeObject[] } {
+  const auth = authFiles(values.auth);
+  const env = [...commonEnv(ledger, component, values.logLevel), ...pod.env, ...auth.env];
+  const template = podTemplate(
+    ledger,
+    { ...pod, component, env, resources: values.resources, scheduling: values, volumes: [...(pod.volumes ?? []), ...auth.volumes], mounts: [...(pod.mounts ?? []), ...auth.mounts] },
+    options,
+  );
+  return { template, objects: [service(ledger, component, values.service), pdb(ledger, component)] };
+}
+
 function ingestObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
-  const { ingest, consensus } = ledger.spec;
+  const { ingest } = ledger.spec;
   const env = [
-    ...commonEnv(ledger, 'ingest', ingest.logLevel),
+    ...admissionEnv(ledger.spec),
     ...optional([
-      ['REQUIRE_TRANSACTION_SIGNATURES', consensus.requireTransactionSignatures],
       ['MAX_BATCH_SIZE', ingest.config.maxBatchSize],
       ['MAX_BODY_BYTES', ingest.config.maxBodyBytes],
       ['PRODUCE_TIMEOUT_MS', ingest.config.produceTimeoutMs],
@@ -309,31 +367,84 @@ function ingestObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
       ['IDEMPOTENCY_MAX_ENTRIES', ingest.config.idempotencyMaxEntries],
     ]),
   ];
-  const auth = authFiles(ingest.auth);
-  env.push(...auth.env);
-  const template = podTemplate(ledger, { component: 'ingest', env, resources: ingest.resources, scheduling: ingest, probeDelaySeconds: 2, volumes: auth.volumes, mounts: auth.mounts }, options);
-  return [deployment(ledger, 'ingest', ingest.replicas, template), service(ledger, 'ingest', ingest.service), pdb(ledger, 'ingest')];
+  const { template, objects } = apiWorkload(ledger, 'ingest', ingest, { env, probeDelaySeconds: 2 }, options);
+  return [deployment(ledger, 'ingest', ingest.replicas, template), ...objects];
 }
 
+/** Where the auditor keeps its transaction index (DATA_DIR), on the claim (or emptyDir) named `data`. */
+export const AUDITOR_DATA_DIR = '/var/lib/chainlog/auditor';
+/**
+ * How long the auditor's startup probe waits for /healthz (opening the index, restoring): 300 s, generous against
+ * the 176 s a full replay of 1M transactions took in bench:restart on the loaded machine (docs/benchmarks.md).
+ */
+export const AUDITOR_STARTUP_SECONDS = 300;
+
+/**
+ * The auditor: a StatefulSet, so each replica keeps its own transaction index on a PersistentVolumeClaim across
+ * restarts (an ephemeral Ledger: an emptyDir). The claims outlive the Ledger: the ledger's index is data too, and
+ * the StatefulSet controller, not the operator, creates them (the operator never prunes one).
+ */
 function auditorObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
   const { auditor } = ledger.spec;
+  const { storage } = auditor;
   const env = [
-    ...commonEnv(ledger, 'auditor', auditor.logLevel),
     ...consensusEnv(ledger.spec),
+    ...checkpointEnv(ledger.spec),
+    value('DATA_DIR', AUDITOR_DATA_DIR),
     ...optional([
-      ['AUDIT_RECENT_LIMIT', auditor.storage.recentLimit],
-      ['BLOCK_CACHE_BYTES', auditor.storage.blockCacheBytes],
-      ['PENDING_TRACK_LIMIT', auditor.storage.pendingTrackLimit],
+      ['AUDIT_RECENT_LIMIT', storage.recentLimit],
+      ['BLOCK_CACHE_BYTES', storage.blockCacheBytes],
+      ['PENDING_TRACK_LIMIT', storage.pendingTrackLimit],
     ]),
   ];
-  const auth = authFiles(auditor.auth);
-  env.push(...auth.env);
-  const template = podTemplate(
+  const { template, objects } = apiWorkload(
     ledger,
-    { component: 'auditor', env, resources: auditor.resources, scheduling: auditor, tmpSizeLimit: auditor.storage.tmpSizeLimit, probeDelaySeconds: 5, volumes: auth.volumes, mounts: auth.mounts },
+    'auditor',
+    auditor,
+    {
+      env,
+      tmpSizeLimit: storage.tmpSizeLimit,
+      probeDelaySeconds: 5,
+      startupSeconds: AUDITOR_STARTUP_SECONDS,
+      // The volume's files belong to the pod's group; only a fresh volume is walked to set it.
+      podSecurity: { fsGroupChangePolicy: 'OnRootMismatch' },
+      mounts: [{ name: 'data', mountPath: AUDITOR_DATA_DIR }],
+      volumes: storage.ephemeral ? [{ name: 'data', emptyDir: {} }] : [],
+    },
     options,
   );
-  return [deployment(ledger, 'auditor', auditor.replicas, template), service(ledger, 'auditor', auditor.service), pdb(ledger, 'auditor')];
+  const claims = storage.ephemeral
+    ? {}
+    : {
+        volumeClaimTemplates: [
+          {
+            metadata: { name: 'data', labels: selectorLabels(ledger, 'auditor') },
+            spec: {
+              accessModes: ['ReadWriteOnce'],
+              ...(storage.storageClassName !== undefined ? { storageClassName: storage.storageClassName } : {}),
+              resources: { requests: { storage: String(storage.size) } },
+            },
+          },
+        ],
+      };
+  const name = componentName(ledger, 'auditor');
+  const statefulSet: KubeObject = {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: metadata(ledger, name, 'auditor'),
+    spec: {
+      replicas: auditor.replicas,
+      // The auditor's Service: pods need no DNS names of their own.
+      serviceName: name,
+      podManagementPolicy: 'Parallel',
+      updateStrategy: { type: 'RollingUpdate' },
+      revisionHistoryLimit: 5,
+      selector: { matchLabels: selectorLabels(ledger, 'auditor') },
+      template,
+      ...claims,
+    },
+  };
+  return [statefulSet, ...objects];
 }
 
 function minerObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
@@ -344,6 +455,7 @@ function minerObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
     { name: 'POD_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
     ...commonEnv(ledger, 'miner', miners.logLevel),
     ...consensusEnv(ledger.spec),
+    ...checkpointEnv(ledger.spec),
     value('MINER_GROUP_ID', `chainlog-miners-${ledger.metadata.name}`),
     value('POW_WORKERS', miners.powWorkers),
     ...optional([

@@ -67,6 +67,8 @@ export interface LedgerSpec {
     blockchain: string;
     audit: string;
     deadLetter: string;
+    /** The compacted checkpoint topic (docs/protocol.md §5.1). */
+    checkpoints: string;
     replicationFactor: number;
     deletionPolicy: 'Retain' | 'Delete';
   };
@@ -75,6 +77,12 @@ export interface LedgerSpec {
     blockReward: number;
     requireTransactionSignatures: boolean;
     maxBlockTransactions?: number;
+    /** REPLAY_WINDOW_MS: absent, ids are unique for ever. */
+    replayWindowMs?: number;
+    /** The permissioned ledger rules (ENFORCE_BALANCES), with the accounts' keys and the genesis balances. */
+    enforceBalances?: boolean;
+    accountKeys?: Record<string, string[]>;
+    genesisAllocations?: Record<string, number>;
     permissioned?: {
       /** Exactly one of allowedMinerKeys and allowedMinerKeysFrom (the CRD's CEL rule). */
       allowedMinerKeys?: string[];
@@ -82,6 +90,8 @@ export interface LedgerSpec {
       minerKeysSecret: { name: string; perMiner: boolean; key: string };
     };
   };
+  /** How chain readers (miners, auditor) use checkpoints; absent fields keep the services' defaults. */
+  checkpoints: { restore?: boolean; everyTransactions?: number; everyBlocks?: number; verify?: boolean };
   ingest: Scheduling & {
     replicas: number;
     logLevel?: LogLevel;
@@ -114,7 +124,16 @@ export interface LedgerSpec {
     replicas: number;
     logLevel?: LogLevel;
     resources: Resources;
-    storage: { blockCacheBytes?: number; pendingTrackLimit?: number; recentLimit?: number; tmpSizeLimit: string | number };
+    storage: {
+      blockCacheBytes?: number;
+      pendingTrackLimit?: number;
+      recentLimit?: number;
+      tmpSizeLimit: string | number;
+      /** true: the transaction index (DATA_DIR) on an emptyDir; false: a PersistentVolumeClaim per auditor. */
+      ephemeral: boolean;
+      size: string | number;
+      storageClassName?: string;
+    };
     service: ServiceSpec;
     auth?: ApiAuth;
   };

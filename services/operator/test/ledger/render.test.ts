@@ -19,11 +19,12 @@ function ledger(overrides: Partial<LedgerSpec> = {}, name = 'main'): Ledger {
     partitions: 2,
     maxPartitions: 64,
     kafka: { external: { bootstrapServers: 'kafka:9092' } },
-    topics: { transactions: 'tx', blockchain: 'chain', audit: 'audit', deadLetter: 'dlq', replicationFactor: -1, deletionPolicy: 'Retain' },
-    consensus: { difficulty: 16, blockReward: 50, requireTransactionSignatures: false },
+    topics: { transactions: 'tx', blockchain: 'chain', audit: 'audit', deadLetter: 'dlq', checkpoints: 'cp', replicationFactor: -1, deletionPolicy: 'Retain' },
+    consensus: { difficulty: 16, blockReward: 50, requireTransactionSignatures: false, enforceBalances: false },
+    checkpoints: {},
     ingest: { replicas: 2, resources, service: { type: 'ClusterIP', port: 8080 }, config: {} },
     miners: { powWorkers: 1, resources, config: {} },
-    auditor: { replicas: 2, resources, storage: { tmpSizeLimit: '64Mi' }, service: { type: 'ClusterIP', port: 8082 } },
+    auditor: { replicas: 2, resources, storage: { tmpSizeLimit: '64Mi', ephemeral: false, size: '10Gi' }, service: { type: 'ClusterIP', port: 8082 } },
     monitoring: { serviceMonitor: { enabled: false, interval: '30s' }, prometheusRule: { enabled: false }, dashboards: { enabled: false } },
     networkPolicy: { enabled: true, apiFrom: [], metricsNamespace: 'monitoring', dns: { to: [] }, kafka: {} },
     ...overrides,
@@ -57,7 +58,7 @@ describe('renderLedger', () => {
         'Deployment/main-ingest',
         'Service/main-ingest',
         'PodDisruptionBudget/main-ingest',
-        'Deployment/main-auditor',
+        'StatefulSet/main-auditor',
         'Service/main-auditor',
         'PodDisruptionBudget/main-auditor',
         'NetworkPolicy/main-ingest',
@@ -95,7 +96,7 @@ describe('renderLedger', () => {
       return ['DIFFICULTY', 'BLOCK_REWARD', 'REQUIRE_TRANSACTION_SIGNATURES', 'CONSENSUS_MAX_BLOCK_TRANSACTIONS', 'ALLOWED_MINER_KEYS'].map((name) => all[name]);
     };
     expect(consensus(find(objects, 'StatefulSet', 'main-miner'))).toEqual(['20', '7', 'true', '100', undefined]);
-    expect(consensus(find(objects, 'Deployment', 'main-auditor'))).toEqual(consensus(find(objects, 'StatefulSet', 'main-miner')));
+    expect(consensus(find(objects, 'StatefulSet', 'main-auditor'))).toEqual(consensus(find(objects, 'StatefulSet', 'main-miner')));
     expect(env(find(objects, 'Deployment', 'main-ingest')).REQUIRE_TRANSACTION_SIGNATURES).toBe('true');
     expect(container(find(objects, 'Deployment', 'main-ingest')).image).toBe('registry.example.com/chainlog:9.9.9');
   });
@@ -135,7 +136,7 @@ describe('renderLedger', () => {
       OPTIONS,
     );
     const reference = { configMapKeyRef: { name: 'r-allowed-miner-keys', key: 'allowed-miner-keys' } };
-    for (const [kind, name] of [['StatefulSet', 'main-miner'], ['Deployment', 'main-auditor']] as const) {
+    for (const [kind, name] of [['StatefulSet', 'main-miner'], ['StatefulSet', 'main-auditor']] as const) {
       const entries = container(find(objects, kind, name)).env.filter((entry) => entry.name === 'ALLOWED_MINER_KEYS');
       expect(entries, name).toEqual([{ name: 'ALLOWED_MINER_KEYS', valueFrom: reference }]);
     }
@@ -156,8 +157,8 @@ describe('renderLedger', () => {
       },
       OPTIONS,
     );
-    for (const [name, key] of [['main-ingest', 'writers'], ['main-auditor', 'readers']] as const) {
-      const deployment = find(objects, 'Deployment', name);
+    for (const [kind, name, key] of [['Deployment', 'main-ingest', 'writers'], ['StatefulSet', 'main-auditor', 'readers']] as const) {
+      const deployment = find(objects, kind, name);
       expect(env(deployment).AUTH_TOKENS_FILE, name).toBe(`/etc/chainlog/auth/${key}`);
       expect(container(deployment).volumeMounts.map((mount) => mount.name), name).toContain('auth-tokens');
       const volumes = (deployment.spec as { template: { spec: { volumes: { name: string; secret?: unknown }[] } } }).template.spec.volumes;
@@ -165,6 +166,87 @@ describe('renderLedger', () => {
     }
     expect(env(find(objects, 'StatefulSet', 'main-miner')).AUTH_TOKENS_FILE).toBeUndefined();
     expect(env(find(objects, 'Deployment', 'main-ingest'))).toMatchObject({ RATE_LIMIT_PER_SECOND: '0', CLIENT_IP_HEADER: 'x-forwarded-for', IDEMPOTENCY_TTL_SECONDS: '60' });
+  });
+
+  it('the auditor is a StatefulSet with a PersistentVolumeClaim per replica for DATA_DIR, a startup probe and the pod group on the volume', () => {
+    const objects = renderLedger(ledger({}), OPTIONS);
+    const auditor = find(objects, 'StatefulSet', 'main-auditor');
+    const spec = auditor.spec as {
+      replicas: number;
+      serviceName: string;
+      template: { spec: { securityContext: Record<string, unknown>; volumes: { name: string }[]; containers: { startupProbe?: Record<string, unknown>; volumeMounts: { name: string; mountPath: string }[] }[] } };
+      volumeClaimTemplates?: { metadata: { name: string }; spec: { accessModes: string[]; storageClassName?: string; resources: { requests: { storage: string } } } }[];
+    };
+    expect(spec.replicas).toBe(2);
+    expect(spec.serviceName).toBe('main-auditor');
+    expect(spec.volumeClaimTemplates?.map((claim) => [claim.metadata.name, claim.spec.accessModes, claim.spec.resources.requests.storage, claim.spec.storageClassName])).toEqual([['data', ['ReadWriteOnce'], '10Gi', undefined]]);
+    const pod = spec.template.spec;
+    expect(pod.containers[0]?.volumeMounts).toContainEqual({ name: 'data', mountPath: '/var/lib/chainlog/auditor' });
+    expect(env(auditor).DATA_DIR).toBe('/var/lib/chainlog/auditor');
+    // The claim, not a pod volume, provides `data`.
+    expect(pod.volumes.map((volume) => volume.name)).not.toContain('data');
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, fsGroup: 10001, fsGroupChangePolicy: 'OnRootMismatch' });
+    const startup = pod.containers[0]?.startupProbe as { httpGet: { path: string }; periodSeconds: number; failureThreshold: number };
+    expect(startup.httpGet.path).toBe('/healthz');
+    expect(startup.periodSeconds * startup.failureThreshold).toBeGreaterThanOrEqual(176);
+    // The old Deployment is not rendered, so the controller prunes it from a Ledger made before.
+    expect(objects.some((object) => object.kind === 'Deployment' && object.metadata.name === 'main-auditor')).toBe(false);
+    expect(OWNED_KINDS.map((kind) => kind.kind)).toContain('Deployment');
+
+    const ephemeral = ledger({});
+    ephemeral.spec.auditor.storage = { ...ephemeral.spec.auditor.storage, ephemeral: true };
+    const light = find(renderLedger(ephemeral, OPTIONS), 'StatefulSet', 'main-auditor').spec as typeof spec;
+    expect(light.volumeClaimTemplates).toBeUndefined();
+    expect(light.template.spec.volumes).toContainEqual({ name: 'data', emptyDir: {} });
+    const classed = ledger({});
+    classed.spec.auditor.storage = { ...classed.spec.auditor.storage, size: '50Gi', storageClassName: 'fast' };
+    const claim = (find(renderLedger(classed, OPTIONS), 'StatefulSet', 'main-auditor').spec as typeof spec).volumeClaimTemplates?.[0]?.spec;
+    expect([claim?.storageClassName, claim?.resources.requests.storage]).toEqual(['fast', '50Gi']);
+  });
+
+  it('replay window, ledger rules and checkpoints: one rendering on miners and auditor, ingest gets the rules it applies at the door', () => {
+    const [alice, bob] = ['a'.repeat(64), 'b'.repeat(64)];
+    const objects = renderLedger(
+      ledger({
+        consensus: {
+          difficulty: 16,
+          blockReward: 50,
+          requireTransactionSignatures: true,
+          replayWindowMs: 86_400_000,
+          enforceBalances: true,
+          // Out of order on purpose: rendered sorted, so a reordered map rolls nothing.
+          accountKeys: { carol: [bob], alice: [alice, bob] },
+          genesisAllocations: { bob: 5, alice: 1_000_000 },
+          permissioned: { allowedMinerKeys: [alice], minerKeysSecret: { name: 'keys', perMiner: true, key: 'miner.key' } },
+        },
+        checkpoints: { everyBlocks: 10, verify: false },
+      }),
+      OPTIONS,
+    );
+    const names = ['DIFFICULTY', 'BLOCK_REWARD', 'ALLOWED_MINER_KEYS', 'REQUIRE_TRANSACTION_SIGNATURES', 'REPLAY_WINDOW_MS', 'ENFORCE_BALANCES', 'ACCOUNT_KEYS', 'GENESIS_ALLOCATIONS', 'TOPIC_CHECKPOINTS', 'CHECKPOINT_RESTORE', 'CHECKPOINT_EVERY_TRANSACTIONS', 'CHECKPOINT_EVERY_BLOCKS', 'CHECKPOINT_VERIFY'];
+    const pick = (object: KubeObject) => container(object).env.filter((entry) => names.includes(entry.name));
+    const miner = pick(find(objects, 'StatefulSet', 'main-miner'));
+    expect(miner).toEqual([
+      { name: 'DIFFICULTY', value: '16' },
+      { name: 'BLOCK_REWARD', value: '50' },
+      { name: 'ALLOWED_MINER_KEYS', value: alice },
+      { name: 'REQUIRE_TRANSACTION_SIGNATURES', value: 'true' },
+      { name: 'REPLAY_WINDOW_MS', value: '86400000' },
+      { name: 'ENFORCE_BALANCES', value: 'true' },
+      { name: 'ACCOUNT_KEYS', value: `alice=${alice},alice=${bob},carol=${bob}` },
+      { name: 'GENESIS_ALLOCATIONS', value: 'alice=1000000,bob=5' },
+      { name: 'TOPIC_CHECKPOINTS', value: 'cp' },
+      { name: 'CHECKPOINT_EVERY_BLOCKS', value: '10' },
+      { name: 'CHECKPOINT_VERIFY', value: 'false' },
+    ]);
+    expect(pick(find(objects, 'StatefulSet', 'main-auditor'))).toEqual(miner);
+    expect(pick(find(objects, 'Deployment', 'main-ingest'))).toEqual([
+      { name: 'REQUIRE_TRANSACTION_SIGNATURES', value: 'true' },
+      { name: 'REPLAY_WINDOW_MS', value: '86400000' },
+    ]);
+    // Off (the CRD default): none of the rules' variables, and the checkpoint topic still named.
+    const plain = renderLedger(ledger({}), OPTIONS);
+    expect(pick(find(plain, 'StatefulSet', 'main-auditor')).map((entry) => entry.name)).toEqual(['DIFFICULTY', 'BLOCK_REWARD', 'REQUIRE_TRANSACTION_SIGNATURES', 'TOPIC_CHECKPOINTS']);
   });
 
   it('a bundled Kafka: a KRaft StatefulSet and its Services, every service pointed at it', () => {
@@ -198,7 +280,7 @@ describe('renderLedger', () => {
     type Policy = { podSelector: { matchLabels: Record<string, string> }; ingress: Rule[]; egress: Rule[] };
     const policyOf = (objects: KubeObject[], name: string): Policy => find(objects, 'NetworkPolicy', name).spec as Policy;
     const podLabels = (objects: KubeObject[], name: string): Record<string, string> =>
-      (find(objects, name.endsWith('ingest') || name.endsWith('auditor') ? 'Deployment' : 'StatefulSet', name).spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+      (find(objects, name.endsWith('ingest') ? 'Deployment' : 'StatefulSet', name).spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
     const selects = (selector: Record<string, string>, labels: Record<string, string>): boolean => Object.entries(selector).every(([key, v]) => labels[key] === v);
 
     it('select exactly their component and open only its port: ingest and auditor to anyone, miners to the scraper only', () => {

@@ -1,0 +1,70 @@
+/**
+ * Where the auditor keeps what grows with the chain: every canonical block (its wire bytes and summary), the
+ * index transaction id → sequence number, each account's history, and the accounts' balances, with the
+ * bookkeeping that says how far all of it is valid (docs/architecture.md, "The auditor's index"). Two
+ * implementations: `MemoryIndexStore` (DATA_DIR unset: dev and tests, nothing survives a restart) and
+ * `LmdbIndexStore` (DATA_DIR set: on disk, memory-mapped, kept across restarts and checked against the chain
+ * on start). Reads are synchronous, so an HTTP handler answers without queueing behind I/O.
+ */
+import type { BlockRange } from '../domain/index-coverage.js';
+
+export interface StoredBlockSummary {
+  readonly index: number;
+  readonly hash: string;
+  /** Offset of the block's message on the blockchain topic. */
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly transactionCount: number;
+  /** Sequence number of the block's first transaction; sequence numbers count every committed transaction. */
+  readonly firstSeq: number;
+}
+
+/** An account as the ledger keeps it (its history is kept apart, one entry per transaction). */
+export interface AccountRecord {
+  readonly balance: bigint;
+  readonly transactionCount: number;
+  readonly overdrafts: number;
+}
+
+/** How far the stored index is valid, written with every change (in the same write transaction). */
+export interface IndexMeta {
+  readonly format: 1;
+  /** What chain it belongs to: the consensus parameters' fingerprint and the blockchain topic. */
+  readonly identity: string;
+  /** The blocks held. */
+  readonly ranges: readonly BlockRange[];
+  /** The last block the ledger (balances, histories) has applied; -1 before genesis. */
+  readonly ledgerHeight: number;
+  /** Overdrafts since genesis, up to ledgerHeight. */
+  readonly overdraftTotal: number;
+}
+
+export interface IndexStore {
+  /** Whether the store outlives the process (it must then be checked against the chain on start). */
+  readonly persistent: boolean;
+  /** Where it lives, for logs ("memory" or a directory). */
+  readonly location: string;
+  meta(): IndexMeta | undefined;
+  setMeta(meta: IndexMeta): void;
+  summary(index: number): StoredBlockSummary | undefined;
+  blockBytes(index: number): Buffer | undefined;
+  putBlock(summary: StoredBlockSummary, bytes: Buffer): void;
+  /** The index of the block holding this sequence number: the held block with the greatest firstSeq ≤ seq. */
+  blockIndexAtSeq(seq: number): number | undefined;
+  transactionSeq(id: string): number | undefined;
+  putTransaction(id: string, seq: number): void;
+  /** Every stored account, to load the ledger on start (a memory store has none: nothing outlives it). */
+  accounts(): Iterable<[string, AccountRecord]>;
+  putAccount(id: string, record: AccountRecord): void;
+  /** The account's `ordinal`-th transaction (0 = its oldest) has sequence number `seq`. */
+  putHistory(account: string, ordinal: number, seq: number): void;
+  /** Sequence numbers of the account's transactions [from, from + limit), oldest first. */
+  history(account: string, from: number, limit: number): number[];
+  /** Runs the writes in `write` as one atomic change (a crash keeps all or none of them). */
+  batch(write: () => void): void;
+  /** Forgets everything (an index that belongs to another chain, or disagrees with this one). */
+  clear(): void;
+  /** Bytes on disk (0 in memory). */
+  sizeOnDisk(): number;
+  close(): Promise<void>;
+}

@@ -1,0 +1,118 @@
+/**
+ * The index in the heap (DATA_DIR unset): what the auditor did before the index moved to disk, for dev and
+ * tests. Blocks are kept as wire bytes in Buffers (outside the V8 heap), each id as one entry of a sharded
+ * Map to its sequence number. Accounts are the ledger's own (in memory already), so they are not stored twice.
+ */
+import { ShardedMap } from '@chainlog/core/collections';
+import type { AccountRecord, IndexMeta, IndexStore, StoredBlockSummary } from './index-store.js';
+
+export class MemoryIndexStore implements IndexStore {
+  readonly persistent = false;
+  readonly location = 'memory';
+  #meta: IndexMeta | undefined;
+  readonly #blocks = new Map<number, { summary: StoredBlockSummary; bytes: Buffer }>();
+  /** [firstSeq, block index], sorted by firstSeq. */
+  #starts: [number, number][] = [];
+  #transactions: ShardedMap<string, number>;
+  readonly #shardCapacity: number | undefined;
+  readonly #history = new Map<string, number[]>();
+
+  constructor(options: { shardCapacity?: number } = {}) {
+    this.#shardCapacity = options.shardCapacity;
+    this.#transactions = new ShardedMap(options.shardCapacity);
+  }
+
+  meta(): IndexMeta | undefined {
+    return this.#meta;
+  }
+
+  setMeta(meta: IndexMeta): void {
+    this.#meta = meta;
+  }
+
+  summary(index: number): StoredBlockSummary | undefined {
+    return this.#blocks.get(index)?.summary;
+  }
+
+  blockBytes(index: number): Buffer | undefined {
+    return this.#blocks.get(index)?.bytes;
+  }
+
+  putBlock(summary: StoredBlockSummary, bytes: Buffer): void {
+    this.#blocks.set(summary.index, { summary, bytes });
+    const entry: [number, number] = [summary.firstSeq, summary.index];
+    const last = this.#starts.at(-1);
+    // Blocks arrive in order within a range: appending is the usual case, a back-fill inserts below.
+    if (last === undefined || last[0] < summary.firstSeq) this.#starts.push(entry);
+    else this.#starts.splice(this.#startAtOrBelow(summary.firstSeq) + 1, 0, entry);
+  }
+
+  blockIndexAtSeq(seq: number): number | undefined {
+    const at = this.#startAtOrBelow(seq);
+    return at < 0 ? undefined : (this.#starts[at] as [number, number])[1];
+  }
+
+  /** Position in #starts of the greatest firstSeq ≤ seq; -1 when none. */
+  #startAtOrBelow(seq: number): number {
+    let low = 0;
+    let high = this.#starts.length - 1;
+    let found = -1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      if ((this.#starts[middle] as [number, number])[0] <= seq) {
+        found = middle;
+        low = middle + 1;
+      } else high = middle - 1;
+    }
+    return found;
+  }
+
+  transactionSeq(id: string): number | undefined {
+    return this.#transactions.get(id);
+  }
+
+  putTransaction(id: string, seq: number): void {
+    this.#transactions.set(id, seq);
+  }
+
+  accounts(): Iterable<[string, AccountRecord]> {
+    return [];
+  }
+
+  putAccount(): void {
+    // The ledger keeps its accounts in memory; a memory store has nothing to add.
+  }
+
+  putHistory(account: string, ordinal: number, seq: number): void {
+    let history = this.#history.get(account);
+    if (history === undefined) {
+      history = [];
+      this.#history.set(account, history);
+    }
+    history[ordinal] = seq;
+  }
+
+  history(account: string, from: number, limit: number): number[] {
+    return this.#history.get(account)?.slice(from, from + limit) ?? [];
+  }
+
+  batch(write: () => void): void {
+    write();
+  }
+
+  clear(): void {
+    this.#meta = undefined;
+    this.#blocks.clear();
+    this.#starts = [];
+    this.#transactions = new ShardedMap(this.#shardCapacity);
+    this.#history.clear();
+  }
+
+  sizeOnDisk(): number {
+    return 0;
+  }
+
+  async close(): Promise<void> {
+    // Nothing to release.
+  }
+}
