@@ -431,9 +431,6 @@ describe('the chainlog Helm chart', () => {
           }
           const { names, sources } = read;
           const extra = new Set(['NODE_OPTIONS']); // extraEnv in the test values, read by node itself
-          // The auditor's index directory: set by the chart now, read once the on-disk index (#21) lands in the
-          // auditor; until then the auditor ignores it (unknown variables are not refused). Checked as any other then.
-          if (container.command?.[1] === 'services/auditor/dist/main.js' && !names.has('DATA_DIR')) extra.add('DATA_DIR');
           for (const entry of container.env ?? []) {
             if (!names.has(entry.name) && !extra.has(entry.name)) {
               unread.push(`${workload.kind}/${workload.metadata.name}: ${entry.name} (not read by ${sources.join(', ')})`);

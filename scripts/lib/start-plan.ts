@@ -2,7 +2,7 @@
 // environment. Pure, so the static checks can compare these names with what each service reads.
 import { join, resolve } from 'node:path';
 import { minerPorts, type StartOptions } from './start-options.js';
-import { DEFAULT_ACCOUNTS } from '../../services/cli/src/commands/demo.js';
+import { DEFAULT_ACCOUNTS } from '../../services/cli/src/sample-accounts.js';
 
 export interface PlannedService {
   /** Name in the logs and the state file: ingest, miner-0, miner-1, ..., auditor. */

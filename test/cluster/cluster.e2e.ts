@@ -153,6 +153,34 @@ describe('the Helm chart on a local Kubernetes', () => {
     });
   });
 
+  it('runs the auditor as a StatefulSet: each replica on a Bound claim of its own at DATA_DIR, kept when its pod is replaced', async () => {
+    await report.scenario('auditor StatefulSet: one Bound PersistentVolumeClaim per replica at DATA_DIR, writable, the same claim and files after the pod is replaced', async (figures) => {
+      type Claim = { metadata: { name: string; uid: string }; status: { phase: string }; spec: { volumeName?: string } };
+      const claims = async (): Promise<Claim[]> => (await kubectlJson<{ items: Claim[] }>(['-n', NS, 'get', 'pvc', '-l', `app.kubernetes.io/instance=${LEDGER},app.kubernetes.io/component=auditor`])).items;
+      const bound = await until('every auditor claim Bound', 180_000, async () => {
+        const now = await claims();
+        return now.length === 2 && now.every((claim) => claim.status.phase === 'Bound') ? now : undefined;
+      });
+      expect(bound.map((claim) => claim.metadata.name).sort()).toEqual([`data-${LEDGER}-auditor-0`, `data-${LEDGER}-auditor-1`]);
+      const pod = `${LEDGER}-auditor-0`;
+      const env = (await kubectl(['-n', NS, 'exec', pod, '--', 'sh', '-c', 'echo "$DATA_DIR" && touch "$DATA_DIR/.cluster-probe" && id -u'])).trim().split('\n');
+      expect(env).toEqual(['/var/lib/chainlog/auditor', '10001']);
+      const uid = (await pods('auditor')).find((candidate) => candidate.metadata.name === pod)?.metadata.uid;
+      const began = Date.now();
+      await kubectl(['-n', NS, 'delete', 'pod', pod, '--wait=false']);
+      await until(`${pod} replaced and ready`, 300_000, async () => {
+        const replaced = (await pods('auditor')).find((candidate) => candidate.metadata.name === pod);
+        return replaced !== undefined && replaced.metadata.uid !== uid && replaced.status.containerStatuses?.every((c) => c.ready) ? true : undefined;
+      });
+      const ready = (Date.now() - began) / 1000;
+      const files = (await kubectl(['-n', NS, 'exec', pod, '--', 'ls', '-a', '/var/lib/chainlog/auditor'])).split(/\s+/);
+      expect(files).toContain('.cluster-probe');
+      const after = await claims();
+      expect(after.map((claim) => `${claim.metadata.name}:${claim.metadata.uid}`).sort()).toEqual(bound.map((claim) => `${claim.metadata.name}:${claim.metadata.uid}`).sort());
+      figures.push(`claims ${bound.map((claim) => `${claim.metadata.name}->${claim.spec.volumeName ?? '?'}`).join(', ')}; ${pod} replaced and ready in ${ready.toFixed(1)} s on the same claim, its file still there`);
+    });
+  });
+
   it('grows the partitions when the miners are scaled with kubectl, and the new miner commits the new partition', async () => {
     await report.scenario('`kubectl scale statefulset` miners N -> N+1: adopted into the Ledger, partitions grow, the new miner commits on the new partition', async (figures) => {
       const sts = await minerStatefulSet();

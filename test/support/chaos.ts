@@ -663,6 +663,11 @@ export interface LoadOptions {
   /** How often an unknown (503 / connection error) transaction is retried with the same id. */
   retries?: number;
   accounts?: number;
+  /**
+   * The senders, instead of `accounts` generated names: a ledger with its rules on (ENFORCE_BALANCES) accepts only
+   * funded accounts bound to `signer` (e.g. the sample accounts of npm start and Docker Compose).
+   */
+  senders?: readonly string[];
   /** Requests per second over all workers (unpaced when absent): spreads the load over durationMs. */
   ratePerSecond?: number;
   /** Called after every response (the fault injector can pace itself on progress). */
@@ -713,8 +718,9 @@ export async function generateLoad(options: LoadOptions): Promise<number> {
   let next = 0;
   let issued = 0;
   const account = (): string => `acct-${Math.floor(random() * accounts)}`;
+  const sender = (): string => (options.senders === undefined ? account() : (options.senders[Math.floor(random() * options.senders.length)] as string));
   const transaction = (): Tx => {
-    const from = account();
+    const from = sender();
     let to = account();
     if (to === from) to = 'shop';
     const tx: Tx = { id: `${options.idPrefix}-${next++}`, from, to, amount: 1 + Math.floor(random() * 100) };
