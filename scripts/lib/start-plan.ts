@@ -61,9 +61,11 @@ export function servicePlan(options: StartOptions, brokers: string, partitions: 
       port: options.ingestPort,
       env: {
         ...common,
+        // The consensus settings too: ingest refuses at the door what every block would refuse (unsigned,
+        // and with the ledger rules a spend by a key not bound to its sender).
+        ...permissioned,
         HTTP_PORT: String(options.ingestPort),
         AUDITOR_PUBLIC_URL: `http://localhost:${options.auditorPort}`,
-        ...(keys === undefined ? {} : { REQUIRE_TRANSACTION_SIGNATURES: 'true' }),
       },
     },
     ...ports.map((port, ordinal) => {
