@@ -594,6 +594,10 @@ spec:
     {{- toYaml (.podSecurityContext | default $root.Values.podSecurityContext) | nindent 4 }}
   terminationGracePeriodSeconds: {{ $values.terminationGracePeriodSeconds }}
   {{- with include "chainlog.scheduling" . }}{{ . | trim | nindent 2 }}{{- end }}
+  {{- with .initContainers }}
+  initContainers:
+    {{- . | trim | nindent 4 }}
+  {{- end }}
   containers:
     - name: {{ .component }}
       image: {{ include "chainlog.image" $root | quote }}

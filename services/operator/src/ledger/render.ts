@@ -574,7 +574,7 @@ function minerKeyFiles(ledger: Ledger, options: RenderOptions): { env: EnvVar[];
 }
 
 /** The init step: this ordinal's key or a message naming what is missing (never the key). */
-const MINER_KEY_COPY = [
+export const MINER_KEY_COPY = [
   'set -eu',
   'umask 077',
   'src="/etc/chainlog/miner-keys/miner-${POD_INDEX}.key"',
