@@ -6,7 +6,7 @@
 # which is exactly what the Helm chart (charts/chainlog) and docker-compose.yml run. The default is ingest.
 #
 # The runtime stage has production dependencies and compiled JavaScript only, runs as the non-root user
-# 10001 and never writes outside /tmp, so it works with a read-only root filesystem.
+# 10001 and never writes outside /tmp and its volumes, so it works with a read-only root filesystem.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -62,8 +62,9 @@ COPY --from=build /src/services/cli/dist/ services/cli/dist/
 COPY --from=build /src/services/explorer/dist/ services/explorer/dist/
 # Where docker-compose.yml's keys-init keeps the keys (one volume per directory): a fresh named volume takes the
 # owner and mode of the image directory it is mounted on, so the service user, not root, writes the keys.
-RUN mkdir -p /keys/miner-0 /keys/miner-1 /keys/client /keys/allowed \
- && chown -R 10001:10001 /keys \
+# The auditor's data directory (DATA_DIR in docker-compose.yml and the chart) likewise.
+RUN mkdir -p /keys/miner-0 /keys/miner-1 /keys/client /keys/allowed /var/lib/chainlog/auditor \
+ && chown -R 10001:10001 /keys /var/lib/chainlog \
  && chmod 0700 /keys/miner-0 /keys/miner-1 /keys/client \
  && chmod 0755 /keys /keys/allowed
 # Root owns the application files; the service user can read them, not change them.

@@ -28,9 +28,12 @@ const USAGE = `bench/replay.ts: replaying and validating the blockchain topic vs
   --brokers <host:port>      use this broker instead of starting one
   --cpu-prof <dir>           write a V8 CPU profile of each reader into <dir>
   --before <dir>             also run the Chain and AuditorState readers from another checkout (e.g. the
-                             commit before an optimisation, with bench/ copied in), interleaved`;
+                             commit before an optimisation, with bench/ copied in), interleaved
+  --readers <list>           only these readers, e.g. chain,auditor (raw always runs: it is the baseline)`;
 
-const MODES = ['raw', 'parse', 'floor', 'chain', 'auditor'] as const;
+// raw-sources: the raw consumer reading the transactions topic instead, what reading a second topic costs at
+// least (every reader reads it for source coverage).
+const MODES = ['raw', 'raw-sources', 'parse', 'floor', 'chain', 'auditor'] as const;
 type Mode = (typeof MODES)[number];
 const PARAMS = { minDifficulty: 0, blockReward: 50 };
 
@@ -56,22 +59,31 @@ const options = flags(USAGE, {
   brokers: { type: 'string' },
   'cpu-prof': { type: 'string' },
   before: { type: 'string' },
+  readers: { type: 'string' },
   // Internal: run one reader (in a child process) and print its result as JSON.
   mode: { type: 'string' },
   topic: { type: 'string' },
   'transactions-topic': { type: 'string' },
   messages: { type: 'string' },
+  'source-records': { type: 'string' },
 });
 
 if (typeof options.mode === 'string') {
-  const result = await replay(options.mode as Mode, String(options.brokers), String(options.topic), String(options['transactions-topic']), Number(options.messages));
+  const result = await replay(
+    options.mode as Mode,
+    String(options.brokers),
+    String(options.topic),
+    String(options['transactions-topic']),
+    Number(options.messages),
+    Number(options['source-records']),
+  );
   console.log(`RESULT ${JSON.stringify(result)}`);
   process.exit(0);
 }
 
 // ---- a reader (child process) --------------------------------------------------------------------------
 
-async function replay(mode: Mode, brokers: string, topic: string, transactionsTopic: string, messages: number): Promise<ReplayResult> {
+async function replay(mode: Mode, brokers: string, topic: string, transactionsTopic: string, messages: number, sourceRecords: number): Promise<ReplayResult> {
   const kafka = benchKafka(brokers, `chainlog-bench-replay-${mode}`);
   const logger = createLogger('bench', 'silent');
   let bytes = 0;
@@ -80,14 +92,14 @@ async function replay(mode: Mode, brokers: string, topic: string, transactionsTo
   const started = performance.now();
   let firstMessageAt: number | undefined;
   let lastHandledAt = 0;
-  if (mode === 'raw' || mode === 'parse' || mode === 'floor') {
+  if (mode === 'raw' || mode === 'raw-sources' || mode === 'parse' || mode === 'floor') {
     // The same consumer settings as ChainFollower (kafkajs defaults), counting bytes; the floor also does
     // the minimum work of a validating reader.
-    const handle = { raw: (): void => {}, parse: parseOnly, floor: validationFloor }[mode];
+    const handle = { raw: (): void => {}, 'raw-sources': (): void => {}, parse: parseOnly, floor: validationFloor }[mode];
     const consumer = kafka.consumer({ groupId: `bench-replay-raw-${randomUUID()}`, allowAutoTopicCreation: false });
     let seen = 0;
     await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.subscribe({ topic: mode === 'raw-sources' ? transactionsTopic : topic, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, heartbeat }) => {
@@ -100,7 +112,7 @@ async function replay(mode: Mode, brokers: string, topic: string, transactionsTo
         await heartbeat();
       },
     });
-    while (seen < messages) await sleep(1);
+    while (seen < (mode === 'raw-sources' ? sourceRecords : messages)) await sleep(1);
     lastHandledAt = performance.now();
     await consumer.disconnect();
   } else {
@@ -193,7 +205,9 @@ try {
 
   const before = typeof options.before === 'string' ? options.before : undefined;
   type Reader = Mode | 'chain-before' | 'auditor-before';
-  const readers: Reader[] = before === undefined ? [...MODES] : ['raw', 'parse', 'floor', 'chain-before', 'chain', 'auditor-before', 'auditor'];
+  const all: Reader[] = before === undefined ? [...MODES] : ['raw', 'raw-sources', 'parse', 'floor', 'chain-before', 'chain', 'auditor-before', 'auditor'];
+  const only = typeof options.readers === 'string' ? new Set(['raw', ...options.readers.split(',').flatMap((name) => [name, `${name}-before`])]) : undefined;
+  const readers = all.filter((reader) => only === undefined || only.has(reader));
   const results = Object.fromEntries(readers.map((reader) => [reader, [] as ReplayResult[]])) as Record<Reader, ReplayResult[]>;
   for (let round = 1; round <= rounds; round++) {
     for (const reader of readers) {
@@ -216,6 +230,8 @@ try {
           transactionsTopic,
           '--messages',
           String(built.blocks),
+          // (only where it is read: a --before checkout's bench does not know the flag)
+          ...(mode === 'raw-sources' ? ['--source-records', String(total)] : []),
         ],
         { maxBuffer: 16 << 20, ...(reader.endsWith('-before') ? { cwd: before } : {}) },
       );
@@ -231,6 +247,7 @@ try {
   const cpuSeconds = (reader: Reader): number => median(results[reader].map((result) => result.cpuSeconds));
   const labels: Record<Reader, string> = {
     raw: 'raw kafkajs consumer (no decoding)',
+    'raw-sources': 'raw kafkajs consumer of the transactions topic',
     parse: 'JSON.parse of every block, nothing else',
     floor: 'validation floor (JSON.parse + 3 node:crypto hashes per tx)',
     chain: 'ChainFollower + Chain (miner start-up)',
@@ -252,11 +269,21 @@ try {
   }));
   printTable(`replaying ${total} transactions in ${built.blocks} blocks (${mib(built.bytes)} MiB)`, rows);
   console.log(`load average at end: ${loadAverage()}`);
-  console.log(
-    `JSON.parse alone: ${ratio(seconds('raw'), seconds('parse'))} of the raw consume rate; validation floor: ${ratio(seconds('raw'), seconds('floor'))}; Chain at ${ratio(seconds('floor'), seconds('chain'))} of the floor (wall clock), ${ratio(cpuSeconds('floor'), cpuSeconds('chain'))} per CPU second`,
-  );
-  verdict('Chain replay rate / raw consume rate', seconds('raw') / seconds('chain'), 0.5, '%');
-  verdict('AuditorState replay rate / raw consume rate', seconds('raw') / seconds('auditor'), 0.5, '%');
+  const ran = (reader: Reader): boolean => (results[reader] as ReplayResult[] | undefined)?.length !== undefined && results[reader].length > 0;
+  if (ran('parse') && ran('floor') && ran('chain')) {
+    console.log(
+      `JSON.parse alone: ${ratio(seconds('raw'), seconds('parse'))} of the raw consume rate; validation floor: ${ratio(seconds('raw'), seconds('floor'))}; Chain at ${ratio(seconds('floor'), seconds('chain'))} of the floor (wall clock), ${ratio(cpuSeconds('floor'), cpuSeconds('chain'))} per CPU second`,
+    );
+  }
+  for (const mode of ['chain', 'auditor'] as const) {
+    const previous = `${mode}-before` as const;
+    if (ran(mode) && ran(previous)) {
+      const change = cpuSeconds(mode) / cpuSeconds(previous) - 1;
+      console.log(`${mode}: CPU s ${cpuSeconds(previous).toFixed(2)} before, ${cpuSeconds(mode).toFixed(2)} after (${change >= 0 ? '+' : ''}${(change * 100).toFixed(0)}%)`);
+    }
+  }
+  if (ran('chain')) verdict('Chain replay rate / raw consume rate', seconds('raw') / seconds('chain'), 0.5, '%');
+  if (ran('auditor')) verdict('AuditorState replay rate / raw consume rate', seconds('raw') / seconds('auditor'), 0.5, '%');
 } finally {
   await broker.stop();
 }

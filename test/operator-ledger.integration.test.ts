@@ -9,7 +9,7 @@
 //     unreachable Kafka, keeps two Ledgers apart, keeps the topics on delete (deletes them with
 //     deletionPolicy Delete), and hands over to a stand-by through its Lease.
 // No controller-manager runs: no Pods and no garbage collection; readiness is simulated through /status.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { closeServer, listen } from '@chainlog/core/http';
@@ -759,7 +759,9 @@ describe('helm install with operator.mode=ledgers: the chart gives the operator,
     }, 30_000);
     const minerPod = (await get(`/apis/apps/v1/namespaces/${namespace}/statefulsets/chainlog-miner`)).spec.template.spec;
     expect(minerPod.containers[0].env).toContainEqual({ name: 'ALLOWED_MINER_KEYS', valueFrom: { configMapKeyRef: { name: 'chainlog-allowed-miner-keys', key: 'allowed-miner-keys' } } });
-    expect(minerPod.volumes).toContainEqual(expect.objectContaining({ name: 'miner-keys', secret: expect.objectContaining({ secretName: 'chainlog-miner-keys' }) }));
+    // The Secret of every miner's keys reaches the init step only; the miner container mounts its own key's copy.
+    expect(minerPod.volumes).toContainEqual(expect.objectContaining({ name: 'miner-keys-all', secret: expect.objectContaining({ secretName: 'chainlog-miner-keys' }) }));
+    expect(minerPod.containers[0].volumeMounts.map((mount: { name: string }) => mount.name)).not.toContain('miner-keys-all');
     const allowList = (await get(`/api/v1/namespaces/${namespace}/configmaps/chainlog-allowed-miner-keys`)).data['allowed-miner-keys'] as string;
     expect(allowList.split(',')).toHaveLength(64);
     expect(await partitionsOf(topics.transactions)).toBe(2);
@@ -802,3 +804,99 @@ async function mergePatchIn(path: string, body: unknown): Promise<void> {
   const { status } = await kube.request('PATCH', path, { body, contentType: 'application/merge-patch+json' });
   expect(status).toBe(200);
 }
+
+describe('helm upgrade from a chart whose auditor was a Deployment (operator.mode=statefulset)', () => {
+  const namespace = 'helm-auditor-upgrade';
+  // The auditor template of the chart before #21 (commit 1788eec): a Deployment, the same Service and PDB.
+  const DEPLOYMENT_TEMPLATE = `{{- /* operator.mode=ledgers: the operator renders this from the Ledger (templates/ledger.yaml). */ -}}
+{{- if not (include "chainlog.ledgerMode" .) }}
+{{- include "chainlog.validate" . -}}
+{{- $ctx := dict "root" $ "component" "auditor" "values" .Values.auditor -}}
+{{- $config := .Values.auditor.config -}}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "chainlog.componentName" $ctx }}
+  namespace: {{ .Release.Namespace | quote }}
+  labels:
+    {{- include "chainlog.labels" $ctx | nindent 4 }}
+  {{- with include "chainlog.annotations" (dict "root" $) }}{{ . | trim | nindent 2 }}{{- end }}
+spec:
+  replicas: {{ .Values.auditor.replicas }}
+  revisionHistoryLimit: 5
+  strategy:
+    type: RollingUpdate
+    rollingUpdate:
+      maxSurge: 1
+      maxUnavailable: 0
+  selector:
+    matchLabels:
+      {{- include "chainlog.selectorLabels" $ctx | nindent 6 }}
+  template:
+    {{- $env := printf "%s%s" (include "chainlog.consensusEnv" .) (include "chainlog.optionalEnv" (list
+          (dict "name" "AUDIT_RECENT_LIMIT" "value" $config.recentLimit)
+          (dict "name" "BLOCK_CACHE_BYTES" "value" $config.blockCacheBytes)
+          (dict "name" "PENDING_TRACK_LIMIT" "value" $config.pendingTrackLimit)
+          (dict "name" "AUDIT_PUBLISH" "value" $config.publishAuditEvents)
+          (dict "name" "AUDIT_QUEUE_LIMIT" "value" $config.queueLimit)
+          (dict "name" "EXPLORER_ENABLED" "value" $config.explorerEnabled)
+          (dict "name" "LIVE_STREAM_LIMIT" "value" $config.liveStreamLimit))) }}
+    {{- $env = printf "%s%s" $env (include "chainlog.auth.env" .Values.auditor.auth) }}
+    {{- include "chainlog.podTemplate" (merge (dict "env" $env "volumes" (include "chainlog.auth.volume" .Values.auditor.auth) "volumeMounts" (include "chainlog.auth.mount" .Values.auditor.auth) "serviceAccountName" (include "chainlog.serviceAccountName" .) "automountToken" false) $ctx) | nindent 4 }}
+
+{{- end }}
+`;
+  let oldChart = '';
+
+  const helmArgs = (command: 'install' | 'upgrade', chart: string): string[] => [
+    command,
+    'chainlog',
+    chart,
+    '--namespace',
+    namespace,
+    ...(command === 'install' ? ['--create-namespace'] : []),
+    '--kube-apiserver',
+    kube.url,
+    '--kube-token',
+    kube.token,
+    '--kube-ca-file',
+    kube.caFile,
+    '--set',
+    'operator.mode=statefulset',
+    '--set',
+    `kafka.bootstrapServers=${kafkaBrokers()}`,
+    // No controllers here: the hook Jobs would never complete.
+    '--no-hooks',
+  ];
+
+  beforeAll(() => {
+    oldChart = join(kube.dir, 'chart-with-auditor-deployment');
+    cpSync(CHART_DIR, oldChart, { recursive: true });
+    rmSync(join(oldChart, 'templates/auditor/statefulset.yaml'));
+    writeFileSync(join(oldChart, 'templates/auditor/deployment.yaml'), DEPLOYMENT_TEMPLATE);
+  });
+
+  it('Helm replaces the Deployment with the StatefulSet; the Service and the PodDisruptionBudget stay as they were', async () => {
+    const installed = await helm(helmArgs('install', oldChart));
+    expect(installed.code, installed.stderr).toBe(0);
+    const path = (plural: string, name = 'chainlog-auditor') => `/apis/apps/v1/namespaces/${namespace}/${plural}/${name}`;
+    const service = `/api/v1/namespaces/${namespace}/services/chainlog-auditor`;
+    const pdb = `/apis/policy/v1/namespaces/${namespace}/poddisruptionbudgets/chainlog-auditor`;
+    expect((await kube.request('GET', path('deployments'))).status).toBe(200);
+    const before = { service: await get(service), pdb: await get(pdb) };
+
+    const upgraded = await helm(helmArgs('upgrade', CHART_DIR));
+    expect(upgraded.code, upgraded.stderr).toBe(0);
+    expect((await kube.request('GET', path('deployments'))).status).toBe(404);
+    const statefulSet = await get(path('statefulsets'));
+    // The Service selects the new pods as it did the old ones.
+    expect(statefulSet.spec.selector.matchLabels).toEqual(before.service.spec.selector);
+    expect(statefulSet.spec.volumeClaimTemplates.map((claim: { metadata: { name: string } }) => claim.metadata.name)).toEqual(['data']);
+    // Same objects (uid), same selectors: the API stays reachable through the upgrade.
+    const after = { service: await get(service), pdb: await get(pdb) };
+    expect(after.service.metadata.uid).toBe(before.service.metadata.uid);
+    expect(after.service.spec.selector).toEqual(before.service.spec.selector);
+    expect(after.pdb.metadata.uid).toBe(before.pdb.metadata.uid);
+    expect(after.pdb.spec.selector).toEqual(before.pdb.spec.selector);
+  });
+});

@@ -2,7 +2,7 @@
 // environment. Pure, so the static checks can compare these names with what each service reads.
 import { join, resolve } from 'node:path';
 import { minerPorts, type StartOptions } from './start-options.js';
-import { DEFAULT_ACCOUNTS } from '../../services/cli/src/commands/demo.js';
+import { DEFAULT_ACCOUNTS } from '../../services/cli/src/sample-accounts.js';
 
 export interface PlannedService {
   /** Name in the logs and the state file: ingest, miner-0, miner-1, ..., auditor. */
@@ -61,9 +61,11 @@ export function servicePlan(options: StartOptions, brokers: string, partitions: 
       port: options.ingestPort,
       env: {
         ...common,
+        // The consensus settings too: ingest refuses at the door what every block would refuse (unsigned,
+        // and with the ledger rules a spend by a key not bound to its sender).
+        ...permissioned,
         HTTP_PORT: String(options.ingestPort),
         AUDITOR_PUBLIC_URL: `http://localhost:${options.auditorPort}`,
-        ...(keys === undefined ? {} : { REQUIRE_TRANSACTION_SIGNATURES: 'true' }),
       },
     },
     ...ports.map((port, ordinal) => {

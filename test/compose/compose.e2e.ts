@@ -1,15 +1,20 @@
 // docker-compose.yml as users run it: `docker compose up --wait` on a real Docker engine, transactions through
-// ingest committed with proofs that verify, a miner container killed and restarted under load with nothing
-// lost or duplicated, and the monitoring profile's Prometheus scraping every service with the alert rules.
+// ingest committed with proofs that verify, the ledger rules on (the sample accounts bound to the cli's key, a
+// stranger's spend refused), the auditor's index on its volume across a restart, a miner container killed and
+// restarted under load with nothing lost or duplicated, and the monitoring profile's Prometheus scraping every
+// service with the alert rules.
 // Host ports come from the compose file's own variables (20800-20899 here); the project name is our own, so
 // a user's `docker compose up` in this directory is left alone. Images: `npm run images` (test:compose runs it).
+// Kafka runs SASL/SCRAM with ACLs: the test reads the chain as chainlog-admin and shows what the ACLs deny.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnvReader, readConsensusConfig } from '@chainlog/core/config';
-import { ChainTracker, generateLoad, ledgerFigures, Outcomes, prng, run, sleep, waitForAgreement, waitForCommit } from '../support/chaos.js';
-import { CLIENT_SIGNER, committedWithProof, DeployReport, send } from '../support/deploy.js';
+import { signerFromSeed, type Signer } from '@chainlog/core/protocol';
+import { DEFAULT_ACCOUNTS } from '../../services/cli/src/sample-accounts.js';
+import { ChainTracker, generateLoad, kafkaClient, ledgerFigures, Outcomes, prng, run, sleep, waitForAgreement, waitForCommit, type ScramLogin } from '../support/chaos.js';
+import { committedWithProof, DeployReport, send } from '../support/deploy.js';
 import { getJson, REPO_ROOT, waitForHttp } from '../support/processes.js';
 
 const PROJECT = process.env.COMPOSE_TEST_PROJECT ?? 'chainlog-compose-test';
@@ -28,10 +33,22 @@ const auditorUrl = `http://127.0.0.1:${PORTS.auditor}`;
 const prometheusUrl = `http://127.0.0.1:${PORTS.prometheus}`;
 const brokers = `127.0.0.1:${PORTS.kafka}`;
 // Everything but Grafana, which has no local stand-in image (deploy/images/README.md).
-const SERVICES = ['kafka', 'topic-init', 'keys-init', 'ingest', 'miner-0', 'miner-1', 'auditor', 'prometheus'];
-/** The consensus the compose file gives its miners and auditor (its defaults, the allow-list keys-init made), for our own reader. */
-const consensusWith = (allowList: string) =>
-  readConsensusConfig(new EnvReader({ DIFFICULTY: process.env.DIFFICULTY ?? '16', BLOCK_REWARD: process.env.BLOCK_REWARD ?? '50', ALLOWED_MINER_KEYS: allowList, REQUIRE_TRANSACTION_SIGNATURES: 'true' }));
+const SERVICES = ['kafka-credentials', 'kafka', 'topic-init', 'keys-init', 'ingest', 'miner-0', 'miner-1', 'auditor', 'prometheus'];
+/** The consensus the compose file gives its miners and auditor (its defaults, the keys keys-init made), for our own reader. */
+const consensusWith = (allowList: string, accountKeys: string) =>
+  readConsensusConfig(
+    new EnvReader({
+      DIFFICULTY: process.env.DIFFICULTY ?? '16',
+      BLOCK_REWARD: process.env.BLOCK_REWARD ?? '50',
+      ALLOWED_MINER_KEYS: allowList,
+      REQUIRE_TRANSACTION_SIGNATURES: 'true',
+      ENFORCE_BALANCES: 'true',
+      ACCOUNT_KEYS: accountKeys,
+      GENESIS_ALLOCATIONS: DEFAULT_ACCOUNTS.map((account) => `${account}=1000000`).join(','),
+    }),
+  );
+/** Reads a file from the stack's volumes through the cli service (it mounts the client key and the allow-list). */
+const readVolumeFile = (path: string): Promise<string> => composeOk(['run', '--rm', '--no-deps', '--entrypoint', 'cat', 'cli', path], 120_000).then((text) => text.trim());
 const report = new DeployReport('test:compose');
 
 function compose(args: string[], timeoutMs = 300_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -44,9 +61,33 @@ async function composeOk(args: string[], timeoutMs?: number): Promise<string> {
   return result.stdout;
 }
 
+/** The error a write by `login` (undefined: anonymous) to `topic` ends with, or 'written'. */
+async function writeAs(login: ScramLogin | undefined, topic: string): Promise<string> {
+  const producer = kafkaClient(brokers, 'compose-acl-probe', login).producer({ allowAutoTopicCreation: false, retry: { retries: 1 } });
+  try {
+    await producer.connect();
+    await producer.send({ topic, messages: [{ key: 'x', value: '{"forged":"block"}' }] });
+    return 'written';
+  } catch (error) {
+    const { type, message, name } = error as { type?: string; message: string; name?: string };
+    return type ?? (/Topic authorization failed/.test(message) ? 'TOPIC_AUTHORIZATION_FAILED' : `${name ?? 'Error'}: ${message}`);
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+  }
+}
+
+/** A principal's password, from the volume only its service mounts. */
+async function passwordOf(service: string): Promise<string> {
+  return (await composeOk(['run', '--rm', '--no-deps', '--entrypoint', 'cat', service, '/etc/chainlog/kafka-sasl/password'], 120_000)).trim();
+}
+
 describe('docker compose (docker-compose.yml, unmodified)', () => {
   let tracker: ChainTracker | undefined;
   let allowList = '';
+  let accountKeys = '';
+  // The cli's key, which keys-init bound the sample accounts to: the one key that may spend from them.
+  let client: Signer | undefined;
+  let admin: ScramLogin | undefined;
 
   beforeAll(async () => {
     await compose(['down', '-v', '--remove-orphans'], 180_000);
@@ -55,8 +96,11 @@ describe('docker compose (docker-compose.yml, unmodified)', () => {
       figures.push(`services: ${SERVICES.join(', ')}`);
     });
     await waitForHttp(`${ingestUrl}/readyz`, { timeoutMs: 120_000 });
-    allowList = (await composeOk(['run', '--rm', '--no-deps', '--entrypoint', 'cat', 'cli', '/keys/allowed/allowed-miner-keys'], 120_000)).trim();
-    tracker = await ChainTracker.follow(brokers, 'blockchain', consensusWith(allowList));
+    allowList = await readVolumeFile('/keys/allowed/allowed-miner-keys');
+    accountKeys = await readVolumeFile('/keys/allowed/account-keys');
+    client = signerFromSeed(Buffer.from(await readVolumeFile('/keys/client/client.key'), 'hex'));
+    admin = { username: 'chainlog-admin', password: await passwordOf('topic-init') };
+    tracker = await ChainTracker.follow(brokers, 'blockchain', consensusWith(allowList, accountKeys), admin);
   });
 
   afterAll(async () => {
@@ -67,8 +111,8 @@ describe('docker compose (docker-compose.yml, unmodified)', () => {
 
   it('commits transactions sent through ingest, with inclusion proofs that verify', async () => {
     await report.scenario('transactions through ingest committed, proofs verified', async (figures) => {
-      const batch = Array.from({ length: 10 }, (_, i) => ({ id: `compose-${Date.now()}-${i}`, from: `sender-${i % 5}`, to: 'shop', amount: i + 1 }));
-      const accepted = await send(ingestUrl, batch);
+      const batch = Array.from({ length: 10 }, (_, i) => ({ id: `compose-${Date.now()}-${i}`, from: DEFAULT_ACCOUNTS[i % 5] as string, to: 'shop', amount: i + 1 }));
+      const accepted = await send(ingestUrl, batch, client);
       expect(new Set(accepted.map((a) => a.partition)).size).toBe(2);
       for (const { id } of accepted) await committedWithProof(auditorUrl, id);
       figures.push(`${accepted.length} transactions over 2 partitions`);
@@ -81,9 +125,10 @@ describe('docker compose (docker-compose.yml, unmodified)', () => {
       expect(keys).toHaveLength(2);
       for (const key of keys) expect(key).toMatch(/^[0-9a-f]{64}$/);
       for (const miner of ['miner-0', 'miner-1']) {
-        // Its own key and the allow-list, nothing else: not the other miner's key, not the client's.
+        // Its own key and the public lists (allow-list, account bindings), nothing else: not the other miner's key,
+        // not the client's.
         const files = (await composeOk(['exec', '-T', miner, 'find', '/keys', '-type', 'f'])).trim().split(/\s+/).sort();
-        expect(files, miner).toEqual(['/keys/allowed/allowed-miner-keys', '/keys/miner/miner.key']);
+        expect(files, miner).toEqual(['/keys/allowed/account-keys', '/keys/allowed/allowed-miner-keys', '/keys/miner/miner.key']);
       }
       const unsigned = await fetch(`${ingestUrl}/v1/transactions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: 'alice', to: 'bob', amount: 1 }) });
       expect(unsigned.status).toBe(400);
@@ -93,6 +138,78 @@ describe('docker compose (docker-compose.yml, unmodified)', () => {
       figures.push(`allow-list ${keys.map((key) => key.slice(0, 8)).join(', ')}; block signers seen: ${[...signers].map((key) => key.slice(0, 8)).join(', ') || 'none yet'}`);
       expect(signers.size).toBeGreaterThan(0);
       for (const signer of signers) expect(keys).toContain(signer);
+    });
+  });
+
+  it('runs Kafka with SASL/SCRAM and ACLs: each service only its own password, denied writes denied, anonymous refused', async () => {
+    await report.scenario('Kafka SASL/SCRAM + ACLs: forged writes denied, anonymous and wrong passwords refused', async (figures) => {
+      // Each service container holds exactly one Kafka password, its own (not the broker's, not another's).
+      const passwords: Record<string, string> = {};
+      for (const [service, user] of [['ingest', 'chainlog-ingest'], ['miner-0', 'chainlog-miner'], ['auditor', 'chainlog-auditor']] as const) {
+        const files = (await composeOk(['exec', '-T', service, 'find', '/etc/chainlog/kafka-sasl', '-type', 'f'])).trim().split(/\s+/);
+        expect(files, service).toEqual(['/etc/chainlog/kafka-sasl/password']);
+        passwords[user] = (await composeOk(['exec', '-T', service, 'cat', '/etc/chainlog/kafka-sasl/password'])).trim();
+      }
+      expect(new Set(Object.values(passwords)).size).toBe(3);
+      const as = (user: string): ScramLogin => ({ username: user, password: passwords[user] as string });
+      const outcomes = {
+        'ingest -> blockchain': await writeAs(as('chainlog-ingest'), 'blockchain'),
+        'auditor -> blockchain': await writeAs(as('chainlog-auditor'), 'blockchain'),
+        'miner -> transactions': await writeAs(as('chainlog-miner'), 'transactions'),
+        'ingest -> audit': await writeAs(as('chainlog-ingest'), 'audit'),
+      };
+      figures.push(Object.entries(outcomes).map(([what, outcome]) => `${what}: ${outcome}`).join('; '));
+      for (const outcome of Object.values(outcomes)) expect(outcome).toBe('TOPIC_AUTHORIZATION_FAILED');
+      // The granted write works with the same client code: the denials above are the ACLs.
+      expect(await writeAs(as('chainlog-ingest'), 'transactions')).toBe('written');
+      const wrong = await writeAs({ username: 'chainlog-ingest', password: 'not-the-password-at-all' }, 'transactions');
+      const anonymous = await writeAs(undefined, 'blockchain');
+      figures.push(`wrong password: ${wrong.slice(0, 90)}; anonymous: ${anonymous.slice(0, 90)}`);
+      expect(wrong).toMatch(/authentication failed/i);
+      expect(anonymous).not.toBe('written');
+      expect(anonymous).not.toBe('TOPIC_AUTHORIZATION_FAILED');
+    });
+  });
+
+  it('enforces the ledger rules as npm start does: the sample accounts belong to the cli key; a stranger\'s spend and an overdraft are refused', async () => {
+    await report.scenario('ledger rules on (ENFORCE_BALANCES, keys-init\'s account-keys): bound spend committed, stranger and overdraft refused', async (figures) => {
+      expect(accountKeys.split(',').sort()).toEqual(DEFAULT_ACCOUNTS.map((account) => `${account}=${client?.publicKey}`).sort());
+      const stamp = Date.now();
+      // send()'s default key (the tests' CLIENT_SIGNER) is not the key bob is bound to; carol has 1 000 000, not 2 000 000.
+      const [stranger] = await send(ingestUrl, [{ id: `compose-stranger-${stamp}`, from: 'bob', to: 'mallory', amount: 1 }]);
+      const [overdraft] = await send(ingestUrl, [{ id: `compose-overdraft-${stamp}`, from: 'carol', to: 'mallory', amount: 2_000_000 }], client);
+      const [bound] = await send(ingestUrl, [{ id: `compose-bound-${stamp}`, from: 'dave', to: 'erin', amount: 5 }], client);
+      await committedWithProof(auditorUrl, bound!.id, 180_000);
+      const reasons: string[] = [];
+      for (const refused of [stranger!, overdraft!]) {
+        const deadline = Date.now() + 180_000;
+        for (;;) {
+          const { body } = await getJson<{ status: string; reason?: string }>(`${auditorUrl}/v1/transactions/${encodeURIComponent(refused.id)}`);
+          if (body.status === 'dropped') {
+            reasons.push(body.reason ?? '(none)');
+            break;
+          }
+          if (Date.now() > deadline) throw new Error(`${refused.id} not refused within 180 s: ${JSON.stringify(body)}`);
+          await sleep(1000);
+        }
+      }
+      figures.push(`refused: ${reasons.join(', ')}; dave -> erin committed`);
+      expect(reasons).toEqual(['unauthorized', 'insufficient-funds']);
+    });
+  });
+
+  it('keeps the auditor\'s data directory on its volume, writable by the service user, across a restart', async () => {
+    await report.scenario('auditor: DATA_DIR on the auditor-data volume (owner 10001), same chain after a restart', async (figures) => {
+      const mount = (await composeOk(['exec', '-T', 'auditor', 'sh', '-c', 'stat -c "%u %a" /var/lib/chainlog/auditor && touch /var/lib/chainlog/auditor/.probe && echo writable'])).trim();
+      expect(mount).toMatch(/^10001 \d+\s+writable$/);
+      const before = (await getJson<{ height: number; hash: string }>(`${auditorUrl}/v1/chain/head`)).body;
+      await composeOk(['restart', 'auditor'], 180_000);
+      await waitForHttp(`${auditorUrl}/readyz`, { timeoutMs: 180_000 });
+      const probe = (await composeOk(['exec', '-T', 'auditor', 'ls', '-a', '/var/lib/chainlog/auditor'])).split(/\s+/);
+      expect(probe).toContain('.probe');
+      const after = (await getJson<{ height: number; hash: string }>(`${auditorUrl}/v1/chain/head`)).body;
+      expect(after.height).toBeGreaterThanOrEqual(before.height);
+      figures.push(`${mount.replace(/\s+/g, ' ')}; head ${before.height} before, ${after.height} after the restart; the volume kept its files`);
     });
   });
 
@@ -139,7 +256,8 @@ describe('docker compose (docker-compose.yml, unmodified)', () => {
         idPrefix: `compose-load-${Date.now()}`,
         random: prng(17),
         invalidShare: 0,
-        signer: CLIENT_SIGNER,
+        signer: client,
+        senders: DEFAULT_ACCOUNTS,
       });
       await sleep(15_000);
       await composeOk(['kill', '-s', 'SIGKILL', 'miner-0']);

@@ -23,9 +23,9 @@ export interface Accepted {
 /** The deployment suites' client key: the chart and Compose require signed transactions by default. */
 export const CLIENT_SIGNER: Signer = signerFromSeed(Buffer.alloc(32, 0x2a));
 
-/** POSTs transactions (a batch when more than one), each signed with CLIENT_SIGNER, and returns what ingest acknowledged. */
-export async function send(ingestUrl: string, unsigned: { id: string; from: string; to: string; amount: number }[]): Promise<Accepted[]> {
-  const transactions = unsigned.map((transaction) => signTransaction({ ...transaction, timestamp: Date.now() }, CLIENT_SIGNER));
+/** POSTs transactions (a batch when more than one), each signed with `signer`, and returns what ingest acknowledged. */
+export async function send(ingestUrl: string, unsigned: { id: string; from: string; to: string; amount: number }[], signer: Signer = CLIENT_SIGNER): Promise<Accepted[]> {
+  const transactions = unsigned.map((transaction) => signTransaction({ ...transaction, timestamp: Date.now() }, signer));
   const single = transactions.length === 1;
   const response = await fetch(`${ingestUrl}/v1/transactions`, {
     method: 'POST',

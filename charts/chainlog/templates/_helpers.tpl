@@ -226,6 +226,7 @@ Usage: include "chainlog.commonEnv" (dict "root" $ "component" "miner" "logLevel
   value: {{ printf "/etc/chainlog/kafka-tls/client/%s" $kafka.tls.clientCert.keyKey | quote }}
 {{- end }}
 {{- end }}
+{{- include "chainlog.kafkaSasl.componentEnv" . }}
 {{- if and $kafka.sasl.enabled (not $kafka.bundled.enabled) }}
 - name: KAFKA_SASL_MECHANISM
   value: {{ $kafka.sasl.mechanism | quote }}

@@ -5,7 +5,20 @@ export const DEFAULT_AUDITOR_URL = 'http://localhost:8082';
 export const DEFAULT_BROKERS = '127.0.0.1:9092';
 
 /** The variables of core's readConsensusConfig: the CLI reads them as every service does. */
-export const CONSENSUS_VARIABLES = ['DIFFICULTY', 'BLOCK_REWARD', 'ALLOWED_MINER_KEYS', 'ALLOWED_MINER_KEYS_FILE', 'REQUIRE_TRANSACTION_SIGNATURES', 'CONSENSUS_MAX_BLOCK_TRANSACTIONS', 'REPLAY_WINDOW_MS'] as const;
+export const CONSENSUS_VARIABLES = [
+  'DIFFICULTY',
+  'BLOCK_REWARD',
+  'ALLOWED_MINER_KEYS',
+  'ALLOWED_MINER_KEYS_FILE',
+  'REQUIRE_TRANSACTION_SIGNATURES',
+  'CONSENSUS_MAX_BLOCK_TRANSACTIONS',
+  'REPLAY_WINDOW_MS',
+  // The ledger rules are consensus too: `chain verify` without them would accept an overdraft the miners refused.
+  'ENFORCE_BALANCES',
+  'ACCOUNT_KEYS',
+  'ACCOUNT_KEYS_FILE',
+  'GENESIS_ALLOCATIONS',
+] as const;
 
 export interface CliEnvironment {
   ingestUrl: string;

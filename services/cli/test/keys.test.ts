@@ -77,6 +77,23 @@ describe('chainlog key ensure', () => {
     expect([m0, m1, client].map((file) => readFileSync(file, 'utf8'))).toEqual(seeds);
   });
 
+  it('binds the sample accounts (or --accounts) to the --also key in an ACCOUNT_KEYS_FILE the services read', async () => {
+    const [miner, client, list, accounts] = ['ak-m.key', 'ak-client.key', 'ak-allowed', 'ak-accounts'].map((name) => join(dir, name)) as [string, string, string, string];
+    const result = await run(['key', 'ensure', miner, '--allow-list', list, '--also', client, '--account-keys', accounts, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const clientKey = signerFromSeed(Buffer.from(readFileSync(client, 'utf8').trim(), 'hex')).publicKey;
+    expect(readFileSync(accounts, 'utf8')).toBe(`${['alice', 'bob', 'carol', 'dave', 'erin'].map((account) => `${account}=${clientKey}`).join(',')}\n`);
+    // What the miners and the auditor make of it: every sample account bound to the client's key only.
+    const params = consensusParams({ ALLOWED_MINER_KEYS: PUBLIC_KEY, ENFORCE_BALANCES: 'true', ACCOUNT_KEYS_FILE: accounts }, {});
+    expect(params.ledger?.accountKeys).toEqual({ alice: [clientKey], bob: [clientKey], carol: [clientKey], dave: [clientKey], erin: [clientKey] });
+    const named = await run(['key', 'ensure', miner, '--also', client, '--account-keys', accounts, '--accounts', 'shop, bank']);
+    expect(named.code, named.stderr).toBe(0);
+    expect(readFileSync(accounts, 'utf8')).toBe(`shop=${clientKey},bank=${clientKey}\n`);
+    const withoutClient = await run(['key', 'ensure', miner, '--account-keys', accounts]);
+    expect(withoutClient.code).toBe(2);
+    expect(withoutClient.stderr).toMatch(/give --also FILE/);
+  });
+
   it('refuses a file that is not a key, without replacing it', async () => {
     const bad = join(dir, 'bad.key');
     writeFileSync(bad, 'not-a-key-secret');

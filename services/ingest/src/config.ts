@@ -1,7 +1,8 @@
 // Every setting of the ingest service, parsed and validated in one place. A bad value is reported
 // together with every other bad value in one ConfigError, and main.ts exits with code 2.
 import { readAuthTokens } from '@chainlog/core/http';
-import { type CommonConfig, EnvReader, readCommonConfig, readReplayWindow, readSignaturePolicy } from '@chainlog/core/config';
+import { type CommonConfig, EnvReader, readCommonConfig, readConsensusConfig } from '@chainlog/core/config';
+import type { LedgerParams } from '@chainlog/core/protocol';
 
 export const SERVICE_NAME = 'ingest';
 export const DEFAULT_HTTP_PORT = 8080;
@@ -19,6 +20,12 @@ export interface IngestConfig extends CommonConfig {
   requireTransactionSignatures: boolean;
   /** The consensus replay window (REPLAY_WINDOW_MS): client timestamps more than half of it from ingest's clock are refused. */
   replayWindowMs?: number | undefined;
+  /**
+   * The permissioned ledger rules (ENFORCE_BALANCES, ACCOUNT_KEYS; docs/protocol.md §4.4), undefined when off: a
+   * transaction whose signer is not bound to its sender is refused at the door (403 unauthorized), since every
+   * block would refuse it. Balances are not checked here: ingest does not follow the chain.
+   */
+  ledger?: LedgerParams | undefined;
   /** Base URL of the auditor's public API, without a trailing slash; statusUrl links point there. */
   auditorPublicUrl: string;
   /** How often the transactions topic's partition count is re-read (faster while Kafka is unreachable). */
@@ -56,14 +63,18 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   const reader = new EnvReader(env);
   const common = readCommonConfig(reader, SERVICE_NAME, DEFAULT_HTTP_PORT);
   reader.renamed('REQUIRE_SIGNATURES', 'REQUIRE_TRANSACTION_SIGNATURES');
+  // The consensus parameters, as every miner and the auditor read them: ingest applies the rules a block
+  // would refuse a transaction by that it can decide alone (signatures, the replay window, key bindings).
+  const consensus = readConsensusConfig(reader);
   const config: IngestConfig = {
     ...common,
     maxBatchSize: reader.integer('MAX_BATCH_SIZE', DEFAULT_LIMITS.maxBatchSize, { min: 1, max: 10_000 }),
     maxBodyBytes: reader.integer('MAX_BODY_BYTES', DEFAULT_LIMITS.maxBodyBytes, { min: 1024, max: 64 * 1024 * 1024 }),
     produceTimeoutMs: reader.integer('PRODUCE_TIMEOUT_MS', 5000, { min: 100, max: 120_000 }),
     maxInflightRequests: reader.integer('MAX_INFLIGHT_REQUESTS', 256, { min: 1, max: 100_000 }),
-    requireTransactionSignatures: readSignaturePolicy(reader),
-    replayWindowMs: readReplayWindow(reader),
+    requireTransactionSignatures: consensus.requireTransactionSignatures === true,
+    replayWindowMs: consensus.replayWindowMs,
+    ledger: consensus.ledger,
     auditorPublicUrl: readBaseUrl(reader, 'AUDITOR_PUBLIC_URL', 'http://localhost:8082'),
     metadataRefreshMs: reader.integer('METADATA_REFRESH_MS', 10_000, { min: 100, max: 3_600_000 }),
     retryAfterSeconds: reader.integer('RETRY_AFTER_SECONDS', 2, { min: 1, max: 3600 }),

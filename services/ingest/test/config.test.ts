@@ -63,6 +63,14 @@ describe('readConfig', () => {
     });
   });
 
+  it('reads the ledger rules as every node reads the consensus parameters', () => {
+    const key = 'ab'.repeat(32);
+    expect(readConfig({}).ledger).toBeUndefined();
+    const config = readConfig({ ENFORCE_BALANCES: 'true', ALLOWED_MINER_KEYS: key, ACCOUNT_KEYS: `alice=${key}`, GENESIS_ALLOCATIONS: 'alice=5' });
+    expect(config.ledger).toEqual({ accountKeys: { alice: [key] }, allocations: { alice: 5 } });
+    expect(problems({ ENFORCE_BALANCES: 'true' })).toEqual(['ENFORCE_BALANCES=true needs a permissioned chain (ALLOWED_MINER_KEYS)']);
+  });
+
   it('names every bad variable in one error', () => {
     const found = problems({
       MAX_BATCH_SIZE: '0',

@@ -176,6 +176,39 @@ describe('prepareSubmission', () => {
     expect(!result.ok && result.error).toMatchObject({ status: 400, code: 'signature-required', reason: 'missing-signature', field: 'signature' });
   });
 
+  describe('with ledger rules (ENFORCE_BALANCES: accounts bound to keys)', () => {
+    const mallory = signerFromSeed(createHash('sha256').update('ingest test mallory').digest());
+    const ledger = { accountKeys: { alice: [signer.publicKey] }, allocations: { alice: 100 } };
+    const withLedger: SubmissionRules = { ...rules, ledger };
+    const base = { from: 'alice', to: 'bob', amount: 7, timestamp: NOW };
+
+    it('accepts a transaction signed by a key bound to its sender, named or a key account', () => {
+      expect(prepareSubmission(signed, withLedger, context()).ok).toBe(true);
+      const fromKeyAccount = signTransaction({ ...base, id: 'key-account', from: mallory.publicKey }, mallory);
+      expect(prepareSubmission(fromKeyAccount, withLedger, context()).ok).toBe(true);
+    });
+
+    it.each([
+      ['signed by a key not bound to alice', () => signTransaction({ ...base, id: 'theft' }, mallory), 'is signed by'],
+      ['unsigned', () => ({ ...base, id: 'unsigned' }), 'is not signed'],
+      ['from a key account, signed by another key', () => signTransaction({ ...base, id: 'other-key', from: signer.publicKey }, mallory), 'is signed by'],
+      ['from an account no key is bound to', () => signTransaction({ ...base, id: 'nobody', from: 'treasury' }, mallory), 'which no key is bound to'],
+    ])('refuses a transaction %s with 403 unauthorized', (_name, build, problem) => {
+      const result = prepareSubmission([signed, build()], withLedger, context());
+      expect(!result.ok && result.error).toMatchObject({ status: 403, code: 'unauthorized', reason: 'unauthorized', field: '$', index: 1 });
+      expect(!result.ok && result.error.problem).toContain(problem);
+    });
+
+    it('refuses nothing for its sender without ledger rules (open mode keeps the article behaviour)', () => {
+      expect(prepareSubmission(signTransaction({ ...base, id: 'theft' }, mallory), rules, context()).ok).toBe(true);
+    });
+
+    it('reports a bad signature before the binding', () => {
+      const tampered = { ...signTransaction({ ...base, id: 'theft' }, mallory), amount: 8 };
+      expect(prepareSubmission(tampered, withLedger, context())).toMatchObject({ ok: false, error: { code: 'invalid-signature' } });
+    });
+  });
+
   it('rejects a batch naming one id twice', () => {
     const result = prepareSubmission(
       [{ from: 'a', to: 'b', amount: 1 }, { id: idFromKey('k', 0, 'a'), from: 'a', to: 'b', amount: 2 }],

@@ -9,9 +9,8 @@ import { abortableSleep, type Command } from '../context.js';
 import { formatBlockLine, formatDemoProgress, formatDuration, plural } from '../format.js';
 import { waitUntilCommitted } from '../wait.js';
 import { explainSignatureRequired, signForSending } from '../signing.js';
+import { DEFAULT_ACCOUNTS } from '../sample-accounts.js';
 import { keyFileOption, readKeyFile } from './key.js';
-
-export const DEFAULT_ACCOUNTS = ['alice', 'bob', 'carol', 'dave', 'erin'];
 
 /** Deterministic sample transactions: a ring of payments between the accounts, ids unique to this run. */
 export function sampleTransactions(count: number, accounts: readonly string[], runId: string): TransactionInput[] {

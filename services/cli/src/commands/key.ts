@@ -5,6 +5,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { newSeed, signerFromSeed, type Signer } from '@chainlog/core/protocol';
 import { CliError, flag, optionalString, UsageError } from '../args.js';
 import type { Command, CommandContext } from '../context.js';
+import { DEFAULT_ACCOUNTS } from '../sample-accounts.js';
 
 const SEED_HEX = /^[0-9a-fA-F]{64}$/;
 
@@ -98,6 +99,16 @@ async function ensureKeyFile(path: string): Promise<{ signer: Signer; created: b
   return { signer: signerOfKeyText(path, text), created: false };
 }
 
+/** Written whole and renamed into place: a reader never sees half a file. */
+async function writeWhole(path: string, text: string): Promise<void> {
+  try {
+    await writeFile(`${path}.tmp`, text, { mode: 0o644 });
+    await rename(`${path}.tmp`, path);
+  } catch (error) {
+    throw new CliError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
 export const keyEnsure: Command = {
   spec: {
     path: ['key', 'ensure'],
@@ -107,11 +118,14 @@ export const keyEnsure: Command = {
     options: {
       'allow-list': { type: 'string', value: 'FILE', description: 'write the public keys of the given keys there, comma-separated (ALLOWED_MINER_KEYS_FILE)' },
       also: { type: 'string', value: 'FILE', description: 'one more key to create that stays out of the allow-list (e.g. a client key)' },
+      'account-keys': { type: 'string', value: 'FILE', description: 'write the ledger rules\' bindings of --accounts to the --also key there (ACCOUNT_KEYS_FILE)' },
+      accounts: { type: 'string', value: 'A,B,...', description: `accounts bound by --account-keys (default ${DEFAULT_ACCOUNTS.join(',')}, those of chainlog demo)` },
     },
     details: [
       'Idempotent: run it on every start (Docker Compose\'s keys-init does) and the keys stay the ones first made.',
       'examples:',
       '  chainlog key ensure keys/miner-0.key keys/miner-1.key --allow-list keys/allowed-miner-keys',
+      '  chainlog key ensure keys/miner-0.key --allow-list keys/allowed --also keys/client.key --account-keys keys/account-keys',
     ].join('\n'),
   },
 
@@ -121,21 +135,24 @@ export const keyEnsure: Command = {
     const also = optionalString(options, 'also');
     const extra = also === undefined ? undefined : { path: also, ...(await ensureKeyFile(also)) };
     const allowList = optionalString(options, 'allow-list');
+    const accountKeys = optionalString(options, 'account-keys');
+    const accounts = (optionalString(options, 'accounts') ?? DEFAULT_ACCOUNTS.join(',')).split(',').map((account) => account.trim()).filter((account) => account !== '');
+    if (accountKeys !== undefined && extra === undefined) throw new UsageError('--account-keys binds accounts to the --also key: give --also FILE');
+    if (accountKeys !== undefined && accounts.length === 0) throw new UsageError('--accounts names no account');
     const publicKeys = miners.map((miner) => miner.signer.publicKey);
-    if (allowList !== undefined) {
-      // Written whole and renamed into place: a reader never sees half a list.
-      try {
-        await writeFile(`${allowList}.tmp`, `${publicKeys.join(',')}\n`, { mode: 0o644 });
-        await rename(`${allowList}.tmp`, allowList);
-      } catch (error) {
-        throw new CliError(`cannot write ${allowList}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-      }
-    }
+    if (allowList !== undefined) await writeWhole(allowList, `${publicKeys.join(',')}\n`);
+    if (accountKeys !== undefined && extra !== undefined) await writeWhole(accountKeys, `${accounts.map((account) => `${account}=${extra.signer.publicKey}`).join(',')}\n`);
     const all = extra === undefined ? miners : [...miners, extra];
     const created = all.filter((key) => key.created).map((key) => key.path);
     context.out.result(
       `${publicKeys.join(',')}  (${created.length === 0 ? 'every key existed' : `created ${created.join(', ')}`}${allowList === undefined ? '' : `; allow-list in ${allowList}`})`,
-      { publicKeys, created, ...(allowList === undefined ? {} : { allowList }), ...(extra === undefined ? {} : { also: { file: extra.path, publicKey: extra.signer.publicKey } }) },
+      {
+        publicKeys,
+        created,
+        ...(allowList === undefined ? {} : { allowList }),
+        ...(extra === undefined ? {} : { also: { file: extra.path, publicKey: extra.signer.publicKey } }),
+        ...(accountKeys === undefined ? {} : { accountKeys: { file: accountKeys, accounts } }),
+      },
     );
     return 0;
   },

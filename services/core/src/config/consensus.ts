@@ -52,7 +52,9 @@ const KEY = /^[0-9a-f]{64}$/;
  */
 function readLedgerConfig(env: EnvReader, permissioned: boolean): LedgerParams | undefined {
   const enforced = env.boolean('ENFORCE_BALANCES', false);
-  const bindings = env.list('ACCOUNT_KEYS', []);
+  // ACCOUNT_KEYS, or ACCOUNT_KEYS_FILE: a file with the entries separated by commas, spaces or newlines (Compose's
+  // keys-init writes one binding the sample accounts to the key it generated for the CLI).
+  const bindings = (env.secret('ACCOUNT_KEYS') ?? '').split(/[\s,]+/).filter((entry) => entry !== '');
   const allocations = env.list('GENESIS_ALLOCATIONS', []);
   if (!enforced) {
     if (bindings.length > 0 || allocations.length > 0) env.problem('ACCOUNT_KEYS and GENESIS_ALLOCATIONS need ENFORCE_BALANCES=true');

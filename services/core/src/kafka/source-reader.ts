@@ -139,8 +139,9 @@ export class SourceReader implements SourceLog {
     const state = this.#state(partition);
     state.records.push({ offset, value: raw.value ?? null, timestamp });
     state.readThrough = offset;
-    this.#notify(partition);
-    this.#pauseIfFarAhead(partition);
+    // Per record, so nothing is allocated unless a block waits.
+    if (this.#waiters.length > 0) this.#notify(partition);
+    if (!this.#paused.has(partition)) this.#pauseIfFarAhead(partition);
   }
 
   records(partition: number, firstOffset: number, lastOffset: number): readonly SourceRecord[] {

@@ -93,13 +93,20 @@ export class TopicReader {
       eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
         const { partition } = batch;
         this.#options.onBatch?.(partition, Number(batch.highWatermark));
+        // A seek (a rebalance's) can only happen while this loop has yielded: staleness is checked before
+        // the batch and after every handler that awaited, not per message. kafkajs' isStale() serialises a
+        // key per call, and a replay of the transactions topic hands over hundreds of thousands of records.
+        if (isStale()) return;
         for (const message of batch.messages) {
-          if (!isRunning() || isStale()) return;
+          if (!isRunning()) return;
           const offset = Number(message.offset);
           // A rebalance of the throw-away group redelivers from the start: skip what was read already.
           if (offset < this.nextOffset(partition)) continue;
-          await this.#options.onMessage({ partition, offset, value: message.value ?? EMPTY, timestamp: Number(message.timestamp), raw: message }, heartbeat);
+          const handled = this.#options.onMessage({ partition, offset, value: message.value ?? EMPTY, timestamp: Number(message.timestamp), raw: message }, heartbeat);
+          // A synchronous handler costs no microtask per message.
+          if (handled !== undefined) await handled;
           this.#next.set(partition, offset + 1);
+          if (handled !== undefined && isStale()) return;
         }
         await heartbeat();
       },

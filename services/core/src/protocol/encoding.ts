@@ -19,7 +19,8 @@ export function canonicalBytes(value: unknown): Buffer {
   return Buffer.from(canonicalJson(value), 'utf8');
 }
 
-export function sha256(data: Uint8Array): Buffer {
+/** SHA-256 of bytes, or of a string's UTF-8 encoding. */
+export function sha256(data: Uint8Array | string): Buffer {
   return hash('sha256', data, 'buffer');
 }
 

@@ -41,7 +41,7 @@ export function enforcesLedger(ledger: LedgerParams | undefined, block: { readon
 }
 
 /** Why `transaction` may not spend from its sender (`unauthorized`), or undefined when it may. */
-export function authorizationProblem(transaction: Transaction, ledger: LedgerParams): string | undefined {
+export function authorizationProblem(transaction: Pick<Transaction, 'from' | 'publicKey' | 'signature'>, ledger: LedgerParams): string | undefined {
   const { from, publicKey, signature } = transaction;
   if (publicKey === undefined || signature === undefined) return `is not signed, and only a key bound to ${from} may spend from it`;
   if (publicKey === from) return undefined;

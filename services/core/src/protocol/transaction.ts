@@ -209,7 +209,9 @@ export function transactionHash(transaction: Transaction): Buffer {
 
 /** The transaction hash of a transaction given as its canonical JSON (canonicalTransactionJson). */
 export function transactionHashOfJson(canonicalJson: string): Buffer {
-  return sha256(Buffer.from(canonicalJson, 'utf8'));
+  // Hashed as a string (UTF-8, by node:crypto itself): no Buffer per transaction, a quarter less time and
+  // garbage in the Merkle root every reader computes over every transaction.
+  return sha256(canonicalJson);
 }
 
 // Printable ASCII but `"` and `\`: JSON.stringify (and so RFC 8785) writes such a string as is, in quotes.

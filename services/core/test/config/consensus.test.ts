@@ -32,6 +32,15 @@ describe('readConsensusConfig: the permissioned ledger', () => {
     expect(Object.getPrototypeOf(params?.ledger?.accountKeys)).toBe(Object.prototype);
   });
 
+  it('reads the bindings from ACCOUNT_KEYS_FILE too (commas, spaces or newlines), never both forms at once', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'chainlog-accounts-')), 'account-keys');
+    writeFileSync(file, `alice=${KEY_A},bob=${KEY_A}\ncarol=${KEY_B}\n`);
+    const { params } = read({ ALLOWED_MINER_KEYS: KEY_A, ENFORCE_BALANCES: 'true', ACCOUNT_KEYS_FILE: file });
+    expect(params?.ledger?.accountKeys).toEqual({ alice: [KEY_A], bob: [KEY_A], carol: [KEY_B] });
+    expect(read({ ALLOWED_MINER_KEYS: KEY_A, ENFORCE_BALANCES: 'true', ACCOUNT_KEYS_FILE: file, ACCOUNT_KEYS: `dave=${KEY_A}` }).problems.join('\n')).toMatch(/only one of ACCOUNT_KEYS and ACCOUNT_KEYS_FILE/);
+    expect(read({ ALLOWED_MINER_KEYS: KEY_A, ENFORCE_BALANCES: 'true', ACCOUNT_KEYS_FILE: `${file}.missing` }).problems.join('\n')).toMatch(/ACCOUNT_KEYS_FILE names a file that cannot be read/);
+  });
+
   it('has no ledger by default, and names every problem', () => {
     expect(read({}).params?.ledger).toBeUndefined();
     const { problems } = read({ ENFORCE_BALANCES: 'true', ACCOUNT_KEYS: 'alice=xyz', GENESIS_ALLOCATIONS: 'bob=1.5,bob=2,0=3' });

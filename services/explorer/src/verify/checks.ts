@@ -14,6 +14,7 @@
 import '../platform/buffer.js';
 import {
   blockHeader,
+  blockVersion,
   canonicalJson,
   canonicalTransactionJson,
   fromHex,
@@ -23,6 +24,7 @@ import {
   toHex,
   transactionSigningBytes,
   verifyInclusionProof,
+  versionRules,
   type Block,
   type Transaction,
 } from '@chainlog/core/protocol';
@@ -75,17 +77,23 @@ async function checkSignature(header: SealedHeader): Promise<Check> {
   if (header.minerPublicKey === undefined || header.signature === undefined) {
     return failed(name, 'the block has a public key or a signature, not both');
   }
-  const verified = await verifyEd25519(header.minerPublicKey, fromHex(header.hash) ?? new Uint8Array(0), header.signature);
+  const strict = strictSignatures(header);
+  const verified = await verifyEd25519(header.minerPublicKey, fromHex(header.hash) ?? new Uint8Array(0), header.signature, strict);
   if (verified === 'unsupported') return { name, outcome: 'skipped', detail: 'this browser has no Ed25519 in WebCrypto' };
   return verified
     ? passed(name, `Ed25519 signature over the block hash by key ${header.minerPublicKey} verifies`)
     : failed(name, `the Ed25519 signature over the block hash does not verify with key ${header.minerPublicKey}`);
 }
 
-async function checkTransactionSignature(transaction: Transaction): Promise<Check | undefined> {
+/** Whether the block's version verifies signatures strictly (version 2 on, docs/protocol.md §3.10), as every reader does. */
+function strictSignatures(header: { readonly version?: number }): boolean {
+  return versionRules(blockVersion(header)).strictSignatures;
+}
+
+async function checkTransactionSignature(transaction: Transaction, header: SealedHeader): Promise<Check | undefined> {
   if (transaction.publicKey === undefined || transaction.signature === undefined) return undefined;
   const name = 'Transaction signature';
-  const verified = await verifyEd25519(transaction.publicKey, transactionSigningBytes(transaction), transaction.signature);
+  const verified = await verifyEd25519(transaction.publicKey, transactionSigningBytes(transaction), transaction.signature, strictSignatures(header));
   if (verified === 'unsupported') return { name, outcome: 'skipped', detail: 'this browser has no Ed25519 in WebCrypto' };
   return verified ? passed(name, `signed by key ${transaction.publicKey}`) : failed(name, `the signature does not verify with key ${transaction.publicKey}`);
 }
@@ -108,7 +116,7 @@ export async function checkTransaction(committed: CommittedTransaction, header: 
       : failed('Merkle root in block', `block ${header.index}'s header has Merkle root ${header.merkleRoot} and hash ${header.hash}`),
   );
   checks.push(...(await checkHeader(header)));
-  const signature = await checkTransactionSignature(committed.transaction);
+  const signature = await checkTransactionSignature(committed.transaction, header);
   if (signature !== undefined) checks.push(signature);
   return checks;
 }

@@ -4,7 +4,7 @@
  * (HTTPS, or http://localhost): elsewhere the browser has no crypto.subtle, and the explorer says so
  * instead of claiming anything.
  */
-import { fromHex } from '@chainlog/core/protocol';
+import { fromHex, strictnessProblem } from '@chainlog/core/protocol';
 import { NO_WEBCRYPTO_ERROR } from './outcome.js';
 
 export class NoWebCryptoError extends Error {
@@ -30,11 +30,17 @@ export async function sha256(data: Uint8Array | string): Promise<Uint8Array> {
 /**
  * Ed25519 (RFC 8032) over `message` with a raw public key, both given as lowercase hex. 'unsupported' when
  * this browser's WebCrypto has no Ed25519 (current Chromium, Firefox and Safari do).
+ *
+ * `strict` (the default; what protocol version 2 requires, docs/protocol.md §1): the protocol's own
+ * strictnessProblem first, libsodium's checks, which WebCrypto does not make (Chromium's BoringSSL, like
+ * OpenSSL, accepts a small-order key with R = the identity and S = 0 for every message). `false` only for a
+ * version-1 block, whose rules were OpenSSL's plain verification.
  */
-export async function verifyEd25519(publicKeyHex: string, message: Uint8Array, signatureHex: string): Promise<boolean | 'unsupported'> {
+export async function verifyEd25519(publicKeyHex: string, message: Uint8Array, signatureHex: string, strict = true): Promise<boolean | 'unsupported'> {
   const rawKey = fromHex(publicKeyHex);
   const signature = fromHex(signatureHex);
   if (rawKey?.length !== 32 || signature?.length !== 64) return false;
+  if (strict && strictnessProblem(rawKey, signature) !== undefined) return false;
   let key: CryptoKey;
   try {
     key = await subtle().importKey('raw', rawKey as BufferSource, { name: 'Ed25519' }, false, ['verify']);

@@ -15,6 +15,7 @@ export const REJECTION_REASONS = [
   'request-in-progress',
   'bad-signature',
   'missing-signature',
+  'unauthorized',
   'overloaded',
   'rate-limited',
   'shutting-down',

@@ -2,7 +2,17 @@
 // decoded, every transaction validated by the protocol (the same rules as TRANSACTION_INPUT_SCHEMA),
 // signatures verified, and every transaction given an id and a timestamp.
 import { createHash } from 'node:crypto';
-import { canonicalTransactionJson, parseStrictJson, parseTransactionInput, type Result, transactionSigningBytes, type TransactionInput, verifyTransactionSignature } from '@chainlog/core/protocol';
+import {
+  authorizationProblem,
+  canonicalTransactionJson,
+  type LedgerParams,
+  parseStrictJson,
+  parseTransactionInput,
+  type Result,
+  transactionSigningBytes,
+  type TransactionInput,
+  verifyTransactionSignature,
+} from '@chainlog/core/protocol';
 import { assignIds, idempotencyKeyProblem, type AssignedId } from './ids.js';
 import { fieldRejection, type Rejection } from './rejection.js';
 
@@ -30,6 +40,11 @@ export interface SubmissionRules {
    * (half: the other half is the margin for the time it waits in the topic and for clocks that differ).
    */
   readonly replayWindowMs?: number | undefined;
+  /**
+   * The ledger rules (docs/protocol.md §4.4), when on: a transaction not signed by a key bound to its sender
+   * is refused (403 unauthorized), as every block refuses it. The protocol's own rule decides.
+   */
+  readonly ledger?: LedgerParams | undefined;
 }
 
 export interface SubmissionContext {
@@ -115,6 +130,8 @@ export function prepareSubmission(body: unknown, rules: SubmissionRules, context
         fieldRejection('missing-signature', 'signature-required', 'signature', 'is required: this ledger accepts only signed transactions', index),
       );
     }
+    const unauthorized = rules.ledger === undefined ? undefined : authorizationProblem(input, rules.ledger);
+    if (unauthorized !== undefined) return reject(fieldRejection('unauthorized', 'unauthorized', '$', unauthorized, index, 403));
     const window = rules.replayWindowMs;
     if (window !== undefined && input.timestamp !== undefined && Math.abs(input.timestamp - context.now) > window / 2) {
       const problem = `is more than ${window / 2} ms (half the replay window) from ingest's clock ${context.now}: a block would refuse it`;

@@ -124,6 +124,14 @@ export function buildOpenApiDocument(limits: OpenApiLimits): JsonObject {
               'unknown-parameter',
               'invalid-request-id',
             ]),
+            '403': errorResponse(
+              'Ledger rules are on (ENFORCE_BALANCES, docs/protocol.md §4.4) and the transaction may not spend from its ' +
+                'sender: it is unsigned, or signed by a key not bound to `from` (a key account is bound to the key it ' +
+                'names, a named account to its ACCOUNT_KEYS). Every block would refuse it, so nothing is written. ' +
+                'Balances are not checked here (ingest does not follow the chain): an overdraft is accepted (202) and ' +
+                "refused by the miner, whose refusal the auditor reports as the transaction's status (refused: insufficient-funds).",
+              ['unauthorized'],
+            ),
             '409': errorResponse(
               'An id (given, or derived from the Idempotency-Key) was already accepted with other content: the first ' +
                 'transaction stands (idempotency-conflict, naming the key or id); or the same content is being accepted ' +

@@ -25,7 +25,7 @@ export type RoutesConfig = Pick<
   IngestConfig,
   'maxBatchSize' | 'maxBodyBytes' | 'requireTransactionSignatures' | 'replayWindowMs' | 'auditorPublicUrl' | 'retryAfterSeconds' | 'maxInflightRequests'
 > &
-  Partial<Pick<IngestConfig, 'clientIpHeader'>>;
+  Partial<Pick<IngestConfig, 'clientIpHeader' | 'ledger'>>;
 
 export interface RoutesOptions {
   config: RoutesConfig;
@@ -138,7 +138,12 @@ export function transactionRoutes(options: RoutesOptions): Router {
 
     const prepared = prepareSubmission(
       decoded.value,
-      { maxBatchSize: config.maxBatchSize, requireTransactionSignatures: config.requireTransactionSignatures, replayWindowMs: config.replayWindowMs },
+      {
+        maxBatchSize: config.maxBatchSize,
+        requireTransactionSignatures: config.requireTransactionSignatures,
+        replayWindowMs: config.replayWindowMs,
+        ledger: config.ledger,
+      },
       { idempotencyKey: req.header('idempotency-key'), now: options.clock(), newId: options.newId },
     );
     if (!prepared.ok) throw RejectedError.from(prepared.error);
