@@ -30,7 +30,7 @@ import {
   type Values,
 } from './support/helm.js';
 import { envNamesRead, envSources } from './support/env-names.js';
-import { renderLedger } from '../services/operator/src/ledger/render.js';
+import { MINER_KEY_COPY, renderLedger, saslListeners } from '../services/operator/src/ledger/render.js';
 import type { Ledger } from '../services/operator/src/ledger/types.js';
 
 // --- The chart's two modes ----------------------------------------------------------------------------
@@ -137,7 +137,7 @@ function chainlogContainers(objects: K8sObject[]): { workload: K8sObject; contai
 
 /** The Chainlog containers that talk to Kafka: all but the miner-keys Job (the Kubernetes API only). */
 function kafkaClients(objects: K8sObject[]): { workload: K8sObject; container: Container }[] {
-  return chainlogContainers(objects).filter(({ workload }) => !workload.metadata.name.endsWith('-miner-keys'));
+  return chainlogContainers(objects).filter(({ workload }) => !workload.metadata.name.endsWith('-miner-keys') && !workload.metadata.name.endsWith('-kafka-credentials'));
 }
 
 function containerOf(objects: K8sObject[], kind: string, suffix: string): Container {
@@ -451,7 +451,7 @@ describe('the chainlog Helm chart', () => {
       expect(miner.get('CUT_AT_PENDING_TRANSACTIONS')).toBe('100');
       expect(miner.get('POW_WORKERS')).toBe('2');
       expect(miner.get('MINER_GROUP_ID')).toBe('miners');
-      expect(miner.get('MINER_PRIVATE_KEY_FILE')).toBe('/etc/chainlog/miner-keys/miner-$(POD_INDEX).key');
+      expect(miner.get('MINER_PRIVATE_KEY_FILE')).toBe('/etc/chainlog/miner-key/miner.key');
       expect(envOf(containerOf(everything, 'StatefulSet', '-auditor')).get('AUDIT_PUBLISH')).toBe('false');
       expect(envOf(containerOf(everything, 'StatefulSet', '-auditor')).get('BLOCK_CACHE_BYTES')).toBe('33554432');
       const operator = containerOf(defaults, 'Deployment', '-operator').env ?? [];
@@ -475,7 +475,8 @@ describe('the chainlog Helm chart', () => {
       expect(kafka.spec?.volumeClaimTemplates).toEqual([expect.objectContaining({ metadata: expect.objectContaining({ name: 'data' }) })]);
       const broker = envOf((podSpec(kafka).containers[0] as Container));
       expect(broker.get('KAFKA_PROCESS_ROLES')).toBe('broker,controller');
-      expect(broker.get('KAFKA_ADVERTISED_LISTENERS')).toBe('PLAINTEXT://chainlog-kafka.ledger.svc:9092');
+      // SASL by default: clients on CLIENT, the broker's own inter-broker listener inside the pod.
+      expect(broker.get('KAFKA_ADVERTISED_LISTENERS')).toBe('CLIENT://chainlog-kafka.ledger.svc:9092,INTERNAL://localhost:9094');
       expect(broker.get('KAFKA_AUTO_CREATE_TOPICS_ENABLE')).toBe('false');
       expect(find(everything, 'Service', '-kafka').spec).toMatchObject({ ports: [expect.objectContaining({ port: 9092 })] });
       expect(find(everything, 'Job', '-provision-topics').metadata.annotations?.['helm.sh/hook']).toBe('post-install,pre-upgrade');
@@ -628,8 +629,15 @@ describe('the chainlog Helm chart', () => {
       // Keys stay where they belong: only miners mount the private keys; ingest does not even see the allow-list.
       expect(entry(ingest, 'ALLOWED_MINER_KEYS')).toBeUndefined();
       const miner = find(defaults, 'StatefulSet', '-miner');
-      expect(podSpec(miner).volumes).toContainEqual({ name: 'miner-keys', secret: expect.objectContaining({ secretName: 'chainlog-miner-keys' }) });
-      expect(envOf(containerOf(defaults, 'StatefulSet', '-miner')).get('MINER_PRIVATE_KEY_FILE')).toBe('/etc/chainlog/miner-keys/miner-$(POD_INDEX).key');
+      expect(podSpec(miner).volumes).toContainEqual({ name: 'miner-keys-all', secret: expect.objectContaining({ secretName: 'chainlog-miner-keys' }) });
+      expect(envOf(containerOf(defaults, 'StatefulSet', '-miner')).get('MINER_PRIVATE_KEY_FILE')).toBe('/etc/chainlog/miner-key/miner.key');
+      // Each miner container sees only its own key: the Secret of all of them reaches the init step only, which is
+      // the operator's (one owner of the step: render.ts; the chart renders the same command).
+      expect((containerOf(defaults, 'StatefulSet', '-miner').volumeMounts as { name: string }[]).map((mount) => mount.name)).not.toContain('miner-keys-all');
+      const init = (podSpec(miner) as { initContainers?: Container[] }).initContainers ?? [];
+      expect(init.map((container) => container.name)).toEqual(['miner-key']);
+      expect(init[0]?.command).toEqual(['sh', '-c', MINER_KEY_COPY]);
+      expect(podSpec(miner).volumes).toContainEqual({ name: 'miner-key', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } });
       for (const [kind, suffix] of [['StatefulSet', '-auditor'], ['Deployment', '-ingest'], ['Deployment', '-operator']] as const) {
         expect(JSON.stringify(podSpec(find(defaults, kind, suffix)).volumes), suffix).not.toContain('miner-keys');
       }
@@ -669,7 +677,7 @@ describe('the chainlog Helm chart', () => {
       const env = envOf(containerOf(existing, 'Job', '-miner-keys'));
       expect([env.get('MINER_KEYS_SECRET'), env.get('MINER_KEYS_GENERATE')]).toEqual(['my-keys', 'false']);
       expect(find(existing, 'Role', '-miner-keys').rules).toContainEqual({ apiGroups: [''], resources: ['secrets'], resourceNames: ['my-keys'], verbs: ['get', 'update'] });
-      expect(podSpec(find(existing, 'StatefulSet', '-miner')).volumes).toContainEqual({ name: 'miner-keys', secret: expect.objectContaining({ secretName: 'my-keys' }) });
+      expect(podSpec(find(existing, 'StatefulSet', '-miner')).volumes).toContainEqual({ name: 'miner-keys-all', secret: expect.objectContaining({ secretName: 'my-keys' }) });
     });
 
     it('with an explicit allow-list, takes the keys as given (no Job); open mode is an explicit choice without keys', async ({ expect }) => {
@@ -730,12 +738,13 @@ describe('the chainlog Helm chart', () => {
       expect(kafka.spec).toMatchObject({ replicas: 3, podManagementPolicy: 'Parallel', serviceName: 'chainlog-kafka-headless' });
       const env = envOf(podSpec(kafka).containers[0] as Container);
       expect(env.get('KAFKA_CONTROLLER_QUORUM_VOTERS')).toBe([0, 1, 2].map((i) => `${i}@chainlog-kafka-${i}.chainlog-kafka-headless.ledger.svc:9093`).join(','));
-      expect(env.get('KAFKA_ADVERTISED_LISTENERS')).toBe('PLAINTEXT://$(POD_NAME).chainlog-kafka-headless.ledger.svc:9092');
+      expect(env.get('KAFKA_ADVERTISED_LISTENERS')).toBe('CLIENT://$(POD_NAME).chainlog-kafka-headless.ledger.svc:9092,INTERNAL://$(POD_NAME).chainlog-kafka-headless.ledger.svc:9094');
       expect([env.get('KAFKA_DEFAULT_REPLICATION_FACTOR'), env.get('KAFKA_MIN_INSYNC_REPLICAS'), env.get('KAFKA_TRANSACTION_STATE_LOG_MIN_ISR')]).toEqual(['3', '2', '2']);
       expect(envOf(containerOf(objects, 'Job', '-provision-topics')).get('TOPIC_REPLICATION_FACTOR')).toBe('3');
       // The nodes reach each other through their NetworkPolicy: replication and the quorum.
       const policy = find(objects, 'NetworkPolicy', '-kafka').spec as { ingress: { ports: { port: number }[] }[]; egress: { ports: { port: number }[] }[] };
       for (const rules of [policy.ingress, policy.egress]) expect(rules.some((rule) => rule.ports.some((port) => port.port === 9093))).toBe(true);
+      for (const rules of [policy.ingress, policy.egress]) expect(rules.some((rule) => rule.ports.some((port) => port.port === 9094))).toBe(true);
       expect((find(ledger, 'Ledger', 'chainlog').spec as { kafka: { bundled: { replicas: number } } }).kafka.bundled.replicas).toBe(3);
       // One node stays as it was (node id 1, its Service as the advertised listener): existing data keeps working.
       expect(envOf(podSpec(find(everything, 'StatefulSet', '-kafka')).containers[0] as Container).get('KAFKA_NODE_ID')).toBe('1');
@@ -1094,9 +1103,61 @@ describe('the chainlog Helm chart', () => {
       // Not workloads: the Ingress stays the chart's; the alert rules and dashboards are the operator's.
       const kinds = new Set(objects.map((object) => object.kind));
       for (const kind of ['Ingress']) expect(kinds.has(kind), kind).toBe(true);
-      for (const kind of ['StatefulSet', 'Job', 'HorizontalPodAutoscaler', 'PrometheusRule']) expect(kinds.has(kind), kind).toBe(false);
+      for (const kind of ['StatefulSet', 'HorizontalPodAutoscaler', 'PrometheusRule']) expect(kinds.has(kind), kind).toBe(false);
+      // The only Job: the bundled Kafka's credentials hook (a Secret, not a workload).
+      expect(objects.filter((object) => object.kind === 'Job').map((object) => object.metadata.name)).toEqual(['chainlog-kafka-credentials']);
       expect(objects.filter((object) => object.kind === 'ServiceMonitor').map((object) => object.metadata.name)).toEqual(['chainlog-operator']);
       expect(objects.filter((object) => object.kind === 'PodDisruptionBudget').map((object) => object.metadata.name)).toEqual(objects.some((object) => object.kind === 'PodDisruptionBudget') ? ['chainlog-operator'] : []);
+    });
+
+    it('bundled Kafka: SASL/SCRAM + ACLs by default, each workload the operator renders gets only its own password; the credentials come from a hook Job', async ({ expect }) => {
+      const objects = await asDefault.render([BUNDLED]);
+      const ledger = find(objects, 'Ledger', 'chainlog') as unknown as Ledger;
+      expect(ledger.spec.kafka.bundled?.sasl).toEqual({ credentialsSecret: 'chainlog-kafka-credentials' });
+      const job = find(objects, 'Job', '-kafka-credentials');
+      expect(job.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+      expect(envOf(containerOf(objects, 'Job', '-kafka-credentials')).get('KAFKA_CREDENTIALS_SECRET')).toBe('chainlog-kafka-credentials');
+      // Its Role reaches only that Secret (create cannot name one).
+      const rules = (find(objects, 'Role', '-kafka-credentials') as unknown as { rules: { verbs: string[]; resourceNames?: string[] }[] }).rules;
+      for (const rule of rules) expect(rule.verbs.includes('create') || (rule.resourceNames ?? []).join() === 'chainlog-kafka-credentials').toBe(true);
+      // The operator's render of that Ledger, as in the cluster: one principal each, only its own key.
+      const live: Ledger = { ...ledger, metadata: { ...ledger.metadata, namespace: 'ledger', uid: '0f9d1c2e-1111-4222-8333-944455556666', generation: 1, resourceVersion: '1' } };
+      const rendered = renderLedger(live, { defaultImageTag: '0.1.0' }) as unknown as K8sObject[];
+      for (const [suffix, user] of [['-ingest', 'chainlog-ingest'], ['-miner', 'chainlog-miner'], ['-auditor', 'chainlog-auditor']] as const) {
+        const container = podSpec(rendered.find((object) => ['Deployment', 'StatefulSet'].includes(object.kind) && object.metadata.name.endsWith(suffix)) as K8sObject).containers[0] as Container;
+        expect(envOf(container).get('KAFKA_SASL_USERNAME')).toBe(user);
+        const refs = (container.env ?? []).flatMap((entry) => {
+          const ref = (entry.valueFrom as { secretKeyRef?: { name: string; key: string } } | undefined)?.secretKeyRef;
+          return ref === undefined ? [] : [`${ref.name}/${ref.key}`];
+        });
+        expect(refs).toEqual([`chainlog-kafka-credentials/${user}`]);
+      }
+      // The chart's operator itself gets no Kafka password in this mode (it reads the Ledger's Secret).
+      expect(envOf(containerOf(objects, 'Deployment', '-operator')).has('KAFKA_SASL_PASSWORD')).toBe(false);
+      // Off: a plaintext bundled Kafka, explicitly.
+      const off = await asDefault.render([BUNDLED, { kafka: { bundled: { sasl: { enabled: false } } } }]);
+      expect((find(off, 'Ledger', 'chainlog') as unknown as Ledger).spec.kafka.bundled?.sasl).toBeUndefined();
+      expect(off.filter((object) => object.metadata.name.endsWith('-kafka-credentials'))).toEqual([]);
+    });
+
+    it('bundled Kafka in statefulset mode: the same broker listeners as the operator renders, each service its own principal, the topics Job applies the ACLs', async ({ expect }) => {
+      const objects = await render([BUNDLED, { kafka: { bundled: { replicas: 3 } } }]);
+      const broker = podSpec(find(objects, 'StatefulSet', '-kafka')).containers[0] as Container;
+      const chartEnv = envOf(broker);
+      // One owner of the listener layout: the chart's helper renders what render.ts's saslListeners does.
+      for (const entry of saslListeners('$(POD_NAME).chainlog-kafka-headless.ledger.svc')) expect(chartEnv.get(entry.name), entry.name).toBe(entry.value);
+      expect(broker.command?.[2]).toBe(readFileSync(join(REPO_ROOT, 'charts/chainlog/files/kafka/sasl-entrypoint.sh'), 'utf8'));
+      const users: Record<string, string> = { '-ingest': 'chainlog-ingest', '-miner': 'chainlog-miner', '-auditor': 'chainlog-auditor', '-provision-topics': 'chainlog-admin', '-operator': 'chainlog-admin' };
+      for (const object of objects.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind) && !o.metadata.name.endsWith('-kafka'))) {
+        const suffix = Object.keys(users).find((key) => object.metadata.name.endsWith(key));
+        const container = podSpec(object).containers[0] as Container;
+        const refs = (container.env ?? []).flatMap((entry) => {
+          const ref = (entry.valueFrom as { secretKeyRef?: { name: string; key: string } } | undefined)?.secretKeyRef;
+          return ref?.name === 'chainlog-kafka-credentials' ? [ref.key] : [];
+        });
+        expect(refs, object.metadata.name).toEqual(suffix === undefined ? [] : [users[suffix]]);
+      }
+      expect(envOf(containerOf(objects, 'Job', '-provision-topics')).get('KAFKA_APPLY_ACLS')).toBe('true');
     });
 
     it('maps external Kafka with TLS and SASL onto Secret references', async ({ expect }) => {

@@ -759,7 +759,9 @@ describe('helm install with operator.mode=ledgers: the chart gives the operator,
     }, 30_000);
     const minerPod = (await get(`/apis/apps/v1/namespaces/${namespace}/statefulsets/chainlog-miner`)).spec.template.spec;
     expect(minerPod.containers[0].env).toContainEqual({ name: 'ALLOWED_MINER_KEYS', valueFrom: { configMapKeyRef: { name: 'chainlog-allowed-miner-keys', key: 'allowed-miner-keys' } } });
-    expect(minerPod.volumes).toContainEqual(expect.objectContaining({ name: 'miner-keys', secret: expect.objectContaining({ secretName: 'chainlog-miner-keys' }) }));
+    // The Secret of every miner's keys reaches the init step only; the miner container mounts its own key's copy.
+    expect(minerPod.volumes).toContainEqual(expect.objectContaining({ name: 'miner-keys-all', secret: expect.objectContaining({ secretName: 'chainlog-miner-keys' }) }));
+    expect(minerPod.containers[0].volumeMounts.map((mount: { name: string }) => mount.name)).not.toContain('miner-keys-all');
     const allowList = (await get(`/api/v1/namespaces/${namespace}/configmaps/chainlog-allowed-miner-keys`)).data['allowed-miner-keys'] as string;
     expect(allowList.split(',')).toHaveLength(64);
     expect(await partitionsOf(topics.transactions)).toBe(2);

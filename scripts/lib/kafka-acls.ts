@@ -1,89 +1,17 @@
-// Least privilege on Kafka: what each Chainlog service may do, as ACL bindings for KRaft's StandardAuthorizer
-// (authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer, no allow-if-no-ACL). One
-// principal per service (SASL/SCRAM users): only the miners write the blockchain, only ingest (and the
-// miners' dead-letter writer) the transactions side, only the auditor the audit topic; each reads only what it
-// needs and uses only its own consumer groups. Applied with an admin (super user) connection, by the test
-// suite and by whoever sets up a cluster (docs/running.md, "Kafka authentication and ACLs").
-import {
-  AclOperationTypes,
-  AclPermissionTypes,
-  AclResourceTypes,
-  ResourcePatternTypes,
-  type Admin,
-  type AclEntry,
-} from 'kafkajs';
-
-export interface AclTopics {
-  transactions: string;
-  blockchain: string;
-  audit: string;
-  deadLetter: string;
-}
-
-/** SASL user names of the services (the principal is User:<name>). */
-export interface ServicePrincipals {
-  ingest: string;
-  miner: string;
-  auditor: string;
-}
-
-export const DEFAULT_PRINCIPALS: ServicePrincipals = { ingest: 'chainlog-ingest', miner: 'chainlog-miner', auditor: 'chainlog-auditor' };
-
-type Operation = 'READ' | 'WRITE' | 'DESCRIBE' | 'IDEMPOTENT_WRITE';
-
-interface Grant {
-  principal: string;
-  resource: 'TOPIC' | 'GROUP' | 'CLUSTER';
-  name: string;
-  prefixed?: boolean;
-  operations: Operation[];
-}
-
-/** The grants, readable: who may do what on which topic or group. */
-export function serviceGrants(topics: AclTopics, principals: ServicePrincipals = DEFAULT_PRINCIPALS, minerGroup = 'chainlog-miners'): Grant[] {
-  const { ingest, miner, auditor } = principals;
-  return [
-    // ingest: appends transactions (idempotent producer); reads the topic's metadata for the partition count.
-    { principal: ingest, resource: 'TOPIC', name: topics.transactions, operations: ['WRITE', 'DESCRIBE'] },
-    { principal: ingest, resource: 'CLUSTER', name: 'kafka-cluster', operations: ['IDEMPOTENT_WRITE'] },
-    // miners: consume transactions in their group, write dead letters, read and write the blockchain.
-    { principal: miner, resource: 'TOPIC', name: topics.transactions, operations: ['READ', 'DESCRIBE'] },
-    { principal: miner, resource: 'TOPIC', name: topics.deadLetter, operations: ['WRITE', 'DESCRIBE'] },
-    { principal: miner, resource: 'TOPIC', name: topics.blockchain, operations: ['READ', 'WRITE', 'DESCRIBE'] },
-    { principal: miner, resource: 'CLUSTER', name: 'kafka-cluster', operations: ['IDEMPOTENT_WRITE'] },
-    { principal: miner, resource: 'GROUP', name: minerGroup, operations: ['READ', 'DESCRIBE'] },
-    { principal: miner, resource: 'GROUP', name: 'chainlog-miner-chain-', prefixed: true, operations: ['READ'] },
-    // auditor: reads the blockchain and the transactions (pending), writes and reads its audit topic, and
-    // describes the miners' group for the commit lag.
-    { principal: auditor, resource: 'TOPIC', name: topics.blockchain, operations: ['READ', 'DESCRIBE'] },
-    { principal: auditor, resource: 'TOPIC', name: topics.transactions, operations: ['READ', 'DESCRIBE'] },
-    { principal: auditor, resource: 'TOPIC', name: topics.audit, operations: ['READ', 'WRITE', 'DESCRIBE'] },
-    { principal: auditor, resource: 'CLUSTER', name: 'kafka-cluster', operations: ['IDEMPOTENT_WRITE'] },
-    { principal: auditor, resource: 'GROUP', name: 'chainlog-auditor', prefixed: true, operations: ['READ', 'DESCRIBE'] },
-    { principal: auditor, resource: 'GROUP', name: minerGroup, operations: ['DESCRIBE'] },
-  ];
-}
-
-/** The grants as kafkajs ACL entries (one per operation), all ALLOW from any host. */
-export function aclEntries(grants: readonly Grant[]): AclEntry[] {
-  return grants.flatMap((grant) =>
-    grant.operations.map((operation) => ({
-      resourceType: AclResourceTypes[grant.resource],
-      resourceName: grant.name,
-      resourcePatternType: grant.prefixed === true ? ResourcePatternTypes.PREFIXED : ResourcePatternTypes.LITERAL,
-      principal: `User:${grant.principal}`,
-      host: '*',
-      operation: AclOperationTypes[operation],
-      permissionType: AclPermissionTypes.ALLOW,
-    })),
-  );
-}
-
-export async function applyServiceAcls(admin: Admin, topics: AclTopics, principals: ServicePrincipals = DEFAULT_PRINCIPALS): Promise<number> {
-  const acl = aclEntries(serviceGrants(topics, principals));
-  await admin.createAcls({ acl });
-  return acl.length;
-}
+// The test suite's and the development broker's side of Kafka authentication and authorization: broker
+// properties for SASL/SCRAM + KRaft's StandardAuthorizer and the format arguments creating the SCRAM users.
+// Who may do what (the principals and their ACLs) has one owner, services/operator/src/kafka/acls.ts, which
+// the chart's and the operator's bundled Kafka and Docker Compose apply too.
+export {
+  ADMIN_PRINCIPAL,
+  aclEntries,
+  applyServiceAcls,
+  DEFAULT_PRINCIPALS,
+  scramUsers,
+  serviceGrants,
+  type AclTopics,
+  type ServicePrincipals,
+} from '../../services/operator/src/kafka/acls.js';
 
 /**
  * server.properties lines for a broker with SASL/SCRAM-SHA-512 on `saslPort` and the StandardAuthorizer;

@@ -99,6 +99,24 @@ async function auditorHeads(): Promise<{ pod: string; height: number; hash: stri
   );
 }
 
+/**
+ * `node -e` inside a Chainlog pod (kafkajs from /app): one write to argv[2] with the pod's own SASL credentials
+ * (argv[1] "own") or none ("anonymous"); prints "written", the broker's error type or the error.
+ */
+const KAFKA_WRITE_PROBE = `
+const { Kafka, logLevel } = require('kafkajs');
+const [, mode, topic] = process.argv;
+const e = process.env;
+const sasl = mode === 'own' ? { sasl: { mechanism: e.KAFKA_SASL_MECHANISM, username: e.KAFKA_SASL_USERNAME, password: e.KAFKA_SASL_PASSWORD } } : {};
+const kafka = new Kafka({ clientId: 'acl-probe', brokers: e.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING, connectionTimeout: 3000, retry: { retries: 1 }, ...sasl });
+const producer = kafka.producer({ allowAutoTopicCreation: false });
+producer.connect()
+  .then(() => producer.send({ topic, messages: [{ value: '{"forged":"block"}' }] }))
+  .then(() => 'written', (error) => error.type || (/Topic authorization failed/.test(error.message) ? 'TOPIC_AUTHORIZATION_FAILED' : error.name + ': ' + error.message))
+  .then((outcome) => { console.log(outcome); return producer.disconnect().catch(() => undefined); })
+  .then(() => process.exit(0));
+`;
+
 describe('the Helm chart on a local Kubernetes', () => {
   let ingestUrl = '';
   let auditorUrl = '';
@@ -150,6 +168,42 @@ describe('the Helm chart on a local Kubernetes', () => {
       const [accepted] = await until('ingest answer', 120_000, async () => send(ingestUrl, [{ id: `cluster-${Date.now()}`, from: 'alice', to: 'bob', amount: 3 }]));
       const committed = await committedWithProof(auditorUrl, accepted!.id, 180_000);
       figures.push(`block ${committed.blockIndex}`);
+    });
+  });
+
+  it('runs the bundled Kafka with SASL/SCRAM and ACLs: each service its own principal, a forged write denied, anonymous refused; each miner container holds only its own key', async () => {
+    await report.scenario('bundled Kafka SASL/SCRAM + ACLs (denied writes from inside the pods) and one key per miner container', async (figures) => {
+      // From inside ingest's pod, with its own credentials (its environment), as a compromised ingest would try.
+      const ingestPod = (await pods('ingest'))[0]!.metadata.name;
+      const probe = async (topic: string, anonymous: boolean): Promise<string> =>
+        (await kubectl(['-n', NS, 'exec', ingestPod, '-c', 'ingest', '--', 'node', '-e', KAFKA_WRITE_PROBE, anonymous ? 'anonymous' : 'own', topic], 120_000)).trim().split('\n').at(-1) ?? '';
+      const forged = await probe('blockchain', false);
+      const audit = await probe('audit', false);
+      const own = await probe('transactions-probe-none', false);
+      const anonymous = await probe('transactions', true);
+      figures.push(`ingest -> blockchain: ${forged}; ingest -> audit: ${audit}; anonymous -> transactions: ${anonymous.slice(0, 80)}`);
+      expect(forged).toBe('TOPIC_AUTHORIZATION_FAILED');
+      expect(audit).toBe('TOPIC_AUTHORIZATION_FAILED');
+      // A topic it is not granted and that does not exist is refused the same way (no existence leak).
+      expect(own).toBe('TOPIC_AUTHORIZATION_FAILED');
+      expect(anonymous).not.toBe('written');
+      expect(anonymous).not.toBe('TOPIC_AUTHORIZATION_FAILED');
+      // Each workload holds only its own Kafka password.
+      for (const component of ['ingest', 'miner', 'auditor']) {
+        const env = (await kubectl(['-n', NS, 'exec', (await pods(component))[0]!.metadata.name, '-c', component, '--', 'printenv', 'KAFKA_SASL_USERNAME'])).trim();
+        expect(env, component).toBe(`chainlog-${component}`);
+      }
+      // Each miner's container sees one key file, its own (the Secret is mounted into its init step only).
+      const secret = await kubectlJson<{ data: Record<string, string> }>(['-n', NS, 'get', 'secret', `${RELEASE}-miner-keys`]);
+      const miners = await pods('miner');
+      for (const pod of miners) {
+        const index = pod.metadata.labels?.['apps.kubernetes.io/pod-index'];
+        const files = (await kubectl(['-n', NS, 'exec', pod.metadata.name, '-c', 'miner', '--', 'find', '/etc/chainlog', '-type', 'f'])).trim().split(/\s+/);
+        expect(files, pod.metadata.name).toEqual(['/etc/chainlog/miner-key/miner.key']);
+        const key = (await kubectl(['-n', NS, 'exec', pod.metadata.name, '-c', 'miner', '--', 'cat', '/etc/chainlog/miner-key/miner.key'])).trim();
+        expect(key, pod.metadata.name).toBe(Buffer.from(secret.data[`miner-${index}.key`] ?? '', 'base64').toString('utf8').trim());
+      }
+      figures.push(`${miners.length} miner containers, one key file each, each its own ordinal's`);
     });
   });
 
@@ -321,7 +375,14 @@ describe('the Helm chart on a local Kubernetes', () => {
         spec: {
           image: spec.image,
           partitions: 1,
-          kafka: { external: { bootstrapServers: `${LEDGER}-kafka.${NS}.svc:9092` } },
+          // The release's Kafka as an external Kafka with SASL of its own: the second ledger logs in as the release's
+          // administrator (a super user there), every service with that one principal.
+          kafka: {
+            external: {
+              bootstrapServers: `${LEDGER}-kafka.${NS}.svc:9092`,
+              sasl: { mechanism: 'scram-sha-512', username: 'chainlog-admin', passwordSecret: { name: `${RELEASE}-kafka-credentials`, key: 'chainlog-admin' } },
+            },
+          },
           topics: { transactions: 'second-transactions', blockchain: 'second-blockchain', audit: 'second-audit', deadLetter: 'second-transactions-dlq' },
           consensus: spec.consensus,
           ingest: { replicas: 1, resources: small },
@@ -369,12 +430,14 @@ describe('the Helm chart on a local Kubernetes', () => {
       await helm(['uninstall', RELEASE, '-n', NS, '--wait']);
       await until('pods gone', 180_000, async () => ((await kubectl(['-n', NS, 'get', 'pods', '-o', 'name'])).trim() === '' ? true : undefined));
       const kinds = 'all,configmaps,secrets,serviceaccounts,roles,rolebindings,poddisruptionbudgets,leases,persistentvolumeclaims,networkpolicies,ingresses,horizontalpodautoscalers,ledgers';
-      // The miners' keys and their allow-list are the miner-keys Job's, not Helm's: kept, like the Kafka volume.
+      // The miners' keys and their allow-list are the miner-keys Job's, not Helm's, and the Kafka passwords the
+      // kafka-credentials Job's: kept, like the Kafka volume.
       const expected = (name: string): boolean =>
         name === 'configmap/kube-root-ca.crt' ||
         name === 'serviceaccount/default' ||
         name.startsWith('persistentvolumeclaim/') ||
         name === `secret/${RELEASE}-miner-keys` ||
+        name === `secret/${RELEASE}-kafka-credentials` ||
         name === `configmap/${RELEASE}-allowed-miner-keys`;
       const leftover = async (): Promise<string[]> => (await kubectl(['-n', NS, 'get', kinds, '-o', 'name'])).trim().split('\n').filter(Boolean);
       // What the garbage collector deletes (the Ledger's workloads and Services, the operator's Lease) goes a moment

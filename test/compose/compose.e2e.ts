@@ -5,6 +5,7 @@
 // service with the alert rules.
 // Host ports come from the compose file's own variables (20800-20899 here); the project name is our own, so
 // a user's `docker compose up` in this directory is left alone. Images: `npm run images` (test:compose runs it).
+// Kafka runs SASL/SCRAM with ACLs: the test reads the chain as chainlog-admin and shows what the ACLs deny.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -12,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnvReader, readConsensusConfig } from '@chainlog/core/config';
 import { signerFromSeed, type Signer } from '@chainlog/core/protocol';
 import { DEFAULT_ACCOUNTS } from '../../services/cli/src/sample-accounts.js';
-import { ChainTracker, generateLoad, ledgerFigures, Outcomes, prng, run, sleep, waitForAgreement, waitForCommit } from '../support/chaos.js';
+import { ChainTracker, generateLoad, kafkaClient, ledgerFigures, Outcomes, prng, run, sleep, waitForAgreement, waitForCommit, type ScramLogin } from '../support/chaos.js';
 import { committedWithProof, DeployReport, send } from '../support/deploy.js';
 import { getJson, REPO_ROOT, waitForHttp } from '../support/processes.js';
 
@@ -32,7 +33,7 @@ const auditorUrl = `http://127.0.0.1:${PORTS.auditor}`;
 const prometheusUrl = `http://127.0.0.1:${PORTS.prometheus}`;
 const brokers = `127.0.0.1:${PORTS.kafka}`;
 // Everything but Grafana, which has no local stand-in image (deploy/images/README.md).
-const SERVICES = ['kafka', 'topic-init', 'keys-init', 'ingest', 'miner-0', 'miner-1', 'auditor', 'prometheus'];
+const SERVICES = ['kafka-credentials', 'kafka', 'topic-init', 'keys-init', 'ingest', 'miner-0', 'miner-1', 'auditor', 'prometheus'];
 /** The consensus the compose file gives its miners and auditor (its defaults, the keys keys-init made), for our own reader. */
 const consensusWith = (allowList: string, accountKeys: string) =>
   readConsensusConfig(
@@ -60,12 +61,33 @@ async function composeOk(args: string[], timeoutMs?: number): Promise<string> {
   return result.stdout;
 }
 
+/** The error a write by `login` (undefined: anonymous) to `topic` ends with, or 'written'. */
+async function writeAs(login: ScramLogin | undefined, topic: string): Promise<string> {
+  const producer = kafkaClient(brokers, 'compose-acl-probe', login).producer({ allowAutoTopicCreation: false, retry: { retries: 1 } });
+  try {
+    await producer.connect();
+    await producer.send({ topic, messages: [{ key: 'x', value: '{"forged":"block"}' }] });
+    return 'written';
+  } catch (error) {
+    const { type, message, name } = error as { type?: string; message: string; name?: string };
+    return type ?? (/Topic authorization failed/.test(message) ? 'TOPIC_AUTHORIZATION_FAILED' : `${name ?? 'Error'}: ${message}`);
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+  }
+}
+
+/** A principal's password, from the volume only its service mounts. */
+async function passwordOf(service: string): Promise<string> {
+  return (await composeOk(['run', '--rm', '--no-deps', '--entrypoint', 'cat', service, '/etc/chainlog/kafka-sasl/password'], 120_000)).trim();
+}
+
 describe('docker compose (docker-compose.yml, unmodified)', () => {
   let tracker: ChainTracker | undefined;
   let allowList = '';
   let accountKeys = '';
   // The cli's key, which keys-init bound the sample accounts to: the one key that may spend from them.
   let client: Signer | undefined;
+  let admin: ScramLogin | undefined;
 
   beforeAll(async () => {
     await compose(['down', '-v', '--remove-orphans'], 180_000);
@@ -77,7 +99,8 @@ describe('docker compose (docker-compose.yml, unmodified)', () => {
     allowList = await readVolumeFile('/keys/allowed/allowed-miner-keys');
     accountKeys = await readVolumeFile('/keys/allowed/account-keys');
     client = signerFromSeed(Buffer.from(await readVolumeFile('/keys/client/client.key'), 'hex'));
-    tracker = await ChainTracker.follow(brokers, 'blockchain', consensusWith(allowList, accountKeys));
+    admin = { username: 'chainlog-admin', password: await passwordOf('topic-init') };
+    tracker = await ChainTracker.follow(brokers, 'blockchain', consensusWith(allowList, accountKeys), admin);
   });
 
   afterAll(async () => {
@@ -115,6 +138,36 @@ describe('docker compose (docker-compose.yml, unmodified)', () => {
       figures.push(`allow-list ${keys.map((key) => key.slice(0, 8)).join(', ')}; block signers seen: ${[...signers].map((key) => key.slice(0, 8)).join(', ') || 'none yet'}`);
       expect(signers.size).toBeGreaterThan(0);
       for (const signer of signers) expect(keys).toContain(signer);
+    });
+  });
+
+  it('runs Kafka with SASL/SCRAM and ACLs: each service only its own password, denied writes denied, anonymous refused', async () => {
+    await report.scenario('Kafka SASL/SCRAM + ACLs: forged writes denied, anonymous and wrong passwords refused', async (figures) => {
+      // Each service container holds exactly one Kafka password, its own (not the broker's, not another's).
+      const passwords: Record<string, string> = {};
+      for (const [service, user] of [['ingest', 'chainlog-ingest'], ['miner-0', 'chainlog-miner'], ['auditor', 'chainlog-auditor']] as const) {
+        const files = (await composeOk(['exec', '-T', service, 'find', '/etc/chainlog/kafka-sasl', '-type', 'f'])).trim().split(/\s+/);
+        expect(files, service).toEqual(['/etc/chainlog/kafka-sasl/password']);
+        passwords[user] = (await composeOk(['exec', '-T', service, 'cat', '/etc/chainlog/kafka-sasl/password'])).trim();
+      }
+      expect(new Set(Object.values(passwords)).size).toBe(3);
+      const as = (user: string): ScramLogin => ({ username: user, password: passwords[user] as string });
+      const outcomes = {
+        'ingest -> blockchain': await writeAs(as('chainlog-ingest'), 'blockchain'),
+        'auditor -> blockchain': await writeAs(as('chainlog-auditor'), 'blockchain'),
+        'miner -> transactions': await writeAs(as('chainlog-miner'), 'transactions'),
+        'ingest -> audit': await writeAs(as('chainlog-ingest'), 'audit'),
+      };
+      figures.push(Object.entries(outcomes).map(([what, outcome]) => `${what}: ${outcome}`).join('; '));
+      for (const outcome of Object.values(outcomes)) expect(outcome).toBe('TOPIC_AUTHORIZATION_FAILED');
+      // The granted write works with the same client code: the denials above are the ACLs.
+      expect(await writeAs(as('chainlog-ingest'), 'transactions')).toBe('written');
+      const wrong = await writeAs({ username: 'chainlog-ingest', password: 'not-the-password-at-all' }, 'transactions');
+      const anonymous = await writeAs(undefined, 'blockchain');
+      figures.push(`wrong password: ${wrong.slice(0, 90)}; anonymous: ${anonymous.slice(0, 90)}`);
+      expect(wrong).toMatch(/authentication failed/i);
+      expect(anonymous).not.toBe('written');
+      expect(anonymous).not.toBe('TOPIC_AUTHORIZATION_FAILED');
     });
   });
 

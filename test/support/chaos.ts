@@ -37,10 +37,17 @@ export function unique(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
-export function kafkaClient(brokers: string, clientId = 'chainlog-chaos'): Kafka {
+/** SCRAM credentials of a Kafka with SASL (Compose's and the cluster's bundled Kafka). */
+export interface ScramLogin {
+  username: string;
+  password: string;
+}
+
+export function kafkaClient(brokers: string, clientId = 'chainlog-chaos', login?: ScramLogin): Kafka {
   return new Kafka({
     clientId,
     brokers: brokers.split(','),
+    ...(login !== undefined ? { sasl: { mechanism: 'scram-sha-512' as const, ...login } } : {}),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 3000,
     requestTimeout: 10_000,
@@ -317,18 +324,19 @@ export class ChainTracker {
     readonly brokers: string,
     readonly topic: string,
     consensus: ConsensusParams,
+    readonly login?: ScramLogin,
   ) {
     this.chain = new Chain(consensus);
   }
 
-  static async follow(brokers: string, topic: string, consensus: ConsensusParams): Promise<ChainTracker> {
-    const tracker = new ChainTracker(brokers, topic, consensus);
+  static async follow(brokers: string, topic: string, consensus: ConsensusParams, login?: ScramLogin): Promise<ChainTracker> {
+    const tracker = new ChainTracker(brokers, topic, consensus, login);
     await tracker.start();
     return tracker;
   }
 
   async start(): Promise<void> {
-    const consumer = kafkaClient(this.brokers, 'chainlog-chaos-tracker').consumer({
+    const consumer = kafkaClient(this.brokers, 'chainlog-chaos-tracker', this.login).consumer({
       groupId: unique('chaos-tracker'),
       maxWaitTimeInMs: 100,
       maxBytesPerPartition: 8 * 1024 * 1024,
@@ -404,7 +412,7 @@ export class ChainTracker {
 
   async endOffset(): Promise<number> {
     for (let attempt = 1; ; attempt++) {
-      const admin = kafkaClient(this.brokers).admin();
+      const admin = kafkaClient(this.brokers, undefined, this.login).admin();
       try {
         await admin.connect();
         const [partition] = await admin.fetchTopicOffsets(this.topic);

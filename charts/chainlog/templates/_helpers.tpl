@@ -226,6 +226,7 @@ Usage: include "chainlog.commonEnv" (dict "root" $ "component" "miner" "logLevel
   value: {{ printf "/etc/chainlog/kafka-tls/client/%s" $kafka.tls.clientCert.keyKey | quote }}
 {{- end }}
 {{- end }}
+{{- include "chainlog.kafkaSasl.componentEnv" . }}
 {{- if and $kafka.sasl.enabled (not $kafka.bundled.enabled) }}
 - name: KAFKA_SASL_MECHANISM
   value: {{ $kafka.sasl.mechanism | quote }}
@@ -592,6 +593,10 @@ spec:
     {{- toYaml (.podSecurityContext | default $root.Values.podSecurityContext) | nindent 4 }}
   terminationGracePeriodSeconds: {{ $values.terminationGracePeriodSeconds }}
   {{- with include "chainlog.scheduling" . }}{{ . | trim | nindent 2 }}{{- end }}
+  {{- with .initContainers }}
+  initContainers:
+    {{- . | trim | nindent 4 }}
+  {{- end }}
   containers:
     - name: {{ .component }}
       image: {{ include "chainlog.image" $root | quote }}

@@ -7,6 +7,7 @@ import { type CommonConfig, ConfigError, EnvReader, type LogLevel, readCheckpoin
 import { chainlogTopics, checkpointTopicSpec, createKafka, ensureTopics, type TopicSpec } from '@chainlog/core/kafka';
 import { createLogger, type Logger } from '@chainlog/core/logging';
 import { isEntryPoint, runAsProgram } from './entry-point.js';
+import { applyServiceAcls } from './kafka/acls.js';
 
 export const SERVICE_NAME = 'provision-topics';
 
@@ -21,7 +22,14 @@ export interface ProvisionConfig {
   replicationFactor: number;
   /** The compacted checkpoint topic (TOPIC_CHECKPOINTS), created here because a miner may lack the ACL to. */
   checkpointsTopic: string;
+  /**
+   * Also apply the services' least-privilege ACLs (kafka/acls.ts; needs an administrator's connection), granting
+   * the miners this consumer group.
+   */
+  acls?: { minerGroup: string };
 }
+
+const GROUP_ID = { regex: /^[A-Za-z0-9._-]{1,249}$/, description: 'a consumer group id ([A-Za-z0-9._-], 1-249 chars)' };
 
 export function readProvisionConfig(env: EnvReader): ProvisionConfig {
   const common = readCommonConfig(env, SERVICE_NAME, 0);
@@ -29,8 +37,10 @@ export function readProvisionConfig(env: EnvReader): ProvisionConfig {
   const replicationFactor = env.integer('TOPIC_REPLICATION_FACTOR', -1, { min: -1, max: 32_767 });
   if (replicationFactor === 0) env.problem('TOPIC_REPLICATION_FACTOR must be -1 (the broker default) or at least 1, got "0"');
   const checkpointsTopic = readCheckpointConfig(env).topic;
+  const applyAcls = env.boolean('KAFKA_APPLY_ACLS', false);
+  const minerGroup = env.string('MINER_GROUP_ID', 'chainlog-miners', GROUP_ID);
   env.done();
-  return { common, transactionsPartitions, replicationFactor, checkpointsTopic };
+  return { common, transactionsPartitions, replicationFactor, checkpointsTopic, ...(applyAcls ? { acls: { minerGroup } } : {}) };
 }
 
 /**
@@ -128,6 +138,10 @@ export async function run(
   try {
     await admin.connect();
     await provisionTopics(admin, config, logger);
+    if (config.acls !== undefined) {
+      const count = await applyServiceAcls(admin, { ...config.common.topics, checkpoints: config.checkpointsTopic }, undefined, config.acls.minerGroup);
+      logger.info({ acls: count, minerGroup: config.acls.minerGroup }, `applied ${count} service ACLs`);
+    }
     return 0;
   } catch (error) {
     logger.error({ err: error }, 'topic provisioning failed');

@@ -129,8 +129,23 @@ const kafkaBundled = object(
       storageClassName: str('StorageClass of the claims. Absent: the cluster default.'),
     }, { default: {} }),
     resources: resources('Resources of each broker', { requests: { cpu: '250m', memory: '1Gi' }, limits: { memory: '1536Mi' } }),
+    sasl: object(
+      'SASL/SCRAM-SHA-512 with ACLs (KRaft StandardAuthorizer): one principal per service, each allowed only what it needs (only miners write the blockchain, only ingest the transactions, only the auditor the audit topic); the operator administers the Kafka as chainlog-admin. The chart sets it by default. Absent: a plaintext Kafka without ACLs that anything reaching it may write. Set it when the Ledger is created: the users are made when the brokers format their storage.',
+      {
+        credentialsSecret: str('Secret holding the passwords (16-256 of A-Z a-z 0-9 . _ ~ -), one key each: broker (the brokers\' own, on their controller and inter-broker listeners), chainlog-admin, chainlog-ingest, chainlog-miner, chainlog-auditor. Each service gets only its own key; the chart\'s kafka-credentials Job generates it.', { pattern: DNS_SUBDOMAIN, maxLength: 253 }),
+      },
+      {
+        required: ['credentialsSecret'],
+        'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'bundled.sasl cannot change: the brokers formatted their storage with these users' }],
+      },
+    ),
   },
-  { 'x-kubernetes-validations': [{ rule: 'self.replicas != 2', message: 'bundled.replicas: 2 brokers cannot keep a KRaft quorum with one down; use 1 or 3' }] },
+  {
+    'x-kubernetes-validations': [
+      { rule: 'self.replicas != 2', message: 'bundled.replicas: 2 brokers cannot keep a KRaft quorum with one down; use 1 or 3' },
+      { rule: 'has(self.sasl) == has(oldSelf.sasl)', message: 'bundled.sasl can only be set when the Ledger is created: the brokers formatted their storage without these users' },
+    ],
+  },
 );
 
 const kafka = object(

@@ -6,8 +6,9 @@ import type { KafkaSettings } from '@chainlog/core/config';
 import { checkpointTopicSpec, createKafka, ensureTopics, partitionCount } from '@chainlog/core/kafka';
 import type { Logger } from '@chainlog/core/logging';
 import type { Admin } from 'kafkajs';
+import { ADMIN_PRINCIPAL, applyServiceAcls } from '../kafka/acls.js';
 import { resourcePath, type KubeJson } from '../kube/kube-json.js';
-import { bootstrapServers } from './render.js';
+import { bootstrapServers, minerGroupId } from './render.js';
 import type { Ledger, SecretKeyRef } from './types.js';
 
 export interface TopicsObservation {
@@ -32,7 +33,7 @@ const CONNECTION_TIMEOUT_MS = 3000;
 const REQUEST_TIMEOUT_MS = 10_000;
 
 export class LedgerKafka implements LedgerKafkaPort {
-  readonly #admins = new Map<string, { fingerprint: string; admin: Admin }>();
+  readonly #admins = new Map<string, { fingerprint: string; admin: Admin; aclsApplied?: boolean }>();
 
   readonly #kube: KubeJson;
   readonly #logger: Logger;
@@ -78,6 +79,11 @@ export class LedgerKafka implements LedgerKafkaPort {
             }
           : {}),
       };
+    }
+    // A bundled Kafka with SASL is administered as its super user; the services have their own principals.
+    const bundledSasl = kafka.bundled?.sasl;
+    if (bundledSasl !== undefined) {
+      settings.sasl = { mechanism: 'scram-sha-512', username: ADMIN_PRINCIPAL, password: await this.#secret(namespace, { name: bundledSasl.credentialsSecret, key: ADMIN_PRINCIPAL }) };
     }
     const sasl = kafka.external?.sasl;
     if (sasl !== undefined) {
@@ -131,8 +137,24 @@ export class LedgerKafka implements LedgerKafkaPort {
         // Compacted; made here because a miner may lack the ACL to create it (docs/protocol.md §5.1).
         checkpointTopicSpec(topics.checkpoints, replicationFactor),
       ]);
+      await this.#ensureAcls(ledger, admin, changes);
       return { partitions: await partitionCount(admin, topics.transactions), changes };
     });
+  }
+
+  /**
+   * The services' least-privilege ACLs on a bundled Kafka with SASL (kafka/acls.ts), once per admin connection:
+   * creating an ACL that exists changes nothing, and a new connection (an operator restart) applies them again.
+   */
+  async #ensureAcls(ledger: Ledger, admin: Admin, changes: string[]): Promise<void> {
+    if (ledger.spec.kafka.bundled?.sasl === undefined) return;
+    const cached = this.#admins.get(`${ledger.metadata.namespace}/${ledger.metadata.name}`);
+    if (cached?.aclsApplied === true) return;
+    const { topics } = ledger.spec;
+    const count = await applyServiceAcls(admin, topics, undefined, minerGroupId(ledger));
+    if (cached !== undefined) cached.aclsApplied = true;
+    this.#logger.info({ ledger: ledger.metadata.name, acls: count }, 'service ACLs applied');
+    if (changes.length > 0) changes.push(`applied ${count} service ACLs`);
   }
 
   async read(ledger: Ledger): Promise<number | undefined> {

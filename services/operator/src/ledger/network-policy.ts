@@ -16,7 +16,7 @@ export interface PolicyContext {
   metadata: (component: 'ingest' | 'miner' | 'auditor' | 'kafka') => KubeObject['metadata'];
   /** The pods of one of the Ledger's components (its label and the component's). */
   podsOf: (component: 'ingest' | 'miner' | 'auditor' | 'kafka') => Record<string, string>;
-  ports: { ingest: number; miner: number; auditor: number; kafka: number; kafkaController: number };
+  ports: { ingest: number; miner: number; auditor: number; kafka: number; kafkaController: number; kafkaInternal: number };
 }
 
 /** The operator's pods (the chart's labels), in the Ledger's namespace. */
@@ -81,10 +81,11 @@ function kafkaPolicy(context: PolicyContext, replicas: number): KubeObject {
     ports: tcp(ports.kafka),
     from: [{ podSelector: { matchLabels: { 'chainlog.dev/ledger': context.ledger.metadata.name } } }, { podSelector: { matchLabels: OPERATOR_PODS } }],
   };
-  // Several nodes reach each other: replication and the KRaft quorum.
-  const peers: Rule[] = replicas > 1 ? [{ ports: tcp(ports.kafka, ports.kafkaController), from: [{ podSelector: { matchLabels: context.podsOf('kafka') } }] }] : [];
+  // Several nodes reach each other: replication (with SASL on its own listener) and the KRaft quorum.
+  const nodePorts = context.ledger.spec.kafka.bundled?.sasl !== undefined ? tcp(ports.kafka, ports.kafkaController, ports.kafkaInternal) : tcp(ports.kafka, ports.kafkaController);
+  const peers: Rule[] = replicas > 1 ? [{ ports: nodePorts, from: [{ podSelector: { matchLabels: context.podsOf('kafka') } }] }] : [];
   const dns = withPeers({ ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] }, 'to', context.ledger.spec.networkPolicy.dns.to);
-  const egressPeers: Rule[] = replicas > 1 ? [{ ports: tcp(ports.kafka, ports.kafkaController), to: [{ podSelector: { matchLabels: context.podsOf('kafka') } }] }] : [];
+  const egressPeers: Rule[] = replicas > 1 ? [{ ports: nodePorts, to: [{ podSelector: { matchLabels: context.podsOf('kafka') } }] }] : [];
   return policy(context, 'kafka', [clients, ...peers], [dns, ...egressPeers]);
 }
 

@@ -4,7 +4,9 @@
 // Deliberately absent from pod templates: anything that changes when the ledger scales (the partition count,
 // the miner count). A scale therefore changes only `spec.replicas` of the miner StatefulSet and never rolls
 // the miners that already run (the miners' assignor derives the replica count from the live ordinals).
+import { ADMIN_PRINCIPAL, BROKER_PRINCIPAL, DEFAULT_PRINCIPALS, scramUsers } from '../kafka/acls.js';
 import { API_VERSION, KIND } from './crd.js';
+import { KAFKA_SASL_ENTRYPOINT } from './kafka-assets.generated.js';
 import { ALERT_GROUPS, DASHBOARDS } from './monitoring-assets.generated.js';
 import { networkPolicies } from './network-policy.js';
 import type { ApiAuth, BundledKafka, Ledger, LedgerSpec, LogLevel, Resources, Scheduling, ServiceSpec } from './types.js';
@@ -36,6 +38,10 @@ export type Component = 'ingest' | 'miner' | 'auditor' | 'kafka';
 export const PORTS = { ingest: 8080, miner: 8081, auditor: 8082 } as const;
 export const KAFKA_PORT = 9092;
 export const KAFKA_CONTROLLER_PORT = 9093;
+/** The bundled Kafka's inter-broker listener (SASL only; with one broker it stays inside the pod). */
+export const KAFKA_INTERNAL_PORT = 9094;
+/** Where the bundled Kafka's pods see their credentials (charts/chainlog/files/kafka/sasl-entrypoint.sh reads them). */
+const KAFKA_SASL_DIR = '/etc/chainlog/kafka-sasl';
 /** Label every owned object carries: which Ledger it belongs to (how owned objects are listed and pruned). */
 export const LEDGER_LABEL = 'chainlog.dev/ledger';
 export const MANAGED_BY = 'chainlog-operator';
@@ -79,6 +85,11 @@ function metadata(ledger: Ledger, name: string, component: Component | 'monitori
   };
 }
 
+/** The miners' consumer group (the ACLs grant it to the miners' principal). */
+export function minerGroupId(ledger: Pick<Ledger, 'metadata'>): string {
+  return `chainlog-miners-${ledger.metadata.name}`;
+}
+
 export function imageOf(spec: LedgerSpec, options: RenderOptions): string {
   const { repository, tag, digest } = spec.image;
   return digest !== undefined ? `${repository}@${digest}` : `${repository}:${tag ?? options.defaultImageTag}`;
@@ -119,6 +130,7 @@ function commonEnv(ledger: Ledger, component: string, logLevel: LogLevel | undef
       env.push(value('KAFKA_SSL_KEY_FILE', `/etc/chainlog/kafka-tls/client/${tls.clientCert.keyKey}`));
     }
   }
+  env.push(...bundledSaslEnv(ledger, component));
   const sasl = kafka.external?.sasl;
   if (sasl !== undefined) {
     env.push(value('KAFKA_SASL_MECHANISM', sasl.mechanism));
@@ -137,6 +149,18 @@ function commonEnv(ledger: Ledger, component: string, logLevel: LogLevel | undef
     value('LOG_LEVEL', logLevel ?? ledger.spec.logLevel),
   );
   return env;
+}
+
+/** The service's own principal on a bundled Kafka with SASL: its user name and only its own password. */
+function bundledSaslEnv(ledger: Ledger, component: string): EnvVar[] {
+  const sasl = ledger.spec.kafka.bundled?.sasl;
+  const user = (DEFAULT_PRINCIPALS as unknown as Record<string, string | undefined>)[component];
+  if (sasl === undefined || user === undefined) return [];
+  return [
+    value('KAFKA_SASL_MECHANISM', 'scram-sha-512'),
+    value('KAFKA_SASL_USERNAME', user),
+    { name: 'KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: sasl.credentialsSecret, key: user } } },
+  ];
 }
 
 /** The consensus rules: identical on every reader of the chain (miners, auditor), or they compute different chains. */
@@ -239,6 +263,7 @@ interface PodOptions {
   scheduling: Scheduling;
   volumes?: Volume[];
   mounts?: Mount[];
+  initContainers?: Record<string, unknown>[];
   tmpSizeLimit?: string | number;
   probeDelaySeconds: number;
   /** Seconds the startup probe allows before liveness applies (absent: no startup probe). */
@@ -260,6 +285,7 @@ function podTemplate(ledger: Ledger, options: PodOptions, renderOptions: RenderO
       securityContext: { ...POD_SECURITY, ...options.podSecurity },
       terminationGracePeriodSeconds: 30,
       ...scheduling(ledger, options.component, options.scheduling),
+      ...(options.initContainers !== undefined && options.initContainers.length > 0 ? { initContainers: options.initContainers } : {}),
       containers: [
         {
           name: options.component,
@@ -448,7 +474,7 @@ function auditorObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
 }
 
 function minerObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
-  const { miners, consensus } = ledger.spec;
+  const { miners } = ledger.spec;
   const name = componentName(ledger, 'miner');
   const env: EnvVar[] = [
     { name: 'MINER_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
@@ -456,7 +482,7 @@ function minerObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
     ...commonEnv(ledger, 'miner', miners.logLevel),
     ...consensusEnv(ledger.spec),
     ...checkpointEnv(ledger.spec),
-    value('MINER_GROUP_ID', `chainlog-miners-${ledger.metadata.name}`),
+    value('MINER_GROUP_ID', minerGroupId(ledger)),
     value('POW_WORKERS', miners.powWorkers),
     ...optional([
       ['MINER_SESSION_TIMEOUT_MS', miners.config.sessionTimeoutMs],
@@ -465,15 +491,13 @@ function minerObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
       ['MAX_PENDING_PER_PARTITION', miners.config.maxPendingPerPartition],
     ]),
   ];
-  const keys = consensus.permissioned?.minerKeysSecret;
-  const volumes: Volume[] = [];
-  const mounts: Mount[] = [];
-  if (keys !== undefined) {
-    env.push(value('MINER_PRIVATE_KEY_FILE', `/etc/chainlog/miner-keys/${keys.perMiner ? 'miner-$(POD_INDEX).key' : keys.key}`));
-    volumes.push({ name: 'miner-keys', secret: { secretName: keys.name, defaultMode: 0o440 } });
-    mounts.push({ name: 'miner-keys', mountPath: '/etc/chainlog/miner-keys', readOnly: true });
-  }
-  const template = podTemplate(ledger, { component: 'miner', env, resources: miners.resources, scheduling: miners, volumes, mounts, probeDelaySeconds: 5 }, options);
+  const keys = minerKeyFiles(ledger, options);
+  env.push(...keys.env);
+  const template = podTemplate(
+    ledger,
+    { component: 'miner', env, resources: miners.resources, scheduling: miners, volumes: keys.volumes, mounts: keys.mounts, initContainers: keys.initContainers, probeDelaySeconds: 5 },
+    options,
+  );
   const statefulSet: KubeObject = {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
@@ -503,6 +527,56 @@ function minerObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
   };
   return [statefulSet, headless, pdb(ledger, 'miner')];
 }
+
+/** Where a miner reads its own key (MINER_PRIVATE_KEY_FILE). */
+export const MINER_KEY_FILE = '/etc/chainlog/miner-key/miner.key';
+
+/**
+ * Each miner's container sees only its own private key. One pod template serves every ordinal and a Secret volume
+ * cannot select a key per ordinal, so with per-miner keys the Secret is mounted into an init container only, which
+ * copies `miner-<ordinal>.key` into an in-memory emptyDir and exits; the miner container mounts that emptyDir,
+ * never the Secret. (The kubelet still delivers the whole Secret to every miner pod's volume: a miner process cannot
+ * read another miner's key, a node compromise can. docs/operator.md says so.) A shared key is selected by item.
+ */
+function minerKeyFiles(ledger: Ledger, options: RenderOptions): { env: EnvVar[]; volumes: Volume[]; mounts: Mount[]; initContainers: Record<string, unknown>[] } {
+  const keys = ledger.spec.consensus.permissioned?.minerKeysSecret;
+  if (keys === undefined) return { env: [], volumes: [], mounts: [], initContainers: [] };
+  const env = [value('MINER_PRIVATE_KEY_FILE', MINER_KEY_FILE)];
+  const mounts = [{ name: 'miner-key', mountPath: '/etc/chainlog/miner-key', readOnly: true }];
+  if (!keys.perMiner) {
+    const volumes = [{ name: 'miner-key', secret: { secretName: keys.name, defaultMode: 0o440, items: [{ key: keys.key, path: 'miner.key' }] } }];
+    return { env, volumes, mounts, initContainers: [] };
+  }
+  const volumes = [
+    { name: 'miner-keys-all', secret: { secretName: keys.name, defaultMode: 0o440 } },
+    { name: 'miner-key', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+  ];
+  const initContainers = [
+    {
+      name: 'miner-key',
+      image: imageOf(ledger.spec, options),
+      imagePullPolicy: ledger.spec.image.pullPolicy,
+      command: ['sh', '-c', MINER_KEY_COPY],
+      env: [{ name: 'POD_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } }],
+      resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
+      securityContext: CONTAINER_SECURITY,
+      volumeMounts: [
+        { name: 'miner-keys-all', mountPath: '/etc/chainlog/miner-keys', readOnly: true },
+        { name: 'miner-key', mountPath: '/etc/chainlog/miner-key' },
+      ],
+    },
+  ];
+  return { env, volumes, mounts, initContainers };
+}
+
+/** The init step: this ordinal's key or a message naming what is missing (never the key). */
+export const MINER_KEY_COPY = [
+  'set -eu',
+  'umask 077',
+  'src="/etc/chainlog/miner-keys/miner-${POD_INDEX}.key"',
+  '[ -s "$src" ] || { echo "the miner keys Secret has no key miner-${POD_INDEX}.key: add one (chainlog key new) before scaling to this miner" >&2; exit 1; }',
+  `cp "$src" ${MINER_KEY_FILE}`,
+].join('\n');
 
 /** KRaft combined broker+controller nodes; voters are the StatefulSet's pods through the headless Service. */
 function kafkaObjects(ledger: Ledger, bundled: BundledKafka): KubeObject[] {
@@ -549,22 +623,21 @@ function kafkaObjects(ledger: Ledger, bundled: BundledKafka): KubeObject[] {
             {
               name: 'kafka',
               image: bundled.image,
+              ...(bundled.sasl !== undefined ? { command: ['bash', '-c', KAFKA_SASL_ENTRYPOINT, 'kafka-sasl-entrypoint'] } : {}),
               ports: [
                 { name: 'kafka', containerPort: KAFKA_PORT, protocol: 'TCP' },
                 { name: 'controller', containerPort: KAFKA_CONTROLLER_PORT, protocol: 'TCP' },
+                ...(bundled.sasl !== undefined ? [{ name: 'internal', containerPort: KAFKA_INTERNAL_PORT, protocol: 'TCP' }] : []),
               ],
               env: [
                 // The node id is the pod's ordinal, the advertised listener its stable DNS name (the image's own
                 // entrypoint reads KAFKA_* variables; no command of ours).
                 { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                 { name: 'KAFKA_NODE_ID', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
-                value('KAFKA_ADVERTISED_LISTENERS', `PLAINTEXT://$(POD_NAME).${headless}.${namespace}.svc:${KAFKA_PORT}`),
                 value('CLUSTER_ID', clusterId(ledger)),
                 value('KAFKA_PROCESS_ROLES', 'broker,controller'),
-                value('KAFKA_LISTENERS', `PLAINTEXT://:${KAFKA_PORT},CONTROLLER://:${KAFKA_CONTROLLER_PORT}`),
-                value('KAFKA_LISTENER_SECURITY_PROTOCOL_MAP', 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT'),
+                ...(bundled.sasl === undefined ? plaintextListeners(`$(POD_NAME).${headless}.${namespace}.svc`) : saslListeners(`$(POD_NAME).${headless}.${namespace}.svc`)),
                 value('KAFKA_CONTROLLER_LISTENER_NAMES', 'CONTROLLER'),
-                value('KAFKA_INTER_BROKER_LISTENER_NAME', 'PLAINTEXT'),
                 value('KAFKA_CONTROLLER_QUORUM_VOTERS', voters),
                 value('KAFKA_LOG_DIRS', '/var/lib/kafka/data/logs'),
                 value('KAFKA_AUTO_CREATE_TOPICS_ENABLE', 'false'),
@@ -584,10 +657,11 @@ function kafkaObjects(ledger: Ledger, bundled: BundledKafka): KubeObject[] {
               volumeMounts: [
                 { name: 'data', mountPath: '/var/lib/kafka/data' },
                 { name: 'tmp', mountPath: '/tmp' },
+                ...(bundled.sasl !== undefined ? [{ name: 'sasl', mountPath: KAFKA_SASL_DIR, readOnly: true }] : []),
               ],
             },
           ],
-          volumes: [{ name: 'tmp', emptyDir: {} }, ...dataVolume],
+          volumes: [{ name: 'tmp', emptyDir: {} }, ...dataVolume, ...(bundled.sasl !== undefined ? [kafkaSaslVolume(bundled.sasl.credentialsSecret)] : [])],
         },
       },
       ...claims,
@@ -615,6 +689,45 @@ function kafkaObjects(ledger: Ledger, bundled: BundledKafka): KubeObject[] {
       },
     },
   ];
+}
+
+function plaintextListeners(host: string): EnvVar[] {
+  return [
+    value('KAFKA_ADVERTISED_LISTENERS', `PLAINTEXT://${host}:${KAFKA_PORT}`),
+    value('KAFKA_LISTENERS', `PLAINTEXT://:${KAFKA_PORT},CONTROLLER://:${KAFKA_CONTROLLER_PORT}`),
+    value('KAFKA_LISTENER_SECURITY_PROTOCOL_MAP', 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT'),
+    value('KAFKA_INTER_BROKER_LISTENER_NAME', 'PLAINTEXT'),
+  ];
+}
+
+/**
+ * SASL on every listener and the StandardAuthorizer: clients (CLIENT) log in with SCRAM-SHA-512 as their own
+ * principal; the brokers reach each other (INTERNAL) and the controllers (CONTROLLER) as the super user `broker`
+ * with SASL/PLAIN (the entrypoint script writes that JAAS from the Secret). No ACL, no access.
+ */
+export function saslListeners(host: string): EnvVar[] {
+  return [
+    value('KAFKA_ADVERTISED_LISTENERS', `CLIENT://${host}:${KAFKA_PORT},INTERNAL://${host}:${KAFKA_INTERNAL_PORT}`),
+    value('KAFKA_LISTENERS', `CLIENT://:${KAFKA_PORT},CONTROLLER://:${KAFKA_CONTROLLER_PORT},INTERNAL://:${KAFKA_INTERNAL_PORT}`),
+    value('KAFKA_LISTENER_SECURITY_PROTOCOL_MAP', 'CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT,INTERNAL:SASL_PLAINTEXT'),
+    value('KAFKA_INTER_BROKER_LISTENER_NAME', 'INTERNAL'),
+    value('KAFKA_SASL_MECHANISM_CONTROLLER_PROTOCOL', 'PLAIN'),
+    value('KAFKA_SASL_MECHANISM_INTER_BROKER_PROTOCOL', 'PLAIN'),
+    value('KAFKA_LISTENER_NAME_CLIENT_SASL_ENABLED_MECHANISMS', 'SCRAM-SHA-512'),
+    value('KAFKA_LISTENER_NAME_CONTROLLER_SASL_ENABLED_MECHANISMS', 'PLAIN'),
+    value('KAFKA_LISTENER_NAME_INTERNAL_SASL_ENABLED_MECHANISMS', 'PLAIN'),
+    value('KAFKA_LISTENER_NAME_CLIENT_SCRAM___SHA___512_SASL_JAAS_CONFIG', 'org.apache.kafka.common.security.scram.ScramLoginModule required;'),
+    value('KAFKA_AUTHORIZER_CLASS_NAME', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer'),
+    value('KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND', 'false'),
+    value('KAFKA_SUPER_USERS', `User:${BROKER_PRINCIPAL};User:${ADMIN_PRINCIPAL}`),
+  ];
+}
+
+/** The credentials Secret as the entrypoint script reads it: broker, and scram/<user> per SCRAM user. */
+function kafkaSaslVolume(secretName: string): Volume {
+  const items = [{ key: BROKER_PRINCIPAL, path: BROKER_PRINCIPAL }, ...scramUsers().map((user) => ({ key: user, path: `scram/${user}` }))];
+  // 0440 with the pod's fsGroup: the broker's user (1000) reads them, nobody else.
+  return { name: 'sasl', secret: { secretName, defaultMode: 0o440, items } };
 }
 
 /** A KRaft cluster id (22 base64url characters) fixed per Ledger, so restarted brokers find their data. */
@@ -699,7 +812,7 @@ export function renderLedger(ledger: Ledger, options: RenderOptions): KubeObject
       ledger,
       metadata: (component) => metadata(ledger, componentName(ledger, component), component),
       podsOf: (component) => ({ [LEDGER_LABEL]: ledger.metadata.name, 'app.kubernetes.io/component': component }),
-      ports: { ...PORTS, kafka: KAFKA_PORT, kafkaController: KAFKA_CONTROLLER_PORT },
+      ports: { ...PORTS, kafka: KAFKA_PORT, kafkaController: KAFKA_CONTROLLER_PORT, kafkaInternal: KAFKA_INTERNAL_PORT },
     }),
   ];
 }

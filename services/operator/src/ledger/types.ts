@@ -46,6 +46,8 @@ export interface BundledKafka {
   heapOpts: string;
   storage: { ephemeral: boolean; size: string | number; storageClassName?: string };
   resources: Resources;
+  /** SASL/SCRAM + ACLs; absent: plaintext, no ACLs. */
+  sasl?: { credentialsSecret: string };
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

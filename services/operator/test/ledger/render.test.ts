@@ -117,9 +117,16 @@ describe('renderLedger', () => {
       OPTIONS,
     );
     const miner = find(objects, 'StatefulSet', 'main-miner');
-    expect(env(miner)).toMatchObject({ ALLOWED_MINER_KEYS: key, MINER_PRIVATE_KEY_FILE: '/etc/chainlog/miner-keys/miner-$(POD_INDEX).key', KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: '/etc/chainlog/kafka-tls/ca/ca.crt', KAFKA_SASL_USERNAME: 'chainlog' });
+    expect(env(miner)).toMatchObject({ ALLOWED_MINER_KEYS: key, MINER_PRIVATE_KEY_FILE: '/etc/chainlog/miner-key/miner.key', KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: '/etc/chainlog/kafka-tls/ca/ca.crt', KAFKA_SASL_USERNAME: 'chainlog' });
     expect(container(miner).env.find((entry) => entry.name === 'KAFKA_SASL_PASSWORD')?.valueFrom).toEqual({ secretKeyRef: { name: 'user', key: 'password' } });
-    expect(container(miner).volumeMounts.map((mount) => mount.name)).toEqual(['tmp', 'kafka-tls-ca', 'miner-keys']);
+    // The miner container mounts only its own key (an in-memory copy), never the Secret of every miner's keys.
+    expect(container(miner).volumeMounts.map((mount) => mount.name)).toEqual(['tmp', 'kafka-tls-ca', 'miner-key']);
+    const pod = (miner.spec as { template: { spec: { volumes: { name: string; secret?: { secretName: string }; emptyDir?: { medium?: string } }[]; initContainers: { command: string[]; volumeMounts: { name: string; readOnly?: boolean }[] }[] } } }).template.spec;
+    expect(pod.volumes.find((volume) => volume.name === 'miner-key')?.emptyDir?.medium).toBe('Memory');
+    expect(pod.volumes.find((volume) => volume.name === 'miner-keys-all')?.secret?.secretName).toBe('keys');
+    expect(pod.initContainers).toHaveLength(1);
+    expect(pod.initContainers[0]?.volumeMounts.map((mount) => mount.name)).toEqual(['miner-keys-all', 'miner-key']);
+    expect(pod.initContainers[0]?.command.join(' ')).toContain('miner-${POD_INDEX}.key');
     expect(container(find(objects, 'Deployment', 'main-ingest')).volumeMounts.map((mount) => mount.name)).toEqual(['tmp', 'kafka-tls-ca']);
   });
 
@@ -140,7 +147,7 @@ describe('renderLedger', () => {
       const entries = container(find(objects, kind, name)).env.filter((entry) => entry.name === 'ALLOWED_MINER_KEYS');
       expect(entries, name).toEqual([{ name: 'ALLOWED_MINER_KEYS', valueFrom: reference }]);
     }
-    expect(env(find(objects, 'StatefulSet', 'main-miner')).MINER_PRIVATE_KEY_FILE).toBe('/etc/chainlog/miner-keys/miner-$(POD_INDEX).key');
+    expect(env(find(objects, 'StatefulSet', 'main-miner')).MINER_PRIVATE_KEY_FILE).toBe('/etc/chainlog/miner-key/miner.key');
     expect(container(find(objects, 'Deployment', 'main-ingest')).env.some((entry) => entry.name === 'ALLOWED_MINER_KEYS')).toBe(false);
   });
 
@@ -263,6 +270,51 @@ describe('renderLedger', () => {
     find(objects, 'Service', 'main-kafka');
     find(objects, 'Service', 'main-kafka-headless');
     expect(env(find(objects, 'Deployment', 'main-ingest')).KAFKA_BROKERS).toBe('main-kafka.ns.svc:9092');
+  });
+
+  it('a bundled Kafka with SASL: each service logs in as its own principal with only its own password; the brokers read every credential', () => {
+    const bundled = { replicas: 3, image: 'apache/kafka:4.4.0', heapOpts: '-Xmx1g', storage: { ephemeral: true, size: '1Gi' }, resources: {}, sasl: { credentialsSecret: 'creds' } };
+    const objects = renderLedger(ledger({ kafka: { bundled } }), OPTIONS);
+    const secretRefs = (object: KubeObject): string[] =>
+      container(object).env.flatMap((entry) => {
+        const ref = (entry.valueFrom as { secretKeyRef?: { name: string; key: string } } | undefined)?.secretKeyRef;
+        return ref === undefined ? [] : [`${entry.name}=${ref.name}/${ref.key}`];
+      });
+    for (const [kind, name, user] of [['Deployment', 'main-ingest', 'chainlog-ingest'], ['StatefulSet', 'main-miner', 'chainlog-miner'], ['StatefulSet', 'main-auditor', 'chainlog-auditor']] as const) {
+      const object = find(objects, kind, name);
+      expect(env(object), name).toMatchObject({ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: user });
+      // Its own password and no other: not another service's, not the administrator's.
+      expect(secretRefs(object), name).toEqual([`KAFKA_SASL_PASSWORD=creds/${user}`]);
+    }
+    const kafka = find(objects, 'StatefulSet', 'main-kafka');
+    const broker = container(kafka) as Container & { command: string[]; ports: { containerPort: number }[] };
+    expect(broker.command.slice(0, 2)).toEqual(['bash', '-c']);
+    expect(broker.command[2]).toContain('--add-scram');
+    expect(env(kafka)).toMatchObject({
+      KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT,INTERNAL:SASL_PLAINTEXT',
+      KAFKA_AUTHORIZER_CLASS_NAME: 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+      KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND: 'false',
+      KAFKA_INTER_BROKER_LISTENER_NAME: 'INTERNAL',
+    });
+    expect(env(kafka).KAFKA_ADVERTISED_LISTENERS).toBe('CLIENT://$(POD_NAME).main-kafka-headless.ns.svc:9092,INTERNAL://$(POD_NAME).main-kafka-headless.ns.svc:9094');
+    const volumes = (kafka.spec as { template: { spec: { volumes: { name: string; secret?: { secretName: string; items: { key: string; path: string }[] } }[] } } }).template.spec.volumes;
+    expect(volumes.find((volume) => volume.name === 'sasl')?.secret).toMatchObject({
+      secretName: 'creds',
+      items: [
+        { key: 'broker', path: 'broker' },
+        { key: 'chainlog-admin', path: 'scram/chainlog-admin' },
+        { key: 'chainlog-ingest', path: 'scram/chainlog-ingest' },
+        { key: 'chainlog-miner', path: 'scram/chainlog-miner' },
+        { key: 'chainlog-auditor', path: 'scram/chainlog-auditor' },
+      ],
+    });
+    // Three brokers replicate over the inter-broker listener: the NetworkPolicy lets them.
+    const policy = find(objects, 'NetworkPolicy', 'main-kafka').spec as { ingress: { ports: { port: number }[] }[] };
+    expect(policy.ingress.flatMap((rule) => rule.ports.map((port) => port.port))).toContain(9094);
+    // Without sasl: plaintext, no credentials anywhere, no command of ours.
+    const plain = renderLedger(ledger({ kafka: { bundled: { ...bundled, sasl: undefined } } }), OPTIONS);
+    expect((container(find(plain, 'StatefulSet', 'main-kafka')) as { command?: unknown }).command).toBeUndefined();
+    expect(env(find(plain, 'Deployment', 'main-ingest')).KAFKA_SASL_MECHANISM).toBeUndefined();
   });
 
   it('two Ledgers share nothing: names, selectors, consumer groups differ', () => {
