@@ -586,9 +586,13 @@ describe('the chainlog Helm chart', () => {
         { name: 'CHECKPOINT_VERIFY', value: 'false' },
       ]);
       expect(bounded(containerOf(objects, 'StatefulSet', '-auditor'))).toEqual(miner);
-      expect(bounded(containerOf(objects, 'Deployment', '-ingest'))).toEqual([
+      // With the ledger rules on, ingest refuses unauthorized spends at the door: it reads the whole consensus.
+      expect(bounded(containerOf(objects, 'Deployment', '-ingest'))).toEqual(miner.filter((entry) => !entry.name.includes('CHECKPOINT')));
+      // Without them, only the rules it applies alone: signatures and the window.
+      const windowOnly = await render([{ consensus: { replayWindowMs: 60_000 } }]);
+      expect(bounded(containerOf(windowOnly, 'Deployment', '-ingest'))).toEqual([
         { name: 'REQUIRE_TRANSACTION_SIGNATURES', value: 'true' },
-        { name: 'REPLAY_WINDOW_MS', value: '86400000' },
+        { name: 'REPLAY_WINDOW_MS', value: '60000' },
       ]);
       // The provisioning Job creates the checkpoint topic (compacted): a miner may lack the ACL to.
       expect(envOf(containerOf(objects, 'Job', '-provision-topics')).get('TOPIC_CHECKPOINTS')).toBe('ledger-checkpoints');

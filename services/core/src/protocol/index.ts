@@ -34,6 +34,7 @@ export {
   transactionHash,
   transactionIdOf,
   transactionSigningBytes,
+  transactionSigningJson,
   verifyTransactionSignature,
   type Transaction,
   type TransactionInput,
