@@ -30,7 +30,7 @@ import {
   type Values,
 } from './support/helm.js';
 import { envNamesRead, envSources } from './support/env-names.js';
-import { renderLedger, saslListeners } from '../services/operator/src/ledger/render.js';
+import { MINER_KEY_COPY, renderLedger, saslListeners } from '../services/operator/src/ledger/render.js';
 import type { Ledger } from '../services/operator/src/ledger/types.js';
 
 // --- The chart's two modes ----------------------------------------------------------------------------
@@ -451,7 +451,7 @@ describe('the chainlog Helm chart', () => {
       expect(miner.get('CUT_AT_PENDING_TRANSACTIONS')).toBe('100');
       expect(miner.get('POW_WORKERS')).toBe('2');
       expect(miner.get('MINER_GROUP_ID')).toBe('miners');
-      expect(miner.get('MINER_PRIVATE_KEY_FILE')).toBe('/etc/chainlog/miner-keys/miner-$(POD_INDEX).key');
+      expect(miner.get('MINER_PRIVATE_KEY_FILE')).toBe('/etc/chainlog/miner-key/miner.key');
       expect(envOf(containerOf(everything, 'StatefulSet', '-auditor')).get('AUDIT_PUBLISH')).toBe('false');
       expect(envOf(containerOf(everything, 'StatefulSet', '-auditor')).get('BLOCK_CACHE_BYTES')).toBe('33554432');
       const operator = containerOf(defaults, 'Deployment', '-operator').env ?? [];
@@ -586,9 +586,13 @@ describe('the chainlog Helm chart', () => {
         { name: 'CHECKPOINT_VERIFY', value: 'false' },
       ]);
       expect(bounded(containerOf(objects, 'StatefulSet', '-auditor'))).toEqual(miner);
-      expect(bounded(containerOf(objects, 'Deployment', '-ingest'))).toEqual([
+      // With the ledger rules on, ingest refuses unauthorized spends at the door: it reads the whole consensus.
+      expect(bounded(containerOf(objects, 'Deployment', '-ingest'))).toEqual(miner.filter((entry) => !entry.name.includes('CHECKPOINT')));
+      // Without them, only the rules it applies alone: signatures and the window.
+      const windowOnly = await render([{ consensus: { replayWindowMs: 60_000 } }]);
+      expect(bounded(containerOf(windowOnly, 'Deployment', '-ingest'))).toEqual([
         { name: 'REQUIRE_TRANSACTION_SIGNATURES', value: 'true' },
-        { name: 'REPLAY_WINDOW_MS', value: '86400000' },
+        { name: 'REPLAY_WINDOW_MS', value: '60000' },
       ]);
       // The provisioning Job creates the checkpoint topic (compacted): a miner may lack the ACL to.
       expect(envOf(containerOf(objects, 'Job', '-provision-topics')).get('TOPIC_CHECKPOINTS')).toBe('ledger-checkpoints');
@@ -629,8 +633,15 @@ describe('the chainlog Helm chart', () => {
       // Keys stay where they belong: only miners mount the private keys; ingest does not even see the allow-list.
       expect(entry(ingest, 'ALLOWED_MINER_KEYS')).toBeUndefined();
       const miner = find(defaults, 'StatefulSet', '-miner');
-      expect(podSpec(miner).volumes).toContainEqual({ name: 'miner-keys', secret: expect.objectContaining({ secretName: 'chainlog-miner-keys' }) });
-      expect(envOf(containerOf(defaults, 'StatefulSet', '-miner')).get('MINER_PRIVATE_KEY_FILE')).toBe('/etc/chainlog/miner-keys/miner-$(POD_INDEX).key');
+      expect(podSpec(miner).volumes).toContainEqual({ name: 'miner-keys-all', secret: expect.objectContaining({ secretName: 'chainlog-miner-keys' }) });
+      expect(envOf(containerOf(defaults, 'StatefulSet', '-miner')).get('MINER_PRIVATE_KEY_FILE')).toBe('/etc/chainlog/miner-key/miner.key');
+      // Each miner container sees only its own key: the Secret of all of them reaches the init step only, which is
+      // the operator's (one owner of the step: render.ts; the chart renders the same command).
+      expect((containerOf(defaults, 'StatefulSet', '-miner').volumeMounts as { name: string }[]).map((mount) => mount.name)).not.toContain('miner-keys-all');
+      const init = (podSpec(miner) as { initContainers?: Container[] }).initContainers ?? [];
+      expect(init.map((container) => container.name)).toEqual(['miner-key']);
+      expect(init[0]?.command).toEqual(['sh', '-c', MINER_KEY_COPY]);
+      expect(podSpec(miner).volumes).toContainEqual({ name: 'miner-key', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } });
       for (const [kind, suffix] of [['StatefulSet', '-auditor'], ['Deployment', '-ingest'], ['Deployment', '-operator']] as const) {
         expect(JSON.stringify(podSpec(find(defaults, kind, suffix)).volumes), suffix).not.toContain('miner-keys');
       }
@@ -670,7 +681,7 @@ describe('the chainlog Helm chart', () => {
       const env = envOf(containerOf(existing, 'Job', '-miner-keys'));
       expect([env.get('MINER_KEYS_SECRET'), env.get('MINER_KEYS_GENERATE')]).toEqual(['my-keys', 'false']);
       expect(find(existing, 'Role', '-miner-keys').rules).toContainEqual({ apiGroups: [''], resources: ['secrets'], resourceNames: ['my-keys'], verbs: ['get', 'update'] });
-      expect(podSpec(find(existing, 'StatefulSet', '-miner')).volumes).toContainEqual({ name: 'miner-keys', secret: expect.objectContaining({ secretName: 'my-keys' }) });
+      expect(podSpec(find(existing, 'StatefulSet', '-miner')).volumes).toContainEqual({ name: 'miner-keys-all', secret: expect.objectContaining({ secretName: 'my-keys' }) });
     });
 
     it('with an explicit allow-list, takes the keys as given (no Job); open mode is an explicit choice without keys', async ({ expect }) => {

@@ -398,6 +398,7 @@ describe('the operator keeps Ledgers (with the chart\'s ServiceAccount and Role)
       return current;
     }, 30_000);
     expect(ready.status.readyMiners).toBe(2);
+    expect(ready.status).toMatchObject({ auditors: 2, readyAuditors: 2 });
     expect(condition(ready, 'Progressing')?.status).toBe('False');
     expect(condition(ready, 'Degraded')?.status).toBe('False');
     const metrics = await first.registry.getSingleMetricAsString('chainlog_operator_ledger_ready');

@@ -5,11 +5,14 @@
 // at base + n ms, its block at the next multiple of perBlock: a replay window of more than perBlock ms holds.
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import { CheckpointWriter, ensureCheckpointTopic } from '@chainlog/core/kafka';
 import {
   assembleBlock,
   type Block,
   canonicalTransactionJson,
   type ChainState,
+  type ConsensusParams,
+  createCheckpoint,
   encodeBlock,
   GENESIS_BLOCK,
   type RecentId,
@@ -110,4 +113,23 @@ export async function buildAndPublish(kafka: Kafka, spec: ChainSpec, onProgress?
     recentIds: recent.filter(({ timestamp }) => timestamp >= previous.timestamp - windowMs).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
   };
   return { blocks, bytes, seconds, state };
+}
+
+/**
+ * The checkpoint a miner would write at the tip of a built chain, from the generator's state (unsigned: the chain is
+ * open), so services start from it instead of replaying. `params` must be exactly what the services read (the
+ * checkpoint binds them by hash).
+ */
+export async function publishGeneratedCheckpoint(kafka: Kafka, topic: string, blockchainTopic: string, built: BuiltChain, params: ConsensusParams): Promise<void> {
+  const state = built.state;
+  if (state === undefined) throw new Error('the generator kept no state (build with windowMs)');
+  const checkpoint = createCheckpoint(state, params, { blockchainTopic, tipOffset: built.blocks - 1, tipIndex: state.tip.index, tipHash: state.tip.hash, writer: 'bench-generator', writtenAt: Date.now() });
+  if (checkpoint === undefined) throw new Error('no checkpoint');
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureCheckpointTopic(admin, topic, 1);
+  await admin.disconnect();
+  const writer = new CheckpointWriter(kafka, topic);
+  await writer.write(checkpoint);
+  await writer.stop();
 }

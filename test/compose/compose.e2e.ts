@@ -175,13 +175,18 @@ describe('docker compose (docker-compose.yml, unmodified)', () => {
     await report.scenario('ledger rules on (ENFORCE_BALANCES, keys-init\'s account-keys): bound spend committed, stranger and overdraft refused', async (figures) => {
       expect(accountKeys.split(',').sort()).toEqual(DEFAULT_ACCOUNTS.map((account) => `${account}=${client?.publicKey}`).sort());
       const stamp = Date.now();
-      // send()'s default key (the tests' CLIENT_SIGNER) is not the key bob is bound to; carol has 1 000 000, not 2 000 000.
-      const [stranger] = await send(ingestUrl, [{ id: `compose-stranger-${stamp}`, from: 'bob', to: 'mallory', amount: 1 }]);
+      // send()'s default key (the tests' CLIENT_SIGNER) is not the key bob is bound to: ingest refuses it at the door.
+      const stranger = await send(ingestUrl, [{ id: `compose-stranger-${stamp}`, from: 'bob', to: 'mallory', amount: 1 }]).then(
+        () => 'acknowledged',
+        (error: Error) => error.message,
+      );
+      expect(stranger).toMatch(/^ingest answered 403: .*"code":"unauthorized"/);
+      // carol has 1 000 000, not 2 000 000: ingest cannot know balances, the miners refuse it.
       const [overdraft] = await send(ingestUrl, [{ id: `compose-overdraft-${stamp}`, from: 'carol', to: 'mallory', amount: 2_000_000 }], client);
       const [bound] = await send(ingestUrl, [{ id: `compose-bound-${stamp}`, from: 'dave', to: 'erin', amount: 5 }], client);
       await committedWithProof(auditorUrl, bound!.id, 180_000);
-      const reasons: string[] = [];
-      for (const refused of [stranger!, overdraft!]) {
+      const reasons: string[] = ['unauthorized (ingest, 403)'];
+      for (const refused of [overdraft!]) {
         const deadline = Date.now() + 180_000;
         for (;;) {
           const { body } = await getJson<{ status: string; reason?: string }>(`${auditorUrl}/v1/transactions/${encodeURIComponent(refused.id)}`);
@@ -194,7 +199,7 @@ describe('docker compose (docker-compose.yml, unmodified)', () => {
         }
       }
       figures.push(`refused: ${reasons.join(', ')}; dave -> erin committed`);
-      expect(reasons).toEqual(['unauthorized', 'insufficient-funds']);
+      expect(reasons).toEqual(['unauthorized (ingest, 403)', 'insufficient-funds']);
     });
   });
 

@@ -329,13 +329,14 @@ auditor; ingest takes the ones it applies at the door): nodes with different val
 {{- end -}}
 
 {{/*
-The consensus rules ingest applies at the door (signatures, the replay window's timestamp bound): the same
-entries as the miners', so it never acknowledges a transaction the miners would refuse.
+The consensus rules ingest applies at the door, from the same entries as the miners', so it never acknowledges a
+transaction every block would refuse: signatures and the replay window's timestamp bound; with the ledger rules on,
+every entry (ingest refuses a spend by a key not bound to its sender, which needs the bindings and the allow-list).
 */}}
 {{- define "chainlog.admissionEnv" -}}
 {{- $entries := list -}}
 {{- range include "chainlog.consensusEntries" . | fromJsonArray -}}
-{{- if has .name (list "REQUIRE_TRANSACTION_SIGNATURES" "REPLAY_WINDOW_MS") -}}
+{{- if or $.Values.consensus.enforceBalances (has .name (list "REQUIRE_TRANSACTION_SIGNATURES" "REPLAY_WINDOW_MS")) -}}
 {{- $entries = append $entries . -}}
 {{- end -}}
 {{- end -}}
@@ -593,6 +594,10 @@ spec:
     {{- toYaml (.podSecurityContext | default $root.Values.podSecurityContext) | nindent 4 }}
   terminationGracePeriodSeconds: {{ $values.terminationGracePeriodSeconds }}
   {{- with include "chainlog.scheduling" . }}{{ . | trim | nindent 2 }}{{- end }}
+  {{- with .initContainers }}
+  initContainers:
+    {{- . | trim | nindent 4 }}
+  {{- end }}
   containers:
     - name: {{ .component }}
       image: {{ include "chainlog.image" $root | quote }}

@@ -35,6 +35,7 @@ export {
   transactionHash,
   transactionIdOf,
   transactionSigningBytes,
+  transactionSigningJson,
   verifyTransactionSignature,
   type Transaction,
   type TransactionInput,

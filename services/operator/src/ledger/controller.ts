@@ -509,6 +509,7 @@ export class LedgerController {
     const miner = seen.applied.get(`StatefulSet/${componentName(ledger, 'miner')}`);
     const minerState = { desired: miner?.spec?.replicas ?? 0, ready: miner?.status?.readyReplicas ?? 0 };
     if (miner === undefined) workloads.push({ name: `StatefulSet/${componentName(ledger, 'miner')}`, desired: ledger.spec.partitions, ready: 0, upToDate: false });
+    const auditor = seen.applied.get(`StatefulSet/${componentName(ledger, 'auditor')}`);
     const status = computeStatus(
       ledger.status,
       {
@@ -517,6 +518,7 @@ export class LedgerController {
         topics: seen.topics,
         workloads,
         miners: minerState,
+        ...(auditor === undefined ? {} : { auditors: { desired: auditor.spec?.replicas ?? 0, ready: auditor.status?.readyReplicas ?? 0 } }),
         ...(seen.error !== undefined ? { error: seen.error } : {}),
         selector: Object.entries(selectorLabels(ledger, 'miner'))
           .map(([key, value]) => `${key}=${value}`)

@@ -460,6 +460,8 @@ const status = object('What the operator observed.', {
   partitions: int('Partitions of the transactions topic as read from Kafka.'),
   miners: int('Miner replicas (the StatefulSet\'s spec.replicas); the scale subresource\'s status replicas.'),
   readyMiners: int('Miners ready.'),
+  auditors: int('Auditor replicas (the auditor StatefulSet\'s spec.replicas, each with its own volume).'),
+  readyAuditors: int('Auditors ready (caught up with the chain).'),
   selector: str('Label selector of the miner pods (for autoscalers).'),
   bootstrapServers: str('The Kafka bootstrap servers the ledger uses.'),
   chain: object('The chain as the auditor sees it.', {

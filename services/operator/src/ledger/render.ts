@@ -186,10 +186,14 @@ function consensusEnv(spec: LedgerSpec): EnvVar[] {
   ];
 }
 
-/** The consensus rules ingest applies at the door, taken from the readers' own entries (never a second source). */
+/**
+ * The consensus rules ingest applies at the door, taken from the readers' own entries (never a second source):
+ * signatures and the replay window; with the ledger rules on, every entry (ingest refuses a spend by a key not bound
+ * to its sender, which needs the bindings and the allow-list).
+ */
 const ADMISSION_RULES = new Set(['REQUIRE_TRANSACTION_SIGNATURES', 'REPLAY_WINDOW_MS']);
 function admissionEnv(spec: LedgerSpec): EnvVar[] {
-  return consensusEnv(spec).filter((entry) => ADMISSION_RULES.has(entry.name));
+  return consensusEnv(spec).filter((entry) => spec.consensus.enforceBalances === true || ADMISSION_RULES.has(entry.name));
 }
 
 /** Checkpoints of the readers that keep chain state (miners, auditor): the topic, and the tunables that are set. */
@@ -570,7 +574,7 @@ function minerKeyFiles(ledger: Ledger, options: RenderOptions): { env: EnvVar[];
 }
 
 /** The init step: this ordinal's key or a message naming what is missing (never the key). */
-const MINER_KEY_COPY = [
+export const MINER_KEY_COPY = [
   'set -eu',
   'umask 077',
   'src="/etc/chainlog/miner-keys/miner-${POD_INDEX}.key"',

@@ -25,6 +25,8 @@ export interface Observation {
   topics: { ready: boolean; partitions: number | undefined; message: string };
   workloads: WorkloadState[];
   miners: { desired: number; ready: number };
+  /** The auditor StatefulSet's replicas (each on its own volume), when it exists. */
+  auditors?: { desired: number; ready: number };
   /** A reconcile step failed (apply refused, RBAC, ...). */
   error?: string;
   selector: string;
@@ -91,6 +93,10 @@ export function computeStatus(previous: LedgerStatus | undefined, observation: O
     bootstrapServers: observation.bootstrapServers,
   };
   if (observation.topics.partitions !== undefined) status.partitions = observation.topics.partitions;
+  if (observation.auditors !== undefined) {
+    status.auditors = observation.auditors.desired;
+    status.readyAuditors = observation.auditors.ready;
+  }
   const chain = observation.chain ?? previous?.chain;
   if (chain !== undefined) status.chain = chain;
   return status;

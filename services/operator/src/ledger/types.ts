@@ -174,6 +174,9 @@ export interface LedgerStatus {
   partitions?: number;
   miners?: number;
   readyMiners?: number;
+  /** Auditor replicas (the StatefulSet's spec.replicas) and how many are ready. */
+  auditors?: number;
+  readyAuditors?: number;
   selector?: string;
   bootstrapServers?: string;
   chain?: { height?: number; tip?: string; oldestPendingSeconds?: number; observedAt?: string };

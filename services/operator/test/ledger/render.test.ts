@@ -247,9 +247,13 @@ describe('renderLedger', () => {
       { name: 'CHECKPOINT_VERIFY', value: 'false' },
     ]);
     expect(pick(find(objects, 'StatefulSet', 'main-auditor'))).toEqual(miner);
-    expect(pick(find(objects, 'Deployment', 'main-ingest'))).toEqual([
+    // With the ledger rules on, ingest refuses unauthorized spends at the door: it reads the whole consensus.
+    expect(pick(find(objects, 'Deployment', 'main-ingest'))).toEqual(miner.filter((entry) => !entry.name.includes('CHECKPOINT')));
+    // Without them, ingest gets only the rules it applies alone: signatures and the window.
+    const windowOnly = ledger({ consensus: { difficulty: 16, blockReward: 50, requireTransactionSignatures: true, replayWindowMs: 60_000, enforceBalances: false } });
+    expect(pick(find(renderLedger(windowOnly, OPTIONS), 'Deployment', 'main-ingest'))).toEqual([
       { name: 'REQUIRE_TRANSACTION_SIGNATURES', value: 'true' },
-      { name: 'REPLAY_WINDOW_MS', value: '86400000' },
+      { name: 'REPLAY_WINDOW_MS', value: '60000' },
     ]);
     // Off (the CRD default): none of the rules' variables, and the checkpoint topic still named.
     const plain = renderLedger(ledger({}), OPTIONS);

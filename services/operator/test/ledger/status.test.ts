@@ -28,6 +28,14 @@ describe('computeStatus', () => {
     expect(status.conditions?.map((condition) => condition.type)).toEqual(['Ready', 'Progressing', 'Degraded', 'KafkaReachable', 'TopicsReady']);
   });
 
+  it('reports the auditors (replicas, ready) when the auditor StatefulSet exists, and readiness waits for them', () => {
+    const auditor = { name: 'StatefulSet/x-auditor', desired: 2, ready: 1, upToDate: true };
+    const status = computeStatus(undefined, { ...base, workloads: [...base.workloads, auditor], auditors: { desired: 2, ready: 1 } }, 't');
+    expect(status).toMatchObject({ auditors: 2, readyAuditors: 1 });
+    expect(byType(status).Ready).toMatchObject({ status: 'False', reason: 'WorkloadsNotReady' });
+    expect(computeStatus(undefined, base, 't')).not.toHaveProperty('auditors');
+  });
+
   it('an unreachable Kafka makes Ready and KafkaReachable False and Degraded True', () => {
     const conditions = byType(computeStatus(undefined, { ...base, kafka: { reachable: false, message: 'connection refused' }, topics: { ready: false, partitions: undefined, message: 'no' } }, 't'));
     expect(conditions.Ready).toMatchObject({ status: 'False', reason: 'KafkaUnreachable' });
