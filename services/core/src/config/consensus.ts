@@ -69,6 +69,10 @@ function readLedgerConfig(env: EnvReader, permissioned: boolean): LedgerParams |
       env.problem(`ACCOUNT_KEYS entries are <account>=<raw Ed25519 public key, 64 lowercase hex digits>, got "${entry}"`);
       continue;
     }
+    if (KEY.test(account)) {
+      env.problem(`ACCOUNT_KEYS cannot bind ${account}: an account named by 64 hex digits is a key account, bound to that key alone`);
+      continue;
+    }
     accountKeys.set(account, [...(accountKeys.get(account) ?? []), key]);
   }
   const balances = new Map<string, number>();

@@ -18,7 +18,7 @@ import { checkBlockRules, type ChainView, type DecodingByProducts } from './bloc
 import type { ConsensusParams, RejectionReason } from './consensus.js';
 import { isPlainObject, parseJsonBytes } from './encoding.js';
 import { COINBASE_SENDER, isAccountId, isSafeNonNegativeInteger } from './identifiers.js';
-import { Balances, type LedgerParams } from './ledger.js';
+import { Balances, isKeyAccount, type LedgerParams } from './ledger.js';
 import { MAX_DIFFICULTY } from './proof-of-work.js';
 import type { Result } from './result.js';
 import { PUBLIC_KEY_HEX_PATTERN } from './signatures.js';
@@ -331,6 +331,8 @@ function ledgerParamsProblem(ledger: LedgerParams, allowedMiners: readonly strin
   if (allowedMiners === undefined) throw new RangeError('ledger rules need a permissioned chain (allowedMiners)');
   for (const [account, keys] of Object.entries(ledger.accountKeys ?? {})) {
     if (!isAccountId(account) || account === COINBASE_SENDER) throw new RangeError(`ledger.accountKeys: "${account}" is not an account id`);
+    // A key account is bound by its name, to that key alone (docs/protocol.md §4.4): listing it would bind more.
+    if (isKeyAccount(account)) throw new RangeError(`ledger.accountKeys: "${account}" is a key account, bound to that key alone`);
     if (keys.some((key) => !new RegExp(PUBLIC_KEY_HEX_PATTERN).test(key))) {
       throw new RangeError(`ledger.accountKeys.${account} must list raw Ed25519 public keys as 64 lowercase hex digits`);
     }

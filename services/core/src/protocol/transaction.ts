@@ -6,7 +6,7 @@
  * - full input: adds `id`, `timestamp` and optionally `publicKey` + `signature`
  * - stored: always has `id` and `timestamp`; missing ones are derived from the message's source position
  */
-import { canonicalBytes, canonicalJson, isPlainObject, parseJsonBytes, parseStrictJsonBytes, sha256 } from './encoding.js';
+import { canonicalJson, isPlainObject, parseJsonBytes, parseStrictJsonBytes, sha256 } from './encoding.js';
 import {
   ACCOUNT_ID_MAX_LENGTH,
   COINBASE_SENDER,
@@ -255,9 +255,16 @@ function plainTransactionJson(value: Record<string, unknown>): string | undefine
 
 /** The bytes a transaction signature covers: canonical JSON of the transaction without `signature`. */
 export function transactionSigningBytes(transaction: TransactionInput): Buffer {
+  return Buffer.from(transactionSigningJson(transaction), 'utf8');
+}
+
+/** transactionSigningBytes as text (printable ASCII but for odd strings, which the generic path escapes). */
+export function transactionSigningJson(transaction: TransactionInput): string {
   const unsigned = pickFields({ ...transaction });
   delete unsigned.signature;
-  return canonicalBytes(unsigned);
+  // The transaction writer, not the generic canonicalizer: the same text, and ingest computes it for every
+  // transaction it takes (its idempotency digest), signers and verifiers for every signature.
+  return canonicalTransactionJson(unsigned as unknown as TransactionInput);
 }
 
 /** Adds publicKey and signature. The transaction needs its id and timestamp, which the signature covers. */

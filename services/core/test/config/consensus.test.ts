@@ -48,6 +48,7 @@ describe('readConsensusConfig: the permissioned ledger', () => {
     expect(problems.filter((problem) => problem.includes('ACCOUNT_KEYS entries'))).toHaveLength(1);
     expect(problems.filter((problem) => problem.includes('GENESIS_ALLOCATIONS entries'))).toHaveLength(2);
     expect(read({ GENESIS_ALLOCATIONS: 'bob=2' }).problems.join('\n')).toMatch(/need ENFORCE_BALANCES=true/);
+    expect(read({ ALLOWED_MINER_KEYS: KEY_A, ENFORCE_BALANCES: 'true', ACCOUNT_KEYS: `${KEY_A}=${KEY_B}` }).problems.join('\n')).toMatch(/is a key account|key account, bound to that key alone/);
   });
 });
 

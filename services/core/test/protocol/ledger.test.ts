@@ -87,6 +87,8 @@ describe('ledger rules in blocks', () => {
     expect(() => new Chain({ minDifficulty: 0, blockReward: 1, ledger: {} })).toThrow(/permissioned/);
     expect(() => new Chain({ ...permissionedParams, ledger: { accountKeys: { carol: ['xyz'] } } })).toThrow(/public keys/);
     expect(() => new Chain({ ...permissionedParams, ledger: { allocations: { carol: -1 } } })).toThrow(/non-negative/);
+    // A key account is bound to its own key alone: a binding list for it would bind others too.
+    expect(() => new Chain({ ...permissionedParams, ledger: { accountKeys: { ['ab'.repeat(32)]: ['cd'.repeat(32)] } } })).toThrow(/key account/);
   });
 });
 

@@ -1,7 +1,7 @@
 // What a client submits to POST /v1/transactions, checked and completed without any I/O: the body is
 // decoded, every transaction validated by the protocol (the same rules as TRANSACTION_INPUT_SCHEMA),
 // signatures verified, and every transaction given an id and a timestamp.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   authorizationProblem,
   canonicalTransactionJson,
@@ -9,7 +9,7 @@ import {
   parseStrictJson,
   parseTransactionInput,
   type Result,
-  transactionSigningBytes,
+  transactionSigningJson,
   type TransactionInput,
   verifyTransactionSignature,
 } from '@chainlog/core/protocol';
@@ -161,7 +161,8 @@ export function prepareSubmission(body: unknown, rules: SubmissionRules, context
 /** What the client sent for one transaction, as a digest: two requests with the same content have the same digests. */
 function inputDigest(input: TransactionInput): string {
   // The canonical JSON without the signature, then the signature: field order and spacing do not matter.
-  return createHash('sha256').update(transactionSigningBytes(input)).update(`\0${input.signature ?? ''}`).digest('base64url');
+  // One-shot over the same bytes (a Hash object per transaction cost as much as validating it).
+  return hash('sha256', `${transactionSigningJson(input)}\0${input.signature ?? ''}`, 'base64url');
 }
 
 function reject<T>(rejection: Rejection): Result<T, Rejection> {
