@@ -1,7 +1,7 @@
 // Renders the plain Kubernetes manifests in k8s/ from the Helm chart, for users who do not use Helm:
 //   k8s/base/                        `helm template` of charts/chainlog with k8s/render-values.yaml
-//   k8s/components/bundled-kafka/    a kustomize Component: the bundled single-node Kafka plus patches that
-//                                    point every service at it (used by the kind and minikube overlays)
+//   k8s/components/bundled-kafka/    a kustomize Component: the bundled single-node Kafka (plaintext, no ACLs) plus
+//                                    patches that point every service at it (used by the kind and minikube overlays)
 //   k8s/ledgers/                     the chart with operator.mode=ledgers: the operator, its Role and one Ledger
 //                                    (apply k8s/crds/ first; more Ledgers: k8s/examples/)
 // The overlays in k8s/overlays/ are written by hand. The chart test renders again and fails when k8s/ is stale.
@@ -106,7 +106,9 @@ export async function renderK8s(helm = findHelm()): Promise<Map<string, string>>
   const files = new Map<string, string>();
   const [baseStream, bundledStream, ledgersStream] = await Promise.all([
     helmTemplate(helm, {}),
-    helmTemplate(helm, { kafka: { bundled: { enabled: true } } }),
+    // Plaintext: the component patches only KAFKA_BROKERS into the base. SASL/SCRAM with ACLs needs the chart (or a
+    // Ledger with spec.kafka.bundled.sasl): the credentials Job and each workload's own principal.
+    helmTemplate(helm, { kafka: { bundled: { enabled: true, sasl: { enabled: false } } } }),
     helmTemplate(helm, { operator: { mode: 'ledgers' } }),
   ]);
 

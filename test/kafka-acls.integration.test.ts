@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { checkpointTopicSpec, ensureTopics } from '@chainlog/core/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../scripts/lib/kafka-broker.js';
 import { allocatePort } from '../scripts/lib/ports.js';
@@ -15,6 +16,11 @@ import { applyServiceAcls, DEFAULT_PRINCIPALS, saslAclBrokerProperties, scramFor
 import { Stack } from './support/chaos.js';
 import { getJson } from './support/processes.js';
 import { eventually } from './support/kafka.js';
+
+// A replay-window chain, so that the miners write checkpoints (every block) and every reader restores from them:
+// the checkpoint path runs under the ACLs too.
+const CHECKPOINTS = `acls-checkpoints-${randomBytes(4).toString('hex')}`;
+const REPLAY_ENV = { REPLAY_WINDOW_MS: '600000', TOPIC_CHECKPOINTS: CHECKPOINTS, CHECKPOINT_EVERY_BLOCKS: '1' };
 
 const PASSWORDS = Object.fromEntries(Object.values(DEFAULT_PRINCIPALS).map((user) => [user, `scram-${randomBytes(12).toString('hex')}`]));
 
@@ -75,19 +81,22 @@ describe('Kafka SASL/SCRAM and ACLs: one principal per service, least privilege'
       difficulty: 4,
       permissioned: true,
       supervise: false,
-      ingestEnv: saslEnv(DEFAULT_PRINCIPALS.ingest),
+      ingestEnv: { ...saslEnv(DEFAULT_PRINCIPALS.ingest), REPLAY_WINDOW_MS: REPLAY_ENV.REPLAY_WINDOW_MS },
       // The group the ACLs grant the miners (the stack would otherwise pick a unique one).
-      minerEnv: { ...saslEnv(DEFAULT_PRINCIPALS.miner), MINER_GROUP_ID: 'chainlog-miners' },
-      auditorEnv: saslEnv(DEFAULT_PRINCIPALS.auditor),
+      minerEnv: { ...saslEnv(DEFAULT_PRINCIPALS.miner), ...REPLAY_ENV, MINER_GROUP_ID: 'chainlog-miners' },
+      auditorEnv: { ...saslEnv(DEFAULT_PRINCIPALS.auditor), ...REPLAY_ENV },
     });
     const admin = new Kafka({ clientId: 'acl-test-admin', brokers: [broker.brokers], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     try {
+      // The provisioning makes the checkpoint topic (a service may not create topics).
+      await ensureTopics(admin, [checkpointTopicSpec(CHECKPOINTS)]);
       await applyServiceAcls(admin, {
         transactions: stack.topics.TOPIC_TRANSACTIONS,
         blockchain: stack.topics.TOPIC_BLOCKCHAIN,
         audit: stack.topics.TOPIC_AUDIT,
         deadLetter: stack.topics.TOPIC_DEAD_LETTER,
+        checkpoints: CHECKPOINTS,
       });
     } finally {
       await admin.disconnect();
@@ -112,6 +121,17 @@ describe('Kafka SASL/SCRAM and ACLs: one principal per service, least privilege'
       const { status, body } = await getJson<{ status: string }>(`${stack.auditorUrl}/v1/transactions/acl-1`);
       expect({ status, committed: body.status }).toEqual({ status: 200, committed: 'committed' });
     }, 120_000, 500);
+    // The miner wrote checkpoints with its own principal (they are written only after a block, every block here).
+    const admin = new Kafka({ clientId: 'acl-test-admin', brokers: [broker.brokers], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      await eventually(async () => {
+        const [offsets] = await admin.fetchTopicOffsets(CHECKPOINTS);
+        expect(Number(offsets?.high ?? 0)).toBeGreaterThan(0);
+      }, 60_000, 500);
+    } finally {
+      await admin.disconnect();
+    }
   }, 180_000);
 
   it('denies every write a principal is not granted', async () => {
@@ -125,6 +145,9 @@ describe('Kafka SASL/SCRAM and ACLs: one principal per service, least privilege'
     expect(await write(auditor, transactions)).toBe('TOPIC_AUTHORIZATION_FAILED');
     // The audit trail: only the auditor.
     expect(await write(ingest, audit)).toBe('TOPIC_AUTHORIZATION_FAILED');
+    // Checkpoints: only the miners (a forged checkpoint would be a shortcut past the chain's validation).
+    expect(await write(ingest, CHECKPOINTS)).toBe('TOPIC_AUTHORIZATION_FAILED');
+    expect(await write(auditor, CHECKPOINTS)).toBe('TOPIC_AUTHORIZATION_FAILED');
     expect(await write(miner, audit)).toBe('TOPIC_AUTHORIZATION_FAILED');
     // And what is granted does work (the denial above is the ACL, not a broken client).
     expect(await write(ingest, transactions)).toBe('written');

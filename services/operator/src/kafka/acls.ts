@@ -60,7 +60,8 @@ export function serviceGrants(topics: AclTopics, principals: ServicePrincipals =
     { principal: ingest, resource: 'TOPIC', name: topics.transactions, operations: ['WRITE', 'DESCRIBE'] },
     { principal: ingest, resource: 'CLUSTER', name: 'kafka-cluster', operations: ['IDEMPOTENT_WRITE'] },
     // miners: consume transactions in their group, write dead letters, read and write the blockchain and the
-    // checkpoints; their chain readers and checkpoint verifiers use groups of their own prefixes.
+    // checkpoints; their chain readers, checkpoint readers and verifiers use groups of their own prefixes
+    // (services/core/src/kafka: topic readers take a prefix and add a random suffix).
     { principal: miner, resource: 'TOPIC', name: topics.transactions, operations: ['READ', 'DESCRIBE'] },
     { principal: miner, resource: 'TOPIC', name: topics.deadLetter, operations: ['WRITE', 'DESCRIBE'] },
     { principal: miner, resource: 'TOPIC', name: topics.blockchain, operations: ['READ', 'WRITE', 'DESCRIBE'] },
@@ -70,6 +71,7 @@ export function serviceGrants(topics: AclTopics, principals: ServicePrincipals =
     { principal: miner, resource: 'GROUP', name: 'chainlog-miner-chain-', prefixed: true, operations: ['READ'] },
     { principal: miner, resource: 'GROUP', name: 'chainlog-sources', prefixed: true, operations: ['READ'] },
     { principal: miner, resource: 'GROUP', name: 'chainlog-background-verifier', prefixed: true, operations: ['READ'] },
+    { principal: miner, resource: 'GROUP', name: 'chainlog-checkpoint-', prefixed: true, operations: ['READ'] },
     // auditor: reads the blockchain, the checkpoints and the transactions (pending), writes and reads its audit
     // topic, and describes the miners' group for the commit lag.
     { principal: auditor, resource: 'TOPIC', name: topics.blockchain, operations: ['READ', 'DESCRIBE'] },
@@ -80,6 +82,7 @@ export function serviceGrants(topics: AclTopics, principals: ServicePrincipals =
     { principal: auditor, resource: 'GROUP', name: 'chainlog-auditor', prefixed: true, operations: ['READ', 'DESCRIBE'] },
     { principal: auditor, resource: 'GROUP', name: 'chainlog-sources', prefixed: true, operations: ['READ'] },
     { principal: auditor, resource: 'GROUP', name: 'chainlog-background-verifier', prefixed: true, operations: ['READ'] },
+    { principal: auditor, resource: 'GROUP', name: 'chainlog-checkpoint-', prefixed: true, operations: ['READ'] },
     { principal: auditor, resource: 'GROUP', name: minerGroup, operations: ['DESCRIBE'] },
   ];
 }
