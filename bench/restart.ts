@@ -1,20 +1,27 @@
 // Restart: time from process start to ready (/readyz 200) and peak RSS of a miner and of the auditor on a chain
 // of N transactions, against the raw consume rate of the same blockchain topic in the same run. A miner is
 // started three ways: replaying from genesis (checkpoints off), replaying while it writes checkpoints (so one
-// exists near the tip, as in a running deployment), and continuing from the newest checkpoint; the auditor
-// replays from genesis (it has no checkpoint path yet). The chain is built with the protocol and published
-// straight to the topics (bench/lib/chain.ts), with a replay window, so checkpoints apply.
+// exists near the tip, as in a running deployment), and continuing from the newest checkpoint. The auditor:
+// replaying from genesis with its index in memory (no DATA_DIR), continuing from the newest checkpoint on a
+// fresh DATA_DIR (then back-filling its index on disk from genesis in the background), and restarting on that
+// DATA_DIR; on the last, the lookup latency (status with proof, balance) over HTTP for random committed
+// transactions against /healthz in the same process (and against the in-memory auditor when it ran). The chain
+// is built with the protocol and published straight to the topics (bench/lib/chain.ts), with a replay window,
+// so checkpoints apply.
 //
 //   npm run bench:restart -- [--transactions 1000000] [--window-ms 60000] [--no-auditor]
 // The services run from their compiled dist/ when present (npm run build), as a container does; else from source.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { benchBroker, benchKafka, benchTopic, createTopics } from './lib/broker.js';
 import { buildAndPublish } from './lib/chain.js';
 import { EnvReader, readConsensusConfig } from '@chainlog/core/config';
 import { CheckpointWriter, ensureCheckpointTopic } from '@chainlog/core/kafka';
 import { createCheckpoint } from '@chainlog/core/protocol';
+import { measureLookups, sampleCommitted, type LookupFigures } from './lib/lookups.js';
 import { flags, intFlag, loadAverage, mib, printHeader, printTable, rate, sleep, verdict, type Row } from './lib/report.js';
 import { allocatePort } from '../scripts/lib/ports.js';
 
@@ -23,7 +30,10 @@ const USAGE = `bench/restart.ts: time to ready and peak RSS of a restarted miner
   --block-transactions <n>   user transactions per block (default 2000)
   --window-ms <ms>           REPLAY_WINDOW_MS of the chain (default 60000; the chain has 1000 tx per second of block time)
   --every-transactions <n>   CHECKPOINT_EVERY_TRANSACTIONS of the writing miner (default: the miner's default)
-  --no-auditor               skip the auditor (its full replay is the slow part)
+  --no-auditor               skip the auditor
+  --auditor-replay           also run the auditor replaying from genesis with --generated-checkpoint
+  --no-backfill              do not wait for the auditor's back-fill (nor restart it on its DATA_DIR)
+  --lookups <n>              requests per kind of lookup (default 2000)
   --generated-checkpoint     write the checkpoint from the generator (the state at the tip, unsigned: open mode)
                              and skip the replays from genesis: only the restart from the checkpoint is timed
                              (how 10M is measured on a small machine)
@@ -35,6 +45,9 @@ const options = flags(USAGE, {
   'window-ms': { type: 'string' },
   'every-transactions': { type: 'string' },
   'no-auditor': { type: 'boolean' },
+  'auditor-replay': { type: 'boolean' },
+  'no-backfill': { type: 'boolean' },
+  lookups: { type: 'string' },
   'generated-checkpoint': { type: 'boolean' },
   brokers: { type: 'string' },
 });
@@ -42,6 +55,7 @@ const options = flags(USAGE, {
 const total = intFlag(options.transactions, 1_000_000);
 const perBlock = intFlag(options['block-transactions'], 2000);
 const windowMs = intFlag(options['window-ms'], 60_000);
+const lookupCount = intFlag(options.lookups, 2000);
 const BLOCK_REWARD = 50;
 
 interface Start {
@@ -72,6 +86,23 @@ async function ready(port: number): Promise<boolean> {
 
 /** Starts the service, waits for /readyz, reads its peak RSS, stops it (SIGTERM) and waits for its exit. */
 async function startUntilReady(service: 'miner' | 'auditor', env: Record<string, string>, timeoutMs = 3_600_000): Promise<Start> {
+  const running = await launch(service, env, timeoutMs);
+  try {
+    return running.start;
+  } finally {
+    await running.stop();
+  }
+}
+
+interface Running {
+  readonly start: Start;
+  readonly base: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+/** Starts the service and waits for /readyz; the caller stops it. */
+async function launch(service: 'miner' | 'auditor', env: Record<string, string>, timeoutMs = 3_600_000): Promise<Running> {
   const port = await allocatePort({ purpose: `bench restart ${service}` });
   const { args } = entry(service);
   const started = performance.now();
@@ -98,20 +129,45 @@ async function startUntilReady(service: 'miner' | 'auditor', env: Record<string,
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
+  const stop = async (): Promise<void> => {
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  };
   try {
     while (!(await ready(port))) {
       if (exitCode !== undefined) throw new Error(`${service} exited (${exitCode}) before it was ready:\n${stderr.slice(-2000)}`);
       if (performance.now() - started > timeoutMs) throw new Error(`${service} not ready within ${timeoutMs} ms`);
       await sleep(50);
     }
-    const readySeconds = (performance.now() - started) / 1000;
-    return { readySeconds, peakRssBytes: peakRss(child.pid as number), logs };
-  } finally {
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    await exited;
-    clearTimeout(timer);
+  } catch (error) {
+    await stop();
+    throw error;
   }
+  const readySeconds = (performance.now() - started) / 1000;
+  return { start: { readySeconds, peakRssBytes: peakRss(child.pid as number), logs }, base: `http://127.0.0.1:${port}`, pid: child.pid as number, stop };
+}
+
+/** Waits until the auditor's index holds every block and its ledger applied them all (its /readyz detail). */
+async function backfilled(base: string, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const detail = (await (await fetch(`${base}/readyz`)).json()) as { height?: number; index?: { complete?: boolean; ledgerHeight?: number } };
+    if (detail.index?.complete === true && detail.index.ledgerHeight === detail.height) return (performance.now() - started) / 1000;
+    if (performance.now() - started > timeoutMs) throw new Error(`the auditor's back-fill did not finish within ${timeoutMs} ms: ${JSON.stringify(detail)}`);
+    await sleep(500);
+  }
+}
+
+/** Bytes allocated under a directory (LMDB grows its file sparsely: the apparent size says little). */
+function allocatedBytes(dir: string): number {
+  let total = 0;
+  for (const name of readdirSync(dir)) {
+    const stat = statSync(join(dir, name));
+    total += stat.isDirectory() ? allocatedBytes(join(dir, name)) : stat.blocks * 512;
+  }
+  return total;
 }
 
 /** Seconds for a raw kafkajs consumer to read the whole topic (no decoding), from its first message. */
@@ -187,17 +243,29 @@ try {
     ...extra,
   });
   const runs: { label: string; service: string; start: Start }[] = [];
-  const run = async (label: string, service: 'miner' | 'auditor', env: Record<string, string>): Promise<Start> => {
-    const start = await startUntilReady(service, env);
+  const run = async (label: string, service: 'miner' | 'auditor', env: Record<string, string>): Promise<Start> => report(label, service, await startUntilReady(service, env));
+  function report(label: string, service: 'miner' | 'auditor', start: Start): Start {
     runs.push({ label, service, start });
     console.log(`${label}: ready in ${start.readySeconds.toFixed(1)} s, peak RSS ${mib(start.peakRssBytes)} MiB, load ${loadAverage()}`);
     // Where the time went: each start-up log line, in ms after the service's first one.
-    const first = Number(start.logs[0]?.time ?? 0);
-    const phases = ['chain restored from a checkpoint', 'no usable checkpoint: replaying the chain from genesis', 'chain caught up', 'partition ownership changed', 'miner started', 'auditor started', 'auditor ready'];
-    const seen = start.logs.filter((line) => phases.includes(String(line.msg))).map((line) => `${String(line.msg)} +${Number(line.time) - first} ms`);
+    const time = (line: Record<string, unknown> | undefined): number => (typeof line?.time === 'number' ? line.time : Date.parse(String(line?.time)));
+    const first = time(start.logs[0]);
+    const phases = [
+      'chain restored from a checkpoint',
+      'no usable checkpoint: replaying the chain from genesis',
+      'stored index is on the chain: answering from it',
+      'stored index not used: rebuilding it from the chain',
+      'chain caught up',
+      'caught up with the blockchain topic',
+      'partition ownership changed',
+      'miner started',
+      'auditor started',
+      'auditor ready',
+    ];
+    const seen = start.logs.filter((line) => phases.includes(String(line.msg))).map((line) => `${String(line.msg)} +${time(line) - first} ms`);
     if (seen.length > 0) console.log(`  ${seen.join(', ')}`);
     return start;
-  };
+  }
   const generated = options['generated-checkpoint'] === true;
   if (generated) await writeGeneratedCheckpoint(kafka, topics.TOPIC_CHECKPOINTS, topics.TOPIC_BLOCKCHAIN, built);
   if (!generated) await run('miner, replay from genesis (checkpoints off)', 'miner', minerEnv({ CHECKPOINT_RESTORE: 'false', CHECKPOINT_EVERY_TRANSACTIONS: '0', CHECKPOINT_EVERY_BLOCKS: '0' }));
@@ -216,8 +284,53 @@ try {
   const restoreLine = restored.logs.find((line) => line.msg === 'chain restored from a checkpoint');
   if (restoreLine === undefined) throw new Error('the miner did not restore from a checkpoint');
   console.log(`  restored at block ${String(restoreLine.tipIndex)} (${String(restoreLine.keptIds)} window ids) in ${String(restoreLine.ms)} ms`);
-  if (options['no-auditor'] !== true && !generated) {
-    await run('auditor, replay from genesis', 'auditor', common);
+  const lookups: { label: string; figures: LookupFigures[] }[] = [];
+  let auditorFromCheckpoint: Start | undefined;
+  let auditorRestarted: Start | undefined;
+  if (options['no-auditor'] !== true) {
+    const auditorEnv = { ...common, AUDIT_PUBLISH: 'false' };
+    // Sampled once from the first auditor that answers, so every auditor is asked the same questions.
+    let sample: Awaited<ReturnType<typeof sampleCommitted>> | undefined;
+    const measure = async (label: string, base: string): Promise<void> => {
+      sample ??= await sampleCommitted(base, Math.max(1, Math.ceil(lookupCount / 4)), 4);
+      const figures = await measureLookups(base, sample, lookupCount);
+      lookups.push({ label, figures });
+      console.log(`  lookups (${label}), load ${loadAverage()}: ${figures.map((f) => `${f.what} p50 ${f.p50Ms.toFixed(2)} p99 ${f.p99Ms.toFixed(2)} ms${f.failures > 0 ? ` (${f.failures} failed)` : ''}`).join('; ')}`);
+    };
+    if (!generated || options['auditor-replay'] === true) {
+      const replay = await launch('auditor', { ...auditorEnv, CHECKPOINT_RESTORE: 'false' });
+      try {
+        report('auditor, replay from genesis (index in memory, no DATA_DIR)', 'auditor', replay.start);
+        await measure('in memory, after a replay', replay.base);
+      } finally {
+        await replay.stop();
+      }
+    }
+    const dataDir = mkdtempSync(join(tmpdir(), 'chainlog-bench-auditor-'));
+    try {
+      const fresh = await launch('auditor', { ...auditorEnv, DATA_DIR: dataDir });
+      try {
+        auditorFromCheckpoint = report('auditor, from the newest checkpoint, fresh DATA_DIR', 'auditor', fresh.start);
+        if (options['no-backfill'] !== true) {
+          const seconds = await backfilled(fresh.base, 6 * 3_600_000);
+          console.log(`  back-fill of the index from genesis: done ${seconds.toFixed(1)} s after ready; peak RSS so far ${mib(peakRss(fresh.pid))} MiB; index on disk ${mib(allocatedBytes(dataDir))} MiB; load ${loadAverage()}`);
+        }
+      } finally {
+        await fresh.stop();
+      }
+      if (options['no-backfill'] !== true) {
+        const again = await launch('auditor', { ...auditorEnv, DATA_DIR: dataDir });
+        try {
+          auditorRestarted = report('auditor, restart on its DATA_DIR (index complete)', 'auditor', again.start);
+          await measure('on disk (LMDB), after a restart', again.base);
+          console.log(`  peak RSS after the lookups: ${mib(peakRss(again.pid))} MiB`);
+        } finally {
+          await again.stop();
+        }
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }
 
   const rows: Row[] = runs.map(({ label, start }) => ({
@@ -228,9 +341,29 @@ try {
   }));
   rows.unshift({ start: `raw kafkajs consume of the blockchain topic (${built.blocks} blocks)`, 'ready s': Math.round(rawSeconds * 10) / 10, '× raw consume': '1×', 'peak RSS MiB': '' });
   printTable(`restarting on ${total} transactions in ${built.blocks} blocks (${mib(built.bytes)} MiB), window ${windowMs} ms`, rows);
+  for (const { label, figures } of lookups) {
+    const baseline = figures[0];
+    printTable(
+      `auditor lookups over HTTP, ${label}: ${lookupCount} requests each, one at a time, random committed transactions`,
+      figures.map((f) => ({
+        lookup: f.what,
+        'p50 ms': Math.round(f.p50Ms * 100) / 100,
+        'p99 ms': Math.round(f.p99Ms * 100) / 100,
+        'p99 × /healthz': baseline === undefined ? '' : `${(f.p99Ms / baseline.p99Ms).toFixed(1)}×`,
+        failed: f.failures,
+      })),
+    );
+  }
   console.log(`load average at end: ${loadAverage()}`);
   verdict('miner ready from a checkpoint (s)', restored.readySeconds, 5, ' s', false);
   verdict('miner peak RSS from a checkpoint (MiB)', mib(restored.peakRssBytes), 256, ' MiB', false);
+  if (auditorFromCheckpoint !== undefined) {
+    verdict('auditor ready from a checkpoint, fresh DATA_DIR (s)', auditorFromCheckpoint.readySeconds, 5, ' s', false);
+    verdict('auditor peak RSS at ready from a checkpoint (MiB)', mib(auditorFromCheckpoint.peakRssBytes), 256, ' MiB', false);
+  }
+  if (auditorRestarted !== undefined) verdict('auditor ready on its DATA_DIR (s)', auditorRestarted.readySeconds, 5, ' s', false);
+  const onDisk = lookups.find(({ label }) => label.startsWith('on disk'))?.figures.slice(1) ?? [];
+  for (const figure of onDisk.slice(0, 2)) verdict(`auditor p99 ${figure.what.split(':')[0]} (ms)`, figure.p99Ms, 20, ' ms', false);
 } finally {
   await broker.stop();
 }

@@ -1,7 +1,7 @@
 // Unit tests of the pure domain modules: the sharded map, the chain index, the ledger, the audit log and
 // the pending-transaction tracker.
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Block, Chain, encodeBlock, GENESIS_BLOCK } from '@chainlog/core/protocol';
+import { type Block, Chain, encodeBlock, GENESIS_BLOCK, inclusionProof } from '@chainlog/core/protocol';
 import { AuditLog, type RejectedBlock } from '../src/domain/audit-log.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -114,6 +114,17 @@ describe.each(STORES)('ChainIndex over the %s store', (_name, makeStore) => {
     expect(index.blockBytes(2)?.equals(encodeBlock(blocks[2] as Block))).toBe(true);
     expect(index.transactionAt({ blockIndex: 3, position: 1 })?.id).toBe('t-1');
     expect(index.block(4)).toBeUndefined();
+    // From the stored proof data (on disk) or from the block (in memory): the block's transaction and proof.
+    for (const block of blocks.slice(1)) {
+      block.transactions.forEach((transaction, position) => {
+        expect(index.proven({ blockIndex: block.index, position })).toEqual({
+          transaction,
+          proof: inclusionProof(block, transaction.id),
+          blockHash: block.hash,
+          merkleRoot: block.merkleRoot,
+        });
+      });
+    }
   });
 
   it('indexes blocks out of order (a back-fill below a checkpoint) and says which are held', () => {

@@ -16,7 +16,7 @@ import type {
   TransactionStatusView,
 } from '@chainlog/core/api';
 import type { BlockRejection } from '@chainlog/core/kafka';
-import { type Block, Chain, COINBASE_SENDER, type ConsensusParams, inclusionProof, type InclusionProof, type Transaction } from '@chainlog/core/protocol';
+import { type Block, Chain, COINBASE_SENDER, type ConsensusParams } from '@chainlog/core/protocol';
 import { AuditLog, isForkReason, type CoverageAnomaly, type RejectedBlock } from './audit-log.js';
 import type { IndexMeta, IndexStore } from '../store/index-store.js';
 import { MemoryIndexStore } from '../store/memory-store.js';
@@ -295,18 +295,18 @@ export class AuditorState {
 
   transactionStatus(id: string): TransactionStatusView | undefined {
     const location = this.index.locate(id);
-    if (location !== undefined) {
-      const block = this.index.block(location.blockIndex) as Block;
+    const proven = location === undefined ? undefined : this.index.proven(location);
+    if (location !== undefined && proven !== undefined) {
       return {
         status: 'committed',
         transactionId: id,
         blockIndex: location.blockIndex,
         position: location.position,
-        blockHash: block.hash,
+        blockHash: proven.blockHash,
         confirmations: this.confirmations(location.blockIndex),
-        transaction: block.transactions[location.position] as Transaction,
-        proof: inclusionProof(block, id) as InclusionProof,
-        merkleRoot: block.merkleRoot,
+        transaction: proven.transaction,
+        proof: proven.proof,
+        merkleRoot: proven.merkleRoot,
       };
     }
     const pending = this.pending.status(id);

@@ -10,7 +10,8 @@
  * Blocks need not arrive in order: after a start from a checkpoint the chain's new blocks are indexed from
  * the checkpoint's tip on while the back-fill indexes the blocks below it (IndexCoverage says which are held).
  */
-import { type Block, encodeBlock, type Transaction } from '@chainlog/core/protocol';
+import { type Block, encodeBlock, inclusionProof, type InclusionProof, type Transaction } from '@chainlog/core/protocol';
+import { encodeProofData, provenTransaction, transactionAt as sliceTransaction } from './proof-data.js';
 import type { IndexStore, StoredBlockSummary } from '../store/index-store.js';
 import { IndexCoverage } from './index-coverage.js';
 import { LruCache } from './lru.js';
@@ -21,6 +22,13 @@ export interface TransactionLocation {
   readonly blockIndex: number;
   /** Position in the block's transaction list (0 is the coinbase), i.e. the Merkle leaf index. */
   readonly position: number;
+}
+
+export interface ProvenTransaction {
+  readonly transaction: Transaction;
+  readonly proof: InclusionProof;
+  readonly blockHash: string;
+  readonly merkleRoot: string;
 }
 
 /** The stored index says another block than the chain's at this height: it must be rebuilt. */
@@ -87,6 +95,7 @@ export class ChainIndex {
       firstSeq,
     };
     this.#store.putBlock(summary, bytes);
+    if (this.#store.keepsProofData) this.#store.putProofData(block.index, encodeProofData(block, bytes));
     block.transactions.forEach((transaction, position) => this.#store.putTransaction(transaction.id, firstSeq + position));
     this.coverage.add(block.index);
     this.#storedBytes += bytes.length;
@@ -143,7 +152,33 @@ export class ChainIndex {
     return { blockIndex: summary.index, position: seq - summary.firstSeq };
   }
 
+  /**
+   * The committed transaction at this location with its inclusion proof and its block's hash and Merkle root:
+   * from the stored proof data when the store keeps it (no block decoded, nothing hashed), else from the block.
+   */
+  proven(location: TransactionLocation): ProvenTransaction | undefined {
+    const summary = this.#store.summary(location.blockIndex);
+    if (summary === undefined) return undefined;
+    const data = this.#store.proofData(location.blockIndex);
+    const bytes = data === undefined ? undefined : this.#store.blockBytes(location.blockIndex);
+    if (data !== undefined && bytes !== undefined) {
+      const found = provenTransaction(data, bytes, location.position);
+      // The root is the tree's last node; the stored block's header says the same (it was validated).
+      if (found !== undefined) return { ...found, blockHash: summary.hash, merkleRoot: data.toString('hex', data.length - 32) };
+    }
+    const block = this.block(location.blockIndex);
+    const transaction = block?.transactions[location.position];
+    if (block === undefined || transaction === undefined) return undefined;
+    return { transaction, proof: inclusionProof(block, transaction.id) as InclusionProof, blockHash: block.hash, merkleRoot: block.merkleRoot };
+  }
+
+  /** The transaction at this location: from its slice of the wire bytes when the store keeps proof data. */
   transactionAt(location: TransactionLocation): Transaction | undefined {
-    return this.block(location.blockIndex)?.transactions[location.position];
+    const cached = this.#decoded.get(location.blockIndex)?.block;
+    if (cached !== undefined) return cached.transactions[location.position];
+    const data = this.#store.proofData(location.blockIndex);
+    const bytes = data === undefined ? undefined : this.#store.blockBytes(location.blockIndex);
+    const sliced = data === undefined || bytes === undefined ? undefined : sliceTransaction(data, bytes, location.position);
+    return sliced ?? this.block(location.blockIndex)?.transactions[location.position];
   }
 }

@@ -49,6 +49,15 @@ export interface IndexStore {
   summary(index: number): StoredBlockSummary | undefined;
   blockBytes(index: number): Buffer | undefined;
   putBlock(summary: StoredBlockSummary, bytes: Buffer): void;
+  /**
+   * Whether the store keeps, beside each block, what answers a transaction's status without decoding and
+   * hashing the whole block (ChainIndex's proof data: the Merkle tree's levels and each transaction's place
+   * in the wire bytes): on disk yes (a random lookup's block is rarely in the cache), in memory no (the
+   * replay would pay for it on every block, and the memory for every hash).
+   */
+  readonly keepsProofData: boolean;
+  putProofData(index: number, data: Buffer): void;
+  proofData(index: number): Buffer | undefined;
   /** The index of the block holding this sequence number: the held block with the greatest firstSeq ≤ seq. */
   blockIndexAtSeq(seq: number): number | undefined;
   transactionSeq(id: string): number | undefined;

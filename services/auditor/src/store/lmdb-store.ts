@@ -24,6 +24,7 @@ export class LmdbIndexStore implements IndexStore {
   readonly #summaries: Database<SummaryValue, number>;
   readonly #blocks: Database<Buffer, number>;
   readonly #starts: Database<number, number>;
+  readonly #proofs: Database<Buffer, number>;
   readonly #ids: Database<number, string>;
   readonly #accounts: Database<AccountValue, string>;
   readonly #history: Database<number, [string, number]>;
@@ -37,6 +38,7 @@ export class LmdbIndexStore implements IndexStore {
     this.#summaries = this.#root.openDB({ name: 'summaries', keyEncoding: 'uint32' });
     this.#blocks = this.#root.openDB({ name: 'blocks', keyEncoding: 'uint32', encoding: 'binary' });
     this.#starts = this.#root.openDB({ name: 'starts' });
+    this.#proofs = this.#root.openDB({ name: 'proofs', keyEncoding: 'uint32', encoding: 'binary' });
     this.#ids = this.#root.openDB({ name: 'ids' });
     this.#accounts = this.#root.openDB({ name: 'accounts' });
     this.#history = this.#root.openDB({ name: 'history' });
@@ -66,6 +68,16 @@ export class LmdbIndexStore implements IndexStore {
     this.#summaries.putSync(index, [hash, offset, timestamp, transactionCount, firstSeq]);
     this.#blocks.putSync(index, bytes);
     this.#starts.putSync(firstSeq, index);
+  }
+
+  readonly keepsProofData = true;
+
+  putProofData(index: number, data: Buffer): void {
+    this.#proofs.putSync(index, data);
+  }
+
+  proofData(index: number): Buffer | undefined {
+    return this.#proofs.getBinary(index);
   }
 
   blockIndexAtSeq(seq: number): number | undefined {
@@ -109,7 +121,7 @@ export class LmdbIndexStore implements IndexStore {
 
   clear(): void {
     this.#root.transactionSync(() => {
-      for (const db of [this.#meta, this.#summaries, this.#blocks, this.#starts, this.#ids, this.#accounts, this.#history]) db.clearSync();
+      for (const db of [this.#meta, this.#summaries, this.#blocks, this.#starts, this.#proofs, this.#ids, this.#accounts, this.#history]) db.clearSync();
     });
   }
 

@@ -67,6 +67,16 @@ export class MemoryIndexStore implements IndexStore {
     return found;
   }
 
+  readonly keepsProofData = false;
+
+  putProofData(): void {
+    // Not kept in memory: see IndexStore.keepsProofData.
+  }
+
+  proofData(): Buffer | undefined {
+    return undefined;
+  }
+
   transactionSeq(id: string): number | undefined {
     return this.#transactions.get(id);
   }

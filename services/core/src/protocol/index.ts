@@ -26,6 +26,7 @@ export {
 } from './version.js';
 export {
   canonicalTransactionJson,
+  transactionHashOfJson,
   decodeTransactionInput,
   parseTransaction,
   parseTransactionInput,
@@ -43,9 +44,11 @@ export { TRANSACTION_INPUT_SCHEMA } from './transaction-schema.js';
 export {
   inclusionProof,
   inclusionProofOfHashes,
+  inclusionProofOfLevels,
   leafHash,
   merkleRoot,
   merkleRootOfHashes,
+  merkleTreeLevels,
   verifyInclusionProof,
   type InclusionProof,
 } from './merkle.js';

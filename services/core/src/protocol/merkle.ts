@@ -137,6 +137,56 @@ export function inclusionProofOfHashes(dataHashes: readonly Uint8Array[], leafIn
 }
 
 /**
+ * Every level of the RFC 6962 tree over the leaf data (here: transaction hashes), leaves first and the root
+ * last, as one buffer of 32-byte hashes; a level's odd last node is promoted (stored again one level up). What
+ * a reader that answers many proofs for one block keeps (the auditor, on disk): inclusionProofOfLevels then
+ * hashes nothing. Empty data has no tree (an empty buffer).
+ */
+export function merkleTreeLevels(dataHashes: readonly Uint8Array[]): Buffer {
+  const sizes = levelSizes(dataHashes.length);
+  const total = sizes.reduce((sum, size) => sum + size, 0);
+  const words = new Int32Array(total * HASH_WORDS);
+  dataHashes.forEach((data, i) => writeLeafHash(data, words, i * HASH_WORDS));
+  let from = 0;
+  for (let level = 1; level < sizes.length; level++) {
+    const below = sizes[level - 1] as number;
+    const to = from + below;
+    for (let i = 0; i + 1 < below; i += 2) nodeHashWords(words, (from + i) * HASH_WORDS, (from + i + 1) * HASH_WORDS, words, (to + i / 2) * HASH_WORDS);
+    if (below % 2 === 1) words.copyWithin((to + (below - 1) / 2) * HASH_WORDS, (from + below - 1) * HASH_WORDS, (from + below) * HASH_WORDS);
+    from = to;
+  }
+  const bytes = Buffer.allocUnsafe(total * 32);
+  for (let node = 0; node < total; node++) wordsToHashBytes(words, node * HASH_WORDS).copy(bytes, node * 32);
+  return bytes;
+}
+
+/** Nodes per level of a tree of n leaves, leaves first (none when n is 0). */
+function levelSizes(n: number): number[] {
+  if (n === 0) return [];
+  const sizes = [n];
+  while ((sizes.at(-1) as number) > 1) sizes.push(Math.ceil((sizes.at(-1) as number) / 2));
+  return sizes;
+}
+
+/** RFC 6962 PATH(leafIndex, D[treeSize]) from merkleTreeLevels' output: the same proof as inclusionProofOfHashes. */
+export function inclusionProofOfLevels(levels: Uint8Array, treeSize: number, leafIndex: number): InclusionProof {
+  const sizes = levelSizes(treeSize);
+  if (levels.length !== sizes.reduce((sum, size) => sum + size, 0) * 32) throw new RangeError(`${levels.length} bytes are not the levels of a tree of ${treeSize} leaves`);
+  if (!Number.isInteger(leafIndex) || leafIndex < 0 || leafIndex >= treeSize) throw new RangeError(`leaf index ${leafIndex} is outside a tree of ${treeSize} leaves`);
+  const path: string[] = [];
+  let from = 0;
+  let index = leafIndex;
+  for (const size of sizes.slice(0, -1)) {
+    // A right child's sibling is on its left; a left child's on its right, unless it is promoted (no sibling).
+    const sibling = index % 2 === 1 ? index - 1 : index + 1 < size ? index + 1 : undefined;
+    if (sibling !== undefined) path.push(toHex(levels.subarray((from + sibling) * 32, (from + sibling + 1) * 32)));
+    from += size;
+    index = Math.floor(index / 2);
+  }
+  return { leafIndex, treeSize, path };
+}
+
+/**
  * RFC 9162 §2.1.3.2 verification of an inclusion proof for a transaction (or its hash, lowercase hex)
  * against a Merkle root (lowercase hex). Never throws: anything malformed does not verify.
  */

@@ -4,9 +4,11 @@ import { describe, expect, it } from 'vitest';
 import {
   inclusionProof,
   inclusionProofOfHashes,
+  inclusionProofOfLevels,
   leafHash,
   merkleRoot,
   merkleRootOfHashes,
+  merkleTreeLevels,
   transactionHash,
   verifyInclusionProof,
   type InclusionProof,
@@ -154,5 +156,25 @@ describe('inclusion proofs', () => {
       }),
     );
     expect(verifyInclusionProof('xyz', { leafIndex: 0, treeSize: 1, path: [] }, root)).toBe(false);
+  });
+});
+
+describe('merkleTreeLevels and inclusionProofOfLevels', () => {
+  it('store the tree once: its last node is the root, and every proof is inclusionProofOfHashes\'', () => {
+    fc.assert(
+      fc.property(treeWithLeaf, ([hashes, leafIndex]) => {
+        const levels = merkleTreeLevels(hashes);
+        expect(levels.subarray(levels.length - 32).equals(merkleRootOfHashes(hashes))).toBe(true);
+        expect(inclusionProofOfLevels(levels, hashes.length, leafIndex)).toEqual(inclusionProofOfHashes(hashes, leafIndex));
+      }),
+    );
+  });
+
+  it('refuse levels of another size and a leaf outside the tree', () => {
+    const hashes = [sha256(Buffer.from('a')), sha256(Buffer.from('b')), sha256(Buffer.from('c'))];
+    const levels = merkleTreeLevels(hashes);
+    expect(() => inclusionProofOfLevels(levels, 4, 0)).toThrow(RangeError);
+    expect(() => inclusionProofOfLevels(levels, 3, 3)).toThrow(RangeError);
+    expect(merkleTreeLevels([]).length).toBe(0);
   });
 });
