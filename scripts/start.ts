@@ -10,8 +10,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { AUDITOR_ROUTES, INGEST_ROUTES } from '@chainlog/core/api';
-import { DEFAULT_TOPIC_NAMES as DEFAULT_TOPICS } from '@chainlog/core/config';
-import { chainlogTopics, ensureTopics, partitionCount } from '@chainlog/core/kafka';
+import { DEFAULT_TOPIC_NAMES as DEFAULT_TOPICS, EnvReader, readCheckpointConfig } from '@chainlog/core/config';
+import { chainlogTopics, checkpointTopicSpec, ensureTopics, partitionCount } from '@chainlog/core/kafka';
 import { KAFKA_VERSION, runningBrokerPid, startBroker, stopBrokerInDir, stopBrokerProcess } from './lib/kafka-broker.js';
 import { nodeDir, startCluster, stopClusterInDir } from './lib/kafka-cluster.js';
 import { kafkaNodePorts, parseStartOptions, START_USAGE, START_VARIABLES, StartUsageError, type StartOptions } from './lib/start-options.js';
@@ -192,7 +192,9 @@ async function createTopics(brokers: string, partitions: number): Promise<void> 
     if (existing !== undefined && existing > partitions) {
       say(`transactions keeps its ${existing} partitions (partitions never decrease); running ${existing} miners`);
     }
-    const changes = await ensureTopics(admin, chainlogTopics(DEFAULT_TOPICS, { transactionsPartitions: partitions }));
+    // The checkpoint topic too, compacted (docs/protocol.md §5.1), as every deployment path creates it.
+    const checkpoints = checkpointTopicSpec(readCheckpointConfig(new EnvReader(process.env)).topic);
+    const changes = await ensureTopics(admin, [...chainlogTopics(DEFAULT_TOPICS, { transactionsPartitions: partitions }), checkpoints]);
     say(changes.length === 0 ? 'topics already there' : changes.join('; '));
   } finally {
     await admin.disconnect();
