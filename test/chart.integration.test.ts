@@ -908,8 +908,8 @@ describe('the chainlog Helm chart', () => {
           join(copy, 'templates', 'notes-under-test.yaml'),
           'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ include "notes-under-test" . | quote }}\n',
         );
-        const [plain, monitored] = await Promise.all(
-          [[], [MONITORING]].map(async (values) => {
+        const [plain, monitored, bundled, bundledPlaintext] = await Promise.all(
+          [[], [MONITORING], [BUNDLED], [BUNDLED, { kafka: { bundled: { sasl: { enabled: false } } } }]].map(async (values) => {
             const objects = parseManifests(await helmTemplate(values, { chart: copy, extraArgs: ['--show-only', 'templates/notes-under-test.yaml'] }));
             return (objects[0]?.data as { notes: string }).notes;
           }),
@@ -924,6 +924,11 @@ describe('the chainlog Helm chart', () => {
         expect(plain).not.toContain('OPEN MODE');
         expect(monitored).toContain('Grafana');
         expect(monitored).toContain('ServiceMonitor');
+        // The bundled Kafka says how it is protected, and says so loudly when it is not.
+        expect(bundled).toContain('SASL/SCRAM with least-privilege ACLs');
+        expect(bundled).toContain('Secret chainlog-kafka-credentials');
+        expect(bundledPlaintext).toContain('PLAINTEXT, NO ACLs');
+        expect(plain).not.toContain('SASL/SCRAM');
       } finally {
         rmSync(copy, { recursive: true, force: true });
       }

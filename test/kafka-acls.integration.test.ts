@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../scripts/lib/kafka-broker.js';
 import { allocatePort } from '../scripts/lib/ports.js';
 import { applyServiceAcls, DEFAULT_PRINCIPALS, saslAclBrokerProperties, scramFormatArguments } from '../scripts/lib/kafka-acls.js';
-import { Stack } from './support/chaos.js';
-import { getJson } from './support/processes.js';
+import { run, Stack } from './support/chaos.js';
+import { getJson, SOURCE_NODE_ARGS } from './support/processes.js';
 import { eventually } from './support/kafka.js';
 
 // A replay-window chain, so that the miners write checkpoints (every block) and every reader restores from them:
@@ -132,6 +132,29 @@ describe('Kafka SASL/SCRAM and ACLs: one principal per service, least privilege'
     } finally {
       await admin.disconnect();
     }
+  }, 180_000);
+
+  it('the read-only principal reads the chain with the CLI (chain tail --kafka, chain verify) and writes nothing', async () => {
+    const { reader } = DEFAULT_PRINCIPALS;
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      ...stack.consensusEnv,
+      ...REPLAY_ENV,
+      TOPIC_TRANSACTIONS: stack.topics.TOPIC_TRANSACTIONS,
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: reader,
+      KAFKA_SASL_PASSWORD: PASSWORDS[reader] as string,
+    };
+    const cli = (args: string[]) => run(process.execPath, [...SOURCE_NODE_ARGS, 'services/cli/src/main.ts', ...args, '--brokers', `127.0.0.1:${ports.sasl}`, '--json'], 120_000, env);
+    const tail = await cli(['chain', 'tail', '-n', '1', '--kafka', '--topic', stack.topics.TOPIC_BLOCKCHAIN]);
+    expect(tail.code, tail.stderr).toBe(0);
+    expect(tail.stdout).toMatch(/"hash":\s*"[0-9a-f]{64}"/);
+    const verify = await cli(['chain', 'verify', '--topic', stack.topics.TOPIC_BLOCKCHAIN, '--timeout', '60s']);
+    expect(verify.code, verify.stderr).toBe(0);
+    expect((JSON.parse(verify.stdout) as { ok: boolean; height: number }).ok).toBe(true);
+    expect(await write(reader, stack.topics.TOPIC_BLOCKCHAIN)).toBe('TOPIC_AUTHORIZATION_FAILED');
+    expect(await write(reader, stack.topics.TOPIC_TRANSACTIONS)).toBe('TOPIC_AUTHORIZATION_FAILED');
   }, 180_000);
 
   it('denies every write a principal is not granted', async () => {

@@ -37,6 +37,7 @@ describe('Kafka SASL principals (one table: services/operator/src/kafka/acls.ts)
       'miner-1': DEFAULT_PRINCIPALS.miner,
       auditor: DEFAULT_PRINCIPALS.auditor,
       'topic-init': ADMIN_PRINCIPAL,
+      cli: DEFAULT_PRINCIPALS.reader,
     };
     for (const [name, user] of Object.entries(expected)) {
       const service = compose.services[name] as ComposeService;

@@ -96,6 +96,7 @@ describe('alert rules', () => {
         'ChainlogPartitionStalled',
         'ChainlogPartitionUnowned',
         'ChainlogBlocksRejected',
+        'ChainlogCoverageAnomaly',
         'ChainlogChainHeightDisagreement',
       ]),
     );

@@ -2,6 +2,8 @@
 // keep-alive client that keeps N requests in flight, the raw kafkajs produce baseline, and the
 // transactions they all send.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
@@ -39,6 +41,13 @@ export interface ChildService {
 }
 
 /** Starts `node --conditions=@chainlog/source --import tsx <entry>` with the environment; stdout discarded. */
+function serviceLog(name: string): 'ignore' | number {
+  const dir = process.env.BENCH_SERVICE_LOGS;
+  if (dir === undefined || dir === '') return 'ignore';
+  mkdirSync(dir, { recursive: true });
+  return openSync(join(dir, `${name}-${Date.now()}.log`), 'w');
+}
+
 export function startService(
   name: string,
   entry: string,
@@ -50,7 +59,8 @@ export function startService(
   const child = spawn(process.execPath, [...extraNodeArgs, '--conditions=@chainlog/source', '--import', 'tsx', entry], {
     env: { ...process.env, ...env },
     ...(cwd === undefined ? {} : { cwd }),
-    stdio: ['ignore', 'ignore', 'pipe'],
+    // BENCH_SERVICE_LOGS=<dir> keeps each service's JSON log in <dir>/<name>.log (for diagnosing a run).
+    stdio: ['ignore', serviceLog(name), 'pipe'],
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

@@ -160,6 +160,12 @@ describe('docker compose (docker-compose.yml, unmodified)', () => {
       };
       figures.push(Object.entries(outcomes).map(([what, outcome]) => `${what}: ${outcome}`).join('; '));
       for (const outcome of Object.values(outcomes)) expect(outcome).toBe('TOPIC_AUTHORIZATION_FAILED');
+      // The cli's read-only principal reads the chain straight from Kafka, and cannot write it.
+      const reader: ScramLogin = { username: 'chainlog-reader', password: (await composeOk(['run', '--rm', '--no-deps', '--entrypoint', 'cat', 'cli', '/etc/chainlog/kafka-sasl/password'], 120_000)).trim() };
+      expect(await writeAs(reader, 'blockchain')).toBe('TOPIC_AUTHORIZATION_FAILED');
+      const tail = await composeOk(['run', '--rm', '--no-deps', 'cli', 'chain', 'tail', '-n', '1', '--kafka', '--json'], 180_000);
+      expect(tail).toMatch(/"hash":\s*"[0-9a-f]{64}"/);
+      figures.push('cli as chainlog-reader: `chain tail --kafka` read the chain, its write to blockchain denied');
       // The granted write works with the same client code: the denials above are the ACLs.
       expect(await writeAs(as('chainlog-ingest'), 'transactions')).toBe('written');
       const wrong = await writeAs({ username: 'chainlog-ingest', password: 'not-the-password-at-all' }, 'transactions');

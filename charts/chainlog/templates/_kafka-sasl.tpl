@@ -105,7 +105,7 @@ Usage: include "chainlog.kafkaSasl.brokerEnv" (dict "client" "host:9092" "intern
     items:
       - key: broker
         path: broker
-      {{- range list "chainlog-admin" "chainlog-ingest" "chainlog-miner" "chainlog-auditor" }}
+      {{- range list "chainlog-admin" "chainlog-ingest" "chainlog-miner" "chainlog-auditor" "chainlog-reader" }}
       - key: {{ . }}
         path: {{ printf "scram/%s" . }}
       {{- end }}

@@ -16,7 +16,7 @@ import { SERVICE_NAME, type AuditorConfig } from './config.js';
 import { AuditorState } from './domain/auditor-state.js';
 import { indexIdentity, judgeStoredIndex, storedTop } from './domain/index-validity.js';
 import type { IndexStore } from './store/index-store.js';
-import { LmdbIndexStore } from './store/lmdb-store.js';
+import { openLmdbIndexStore } from './store/lmdb-store.js';
 import { MemoryIndexStore } from './store/memory-store.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { registerAuditorHttp } from './http/app.js';
@@ -79,7 +79,8 @@ export class AuditorService {
     const kafka = createKafka(config.kafka, logger);
     this.#kafka = kafka;
     this.#identity = indexIdentity(config.consensus, config.topics.blockchain);
-    const store: IndexStore = config.dataDir === undefined ? new MemoryIndexStore() : new LmdbIndexStore(config.dataDir);
+    const opened = config.dataDir === undefined ? { store: new MemoryIndexStore() } : openLmdbIndexStore(config.dataDir);
+    const store: IndexStore = opened.store;
     this.state = new AuditorState({
       params: config.consensus,
       transactionsTopic: config.topics.transactions,
@@ -92,6 +93,10 @@ export class AuditorService {
     this.registry = options.registry ?? createMetricsRegistry(SERVICE_NAME);
     const metrics = createAuditorMetrics(this.registry, this.state, () => ({ caughtUp: this.caughtUp }));
     this.#metrics = metrics;
+    if ('discarded' in opened && opened.discarded !== undefined) {
+      logger.warn({ store: store.location, err: opened.discarded }, 'stored index unreadable: deleted, rebuilding it from the chain');
+      metrics.indexRebuilt('corrupt');
+    }
     // The auditor reads the miners' checkpoints and never writes one.
     this.#checkpoints = new ChainCheckpoints({
       kafka,

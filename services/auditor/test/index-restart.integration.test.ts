@@ -1,5 +1,5 @@
 // The auditor's index on disk (DATA_DIR) against a real broker, on a chain with a replay window and a miner's
-// signed checkpoint: a fresh volume continues from the checkpoint, is ready at the tip and back-fills the
+// signed checkpoint (and a newer one signed by an outsider, refused): a fresh volume continues from the checkpoint, is ready at the tip and back-fills the
 // blocks below it, never answering "unknown" for a committed transaction meanwhile; a restart on the same
 // volume answers old ids at once, without a back-fill; a volume whose chain is no longer the topic's (the
 // topic recreated with another chain) is detected and rebuilt, never served.
@@ -14,11 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, listen } from '@chainlog/core/http';
 import { CheckpointWriter, ensureCheckpointTopic, ensureTopics } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
-import { type Block, Chain, createCheckpoint, encodeBlock, type InclusionProof, type Transaction, verifyInclusionProof } from '@chainlog/core/protocol';
+import { type Block, Chain, createCheckpoint, encodeBlock, type InclusionProof, type Signer, type Transaction, verifyInclusionProof } from '@chainlog/core/protocol';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
 import { readConfig } from '../src/config.js';
 import { AuditorService } from '../src/service.js';
-import { ChainBuilder, minerA, PARAMS_ENV, topicTransaction } from './support/chain-builder.js';
+import { ChainBuilder, minerA, outsider, PARAMS_ENV, topicTransaction } from './support/chain-builder.js';
 
 const WINDOW_MS = 600_000;
 const topics = { blockchain: uniqueTopic('blockchain'), transactions: uniqueTopic('transactions'), audit: uniqueTopic('audit'), checkpoints: uniqueTopic('checkpoints') };
@@ -113,31 +113,31 @@ async function publishChain(): Promise<Block[]> {
   return builder.blocks;
 }
 
-/** What miner A would have written at block CHECKPOINT_AT (offset = index: the topic holds the chain only). */
-async function writeCheckpoint(): Promise<void> {
+/** A checkpoint at block `at` (offset = index: the topic holds the chain only), as miner A would write it by default. */
+async function writeCheckpoint(at = CHECKPOINT_AT, writer = 'miner-0', signer: Signer = minerA): Promise<void> {
   // The parameters exactly as the auditor reads them: the checkpoint is bound to their fingerprint.
   const params = readConfig(env('/unused')).consensus;
   const chain = new Chain(params);
-  for (const block of blocks.slice(0, CHECKPOINT_AT + 1)) {
+  for (const block of blocks.slice(0, at + 1)) {
     const result = chain.apply(encodeBlock(block));
     if (!result.accepted) throw new Error(result.detail);
   }
-  const tip = blocks[CHECKPOINT_AT] as Block;
+  const tip = blocks[at] as Block;
   const encoded = createCheckpoint(chain.state(), params, {
     blockchainTopic: topics.blockchain,
-    tipOffset: CHECKPOINT_AT,
+    tipOffset: at,
     tipIndex: tip.index,
     tipHash: tip.hash,
-    writer: 'miner-0',
+    writer,
     writtenAt: Date.now(),
-    signer: minerA,
+    signer,
   });
   if (encoded === undefined) throw new Error('no checkpoint state');
-  const writer = new CheckpointWriter(kafka, topics.checkpoints);
+  const checkpoints = new CheckpointWriter(kafka, topics.checkpoints);
   try {
-    await writer.write(encoded);
+    await checkpoints.write(encoded);
   } finally {
-    await writer.stop();
+    await checkpoints.stop();
   }
 }
 
@@ -157,6 +157,8 @@ beforeAll(async () => {
   await producer.connect();
   blocks = await publishChain();
   await writeCheckpoint();
+  // The newest checkpoint on the topic, signed by a key that may not write blocks: refused, never trusted.
+  await writeCheckpoint(BLOCKS - 1, 'intruder', outsider);
 }, 120_000);
 
 afterAll(async () => {
@@ -188,6 +190,8 @@ describe('the auditor index on disk', () => {
     dataDir = newDataDir();
     const service = await startService(dataDir);
     expect(await metric(service, 'chainlog_checkpoint_restores_total', 'outcome="restored"')).toBe(1);
+    expect(await metric(service, 'chainlog_checkpoint_rejected_total', 'problem="untrusted-signer"')).toBe(1);
+    expect(service.state.indexProgress()).toMatchObject({ height: BLOCKS });
     // Ready at the tip: the blocks after the checkpoint are answered at once.
     const late = await api(service, `/v1/transactions/${idAt(BLOCKS, 1)}`);
     expect(late.body).toMatchObject({ status: 'committed', blockIndex: BLOCKS, confirmations: 1 });

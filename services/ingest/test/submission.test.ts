@@ -165,6 +165,16 @@ describe('prepareSubmission', () => {
     });
   });
 
+  it('rejects a small-order key whose one "signature" verifies for every message under plain Ed25519 (strict, #19)', () => {
+    // The identity point as the key, R = the identity and S = 0: OpenSSL accepts it for any message.
+    const identity = `01${'00'.repeat(31)}`;
+    const forged = (id: string, amount: number) => ({ id, from: 'alice', to: 'bob', amount, timestamp: NOW, publicKey: identity, signature: `01${'00'.repeat(63)}` });
+    for (const transaction of [forged('forged-1', 1), forged('forged-2', 999)]) {
+      const result = prepareSubmission(transaction, rules, context());
+      expect(!result.ok && result.error).toMatchObject({ status: 400, code: 'invalid-signature', reason: 'bad-signature', field: 'signature' });
+    }
+  });
+
   it('rejects a signature that does not verify, naming signature', () => {
     const tampered = { ...signed, amount: 8 };
     const result = prepareSubmission([signed, tampered], rules, context());

@@ -2,7 +2,7 @@
 // the chart runs this as a pre-install/pre-upgrade hook Job with the project image
 // (`node services/operator/dist/kafka-credentials.js`): the Secret KAFKA_CREDENTIALS_SECRET gets one random
 // password per key that is missing, `broker` (the brokers' own identity on their controller and inter-broker
-// listeners) and one per SCRAM user (kafka/acls.ts: the administrator and each service). A password already
+// listeners) and one per SCRAM user (kafka/acls.ts: the administrator, each service and the read-only reader). A password already
 // there is never replaced: the broker formatted its storage with it (kafka-storage format --add-scram), so a
 // silent rotation would lock every service out. The Secret is the Job's, not Helm's: `helm uninstall` keeps it
 // with the Kafka volume it belongs to. Exit codes: 0 done, 1 Kubernetes API failure or an unusable password,

@@ -6,8 +6,8 @@ import { credentialKeys, newPassword, planCredentials, readCredentialsConfig } f
 describe('planCredentials', () => {
   it('generates one password per key of an empty Secret: the broker and every SCRAM user', () => {
     const plan = planCredentials({}, true);
-    expect(Object.keys(plan.add)).toEqual(['broker', 'chainlog-admin', 'chainlog-ingest', 'chainlog-miner', 'chainlog-auditor']);
-    expect(new Set(Object.values(plan.add)).size).toBe(5);
+    expect(Object.keys(plan.add)).toEqual(['broker', 'chainlog-admin', 'chainlog-ingest', 'chainlog-miner', 'chainlog-auditor', 'chainlog-reader']);
+    expect(new Set(Object.values(plan.add)).size).toBe(6);
     for (const password of Object.values(plan.add)) expect(password).toMatch(/^[0-9a-f]{48}$/);
     expect(plan.problems).toEqual([]);
   });
@@ -26,7 +26,7 @@ describe('planCredentials', () => {
   it('with generation off, names what is missing; a malformed password is named, never echoed', () => {
     const plan = planCredentials({ broker: 'short"SECRET', 'chainlog-admin': newPassword() }, false);
     expect(plan.add).toEqual({});
-    expect(plan.problems).toHaveLength(4);
+    expect(plan.problems).toHaveLength(5);
     expect(plan.problems[0]).toContain('"broker" is not a usable password');
     expect(plan.problems.join(' ')).not.toContain('SECRET');
     expect(plan.problems.slice(1).every((problem) => problem.includes('generating is off'))).toBe(true);

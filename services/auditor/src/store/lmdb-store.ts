@@ -7,13 +7,51 @@
  * the ledger that is checked against the blockchain topic on every start, so an operating-system crash that
  * loses the last commits costs a back-fill, never a wrong answer.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { AccountRecord, IndexMeta, IndexStore, StoredBlockSummary } from './index-store.js';
 
 type SummaryValue = [hash: string, offset: number, timestamp: number, transactionCount: number, firstSeq: number];
 type AccountValue = [balance: string, transactionCount: number, overdrafts: number];
+
+/**
+ * Opens the index in `dir`; an index that cannot be opened or read (corrupted by an operating-system crash,
+ * which `noSync` allows, or not an LMDB file) is deleted and started afresh, and the error returned so the
+ * caller reports the rebuild: a crash loop on a bad file would be worse than a back-fill.
+ */
+export function openLmdbIndexStore(dir: string): { store: LmdbIndexStore; discarded?: Error } {
+  try {
+    // The native library does not survive a file that is not LMDB's (it crashes the process): look first.
+    const problem = notLmdb(join(dir, 'index.mdb'));
+    if (problem !== undefined) throw new Error(problem);
+    const store = new LmdbIndexStore(dir);
+    store.meta();
+    return { store };
+  } catch (error) {
+    const file = join(dir, 'index.mdb');
+    rmSync(file, { force: true });
+    rmSync(`${file}-lock`, { force: true });
+    return { store: new LmdbIndexStore(dir), discarded: error as Error };
+  }
+}
+
+/** LMDB's meta page magic, where lmdb-js' build writes it (little-endian). */
+const LMDB_MAGIC = 0xbeefc0de;
+const LMDB_MAGIC_AT = 24;
+
+/** Why the file is not an LMDB environment, or undefined when it is (or does not exist yet). */
+function notLmdb(file: string): string | undefined {
+  if (!existsSync(file) || statSync(file).size === 0) return undefined;
+  const head = Buffer.alloc(LMDB_MAGIC_AT + 4);
+  const fd = openSync(file, 'r');
+  try {
+    if (readSync(fd, head, 0, head.length, 0) < head.length) return `${file} is too short to be an LMDB file`;
+  } finally {
+    closeSync(fd);
+  }
+  return head.readUInt32LE(LMDB_MAGIC_AT) === LMDB_MAGIC ? undefined : `${file} does not start with LMDB's meta page`;
+}
 
 export class LmdbIndexStore implements IndexStore {
   readonly persistent = true;

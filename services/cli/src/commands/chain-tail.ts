@@ -2,6 +2,7 @@
 // /v1/blocks (default), or straight from the blockchain topic with --kafka (the protocol's ChainFollower:
 // every message is validated here, and rejected ones are shown with their reason).
 import { type BlockRejection, ChainFollower, createKafka } from '@chainlog/core/kafka';
+import { kafkaSettings } from './chain-verify.js';
 import { createLogger } from '@chainlog/core/logging';
 import { type Block, Chain, type ConsensusParams } from '@chainlog/core/protocol';
 import { flag, integerOption, durationOption, optionalString, CliError } from '../args.js';
@@ -101,11 +102,9 @@ interface KafkaTail {
 
 async function tailFromKafka(context: CommandContext, tail: KafkaTail): Promise<number> {
   const logger = createLogger('cli', 'silent');
-  const kafka = createKafka(
-    { brokers: context.globals.brokers, clientId: 'chainlog-cli', connectionTimeoutMs: 3000, requestTimeoutMs: 10_000 },
-    logger,
-    2,
-  );
+  // The services' Kafka settings (TLS, SASL) with the CLI's bounds: a Kafka that does not answer fails fast.
+  const settings = kafkaSettings(context, 'chainlog-cli');
+  const kafka = createKafka({ ...settings, connectionTimeoutMs: Math.min(settings.connectionTimeoutMs, 3000), requestTimeoutMs: Math.min(settings.requestTimeoutMs, 10_000) }, logger, 2);
   const chain = new Chain(tail.consensus);
   // Until caught up, only the last `lines` blocks are kept; after that every event is printed at once.
   let live = false;

@@ -49,12 +49,15 @@ export const chainVerify: Command = {
   },
 };
 
-/** --brokers, and KAFKA_SSL*, KAFKA_SASL*, KAFKA_*_TIMEOUT_MS as for the services; checked before anything is read. */
-function kafkaSettings(context: CommandContext): KafkaSettings {
+/**
+ * --brokers, and KAFKA_SSL*, KAFKA_SASL* (e.g. the read-only chainlog-reader of a Kafka with ACLs),
+ * KAFKA_*_TIMEOUT_MS as for the services; checked before anything is read. Every CLI command that reads Kafka uses it.
+ */
+export function kafkaSettings(context: CommandContext, clientId = 'chainlog-cli-verify'): KafkaSettings {
   const reader = new EnvReader({
     ...context.env,
     KAFKA_BROKERS: context.globals.brokers.join(','),
-    KAFKA_CLIENT_ID: context.env['KAFKA_CLIENT_ID'] ?? 'chainlog-cli-verify',
+    KAFKA_CLIENT_ID: context.env['KAFKA_CLIENT_ID'] ?? clientId,
   });
   const { kafka } = readCommonConfig(reader, 'cli-verify', 0);
   doneOrUsageError(reader);

@@ -74,7 +74,12 @@ export class TransactionsConsumer {
       // Pauses outlive a rebalance but not a consumer restart after a crash: state them again.
       for (const partition of [...this.#paused]) {
         if (partitions.includes(partition)) consumer.pause([{ topic, partitions: [partition] }]);
-        else this.#paused.delete(partition);
+        else {
+          // kafkajs keeps a partition's pause across assignments: lost while paused and later gained back,
+          // it would never be fetched again (nothing here would resume it), and its transactions never mined.
+          consumer.resume([{ topic, partitions: [partition] }]);
+          this.#paused.delete(partition);
+        }
       }
       const seeks = this.#options.onAssigned([...partitions]);
       for (const { partition, offset } of seeks) consumer.seek({ topic, partition, offset: String(offset) });

@@ -24,9 +24,11 @@ export interface ServicePrincipals {
   ingest: string;
   miner: string;
   auditor: string;
+  /** Read-only: people and the CLI reading the chain from Kafka (`chain tail --kafka`, `chain verify`, kcat). */
+  reader: string;
 }
 
-export const DEFAULT_PRINCIPALS: ServicePrincipals = { ingest: 'chainlog-ingest', miner: 'chainlog-miner', auditor: 'chainlog-auditor' };
+export const DEFAULT_PRINCIPALS: ServicePrincipals = { ingest: 'chainlog-ingest', miner: 'chainlog-miner', auditor: 'chainlog-auditor', reader: 'chainlog-reader' };
 
 /**
  * The administrator of a bundled Kafka (a super user: no grant applies to it): the operator and the topic
@@ -38,7 +40,7 @@ export const BROKER_PRINCIPAL = 'broker';
 
 /** Every SCRAM user a bundled Kafka is formatted with: the services' and the administrator. */
 export function scramUsers(principals: ServicePrincipals = DEFAULT_PRINCIPALS): string[] {
-  return [ADMIN_PRINCIPAL, principals.ingest, principals.miner, principals.auditor];
+  return [ADMIN_PRINCIPAL, principals.ingest, principals.miner, principals.auditor, principals.reader];
 }
 
 type Operation = 'READ' | 'WRITE' | 'DESCRIBE' | 'IDEMPOTENT_WRITE';
@@ -53,7 +55,7 @@ export interface Grant {
 
 /** The grants, readable: who may do what on which topic or group. */
 export function serviceGrants(topics: AclTopics, principals: ServicePrincipals = DEFAULT_PRINCIPALS, minerGroup = 'chainlog-miners'): Grant[] {
-  const { ingest, miner, auditor } = principals;
+  const { ingest, miner, auditor, reader } = principals;
   const checkpoints = topics.checkpoints ?? 'checkpoints';
   return [
     // ingest: appends transactions (idempotent producer); reads the topic's metadata for the partition count.
@@ -84,6 +86,13 @@ export function serviceGrants(topics: AclTopics, principals: ServicePrincipals =
     { principal: auditor, resource: 'GROUP', name: 'chainlog-background-verifier', prefixed: true, operations: ['READ'] },
     { principal: auditor, resource: 'GROUP', name: 'chainlog-checkpoint-', prefixed: true, operations: ['READ'] },
     { principal: auditor, resource: 'GROUP', name: minerGroup, operations: ['DESCRIBE'] },
+    // reader: the chain and what it refers to, read only, in the CLI's own groups (never the services').
+    { principal: reader, resource: 'TOPIC', name: topics.blockchain, operations: ['READ', 'DESCRIBE'] },
+    { principal: reader, resource: 'TOPIC', name: topics.transactions, operations: ['READ', 'DESCRIBE'] },
+    { principal: reader, resource: 'TOPIC', name: checkpoints, operations: ['READ', 'DESCRIBE'] },
+    { principal: reader, resource: 'GROUP', name: 'chainlog-cli-', prefixed: true, operations: ['READ'] },
+    { principal: reader, resource: 'GROUP', name: 'chainlog-verify', prefixed: true, operations: ['READ'] },
+    { principal: reader, resource: 'GROUP', name: 'chainlog-checkpoint-', prefixed: true, operations: ['READ'] },
   ];
 }
 

@@ -154,6 +154,7 @@ export class LedgerKafka implements LedgerKafkaPort {
     const count = await applyServiceAcls(admin, topics, undefined, minerGroupId(ledger));
     if (cached !== undefined) cached.aclsApplied = true;
     this.#logger.info({ ledger: ledger.metadata.name, acls: count }, 'service ACLs applied');
+    // An Event with the first topics, not one per operator restart (re-applying changes nothing).
     if (changes.length > 0) changes.push(`applied ${count} service ACLs`);
   }
 

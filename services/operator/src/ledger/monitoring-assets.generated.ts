@@ -94,6 +94,17 @@ export const ALERT_GROUPS: readonly Record<string, unknown>[] = [
         }
       },
       {
+        "alert": "ChainlogCoverageAnomaly",
+        "expr": "sum by (namespace, kind) (\n  increase(chainlog_auditor_coverage_anomalies_total[10m])\n  unless on (namespace, instance)\n  changes(chainlog_process_start_time_seconds{service=\"auditor\"}[10m]) > 0\n) > 0\n",
+        "labels": {
+          "severity": "critical"
+        },
+        "annotations": {
+          "summary": "Source coverage anomaly: {{ $labels.kind }}",
+          "description": "The auditor in namespace {{ $labels.namespace }} found a block whose source ranges do not match the transactions topic ({{ $labels.kind }}) in the last 10 minutes: someone tried to hide or steal transactions, or a miner is broken. No honest miner writes such a block. past-end: the block claims offsets past a partition's end; every reader waits on it (the chain does not grow until a record exists there, which a miner writes to decide it) and then rejects it. mismatch: a claimed record is missing from the block, altered or wrongly skipped; the block was rejected as bad-source-coverage (ChainlogBlocksRejected fires too). Nothing acknowledged is lost either way. GET /v1/audit on the auditor and the audit topic name the block's offset, claimed index, claimed miner, partition and detail: find the writer (the claimed miner's key in permissioned mode), lock the blockchain topic's ACLs or revoke the key (ALLOWED_MINER_KEYS)."
+        }
+      },
+      {
         "alert": "ChainlogChainHeightDisagreement",
         "expr": "max by (namespace) (chainlog_chain_height offset 2m)\n- on (namespace)\nmin by (namespace) (chainlog_chain_height)\n> 3\n",
         "for": "5m",

@@ -154,7 +154,7 @@ function commonEnv(ledger: Ledger, component: string, logLevel: LogLevel | undef
 /** The service's own principal on a bundled Kafka with SASL: its user name and only its own password. */
 function bundledSaslEnv(ledger: Ledger, component: string): EnvVar[] {
   const sasl = ledger.spec.kafka.bundled?.sasl;
-  const user = (DEFAULT_PRINCIPALS as unknown as Record<string, string | undefined>)[component];
+  const user = component === 'ingest' || component === 'miner' || component === 'auditor' ? DEFAULT_PRINCIPALS[component] : undefined;
   if (sasl === undefined || user === undefined) return [];
   return [
     value('KAFKA_SASL_MECHANISM', 'scram-sha-512'),

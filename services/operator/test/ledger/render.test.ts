@@ -310,6 +310,7 @@ describe('renderLedger', () => {
         { key: 'chainlog-ingest', path: 'scram/chainlog-ingest' },
         { key: 'chainlog-miner', path: 'scram/chainlog-miner' },
         { key: 'chainlog-auditor', path: 'scram/chainlog-auditor' },
+        { key: 'chainlog-reader', path: 'scram/chainlog-reader' },
       ],
     });
     // Three brokers replicate over the inter-broker listener: the NetworkPolicy lets them.

@@ -1,0 +1,48 @@
+// The LMDB store's edges (the behaviour it shares with the memory store is tested in domain.test.ts): it keeps
+// what it was given across a reopen, and an unreadable file is discarded and started afresh instead of failing
+// every start.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openLmdbIndexStore } from '../src/store/lmdb-store.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function newDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'chainlog-lmdb-'));
+  dirs.push(dir);
+  return dir;
+}
+
+describe('openLmdbIndexStore', () => {
+  it('keeps the index across a reopen', async () => {
+    const dir = newDir();
+    const first = openLmdbIndexStore(dir);
+    expect(first.discarded).toBeUndefined();
+    first.store.batch(() => {
+      first.store.putTransaction('t-1', 7);
+      first.store.setMeta({ format: 1, identity: 'chain', ranges: [[0, 3]], ledgerHeight: 3, overdraftTotal: 2 });
+    });
+    await first.store.close();
+    const again = openLmdbIndexStore(dir);
+    expect(again.discarded).toBeUndefined();
+    expect(again.store.transactionSeq('t-1')).toBe(7);
+    expect(again.store.meta()).toEqual({ format: 1, identity: 'chain', ranges: [[0, 3]], ledgerHeight: 3, overdraftTotal: 2 });
+    await again.store.close();
+  });
+
+  it('discards an unreadable file and starts an empty index', async () => {
+    const dir = newDir();
+    writeFileSync(join(dir, 'index.mdb'), Buffer.alloc(64 * 1024, 0x5a));
+    const opened = openLmdbIndexStore(dir);
+    expect(opened.discarded).toBeInstanceOf(Error);
+    expect(opened.store.meta()).toBeUndefined();
+    opened.store.batch(() => opened.store.putTransaction('t-2', 1));
+    expect(opened.store.transactionSeq('t-2')).toBe(1);
+    await opened.store.close();
+  });
+});
