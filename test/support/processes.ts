@@ -6,7 +6,8 @@
 // its own, as Kubernetes would, and counts it), and reads the process's resident memory. `runToExit` runs one
 // to its end (a bad configuration's exit status and message).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -79,7 +80,15 @@ export class ServiceProcess {
     this.#child = child;
     const run: ServiceProcess['runs'][number] = { pid: child.pid ?? -1, requested: false, startedAt: Date.now() };
     this.runs.push(run);
+    // CHAINLOG_SERVICE_LOGS=<dir> keeps each run's output whole in <dir>/<name>-<pid>.log (for diagnosing a run).
+    const logDir = process.env.CHAINLOG_SERVICE_LOGS;
+    let file: WriteStream | undefined;
+    if (logDir !== undefined && logDir !== '') {
+      mkdirSync(logDir, { recursive: true });
+      file = createWriteStream(join(logDir, `${this.name}-${run.pid}.log`), { flags: 'a' });
+    }
     const onLine = (line: string, stderr = false): void => {
+      file?.write(`${line}\n`);
       this.#raw.push(line);
       this.#fromStderr.push(stderr);
       let parsed: LogLine;
@@ -98,6 +107,7 @@ export class ServiceProcess {
     // 'close', not 'exit': by then every line the process wrote has been read.
     this.#exited = new Promise((resolve) =>
       child.once('close', (code, signal) => {
+        file?.end();
         run.exit = { code, signal };
         run.endedAt = Date.now();
         run.requested = this.#requested;
