@@ -17,10 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { benchBroker, benchKafka, benchTopic, createTopics } from './lib/broker.js';
-import { buildAndPublish } from './lib/chain.js';
+import { buildAndPublish, publishGeneratedCheckpoint } from './lib/chain.js';
 import { EnvReader, readConsensusConfig } from '@chainlog/core/config';
-import { CheckpointWriter, ensureCheckpointTopic } from '@chainlog/core/kafka';
-import { createCheckpoint } from '@chainlog/core/protocol';
 import { measureLookups, sampleCommitted, type LookupFigures } from './lib/lookups.js';
 import { flags, intFlag, loadAverage, mib, printHeader, printTable, rate, sleep, verdict, type Row } from './lib/report.js';
 import { allocatePort } from '../scripts/lib/ports.js';
@@ -383,25 +381,8 @@ try {
 
 /** The checkpoint a miner would write at the tip, from the generator's state (unsigned: the chain is open). */
 async function writeGeneratedCheckpoint(kafka: ReturnType<typeof benchKafka>, topic: string, blockchainTopic: string, built: Awaited<ReturnType<typeof buildAndPublish>>): Promise<void> {
-  const state = built.state;
-  if (state === undefined) throw new Error('the generator kept no state');
   // Exactly the parameters the miner reads from the same variables (the checkpoint binds them by hash).
   const params = readConsensusConfig(new EnvReader({ DIFFICULTY: '0', BLOCK_REWARD: String(BLOCK_REWARD), REPLAY_WINDOW_MS: String(windowMs) }));
-  const checkpoint = createCheckpoint(state, params, {
-    blockchainTopic,
-    tipOffset: built.blocks - 1,
-    tipIndex: state.tip.index,
-    tipHash: state.tip.hash,
-    writer: 'bench-generator',
-    writtenAt: Date.now(),
-  });
-  if (checkpoint === undefined) throw new Error('no checkpoint');
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureCheckpointTopic(admin, topic, 1);
-  await admin.disconnect();
-  const writer = new CheckpointWriter(kafka, topic);
-  await writer.write(checkpoint);
-  await writer.stop();
-  console.log(`generator wrote the checkpoint at block ${state.tip.index}: ${state.recentIds.length} window ids, ${checkpoint.parts.length} parts`);
+  await publishGeneratedCheckpoint(kafka, topic, blockchainTopic, built, params);
+  console.log(`generator wrote the checkpoint at block ${built.state?.tip.index}: ${built.state?.recentIds.length} window ids`);
 }
