@@ -9,10 +9,10 @@
 // 2 invalid configuration.
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
-import { ConfigError, EnvReader, LOG_LEVELS, type LogLevel } from '@chainlog/core/config';
+import { EnvReader, LOG_LEVELS, type LogLevel } from '@chainlog/core/config';
 import { createLogger, type Logger } from '@chainlog/core/logging';
 import { inClusterNamespace, type KubeAccess, readKubeAccess, readNamespace } from './config.js';
-import { isEntryPoint, runAsProgram } from './entry-point.js';
+import { isEntryPoint, runAsProgram, runOneShot } from './entry-point.js';
 import { BROKER_PRINCIPAL, scramUsers } from './kafka/acls.js';
 import { describeError, loadKubeConfig, requestOptions, statusOf } from './kube/kube.js';
 
@@ -126,22 +126,15 @@ export async function run(
   env: Record<string, string | undefined> = process.env,
   makeLogger: (level: LogLevel) => Logger = (level) => createLogger(SERVICE_NAME, level),
 ): Promise<number> {
-  let config: CredentialsConfig;
-  try {
-    config = readCredentialsConfig(env);
-  } catch (error) {
-    makeLogger('info').error(error instanceof ConfigError ? { problems: error.problems } : { err: error }, (error as Error).message);
-    return 2;
-  }
-  const logger = makeLogger(config.logLevel);
-  try {
-    await ensureCredentials(loadKubeConfig(config.kube), config, logger);
-    return 0;
-  } catch (error) {
-    if (error instanceof CredentialsError) logger.error({ problems: error.problems }, `the Kafka credentials in Secret ${config.secret} cannot be used`);
-    else logger.error({ error: describeError(error) }, `could not write the Kafka credentials (Secret ${config.secret})`);
-    return 1;
-  }
+  return runOneShot({
+    read: () => readCredentialsConfig(env),
+    makeLogger,
+    work: (config, logger) => ensureCredentials(loadKubeConfig(config.kube), config, logger),
+    logFailure: (error, config, logger) => {
+      if (error instanceof CredentialsError) logger.error({ problems: error.problems }, `the Kafka credentials in Secret ${config.secret} cannot be used`);
+      else logger.error({ error: describeError(error) }, `could not write the Kafka credentials (Secret ${config.secret})`);
+    },
+  });
 }
 
 if (isEntryPoint(import.meta.url)) runAsProgram(() => run());

@@ -9,11 +9,11 @@
 // The Secret is made by the Job, not by Helm, so `helm uninstall` keeps it (the chain's identity outlives a
 // release, like a PVC). Exit codes: 0 done, 1 Kubernetes API failure or unusable keys in the Secret, 2 invalid configuration.
 import { CoreV1Api, type KubeConfig, type V1ConfigMap, type V1Secret } from '@kubernetes/client-node';
-import { ConfigError, EnvReader, LOG_LEVELS, type LogLevel } from '@chainlog/core/config';
+import { EnvReader, LOG_LEVELS, type LogLevel } from '@chainlog/core/config';
 import { createLogger, type Logger } from '@chainlog/core/logging';
 import { newSeed, signerFromSeed } from '@chainlog/core/protocol';
 import { inClusterNamespace, type KubeAccess, readKubeAccess, readNamespace } from './config.js';
-import { isEntryPoint, runAsProgram } from './entry-point.js';
+import { isEntryPoint, runAsProgram, runOneShot } from './entry-point.js';
 import { describeError, loadKubeConfig, requestOptions, statusOf } from './kube/kube.js';
 
 export const SERVICE_NAME = 'miner-keys';
@@ -183,22 +183,15 @@ export async function run(
   env: Record<string, string | undefined> = process.env,
   makeLogger: (level: LogLevel) => Logger = (level) => createLogger(SERVICE_NAME, level),
 ): Promise<number> {
-  let config: MinerKeysConfig;
-  try {
-    config = readMinerKeysConfig(env);
-  } catch (error) {
-    makeLogger('info').error(error instanceof ConfigError ? { problems: error.problems } : { err: error }, (error as Error).message);
-    return 2;
-  }
-  const logger = makeLogger(config.logLevel);
-  try {
-    await ensureMinerKeys(loadKubeConfig(config.kube), config, logger);
-    return 0;
-  } catch (error) {
-    if (error instanceof KeysError) logger.error({ problems: error.problems }, `the miner keys in Secret ${config.secret} cannot be used`);
-    else logger.error({ error: describeError(error) }, `could not write the miner keys (Secret ${config.secret}, ConfigMap ${config.configMap})`);
-    return 1;
-  }
+  return runOneShot({
+    read: () => readMinerKeysConfig(env),
+    makeLogger,
+    work: (config, logger) => ensureMinerKeys(loadKubeConfig(config.kube), config, logger),
+    logFailure: (error, config, logger) => {
+      if (error instanceof KeysError) logger.error({ problems: error.problems }, `the miner keys in Secret ${config.secret} cannot be used`);
+      else logger.error({ error: describeError(error) }, `could not write the miner keys (Secret ${config.secret}, ConfigMap ${config.configMap})`);
+    },
+  });
 }
 
 if (isEntryPoint(import.meta.url)) runAsProgram(() => run());
