@@ -16,6 +16,8 @@ export interface AuditorMetrics {
   coverageAnomaly(): void;
   /** The index found on disk was not used (docs/architecture.md): rebuilt from the chain. */
   indexRebuilt(reason: RebuildReason): void;
+  /** The back-fill's replay handed a block to the index (this process). */
+  blockBackfilled(): void;
 }
 
 export function createAuditorMetrics(
@@ -159,10 +161,18 @@ export function createAuditorMetrics(
     registers,
   });
   for (const reason of REBUILD_REASONS) rebuilds.inc({ reason }, 0);
+  const backfilled = new Counter({
+    name: 'chainlog_auditor_backfill_blocks_total',
+    help: 'Blocks the back-fill (the replay from genesis after a start from a checkpoint) handed to the index in this process; a restart continues where the last one stopped, so it does not count the chain again',
+    registers,
+  });
 
   return {
     indexRebuilt(reason) {
       rebuilds.inc({ reason });
+    },
+    blockBackfilled() {
+      backfilled.inc();
     },
     blockAccepted(outcome, observedAt) {
       accepted.inc();

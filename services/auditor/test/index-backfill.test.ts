@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { type Block, Chain, type ChainState, encodeBlock } from '@chainlog/core/protocol';
 import { AuditorState } from '../src/domain/auditor-state.js';
 import { IndexCoverage } from '../src/domain/index-coverage.js';
-import { indexIdentity, judgeStoredIndex } from '../src/domain/index-validity.js';
+import { INDEX_FORMAT, indexIdentity, judgeStoredIndex } from '../src/domain/index-validity.js';
 import type { IndexMeta, StoredBlockSummary } from '../src/store/index-store.js';
 import { ChainBuilder, PARAMS, topicTransaction } from './support/chain-builder.js';
 
@@ -48,7 +48,7 @@ describe('IndexCoverage', () => {
 describe('judgeStoredIndex', () => {
   const identity = indexIdentity(PARAMS, 'blockchain');
   const top: StoredBlockSummary = { index: 7, hash: 'ab'.repeat(32), offset: 12, timestamp: 1, transactionCount: 3, firstSeq: 20 };
-  const meta: IndexMeta = { format: 1, identity, ranges: [[0, 7]], ledgerHeight: 7, overdraftTotal: 0 };
+  const meta: IndexMeta = { format: INDEX_FORMAT, identity, ranges: [[0, 7]], ledgerHeight: 7, overdraftTotal: 0 };
   const message = (index: number, hash: string): Buffer => Buffer.from(JSON.stringify({ index, hash, other: 'fields' }));
 
   it('uses an index whose top block is still on the topic at its offset', () => {
@@ -60,7 +60,7 @@ describe('judgeStoredIndex', () => {
   it.each([
     ['another chain (other parameters or topic)', { ...meta, identity: indexIdentity({ ...PARAMS, blockReward: 1 }, 'blockchain') }, top, message(7, top.hash), 'other-chain'],
     ['another blockchain topic', { ...meta, identity: indexIdentity(PARAMS, 'other') }, top, message(7, top.hash), 'other-chain'],
-    ['another format', { ...meta, format: 2 as unknown as 1 }, top, message(7, top.hash), 'unsupported-format'],
+    ['another format (an older auditor\'s)', { ...meta, format: INDEX_FORMAT - 1 }, top, message(7, top.hash), 'unsupported-format'],
     ['its top summary missing', meta, undefined, message(7, top.hash), 'corrupt'],
     ['a truncated or recreated topic (no message there)', meta, top, undefined, 'not-on-chain'],
     ['a fork: another block at that offset', meta, top, message(7, 'cd'.repeat(32)), 'not-on-chain'],
