@@ -16,6 +16,8 @@ export interface AuditorMetrics {
   coverageAnomaly(): void;
   /** The index found on disk was not used (docs/architecture.md): rebuilt from the chain. */
   indexRebuilt(reason: RebuildReason): void;
+  /** The broker did not answer the start-up check of the index found on disk: asked again later. */
+  indexCheckRetried(): void;
 }
 
 export function createAuditorMetrics(
@@ -159,8 +161,16 @@ export function createAuditorMetrics(
     registers,
   });
   for (const reason of REBUILD_REASONS) rebuilds.inc({ reason }, 0);
+  const checkRetries = new Counter({
+    name: 'chainlog_auditor_index_check_retries_total',
+    help: 'Start-up checks of the index found on disk that the broker did not answer in time (slow or unreachable): the index is kept and the check retried, the auditor not ready meanwhile',
+    registers,
+  });
 
   return {
+    indexCheckRetried() {
+      checkRetries.inc();
+    },
     indexRebuilt(reason) {
       rebuilds.inc({ reason });
     },
