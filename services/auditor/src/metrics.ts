@@ -18,6 +18,8 @@ export interface AuditorMetrics {
   indexRebuilt(reason: RebuildReason): void;
   /** The back-fill's replay handed a block to the index (this process). */
   blockBackfilled(): void;
+  /** The broker did not answer the start-up check of the index found on disk: asked again later. */
+  indexCheckRetried(): void;
 }
 
 export function createAuditorMetrics(
@@ -166,8 +168,16 @@ export function createAuditorMetrics(
     help: 'Blocks the back-fill (the replay from genesis after a start from a checkpoint) handed to the index in this process; a restart continues where the last one stopped, so it does not count the chain again',
     registers,
   });
+  const checkRetries = new Counter({
+    name: 'chainlog_auditor_index_check_retries_total',
+    help: 'Start-up checks of the index found on disk that the broker did not answer in time (slow or unreachable): the index is kept and the check retried, the auditor not ready meanwhile',
+    registers,
+  });
 
   return {
+    indexCheckRetried() {
+      checkRetries.inc();
+    },
     indexRebuilt(reason) {
       rebuilds.inc({ reason });
     },

@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, listen } from '@chainlog/core/http';
-import { CheckpointWriter, ensureCheckpointTopic, ensureTopics } from '@chainlog/core/kafka';
+import { CheckpointWriter, ensureCheckpointTopic, ensureTopics, probeMessageAt } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
 import { type Block, Chain, createCheckpoint, encodeBlock, type InclusionProof, type Signer, type Transaction, verifyInclusionProof } from '@chainlog/core/protocol';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
 import { readConfig } from '../src/config.js';
-import { AuditorService } from '../src/service.js';
+import { AuditorService, type AuditorServiceOptions } from '../src/service.js';
 import { ChainBuilder, minerA, outsider, PARAMS_ENV, topicTransaction } from './support/chain-builder.js';
 
 const WINDOW_MS = 600_000;
@@ -58,8 +58,8 @@ function newDataDir(): string {
   return dir;
 }
 
-async function startService(dataDir: string, overrides: Record<string, string> = {}): Promise<AuditorService> {
-  const started = new AuditorService(readConfig(env(dataDir, overrides)), createLogger('auditor', 'silent'), { topicPollIntervalMs: 200 });
+async function startService(dataDir: string, overrides: Record<string, string> = {}, options: AuditorServiceOptions = {}): Promise<AuditorService> {
+  const started = new AuditorService(readConfig(env(dataDir, overrides)), createLogger('auditor', 'silent'), { topicPollIntervalMs: 200, ...options });
   servers.set(started, await listen(started.app, 0, '127.0.0.1'));
   await started.start();
   await started.caughtUpNow(60_000);
@@ -225,6 +225,34 @@ describe('the auditor index on disk', () => {
     for (const reason of ['other-chain', 'not-on-chain', 'corrupt', 'unsupported-format']) {
       expect(await metric(service, 'chainlog_auditor_index_rebuilds_total', `reason="${reason}"`)).toBe(0);
     }
+    await stopService(service);
+  }, 120_000);
+
+  it('a broker too slow to answer the start-up check: the index is kept and the check retried (not ready meanwhile), never rebuilt', async () => {
+    let asked = 0;
+    const readiness: unknown[] = [];
+    // The real broker, asked twice with a deadline it cannot meet: what a slow or paused broker looks like at start-up.
+    const slowAtFirst: typeof probeMessageAt = (client, topic, offset, logger) => {
+      asked++;
+      // The service being started (listening already: startService registers it before start()).
+      const starting = [...servers.keys()].at(-1);
+      if (starting !== undefined) readiness.push({ ready: starting.readiness().ready, blockchain: starting.readiness().detail.blockchain });
+      return probeMessageAt(client, topic, offset, logger, asked <= 2 ? 1 : 15_000);
+    };
+    const service = await startService(dataDir, {}, { probeMessageAt: slowAtFirst });
+    expect(asked).toBe(3);
+    expect(await metric(service, 'chainlog_auditor_index_check_retries_total')).toBe(2);
+    // Between the attempts the auditor said why it was not ready.
+    expect(readiness.slice(1)).toEqual([
+      { ready: false, blockchain: 'checking-stored-index' },
+      { ready: false, blockchain: 'checking-stored-index' },
+    ]);
+    for (const reason of ['other-chain', 'not-on-chain', 'corrupt', 'unsupported-format']) {
+      expect(await metric(service, 'chainlog_auditor_index_rebuilds_total', `reason="${reason}"`)).toBe(0);
+    }
+    expect(service.state.indexProgress()).toMatchObject({ complete: true, ledgerComplete: true, height: BLOCKS });
+    for (const path of paths) expect((await api(service, path)).body).toEqual(reference.get(path));
+    expect(service.readiness().ready).toBe(true);
     await stopService(service);
   }, 120_000);
 
