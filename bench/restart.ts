@@ -37,7 +37,7 @@ const USAGE = `bench/restart.ts: time to ready and peak RSS of a restarted miner
   --generated-checkpoint     write the checkpoint from the generator (the state at the tip, unsigned: open mode)
                              and skip the replays from genesis: only the restart from the checkpoint is timed
                              (how 10M is measured on a small machine)
-  --node-options <flags>     NODE_OPTIONS of the services started (e.g. "--max-old-space-size=160 --trace-gc")
+  --node-flags <flags>       node flags of the services started, before the script (e.g. "--max-old-space-size=160 --trace-gc")
   --service-logs <dir>       write each service's stdout and stderr there (with --trace-gc: the heap after each GC)
   --brokers <host:port>      use this broker instead of starting one`;
 
@@ -53,7 +53,7 @@ const options = flags(USAGE, {
   lookups: { type: 'string' },
   'generated-checkpoint': { type: 'boolean' },
   brokers: { type: 'string' },
-  'node-options': { type: 'string' },
+  'node-flags': { type: 'string' },
   'service-logs': { type: 'string' },
 });
 
@@ -186,9 +186,9 @@ async function launch(service: 'miner' | 'auditor', env: Record<string, string>,
   const port = await allocatePort({ purpose: `bench restart ${service}` });
   const { args } = entry(service);
   const started = performance.now();
-  const nodeOptions = typeof options['node-options'] === 'string' ? { NODE_OPTIONS: options['node-options'] } : {};
-  const child: ChildProcess = spawn(process.execPath, args, {
-    env: { ...process.env, ...env, ...nodeOptions, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+  const nodeFlags = typeof options['node-flags'] === 'string' ? options['node-flags'].split(' ').filter((flag) => flag !== '') : [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, ...args], {
+    env: { ...process.env, ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logDir = options['service-logs'];
