@@ -161,7 +161,11 @@ export class AuditorService {
       },
       onRejected: (rejection) => {
         const outcome = this.state.reject(rejection);
-        metrics.blockRejected(outcome);
+        if (!outcome.recorded) {
+          // Recorded and reported before a restart (the index on DATA_DIR keeps the audit log): not twice.
+          logger.debug({ offset: rejection.offset, reason: rejection.reason }, 'rejected block recorded already');
+          return;
+        }
         if (rejection.duplicateGenesis === true) {
           // Two miners of a fresh ledger both published the constant genesis block: the same block twice, no fork.
           logger.info({ offset: rejection.offset }, 'a second, identical copy of the genesis block: ignored');
@@ -230,8 +234,8 @@ export class AuditorService {
     if (!wait.pastEnd || wait.waitedMs < COVERAGE_ANOMALY_AFTER_MS || this.#anomalyReported === wait.offset) return;
     this.#anomalyReported = wait.offset;
     const { offset, claimedIndex, claimedMiner, partition, through, detail } = wait;
-    this.state.recordAnomaly({ offset, claimedIndex, claimedMiner, partition, claimedThrough: through, detail });
-    this.#metrics.coverageAnomaly();
+    // Reported before a restart already (the audit log is kept with the index on DATA_DIR): not twice.
+    if (!this.state.recordAnomaly({ offset, claimedIndex, claimedMiner, partition, claimedThrough: through, detail }).recorded) return;
     this.#logger.error({ ...wait }, 'coverage anomaly: a block claims offsets past the end of a transactions partition');
     const { topics, kafka } = this.#config;
     this.publisher?.publish(coverageAnomalyEvent(topics.blockchain, wait, kafka.clientId));
