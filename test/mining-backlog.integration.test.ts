@@ -12,8 +12,10 @@ import { canonicalTransactionJson } from '@chainlog/core/protocol';
 import { consensusOf, minerEnv, rebuildChain, startMiner, testTopics, transactionCounts, type RunningMiner } from '../services/miner/test/support/miners.js';
 import { post, startIngest, type RunningIngest } from '../services/ingest/test/helpers.js';
 
-const WINDOW_MS = 60_000;
-const BACKLOG = 3000;
+// A backlog that the old policy (a block took at most the cut threshold, 3) needs 3000 block cycles for: far more
+// than the ~35 s of window it has left; with the take limit (1000) it is 9 blocks.
+const WINDOW_MS = 120_000;
+const BACKLOG = 9000;
 
 describe('a backlog older than half the replay window', () => {
   let ingest: RunningIngest | undefined;
@@ -35,14 +37,15 @@ describe('a backlog older than half the replay window', () => {
       });
 
       // What miners that went down left behind: acknowledged transactions, their records and client timestamps
-      // now 0.55 W old, and the offset they had committed (0: nothing mined yet).
-      const then = Date.now() - Math.round(0.55 * WINDOW_MS);
+      // now 0.7 W old, and the offset they had committed (0: nothing mined yet).
+      const then = Date.now() - Math.round(0.7 * WINDOW_MS);
       const backlog = Array.from({ length: BACKLOG }, (_, i) => ({ id: `backlog-${i}`, from: `alice-${i % 7}`, to: 'bob', amount: 1 + (i % 5), timestamp: then }));
       await produceAt(topics.TOPIC_TRANSACTIONS, backlog, then);
       await admin.setOffsets({ groupId: topics.MINER_GROUP_ID, topic: topics.TOPIC_TRANSACTIONS, partitions: [{ partition: 0, offset: '0' }] });
 
       ingest = await startIngest({ TOPIC_TRANSACTIONS: topics.TOPIC_TRANSACTIONS, REPLAY_WINDOW_MS: String(WINDOW_MS), MINER_GROUP_ID: topics.MINER_GROUP_ID });
       const url = ingest.url;
+      await eventually(async () => expect((await fetch(`${url}/readyz`)).status).toBe(200), 30_000, 200);
 
       // A client timestamp more than W/4 from ingest's clock, either way: 400, naming the field and the problem.
       for (const offBy of [-0.3 * WINDOW_MS, 0.3 * WINDOW_MS]) {
@@ -61,8 +64,8 @@ describe('a backlog older than half the replay window', () => {
       expect(refused.body.error).toMatchObject({ code: 'mining-backlog', partitions: [0] });
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
       const metrics = await (await fetch(`${url}/metrics`)).text();
-      expect(metrics).toMatch(/chainlog_ingest_transactions_rejected_total\{reason="mining-backlog"\} [1-9]/);
-      expect(metrics).toMatch(/chainlog_ingest_backlogged_partitions 1/);
+      expect(metrics).toMatch(/chainlog_ingest_transactions_rejected_total\{reason="mining-backlog"[^}]*\} [1-9]/);
+      expect(metrics).toMatch(/chainlog_ingest_backlogged_partitions\{[^}]*\} 1\n/);
       expect((await admin.fetchTopicOffsets(topics.TOPIC_TRANSACTIONS))[0]?.high).toBe(String(BACKLOG));
 
       // The miner comes back with the default cut threshold (3) and drains the backlog.
