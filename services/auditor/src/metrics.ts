@@ -1,7 +1,7 @@
 /** The auditor's Prometheus metrics (every series also carries service="auditor"). */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { REJECTION_REASONS } from '@chainlog/core/protocol';
-import type { AcceptedOutcome, AuditorState, RejectedOutcome } from './domain/auditor-state.js';
+import type { AcceptedOutcome, AuditorState } from './domain/auditor-state.js';
 import type { RebuildReason } from './domain/index-validity.js';
 
 const REBUILD_REASONS: readonly RebuildReason[] = ['unsupported-format', 'other-chain', 'corrupt', 'not-on-chain'];
@@ -9,13 +9,12 @@ const REBUILD_REASONS: readonly RebuildReason[] = ['unsupported-format', 'other-
 export interface AuditorMetrics {
   /** `observedAt`: when the block was seen live (caught up); undefined while replaying history. */
   blockAccepted(outcome: AcceptedOutcome, observedAt?: number): void;
-  blockRejected(outcome: RejectedOutcome): void;
   auditEventsPublished(count: number): void;
   auditEventsDropped(count: number): void;
-  /** A block claims offsets past a transactions partition's end (readers wait on it). */
-  coverageAnomaly(): void;
   /** The index found on disk was not used (docs/architecture.md): rebuilt from the chain. */
   indexRebuilt(reason: RebuildReason): void;
+  /** The broker did not answer the start-up check of the index found on disk: asked again later. */
+  indexCheckRetried(): void;
 }
 
 export function createAuditorMetrics(
@@ -24,14 +23,21 @@ export function createAuditorMetrics(
   status: () => { caughtUp: boolean },
 ): AuditorMetrics {
   const registers = [registry];
-  const rejected = new Counter({
+  // What the auditor found (rejections, anomalies, overdrafts) is counted from the totals its audit log and
+  // ledger keep, which DATA_DIR keeps across restarts: each finding counts once, whether the chain follower or
+  // the ledger catching up after a back-fill found it, and a restart that replays the topic counts nothing again.
+  const found = new FoundTotals();
+  new Counter({
     name: 'chainlog_auditor_blocks_rejected_total',
     help: 'Blockchain-topic messages that did not join the canonical chain, by rejection reason',
     labelNames: ['reason'],
     registers,
+    collect() {
+      // Every reason exists at 0, so alerts and dashboards see the series before the first rejection.
+      const totals = state.audit.totalsByReason();
+      for (const reason of REJECTION_REASONS) found.catchUp(this, `rejected/${reason}`, { reason }, totals[reason]);
+    },
   });
-  // Every reason exists at 0, so alerts and dashboards see the series before the first rejection.
-  for (const reason of REJECTION_REASONS) rejected.inc({ reason }, 0);
   const accepted = new Counter({
     name: 'chainlog_auditor_blocks_accepted_total',
     help: 'Blocks that joined the canonical chain (genesis included)',
@@ -48,10 +54,13 @@ export function createAuditorMetrics(
     labelNames: ['partition'],
     registers,
   });
-  const overdrafts = new Counter({
+  new Counter({
     name: 'chainlog_auditor_overdrafts_total',
-    help: 'Committed transactions that spent more than their sender held (allowed, flagged)',
+    help: 'Committed transactions that spent more than their sender held (allowed, flagged), each counted once (also across restarts with DATA_DIR)',
     registers,
+    collect() {
+      found.catchUp(this, 'overdrafts', {}, state.ledger.overdraftCount);
+    },
   });
   const latency = new Histogram({
     name: 'chainlog_transaction_commit_latency_seconds',
@@ -59,14 +68,16 @@ export function createAuditorMetrics(
     buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600],
     registers,
   });
-  const anomalies = new Counter({
+  new Counter({
     name: 'chainlog_auditor_coverage_anomalies_total',
     help: 'Blocks whose source ranges do not match the transactions topic: claimed offsets past a partition end (kind="past-end", the block waits) or records missing, altered or wrongly skipped (kind="mismatch", rejected as bad-source-coverage)',
     labelNames: ['kind'],
     registers,
+    collect() {
+      found.catchUp(this, 'past-end', { kind: 'past-end' }, state.audit.anomalyCount);
+      found.catchUp(this, 'mismatch', { kind: 'mismatch' }, state.audit.totalsByReason()['bad-source-coverage']);
+    },
   });
-  anomalies.inc({ kind: 'past-end' }, 0);
-  anomalies.inc({ kind: 'mismatch' }, 0);
   const published = new Counter({
     name: 'chainlog_auditor_audit_events_published_total',
     help: 'Audit events written to the audit topic',
@@ -159,8 +170,16 @@ export function createAuditorMetrics(
     registers,
   });
   for (const reason of REBUILD_REASONS) rebuilds.inc({ reason }, 0);
+  const checkRetries = new Counter({
+    name: 'chainlog_auditor_index_check_retries_total',
+    help: 'Start-up checks of the index found on disk that the broker did not answer in time (slow or unreachable): the index is kept and the check retried, the auditor not ready meanwhile',
+    registers,
+  });
 
   return {
+    indexCheckRetried() {
+      checkRetries.inc();
+    },
     indexRebuilt(reason) {
       rebuilds.inc({ reason });
     },
@@ -174,14 +193,6 @@ export function createAuditorMetrics(
       if (observedAt !== undefined) {
         for (const timestamp of outcome.transactionTimestamps) latency.observe(Math.max(0, (observedAt - timestamp) / 1000));
       }
-      if (outcome.overdrafts.length > 0) overdrafts.inc(outcome.overdrafts.length);
-    },
-    coverageAnomaly() {
-      anomalies.inc({ kind: 'past-end' });
-    },
-    blockRejected(outcome) {
-      rejected.inc({ reason: outcome.record.reason });
-      if (outcome.record.reason === 'bad-source-coverage') anomalies.inc({ kind: 'mismatch' });
     },
     auditEventsPublished(count) {
       published.inc(count);
@@ -190,4 +201,20 @@ export function createAuditorMetrics(
       dropped.inc(count);
     },
   };
+}
+
+/**
+ * Counters that show totals kept elsewhere (the audit log's, the ledger's): each scrape adds what the total grew
+ * by since the last one. A counter never goes down: a total that starts over (an index rebuilt from the chain)
+ * adds nothing until it passes what was counted, so a finding is never counted twice.
+ */
+class FoundTotals {
+  readonly #counted = new Map<string, number>();
+
+  catchUp(counter: Counter<string>, key: string, labels: Partial<Record<string, string>>, total: number): void {
+    const counted = this.#counted.get(key);
+    if (counted !== undefined && total <= counted) return;
+    counter.inc(labels, total - (counted ?? 0));
+    this.#counted.set(key, total);
+  }
 }

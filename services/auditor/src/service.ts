@@ -4,7 +4,7 @@
  * tests create the service directly and listen on its app.
  */
 import { createHttpApp } from '@chainlog/core/http';
-import { ChainCheckpoints, ChainFollower, chainlogTopics, createKafka, ensureTopics, readMessageAt, waitForKafka } from '@chainlog/core/kafka';
+import { ChainCheckpoints, ChainFollower, chainlogTopics, createKafka, ensureTopics, probeMessageAt, waitForKafka } from '@chainlog/core/kafka';
 import { loggedTransactionIds, type Logger } from '@chainlog/core/logging';
 import { createMetricsRegistry } from '@chainlog/core/metrics';
 import { type Block, COINBASE_SENDER, encodeBlock } from '@chainlog/core/protocol';
@@ -14,7 +14,7 @@ import type { Registry } from 'prom-client';
 import type { Kafka } from 'kafkajs';
 import { SERVICE_NAME, type AuditorConfig } from './config.js';
 import { AuditorState } from './domain/auditor-state.js';
-import { indexIdentity, judgeStoredIndex, storedTop } from './domain/index-validity.js';
+import { indexIdentity } from './domain/index-validity.js';
 import type { IndexStore } from './store/index-store.js';
 import { openLmdbIndexStore } from './store/lmdb-store.js';
 import { MemoryIndexStore } from './store/memory-store.js';
@@ -25,6 +25,7 @@ import { liveView } from './domain/live-stats.js';
 import { auditEvent, coverageAnomalyEvent } from './kafka/audit-event.js';
 import { AuditPublisher } from './kafka/audit-publisher.js';
 import { readAuditWatermark } from './kafka/audit-watermark.js';
+import { checkStoredIndex } from './kafka/stored-index-check.js';
 import { TransactionsFollower } from './kafka/transactions-follower.js';
 import { waitForTopic } from './kafka/wait-for-topic.js';
 import { createAuditorMetrics, type AuditorMetrics } from './metrics.js';
@@ -40,7 +41,12 @@ export interface AuditorServiceOptions {
   readonly topicPollIntervalMs?: number;
   /** Defaults to a new registry for the auditor. */
   readonly registry?: Registry;
+  /** How the stored index's top block is looked up on the blockchain topic at start-up (tests slow it down). */
+  readonly probeMessageAt?: typeof probeMessageAt;
 }
+
+/** Where the start-up check of a stored index is (readiness shows it while the broker does not answer). */
+type IndexCheckState = 'pending' | 'retrying' | 'done';
 
 export class AuditorService {
   readonly state: AuditorState;
@@ -71,6 +77,7 @@ export class AuditorService {
   readonly #startup = new AbortController();
   #watchdog: NodeJS.Timeout | undefined;
   #background: Promise<void> | undefined;
+  #indexCheck: IndexCheckState = 'pending';
 
   constructor(config: AuditorConfig, logger: Logger, options: AuditorServiceOptions = {}) {
     this.#config = config;
@@ -152,7 +159,11 @@ export class AuditorService {
       },
       onRejected: (rejection) => {
         const outcome = this.state.reject(rejection);
-        metrics.blockRejected(outcome);
+        if (!outcome.recorded) {
+          // Recorded and reported before a restart (the index on DATA_DIR keeps the audit log): not twice.
+          logger.debug({ offset: rejection.offset, reason: rejection.reason }, 'rejected block recorded already');
+          return;
+        }
         if (rejection.duplicateGenesis === true) {
           // Two miners of a fresh ledger both published the constant genesis block: the same block twice, no fork.
           logger.info({ offset: rejection.offset }, 'a second, identical copy of the genesis block: ignored');
@@ -200,11 +211,16 @@ export class AuditorService {
       height: this.state.index.height,
       index: { store: this.state.store.location, complete: index.complete, missingBlocks: index.missingBlocks, ledgerHeight: index.ledgerHeight },
       appliedOffset: this.follower.appliedOffset,
-      blockchain: !this.#followerStarted ? 'waiting-for-topic' : this.follower.caughtUp ? 'caught-up' : 'catching-up',
+      blockchain: this.#blockchainState(),
       transactions: this.transactions.state,
       ...(failure === undefined ? {} : { failure: failure.message }),
     };
     return { ready: this.caughtUp && failure === undefined, detail };
+  }
+
+  #blockchainState(): string {
+    if (this.#followerStarted) return this.follower.caughtUp ? 'caught-up' : 'catching-up';
+    return this.#indexCheck === 'retrying' ? 'checking-stored-index' : 'waiting-for-topic';
   }
 
   /**
@@ -216,8 +232,8 @@ export class AuditorService {
     if (!wait.pastEnd || wait.waitedMs < COVERAGE_ANOMALY_AFTER_MS || this.#anomalyReported === wait.offset) return;
     this.#anomalyReported = wait.offset;
     const { offset, claimedIndex, claimedMiner, partition, through, detail } = wait;
-    this.state.recordAnomaly({ offset, claimedIndex, claimedMiner, partition, claimedThrough: through, detail });
-    this.#metrics.coverageAnomaly();
+    // Reported before a restart already (the audit log is kept with the index on DATA_DIR): not twice.
+    if (!this.state.recordAnomaly({ offset, claimedIndex, claimedMiner, partition, claimedThrough: through, detail }).recorded) return;
     this.#logger.error({ ...wait }, 'coverage anomaly: a block claims offsets past the end of a transactions partition');
     const { topics, kafka } = this.#config;
     this.publisher?.publish(coverageAnomalyEvent(topics.blockchain, wait, kafka.clientId));
@@ -270,6 +286,7 @@ export class AuditorService {
     if (!exists || this.#stopped) return;
     const started = Date.now();
     await this.#checkStoredIndex();
+    if (this.#stopped) return;
     const from = await this.#checkpoints.restore();
     const restored = this.#checkpoints.restored;
     if (restored !== undefined) {
@@ -300,20 +317,29 @@ export class AuditorService {
 
   /**
    * An index left on DATA_DIR by a previous run is used only if it belongs to this chain and the block it is
-   * valid up to is still on the blockchain topic (domain/index-validity.ts); otherwise it is rebuilt.
+   * valid up to is still on the blockchain topic (domain/index-validity.ts); otherwise it is rebuilt. While the
+   * broker does not answer, the check is retried (not ready meanwhile): no answer is no reason to rebuild.
    */
   async #checkStoredIndex(): Promise<void> {
     const { store } = this.state;
-    const meta = store.meta();
-    const topIndex = storedTop(meta);
-    const top = topIndex === undefined ? undefined : store.summary(topIndex);
-    const message = top === undefined ? undefined : await readMessageAt(this.#kafka, this.#config.topics.blockchain, top.offset, this.#logger);
-    const verdict = judgeStoredIndex(meta, this.#identity, top, message);
-    if (verdict.verdict === 'rebuild') {
+    const probe = this.#options.probeMessageAt ?? probeMessageAt;
+    const verdict = await checkStoredIndex({
+      store,
+      identity: this.#identity,
+      probe: (offset) => probe(this.#kafka, this.#config.topics.blockchain, offset, this.#logger),
+      signal: this.#startup.signal,
+      onUnknown: (attempt, detail, retryInMs) => {
+        this.#indexCheck = 'retrying';
+        this.#metrics.indexCheckRetried();
+        this.#logger.warn({ store: store.location, attempt, detail, retryInMs }, 'cannot check the stored index against the blockchain topic (broker slow or unreachable): kept, asking again');
+      },
+    });
+    this.#indexCheck = 'done';
+    if (verdict?.verdict === 'rebuild') {
       this.#logger.warn({ store: store.location, reason: verdict.reason, detail: verdict.detail }, 'stored index not used: rebuilding it from the chain');
       this.#metrics.indexRebuilt(verdict.reason);
       this.state.resetIndex();
-    } else if (verdict.verdict === 'valid') {
+    } else if (verdict?.verdict === 'valid') {
       const progress = this.state.indexProgress();
       this.#logger.info({ store: store.location, top: verdict.top, ...progress }, 'stored index is on the chain: answering from it');
     }

@@ -3,6 +3,7 @@
 // continued from a checkpoint and was back-filled answering exactly what one that replayed from genesis does.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { MessageProbe } from '@chainlog/core/kafka';
 import { type Block, Chain, type ChainState, encodeBlock } from '@chainlog/core/protocol';
 import { AuditorState } from '../src/domain/auditor-state.js';
 import { IndexCoverage } from '../src/domain/index-coverage.js';
@@ -49,7 +50,8 @@ describe('judgeStoredIndex', () => {
   const identity = indexIdentity(PARAMS, 'blockchain');
   const top: StoredBlockSummary = { index: 7, hash: 'ab'.repeat(32), offset: 12, timestamp: 1, transactionCount: 3, firstSeq: 20 };
   const meta: IndexMeta = { format: 1, identity, ranges: [[0, 7]], ledgerHeight: 7, overdraftTotal: 0 };
-  const message = (index: number, hash: string): Buffer => Buffer.from(JSON.stringify({ index, hash, other: 'fields' }));
+  const message = (index: number, hash: string): MessageProbe => found(Buffer.from(JSON.stringify({ index, hash, other: 'fields' })));
+  const found = (value: Buffer): MessageProbe => ({ outcome: 'found', value });
 
   it('uses an index whose top block is still on the topic at its offset', () => {
     expect(judgeStoredIndex(meta, identity, top, message(7, top.hash))).toEqual({ verdict: 'valid', top: 7 });
@@ -62,12 +64,20 @@ describe('judgeStoredIndex', () => {
     ['another blockchain topic', { ...meta, identity: indexIdentity(PARAMS, 'other') }, top, message(7, top.hash), 'other-chain'],
     ['another format', { ...meta, format: 2 as unknown as 1 }, top, message(7, top.hash), 'unsupported-format'],
     ['its top summary missing', meta, undefined, message(7, top.hash), 'corrupt'],
-    ['a truncated or recreated topic (no message there)', meta, top, undefined, 'not-on-chain'],
+    ['a truncated or recreated topic (no message there)', meta, top, { outcome: 'absent', detail: 'offset 12 is at or past the end' }, 'not-on-chain'],
     ['a fork: another block at that offset', meta, top, message(7, 'cd'.repeat(32)), 'not-on-chain'],
     ['another index at that offset', meta, top, message(6, top.hash), 'not-on-chain'],
-    ['not a block at that offset', meta, top, Buffer.from('garbage'), 'not-on-chain'],
+    ['not a block at that offset', meta, top, found(Buffer.from('garbage')), 'not-on-chain'],
   ] as const)('rebuilds on %s', (_what, storedMeta, storedTop, atOffset, reason) => {
-    expect(judgeStoredIndex(storedMeta, identity, storedTop, atOffset)).toMatchObject({ verdict: 'rebuild', reason });
+    expect(judgeStoredIndex(storedMeta, identity, storedTop, atOffset as MessageProbe)).toMatchObject({ verdict: 'rebuild', reason });
+  });
+
+  it('is undecided (never rebuilds) while the broker does not say what is at the offset', () => {
+    const timedOut: MessageProbe = { outcome: 'unknown', detail: 'the broker did not answer within 15000 ms' };
+    expect(judgeStoredIndex(meta, identity, top, timedOut)).toEqual({ verdict: 'unknown', detail: timedOut.detail });
+    expect(judgeStoredIndex(meta, identity, top, undefined)).toMatchObject({ verdict: 'unknown' });
+    // What needs no broker is still decided: another chain's index is rebuilt whatever the broker says.
+    expect(judgeStoredIndex({ ...meta, identity: 'other' }, identity, top, timedOut)).toMatchObject({ verdict: 'rebuild', reason: 'other-chain' });
   });
 });
 

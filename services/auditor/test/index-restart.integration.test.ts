@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, listen } from '@chainlog/core/http';
-import { CheckpointWriter, ensureCheckpointTopic, ensureTopics } from '@chainlog/core/kafka';
+import { CheckpointWriter, ensureCheckpointTopic, ensureTopics, probeMessageAt } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
 import { type Block, Chain, createCheckpoint, encodeBlock, type InclusionProof, type Signer, type Transaction, verifyInclusionProof } from '@chainlog/core/protocol';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
 import { readConfig } from '../src/config.js';
-import { AuditorService } from '../src/service.js';
+import { AuditorService, type AuditorServiceOptions } from '../src/service.js';
 import { ChainBuilder, minerA, outsider, PARAMS_ENV, topicTransaction } from './support/chain-builder.js';
 
 const WINDOW_MS = 600_000;
@@ -58,8 +58,8 @@ function newDataDir(): string {
   return dir;
 }
 
-async function startService(dataDir: string, overrides: Record<string, string> = {}): Promise<AuditorService> {
-  const started = new AuditorService(readConfig(env(dataDir, overrides)), createLogger('auditor', 'silent'), { topicPollIntervalMs: 200 });
+async function startService(dataDir: string, overrides: Record<string, string> = {}, options: AuditorServiceOptions = {}): Promise<AuditorService> {
+  const started = new AuditorService(readConfig(env(dataDir, overrides)), createLogger('auditor', 'silent'), { topicPollIntervalMs: 200, ...options });
   servers.set(started, await listen(started.app, 0, '127.0.0.1'));
   await started.start();
   await started.caughtUpNow(60_000);
@@ -86,6 +86,21 @@ async function metric(service: AuditorService, name: string, labels = ''): Promi
   return line === undefined ? undefined : Number(line.split(' ').at(-1));
 }
 
+/** The audit report's findings (not the head or the commit lag, which move with time). */
+function findings(report: Record<string, unknown>): Record<string, unknown> {
+  const { rejected, forks, anomalies, overdrafts } = report;
+  return { rejected, forks, anomalies, overdrafts };
+}
+
+/** What the auditor's counters say it found: rejections by reason, overdrafts. */
+async function foundMetrics(service: AuditorService): Promise<Record<string, number | undefined>> {
+  return {
+    stale: await metric(service, 'chainlog_auditor_blocks_rejected_total', 'reason="stale"'),
+    malformed: await metric(service, 'chainlog_auditor_blocks_rejected_total', 'reason="malformed"'),
+    overdrafts: await metric(service, 'chainlog_auditor_overdrafts_total'),
+  };
+}
+
 /** Records of partition 0 and a chain committing them (derived ids, exempt from the window) signed by miner A. */
 async function publishChain(): Promise<Block[]> {
   const builder = new ChainBuilder();
@@ -109,7 +124,10 @@ async function publishChain(): Promise<Block[]> {
       timestamp: String(T0 + offset),
     })),
   });
-  await producer.send({ topic: topics.blockchain, acks: -1, messages: builder.messages().map((value) => ({ value })) });
+  // After the chain (blocks stay at offset = index): a replayed block (stale, a fork reason) and garbage
+  // (malformed), rejected above the checkpoint, so every start replays them; alice pays without funds: overdrafts.
+  const tampering = [builder.messages()[3] as Buffer, Buffer.from('not a block')];
+  await producer.send({ topic: topics.blockchain, acks: -1, messages: [...builder.messages(), ...tampering].map((value) => ({ value })) });
   return builder.blocks;
 }
 
@@ -173,6 +191,9 @@ describe('the auditor index on disk', () => {
   const reference = new Map<string, Record<string, unknown>>();
   let oldIds: string[];
   let paths: string[];
+  /** The fresh volume's audit report and counted findings, which a restart must show unchanged. */
+  let audit: Record<string, unknown>;
+  let found: Record<string, number | undefined>;
   beforeAll(() => {
     oldIds = [idAt(1, 1), idAt(4, 0), idAt(CHECKPOINT_AT - 1, 2)];
     paths = [...oldIds.map((id) => `/v1/transactions/${id}`), '/v1/accounts/acct-1', '/v1/accounts/miner-a', '/v1/blocks/2'];
@@ -215,6 +236,12 @@ describe('the auditor index on disk', () => {
     expect(wrong).toEqual([]);
     expect(await metric(service, 'chainlog_auditor_index_missing_blocks')).toBe(0);
     await eventually(async () => expect(await metric(service, 'chainlog_chain_verification_ratio')).toBe(1), 30_000);
+    audit = findings((await api(service, '/v1/audit')).body);
+    expect(audit).toMatchObject({ rejected: { total: 2, byReason: { stale: 1, malformed: 1 } }, forks: { total: 1 } });
+    expect((audit.overdrafts as { total: number; recent: unknown[] }).recent.length).toBeGreaterThan(0);
+    found = await foundMetrics(service);
+    expect(found).toMatchObject({ stale: 1, malformed: 1 });
+    expect(found.overdrafts).toBe((audit.overdrafts as { total: number }).total);
     await stopService(service);
   }, 180_000);
 
@@ -222,9 +249,41 @@ describe('the auditor index on disk', () => {
     const service = await startService(dataDir);
     expect(service.state.indexProgress()).toMatchObject({ complete: true, ledgerComplete: true, height: BLOCKS });
     for (const path of paths) expect((await api(service, path)).body).toEqual(reference.get(path));
+    // The audit log and the recent overdrafts survived the restart as they were (when observed included), and the
+    // replayed rejections were neither recorded nor counted again.
+    expect(findings((await api(service, '/v1/audit')).body)).toEqual(audit);
+    expect(await foundMetrics(service)).toEqual(found);
     for (const reason of ['other-chain', 'not-on-chain', 'corrupt', 'unsupported-format']) {
       expect(await metric(service, 'chainlog_auditor_index_rebuilds_total', `reason="${reason}"`)).toBe(0);
     }
+    await stopService(service);
+  }, 120_000);
+
+  it('a broker too slow to answer the start-up check: the index is kept and the check retried (not ready meanwhile), never rebuilt', async () => {
+    let asked = 0;
+    const readiness: unknown[] = [];
+    // The real broker, asked twice with a deadline it cannot meet: what a slow or paused broker looks like at start-up.
+    const slowAtFirst: typeof probeMessageAt = (client, topic, offset, logger) => {
+      asked++;
+      // The service being started (listening already: startService registers it before start()).
+      const starting = [...servers.keys()].at(-1);
+      if (starting !== undefined) readiness.push({ ready: starting.readiness().ready, blockchain: starting.readiness().detail.blockchain });
+      return probeMessageAt(client, topic, offset, logger, asked <= 2 ? 1 : 15_000);
+    };
+    const service = await startService(dataDir, {}, { probeMessageAt: slowAtFirst });
+    expect(asked).toBe(3);
+    expect(await metric(service, 'chainlog_auditor_index_check_retries_total')).toBe(2);
+    // Between the attempts the auditor said why it was not ready.
+    expect(readiness.slice(1)).toEqual([
+      { ready: false, blockchain: 'checking-stored-index' },
+      { ready: false, blockchain: 'checking-stored-index' },
+    ]);
+    for (const reason of ['other-chain', 'not-on-chain', 'corrupt', 'unsupported-format']) {
+      expect(await metric(service, 'chainlog_auditor_index_rebuilds_total', `reason="${reason}"`)).toBe(0);
+    }
+    expect(service.state.indexProgress()).toMatchObject({ complete: true, ledgerComplete: true, height: BLOCKS });
+    for (const path of paths) expect((await api(service, path)).body).toEqual(reference.get(path));
+    expect(service.readiness().ready).toBe(true);
     await stopService(service);
   }, 120_000);
 

@@ -35,6 +35,23 @@ describe('openLmdbIndexStore', () => {
     await again.store.close();
   });
 
+  it('keeps the newest entries of each recent list, bounded, across a reopen, and forgets them on clear', async () => {
+    const dir = newDir();
+    const first = openLmdbIndexStore(dir);
+    first.store.batch(() => {
+      for (let seq = 0; seq < 7; seq++) first.store.putRecent('rejected', seq, { offset: seq }, 3);
+      first.store.putRecent('overdrafts', 0, { account: 'alice' }, 3);
+    });
+    await first.store.close();
+    const again = openLmdbIndexStore(dir).store;
+    expect(again.recent('rejected')).toEqual([{ offset: 4 }, { offset: 5 }, { offset: 6 }]);
+    expect(again.recent('overdrafts')).toEqual([{ account: 'alice' }]);
+    expect(again.recent('forks')).toEqual([]);
+    again.clear();
+    expect(again.recent('rejected')).toEqual([]);
+    await again.close();
+  });
+
   it('discards an unreadable file and starts an empty index', async () => {
     const dir = newDir();
     writeFileSync(join(dir, 'index.mdb'), Buffer.alloc(64 * 1024, 0x5a));

@@ -79,11 +79,12 @@ interface HistoryPage {
 export interface RejectedOutcome {
   readonly record: RejectedBlock;
   readonly fork: boolean;
+  /** False when the rejection was recorded (and reported) already: a replay after a restart. */
+  readonly recorded: boolean;
 }
 
 export class AuditorState {
   readonly chain: Chain;
-  readonly audit: AuditLog;
   readonly pending: PendingTracker;
   readonly store: IndexStore;
   readonly #identity: string;
@@ -92,6 +93,7 @@ export class AuditorState {
   readonly #blockCacheBytes: number | undefined;
   #index!: ChainIndex;
   #ledger!: Ledger;
+  #audit!: AuditLog;
   /** The last block the ledger applied. */
   #ledgerHeight = -1;
 
@@ -103,7 +105,6 @@ export class AuditorState {
     this.store = options.store ?? new MemoryIndexStore();
     this.#identity = options.identity ?? '';
     this.#load();
-    this.audit = new AuditLog({ recentLimit: this.#recentLimit });
     this.pending = new PendingTracker({
       topic: options.transactionsTopic,
       chain: this.chain,
@@ -117,6 +118,11 @@ export class AuditorState {
 
   get ledger(): Ledger {
     return this.#ledger;
+  }
+
+  /** Rejections, forks and coverage anomalies recorded (kept with the index: they survive a restart on DATA_DIR). */
+  get audit(): AuditLog {
+    return this.#audit;
   }
 
   get ledgerHeight(): number {
@@ -138,6 +144,11 @@ export class AuditorState {
       store: this.store,
       recentOverdrafts: this.#recentLimit,
       ...(usable ? { accounts: this.store.accounts(), overdraftTotal: meta.overdraftTotal } : {}),
+    });
+    this.#audit = new AuditLog({
+      store: this.store,
+      recentLimit: this.#recentLimit,
+      ...(usable && meta.audit !== undefined ? { restored: meta.audit } : {}),
     });
   }
 
@@ -228,6 +239,7 @@ export class AuditorState {
       ranges: this.#index.coverage.ranges,
       ledgerHeight: this.#ledgerHeight,
       overdraftTotal: this.#ledger.overdraftCount,
+      audit: this.#audit.totals(),
     };
   }
 
@@ -245,15 +257,21 @@ export class AuditorState {
       ...(canonical === undefined ? {} : { canonicalHashAtIndex: canonical.hash }),
       observedAt: this.#clock(),
     };
-    this.audit.record(record);
-    return { record, fork };
+    let recorded = false;
+    this.#write(() => {
+      recorded = this.#audit.record(record);
+    });
+    return { record, fork, recorded };
   }
 
-  /** A block that claims offsets past a transactions partition's end (reported once per block by the service). */
-  recordAnomaly(anomaly: Omit<CoverageAnomaly, 'observedAt'>): CoverageAnomaly {
+  /** A block that claims offsets past a transactions partition's end (reported once per block: recorded false when it was already, before a restart). */
+  recordAnomaly(anomaly: Omit<CoverageAnomaly, 'observedAt'>): { record: CoverageAnomaly; recorded: boolean } {
     const record = { ...anomaly, observedAt: this.#clock() };
-    this.audit.recordAnomaly(record);
-    return record;
+    let recorded = false;
+    this.#write(() => {
+      recorded = this.#audit.recordAnomaly(record);
+    });
+    return { record, recorded };
   }
 
   head(): HeadView {

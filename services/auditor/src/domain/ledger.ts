@@ -50,10 +50,14 @@ export class Ledger {
   readonly #overdrafts: RecentList<OverdraftRecord>;
   readonly #store: IndexStore;
 
-  /** Starts from `accounts` (a persisted ledger, IndexStore.accounts()) with `overdraftTotal` overdrafts so far. */
+  /**
+   * Starts from `accounts` (a persisted ledger, IndexStore.accounts()) with `overdraftTotal` overdrafts so far,
+   * the newest of them read back from the store (a restart shows the overdrafts found before it).
+   */
   constructor(options: { store: IndexStore; recentOverdrafts?: number; accounts?: Iterable<[string, AccountRecord]>; overdraftTotal?: number }) {
     this.#store = options.store;
-    this.#overdrafts = new RecentList(options.recentOverdrafts ?? 1000, options.overdraftTotal ?? 0);
+    const kept = options.overdraftTotal === undefined ? [] : options.store.recent('overdrafts').map((entry) => overdraftFromStore(entry as StoredOverdraft));
+    this.#overdrafts = new RecentList(options.recentOverdrafts ?? 1000, options.overdraftTotal ?? 0, kept);
     for (const [id, record] of options.accounts ?? []) {
       this.#accounts.set(id, { balance: record.balance, transactionCount: record.transactionCount, overdrafts: record.overdrafts });
       this.#setBalance(id, record.balance);
@@ -100,6 +104,7 @@ export class Ledger {
         };
         overdrafts.push(record);
         this.#overdrafts.push(record);
+        this.#store.putRecent('overdrafts', this.#overdrafts.total - 1, overdraftToStore(record), this.#overdrafts.capacity);
       }
       this.#store.putHistory(transaction.from, sender.transactionCount++, seq);
       touched.add(transaction.from);
@@ -163,6 +168,17 @@ export class Ledger {
     if (balance < 0n && id !== COINBASE_SENDER) this.#negative.set(id, true);
     else this.#negative.delete(id);
   }
+}
+
+/** An overdraft as the store keeps it: balances as decimal strings (they may exceed 64 bits). */
+type StoredOverdraft = Omit<OverdraftRecord, 'balanceBefore' | 'balanceAfter'> & { balanceBefore: string; balanceAfter: string };
+
+function overdraftToStore(record: OverdraftRecord): StoredOverdraft {
+  return { ...record, balanceBefore: record.balanceBefore.toString(), balanceAfter: record.balanceAfter.toString() };
+}
+
+function overdraftFromStore(stored: StoredOverdraft): OverdraftRecord {
+  return { ...stored, balanceBefore: BigInt(stored.balanceBefore), balanceAfter: BigInt(stored.balanceAfter) };
 }
 
 function compareOverdrawn(a: AccountView, b: AccountView): number {

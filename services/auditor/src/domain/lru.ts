@@ -58,13 +58,18 @@ export class RecentList<T> {
   #items: T[] = [];
   #total = 0;
 
-  /** `total`: items added before (a ledger loaded from disk counts its earlier overdrafts). */
+  /**
+   * `total`: items added before (a ledger loaded from disk counts its earlier overdrafts); `kept`: the newest of
+   * them, oldest first (a list restored from disk).
+   */
   constructor(
     readonly capacity: number,
     total = 0,
+    kept: Iterable<T> = [],
   ) {
     if (!Number.isSafeInteger(capacity) || capacity < 0) throw new RangeError('capacity must be a non-negative integer');
     this.#total = total;
+    this.#items = capacity === 0 ? [] : [...kept].slice(-capacity);
   }
 
   /** How many items were ever added, including those that fell off. */

@@ -6,6 +6,7 @@
  * `LmdbIndexStore` (DATA_DIR set: on disk, memory-mapped, kept across restarts and checked against the chain
  * on start). Reads are synchronous, so an HTTP handler answers without queueing behind I/O.
  */
+import type { RejectionReason } from '@chainlog/core/protocol';
 import type { BlockRange } from '../domain/index-coverage.js';
 
 export interface StoredBlockSummary {
@@ -37,7 +38,23 @@ export interface IndexMeta {
   readonly ledgerHeight: number;
   /** Overdrafts since genesis, up to ledgerHeight. */
   readonly overdraftTotal: number;
+  /** What the audit log recorded (absent in an index written before it was kept: nothing recorded). */
+  readonly audit?: AuditTotals;
 }
+
+/** The audit log's totals, kept with the index so a restart neither forgets nor re-counts what was reported. */
+export interface AuditTotals {
+  readonly rejectedByReason: Partial<Record<RejectionReason, number>>;
+  readonly forks: number;
+  readonly anomalies: number;
+  /** The highest blockchain offset whose rejection is recorded (-1: none); a replay skips those at or below it. */
+  readonly rejectedThrough: number;
+  /** The same for coverage anomalies (reported once per block offset). */
+  readonly anomaliesThrough: number;
+}
+
+/** The bounded lists of the audit report, kept across restarts by a persistent store (their newest entries). */
+export type RecentListName = 'rejected' | 'forks' | 'anomalies' | 'overdrafts';
 
 export interface IndexStore {
   /** Whether the store outlives the process (it must then be checked against the chain on start). */
@@ -69,6 +86,13 @@ export interface IndexStore {
   putHistory(account: string, ordinal: number, seq: number): void;
   /** Sequence numbers of the account's transactions [from, from + limit), oldest first. */
   history(account: string, from: number, limit: number): number[];
+  /**
+   * Adds entry number `seq` (counting every entry the list ever had, from 0) to a recent list, and forgets entry
+   * `seq - keep`: the list keeps its newest `keep` entries. `value` is plain data (no BigInts).
+   */
+  putRecent(list: RecentListName, seq: number, value: object, keep: number): void;
+  /** A recent list's kept entries, oldest first (a memory store has none: nothing outlives it). */
+  recent(list: RecentListName): unknown[];
   /** Runs the writes in `write` as one atomic change (a crash keeps all or none of them). */
   batch(write: () => void): void;
   /** Forgets everything (an index that belongs to another chain, or disagrees with this one). */

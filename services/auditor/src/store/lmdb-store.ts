@@ -10,7 +10,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { AccountRecord, IndexMeta, IndexStore, StoredBlockSummary } from './index-store.js';
+import type { AccountRecord, IndexMeta, IndexStore, RecentListName, StoredBlockSummary } from './index-store.js';
 
 type SummaryValue = [hash: string, offset: number, timestamp: number, transactionCount: number, firstSeq: number];
 type AccountValue = [balance: string, transactionCount: number, overdrafts: number];
@@ -66,6 +66,7 @@ export class LmdbIndexStore implements IndexStore {
   readonly #ids: Database<number, string>;
   readonly #accounts: Database<AccountValue, string>;
   readonly #history: Database<number, [string, number]>;
+  readonly #recent: Database<object, [RecentListName, number]>;
 
   constructor(dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -80,6 +81,7 @@ export class LmdbIndexStore implements IndexStore {
     this.#ids = this.#root.openDB({ name: 'ids' });
     this.#accounts = this.#root.openDB({ name: 'accounts' });
     this.#history = this.#root.openDB({ name: 'history' });
+    this.#recent = this.#root.openDB({ name: 'recent' });
   }
 
   meta(): IndexMeta | undefined {
@@ -153,13 +155,24 @@ export class LmdbIndexStore implements IndexStore {
     return seqs;
   }
 
+  putRecent(list: RecentListName, seq: number, value: object, keep: number): void {
+    this.#recent.putSync([list, seq], value);
+    if (seq >= keep) this.#recent.removeSync([list, seq - keep]);
+  }
+
+  recent(list: RecentListName): unknown[] {
+    const entries: unknown[] = [];
+    for (const { value } of this.#recent.getRange({ start: [list, 0], end: [list, Number.MAX_SAFE_INTEGER] })) entries.push(value);
+    return entries;
+  }
+
   batch(write: () => void): void {
     this.#root.transactionSync(write);
   }
 
   clear(): void {
     this.#root.transactionSync(() => {
-      for (const db of [this.#meta, this.#summaries, this.#blocks, this.#starts, this.#proofs, this.#ids, this.#accounts, this.#history]) db.clearSync();
+      for (const db of [this.#meta, this.#summaries, this.#blocks, this.#starts, this.#proofs, this.#ids, this.#accounts, this.#history, this.#recent]) db.clearSync();
     });
   }
 

@@ -106,6 +106,14 @@ export class MemoryIndexStore implements IndexStore {
     return this.#history.get(account)?.slice(from, from + limit) ?? [];
   }
 
+  putRecent(): void {
+    // The audit log and the ledger keep their recent lists in memory; a memory store has nothing to add.
+  }
+
+  recent(): unknown[] {
+    return [];
+  }
+
   batch(write: () => void): void {
     write();
   }

@@ -124,23 +124,45 @@ async function readCompactedTopic(kafka: Kafka, topic: string, logger: Logger, t
   return values;
 }
 
-async function topicEnds(kafka: Kafka, topic: string): Promise<Map<number, number> | undefined> {
-  const admin = kafka.admin();
-  await admin.connect();
+/**
+ * What a broker says about the message at `offset` of a single-partition topic. `absent` is positive evidence
+ * (the broker answered: no such topic, the offset is outside the partition's [start, end), or the record is gone
+ * or a tombstone); `unknown` means no evidence either way (the broker did not answer in time or failed): a caller
+ * must not treat it as `absent` (a slow broker at start-up is not a recreated topic).
+ */
+export type MessageProbe =
+  | { readonly outcome: 'found'; readonly value: Buffer }
+  | { readonly outcome: 'absent'; readonly detail: string }
+  | { readonly outcome: 'unknown'; readonly detail: string; readonly error?: Error };
+
+/** Asks the broker for the message at `offset` of a single-partition topic, giving up after `timeoutMs` (then `unknown`). */
+export async function probeMessageAt(kafka: Kafka, topic: string, offset: number, logger: Logger, timeoutMs = 15_000): Promise<MessageProbe> {
+  const abandon = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<MessageProbe>((resolve) => {
+    timer = setTimeout(() => resolve({ outcome: 'unknown', detail: `the broker did not answer within ${timeoutMs} ms` }), timeoutMs);
+  });
+  const asked = askMessageAt(kafka, topic, offset, logger, abandon.signal).catch(
+    (error: unknown): MessageProbe => ({ outcome: 'unknown', detail: `the broker did not answer: ${(error as Error).message}`, error: error as Error }),
+  );
   try {
-    if (!(await admin.listTopics()).includes(topic)) return undefined;
-    return new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => [partition, Number(high)]));
+    return await Promise.race([asked, deadline]);
   } finally {
-    await admin.disconnect();
+    clearTimeout(timer);
+    // A request still under way (the deadline won) stops its reader and admin client in the background.
+    abandon.abort();
   }
 }
 
-/** The value of the message at `offset` of a single-partition topic; undefined when the topic has none there. */
-export async function readMessageAt(kafka: Kafka, topic: string, offset: number, logger: Logger, timeoutMs = 15_000): Promise<Buffer | undefined> {
-  const ends = await topicEnds(kafka, topic);
-  if (ends === undefined || (ends.get(0) ?? 0) <= offset) return undefined;
-  let found: (value: Buffer | undefined) => void = () => undefined;
-  const result = new Promise<Buffer | undefined>((resolve) => (found = resolve));
+async function askMessageAt(kafka: Kafka, topic: string, offset: number, logger: Logger, abandoned: AbortSignal): Promise<MessageProbe> {
+  const ends = await partitionBounds(kafka, topic);
+  if (ends === undefined) return { outcome: 'absent', detail: `the topic ${topic} does not exist` };
+  if (offset >= ends.high) return { outcome: 'absent', detail: `offset ${offset} is at or past the end of ${topic} (${ends.high})` };
+  if (offset < ends.low) return { outcome: 'absent', detail: `offset ${offset} is below the start of ${topic} (${ends.low}): deleted` };
+  if (abandoned.aborted) return { outcome: 'unknown', detail: 'abandoned' };
+  let found: (probe: MessageProbe) => void = () => undefined;
+  const result = new Promise<MessageProbe>((resolve) => (found = resolve));
+  abandoned.addEventListener('abort', () => found({ outcome: 'unknown', detail: 'abandoned' }), { once: true });
   const reader = new TopicReader({
     kafka,
     topic,
@@ -148,16 +170,42 @@ export async function readMessageAt(kafka: Kafka, topic: string, offset: number,
     name: 'checkpoint tip reader',
     groupIdPrefix: 'chainlog-checkpoint-tip',
     startOffsets: new Map([[0, offset]]),
-    onMessage: (message) => found(message.offset === offset ? message.value : undefined),
+    onMessage: (message) => {
+      // The first record at or after `offset`: another offset means the record is gone (compacted away).
+      if (message.offset !== offset) found({ outcome: 'absent', detail: `no record at offset ${offset} of ${topic} (the next is at ${message.offset})` });
+      else if (message.raw.value === null) found({ outcome: 'absent', detail: `the record at offset ${offset} of ${topic} is a tombstone` });
+      else found({ outcome: 'found', value: message.value });
+    },
   });
-  const timer = setTimeout(() => found(undefined), timeoutMs);
   try {
     await reader.start();
     return await result;
   } finally {
-    clearTimeout(timer);
     await reader.stop();
   }
+}
+
+/** The single partition's [low, high) offsets; undefined when the topic does not exist. */
+async function partitionBounds(kafka: Kafka, topic: string): Promise<{ low: number; high: number } | undefined> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return undefined;
+    const partition = (await admin.fetchTopicOffsets(topic)).find((candidate) => candidate.partition === 0);
+    return { low: Number(partition?.low ?? 0), high: Number(partition?.high ?? 0) };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * The value of the message at `offset` of a single-partition topic; undefined when the topic has none there or
+ * the broker did not answer in time (a checkpoint whose tip cannot be read is not used); a broker error is thrown.
+ */
+export async function readMessageAt(kafka: Kafka, topic: string, offset: number, logger: Logger, timeoutMs = 15_000): Promise<Buffer | undefined> {
+  const probe = await probeMessageAt(kafka, topic, offset, logger, timeoutMs);
+  if (probe.outcome === 'unknown' && probe.error !== undefined) throw probe.error;
+  return probe.outcome === 'found' ? probe.value : undefined;
 }
 
 export type RestoreOutcome =

@@ -1,7 +1,10 @@
 // Checkpoints on a real broker: a checkpoint of several 512 KiB parts is written and read back whole, a newer
-// one replaces the older (its parts deleted), and readMessageAt reads exactly one offset of a topic.
+// one replaces the older (its parts deleted), and readMessageAt reads exactly one offset of a topic;
+// probeMessageAt tells a broker's "not there" from no answer (a broker that never answers, a closed port).
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { CheckpointWriter, ensureCheckpointTopic, readCheckpointCandidates, readMessageAt } from '../../src/kafka/index.js';
+import { CheckpointWriter, ensureCheckpointTopic, probeMessageAt, readCheckpointCandidates, readMessageAt } from '../../src/kafka/index.js';
 import { createLogger } from '../../src/logging/index.js';
 import { createCheckpoint, GENESIS_BLOCK, openCheckpoint, type ChainState, type ConsensusParams } from '../../src/protocol/index.js';
 import { testKafka, uniqueTopic } from '../../../../test/support/kafka.js';
@@ -68,4 +71,53 @@ describe('checkpoint store', () => {
     expect(await readMessageAt(kafka, topic, 3, logger)).toBeUndefined();
     expect(await readMessageAt(kafka, uniqueTopic('missing'), 0, logger)).toBeUndefined();
   });
+
+  it('probes an offset: found, absent only on the broker\'s word, unknown when no broker answers', { timeout: 90_000 }, async () => {
+    const kafka = testKafka();
+    const topic = uniqueTopic('probe');
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: ['zero', 'one', 'two', 'three'].map((value) => ({ value })) });
+    await producer.disconnect();
+    // The records below offset 2 deleted (what retention does): offset 1 is gone, by the broker's word.
+    // (The admin client's metadata must know the new topic's leader first.)
+    await admin.fetchTopicMetadata({ topics: [topic] });
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '2' }] });
+    await admin.disconnect();
+
+    const found = await probeMessageAt(kafka, topic, 3, logger);
+    expect(found.outcome === 'found' && found.value.toString()).toBe('three');
+    expect(await probeMessageAt(kafka, topic, 1, logger)).toMatchObject({ outcome: 'absent', detail: expect.stringContaining('below the start') });
+    expect(await probeMessageAt(kafka, topic, 4, logger)).toMatchObject({ outcome: 'absent', detail: expect.stringContaining('past the end') });
+    expect(await probeMessageAt(kafka, uniqueTopic('missing'), 0, logger)).toMatchObject({ outcome: 'absent', detail: expect.stringContaining('does not exist') });
+
+    // A "broker" that accepts connections and never answers (a paused or overloaded one): no evidence.
+    const sockets: Socket[] = [];
+    const silent = await listening(createServer((socket) => sockets.push(socket)));
+    try {
+      const stalled = await probeMessageAt(testKafka(`127.0.0.1:${port(silent)}`), topic, 3, logger, 1500);
+      expect(stalled).toMatchObject({ outcome: 'unknown', detail: expect.stringContaining('did not answer within 1500 ms') });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+    // A closed port (the broker is down): no evidence either, and readMessageAt still throws the error.
+    const closed = await listening(createServer());
+    const closedPort = port(closed);
+    await new Promise((resolve) => closed.close(resolve));
+    const down = testKafka(`127.0.0.1:${closedPort}`);
+    expect(await probeMessageAt(down, topic, 3, logger)).toMatchObject({ outcome: 'unknown' });
+    await expect(readMessageAt(down, topic, 3, logger)).rejects.toThrow();
+  });
 });
+
+function listening(server: Server): Promise<Server> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+function port(server: Server): number {
+  return (server.address() as AddressInfo).port;
+}
