@@ -13,7 +13,7 @@ import type { IndexMeta, StoredBlockSummary } from '../store/index-store.js';
 
 export const INDEX_FORMAT = 1;
 
-export type RebuildReason = 'unsupported-format' | 'other-chain' | 'corrupt' | 'not-on-chain';
+export type RebuildReason = 'unsupported-format' | 'other-chain' | 'corrupt' | 'not-on-chain' | 'os-crash';
 
 export type IndexValidity =
   | { readonly verdict: 'empty' }
