@@ -9,6 +9,9 @@
 //        [--seconds 5] [--latency-rate 5000] [--block-transactions 5000] [--block-wait-ms 100]
 //   full figure: --partitions 1,2,4 --difficulties 0,12 --seconds 10
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { INGEST_ROUTES } from '@chainlog/core/api';
 import { ChainFollower } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
@@ -341,6 +344,17 @@ interface ConfigResult {
   readonly baseline: number;
 }
 
+/**
+ * The miners' block-size variable in the checkout the services run from: CUT_AT_PENDING_TRANSACTIONS since the
+ * rename (#22), MAX_BLOCK_TRANSACTIONS before it. Each side gets only its own name: a miner since the rename
+ * refuses the old one (so this tree can be a --before side too), one before it ignores the new one and would
+ * cut a block per transaction.
+ */
+function blockSizeVariable(tree: string | undefined): string {
+  const config = readFileSync(join(tree ?? fileURLToPath(new URL('..', import.meta.url)), 'services/miner/src/config.ts'), 'utf8');
+  return config.includes("'CUT_AT_PENDING_TRANSACTIONS'") ? 'CUT_AT_PENDING_TRANSACTIONS' : 'MAX_BLOCK_TRANSACTIONS';
+}
+
 async function runConfig(partitions: number, difficulty: number, baseline: number, tree?: string): Promise<ConfigResult> {
   const tag = `${partitions}p-d${difficulty}${tree === undefined ? '' : '-before'}`;
   const topics = {
@@ -378,10 +392,7 @@ async function runConfig(partitions: number, difficulty: number, baseline: numbe
           MINER_ORDINAL: String(ordinal),
           MINER_REPLICAS: String(partitions),
           MINER_GROUP_ID: group,
-          CUT_AT_PENDING_TRANSACTIONS: String(blockTransactions),
-          // A --before checkout from before the rename (#22) reads the block size as MAX_BLOCK_TRANSACTIONS, and
-          // this tree refuses that old name: without it the older miners cut a block per transaction.
-          ...(tree === undefined ? {} : { MAX_BLOCK_TRANSACTIONS: String(blockTransactions) }),
+          [blockSizeVariable(tree)]: String(blockTransactions),
           MAX_PENDING_PER_PARTITION: String(Math.max(10_000, 4 * blockTransactions)),
           MAX_BLOCK_WAIT_MS: String(blockWaitMs),
         }, profileArgs(tag, `miner-${ordinal}`), tree),

@@ -114,9 +114,20 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux); undefined elsewhere. */
 export function processCpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
+  return pid === undefined ? undefined : statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU seconds this process's main thread has used so far (Linux; undefined elsewhere): what bounds a reader
+ * whose other threads (a worker consuming a topic) run on other cores. process.cpuUsage() counts every thread.
+ */
+export function mainThreadCpuSeconds(): number | undefined {
+  return statCpuSeconds(`/proc/self/task/${process.pid}/stat`);
+}
+
+function statCpuSeconds(file: string): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(file, 'utf8');
     // Fields after the command (which may contain spaces) start at state; utime and stime are 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;

@@ -13,6 +13,8 @@ export interface AuditorMetrics {
   auditEventsDropped(count: number): void;
   /** The index found on disk was not used (docs/architecture.md): rebuilt from the chain. */
   indexRebuilt(reason: RebuildReason): void;
+  /** The back-fill's replay handed a block to the index (this process). */
+  blockBackfilled(): void;
   /** The broker did not answer the start-up check of the index found on disk: asked again later. */
   indexCheckRetried(): void;
 }
@@ -170,6 +172,11 @@ export function createAuditorMetrics(
     registers,
   });
   for (const reason of REBUILD_REASONS) rebuilds.inc({ reason }, 0);
+  const backfilled = new Counter({
+    name: 'chainlog_auditor_backfill_blocks_total',
+    help: 'Blocks the back-fill (the replay from genesis after a start from a checkpoint) handed to the index in this process; a restart continues where the last one stopped, so it does not count the chain again',
+    registers,
+  });
   const checkRetries = new Counter({
     name: 'chainlog_auditor_index_check_retries_total',
     help: 'Start-up checks of the index found on disk that the broker did not answer in time (slow or unreachable): the index is kept and the check retried, the auditor not ready meanwhile',
@@ -182,6 +189,9 @@ export function createAuditorMetrics(
     },
     indexRebuilt(reason) {
       rebuilds.inc({ reason });
+    },
+    blockBackfilled() {
+      backfilled.inc();
     },
     blockAccepted(outcome, observedAt) {
       accepted.inc();

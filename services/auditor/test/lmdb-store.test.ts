@@ -35,6 +35,33 @@ describe('openLmdbIndexStore', () => {
     await again.store.close();
   });
 
+  it('keeps the history entries and the back-fill\'s resume point across a reopen, and forgets them on clear', async () => {
+    const dir = newDir();
+    const first = openLmdbIndexStore(dir).store;
+    const entry = { id: 'pay-1', from: 'alice', to: 'bob', amount: 2 ** 53 - 1, timestamp: 1_700_000_000_123 };
+    const resume = {
+      tipIndex: 4,
+      tipHash: 'ab'.repeat(32),
+      tipOffset: 9,
+      transactionCount: 17,
+      sourceOffsets: [{ topic: 'transactions', partition: 0, lastOffset: 11 }],
+      recentIds: [{ id: 'pay-1', timestamp: 1_700_000_000_123 }],
+    };
+    first.batch(() => {
+      first.putEntry(12, entry);
+      first.putBackfillResume(resume);
+    });
+    await first.close();
+    const again = openLmdbIndexStore(dir).store;
+    expect(again.entry(12)).toEqual(entry);
+    expect(again.entry(13)).toBeUndefined();
+    expect(again.backfillResume()).toEqual(resume);
+    again.clear();
+    expect(again.entry(12)).toBeUndefined();
+    expect(again.backfillResume()).toBeUndefined();
+    await again.close();
+  });
+
   it('keeps the newest entries of each recent list, bounded, across a reopen, and forgets them on clear', async () => {
     const dir = newDir();
     const first = openLmdbIndexStore(dir);

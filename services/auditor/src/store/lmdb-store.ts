@@ -16,10 +16,11 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { AccountRecord, IndexMeta, IndexStore, RecentListName, StoredBlockSummary } from './index-store.js';
+import type { AccountRecord, BackfillResume, IndexMeta, IndexStore, RecentListName, StoredBlockSummary, StoredEntry } from './index-store.js';
 
 type SummaryValue = [hash: string, offset: number, timestamp: number, transactionCount: number, firstSeq: number];
 type AccountValue = [balance: string, transactionCount: number, overdrafts: number];
+type EntryValue = [id: string, from: string, to: string, amount: number, timestamp: number];
 
 /** Why a stored index was discarded before LMDB opened it. */
 export type DiscardReason = 'corrupt' | 'os-crash';
@@ -144,7 +145,8 @@ export class LmdbIndexStore implements IndexStore {
   readonly location: string;
   readonly #file: string;
   readonly #root: RootDatabase;
-  readonly #meta: Database<IndexMeta, string>;
+  readonly #meta: Database<IndexMeta | BackfillResume, string>;
+  readonly #entries: Database<EntryValue, number>;
   readonly #summaries: Database<SummaryValue, number>;
   readonly #blocks: Database<Buffer, number>;
   readonly #starts: Database<number, number>;
@@ -171,11 +173,12 @@ export class LmdbIndexStore implements IndexStore {
     this.#ids = this.#root.openDB({ name: 'ids' });
     this.#accounts = this.#root.openDB({ name: 'accounts' });
     this.#history = this.#root.openDB({ name: 'history' });
+    this.#entries = this.#root.openDB({ name: 'entries' });
     this.#recent = this.#root.openDB({ name: 'recent' });
   }
 
   meta(): IndexMeta | undefined {
-    return this.#meta.get('meta');
+    return this.#meta.get('meta') as IndexMeta | undefined;
   }
 
   setMeta(meta: IndexMeta): void {
@@ -193,11 +196,18 @@ export class LmdbIndexStore implements IndexStore {
     return this.#blocks.getBinary(index);
   }
 
+  blockBytesView(index: number): Buffer | undefined {
+    // lmdb-js' reusable read buffer: no allocation per read (getBinary allocates a Buffer of the value's size).
+    return this.#blocks.getBinaryFast(index);
+  }
+
   putBlock(summary: StoredBlockSummary, bytes: Buffer): void {
     const { index, hash, offset, timestamp, transactionCount, firstSeq } = summary;
     this.#summaries.putSync(index, [hash, offset, timestamp, transactionCount, firstSeq]);
     this.#blocks.putSync(index, bytes);
-    this.#starts.putSync(firstSeq, index);
+    // A block without transactions (genesis) holds no sequence number, and would hide the next block's start
+    // (the same firstSeq) when written after it, as a back-fill writes genesis after a checkpoint at block 1.
+    if (transactionCount > 0) this.#starts.putSync(firstSeq, index);
   }
 
   readonly keepsProofData = true;
@@ -208,6 +218,31 @@ export class LmdbIndexStore implements IndexStore {
 
   proofData(index: number): Buffer | undefined {
     return this.#proofs.getBinary(index);
+  }
+
+  proofDataView(index: number): Buffer | undefined {
+    return this.#proofs.getBinaryFast(index);
+  }
+
+  readonly keepsEntries = true;
+
+  putEntry(seq: number, entry: StoredEntry): void {
+    this.#entries.putSync(seq, [entry.id, entry.from, entry.to, entry.amount, entry.timestamp]);
+  }
+
+  entry(seq: number): StoredEntry | undefined {
+    const value = this.#entries.get(seq);
+    if (value === undefined) return undefined;
+    const [id, from, to, amount, timestamp] = value;
+    return { id, from, to, amount, timestamp };
+  }
+
+  backfillResume(): BackfillResume | undefined {
+    return this.#meta.get('backfill') as BackfillResume | undefined;
+  }
+
+  putBackfillResume(resume: BackfillResume): void {
+    this.#meta.putSync('backfill', resume);
   }
 
   blockIndexAtSeq(seq: number): number | undefined {
@@ -262,7 +297,7 @@ export class LmdbIndexStore implements IndexStore {
 
   clear(): void {
     this.#root.transactionSync(() => {
-      for (const db of [this.#meta, this.#summaries, this.#blocks, this.#starts, this.#proofs, this.#ids, this.#accounts, this.#history, this.#recent]) db.clearSync();
+      for (const db of [this.#meta, this.#summaries, this.#blocks, this.#starts, this.#proofs, this.#ids, this.#accounts, this.#history, this.#entries, this.#recent]) db.clearSync();
     });
   }
 

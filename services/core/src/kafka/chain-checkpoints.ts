@@ -180,9 +180,11 @@ export class ChainCheckpoints {
    * After a restore (and once the service is ready, so that it does not delay start-up): replays the chain
    * from genesis up to the checkpoint's tip in the background and compares the state. Resolves at once.
    * `force` runs it even with CHECKPOINT_VERIFY off (a reader that needs the replay's blocks: the auditor's
-   * back-fill, handed each block through `onAccepted`).
+   * back-fill, handed each block through `onAccepted`). `resumeFrom` continues an earlier, interrupted replay.
    */
-  async verifyInBackground(options: { force?: boolean; onAccepted?: BackgroundVerifierOptions['onAccepted'] } = {}): Promise<void> {
+  async verifyInBackground(
+    options: { force?: boolean; onAccepted?: BackgroundVerifierOptions['onAccepted']; resumeFrom?: BackgroundVerifierOptions['resumeFrom'] } = {},
+  ): Promise<void> {
     const restored = this.#restored;
     if (restored === undefined || (!this.#options.settings.verify && options.force !== true) || this.#verifier !== undefined) return;
     const { kafka, blockchainTopic, transactionsTopic, chain, logger, registry } = this.#options;
@@ -195,6 +197,8 @@ export class ChainCheckpoints {
       registry,
       target: restored,
       ...(options.onAccepted === undefined ? {} : { onAccepted: options.onAccepted }),
+      // A resume point at or past the target has nothing left to replay up to it: start from genesis then.
+      ...(options.resumeFrom === undefined || options.resumeFrom.offset >= restored.tipOffset ? {} : { resumeFrom: options.resumeFrom }),
     });
     await this.#verifier.start();
   }

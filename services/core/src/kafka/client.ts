@@ -35,6 +35,18 @@ function pinoLogCreator(logger: Logger): logCreator {
     };
 }
 
+/** How each client createKafka made was configured: a worker thread builds its own client from this. */
+const CLIENT_SETTINGS = new WeakMap<Kafka, { readonly settings: KafkaSettings; readonly retries: number }>();
+
+/**
+ * The settings a client was created with (createKafka), or undefined for a client made otherwise. A kafkajs
+ * client cannot cross a thread boundary and does not tell its configuration, so a reader that moves its
+ * consumer to a worker thread (the transactions topic's SourceReader) asks here for what to build it from.
+ */
+export function kafkaClientSettings(kafka: Kafka): { readonly settings: KafkaSettings; readonly retries: number } | undefined {
+  return CLIENT_SETTINGS.get(kafka);
+}
+
 /**
  * A kafkajs client with bounded connection and request timeouts and a bounded retry budget,
  * so that an unreachable broker surfaces as an error in seconds instead of a hang.
@@ -72,5 +84,7 @@ export function createKafka(settings: KafkaSettings, logger: Logger, retries = 5
         break;
     }
   }
-  return new Kafka(config);
+  const kafka = new Kafka(config);
+  CLIENT_SETTINGS.set(kafka, { settings, retries });
+  return kafka;
 }

@@ -2,11 +2,13 @@
 // against the records they claim (the protocol's source coverage, docs/protocol.md §3.7). Each partition is
 // read in offset order from the start, like the chain's ranges tile it, and its records are kept from the
 // chain's consumed offset on: a block's ranges always start there. A partition is paused when it runs far
-// ahead of the chain, unless a block is waiting for its records.
+// ahead of the chain, unless a block is waiting for its records. The consumer itself (on a worker thread for
+// a service's client) is the feed's (source-feed.ts); records arrive and are kept packed (record-chunk.ts).
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from '../logging/logger.js';
 import type { SourceLog, SourceRecord } from '../protocol/index.js';
-import { TopicReader, type TopicMessage } from './topic-reader.js';
+import { chunkIndexOf, chunkRecord, chunkSize, type RecordChunk } from './record-chunk.js';
+import { createSourceFeed, type SourceFeed } from './source-feed.js';
 
 export interface SourceReaderOptions {
   kafka: Kafka;
@@ -22,6 +24,8 @@ export interface SourceReaderOptions {
    * has consumed, since its next blocks' ranges start there.
    */
   startOffsets?: ReadonlyMap<number, number>;
+  /** Consume on this thread even when the client allows a worker thread (source-feed.ts); for tests. */
+  inThread?: boolean;
 }
 
 /**
@@ -32,10 +36,12 @@ export interface SourceReaderOptions {
 export const PARTITION_DISCOVERY_MS = 5000;
 
 interface PartitionBuffer {
-  /** Records not yet consumed by the chain, ascending. */
-  records: SourceRecord[];
-  /** Index of the first live record in `records` (a prefix is dropped lazily). */
-  start: number;
+  /** Packed batches holding the records not yet consumed by the chain, ascending. */
+  chunks: RecordChunk[];
+  /** Index of the first live record in `chunks[0]` (a consumed prefix is dropped lazily). */
+  head: number;
+  /** Records in `chunks` from `head` on. */
+  live: number;
   readThrough: number;
   /** The partition's end as last seen (high watermark); undefined until known. */
   end: number | undefined;
@@ -59,7 +65,7 @@ export class SourceReader implements SourceLog {
   readonly #partitions = new Map<number, PartitionBuffer>();
   readonly #paused = new Set<number>();
   #waiters: Waiter[] = [];
-  #reader: TopicReader | undefined;
+  #reader: SourceFeed | undefined;
   #admin: Admin | undefined;
   #stopped = false;
   #started: Promise<void> | undefined;
@@ -114,32 +120,38 @@ export class SourceReader implements SourceLog {
     if (this.#stopped) return;
     const { kafka, topic, logger } = this.#options;
     await this.refreshEnds();
-    const reader = new TopicReader({
-      kafka,
-      topic,
-      logger,
-      groupIdPrefix: this.#options.groupIdPrefix ?? 'chainlog-sources',
-      name: 'transactions source reader',
-      // A block waits for these records: fetch them as soon as they exist.
-      maxWaitTimeInMs: 100,
-      metadataMaxAgeMs: this.#options.metadataMaxAgeMs ?? PARTITION_DISCOVERY_MS,
-      // After what a chain restored from a checkpoint consumed (its next ranges start there), on every join.
-      ...(this.#options.startOffsets === undefined ? {} : { startOffsets: this.#options.startOffsets }),
-      onBatch: (partition, highWatermark) => {
-        const state = this.#state(partition);
-        state.end = Math.max(state.end ?? 0, highWatermark);
+    const feed = createSourceFeed(
+      {
+        kafka,
+        topic,
+        logger,
+        groupIdPrefix: this.#options.groupIdPrefix ?? 'chainlog-sources',
+        // A block waits for these records: fetch them as soon as they exist.
+        maxWaitTimeInMs: 100,
+        metadataMaxAgeMs: this.#options.metadataMaxAgeMs ?? PARTITION_DISCOVERY_MS,
+        // After what a chain restored from a checkpoint consumed (its next ranges start there), on every join.
+        ...(this.#options.startOffsets === undefined ? {} : { startOffsets: this.#options.startOffsets }),
+        ...(this.#options.inThread === true ? { inThread: true } : {}),
       },
-      onMessage: (message) => this.#onRecord(message),
-    });
-    this.#reader = reader;
-    await reader.start();
+      {
+        onEnd: (partition, highWatermark) => {
+          const state = this.#state(partition);
+          state.end = Math.max(state.end ?? 0, highWatermark);
+        },
+        onChunk: (partition, chunk) => this.#onChunk(partition, chunk),
+      },
+    );
+    this.#reader = feed;
+    await feed.start();
   }
 
-  #onRecord({ partition, offset, timestamp, raw }: TopicMessage): void {
+  #onChunk(partition: number, chunk: RecordChunk): void {
+    const size = chunkSize(chunk);
+    if (size === 0) return;
     const state = this.#state(partition);
-    state.records.push({ offset, value: raw.value ?? null, timestamp });
-    state.readThrough = offset;
-    // Per record, so nothing is allocated unless a block waits.
+    state.chunks.push(chunk);
+    state.live += size;
+    state.readThrough = chunk.offsets[size - 1] as number;
     if (this.#waiters.length > 0) this.#notify(partition);
     if (!this.#paused.has(partition)) this.#pauseIfFarAhead(partition);
   }
@@ -147,16 +159,15 @@ export class SourceReader implements SourceLog {
   records(partition: number, firstOffset: number, lastOffset: number): readonly SourceRecord[] {
     const state = this.#partitions.get(partition);
     if (state === undefined) return [];
-    const { records } = state;
-    let low = state.start;
-    let high = records.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if ((records[mid] as SourceRecord).offset < firstOffset) low = mid + 1;
-      else high = mid;
-    }
     const result: SourceRecord[] = [];
-    for (let i = low; i < records.length && (records[i] as SourceRecord).offset <= lastOffset; i++) result.push(records[i] as SourceRecord);
+    for (const [c, chunk] of state.chunks.entries()) {
+      const size = chunkSize(chunk);
+      if ((chunk.offsets[size - 1] as number) < firstOffset) continue;
+      for (let i = chunkIndexOf(chunk, firstOffset, c === 0 ? state.head : 0); i < size; i++) {
+        if ((chunk.offsets[i] as number) > lastOffset) return result;
+        result.push(chunkRecord(chunk, i));
+      }
+    }
     return result;
   }
 
@@ -188,10 +199,16 @@ export class SourceReader implements SourceLog {
   discardThrough(partition: number, offset: number): void {
     const state = this.#partitions.get(partition);
     if (state === undefined) return;
-    while (state.start < state.records.length && (state.records[state.start] as SourceRecord).offset <= offset) state.start++;
-    if (state.start > 1024 && state.start * 2 > state.records.length) {
-      state.records = state.records.slice(state.start);
-      state.start = 0;
+    for (let chunk = state.chunks[0]; chunk !== undefined; chunk = state.chunks[0]) {
+      const size = chunkSize(chunk);
+      const kept = chunkIndexOf(chunk, offset + 1, state.head);
+      state.live -= kept - state.head;
+      if (kept < size) {
+        state.head = kept;
+        break;
+      }
+      state.chunks.shift();
+      state.head = 0;
     }
     this.#resumeIfNeeded(partition);
   }
@@ -233,7 +250,7 @@ export class SourceReader implements SourceLog {
   #state(partition: number): PartitionBuffer {
     let state = this.#partitions.get(partition);
     if (state === undefined) {
-      state = { records: [], start: 0, readThrough: -1, end: undefined, demand: -1 };
+      state = { chunks: [], head: 0, live: 0, readThrough: -1, end: undefined, demand: -1 };
       this.#partitions.set(partition, state);
     }
     return state;
@@ -247,13 +264,9 @@ export class SourceReader implements SourceLog {
     }
   }
 
-  #live(state: PartitionBuffer): number {
-    return state.records.length - state.start;
-  }
-
   #pauseIfFarAhead(partition: number): void {
     const state = this.#state(partition);
-    if (this.#live(state) < (this.#options.maxBuffered ?? DEFAULT_MAX_BUFFERED) || state.readThrough < state.demand) return;
+    if (state.live < (this.#options.maxBuffered ?? DEFAULT_MAX_BUFFERED) || state.readThrough < state.demand) return;
     if (this.#paused.has(partition)) return;
     this.#paused.add(partition);
     this.#reader?.pause(partition);
@@ -263,7 +276,7 @@ export class SourceReader implements SourceLog {
     if (!this.#paused.has(partition)) return;
     const state = this.#state(partition);
     const max = this.#options.maxBuffered ?? DEFAULT_MAX_BUFFERED;
-    if (this.#live(state) > max / 2 && state.readThrough >= state.demand) return;
+    if (state.live > max / 2 && state.readThrough >= state.demand) return;
     this.#paused.delete(partition);
     this.#reader?.resume(partition);
   }

@@ -3,9 +3,15 @@
 // reader learnt of it only after 5 minutes, and every block of the new partition stayed undecided that long.
 import type { Kafka } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ensureTopics, SourceReader } from '@chainlog/core/kafka';
+import { createKafka, ensureTopics, SourceReader } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
-import { eventually, testKafka, uniqueTopic } from '../../../../test/support/kafka.js';
+import { eventually, kafkaBrokers, testKafka, uniqueTopic } from '../../../../test/support/kafka.js';
+
+/** A client as the services make it: the reader then consumes on a worker thread (source-feed.ts). */
+function serviceKafka(): Kafka {
+  const settings = { brokers: kafkaBrokers().split(','), clientId: 'chainlog-test', connectionTimeoutMs: 2000, requestTimeoutMs: 5000 };
+  return createKafka(settings, createLogger('test', 'silent'), 3);
+}
 
 /** Writes one record to the partition with a fresh producer (one created earlier may not know the partition yet). */
 async function produce(kafka: Kafka, topic: string, partition: number, value: string): Promise<void> {
@@ -18,21 +24,67 @@ async function produce(kafka: Kafka, topic: string, partition: number, value: st
   }
 }
 
-describe('SourceReader', () => {
+describe.each([
+  { thread: 'a worker thread', kafka: serviceKafka, inThread: false },
+  { thread: 'the calling thread', kafka: testKafka, inThread: true },
+])('SourceReader consuming on $thread', ({ kafka: makeKafka, inThread }) => {
   const readers: SourceReader[] = [];
   afterEach(async () => {
     await Promise.all(readers.splice(0).map((reader) => reader.stop()));
   });
 
+  it('hands over every record byte for byte in offset order, keeps them until discarded, and pauses far ahead only', { timeout: 120_000 }, async () => {
+    const kafka = makeKafka();
+    const topic = uniqueTopic('transactions-read');
+    const admin = kafka.admin();
+    await admin.connect();
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      await ensureTopics(admin, [{ topic, partitions: 1 }]);
+      const values = Array.from({ length: 40 }, (_, i) => (i === 5 ? null : i === 6 ? '' : `{"amount":${i + 1},"from":"alice","to":"bob"}`));
+      // Several sends: several batches, so several packed chunks.
+      for (let i = 0; i < values.length; i += 7) {
+        await producer.send({ topic, acks: -1, messages: values.slice(i, i + 7).map((value, j) => ({ value, timestamp: String(1_700_000_000_000 + i + j) })) });
+      }
+      // Far fewer kept records allowed than exist: the reader pauses, yet a block waiting past them is served.
+      const reader = new SourceReader({ kafka, topic, logger: createLogger('test', 'silent'), maxBuffered: 10, inThread });
+      readers.push(reader);
+      await reader.start();
+      await reader.waitFor(0, 39, 60_000);
+      expect(reader.readThrough(0)).toBe(39);
+      const read = reader.records(0, 0, 39);
+      expect(read.map(({ offset }) => offset)).toEqual(values.map((_, i) => i));
+      expect(read.map(({ value }) => (value === null ? null : Buffer.from(value).toString()))).toEqual(values);
+      expect(read.map(({ timestamp }) => timestamp)).toEqual(values.map((_, i) => 1_700_000_000_000 + i));
+      expect(reader.records(0, 12, 14).map(({ offset }) => offset)).toEqual([12, 13, 14]);
+
+      reader.discardThrough(0, 20);
+      expect(reader.records(0, 0, 39).map(({ offset }) => offset)).toEqual(values.map((_, i) => i).slice(21));
+      reader.discardThrough(0, 39);
+      expect(reader.records(0, 0, 39)).toEqual([]);
+
+      // Resumed once the chain consumed what was kept: later records still arrive.
+      await producer.send({ topic, acks: -1, messages: [{ value: 'after' }] });
+      await reader.waitFor(0, 40, 60_000);
+      expect(reader.records(0, 40, 40).map(({ value }) => Buffer.from(value ?? []).toString())).toEqual(['after']);
+      await reader.refreshEnds();
+      expect(reader.atEnd(0)).toBe(true);
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+    }
+  });
+
   it('reads a partition added to the topic while it runs, within seconds', { timeout: 120_000 }, async () => {
-    const kafka = testKafka();
+    const kafka = makeKafka();
     const topic = uniqueTopic('transactions-grow');
     const admin = kafka.admin();
     await admin.connect();
     try {
       await ensureTopics(admin, [{ topic, partitions: 1 }]);
       await produce(kafka, topic, 0, 'first');
-      const reader = new SourceReader({ kafka, topic, logger: createLogger('test', 'silent') });
+      const reader = new SourceReader({ kafka, topic, logger: createLogger('test', 'silent'), inThread });
       readers.push(reader);
       await reader.start();
       await eventually(() => expect(reader.readThrough(0)).toBe(0), 30_000);

@@ -1,0 +1,60 @@
+// The worker thread of a SourceReader's feed (source-feed.ts): consumes the transactions topic with its own
+// kafkajs client, packs each fetched batch and transfers it to the reader's thread. It decides nothing:
+// pausing, buffering and every coverage verdict stay with the reader on the main thread.
+import { parentPort, workerData } from 'node:worker_threads';
+import { pino } from 'pino';
+import { createKafka } from './client.js';
+import { chunkTransferList, packRecords } from './record-chunk.js';
+import { readerOptions, type SourceFeedCommand, type SourceFeedEvent, type SourceFeedWorkerData } from './source-feed.js';
+import { TopicReader } from './topic-reader.js';
+
+const port = parentPort;
+if (port === null) throw new Error('source-feed-worker runs as a worker thread');
+const data = workerData as SourceFeedWorkerData;
+const post = (event: SourceFeedEvent, transfer?: ArrayBuffer[]): void => port.postMessage(event, transfer);
+
+// Lines go to the reader's logger (its service name, level and destination), not to this thread's stdout.
+const logger = pino(
+  { level: data.logLevel, base: undefined, timestamp: false, formatters: { level: (label) => ({ level: label }) } },
+  { write: (line: string) => post({ kind: 'log', line }) },
+);
+
+const reader = new TopicReader({
+  ...readerOptions({ ...data, startOffsets: new Map(data.startOffsets) }),
+  kafka: createKafka(data.settings, logger, data.retries),
+  logger,
+  onBatch: (partition, highWatermark) => post({ kind: 'end', partition, highWatermark }),
+  onMessages: (partition, messages, first) => {
+    const chunk = packRecords(messages, first);
+    post({ kind: 'chunk', partition, chunk }, chunkTransferList(chunk));
+  },
+});
+
+port.on('message', (command: SourceFeedCommand) => {
+  switch (command.kind) {
+    case 'pause':
+      reader.pause(command.partition);
+      break;
+    case 'resume':
+      reader.resume(command.partition);
+      break;
+    case 'stop':
+      void reader
+        .stop()
+        .catch((error: unknown) => logger.warn({ err: error }, 'transactions source reader did not stop cleanly'))
+        .finally(() => {
+          post({ kind: 'stopped' });
+          port.close();
+        });
+      break;
+  }
+});
+
+try {
+  await reader.start();
+  post({ kind: 'started' });
+} catch (error) {
+  post({ kind: 'failed', message: error instanceof Error ? error.message : String(error) });
+  await reader.stop().catch(() => undefined);
+  port.close();
+}

@@ -1,0 +1,218 @@
+// Where a SourceReader's records come from: a kafkajs consumer of the transactions topic, handing over each
+// fetched batch packed (record-chunk.ts). The consumer runs on a worker thread when the client was made by
+// createKafka (every service's is): fetching and kafkajs' decoding of every record (varints, Long offsets,
+// per-record objects) then cost the reader's main thread nothing, which is where the chain is validated.
+// Source coverage doubled what a replay reads; on the worker that reading runs beside validation instead of
+// before it, on a second core when there is one. Any other client (tests' plain kafkajs clients) is read on
+// the calling thread, with the same packing. Which thread reads changes nothing a reader decides: the
+// records, their order and their bytes are the same.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Kafka } from 'kafkajs';
+import type { KafkaSettings } from '../config/common.js';
+import type { Logger } from '../logging/logger.js';
+import { kafkaClientSettings } from './client.js';
+import { packRecords, type RecordChunk } from './record-chunk.js';
+import { TopicReader } from './topic-reader.js';
+
+export interface SourceFeedOptions {
+  readonly kafka: Kafka;
+  readonly topic: string;
+  readonly logger: Logger;
+  readonly groupIdPrefix: string;
+  readonly maxWaitTimeInMs: number;
+  readonly metadataMaxAgeMs: number;
+  readonly startOffsets?: ReadonlyMap<number, number>;
+  /** Read on the calling thread even when a worker could (tests of both paths). */
+  readonly inThread?: boolean;
+}
+
+export interface SourceFeedHandlers {
+  /** The partition's end (high watermark) as of a fetch, before that fetch's records. */
+  onEnd(partition: number, highWatermark: number): void;
+  /** Records not handed over before, ascending, in offset order per partition. */
+  onChunk(partition: number, chunk: RecordChunk): void;
+}
+
+export interface SourceFeed {
+  /** Resolves once the consumer runs; rejects when it could not start (the caller retries). */
+  start(): Promise<void>;
+  /** Stops fetching the partition; records already fetched are still handed over. */
+  pause(partition: number): void;
+  resume(partition: number): void;
+  stop(): Promise<void>;
+}
+
+const NAME = 'transactions source reader';
+
+export function createSourceFeed(options: SourceFeedOptions, handlers: SourceFeedHandlers): SourceFeed {
+  const client = options.inThread === true ? undefined : kafkaClientSettings(options.kafka);
+  return client === undefined ? inThreadFeed(options, handlers) : new WorkerFeed(options, client, handlers);
+}
+
+function inThreadFeed(options: SourceFeedOptions, handlers: SourceFeedHandlers): SourceFeed {
+  const reader = new TopicReader({
+    ...readerOptions(options),
+    kafka: options.kafka,
+    logger: options.logger,
+    onBatch: (partition, highWatermark) => handlers.onEnd(partition, highWatermark),
+    onMessages: (partition, messages, first) => handlers.onChunk(partition, packRecords(messages, first)),
+  });
+  return {
+    start: () => reader.start(),
+    pause: (partition) => reader.pause(partition),
+    resume: (partition) => reader.resume(partition),
+    stop: () => reader.stop(),
+  };
+}
+
+/** The TopicReader settings both threads use. */
+export function readerOptions(options: Pick<SourceFeedOptions, 'topic' | 'groupIdPrefix' | 'maxWaitTimeInMs' | 'metadataMaxAgeMs' | 'startOffsets'>) {
+  return {
+    topic: options.topic,
+    name: NAME,
+    groupIdPrefix: options.groupIdPrefix,
+    maxWaitTimeInMs: options.maxWaitTimeInMs,
+    metadataMaxAgeMs: options.metadataMaxAgeMs,
+    ...(options.startOffsets === undefined ? {} : { startOffsets: options.startOffsets }),
+  };
+}
+
+// ---- the worker thread ----------------------------------------------------------------------------------
+
+export interface SourceFeedWorkerData {
+  readonly settings: KafkaSettings;
+  readonly retries: number;
+  readonly logLevel: string;
+  readonly topic: string;
+  readonly groupIdPrefix: string;
+  readonly maxWaitTimeInMs: number;
+  readonly metadataMaxAgeMs: number;
+  readonly startOffsets: ReadonlyArray<readonly [number, number]>;
+}
+
+/** Main thread → worker. */
+export type SourceFeedCommand = { readonly kind: 'pause' | 'resume'; readonly partition: number } | { readonly kind: 'stop' };
+
+/** Worker → main thread. */
+export type SourceFeedEvent =
+  | { readonly kind: 'started' }
+  | { readonly kind: 'failed'; readonly message: string }
+  | { readonly kind: 'end'; readonly partition: number; readonly highWatermark: number }
+  | { readonly kind: 'chunk'; readonly partition: number; readonly chunk: RecordChunk }
+  /** A pino line of the worker's logger, re-logged through the reader's own logger. */
+  | { readonly kind: 'log'; readonly line: string }
+  | { readonly kind: 'stopped' };
+
+/** How long a stopping worker may take to leave its consumer group before it is terminated. */
+const STOP_TIMEOUT_MS = 15_000;
+
+class WorkerFeed implements SourceFeed {
+  readonly #options: SourceFeedOptions;
+  readonly #handlers: SourceFeedHandlers;
+  readonly #data: SourceFeedWorkerData;
+  #worker: Worker | undefined;
+
+  constructor(options: SourceFeedOptions, client: { settings: KafkaSettings; retries: number }, handlers: SourceFeedHandlers) {
+    this.#options = options;
+    this.#handlers = handlers;
+    this.#data = {
+      ...client,
+      logLevel: options.logger.level,
+      topic: options.topic,
+      groupIdPrefix: options.groupIdPrefix,
+      maxWaitTimeInMs: options.maxWaitTimeInMs,
+      metadataMaxAgeMs: options.metadataMaxAgeMs,
+      startOffsets: [...(options.startOffsets ?? [])],
+    };
+  }
+
+  start(): Promise<void> {
+    const worker = startWorker(this.#data);
+    this.#worker = worker;
+    return new Promise((resolve, reject) => {
+      let started = false;
+      worker.on('message', (event: SourceFeedEvent) => {
+        switch (event.kind) {
+          case 'chunk':
+            this.#handlers.onChunk(event.partition, event.chunk);
+            break;
+          case 'end':
+            this.#handlers.onEnd(event.partition, event.highWatermark);
+            break;
+          case 'log':
+            this.#relog(event.line);
+            break;
+          case 'started':
+            started = true;
+            resolve();
+            break;
+          case 'failed':
+            reject(new Error(event.message));
+            break;
+          case 'stopped':
+            break;
+        }
+      });
+      worker.on('error', (error) => {
+        if (!started) reject(error);
+        else this.#options.logger.error({ err: error }, `${NAME} thread failed`);
+      });
+      worker.on('exit', (code) => {
+        if (!started) reject(new Error(`${NAME} thread exited with code ${code} before it started`));
+        else if (this.#worker === worker) this.#options.logger.error({ code }, `${NAME} thread exited`);
+      });
+    });
+  }
+
+  pause(partition: number): void {
+    this.#send({ kind: 'pause', partition });
+  }
+
+  resume(partition: number): void {
+    this.#send({ kind: 'resume', partition });
+  }
+
+  async stop(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    if (worker === undefined) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ kind: 'stop' } satisfies SourceFeedCommand);
+    // Leaving the group cleanly spares the others a session timeout; a thread that hangs is not waited for.
+    const timer = setTimeout(() => void worker.terminate(), STOP_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  #send(command: SourceFeedCommand): void {
+    this.#worker?.postMessage(command);
+  }
+
+  #relog(line: string): void {
+    try {
+      const { level, msg, ...fields } = JSON.parse(line) as { level: string; msg?: string } & Record<string, unknown>;
+      const log = this.#options.logger[level as 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'fatal'];
+      if (typeof log === 'function') log.call(this.#options.logger, fields, msg ?? '');
+    } catch {
+      this.#options.logger.warn({ line }, `${NAME} thread wrote a log line that is not JSON`);
+    }
+  }
+}
+
+/**
+ * The worker's module next to this one: compiled JavaScript in a build. When this module runs from its
+ * TypeScript source (tests, `node --import tsx`), the thread first registers tsx itself: a worker thread of
+ * Node 20 does not get the module hooks `--import tsx` installed on the main thread.
+ */
+function startWorker(workerData: SourceFeedWorkerData): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./source-feed-worker.js', import.meta.url), { workerData });
+  // tsx's ESM API (its `import` export, index.mjs), found next to what `require` resolves (index.cjs).
+  const tsxRequireEntry = createRequire(import.meta.url).resolve('tsx/esm/api');
+  const tsx = pathToFileURL(join(dirname(tsxRequireEntry), 'index.mjs')).href;
+  const entry = new URL('./source-feed-worker.ts', import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
