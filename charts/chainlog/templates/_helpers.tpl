@@ -187,6 +187,20 @@ grew instead of shrinking the miners back to a stale value. `lookup` is empty un
 {{- fail (printf "miner.config.cutAtPendingTransactions (%d) plus the coinbase must fit consensus.maxBlockTransactions (%d)" ($cut | int) ($max | int)) -}}
 {{- end -}}
 {{- end -}}
+{{- $take := .Values.miner.config.takeUpToTransactions -}}
+{{- if not (kindIs "invalid" $take) -}}
+{{- if and (not (kindIs "invalid" $cut)) (lt ($take | int) ($cut | int)) -}}
+{{- fail (printf "miner.config.takeUpToTransactions (%d) must be at least miner.config.cutAtPendingTransactions (%d)" ($take | int) ($cut | int)) -}}
+{{- end -}}
+{{- if and (not (kindIs "invalid" $max)) (gt (add1 ($take | int)) ($max | int)) -}}
+{{- fail (printf "miner.config.takeUpToTransactions (%d) plus the coinbase must fit consensus.maxBlockTransactions (%d)" ($take | int) ($max | int)) -}}
+{{- end -}}
+{{- end -}}
+{{- $w := .Values.consensus.replayWindowMs -}}
+{{- $ic := .Values.ingest.config -}}
+{{- if and (kindIs "invalid" $w) (or (not (kindIs "invalid" $ic.timestampToleranceMs)) (not (kindIs "invalid" $ic.miningBacklogLimitMs))) -}}
+{{- fail "ingest.config.timestampToleranceMs and miningBacklogLimitMs apply only with consensus.replayWindowMs" -}}
+{{- end -}}
 {{- end -}}
 
 {{/*

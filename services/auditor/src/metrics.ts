@@ -4,7 +4,7 @@ import { REJECTION_REASONS } from '@chainlog/core/protocol';
 import type { AcceptedOutcome, AuditorState } from './domain/auditor-state.js';
 import type { RebuildReason } from './domain/index-validity.js';
 
-const REBUILD_REASONS: readonly RebuildReason[] = ['unsupported-format', 'other-chain', 'corrupt', 'not-on-chain'];
+const REBUILD_REASONS: readonly RebuildReason[] = ['unsupported-format', 'other-chain', 'corrupt', 'not-on-chain', 'os-crash'];
 
 export interface AuditorMetrics {
   /** `observedAt`: when the block was seen live (caught up); undefined while replaying history. */
@@ -167,7 +167,7 @@ export function createAuditorMetrics(
   });
   const rebuilds = new Counter({
     name: 'chainlog_auditor_index_rebuilds_total',
-    help: 'Indexes found on disk at start-up and not used, by reason (another chain, not on the blockchain topic, corrupt, another format): rebuilt',
+    help: 'Indexes found on disk at start-up and not used, by reason (another chain, not on the blockchain topic, corrupt, open when the operating system stopped, another format): rebuilt',
     labelNames: ['reason'],
     registers,
   });

@@ -103,8 +103,9 @@ export class AuditorService {
     const metrics = createAuditorMetrics(this.registry, this.state, () => ({ caughtUp: this.caughtUp }));
     this.#metrics = metrics;
     if ('discarded' in opened && opened.discarded !== undefined) {
-      logger.warn({ store: store.location, err: opened.discarded }, 'stored index unreadable: deleted, rebuilding it from the chain');
-      metrics.indexRebuilt('corrupt');
+      const reason = opened.reason ?? 'corrupt';
+      logger.warn({ store: store.location, reason, err: opened.discarded }, 'stored index unreadable or possibly damaged: deleted, rebuilding it from the chain');
+      metrics.indexRebuilt(reason);
     }
     // The auditor reads the miners' checkpoints and never writes one.
     this.#checkpoints = new ChainCheckpoints({

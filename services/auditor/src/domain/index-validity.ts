@@ -14,7 +14,7 @@ import type { IndexMeta, StoredBlockSummary } from '../store/index-store.js';
 /** 2: a StoredEntry per transaction (history pages without reading blocks) and the back-fill's resume point. */
 export const INDEX_FORMAT = 2;
 
-export type RebuildReason = 'unsupported-format' | 'other-chain' | 'corrupt' | 'not-on-chain';
+export type RebuildReason = 'unsupported-format' | 'other-chain' | 'corrupt' | 'not-on-chain' | 'os-crash';
 
 export type IndexValidity =
   | { readonly verdict: 'empty' }

@@ -396,6 +396,15 @@ function ingestObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
       ['IDEMPOTENCY_TTL_SECONDS', ingest.config.idempotencyTtlSeconds],
       ['IDEMPOTENCY_MAX_ENTRIES', ingest.config.idempotencyMaxEntries],
     ]),
+    // Ingest's mining-backlog check reads the miners' committed offsets (docs/architecture.md, "Mining backlog").
+    value('MINER_GROUP_ID', minerGroupId(ledger)),
+    // Only meaningful with a replay window, and refused by ingest without one.
+    ...(ledger.spec.consensus.replayWindowMs === undefined
+      ? []
+      : optional([
+          ['TIMESTAMP_TOLERANCE_MS', ingest.config.timestampToleranceMs],
+          ['MINING_BACKLOG_LIMIT_MS', ingest.config.miningBacklogLimitMs],
+        ])),
   ];
   const { template, objects } = apiWorkload(ledger, 'ingest', ingest, { env, probeDelaySeconds: 2 }, options);
   return [deployment(ledger, 'ingest', ingest.replicas, template), ...objects];
@@ -503,6 +512,8 @@ function minerObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
     ...optional([
       ['MINER_SESSION_TIMEOUT_MS', miners.config.sessionTimeoutMs],
       ['CUT_AT_PENDING_TRANSACTIONS', miners.config.cutAtPendingTransactions],
+      ['TAKE_UP_TO_TRANSACTIONS', miners.config.takeUpToTransactions],
+      ['TAKE_UP_TO_BYTES', miners.config.takeUpToBytes],
       ['MAX_BLOCK_WAIT_MS', miners.config.maxBlockWaitMs],
       ['MAX_PENDING_PER_PARTITION', miners.config.maxPendingPerPartition],
     ]),

@@ -101,6 +101,23 @@ describe('renderLedger', () => {
     expect(container(find(objects, 'Deployment', 'main-ingest')).image).toBe('registry.example.com/chainlog:9.9.9');
   });
 
+  it('gives the miners their take limits, and ingest the miners\' group and the replay-window guards (only with a window)', () => {
+    const resources = { requests: { cpu: '100m' }, limits: { memory: '256Mi' } };
+    const tuned = ledger({
+      consensus: { difficulty: 16, blockReward: 50, requireTransactionSignatures: false, enforceBalances: false, replayWindowMs: 600_000 },
+      ingest: { replicas: 2, resources, service: { type: 'ClusterIP', port: 8080 }, config: { timestampToleranceMs: 60_000, miningBacklogLimitMs: 0 } },
+      miners: { powWorkers: 1, resources, config: { takeUpToTransactions: 250, takeUpToBytes: 500_000 } },
+    });
+    const objects = renderLedger(tuned, OPTIONS);
+    const miner = env(find(objects, 'StatefulSet', 'main-miner'));
+    expect([miner.TAKE_UP_TO_TRANSACTIONS, miner.TAKE_UP_TO_BYTES]).toEqual(['250', '500000']);
+    const ingest = env(find(objects, 'Deployment', 'main-ingest'));
+    expect([ingest.MINER_GROUP_ID, ingest.TIMESTAMP_TOLERANCE_MS, ingest.MINING_BACKLOG_LIMIT_MS]).toEqual([miner.MINER_GROUP_ID, '60000', '0']);
+    // Without a window ingest would refuse the guards (exit 2): they are left out.
+    const windowless = env(find(renderLedger(ledger({ ingest: tuned.spec.ingest }), OPTIONS), 'Deployment', 'main-ingest'));
+    expect([windowless.TIMESTAMP_TOLERANCE_MS, windowless.MINING_BACKLOG_LIMIT_MS]).toEqual([undefined, undefined]);
+  });
+
   it('permissioned mode mounts the miners\' keys; TLS and SASL come from the referenced Secrets', () => {
     const key = 'ab'.repeat(32);
     const objects = renderLedger(
