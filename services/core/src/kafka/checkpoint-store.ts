@@ -200,16 +200,6 @@ async function partitionBounds(kafka: Kafka, topic: string): Promise<{ low: numb
 }
 
 /**
- * The value of the message at `offset` of a single-partition topic; undefined when the topic has none there or
- * the broker did not answer in time (a checkpoint whose tip cannot be read is not used); a broker error is thrown.
- */
-export async function readMessageAt(kafka: Kafka, topic: string, offset: number, logger: Logger, timeoutMs = 15_000): Promise<Buffer | undefined> {
-  const probe = await probeMessageAt(kafka, topic, offset, logger, timeoutMs);
-  if (probe.outcome === 'unknown' && probe.error !== undefined) throw probe.error;
-  return probe.outcome === 'found' ? probe.value : undefined;
-}
-
-/**
  * The broker's answer about the checkpoint's tip, asked again with backoff while it does not answer: a slow or
  * unreachable broker is no evidence that the checkpoint is not on the chain (rejecting it would report a forgery
  * and replay from genesis). Undefined when stopped first.
