@@ -37,7 +37,8 @@ const USAGE = `bench/restart.ts: time to ready and peak RSS of a restarted miner
   --generated-checkpoint     write the checkpoint from the generator (the state at the tip, unsigned: open mode)
                              and skip the replays from genesis: only the restart from the checkpoint is timed
                              (how 10M is measured on a small machine)
-  --node-flags <flags>       node flags of the services started, before the script (e.g. "--max-old-space-size=160 --trace-gc")
+  --node-flags <flags>       node flags of the services started, before the script (e.g. "--max-old-space-size=160 --trace-gc");
+                             not of the auditor replaying with its index in memory (it holds every id in the heap)
   --service-logs <dir>       write each service's stdout and stderr there (with --trace-gc: the heap after each GC)
   --brokers <host:port>      use this broker instead of starting one`;
 
@@ -182,11 +183,11 @@ interface Running {
 }
 
 /** Starts the service and waits for /readyz; the caller stops it. */
-async function launch(service: 'miner' | 'auditor', env: Record<string, string>, timeoutMs = 3_600_000): Promise<Running> {
+async function launch(service: 'miner' | 'auditor', env: Record<string, string>, timeoutMs = 3_600_000, withFlags = true): Promise<Running> {
   const port = await allocatePort({ purpose: `bench restart ${service}` });
   const { args } = entry(service);
   const started = performance.now();
-  const nodeFlags = typeof options['node-flags'] === 'string' ? options['node-flags'].split(' ').filter((flag) => flag !== '') : [];
+  const nodeFlags = withFlags && typeof options['node-flags'] === 'string' ? options['node-flags'].split(' ').filter((flag) => flag !== '') : [];
   const child: ChildProcess = spawn(process.execPath, [...nodeFlags, ...args], {
     env: { ...process.env, ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -239,8 +240,9 @@ async function launch(service: 'miner' | 'auditor', env: Record<string, string>,
 }
 
 /** Waits until the auditor's index holds every block and its ledger applied them all (its /readyz detail). */
-async function backfilled(running: Running, timeoutMs: number): Promise<number> {
+async function backfilled(running: Running, timeoutMs: number, progress?: () => string): Promise<number> {
   const started = performance.now();
+  let reported = started;
   for (;;) {
     let detail: { height?: number; index?: { complete?: boolean; ledgerHeight?: number } };
     try {
@@ -253,6 +255,10 @@ async function backfilled(running: Running, timeoutMs: number): Promise<number> 
       continue;
     }
     if (detail.index?.complete === true && detail.index.ledgerHeight === detail.height) return (performance.now() - started) / 1000;
+    if (progress !== undefined && performance.now() - reported > 60_000) {
+      reported = performance.now();
+      console.log(`  back-fill under way, ${((reported - started) / 1000).toFixed(0)} s: ${JSON.stringify(detail.index)}; ${progress()}; load ${loadAverage()}`);
+    }
     if (performance.now() - started > timeoutMs) throw new Error(`the auditor's back-fill did not finish within ${timeoutMs} ms: ${JSON.stringify(detail)}`);
     await sleep(500);
   }
@@ -434,7 +440,7 @@ try {
       console.log(`  lookups (${label}), load ${loadAverage()}: ${figures.map((f) => `${f.what} p50 ${f.p50Ms.toFixed(2)} p99 ${f.p99Ms.toFixed(2)} ms${f.failures > 0 ? ` (${f.failures} failed)` : ''}`).join('; ')}`);
     };
     if (!generated || options['auditor-replay'] === true) {
-      const replay = await launch('auditor', { ...auditorEnv, CHECKPOINT_RESTORE: 'false' });
+      const replay = await launch('auditor', { ...auditorEnv, CHECKPOINT_RESTORE: 'false' }, undefined, false);
       try {
         report('auditor, replay from genesis (index in memory, no DATA_DIR)', 'auditor', replay.start);
         await measure('in memory, after a replay', replay.base);
@@ -450,7 +456,7 @@ try {
         auditorFromCheckpoint = report('auditor, from the newest checkpoint, fresh DATA_DIR', 'auditor', fresh.start);
         if (options['no-backfill'] !== true) {
           const sampler = new RssSampler(fresh.pid, fresh.base);
-          const seconds = await backfilled(fresh, 6 * 3_600_000);
+          const seconds = await backfilled(fresh, 6 * 3_600_000, () => `so far peak RSS ${mib(sampler.peak.rss)} MiB, anonymous ${mib(sampler.peak.anon)}, file-backed ${mib(sampler.peak.file)}`);
           backfillPeaks = sampler.peak;
           console.log(
             `  back-fill of the index from genesis (the background verification's replay): done ${seconds.toFixed(1)} s after ready; during it ${sampler.stop()}; peak RSS so far ${mib(peakRss(fresh.pid))} MiB; ${rssNow(fresh.pid)}; index on disk ${mib(allocatedBytes(dataDir))} MiB; load ${loadAverage()}`,

@@ -385,6 +385,21 @@ Usage: include "chainlog.optionalEnv" (list (dict "name" "MAX_BATCH_SIZE" "value
 {{- end }}
 {{- end -}}
 
+{{/*
+NODE_OPTIONS of a chain reader (list value root): the value given, or for null a V8 heap cap when the chain has a
+replay window (its memory is bounded by the window: without the cap V8 lets the heap grow to several times what
+is live, docs/benchmarks.md) and nothing without one (every committed id stays in the heap: a cap would OOM).
+*/}}
+{{- define "chainlog.nodeOptions" -}}
+{{- $value := index . 0 -}}
+{{- $root := index . 1 -}}
+{{- if kindIs "invalid" $value -}}
+{{- if not (kindIs "invalid" $root.Values.consensus.replayWindowMs) -}}--max-old-space-size=128{{- end -}}
+{{- else -}}
+{{- $value -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Volumes for Kafka TLS/SASL secrets and /tmp. */}}
 {{- define "chainlog.volumes" -}}
 {{- $kafka := .Values.kafka -}}

@@ -82,6 +82,8 @@ export class ChainCheckpoints {
   #enabled = false;
   #restored: { readonly tipOffset: number; readonly state: ChainState } | undefined;
   #verifier: BackgroundVerifier | undefined;
+  /** Aborted by stop(): a restore waiting for the broker to answer gives up. */
+  readonly #stopping = new AbortController();
 
   constructor(options: ChainCheckpointsOptions) {
     this.#options = options;
@@ -117,7 +119,7 @@ export class ChainCheckpoints {
       return 0;
     }
     const started = performance.now();
-    const result = await restoreFromCheckpoint({ kafka, topic: settings.topic, blockchainTopic, chain, logger });
+    const result = await restoreFromCheckpoint({ kafka, topic: settings.topic, blockchainTopic, chain, logger, signal: this.#stopping.signal });
     for (const { writer, problem, detail } of result.rejected) {
       this.#metrics.rejected.inc({ problem });
       logger.warn({ writer, problem, detail }, 'checkpoint rejected: not used');
@@ -209,6 +211,7 @@ export class ChainCheckpoints {
   }
 
   async stop(): Promise<void> {
+    this.#stopping.abort();
     await this.#verifier?.stop();
     await this.#writing;
     await this.#writer.stop();

@@ -275,6 +275,12 @@ describe('renderLedger', () => {
     // Off (the CRD default): none of the rules' variables, and the checkpoint topic still named.
     const plain = renderLedger(ledger({}), OPTIONS);
     expect(pick(find(plain, 'StatefulSet', 'main-auditor')).map((entry) => entry.name)).toEqual(['DIFFICULTY', 'BLOCK_REWARD', 'REQUIRE_TRANSACTION_SIGNATURES', 'TOPIC_CHECKPOINTS']);
+    // A V8 heap cap only where memory is bounded by the window: without one every id stays in the heap.
+    for (const reader of ['main-miner', 'main-auditor']) {
+      expect(env(find(objects, 'StatefulSet', reader)).NODE_OPTIONS).toBe('--max-old-space-size=128');
+      expect(env(find(plain, 'StatefulSet', reader)).NODE_OPTIONS).toBeUndefined();
+    }
+    expect(env(find(objects, 'Deployment', 'main-ingest')).NODE_OPTIONS).toBeUndefined();
   });
 
   it('a bundled Kafka: a KRaft StatefulSet and its Services, every service pointed at it', () => {
