@@ -28,9 +28,11 @@ export interface SourceFeedOptions {
   readonly maxWaitTimeInMs: number;
   readonly metadataMaxAgeMs: number;
   readonly startOffsets?: ReadonlyMap<number, number>;
-  /** Read on the calling thread even when a worker could (tests of both paths). */
-  readonly inThread?: boolean;
+  /** Which thread consumes: 'auto' (default) as described above; 'worker' or 'calling' force one (tests). */
+  readonly thread?: SourceThread;
 }
+
+export type SourceThread = 'auto' | 'worker' | 'calling';
 
 export interface SourceFeedHandlers {
   /** The partition's end (high watermark) as of a fetch, before that fetch's records. */
@@ -54,8 +56,10 @@ const NAME = 'transactions source reader';
 const WORKER_MIN_CORES = 2;
 
 export function createSourceFeed(options: SourceFeedOptions, handlers: SourceFeedHandlers): SourceFeed {
-  const worker = options.inThread !== true && usableCores() >= WORKER_MIN_CORES;
+  const thread = options.thread ?? 'auto';
+  const worker = thread === 'worker' || (thread === 'auto' && usableCores() >= WORKER_MIN_CORES);
   const client = worker ? kafkaClientSettings(options.kafka) : undefined;
+  if (thread === 'worker' && client === undefined) throw new Error('a source reader on a worker thread needs a client made by createKafka');
   return client === undefined ? inThreadFeed(options, handlers) : new WorkerFeed(options, client, handlers);
 }
 
