@@ -12,7 +12,7 @@
 //   npm run bench:restart -- [--transactions 1000000] [--window-ms 60000] [--no-auditor]
 // The services run from their compiled dist/ when present (npm run build), as a container does; else from source.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -31,10 +31,15 @@ const USAGE = `bench/restart.ts: time to ready and peak RSS of a restarted miner
   --no-auditor               skip the auditor
   --auditor-replay           also run the auditor replaying from genesis with --generated-checkpoint
   --no-backfill              do not wait for the auditor's back-fill (nor restart it on its DATA_DIR)
+  --miner-verify             also start a miner from the checkpoint with CHECKPOINT_VERIFY on and report its memory
+                             during the background verification from genesis
   --lookups <n>              requests per kind of lookup (default 2000)
   --generated-checkpoint     write the checkpoint from the generator (the state at the tip, unsigned: open mode)
                              and skip the replays from genesis: only the restart from the checkpoint is timed
                              (how 10M is measured on a small machine)
+  --node-flags <flags>       node flags of the services started, before the script (e.g. "--max-old-space-size=160 --trace-gc");
+                             not of the auditor replaying with its index in memory (it holds every id in the heap)
+  --service-logs <dir>       write each service's stdout and stderr there (with --trace-gc: the heap after each GC)
   --brokers <host:port>      use this broker instead of starting one`;
 
 const options = flags(USAGE, {
@@ -45,9 +50,12 @@ const options = flags(USAGE, {
   'no-auditor': { type: 'boolean' },
   'auditor-replay': { type: 'boolean' },
   'no-backfill': { type: 'boolean' },
+  'miner-verify': { type: 'boolean' },
   lookups: { type: 'string' },
   'generated-checkpoint': { type: 'boolean' },
   brokers: { type: 'string' },
+  'node-flags': { type: 'string' },
+  'service-logs': { type: 'string' },
 });
 
 const total = intFlag(options.transactions, 1_000_000);
@@ -81,6 +89,72 @@ function rssNow(pid: number): string {
   return `RSS now ${mib(kib('VmRSS'))} MiB (anonymous ${mib(kib('RssAnon'))}, file-backed ${mib(kib('RssFile'))})`;
 }
 
+/**
+ * Peaks of the resident set while something runs, sampled from /proc every 200 ms, split as the kernel
+ * accounts it: anonymous (heap, Buffers: what an OOM kill is about) and file-backed (LMDB's memory map: page
+ * cache that the kernel reclaims under a memory limit before it kills). VmHWM alone cannot tell them apart.
+ */
+class RssSampler {
+  readonly peak = { rss: 0, anon: 0, file: 0 };
+  /** The process' own account (its /metrics) at the sample with the most anonymous memory so far. */
+  #breakdown = '';
+  #breakdownAnon = 0;
+  readonly #timer: NodeJS.Timeout;
+  readonly #metricsTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly pid: number,
+    base?: string,
+  ) {
+    this.#timer = setInterval(() => this.sample(), 200);
+    this.sample();
+    if (base !== undefined) this.#metricsTimer = setInterval(() => void this.#sampleMetrics(base), 2000);
+  }
+
+  /** Heap used and total, external memory and array buffers as the process reports them (prom-client defaults). */
+  async #sampleMetrics(base: string): Promise<void> {
+    const anon = this.#anonNow();
+    if (anon <= this.#breakdownAnon) return;
+    try {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      const value = (name: string): number => Number(new RegExp(`^chainlog_${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? 0);
+      this.#breakdownAnon = anon;
+      this.#breakdown = `anonymous ${mib(anon)} MiB: V8 heap used ${mib(value('nodejs_heap_size_used_bytes'))} of ${mib(value('nodejs_heap_size_total_bytes'))} MiB, external ${mib(value('nodejs_external_memory_bytes'))} MiB`;
+    } catch {
+      // a busy or exiting process: the next sample
+    }
+  }
+
+  #anonNow(): number {
+    try {
+      return Number(/RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+    } catch {
+      return 0;
+    }
+  }
+
+  sample(): void {
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    } catch {
+      return; // exited
+    }
+    const kib = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+    this.peak.rss = Math.max(this.peak.rss, kib('VmRSS'));
+    this.peak.anon = Math.max(this.peak.anon, kib('RssAnon'));
+    this.peak.file = Math.max(this.peak.file, kib('RssFile'));
+  }
+
+  stop(): string {
+    clearInterval(this.#timer);
+    if (this.#metricsTimer !== undefined) clearInterval(this.#metricsTimer);
+    this.sample();
+    const breakdown = this.#breakdown === '' ? '' : ` (at the most ${this.#breakdown})`;
+    return `peak RSS ${mib(this.peak.rss)} MiB, peak anonymous ${mib(this.peak.anon)} MiB${breakdown}, peak file-backed ${mib(this.peak.file)} MiB`;
+  }
+}
+
 async function ready(port: number): Promise<boolean> {
   try {
     return (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
@@ -103,18 +177,28 @@ interface Running {
   readonly start: Start;
   readonly base: string;
   readonly pid: number;
+  /** Undefined while it runs; else why it ended, with the end of its stderr. */
+  exited(): string | undefined;
   stop(): Promise<void>;
 }
 
 /** Starts the service and waits for /readyz; the caller stops it. */
-async function launch(service: 'miner' | 'auditor', env: Record<string, string>, timeoutMs = 3_600_000): Promise<Running> {
+async function launch(service: 'miner' | 'auditor', env: Record<string, string>, timeoutMs = 3_600_000, withFlags = true): Promise<Running> {
   const port = await allocatePort({ purpose: `bench restart ${service}` });
   const { args } = entry(service);
   const started = performance.now();
-  const child: ChildProcess = spawn(process.execPath, args, {
+  const nodeFlags = withFlags && typeof options['node-flags'] === 'string' ? options['node-flags'].split(' ').filter((flag) => flag !== '') : [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, ...args], {
     env: { ...process.env, ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const logDir = options['service-logs'];
+  if (typeof logDir === 'string') {
+    mkdirSync(logDir, { recursive: true });
+    const file = createWriteStream(join(logDir, `${service}-${child.pid}.log`));
+    child.stdout?.pipe(file);
+    child.stderr?.pipe(file);
+  }
   const logs: Record<string, unknown>[] = [];
   let buffered = '';
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -151,16 +235,53 @@ async function launch(service: 'miner' | 'auditor', env: Record<string, string>,
     throw error;
   }
   const readySeconds = (performance.now() - started) / 1000;
-  return { start: { readySeconds, peakRssBytes: peakRss(child.pid as number), logs }, base: `http://127.0.0.1:${port}`, pid: child.pid as number, stop };
+  const exitedWhy = (): string | undefined => (exitCode === undefined ? undefined : `${service} exited (${exitCode}); its last log lines:\n${logs.slice(-5).map((line) => JSON.stringify(line).slice(0, 1000)).join('\n')}\nstderr:\n${stderr.slice(-4000)}`);
+  return { start: { readySeconds, peakRssBytes: peakRss(child.pid as number), logs }, base: `http://127.0.0.1:${port}`, pid: child.pid as number, exited: exitedWhy, stop };
 }
 
 /** Waits until the auditor's index holds every block and its ledger applied them all (its /readyz detail). */
-async function backfilled(base: string, timeoutMs: number): Promise<number> {
+async function backfilled(running: Running, timeoutMs: number, progress?: () => string): Promise<number> {
+  const started = performance.now();
+  let reported = started;
+  for (;;) {
+    let detail: { height?: number; index?: { complete?: boolean; ledgerHeight?: number } };
+    try {
+      detail = (await (await fetch(`${running.base}/readyz`)).json()) as typeof detail;
+    } catch (error) {
+      // A connection reset on a loaded machine is retried; a service that died is the finding.
+      await sleep(200);
+      const why = running.exited();
+      if (why !== undefined) throw new Error(why, { cause: error });
+      continue;
+    }
+    if (detail.index?.complete === true && detail.index.ledgerHeight === detail.height) return (performance.now() - started) / 1000;
+    if (progress !== undefined && performance.now() - reported > 60_000) {
+      reported = performance.now();
+      console.log(`  back-fill under way, ${((reported - started) / 1000).toFixed(0)} s: ${JSON.stringify(detail.index)}; ${progress()}; load ${loadAverage()}`);
+    }
+    if (performance.now() - started > timeoutMs) throw new Error(`the auditor's back-fill did not finish within ${timeoutMs} ms: ${JSON.stringify(detail)}`);
+    await sleep(500);
+  }
+}
+
+/** A metric's value from the service's /metrics (the first series of that name). */
+async function metricValue(base: string, name: string): Promise<number | undefined> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const match = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text);
+  return match === null ? undefined : Number(match[1]);
+}
+
+/** Polls `done` every 500 ms (a reset connection is retried; a service that died is the finding). */
+async function until(running: Running, done: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const started = performance.now();
   for (;;) {
-    const detail = (await (await fetch(`${base}/readyz`)).json()) as { height?: number; index?: { complete?: boolean; ledgerHeight?: number } };
-    if (detail.index?.complete === true && detail.index.ledgerHeight === detail.height) return (performance.now() - started) / 1000;
-    if (performance.now() - started > timeoutMs) throw new Error(`the auditor's back-fill did not finish within ${timeoutMs} ms: ${JSON.stringify(detail)}`);
+    try {
+      if (await done()) return;
+    } catch (error) {
+      const why = running.exited();
+      if (why !== undefined) throw new Error(why, { cause: error });
+    }
+    if (performance.now() - started > timeoutMs) throw new Error(`not done within ${timeoutMs} ms`);
     await sleep(500);
   }
 }
@@ -289,9 +410,25 @@ try {
   const restoreLine = restored.logs.find((line) => line.msg === 'chain restored from a checkpoint');
   if (restoreLine === undefined) throw new Error('the miner did not restore from a checkpoint');
   console.log(`  restored at block ${String(restoreLine.tipIndex)} (${String(restoreLine.keptIds)} window ids) in ${String(restoreLine.ms)} ms`);
+  let verifyPeaks: RssSampler['peak'] | undefined;
+  if (options['miner-verify'] === true) {
+    const verifying = await launch('miner', minerEnv({ CHECKPOINT_VERIFY: 'true' }));
+    try {
+      report('miner, from the newest checkpoint, verifying from genesis in the background', 'miner', verifying.start);
+      const sampler = new RssSampler(verifying.pid, verifying.base);
+      const started = performance.now();
+      await until(verifying, async () => (await metricValue(verifying.base, 'chainlog_chain_verification_ratio')) === 1, 6 * 3_600_000);
+      verifyPeaks = sampler.peak;
+      console.log(`  background verification from genesis: done ${((performance.now() - started) / 1000).toFixed(1)} s after ready; during it ${sampler.stop()}; load ${loadAverage()}`);
+    } finally {
+      await verifying.stop();
+    }
+  }
   const lookups: { label: string; figures: LookupFigures[] }[] = [];
   let auditorFromCheckpoint: Start | undefined;
   let auditorRestarted: Start | undefined;
+  let backfillPeaks: RssSampler['peak'] | undefined;
+  let lookupPeaks: RssSampler['peak'] | undefined;
   if (options['no-auditor'] !== true) {
     const auditorEnv = { ...common, AUDIT_PUBLISH: 'false' };
     // Sampled once from the first auditor that answers, so every auditor is asked the same questions.
@@ -303,7 +440,7 @@ try {
       console.log(`  lookups (${label}), load ${loadAverage()}: ${figures.map((f) => `${f.what} p50 ${f.p50Ms.toFixed(2)} p99 ${f.p99Ms.toFixed(2)} ms${f.failures > 0 ? ` (${f.failures} failed)` : ''}`).join('; ')}`);
     };
     if (!generated || options['auditor-replay'] === true) {
-      const replay = await launch('auditor', { ...auditorEnv, CHECKPOINT_RESTORE: 'false' });
+      const replay = await launch('auditor', { ...auditorEnv, CHECKPOINT_RESTORE: 'false' }, undefined, false);
       try {
         report('auditor, replay from genesis (index in memory, no DATA_DIR)', 'auditor', replay.start);
         await measure('in memory, after a replay', replay.base);
@@ -318,9 +455,11 @@ try {
       try {
         auditorFromCheckpoint = report('auditor, from the newest checkpoint, fresh DATA_DIR', 'auditor', fresh.start);
         if (options['no-backfill'] !== true) {
-          const seconds = await backfilled(fresh.base, 6 * 3_600_000);
+          const sampler = new RssSampler(fresh.pid, fresh.base);
+          const seconds = await backfilled(fresh, 6 * 3_600_000, () => `so far peak RSS ${mib(sampler.peak.rss)} MiB, anonymous ${mib(sampler.peak.anon)}, file-backed ${mib(sampler.peak.file)}`);
+          backfillPeaks = sampler.peak;
           console.log(
-            `  back-fill of the index from genesis (the background verification's replay): done ${seconds.toFixed(1)} s after ready; peak RSS so far ${mib(peakRss(fresh.pid))} MiB; ${rssNow(fresh.pid)}; index on disk ${mib(allocatedBytes(dataDir))} MiB; load ${loadAverage()}`,
+            `  back-fill of the index from genesis (the background verification's replay): done ${seconds.toFixed(1)} s after ready; during it ${sampler.stop()}; peak RSS so far ${mib(peakRss(fresh.pid))} MiB; ${rssNow(fresh.pid)}; index on disk ${mib(allocatedBytes(dataDir))} MiB; load ${loadAverage()}`,
           );
         }
       } finally {
@@ -332,8 +471,10 @@ try {
         const again = await launch('auditor', { ...auditorEnv, DATA_DIR: dataDir, CHECKPOINT_VERIFY: 'false' });
         try {
           auditorRestarted = report('auditor, restart on its DATA_DIR (index complete)', 'auditor', again.start);
+          const sampler = new RssSampler(again.pid, again.base);
           await measure('on disk (LMDB), after a restart', again.base);
-          console.log(`  peak RSS after the lookups: ${mib(peakRss(again.pid))} MiB; ${rssNow(again.pid)}`);
+          lookupPeaks = sampler.peak;
+          console.log(`  during the lookups ${sampler.stop()}; peak RSS after the lookups: ${mib(peakRss(again.pid))} MiB; ${rssNow(again.pid)}`);
         } finally {
           await again.stop();
         }
@@ -373,6 +514,16 @@ try {
     verdict('auditor peak RSS at ready from a checkpoint (MiB)', mib(auditorFromCheckpoint.peakRssBytes), 256, ' MiB', false);
   }
   if (auditorRestarted !== undefined) verdict('auditor ready on its DATA_DIR (s)', auditorRestarted.readySeconds, 5, ' s', false);
+  if (verifyPeaks !== undefined) verdict('miner peak RSS during the background verification (MiB)', mib(verifyPeaks.rss), 256, ' MiB', false);
+  // The goal is on the whole resident set; the anonymous part is what a memory limit cannot reclaim.
+  if (backfillPeaks !== undefined) {
+    verdict('auditor peak RSS during the back-fill (MiB)', mib(backfillPeaks.rss), 256, ' MiB', false);
+    verdict('auditor peak anonymous RSS during the back-fill (MiB)', mib(backfillPeaks.anon), 256, ' MiB', false);
+  }
+  if (lookupPeaks !== undefined) {
+    verdict('auditor peak RSS during the lookups (MiB)', mib(lookupPeaks.rss), 256, ' MiB', false);
+    verdict('auditor peak anonymous RSS during the lookups (MiB)', mib(lookupPeaks.anon), 256, ' MiB', false);
+  }
   const onDisk = lookups.find(({ label }) => label.startsWith('on disk'))?.figures.slice(1) ?? [];
   for (const figure of onDisk.slice(0, 2)) verdict(`auditor p99 ${figure.what.split(':')[0]} (ms)`, figure.p99Ms, 20, ' ms', false);
 } finally {

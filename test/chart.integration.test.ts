@@ -467,6 +467,21 @@ describe('the chainlog Helm chart', () => {
       expect(envOf(containerOf(defaults, 'StatefulSet', '-miner')).has('CUT_AT_PENDING_TRANSACTIONS')).toBe(false);
     });
 
+    it('passes the block take limits to the miners, and the replay-window guards and the miners\' group to ingest', async ({ expect }) => {
+      // Ingest reads the miners' committed offsets for its mining-backlog check: the same group as the miners.
+      expect(envOf(containerOf(everything, 'Deployment', '-ingest')).get('MINER_GROUP_ID')).toBe('miners');
+      const objects = await render([
+        { consensus: { replayWindowMs: 600_000 }, ingest: { config: { timestampToleranceMs: 60_000, miningBacklogLimitMs: 0 } }, miner: { config: { takeUpToTransactions: 250, takeUpToBytes: 500_000 } } },
+      ]);
+      const ingest = envOf(containerOf(objects, 'Deployment', '-ingest'));
+      expect([ingest.get('TIMESTAMP_TOLERANCE_MS'), ingest.get('MINING_BACKLOG_LIMIT_MS')]).toEqual(['60000', '0']);
+      const miner = envOf(containerOf(objects, 'StatefulSet', '-miner'));
+      expect([miner.get('TAKE_UP_TO_TRANSACTIONS'), miner.get('TAKE_UP_TO_BYTES')]).toEqual(['250', '500000']);
+      const plain = envOf(containerOf(defaults, 'Deployment', '-ingest'));
+      expect([plain.has('TIMESTAMP_TOLERANCE_MS'), plain.has('MINING_BACKLOG_LIMIT_MS')]).toEqual([false, false]);
+      expect(envOf(containerOf(defaults, 'StatefulSet', '-miner')).has('TAKE_UP_TO_TRANSACTIONS')).toBe(false);
+    });
+
     it('connects to the bundled Kafka automatically, after install (the broker does not exist before)', ({ expect }) => {
       for (const { workload, container } of kafkaClients(everything)) {
         expect(envOf(container).get('KAFKA_BROKERS'), workload.metadata.name).toBe('chainlog-kafka.ledger.svc:9092');
@@ -793,6 +808,9 @@ describe('the chainlog Helm chart', () => {
       ['auditor bearer auth without a Secret', { auditor: { auth: { enabled: true } } }, 'auditor.auth.enabled requires auditor.auth.existingSecret'],
       ['an HPA without a target', { ingest: { autoscaling: { enabled: true, targetCPUUtilizationPercentage: null } } }, 'ingest.autoscaling.enabled needs'],
       ['miner blocks larger than the consensus allows', { consensus: { maxBlockTransactions: 10 }, miner: { config: { cutAtPendingTransactions: 10 } } }, 'plus the coinbase must fit'],
+      ['a block take larger than the consensus allows', { consensus: { maxBlockTransactions: 10 }, miner: { config: { takeUpToTransactions: 10 } } }, 'takeUpToTransactions (10) plus the coinbase must fit'],
+      ['a block take below the cut threshold', { miner: { config: { cutAtPendingTransactions: 50, takeUpToTransactions: 20 } } }, 'must be at least miner.config.cutAtPendingTransactions'],
+      ['replay-window guards without a window', { ingest: { config: { miningBacklogLimitMs: 1000 } } }, 'apply only with consensus.replayWindowMs'],
       ['the ledger rules on an open chain', { consensus: { permissioned: false, requireTransactionSignatures: false, enforceBalances: true } }, 'consensus.enforceBalances needs consensus.permissioned=true'],
       ['genesis balances without the ledger rules', { consensus: { genesisAllocations: { alice: 5 } } }, 'need consensus.enforceBalances=true'],
     ];

@@ -26,10 +26,6 @@ const SECONDS = Number(process.env.SOAK_SECONDS ?? 180);
 const WINDOW_MS = 60_000;
 const PER_BLOCK = 2000;
 const SEED = Number(process.env.CHAOS_SEED ?? 21);
-// The miners' CUT_AT_PENDING_TRANSACTIONS, which also caps a block's transactions: with the harness's 10, a
-// miner at ~1 block/s on busy cores commits fewer than the offered ~13/s, and what waits longer than the replay
-// window is dropped (`out-of-window`, terminal). SOAK_CUT_AT raises it to tell capacity from a restart bug.
-const CUT_AT = process.env.SOAK_CUT_AT;
 // Exactly what the services read (the generated checkpoint binds the consensus parameters by hash): open, no work.
 const CONSENSUS = { DIFFICULTY: '0', BLOCK_REWARD: '50', REPLAY_WINDOW_MS: String(WINDOW_MS) };
 
@@ -58,7 +54,6 @@ describe(`kill-and-restart soak on a chain of ${TOTAL} transactions`, () => {
       difficulty: 0,
       env: { REPLAY_WINDOW_MS: CONSENSUS.REPLAY_WINDOW_MS, TOPIC_CHECKPOINTS: checkpoints },
       auditorEnv: { DATA_DIR: dataDir },
-      ...(CUT_AT === undefined ? {} : { minerEnv: { CUT_AT_PENDING_TRANSACTIONS: CUT_AT } }),
     });
     const kafka = benchKafka(broker.brokers);
     await createTopics(kafka, [
@@ -158,6 +153,7 @@ describe(`kill-and-restart soak on a chain of ${TOTAL} transactions`, () => {
       if (status === 200) blocks.push(body.block);
     }
     const ledger = ledgerFigures(blocks, outcomes);
+    note(blockShape(blocks));
     let tips: (string | undefined)[] = [];
     for (let attempt = 0; attempt < 120; attempt++) {
       tips = (await minerStatuses(stack)).map((status) => status?.chain.tip);
@@ -168,8 +164,25 @@ describe(`kill-and-restart soak on a chain of ${TOTAL} transactions`, () => {
     note(`live: sent ${sent}, acknowledged ${acked.length}, committed ${ledger.committed}, lost ${ledger.lost}, duplicated ${ledger.duplicated} in ${blocks.length} live blocks; head ${head.height}; miners on the auditor's head: ${tips.filter((tip) => tip === head.hash).length}/${tips.length}`);
     expect(acked.length).toBeGreaterThan(LIVE / 2);
     expect(waiting).toEqual([]);
+    expect(Object.fromEntries(dropped)).toEqual({});
     expect(ledger.lostIds).toEqual([]);
     expect(ledger.duplicatedIds).toEqual([]);
     expect(tips).toEqual(stack.miners.map(() => head.hash));
   });
 });
+
+/** Block sizes and the gaps between block timestamps (a miner's cycle, plus waiting for the cut) of the live blocks. */
+function blockShape(blocks: readonly Block[]): string {
+  if (blocks.length === 0) return 'no live blocks';
+  const sizes = blocks.map((block) => block.transactions.length - 1).sort((a, b) => a - b);
+  const gaps = blocks
+    .slice(1)
+    .map((block, i) => block.timestamp - blocks[i]!.timestamp)
+    .sort((a, b) => a - b);
+  const at = (values: number[], q: number): number => values[Math.min(values.length - 1, Math.floor(q * values.length))] ?? 0;
+  const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+  return (
+    `live blocks: transactions per block (coinbase aside) mean ${mean(sizes).toFixed(1)}, p50 ${at(sizes, 0.5)}, p99 ${at(sizes, 0.99)}, max ${at(sizes, 1)}; ` +
+    `gap between block timestamps mean ${(mean(gaps) / 1000).toFixed(2)} s, p50 ${(at(gaps, 0.5) / 1000).toFixed(2)} s, p99 ${(at(gaps, 0.99) / 1000).toFixed(2)} s`
+  );
+}

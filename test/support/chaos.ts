@@ -266,7 +266,8 @@ export class Stack {
     this.ingest = new ServiceProcess(
       'ingest',
       'ingest',
-      { ...common, HTTP_PORT: String(this.ports.ingest), AUDITOR_PUBLIC_URL: this.auditorUrl, ...options.ingestEnv },
+      // The miners' group: with a replay window ingest reads their committed offsets (503 mining-backlog).
+      { ...common, HTTP_PORT: String(this.ports.ingest), AUDITOR_PUBLIC_URL: this.auditorUrl, MINER_GROUP_ID: group, ...options.ingestEnv },
       processOptions,
     );
     // All at once: miners that find the topic empty may each publish genesis; readers keep the first and

@@ -187,6 +187,20 @@ grew instead of shrinking the miners back to a stale value. `lookup` is empty un
 {{- fail (printf "miner.config.cutAtPendingTransactions (%d) plus the coinbase must fit consensus.maxBlockTransactions (%d)" ($cut | int) ($max | int)) -}}
 {{- end -}}
 {{- end -}}
+{{- $take := .Values.miner.config.takeUpToTransactions -}}
+{{- if not (kindIs "invalid" $take) -}}
+{{- if and (not (kindIs "invalid" $cut)) (lt ($take | int) ($cut | int)) -}}
+{{- fail (printf "miner.config.takeUpToTransactions (%d) must be at least miner.config.cutAtPendingTransactions (%d)" ($take | int) ($cut | int)) -}}
+{{- end -}}
+{{- if and (not (kindIs "invalid" $max)) (gt (add1 ($take | int)) ($max | int)) -}}
+{{- fail (printf "miner.config.takeUpToTransactions (%d) plus the coinbase must fit consensus.maxBlockTransactions (%d)" ($take | int) ($max | int)) -}}
+{{- end -}}
+{{- end -}}
+{{- $w := .Values.consensus.replayWindowMs -}}
+{{- $ic := .Values.ingest.config -}}
+{{- if and (kindIs "invalid" $w) (or (not (kindIs "invalid" $ic.timestampToleranceMs)) (not (kindIs "invalid" $ic.miningBacklogLimitMs))) -}}
+{{- fail "ingest.config.timestampToleranceMs and miningBacklogLimitMs apply only with consensus.replayWindowMs" -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
@@ -369,6 +383,21 @@ Usage: include "chainlog.optionalEnv" (list (dict "name" "MAX_BATCH_SIZE" "value
   value: {{ if kindIs "float64" .value }}{{ .value | int64 | quote }}{{ else }}{{ .value | toString | quote }}{{ end }}
 {{- end }}
 {{- end }}
+{{- end -}}
+
+{{/*
+NODE_OPTIONS of a chain reader (list value root): the value given, or for null a V8 heap cap when the chain has a
+replay window (its memory is bounded by the window: without the cap V8 lets the heap grow to several times what
+is live, docs/benchmarks.md) and nothing without one (every committed id stays in the heap: a cap would OOM).
+*/}}
+{{- define "chainlog.nodeOptions" -}}
+{{- $value := index . 0 -}}
+{{- $root := index . 1 -}}
+{{- if kindIs "invalid" $value -}}
+{{- if not (kindIs "invalid" $root.Values.consensus.replayWindowMs) -}}--max-old-space-size=128{{- end -}}
+{{- else -}}
+{{- $value -}}
+{{- end -}}
 {{- end -}}
 
 {{/* Volumes for Kafka TLS/SASL secrets and /tmp. */}}

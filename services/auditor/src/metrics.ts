@@ -4,7 +4,7 @@ import { REJECTION_REASONS } from '@chainlog/core/protocol';
 import type { AcceptedOutcome, AuditorState } from './domain/auditor-state.js';
 import type { RebuildReason } from './domain/index-validity.js';
 
-const REBUILD_REASONS: readonly RebuildReason[] = ['unsupported-format', 'other-chain', 'corrupt', 'not-on-chain'];
+const REBUILD_REASONS: readonly RebuildReason[] = ['unsupported-format', 'other-chain', 'corrupt', 'not-on-chain', 'os-crash'];
 
 export interface AuditorMetrics {
   /** `observedAt`: when the block was seen live (caught up); undefined while replaying history. */
@@ -13,6 +13,8 @@ export interface AuditorMetrics {
   auditEventsDropped(count: number): void;
   /** The index found on disk was not used (docs/architecture.md): rebuilt from the chain. */
   indexRebuilt(reason: RebuildReason): void;
+  /** The back-fill's replay handed a block to the index (this process). */
+  blockBackfilled(): void;
   /** The broker did not answer the start-up check of the index found on disk: asked again later. */
   indexCheckRetried(): void;
 }
@@ -165,11 +167,16 @@ export function createAuditorMetrics(
   });
   const rebuilds = new Counter({
     name: 'chainlog_auditor_index_rebuilds_total',
-    help: 'Indexes found on disk at start-up and not used, by reason (another chain, not on the blockchain topic, corrupt, another format): rebuilt',
+    help: 'Indexes found on disk at start-up and not used, by reason (another chain, not on the blockchain topic, corrupt, open when the operating system stopped, another format): rebuilt',
     labelNames: ['reason'],
     registers,
   });
   for (const reason of REBUILD_REASONS) rebuilds.inc({ reason }, 0);
+  const backfilled = new Counter({
+    name: 'chainlog_auditor_backfill_blocks_total',
+    help: 'Blocks the back-fill (the replay from genesis after a start from a checkpoint) handed to the index in this process; a restart continues where the last one stopped, so it does not count the chain again',
+    registers,
+  });
   const checkRetries = new Counter({
     name: 'chainlog_auditor_index_check_retries_total',
     help: 'Start-up checks of the index found on disk that the broker did not answer in time (slow or unreachable): the index is kept and the check retried, the auditor not ready meanwhile',
@@ -182,6 +189,9 @@ export function createAuditorMetrics(
     },
     indexRebuilt(reason) {
       rebuilds.inc({ reason });
+    },
+    blockBackfilled() {
+      backfilled.inc();
     },
     blockAccepted(outcome, observedAt) {
       accepted.inc();

@@ -7,7 +7,7 @@ import { createHttpApp } from '@chainlog/core/http';
 import { ChainCheckpoints, ChainFollower, chainlogTopics, createKafka, ensureTopics, probeMessageAt, waitForKafka } from '@chainlog/core/kafka';
 import { loggedTransactionIds, type Logger } from '@chainlog/core/logging';
 import { createMetricsRegistry } from '@chainlog/core/metrics';
-import { type Block, COINBASE_SENDER, encodeBlock } from '@chainlog/core/protocol';
+import { type Block, type ChainState, COINBASE_SENDER, encodeBlock } from '@chainlog/core/protocol';
 import type { SourceWait } from '@chainlog/core/kafka';
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
@@ -77,6 +77,8 @@ export class AuditorService {
   readonly #startup = new AbortController();
   #watchdog: NodeJS.Timeout | undefined;
   #background: Promise<void> | undefined;
+  /** The back-fill's last block and its replay's state, kept as the resume point when the auditor stops. */
+  #lastBackfilled: { readonly offset: number; readonly hash: string; readonly state: () => ChainState | undefined } | undefined;
   #indexCheck: IndexCheckState = 'pending';
 
   constructor(config: AuditorConfig, logger: Logger, options: AuditorServiceOptions = {}) {
@@ -101,8 +103,9 @@ export class AuditorService {
     const metrics = createAuditorMetrics(this.registry, this.state, () => ({ caughtUp: this.caughtUp }));
     this.#metrics = metrics;
     if ('discarded' in opened && opened.discarded !== undefined) {
-      logger.warn({ store: store.location, err: opened.discarded }, 'stored index unreadable: deleted, rebuilding it from the chain');
-      metrics.indexRebuilt('corrupt');
+      const reason = opened.reason ?? 'corrupt';
+      logger.warn({ store: store.location, reason, err: opened.discarded }, 'stored index unreadable or possibly damaged: deleted, rebuilding it from the chain');
+      metrics.indexRebuilt(reason);
     }
     // The auditor reads the miners' checkpoints and never writes one.
     this.#checkpoints = new ChainCheckpoints({
@@ -308,9 +311,14 @@ export class AuditorService {
     );
     if (restored !== undefined) {
       // After ready, so it does not delay start-up: the replay from genesis verifies the checkpoint and back-fills.
+      // Continuing where an earlier run's back-fill stopped (kept on DATA_DIR), not from genesis again: a back-fill
+      // that a restart sent back to genesis each time might never finish on a long chain.
+      const resumeFrom = this.state.backfillResume();
+      if (resumeFrom !== undefined) this.#logger.info({ fromIndex: resumeFrom.state.tip.index, fromOffset: resumeFrom.offset + 1 }, 'back-fill continues where it stopped');
       await this.#checkpoints.verifyInBackground({
         force: !index.ledgerComplete,
-        onAccepted: (block, offset, bytes, firstSeq) => this.#backfill(block, offset, bytes, firstSeq),
+        onAccepted: (block, offset, bytes, firstSeq, state) => this.#backfill(block, offset, bytes, firstSeq, state),
+        ...(resumeFrom === undefined ? {} : { resumeFrom }),
       });
     }
   }
@@ -345,13 +353,26 @@ export class AuditorService {
     }
   }
 
-  #backfill(block: Block, offset: number, bytes: Uint8Array, firstSeq: number): void {
+  #backfill(block: Block, offset: number, bytes: Uint8Array, firstSeq: number, state: () => ChainState | undefined): void {
     if (this.#stopped) return;
     const before = this.state.indexProgress();
-    this.state.backfill(block, offset, firstSeq, bytes);
+    this.state.backfillFromReplay(block, offset, firstSeq, bytes, state);
+    this.#lastBackfilled = { offset, hash: block.hash, state };
+    this.#metrics.blockBackfilled();
     this.#driveLedger();
     const after = this.state.indexProgress();
     if (!before.complete && after.complete) this.#logger.info({ height: after.height }, 'index back-filled: every block from genesis is indexed');
+  }
+
+  /** An unfinished back-fill keeps where it stopped (the replay is stopped: its state is the last block's). */
+  #keepBackfillResume(): void {
+    const last = this.#lastBackfilled;
+    if (last === undefined || this.state.indexProgress().complete || !this.state.store.persistent) return;
+    try {
+      if (this.state.keepBackfillResume(last.state(), last.offset, last.hash)) this.#logger.info({ offset: last.offset }, 'back-fill stopped: a restart continues after this block');
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'could not keep where the back-fill stopped: a restart continues from the last point kept');
+    }
   }
 
   /** Lets the ledger apply the indexed blocks it has not applied yet, a few per turn of the event loop. */
@@ -402,6 +423,7 @@ export class AuditorService {
     await Promise.allSettled([this.follower.stop(), this.transactions.stop(), this.#checkpoints.stop()]);
     await this.#background?.catch(() => undefined);
     await this.publisher?.stop();
+    this.#keepBackfillResume();
     await this.state.store.close();
   }
 }

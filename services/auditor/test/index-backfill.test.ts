@@ -7,7 +7,7 @@ import type { MessageProbe } from '@chainlog/core/kafka';
 import { type Block, Chain, type ChainState, encodeBlock } from '@chainlog/core/protocol';
 import { AuditorState } from '../src/domain/auditor-state.js';
 import { IndexCoverage } from '../src/domain/index-coverage.js';
-import { indexIdentity, judgeStoredIndex } from '../src/domain/index-validity.js';
+import { INDEX_FORMAT, indexIdentity, judgeStoredIndex } from '../src/domain/index-validity.js';
 import type { IndexMeta, StoredBlockSummary } from '../src/store/index-store.js';
 import { ChainBuilder, PARAMS, topicTransaction } from './support/chain-builder.js';
 
@@ -49,7 +49,7 @@ describe('IndexCoverage', () => {
 describe('judgeStoredIndex', () => {
   const identity = indexIdentity(PARAMS, 'blockchain');
   const top: StoredBlockSummary = { index: 7, hash: 'ab'.repeat(32), offset: 12, timestamp: 1, transactionCount: 3, firstSeq: 20 };
-  const meta: IndexMeta = { format: 1, identity, ranges: [[0, 7]], ledgerHeight: 7, overdraftTotal: 0 };
+  const meta: IndexMeta = { format: INDEX_FORMAT, identity, ranges: [[0, 7]], ledgerHeight: 7, overdraftTotal: 0 };
   const message = (index: number, hash: string): MessageProbe => found(Buffer.from(JSON.stringify({ index, hash, other: 'fields' })));
   const found = (value: Buffer): MessageProbe => ({ outcome: 'found', value });
 
@@ -62,7 +62,7 @@ describe('judgeStoredIndex', () => {
   it.each([
     ['another chain (other parameters or topic)', { ...meta, identity: indexIdentity({ ...PARAMS, blockReward: 1 }, 'blockchain') }, top, message(7, top.hash), 'other-chain'],
     ['another blockchain topic', { ...meta, identity: indexIdentity(PARAMS, 'other') }, top, message(7, top.hash), 'other-chain'],
-    ['another format', { ...meta, format: 2 as unknown as 1 }, top, message(7, top.hash), 'unsupported-format'],
+    ['another format (an older auditor\'s)', { ...meta, format: INDEX_FORMAT - 1 }, top, message(7, top.hash), 'unsupported-format'],
     ['its top summary missing', meta, undefined, message(7, top.hash), 'corrupt'],
     ['a truncated or recreated topic (no message there)', meta, top, { outcome: 'absent', detail: 'offset 12 is at or past the end' }, 'not-on-chain'],
     ['a fork: another block at that offset', meta, top, message(7, 'cd'.repeat(32)), 'not-on-chain'],

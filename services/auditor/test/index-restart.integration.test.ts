@@ -1,9 +1,11 @@
 // The auditor's index on disk (DATA_DIR) against a real broker, on a chain with a replay window and a miner's
 // signed checkpoint (and a newer one signed by an outsider, refused): a fresh volume continues from the checkpoint, is ready at the tip and back-fills the
 // blocks below it, never answering "unknown" for a committed transaction meanwhile; a restart on the same
-// volume answers old ids at once, without a back-fill; a volume whose chain is no longer the topic's (the
-// topic recreated with another chain) is detected and rebuilt, never served.
-import { mkdtempSync, rmSync } from 'node:fs';
+// volume answers old ids at once, without a back-fill, and shows the audit log and overdrafts it had (counted
+// once); a broker too slow for the start-up check is asked again, not taken for a recreated topic; an index open
+// when the OS stopped is rebuilt; a volume whose chain is no longer the topic's (the topic recreated with another
+// chain) is detected and rebuilt, never served.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -253,7 +255,7 @@ describe('the auditor index on disk', () => {
     // replayed rejections were neither recorded nor counted again.
     expect(findings((await api(service, '/v1/audit')).body)).toEqual(audit);
     expect(await foundMetrics(service)).toEqual(found);
-    for (const reason of ['other-chain', 'not-on-chain', 'corrupt', 'unsupported-format']) {
+    for (const reason of ['other-chain', 'not-on-chain', 'corrupt', 'unsupported-format', 'os-crash']) {
       expect(await metric(service, 'chainlog_auditor_index_rebuilds_total', `reason="${reason}"`)).toBe(0);
     }
     await stopService(service);
@@ -278,12 +280,23 @@ describe('the auditor index on disk', () => {
       { ready: false, blockchain: 'checking-stored-index' },
       { ready: false, blockchain: 'checking-stored-index' },
     ]);
-    for (const reason of ['other-chain', 'not-on-chain', 'corrupt', 'unsupported-format']) {
+    for (const reason of ['other-chain', 'not-on-chain', 'corrupt', 'unsupported-format', 'os-crash']) {
       expect(await metric(service, 'chainlog_auditor_index_rebuilds_total', `reason="${reason}"`)).toBe(0);
     }
     expect(service.state.indexProgress()).toMatchObject({ complete: true, ledgerComplete: true, height: BLOCKS });
     for (const path of paths) expect((await api(service, path)).body).toEqual(reference.get(path));
     expect(service.readiness().ready).toBe(true);
+    await stopService(service);
+  }, 120_000);
+
+  it('an index open when the operating system stopped (its marker names another boot) is rebuilt as os-crash, then answers the same', async () => {
+    writeFileSync(join(dataDir, 'index.open'), JSON.stringify({ bootId: 'a-boot-before-the-crash' }));
+    const service = await startService(dataDir);
+    expect(await metric(service, 'chainlog_auditor_index_rebuilds_total', 'reason="os-crash"')).toBe(1);
+    await eventually(async () => expect(await metric(service, 'chainlog_auditor_index_missing_blocks')).toBe(0), 60_000);
+    await eventually(async () => {
+      for (const path of paths) expect((await api(service, path)).body).toEqual(reference.get(path));
+    }, 30_000);
     await stopService(service);
   }, 120_000);
 

@@ -98,6 +98,8 @@ describe('a restart on the same DATA_DIR', () => {
     const before = observed(first);
     follow(first, before.metrics, 0);
     expect(first.reject(stale).recorded).toBe(true);
+    const anomaly = { offset: 8, claimedIndex: 7, claimedMiner: 'miner-a', partition: 0, claimedThrough: 99, detail: 'partition 0 ends at 12' };
+    expect(first.recordAnomaly(anomaly).recorded).toBe(true);
     const report = first.auditReport();
     expect(report.rejected.recent).toHaveLength(1);
     expect(report.overdrafts.recent).toHaveLength(10);
@@ -111,10 +113,12 @@ describe('a restart on the same DATA_DIR', () => {
     expect(await value(after.registry, 'chainlog_auditor_overdrafts_total')).toBe(ALICE_PAYMENTS);
     follow(again, after.metrics, CHECKPOINT_AT + 1);
     expect(again.reject(stale).recorded).toBe(false);
+    expect(again.recordAnomaly(anomaly).recorded).toBe(false);
     expect(again.auditReport()).toEqual(report);
     expect(await value(after.registry, 'chainlog_auditor_overdrafts_total')).toBe(ALICE_PAYMENTS);
     expect(await value(after.registry, 'chainlog_auditor_blocks_rejected_total', { reason: 'stale' })).toBe(1);
     expect(await value(after.registry, 'chainlog_auditor_blocks_rejected_total', { reason: 'malformed' })).toBe(0);
+    expect(await value(after.registry, 'chainlog_auditor_coverage_anomalies_total', { kind: 'past-end' })).toBe(1);
     await again.store.close();
   });
 });

@@ -3,7 +3,7 @@
 // never turns into a rebuild; only the broker's answer decides.
 import type { MessageProbe } from '@chainlog/core/kafka';
 import { describe, expect, it } from 'vitest';
-import { indexIdentity } from '../src/domain/index-validity.js';
+import { INDEX_FORMAT, indexIdentity } from '../src/domain/index-validity.js';
 import { checkStoredIndex } from '../src/kafka/stored-index-check.js';
 import { MemoryIndexStore } from '../src/store/memory-store.js';
 import { PARAMS } from './support/chain-builder.js';
@@ -14,7 +14,7 @@ const HASH = 'ab'.repeat(32);
 function storeWithTop(): MemoryIndexStore {
   const store = new MemoryIndexStore();
   store.putBlock({ index: 7, hash: HASH, offset: 12, timestamp: 1, transactionCount: 1, firstSeq: 7 }, Buffer.from('{}'));
-  store.setMeta({ format: 1, identity, ranges: [[0, 7]], ledgerHeight: 7, overdraftTotal: 0 });
+  store.setMeta({ format: INDEX_FORMAT, identity, ranges: [[0, 7]], ledgerHeight: 7, overdraftTotal: 0 });
   return store;
 }
 

@@ -18,8 +18,17 @@ export interface IngestConfig extends CommonConfig {
   maxInflightRequests: number;
   /** Reject transactions without publicKey + signature. */
   requireTransactionSignatures: boolean;
-  /** The consensus replay window (REPLAY_WINDOW_MS): client timestamps more than half of it from ingest's clock are refused. */
+  /** The consensus replay window (REPLAY_WINDOW_MS); the two settings below apply only with one. */
   replayWindowMs?: number | undefined;
+  /** A client timestamp further than this from ingest's clock is refused 400 timestamp-out-of-window (default W/4). */
+  timestampToleranceMs?: number | undefined;
+  /**
+   * New transactions for a partition whose oldest unmined record is older than this get 503 mining-backlog
+   * (default W/2; 0 or no window: off). Read from the miners' consumer group (minerGroupId) and Kafka.
+   */
+  miningBacklogLimitMs?: number | undefined;
+  /** The miners' consumer group (MINER_GROUP_ID), whose committed offsets say how far mining got. */
+  minerGroupId: string;
   /**
    * The permissioned ledger rules (ENFORCE_BALANCES, ACCOUNT_KEYS; docs/protocol.md §4.4), undefined when off: a
    * transaction whose signer is not bound to its sender is refused at the door (403 unauthorized), since every
@@ -74,6 +83,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     maxInflightRequests: reader.integer('MAX_INFLIGHT_REQUESTS', 256, { min: 1, max: 100_000 }),
     requireTransactionSignatures: consensus.requireTransactionSignatures === true,
     replayWindowMs: consensus.replayWindowMs,
+    minerGroupId: reader.string('MINER_GROUP_ID', 'chainlog-miners', { regex: /^[A-Za-z0-9._-]{1,249}$/, description: 'a consumer group id ([A-Za-z0-9._-], 1-249 chars)' }),
     ledger: consensus.ledger,
     auditorPublicUrl: readBaseUrl(reader, 'AUDITOR_PUBLIC_URL', 'http://localhost:8082'),
     metadataRefreshMs: reader.integer('METADATA_REFRESH_MS', 10_000, { min: 100, max: 3_600_000 }),
@@ -91,6 +101,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   };
   config.rateLimitBurst = reader.integer('RATE_LIMIT_BURST', Math.max(1, 2 * config.rateLimitPerSecond), { min: 1, max: 10_000_000 });
   config.maxInflightPerClient = reader.integer('MAX_INFLIGHT_PER_CLIENT', Math.max(1, Math.ceil(config.maxInflightRequests / 4)), { min: 1, max: 100_000 });
+  Object.assign(config, readWindowGuards(reader, consensus.replayWindowMs));
   if (config.clientIpHeader !== undefined && !/^[a-z0-9-]{1,64}$/.test(config.clientIpHeader)) {
     reader.problem(`CLIENT_IP_HEADER must be a header name, got "${config.clientIpHeader}"`);
   }
@@ -105,6 +116,30 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   }
   reader.done();
   return config;
+}
+
+/**
+ * TIMESTAMP_TOLERANCE_MS and MINING_BACKLOG_LIMIT_MS (docs/protocol.md §2.5, "Choosing W"): a transaction ingest
+ * acknowledges may be up to the tolerance old, and waits behind a backlog up to about the limit: together they must
+ * leave part of W for the mining itself, or ingest would acknowledge what the window then drops.
+ */
+function readWindowGuards(reader: EnvReader, windowMs: number | undefined): Pick<IngestConfig, 'timestampToleranceMs' | 'miningBacklogLimitMs'> {
+  const tolerance = reader.optionalInteger('TIMESTAMP_TOLERANCE_MS', { min: 0, max: 30 * 86_400_000 });
+  const backlog = reader.optionalInteger('MINING_BACKLOG_LIMIT_MS', { min: 0, max: 30 * 86_400_000 });
+  if (windowMs === undefined) {
+    for (const [name, value] of [['TIMESTAMP_TOLERANCE_MS', tolerance], ['MINING_BACKLOG_LIMIT_MS', backlog]] as const) {
+      if (value !== undefined) reader.problem(`${name} applies only to a chain with a replay window: set REPLAY_WINDOW_MS too, or unset ${name}`);
+    }
+    return {};
+  }
+  const guards = { timestampToleranceMs: tolerance ?? Math.floor(windowMs / 4), miningBacklogLimitMs: backlog ?? Math.floor(windowMs / 2) };
+  if (guards.timestampToleranceMs + guards.miningBacklogLimitMs >= windowMs) {
+    reader.problem(
+      `TIMESTAMP_TOLERANCE_MS (${guards.timestampToleranceMs}) plus MINING_BACKLOG_LIMIT_MS (${guards.miningBacklogLimitMs}) must stay below ` +
+        `REPLAY_WINDOW_MS (${windowMs}): a transaction that old, queued behind a backlog that old, would be dropped out-of-window`,
+    );
+  }
+  return { timestampToleranceMs: guards.timestampToleranceMs, miningBacklogLimitMs: guards.miningBacklogLimitMs === 0 ? undefined : guards.miningBacklogLimitMs };
 }
 
 function readBaseUrl(reader: EnvReader, name: string, fallback: string): string {

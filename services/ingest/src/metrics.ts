@@ -10,12 +10,15 @@ export interface IngestMetrics {
   batchSize: Histogram;
   partitions: Gauge;
   kafkaAvailable: Gauge;
+  backloggedPartitions: Gauge;
 }
 
 /** Live values read at scrape time. */
 export interface IngestGaugeSources {
   /** The last topic metadata read succeeded and the producer is connected (what /readyz checks of Kafka). */
   kafkaAvailable?: () => boolean;
+  /** Transactions partitions mining is behind on (503 mining-backlog for new transactions there). */
+  backloggedPartitions?: () => number;
 }
 
 export function createIngestMetrics(registry: Registry, sources: IngestGaugeSources = {}): IngestMetrics {
@@ -61,6 +64,14 @@ export function createIngestMetrics(registry: Registry, sources: IngestGaugeSour
       registers,
       collect() {
         if (sources.kafkaAvailable) this.set(sources.kafkaAvailable() ? 1 : 0);
+      },
+    }),
+    backloggedPartitions: new Gauge({
+      name: 'chainlog_ingest_backlogged_partitions',
+      help: 'Transactions partitions whose oldest unmined record is older than MINING_BACKLOG_LIMIT_MS: new transactions for them get 503 mining-backlog',
+      registers,
+      collect() {
+        this.set(sources.backloggedPartitions?.() ?? 0);
       },
     }),
   };

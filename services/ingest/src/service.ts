@@ -12,6 +12,7 @@ import { ClientFairness } from './http/fairness.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { transactionRoutes, type TransactionLog } from './http/routes.js';
 import { KafkaAppender } from './kafka/appender.js';
+import { MiningBacklogWatcher } from './kafka/mining-backlog-watcher.js';
 import { TopicWatcher } from './kafka/topic-watcher.js';
 import { createIngestMetrics } from './metrics.js';
 
@@ -28,6 +29,8 @@ export interface IngestService {
   app: Express;
   appender: KafkaAppender;
   topic: TopicWatcher;
+  /** Present with a replay window and MINING_BACKLOG_LIMIT_MS > 0. */
+  miningBacklog: MiningBacklogWatcher | undefined;
   readiness(): Readiness;
   /** Connects to Kafka (retrying in the background) and starts watching the topic. */
   start(): void;
@@ -40,7 +43,23 @@ export interface IngestService {
 export function createIngestService(options: IngestServiceOptions): IngestService {
   const { config, logger, registry, kafka } = options;
   // The closure reads topic and appender at scrape time, after both exist.
-  const metrics = createIngestMetrics(registry, { kafkaAvailable: () => topic.state().available && appender.status().connected });
+  const metrics = createIngestMetrics(registry, {
+    kafkaAvailable: () => topic.state().available && appender.status().connected,
+    backloggedPartitions: () => miningBacklog?.backlogged().length ?? 0,
+  });
+  const limitMs = config.miningBacklogLimitMs;
+  const miningBacklog =
+    limitMs === undefined
+      ? undefined
+      : new MiningBacklogWatcher({
+          kafka,
+          topic: config.topics.transactions,
+          groupId: config.minerGroupId,
+          limitMs,
+          // A tenth of the limit (at most 5 s, at least 250 ms): the view is never much older than the backlog it reports.
+          refreshMs: Math.min(5000, Math.max(250, Math.floor(limitMs / 10))),
+          logger: logger.child({ component: 'mining-backlog' }),
+        });
   const topic = new TopicWatcher({
     kafka,
     topic: config.topics.transactions,
@@ -92,6 +111,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
     transactionRoutes({
       config,
       log,
+      ...(miningBacklog === undefined ? {} : { miningBacklog }),
       metrics,
       clock: options.clock ?? Date.now,
       fairness: new ClientFairness({
@@ -117,10 +137,12 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
     app,
     appender,
     topic,
+    miningBacklog,
     readiness,
     start() {
       topic.start();
       appender.start();
+      miningBacklog?.start();
     },
     beginShutdown() {
       shuttingDown = true;
@@ -129,6 +151,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
       shuttingDown = true;
       await appender.stop();
       await topic.stop();
+      await miningBacklog?.stop();
     },
   };
 }

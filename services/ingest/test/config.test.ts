@@ -103,4 +103,16 @@ describe('readConfig', () => {
       expect.stringMatching(/^SHUTDOWN_GRACE_MS \(5000\) must be greater than PRODUCE_TIMEOUT_MS \(5000\)/),
     ]);
   });
+
+  it('guards the replay window: a timestamp tolerance (W/4) and a mining-backlog limit (W/2) that leave part of W for mining', () => {
+    expect(readConfig({ REPLAY_WINDOW_MS: '60000' })).toMatchObject({ timestampToleranceMs: 15_000, miningBacklogLimitMs: 30_000, minerGroupId: 'chainlog-miners' });
+    expect(readConfig({ REPLAY_WINDOW_MS: '60000', MINING_BACKLOG_LIMIT_MS: '0', MINER_GROUP_ID: 'm' })).toMatchObject({ miningBacklogLimitMs: undefined, minerGroupId: 'm' });
+    const off = readConfig({});
+    expect([off.timestampToleranceMs, off.miningBacklogLimitMs]).toEqual([undefined, undefined]);
+    expect(problems({ REPLAY_WINDOW_MS: '60000', TIMESTAMP_TOLERANCE_MS: '20000', MINING_BACKLOG_LIMIT_MS: '40000' })).toEqual([
+      expect.stringMatching(/^TIMESTAMP_TOLERANCE_MS \(20000\) plus MINING_BACKLOG_LIMIT_MS \(40000\) must stay below REPLAY_WINDOW_MS \(60000\)/),
+    ]);
+    expect(problems({ MINING_BACKLOG_LIMIT_MS: '1000' })).toEqual([expect.stringMatching(/^MINING_BACKLOG_LIMIT_MS applies only to a chain with a replay window/)]);
+    expect(problems({ MINER_GROUP_ID: 'no spaces' })).toEqual([expect.stringMatching(/^MINER_GROUP_ID/)]);
+  });
 });

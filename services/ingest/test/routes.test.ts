@@ -25,6 +25,7 @@ interface Overrides {
   fairness?: Partial<FairnessOptions>;
   kafkaUnavailable?: () => string | undefined;
   clientIpHeader?: string;
+  backlogged?: ReadonlySet<number>;
 }
 
 async function serve(log: TransactionLog, overrides: Overrides = {}) {
@@ -42,10 +43,12 @@ async function serve(log: TransactionLog, overrides: Overrides = {}) {
         retryAfterSeconds: 4,
         maxInflightRequests: overrides.maxInflightRequests ?? 10,
         ...(overrides.clientIpHeader === undefined ? {} : { clientIpHeader: overrides.clientIpHeader }),
+        ...(overrides.backlogged === undefined ? {} : { replayWindowMs: 60_000, miningBacklogLimitMs: 30_000 }),
       },
       fairness: new ClientFairness({ ratePerSecond: 0, burst: 1, maxInflightPerClient: 100, clock: Date.now, ...overrides.fairness }),
       kafkaUnavailable: overrides.kafkaUnavailable ?? (() => undefined),
       log,
+      ...(overrides.backlogged === undefined ? {} : { miningBacklog: { isBacklogged: (partition: number) => overrides.backlogged?.has(partition) === true } }),
       metrics: createIngestMetrics(registry),
       clock: () => 1000,
       idempotency: new IdempotencyRegistry({ maxEntries: 100, ttlMs: 60_000, clock: () => 1000 }),
@@ -232,6 +235,53 @@ describe('transaction routes', () => {
     expect(reply.status).toBe(500);
     expect(reply.body).toEqual({ error: { code: 'internal', message: 'internal error' } });
     expect(await metricValue(registry, 'chainlog_ingest_transactions_rejected_total', { reason: 'internal' })).toBe(1);
+  });
+});
+
+describe('mining backlog backpressure', () => {
+  // partitionForKey over 4 partitions: which senders land where is fixed by the hash; find one of each.
+  const senderOn = async (partition: number): Promise<string> => {
+    const { partitionForKey } = await import('../src/domain/partitioning.js');
+    for (let i = 0; ; i++) if (partitionForKey(`sender-${i}`, 4) === partition) return `sender-${i}`;
+  };
+
+  it('answers 503 mining-backlog with Retry-After for a backlogged partition, writing nothing, and accepts the others', async () => {
+    const written: OutgoingMessage[] = [];
+    const backlogged = new Set<number>([1]);
+    const { url, registry } = await serve(
+      fakeLog(async (messages) => {
+        written.push(...messages);
+        return messages.map((message) => ({ partition: message.partition, offset: written.length }));
+      }),
+      { backlogged },
+    );
+    const behind = await senderOn(1);
+    const fine = await senderOn(2);
+    const refused = await post(url, { id: 'behind-1', from: behind, to: 'bob', amount: 1 });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('4');
+    expect(refused.body.error).toMatchObject({ code: 'mining-backlog', partitions: [1] });
+    expect(refused.body.error.message).toMatch(/MINING_BACKLOG_LIMIT_MS/);
+    // A batch with one item for the backlogged partition is refused whole: no partial write to explain.
+    const batch = await post(url, [{ from: fine, to: 'bob', amount: 1 }, { from: behind, to: 'bob', amount: 1 }]);
+    expect(batch.status).toBe(503);
+    expect(written).toEqual([]);
+    expect(await metricValue(registry, 'chainlog_ingest_transactions_rejected_total', { reason: 'mining-backlog' })).toBe(3);
+    expect((await post(url, { from: fine, to: 'bob', amount: 1 })).status).toBe(202);
+    // The same id is not poisoned by the refusal: once mining caught up it is accepted.
+    backlogged.clear();
+    expect((await post(url, { id: 'behind-1', from: behind, to: 'bob', amount: 1 })).status).toBe(202);
+  });
+
+  it('still replays the answer of a request acknowledged before the backlog', async () => {
+    const backlogged = new Set<number>();
+    const { url } = await serve(fakeLog(async (messages) => messages.map((message) => ({ partition: message.partition, offset: 7 }))), { backlogged });
+    const sender = await senderOn(0);
+    const first = await post(url, { id: 'early', from: sender, to: 'bob', amount: 1 });
+    expect(first.status).toBe(202);
+    backlogged.add(0);
+    const again = await post(url, { id: 'early', from: sender, to: 'bob', amount: 1 });
+    expect([again.status, again.headers.get('idempotent-replayed')]).toEqual([202, 'true']);
   });
 });
 

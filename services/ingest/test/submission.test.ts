@@ -1,11 +1,12 @@
 // The pure request rules: body decoding, validation (one bad item rejects a batch), signatures,
 // id assignment from client ids, Idempotency-Key or random ids, and timestamps.
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { signerFromSeed, signTransaction } from '@chainlog/core/protocol';
 import { describe, expect, it } from 'vitest';
 import { idempotencyKeyProblem, idFromKey } from '../src/domain/ids.js';
 import { IdempotencyRegistry } from '../src/domain/idempotency.js';
-import { decodeBody, messageValue, prepareSubmission, type SubmissionContext, type SubmissionRules } from '../src/domain/submission.js';
+import { decodeBody, messageValue, prepareSubmission, type SubmissionContext, type SubmissionRules, windowTimestampProblem } from '../src/domain/submission.js';
 
 const rules: SubmissionRules = { maxBatchSize: 5, requireTransactionSignatures: false };
 const NOW = 1_767_225_600_000;
@@ -295,21 +296,34 @@ describe('prepareSubmission with a replay window', () => {
   const windowed: SubmissionRules = { ...rules, replayWindowMs: 60_000 };
   const payment = (timestamp?: number) => ({ from: 'alice', to: 'bob', amount: 1, ...(timestamp === undefined ? {} : { timestamp }) });
 
-  it('accepts client timestamps within half the window of its clock, and fills in its own', () => {
-    for (const timestamp of [NOW - 30_000, NOW, NOW + 30_000, undefined]) {
+  it('accepts client timestamps within a quarter of the window (TIMESTAMP_TOLERANCE_MS by default) of its clock, and fills in its own', () => {
+    for (const timestamp of [NOW - 15_000, NOW, NOW + 15_000, undefined]) {
       expect(prepareSubmission(payment(timestamp), windowed, context()).ok).toBe(true);
     }
   });
 
-  it('refuses a client timestamp further away (a block would refuse it as out-of-window), naming the field', () => {
-    for (const timestamp of [NOW - 30_001, NOW + 30_001, signed.timestamp]) {
+  it('refuses a client timestamp further away (a block would likely refuse it as out-of-window), naming the field and how far off it is', () => {
+    for (const timestamp of [NOW - 15_001, NOW + 15_001, signed.timestamp]) {
       const result = prepareSubmission(timestamp === signed.timestamp ? signed : payment(timestamp), windowed, context());
       expect(result.ok).toBe(false);
       if (result.ok) continue;
-      expect(result.error).toMatchObject({ status: 400, code: 'invalid-transaction', field: 'timestamp' });
-      expect(result.error.problem).toMatch(/replay window/);
+      expect(result.error).toMatchObject({ status: 400, code: 'timestamp-out-of-window', reason: 'timestamp-out-of-window', field: 'timestamp' });
+      expect(result.error.problem).toMatch(/replay window of 60000 ms/);
     }
+    const old = prepareSubmission(payment(NOW - 20_000), windowed, context());
+    expect(old.ok ? '' : old.error.problem).toMatch(/^is 20000 ms older than ingest's clock/);
+    const ahead = prepareSubmission(payment(NOW + 20_000), windowed, context());
+    expect(ahead.ok ? '' : ahead.error.problem).toMatch(/^is 20000 ms ahead of ingest's clock/);
     // Without a window any timestamp is taken, as before.
     expect(prepareSubmission(signed, rules, context()).ok).toBe(true);
+  });
+
+  it('refuses exactly the timestamps further than the tolerance', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1000, max: 10_000_000 }), fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: -20_000_000, max: 20_000_000 }), (window, tolerance, off) => {
+        const result = windowTimestampProblem(NOW + off, NOW, { replayWindowMs: window, timestampToleranceMs: tolerance });
+        expect(result === undefined).toBe(Math.abs(off) <= tolerance);
+      }),
+    );
   });
 });

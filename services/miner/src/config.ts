@@ -31,6 +31,10 @@ export interface MinerConfig extends CommonConfig {
   cutAtPendingTransactions: number;
   /** …or once the oldest pending entry has waited this long. */
   maxBlockWaitMs: number;
+  /** The most new transactions a cut block takes (coinbase not counted): a backlog drains this many per block. */
+  takeUpToTransactions: number;
+  /** The most bytes a cut block's entries may take (estimated): keeps it under the blockchain topic's max.message.bytes. */
+  takeUpToBytes: number;
   /** Signs blocks when MINER_PRIVATE_KEY (or _FILE) is set: required on a permissioned chain. */
   signer: Signer | undefined;
   /** Memory bound: a partition stops being read while this many entries of it are pending. */
@@ -42,6 +46,14 @@ export interface MinerConfig extends CommonConfig {
   /** Continue from and write checkpoints (with a replay window only): docs/protocol.md §5.1. */
   checkpoints: CheckpointSettings;
 }
+
+/**
+ * 1000 signed transactions of the longest ids are ~600 KB; blocks stay well under Kafka's default
+ * max.message.bytes (1 MiB) and a reader's cycle stays short, while a backlog drains 1000 per block.
+ */
+export const DEFAULT_TAKE_UP_TO_TRANSACTIONS = 1000;
+/** Under Kafka's default message.max.bytes (1048588) with room for the header, sources and coinbase. */
+export const DEFAULT_TAKE_UP_TO_BYTES = 900_000;
 
 const ACCOUNT_ID = new RegExp(ACCOUNT_ID_PATTERN);
 const PRIVATE_KEY_HEX = /^[0-9a-fA-F]{64}$/;
@@ -75,6 +87,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     difficulty: consensus.minDifficulty,
     cutAtPendingTransactions: reader.integer('CUT_AT_PENDING_TRANSACTIONS', 3, { min: 1, max: 100_000 }),
     maxBlockWaitMs: reader.integer('MAX_BLOCK_WAIT_MS', 1000, { min: 0, max: 3_600_000 }),
+    takeUpToTransactions: 0, // set below: its default depends on the cut threshold and the consensus limit
+    takeUpToBytes: reader.integer('TAKE_UP_TO_BYTES', DEFAULT_TAKE_UP_TO_BYTES, { min: 4096, max: 64 * 1024 * 1024 }),
     maxPendingPerPartition: reader.integer('MAX_PENDING_PER_PARTITION', 10_000, { min: 1, max: 10_000_000 }),
     signer: readSigner(reader),
     powWorkers: reader.integer('POW_WORKERS', 1, { min: 1, max: 64 }),
@@ -83,6 +97,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   };
 
   const consensusMax = consensus.maxBlockTransactions;
+  config.takeUpToTransactions = readTakeUpTo(reader, config.cutAtPendingTransactions, consensusMax);
   if (config.maxPendingPerPartition < config.cutAtPendingTransactions) {
     reader.problem(
       `MAX_PENDING_PER_PARTITION (${config.maxPendingPerPartition}) must be at least CUT_AT_PENDING_TRANSACTIONS (${config.cutAtPendingTransactions})`,
@@ -107,6 +122,23 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   reader.renamed('MAX_BLOCK_TRANSACTIONS', 'CUT_AT_PENDING_TRANSACTIONS');
   reader.done();
   return config;
+}
+
+/**
+ * TAKE_UP_TO_TRANSACTIONS: explicit, else the consensus limit minus the coinbase, else the larger of
+ * DEFAULT_TAKE_UP_TO_TRANSACTIONS and the cut threshold. Never below the cut threshold (a block cut at N pending
+ * takes them all) nor above the consensus limit (the block would be rejected `too-many-transactions`).
+ */
+function readTakeUpTo(reader: EnvReader, cutAt: number, consensusMax: number | undefined): number {
+  const explicit = reader.optionalInteger('TAKE_UP_TO_TRANSACTIONS', { min: 1, max: 1_000_000 });
+  if (explicit === undefined) return consensusMax !== undefined ? consensusMax - 1 : Math.max(DEFAULT_TAKE_UP_TO_TRANSACTIONS, cutAt);
+  if (explicit < cutAt) reader.problem(`TAKE_UP_TO_TRANSACTIONS (${explicit}) must be at least CUT_AT_PENDING_TRANSACTIONS (${cutAt})`);
+  if (consensusMax !== undefined && explicit + 1 > consensusMax) {
+    reader.problem(
+      `TAKE_UP_TO_TRANSACTIONS (${explicit}) plus the coinbase must fit CONSENSUS_MAX_BLOCK_TRANSACTIONS (${consensusMax}): set it to at most ${consensusMax - 1}`,
+    );
+  }
+  return explicit;
 }
 
 /** MINER_ORDINAL, else POD_INDEX (the apps.kubernetes.io/pod-index label), else the `-<n>` suffix of the pod name. */
@@ -155,6 +187,8 @@ export function describeConfig(config: MinerConfig): Record<string, unknown> {
     requireTransactionSignatures: config.consensus.requireTransactionSignatures === true,
     cutAtPendingTransactions: config.cutAtPendingTransactions,
     maxBlockWaitMs: config.maxBlockWaitMs,
+    takeUpToTransactions: config.takeUpToTransactions,
+    takeUpToBytes: config.takeUpToBytes,
     maxPendingPerPartition: config.maxPendingPerPartition,
     minerPublicKey: config.signer?.publicKey,
     powWorkers: config.powWorkers,

@@ -11,6 +11,8 @@ export interface MinerMetrics {
   pendingTransactions: Gauge<'partition'>;
   chainHeight: Gauge;
   ownedPartitions: Gauge;
+  oldestPendingAge: Gauge;
+  replayWindow: Gauge;
   partitionLag: Gauge<'partition'>;
   duplicateTransactions: Counter;
   refusedTransactions: Counter<'reason'>;
@@ -24,6 +26,11 @@ export interface MinerGaugeSources {
   chainHeight: () => number;
   pendingTransactions: () => ReadonlyMap<number, number>;
   ownedPartitions: () => number;
+  /** Timestamp (ms) of the oldest pending transaction, undefined when none is pending. */
+  oldestPendingTimestamp: () => number | undefined;
+  /** The consensus replay window (ms), undefined when the chain has none. */
+  replayWindowMs: number | undefined;
+  now?: () => number;
 }
 
 export function createMinerMetrics(registry: Registry, sources: MinerGaugeSources): MinerMetrics {
@@ -78,6 +85,24 @@ export function createMinerMetrics(registry: Registry, sources: MinerGaugeSource
       registers,
       collect() {
         this.set(sources.ownedPartitions());
+      },
+    }),
+    oldestPendingAge: new Gauge({
+      name: 'chainlog_miner_oldest_pending_transaction_age_seconds',
+      help: 'Age (now minus its timestamp) of the oldest transaction read from an owned partition and not yet in a canonical block; 0 when none is pending',
+      registers,
+      collect() {
+        const oldest = sources.oldestPendingTimestamp();
+        this.set(oldest === undefined ? 0 : Math.max(0, ((sources.now ?? Date.now)() - oldest) / 1000));
+      },
+    }),
+    // Exported so that an alert can compare the backlog's age with W (ChainlogMiningBacklogNearReplayWindow).
+    replayWindow: new Gauge({
+      name: 'chainlog_miner_replay_window_seconds',
+      help: 'The consensus replay window W (docs/protocol.md §2.5); absent when the chain has none',
+      registers,
+      collect() {
+        if (sources.replayWindowMs !== undefined) this.set(sources.replayWindowMs / 1000);
       },
     }),
     partitionLag: new Gauge({

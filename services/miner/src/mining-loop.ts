@@ -166,7 +166,9 @@ export class MiningLoop {
     const window = windowMs === undefined ? undefined : { timestamp, windowMs };
     const { ledger } = config.consensus;
     const blockLedger = ledger === undefined ? undefined : { params: ledger, miner: config.minerId, reward: config.consensus.blockReward };
-    const contents = selectBlockContents(pool.entries(), chain, topic, config.cutAtPendingTransactions, window, blockLedger);
+    // Cut at the threshold, take up to the limits: under a backlog a block drains it, oldest first.
+    const limits = { maxTransactions: config.takeUpToTransactions, maxBytes: config.takeUpToBytes };
+    const contents = selectBlockContents(pool.entries(), chain, topic, limits, window, blockLedger);
     if (contents.sources.length === 0) return;
     const candidate = assembleBlock({
       previous: tip.block,

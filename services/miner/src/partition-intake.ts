@@ -9,7 +9,7 @@ import type { Block, Chain } from '@chainlog/core/protocol';
 import type { MinerConfig } from './config.js';
 import { intakeMessage } from './domain/intake.js';
 import { PendingPool } from './domain/pending-pool.js';
-import { planJoin, type Seek } from './domain/resume.js';
+import { planJoin, resumeOffset, type Seek } from './domain/resume.js';
 import type { MinerProducer } from './kafka/producer.js';
 import { TransactionsConsumer, type TransactionMessage } from './kafka/transactions-consumer.js';
 import type { MinerMetrics } from './metrics.js';
@@ -43,6 +43,11 @@ export class PartitionIntake {
   readonly #consumer: TransactionsConsumer;
   /** Highest offset per partition this process already dead-lettered (re-reads after a rebalance skip it). */
   readonly #deadLettered = new Map<number, number>();
+  /** The covered offsets last committed per partition, and whether a commit is under way or wanted. */
+  readonly #committed = new Map<number, number>();
+  #committing: Promise<void> | undefined;
+  #commitWanted = false;
+  #commitFailing = false;
 
   constructor(options: PartitionIntakeOptions) {
     this.#options = options;
@@ -90,6 +95,38 @@ export class PartitionIntake {
       if (source.topic === topic) this.pool.advance(source.partition, source.lastOffset);
     }
     this.#resumeDrainedPartitions();
+    this.#commitCovered();
+  }
+
+  /**
+   * Commits how far the chain covers the owned partitions (TransactionsConsumer.commitCovered), off the mining
+   * path: one commit at a time, the latest state each time, nothing when it did not change.
+   */
+  #commitCovered(): void {
+    this.#commitWanted = true;
+    if (this.#committing !== undefined) return;
+    this.#committing = (async () => {
+      while (this.#commitWanted) {
+        this.#commitWanted = false;
+        const topic = this.#options.config.topics.transactions;
+        const offsets = this.pool
+          .partitions()
+          .map((partition) => ({ partition, offset: resumeOffset(this.#options.chain.lastSourceOffset(topic, partition)) }))
+          .filter(({ partition, offset }) => this.#committed.get(partition) !== offset);
+        if (offsets.length === 0) continue;
+        try {
+          await this.#consumer.commitCovered(offsets);
+          for (const { partition, offset } of offsets) this.#committed.set(partition, offset);
+          this.#commitFailing = false;
+        } catch (error) {
+          // A rebalance or a broker hiccup: the next block commits again. Logged once per run of failures.
+          if (!this.#commitFailing) this.#options.logger.warn({ err: error }, 'could not commit the covered offsets (advisory; retried with the next block)');
+          this.#commitFailing = true;
+        }
+      }
+    })().finally(() => {
+      this.#committing = undefined;
+    });
   }
 
   /** Resumes paused partitions whose pending pool has drained to half its bound (or that this miner lost). */
@@ -122,6 +159,9 @@ export class PartitionIntake {
     }
     logger.info({ assigned: partitions, revoked: plan.revoked, seeks: plan.seeks }, 'partition ownership changed');
     this.#options.onChange();
+    // A new generation: commit again what the chain covers (after the join completes, not inside its handler).
+    this.#committed.clear();
+    setTimeout(() => this.#commitCovered(), 0).unref();
     return plan.seeks;
   }
 

@@ -72,6 +72,8 @@ export class MinerService {
     this.metrics = createMinerMetrics(registry, {
       chainHeight: () => this.chain.height,
       ownedPartitions: () => this.#intake.pool.partitions().length,
+      oldestPendingTimestamp: () => this.#intake.pool.oldestTransactionTimestamp(),
+      replayWindowMs: config.consensus.replayWindowMs,
       pendingTransactions: () => new Map(this.#intake.pool.partitions().map((partition) => [partition, this.#intake.pool.transactionCount(partition)])),
     });
     this.#producer = new MinerProducer(this.#kafka, config.topics, config.minerId);

@@ -7,6 +7,7 @@ import {
   type Block,
   canonicalTransactionJson,
   Chain,
+  encodeBlock,
   type ConsensusParams,
   finalSourceLog,
   GENESIS_BLOCK,
@@ -18,11 +19,13 @@ import {
   toTransaction,
   type Transaction,
 } from '@chainlog/core/protocol';
-import { cutDecision, selectBlockContents } from '../src/domain/block-policy.js';
+import { cutDecision, entryBytes, selectBlockContents, SKIP_RECORD_BYTES } from '../src/domain/block-policy.js';
 import type { PendingEntry } from '../src/domain/pending-pool.js';
 
 const TOPIC = 'transactions';
 const policy = { maxTransactions: 3, maxWaitMs: 1000 };
+/** Take limits with a byte bound no test block reaches, unless given. */
+const take = (maxTransactions: number, maxBytes = 1_000_000) => ({ maxTransactions, maxBytes });
 
 describe('cutDecision', () => {
   it('waits while nothing is pending', () => {
@@ -92,7 +95,7 @@ describe('selectBlockContents', () => {
   it('takes the oldest transactions up to the limit, covering poison and duplicates on the way', () => {
     const { chain } = chainWith([{ partition: 0, lastOffset: 1, ids: ['in-chain'] }]);
     const entries = [txEntry(0, 2, 'in-chain'), poisonEntry(1, 0), txEntry(0, 3, 'a'), txEntry(1, 1, 'a'), txEntry(1, 2, 'b'), txEntry(0, 4, 'c'), txEntry(0, 5, 'd')];
-    const contents = selectBlockContents(entries, chain, TOPIC, 3);
+    const contents = selectBlockContents(entries, chain, TOPIC, take(3));
     // Block order: partition 0 then 1, so the second 'a' (partition 1) is the duplicate.
     expect(contents.transactions.map((t) => t.id)).toEqual(['a', 'c', 'b']);
     expect(contents.duplicates.map((t) => t.id)).toEqual(['in-chain', 'a']);
@@ -125,7 +128,7 @@ describe('selectBlockContents', () => {
     });
     const blockTime = 5000;
     const entries = [at(0, 0, 'old', blockTime - windowMs - 1), at(0, 1, 'ok', blockTime), at(0, 2, 'future', blockTime + windowMs + 1), at(0, 3, undefined, 1), at(0, 4, 'ok', 1)];
-    const contents = selectBlockContents(entries, chain, TOPIC, 10, { timestamp: blockTime, windowMs });
+    const contents = selectBlockContents(entries, chain, TOPIC, take(10), { timestamp: blockTime, windowMs });
     expect(contents.transactions.map((t) => t.id)).toEqual(['ok', 'tx:transactions:0:3']);
     expect(contents.outOfWindow.map((t) => t.id)).toEqual(['old', 'future', 'ok']);
     expect(contents.sources[0]?.skipped).toEqual([
@@ -140,7 +143,7 @@ describe('selectBlockContents', () => {
 
   it('refuses entries the chain already covers (mining them would fork the ranges)', () => {
     const { chain } = chainWith([{ partition: 0, lastOffset: 3, ids: ['x'] }]);
-    expect(() => selectBlockContents([txEntry(0, 3)], chain, TOPIC, 3)).toThrow(/already covered/);
+    expect(() => selectBlockContents([txEntry(0, 3)], chain, TOPIC, take(3))).toThrow(/already covered/);
   });
 
   // Pending entries as a miner would hold them: per partition, offsets from the chain's resume offset
@@ -159,8 +162,10 @@ describe('selectBlockContents', () => {
         { maxLength: 14 },
       ),
       max: fc.integer({ min: 1, max: 5 }),
+      // From below one entry (at least one is still taken) to more than any scenario needs.
+      maxBytes: fc.integer({ min: 1, max: 3000 }),
     })
-    .map(({ chainPrefix, chainIds, pending, max }) => {
+    .map(({ chainPrefix, chainIds, pending, max, maxBytes }) => {
       const prefixes = [...new Map(chainPrefix.map((p) => [p.partition, p])).values()].map((p, i) => ({
         ...p,
         ids: i === 0 ? chainIds : [],
@@ -172,14 +177,14 @@ describe('selectBlockContents', () => {
         if (kind === 'poison') return poisonEntry(partition, offset);
         return txEntry(partition, offset, kind === 'named' ? id : undefined);
       });
-      return { prefixes, entries, max };
+      return { prefixes, entries, max, maxBytes };
     });
 
   it('always yields a block the chain accepts, losing no entry it passes over', () => {
     fc.assert(
-      fc.property(scenario, ({ prefixes, entries, max }) => {
+      fc.property(scenario, ({ prefixes, entries, max, maxBytes }) => {
         const { chain, tip } = chainWith(prefixes);
-        const contents = selectBlockContents(entries, chain, TOPIC, max);
+        const contents = selectBlockContents(entries, chain, TOPIC, take(max, maxBytes));
         expect(contents.transactions.length).toBeLessThanOrEqual(max);
         const lastOf = new Map(contents.sources.map((s) => [s.partition, s.lastOffset]));
         const covered = entries.filter((e) => e.offset <= (lastOf.get(e.partition) ?? -1));
@@ -194,8 +199,14 @@ describe('selectBlockContents', () => {
         const inBlockOrder = [...covered].sort((a, b) => a.partition - b.partition || a.offset - b.offset);
         const carried = inBlockOrder.filter((e) => !contents.sources.some((s) => s.partition === e.partition && s.skipped?.some((k) => k.offset === e.offset)));
         expect(carried.map((e) => (e.kind === 'transaction' ? e.transaction.id : 'poison'))).toEqual(contents.transactions.map((t) => t.id));
-        // The selection stops early only when the block is full.
-        if (covered.length < entries.length) expect(contents.transactions).toHaveLength(max);
+        // The selection stops early only when the block is full: max transactions, or the next entry would pass maxBytes.
+        const bytes = covered.reduce((n, e) => n + entryBytes(e), 0);
+        if (covered.length > 1) expect(bytes).toBeLessThanOrEqual(maxBytes);
+        if (covered.length < entries.length) {
+          const next = entries[covered.length]!;
+          const full = contents.transactions.length === max || (covered.length > 0 && bytes + entryBytes(next) > maxBytes);
+          expect(full).toBe(true);
+        }
         if (entries.length > 0) expect(contents.sources.length).toBeGreaterThan(0);
         for (const duplicate of contents.duplicates) {
           expect(chain.hasTransaction(duplicate.id) || contents.transactions.some((t) => t.id === duplicate.id)).toBe(true);
@@ -204,8 +215,33 @@ describe('selectBlockContents', () => {
         const block = mine(tip, contents.transactions, contents.sources);
         const verdict = chain.check(block);
         expect(verdict.accepted ? 'accepted' : `${verdict.reason}: ${verdict.detail}`).toBe('accepted');
+        // The estimate bounds the bytes the entries add to the encoded block (a `"skipped":[]` key per partition aside).
+        const bare = mine(tip, [], contents.sources.map(({ skipped: _skipped, ...range }) => range));
+        const added = encodeBlock(block).length - encodeBlock(bare).length;
+        expect(added).toBeLessThanOrEqual(bytes + 16 * contents.sources.length);
       }),
     );
+  });
+
+  it('takes a backlog beyond the cut threshold, oldest first, up to the take limit', () => {
+    const { chain } = chainWith([]);
+    // Arrival order interleaves the partitions: the oldest 20 are taken, whichever partition they came from.
+    const entries = Array.from({ length: 50 }, (_, i) => txEntry(i % 2, Math.floor(i / 2)));
+    const contents = selectBlockContents(entries, chain, TOPIC, take(20));
+    expect(contents.transactions.map((t) => t.id).sort()).toEqual(entries.slice(0, 20).map((e) => (e as { transaction: Transaction }).transaction.id).sort());
+    expect(contents.sources.map((s) => [s.partition, s.lastOffset])).toEqual([
+      [0, 9],
+      [1, 9],
+    ]);
+  });
+
+  it('bounds the bytes of a block by its entries, and still takes one entry larger than the bound', () => {
+    const { chain } = chainWith([]);
+    const entries = Array.from({ length: 10 }, (_, i) => txEntry(0, i, `id-${'x'.repeat(100)}-${i}`));
+    const each = entryBytes(entries[0]!);
+    expect(each).toBeGreaterThan(SKIP_RECORD_BYTES);
+    expect(selectBlockContents(entries, chain, TOPIC, take(100, each * 4 + each - 1)).transactions).toHaveLength(4);
+    expect(selectBlockContents(entries, chain, TOPIC, take(100, 1)).transactions).toHaveLength(1);
   });
 });
 
@@ -230,7 +266,7 @@ describe('selectBlockContents with ledger rules', () => {
     chain.apply(GENESIS_BLOCK);
     const miner = owner.publicKey; // a key account: the coinbase pays it, and its key may spend it at once
     const entries = [spend(0, 'carol', 6, owner), spend(1, 'carol', 5, owner), spend(2, 'carol', 1, thief), spend(3, miner, 50, owner), spend(4, miner, 1, owner)];
-    const contents = selectBlockContents(entries, chain, TOPIC, 10, undefined, { params: params.ledger!, miner, reward: 50 });
+    const contents = selectBlockContents(entries, chain, TOPIC, take(10), undefined, { params: params.ledger!, miner, reward: 50 });
     expect(contents.transactions.map((t) => t.id)).toEqual(['spend-0', 'spend-3']);
     expect(contents.refused.map(({ transaction, reason }) => [transaction.id, reason])).toEqual([
       ['spend-1', 'insufficient-funds'],

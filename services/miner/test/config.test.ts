@@ -89,4 +89,19 @@ describe('readConfig', () => {
       expect.stringMatching(/CUT_AT_PENDING_TRANSACTIONS \(4\) plus the coinbase/),
     ]);
   });
+
+  it('takes up to TAKE_UP_TO_TRANSACTIONS per block: the consensus limit minus the coinbase, else 1000 or the cut threshold', () => {
+    expect(readConfig({ HOSTNAME: 'm-0' }).takeUpToTransactions).toBe(1000);
+    expect(readConfig({ HOSTNAME: 'm-0', CUT_AT_PENDING_TRANSACTIONS: '5000' }).takeUpToTransactions).toBe(5000);
+    expect(readConfig({ HOSTNAME: 'm-0', CONSENSUS_MAX_BLOCK_TRANSACTIONS: '101' }).takeUpToTransactions).toBe(100);
+    expect(readConfig({ HOSTNAME: 'm-0', TAKE_UP_TO_TRANSACTIONS: '20', CONSENSUS_MAX_BLOCK_TRANSACTIONS: '101' }).takeUpToTransactions).toBe(20);
+    expect(readConfig({ HOSTNAME: 'm-0' }).takeUpToBytes).toBe(900_000);
+    expect(problemsOf({ HOSTNAME: 'm-0', CUT_AT_PENDING_TRANSACTIONS: '10', TAKE_UP_TO_TRANSACTIONS: '9' })).toEqual([
+      'TAKE_UP_TO_TRANSACTIONS (9) must be at least CUT_AT_PENDING_TRANSACTIONS (10)',
+    ]);
+    expect(problemsOf({ HOSTNAME: 'm-0', TAKE_UP_TO_TRANSACTIONS: '100', CONSENSUS_MAX_BLOCK_TRANSACTIONS: '100' })).toEqual([
+      expect.stringMatching(/TAKE_UP_TO_TRANSACTIONS \(100\) plus the coinbase must fit CONSENSUS_MAX_BLOCK_TRANSACTIONS \(100\): set it to at most 99/),
+    ]);
+    expect(problemsOf({ HOSTNAME: 'm-0', TAKE_UP_TO_BYTES: '100' })).toEqual([expect.stringMatching(/^TAKE_UP_TO_BYTES/)]);
+  });
 });

@@ -26,6 +26,8 @@ describe('miner checkpoints', () => {
     const env = minerEnv(topics, {
       DIFFICULTY: '4',
       CUT_AT_PENDING_TRANSACTIONS: '3',
+      // Small blocks, so that 12 transactions make several blocks and checkpoints (CHECKPOINT_EVERY_BLOCKS).
+      TAKE_UP_TO_TRANSACTIONS: '3',
       MAX_BLOCK_WAIT_MS: '200',
       REPLAY_WINDOW_MS: '600000',
       TOPIC_CHECKPOINTS: checkpointTopic,

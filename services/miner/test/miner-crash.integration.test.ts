@@ -26,7 +26,7 @@ describe('a miner killed mid-block', () => {
 
   it('loses and duplicates nothing when restarted', { timeout: 240_000 }, async () => {
     const topics = testTopics('crash');
-    const env = minerEnv(topics, { DIFFICULTY: '17', CUT_AT_PENDING_TRANSACTIONS: '3', MAX_BLOCK_WAIT_MS: '200', MINER_ID: 'crash-miner', MINER_ORDINAL: '0' });
+    const env = minerEnv(topics, { DIFFICULTY: '17', CUT_AT_PENDING_TRANSACTIONS: '3', TAKE_UP_TO_TRANSACTIONS: '3', MAX_BLOCK_WAIT_MS: '200', MINER_ID: 'crash-miner', MINER_ORDINAL: '0' });
     const transactionsTopic = topics.TOPIC_TRANSACTIONS;
     const first = new ServiceProcess('miner', 'miner', env).start();
     processes.push(first);
@@ -34,7 +34,8 @@ describe('a miner killed mid-block', () => {
 
     const message = (i: number): { partition: number; value: string } => ({ partition: i % 2, value: ARTICLE_TRANSACTION });
     const before = await produce(transactionsTopic, Array.from({ length: 24 }, (_, i) => message(i)));
-    // Two blocks mined, then SIGKILL as soon as the third one's proof of work starts.
+    // Two blocks mined (three transactions each: TAKE_UP_TO_TRANSACTIONS keeps the blocks small, so that the kill
+    // lands mid-chain), then SIGKILL as soon as the third one's proof of work starts.
     await first.waitForLog((line) => line.msg === 'mined block' && line.blockIndex === 2, 90_000, 'block 2');
     await first.waitForLog((line) => line.msg === 'mining block' && line.index === 3, 90_000, 'mining block 3');
     await first.kill('SIGKILL');

@@ -131,4 +131,29 @@ describe('PendingPool', () => {
       }),
     );
   });
+
+  it('reports the oldest pending transaction timestamp, poison aside, and forgets it once covered', () => {
+    const pool = new PendingPool();
+    const at = (partition: number, offset: number, timestamp: number): PendingEntry => ({
+      kind: 'transaction',
+      partition,
+      offset,
+      receivedAt: 0,
+      transaction: toTransaction({ id: `t-${partition}-${offset}`, from: 'alice', to: 'bob', amount: 3, timestamp }, { topic: TOPIC, partition, offset, timestamp }),
+    });
+    expect(pool.oldestTransactionTimestamp()).toBeUndefined();
+    pool.assign(0, 0);
+    pool.assign(1, 0);
+    pool.offer(entry(0, 0, true));
+    expect(pool.oldestTransactionTimestamp()).toBeUndefined();
+    // Client timestamps need not follow offsets: the oldest may sit behind a newer one.
+    pool.offer(at(0, 1, 5000));
+    pool.offer(at(0, 2, 3000));
+    pool.offer(at(1, 0, 4000));
+    expect(pool.oldestTransactionTimestamp()).toBe(3000);
+    pool.advance(0, 2);
+    expect(pool.oldestTransactionTimestamp()).toBe(4000);
+    pool.revoke(1);
+    expect(pool.oldestTransactionTimestamp()).toBeUndefined();
+  });
 });

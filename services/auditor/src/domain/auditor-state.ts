@@ -16,7 +16,7 @@ import type {
   TransactionStatusView,
 } from '@chainlog/core/api';
 import type { BlockRejection } from '@chainlog/core/kafka';
-import { type Block, Chain, COINBASE_SENDER, type ConsensusParams } from '@chainlog/core/protocol';
+import { type Block, Chain, type ChainState, COINBASE_SENDER, type ConsensusParams } from '@chainlog/core/protocol';
 import { AuditLog, isForkReason, type CoverageAnomaly, type RejectedBlock } from './audit-log.js';
 import type { IndexMeta, IndexStore } from '../store/index-store.js';
 import { MemoryIndexStore } from '../store/memory-store.js';
@@ -41,7 +41,16 @@ export interface AuditorStateOptions {
   readonly store?: IndexStore;
   /** Which chain the stored index belongs to (IndexMeta.identity); see indexIdentity. */
   readonly identity?: string;
+  /**
+   * The back-fill keeps where its replay stands once this many transactions were back-filled since it last
+   * did (a restarted auditor continues from there instead of from genesis). Each time writes the replay
+   * window's ids: a few MiB at 1000 tx/s and a 60 s window.
+   */
+  readonly backfillResumeEvery?: number;
 }
+
+/** Default of AuditorStateOptions.backfillResumeEvery. */
+export const BACKFILL_RESUME_EVERY = 100_000;
 
 /** How complete the index and the ledger are (a start from a checkpoint back-fills them in the background). */
 export interface IndexProgress {
@@ -96,6 +105,9 @@ export class AuditorState {
   #audit!: AuditLog;
   /** The last block the ledger applied. */
   #ledgerHeight = -1;
+  readonly #backfillResumeEvery: number;
+  /** Transactions back-filled since the resume point was last kept. */
+  #sinceResumeKept = 0;
 
   constructor(options: AuditorStateOptions) {
     this.chain = new Chain(options.params);
@@ -104,6 +116,7 @@ export class AuditorState {
     this.#blockCacheBytes = options.blockCacheBytes;
     this.store = options.store ?? new MemoryIndexStore();
     this.#identity = options.identity ?? '';
+    this.#backfillResumeEvery = options.backfillResumeEvery ?? BACKFILL_RESUME_EVERY;
     this.#load();
     this.pending = new PendingTracker({
       topic: options.transactionsTopic,
@@ -200,6 +213,54 @@ export class AuditorState {
     return added;
   }
 
+  /**
+   * A block of the back-fill's replay from genesis (BackgroundVerifier's onAccepted): back-filled, and every
+   * backfillResumeEvery transactions the replay's state after it (`state`) kept as the resume point.
+   */
+  backfillFromReplay(block: Block, offset: number, firstSeq: number, wireBytes: Uint8Array | undefined, state: () => ChainState | undefined): boolean {
+    const added = this.backfill(block, offset, firstSeq, wireBytes);
+    this.#sinceResumeKept += block.transactions.length;
+    if (this.#sinceResumeKept >= this.#backfillResumeEvery && this.keepBackfillResume(state(), offset, block.hash)) this.#sinceResumeKept = 0;
+    return added;
+  }
+
+  /**
+   * Keeps the back-fill replay's `state` as the resume point, when it is the state right after the block at
+   * `offset` with hash `hash`, which the index holds (the service also calls this when it stops, so that a
+   * rolling restart continues exactly where it stopped). True when kept.
+   */
+  keepBackfillResume(state: ChainState | undefined, offset: number, hash: string): boolean {
+    if (state === undefined || state.tip.hash !== hash || this.#index.summary(state.tip.index)?.hash !== hash) return false;
+    const { tip, transactionCount, sourceOffsets, recentIds, balances } = state;
+    this.store.batch(() =>
+      this.store.putBackfillResume({
+        tipIndex: tip.index,
+        tipHash: tip.hash,
+        tipOffset: offset,
+        transactionCount,
+        sourceOffsets,
+        recentIds,
+        ...(balances === undefined ? {} : { balances }),
+      }),
+    );
+    return true;
+  }
+
+  /**
+   * Where an interrupted back-fill continues (the replay's state after a held block, and that block's offset),
+   * or undefined: none kept, or it does not name a block this index holds with that hash and offset.
+   */
+  backfillResume(): { readonly offset: number; readonly state: ChainState } | undefined {
+    const kept = this.store.backfillResume();
+    if (kept === undefined) return undefined;
+    const summary = this.#index.summary(kept.tipIndex);
+    if (summary === undefined || summary.hash !== kept.tipHash || summary.offset !== kept.tipOffset) return undefined;
+    const tip = this.#index.block(kept.tipIndex);
+    if (tip?.hash !== kept.tipHash) return undefined;
+    const { transactionCount, sourceOffsets, recentIds, balances } = kept;
+    return { offset: kept.tipOffset, state: { tip, transactionCount, sourceOffsets, recentIds, ...(balances === undefined ? {} : { balances }) } };
+  }
+
   /** Applies up to `maxBlocks` indexed blocks the ledger has not applied yet, in order; returns how many. */
   advanceLedger(maxBlocks: number): number {
     let applied = 0;
@@ -234,7 +295,7 @@ export class AuditorState {
 
   #meta(): IndexMeta {
     return {
-      format: 1,
+      format: INDEX_FORMAT,
       identity: this.#identity,
       ranges: this.#index.coverage.ranges,
       ledgerHeight: this.#ledgerHeight,
@@ -407,7 +468,7 @@ export class AuditorState {
 
   #historyEntry(account: string, seq: number): HistoryEntryView {
     const location = this.index.locateSeq(seq);
-    const transaction = location === undefined ? undefined : this.index.transactionAt(location);
+    const transaction = location === undefined ? undefined : this.index.entry(seq, location);
     if (location === undefined || transaction === undefined) throw new Error(`history refers to a missing transaction ${seq}`);
     const coinbase = transaction.from === COINBASE_SENDER;
     const direction = transaction.from === transaction.to ? 'self' : transaction.to === account ? 'credit' : 'debit';

@@ -11,8 +11,8 @@
  * the checkpoint's tip on while the back-fill indexes the blocks below it (IndexCoverage says which are held).
  */
 import { type Block, encodeBlock, inclusionProof, type InclusionProof, type Transaction } from '@chainlog/core/protocol';
-import { encodeProofData, provenTransaction, transactionAt as sliceTransaction } from './proof-data.js';
-import type { IndexStore, StoredBlockSummary } from '../store/index-store.js';
+import { encodeProofData, proofOf, transactionIn, transactionRange } from './proof-data.js';
+import type { IndexStore, StoredBlockSummary, StoredEntry } from '../store/index-store.js';
 import { IndexCoverage } from './index-coverage.js';
 import { LruCache } from './lru.js';
 
@@ -96,7 +96,11 @@ export class ChainIndex {
     };
     this.#store.putBlock(summary, bytes);
     if (this.#store.keepsProofData) this.#store.putProofData(block.index, encodeProofData(block, bytes));
-    block.transactions.forEach((transaction, position) => this.#store.putTransaction(transaction.id, firstSeq + position));
+    const keepsEntries = this.#store.keepsEntries;
+    block.transactions.forEach(({ id, from, to, amount, timestamp }, position) => {
+      this.#store.putTransaction(id, firstSeq + position);
+      if (keepsEntries) this.#store.putEntry(firstSeq + position, { id, from, to, amount, timestamp });
+    });
     this.coverage.add(block.index);
     this.#storedBytes += bytes.length;
     this.#decoded.set(block.index, { block, size: bytes.length });
@@ -122,7 +126,7 @@ export class ChainIndex {
   block(index: number): Block | undefined {
     const cached = this.#decoded.get(index);
     if (cached !== undefined) return cached.block;
-    const bytes = this.#store.blockBytes(index);
+    const bytes = this.#store.blockBytesView(index);
     if (bytes === undefined) return undefined;
     const block = JSON.parse(bytes.toString('utf8')) as Block;
     this.#decoded.set(index, { block, size: bytes.length });
@@ -159,12 +163,16 @@ export class ChainIndex {
   proven(location: TransactionLocation): ProvenTransaction | undefined {
     const summary = this.#store.summary(location.blockIndex);
     if (summary === undefined) return undefined;
-    const data = this.#store.proofData(location.blockIndex);
-    const bytes = data === undefined ? undefined : this.#store.blockBytes(location.blockIndex);
-    if (data !== undefined && bytes !== undefined) {
-      const found = provenTransaction(data, bytes, location.position);
+    // Views, not copies (a block and its proof data are ~400 KB: copying them per lookup kept the garbage
+    // collector busy), each valid until the next read of the store: what is needed is taken out of each first.
+    const data = this.#store.proofDataView(location.blockIndex);
+    const range = data === undefined ? undefined : transactionRange(data, location.position);
+    if (data !== undefined && range !== undefined) {
       // The root is the tree's last node; the stored block's header says the same (it was validated).
-      if (found !== undefined) return { ...found, blockHash: summary.hash, merkleRoot: data.toString('hex', data.length - 32) };
+      const { proof, merkleRoot } = proofOf(data, location.position);
+      const bytes = this.#store.blockBytesView(location.blockIndex);
+      const transaction = bytes === undefined ? undefined : transactionIn(bytes, range);
+      if (transaction !== undefined) return { transaction, proof, blockHash: summary.hash, merkleRoot };
     }
     const block = this.block(location.blockIndex);
     const transaction = block?.transactions[location.position];
@@ -172,13 +180,22 @@ export class ChainIndex {
     return { transaction, proof: inclusionProof(block, transaction.id) as InclusionProof, blockHash: block.hash, merkleRoot: block.merkleRoot };
   }
 
+  /**
+   * What a history entry shows of the transaction with this sequence number: one small record when the store
+   * keeps them, else from its block (decoded, or sliced out of the wire bytes).
+   */
+  entry(seq: number, location: TransactionLocation): StoredEntry | undefined {
+    return this.#store.entry(seq) ?? this.transactionAt(location);
+  }
+
   /** The transaction at this location: from its slice of the wire bytes when the store keeps proof data. */
   transactionAt(location: TransactionLocation): Transaction | undefined {
     const cached = this.#decoded.get(location.blockIndex)?.block;
     if (cached !== undefined) return cached.transactions[location.position];
-    const data = this.#store.proofData(location.blockIndex);
-    const bytes = data === undefined ? undefined : this.#store.blockBytes(location.blockIndex);
-    const sliced = data === undefined || bytes === undefined ? undefined : sliceTransaction(data, bytes, location.position);
+    const data = this.#store.proofDataView(location.blockIndex);
+    const range = data === undefined ? undefined : transactionRange(data, location.position);
+    const bytes = range === undefined ? undefined : this.#store.blockBytesView(location.blockIndex);
+    const sliced = range === undefined || bytes === undefined ? undefined : transactionIn(bytes, range);
     return sliced ?? this.block(location.blockIndex)?.transactions[location.position];
   }
 }

@@ -11,9 +11,10 @@ import type { MessageProbe } from '@chainlog/core/kafka';
 import { consensusFingerprint, type ConsensusParams } from '@chainlog/core/protocol';
 import type { IndexMeta, StoredBlockSummary } from '../store/index-store.js';
 
-export const INDEX_FORMAT = 1;
+/** 2: a StoredEntry per transaction (history pages without reading blocks) and the back-fill's resume point. */
+export const INDEX_FORMAT = 2;
 
-export type RebuildReason = 'unsupported-format' | 'other-chain' | 'corrupt' | 'not-on-chain';
+export type RebuildReason = 'unsupported-format' | 'other-chain' | 'corrupt' | 'not-on-chain' | 'os-crash';
 
 export type IndexValidity =
   | { readonly verdict: 'empty' }

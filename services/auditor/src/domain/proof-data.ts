@@ -37,20 +37,22 @@ export function encodeProofData(block: Block, bytes: Buffer): Buffer {
   return Buffer.concat([head, levels]);
 }
 
-/** The transaction at `position`, parsed from its slice of the block's wire bytes. */
-export function transactionAt(data: Buffer, bytes: Buffer, position: number): Transaction | undefined {
+/** Where the transaction at `position` lies in the block's wire bytes, [start, end), or undefined. */
+export function transactionRange(data: Buffer, position: number): readonly [start: number, end: number] | undefined {
   const n = data.readUInt32BE(0);
   if (!Number.isSafeInteger(position) || position < 0 || position >= n) return undefined;
   const start = data.readUInt32BE(4 + 8 * position);
   const end = data.readUInt32BE(8 + 8 * position);
-  if (end <= start || end > bytes.length) return undefined;
-  return JSON.parse(bytes.toString('utf8', start, end)) as Transaction;
+  return end <= start ? undefined : [start, end];
 }
 
-/** The transaction at `position` and its inclusion proof, from the proof data and the block's wire bytes. */
-export function provenTransaction(data: Buffer, bytes: Buffer, position: number): { transaction: Transaction; proof: InclusionProof } | undefined {
-  const transaction = transactionAt(data, bytes, position);
-  if (transaction === undefined) return undefined;
+/** The transaction parsed from its range of the block's wire bytes. */
+export function transactionIn(bytes: Buffer, [start, end]: readonly [number, number]): Transaction | undefined {
+  return end > bytes.length ? undefined : (JSON.parse(bytes.toString('utf8', start, end)) as Transaction);
+}
+
+/** The inclusion proof of the transaction at `position` and the block's Merkle root (the tree's last node). */
+export function proofOf(data: Buffer, position: number): { proof: InclusionProof; merkleRoot: string } {
   const n = data.readUInt32BE(0);
-  return { transaction, proof: inclusionProofOfLevels(data.subarray(4 + 8 * n), n, position) };
+  return { proof: inclusionProofOfLevels(data.subarray(4 + 8 * n), n, position), merkleRoot: data.toString('hex', data.length - 32) };
 }

@@ -6,7 +6,7 @@
  * `LmdbIndexStore` (DATA_DIR set: on disk, memory-mapped, kept across restarts and checked against the chain
  * on start). Reads are synchronous, so an HTTP handler answers without queueing behind I/O.
  */
-import type { RejectionReason } from '@chainlog/core/protocol';
+import type { RecentId, RejectionReason, SourceOffset } from '@chainlog/core/protocol';
 import type { BlockRange } from '../domain/index-coverage.js';
 
 export interface StoredBlockSummary {
@@ -27,9 +27,39 @@ export interface AccountRecord {
   readonly overdrafts: number;
 }
 
+/**
+ * What a page of an account's history shows of one transaction, kept per sequence number so that a history
+ * entry is one small read instead of a copy of its whole block (and the block's proof data) out of the store.
+ */
+export interface StoredEntry {
+  readonly id: string;
+  readonly from: string;
+  readonly to: string;
+  readonly amount: number;
+  readonly timestamp: number;
+}
+
+/**
+ * Where an interrupted back-fill continues: the background replay's chain state (docs/protocol.md §5.1's
+ * ChainState without the tip block, which the index holds) after block `tipIndex`, saved now and then by the
+ * back-fill itself. A restarted auditor replays from the block after it instead of from genesis; what it
+ * trusts is its own earlier replay from genesis, on its own volume, bound to the index by the tip's hash.
+ */
+export interface BackfillResume {
+  readonly tipIndex: number;
+  readonly tipHash: string;
+  /** The tip's offset on the blockchain topic: the replay continues at the next one. */
+  readonly tipOffset: number;
+  readonly transactionCount: number;
+  readonly sourceOffsets: readonly SourceOffset[];
+  readonly recentIds: readonly RecentId[];
+  readonly balances?: ReadonlyArray<readonly [string, string]>;
+}
+
 /** How far the stored index is valid, written with every change (in the same write transaction). */
 export interface IndexMeta {
-  readonly format: 1;
+  /** INDEX_FORMAT of the auditor that wrote it (another format is rebuilt). */
+  readonly format: number;
   /** What chain it belongs to: the consensus parameters' fingerprint and the blockchain topic. */
   readonly identity: string;
   /** The blocks held. */
@@ -65,6 +95,8 @@ export interface IndexStore {
   setMeta(meta: IndexMeta): void;
   summary(index: number): StoredBlockSummary | undefined;
   blockBytes(index: number): Buffer | undefined;
+  /** The block's bytes without a copy where the store can: valid only until the store's next read (use at once). */
+  blockBytesView(index: number): Buffer | undefined;
   putBlock(summary: StoredBlockSummary, bytes: Buffer): void;
   /**
    * Whether the store keeps, beside each block, what answers a transaction's status without decoding and
@@ -75,6 +107,15 @@ export interface IndexStore {
   readonly keepsProofData: boolean;
   putProofData(index: number, data: Buffer): void;
   proofData(index: number): Buffer | undefined;
+  /** Like blockBytesView: valid only until the store's next read. */
+  proofDataView(index: number): Buffer | undefined;
+  /** Whether the store keeps a StoredEntry per transaction (on disk yes; in memory the decoded blocks serve). */
+  readonly keepsEntries: boolean;
+  putEntry(seq: number, entry: StoredEntry): void;
+  entry(seq: number): StoredEntry | undefined;
+  backfillResume(): BackfillResume | undefined;
+  /** Call inside a batch, after the tip block's own write (or in the same batch). */
+  putBackfillResume(resume: BackfillResume): void;
   /** The index of the block holding this sequence number: the held block with the greatest firstSeq ≤ seq. */
   blockIndexAtSeq(seq: number): number | undefined;
   transactionSeq(id: string): number | undefined;

@@ -4,12 +4,13 @@
  * Map to its sequence number. Accounts are the ledger's own (in memory already), so they are not stored twice.
  */
 import { ShardedMap } from '@chainlog/core/collections';
-import type { AccountRecord, IndexMeta, IndexStore, StoredBlockSummary } from './index-store.js';
+import type { AccountRecord, BackfillResume, IndexMeta, IndexStore, StoredBlockSummary, StoredEntry } from './index-store.js';
 
 export class MemoryIndexStore implements IndexStore {
   readonly persistent = false;
   readonly location = 'memory';
   #meta: IndexMeta | undefined;
+  #resume: BackfillResume | undefined;
   readonly #blocks = new Map<number, { summary: StoredBlockSummary; bytes: Buffer }>();
   /** [firstSeq, block index], sorted by firstSeq. */
   #starts: [number, number][] = [];
@@ -38,8 +39,14 @@ export class MemoryIndexStore implements IndexStore {
     return this.#blocks.get(index)?.bytes;
   }
 
+  blockBytesView(index: number): Buffer | undefined {
+    return this.blockBytes(index);
+  }
+
   putBlock(summary: StoredBlockSummary, bytes: Buffer): void {
     this.#blocks.set(summary.index, { summary, bytes });
+    // A block without transactions holds no sequence number (see LmdbIndexStore.putBlock).
+    if (summary.transactionCount === 0) return;
     const entry: [number, number] = [summary.firstSeq, summary.index];
     const last = this.#starts.at(-1);
     // Blocks arrive in order within a range: appending is the usual case, a back-fill inserts below.
@@ -75,6 +82,28 @@ export class MemoryIndexStore implements IndexStore {
 
   proofData(): Buffer | undefined {
     return undefined;
+  }
+
+  proofDataView(): Buffer | undefined {
+    return undefined;
+  }
+
+  readonly keepsEntries = false;
+
+  putEntry(): void {
+    // Not kept in memory: a history entry comes from the decoded block (see IndexStore.keepsEntries).
+  }
+
+  entry(): StoredEntry | undefined {
+    return undefined;
+  }
+
+  backfillResume(): BackfillResume | undefined {
+    return this.#resume;
+  }
+
+  putBackfillResume(resume: BackfillResume): void {
+    this.#resume = resume;
   }
 
   transactionSeq(id: string): number | undefined {
@@ -120,6 +149,7 @@ export class MemoryIndexStore implements IndexStore {
 
   clear(): void {
     this.#meta = undefined;
+    this.#resume = undefined;
     this.#blocks.clear();
     this.#starts = [];
     this.#transactions = new ShardedMap(this.#shardCapacity);

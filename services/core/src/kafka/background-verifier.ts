@@ -23,7 +23,13 @@ export interface BackgroundVerifierOptions {
    * Each block the replay accepted up to the target's tip, with the sequence number of its first transaction
    * (transactions committed before it, coinbases included): the auditor back-fills its index from these.
    */
-  readonly onAccepted?: (block: Block, offset: number, bytes: Uint8Array, firstSeq: number) => void;
+  readonly onAccepted?: (block: Block, offset: number, bytes: Uint8Array, firstSeq: number, state: () => ChainState | undefined) => void;
+  /**
+   * Continue an interrupted replay instead of starting at genesis: the state after the block at `offset`, as
+   * an earlier replay from genesis by this same reader computed it and kept it (the auditor's back-fill keeps
+   * it on its volume). Only the reader's own earlier result is trusted this way, never a checkpoint's.
+   */
+  readonly resumeFrom?: { readonly offset: number; readonly state: ChainState };
 }
 
 export type VerificationOutcome = 'matched' | 'mismatched' | 'stopped';
@@ -56,6 +62,9 @@ export class BackgroundVerifier {
   async start(): Promise<void> {
     const { kafka, blockchainTopic, transactionsTopic, params, logger, target } = this.#options;
     const chain = new Chain(params);
+    const resume = this.#options.resumeFrom;
+    if (resume !== undefined) chain.continueFrom(resume.state);
+    const state = (): ChainState | undefined => chain.state();
     this.#follower = new ChainFollower({
       kafka,
       topic: blockchainTopic,
@@ -65,13 +74,14 @@ export class BackgroundVerifier {
       transactionsTopic,
       onAccepted: (block, offset, bytes) => {
         if (offset > target.tipOffset) return;
-        this.#options.onAccepted?.(block, offset, bytes, chain.transactionCount - block.transactions.length);
+        this.#options.onAccepted?.(block, offset, bytes, chain.transactionCount - block.transactions.length, state);
         this.#progress(offset);
         if (offset === target.tipOffset) this.#finish(chain);
       },
     });
-    logger.info({ tipOffset: target.tipOffset }, 'background verification from genesis started');
-    await this.#follower.start();
+    if (resume === undefined) logger.info({ tipOffset: target.tipOffset }, 'background verification from genesis started');
+    else logger.info({ tipOffset: target.tipOffset, fromOffset: resume.offset + 1, fromIndex: resume.state.tip.index }, 'background verification from genesis resumed where an earlier run stopped');
+    await this.#follower.start(resume === undefined ? 0 : resume.offset + 1);
   }
 
   #progress(offset: number): void {

@@ -82,6 +82,8 @@ export class ChainCheckpoints {
   #enabled = false;
   #restored: { readonly tipOffset: number; readonly state: ChainState } | undefined;
   #verifier: BackgroundVerifier | undefined;
+  /** Aborted by stop(): a restore waiting for the broker to answer gives up. */
+  readonly #stopping = new AbortController();
 
   constructor(options: ChainCheckpointsOptions) {
     this.#options = options;
@@ -117,7 +119,7 @@ export class ChainCheckpoints {
       return 0;
     }
     const started = performance.now();
-    const result = await restoreFromCheckpoint({ kafka, topic: settings.topic, blockchainTopic, chain, logger });
+    const result = await restoreFromCheckpoint({ kafka, topic: settings.topic, blockchainTopic, chain, logger, signal: this.#stopping.signal });
     for (const { writer, problem, detail } of result.rejected) {
       this.#metrics.rejected.inc({ problem });
       logger.warn({ writer, problem, detail }, 'checkpoint rejected: not used');
@@ -180,9 +182,11 @@ export class ChainCheckpoints {
    * After a restore (and once the service is ready, so that it does not delay start-up): replays the chain
    * from genesis up to the checkpoint's tip in the background and compares the state. Resolves at once.
    * `force` runs it even with CHECKPOINT_VERIFY off (a reader that needs the replay's blocks: the auditor's
-   * back-fill, handed each block through `onAccepted`).
+   * back-fill, handed each block through `onAccepted`). `resumeFrom` continues an earlier, interrupted replay.
    */
-  async verifyInBackground(options: { force?: boolean; onAccepted?: BackgroundVerifierOptions['onAccepted'] } = {}): Promise<void> {
+  async verifyInBackground(
+    options: { force?: boolean; onAccepted?: BackgroundVerifierOptions['onAccepted']; resumeFrom?: BackgroundVerifierOptions['resumeFrom'] } = {},
+  ): Promise<void> {
     const restored = this.#restored;
     if (restored === undefined || (!this.#options.settings.verify && options.force !== true) || this.#verifier !== undefined) return;
     const { kafka, blockchainTopic, transactionsTopic, chain, logger, registry } = this.#options;
@@ -195,6 +199,8 @@ export class ChainCheckpoints {
       registry,
       target: restored,
       ...(options.onAccepted === undefined ? {} : { onAccepted: options.onAccepted }),
+      // A resume point at or past the target has nothing left to replay up to it: start from genesis then.
+      ...(options.resumeFrom === undefined || options.resumeFrom.offset >= restored.tipOffset ? {} : { resumeFrom: options.resumeFrom }),
     });
     await this.#verifier.start();
   }
@@ -205,6 +211,7 @@ export class ChainCheckpoints {
   }
 
   async stop(): Promise<void> {
+    this.#stopping.abort();
     await this.#verifier?.stop();
     await this.#writing;
     await this.#writer.stop();

@@ -36,8 +36,14 @@ export interface BlockRejection {
   duplicateGenesis?: boolean;
 }
 
-/** What became of the message at one offset: the block joined the chain, or why it did not. */
-export type BlockVerdict = { readonly accepted: true; readonly block: Block } | { readonly accepted: false; readonly rejection: BlockRejection };
+/**
+ * What became of the message at one offset: the block joined the chain (its index and hash), or why it did
+ * not. Not the block itself: the follower remembers the last REMEMBERED_VERDICTS verdicts, and as many parsed
+ * blocks were most of a replay's memory (hundreds of MiB with 2000-transaction blocks).
+ */
+export type BlockVerdict =
+  | { readonly accepted: true; readonly index: number; readonly hash: string }
+  | { readonly accepted: false; readonly rejection: BlockRejection };
 
 export interface ChainFollowerOptions {
   kafka: Kafka;
@@ -185,7 +191,7 @@ export class ChainFollower {
     if (result.accepted) this.#discardSources(result.block);
     let verdict: BlockVerdict;
     if (result.accepted) {
-      verdict = { accepted: true, block: result.block };
+      verdict = { accepted: true, index: result.block.index, hash: result.block.hash };
       await this.#options.onAccepted?.(result.block, offset, value);
     } else {
       const { reason, detail, claimedIndex, claimedMiner } = result;

@@ -15,6 +15,7 @@ import {
 } from '../protocol/index.js';
 import { readTopicToEnd, TopicReader } from './topic-reader.js';
 import { CHECKPOINT_TOPIC_CONFIG } from './topics.js';
+import { kafkaBackoffMs } from './wait-for-kafka.js';
 
 /** Compacted, one partition: the topic holds the latest checkpoint of each writer, not a history. */
 export async function ensureCheckpointTopic(admin: Admin, topic: string, replicationFactor = -1): Promise<boolean> {
@@ -199,13 +200,35 @@ async function partitionBounds(kafka: Kafka, topic: string): Promise<{ low: numb
 }
 
 /**
- * The value of the message at `offset` of a single-partition topic; undefined when the topic has none there or
- * the broker did not answer in time (a checkpoint whose tip cannot be read is not used); a broker error is thrown.
+ * The broker's answer about the checkpoint's tip, asked again with backoff while it does not answer: a slow or
+ * unreachable broker is no evidence that the checkpoint is not on the chain (rejecting it would report a forgery
+ * and replay from genesis). Undefined when stopped first.
  */
-export async function readMessageAt(kafka: Kafka, topic: string, offset: number, logger: Logger, timeoutMs = 15_000): Promise<Buffer | undefined> {
-  const probe = await probeMessageAt(kafka, topic, offset, logger, timeoutMs);
-  if (probe.outcome === 'unknown' && probe.error !== undefined) throw probe.error;
-  return probe.outcome === 'found' ? probe.value : undefined;
+async function tipAnswered(options: RestoreOptions, tipOffset: number): Promise<Exclude<MessageProbe, { outcome: 'unknown' }> | undefined> {
+  const { kafka, blockchainTopic, logger, signal } = options;
+  const probe = options.probe ?? probeMessageAt;
+  const retryMs = options.retryMs ?? ((attempt: number) => kafkaBackoffMs(attempt - 1, 1000, 15_000));
+  for (let attempt = 1; signal?.aborted !== true; attempt++) {
+    const answer = await probe(kafka, blockchainTopic, tipOffset, logger);
+    if (answer.outcome !== 'unknown') return answer;
+    const pauseMs = retryMs(attempt);
+    logger.warn({ blockchainTopic, tipOffset, attempt, detail: answer.detail, retryInMs: pauseMs }, "cannot read the checkpoint's tip block (broker slow or unreachable): asking again");
+    await abortableDelay(pauseMs, signal);
+  }
+  return undefined;
+}
+
+function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted === true) return resolve();
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }
 
 export type RestoreOutcome =
@@ -235,6 +258,12 @@ export interface RestoreOptions {
   readonly logger: Logger;
   /** How many of the newest checkpoints to try before replaying from genesis. */
   readonly maxAttempts?: number;
+  /** Aborted on shutdown: a tip read the broker does not answer stops being retried (the restore then finds none). */
+  readonly signal?: AbortSignal;
+  /** For tests: how the checkpoint's tip is read from the blockchain topic (default probeMessageAt). */
+  readonly probe?: typeof probeMessageAt;
+  /** For tests: the pause after the `attempt`-th unanswered tip read (default from 1 s doubling to 15 s, jittered). */
+  readonly retryMs?: (attempt: number) => number;
 }
 
 /** Continues the empty chain from the newest checkpoint that opens and verifies; says which, or why none. */
@@ -249,7 +278,9 @@ export async function restoreFromCheckpoint(options: RestoreOptions): Promise<Re
       continue;
     }
     const { tipOffset, tipIndex } = opened.manifest;
-    const tipMessage = await readMessageAt(kafka, blockchainTopic, tipOffset, logger);
+    const tip = await tipAnswered(options, tipOffset);
+    if (tip === undefined) return { outcome: 'none', rejected };
+    const tipMessage = tip.outcome === 'found' ? tip.value : undefined;
     const verified = verifyCheckpoint(opened, { params: chain.params, blockchainTopic, tipMessage });
     if (!verified.ok) {
       rejected.push({ writer: candidate.writer, problem: verified.problem, detail: verified.detail });

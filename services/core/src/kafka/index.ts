@@ -10,7 +10,6 @@ export {
   ensureCheckpointTopic,
   readCheckpointCandidates,
   probeMessageAt,
-  readMessageAt,
   restoreFromCheckpoint,
   type CheckpointCandidate,
   type MessageProbe,

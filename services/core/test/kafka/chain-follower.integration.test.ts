@@ -101,7 +101,7 @@ describe('ChainFollower', () => {
     const ownBytes = encodeBlock(own);
     follower.expectOwnBlock(ownBytes, own, version);
     // The verdict for that offset: a publisher learns whether its block became canonical.
-    expect(await follower.waitUntilApplied(await publish(ownBytes), 30_000)).toEqual({ accepted: true, block: own });
+    expect(await follower.waitUntilApplied(await publish(ownBytes), 30_000)).toEqual({ accepted: true, index: own.index, hash: own.hash });
     expect(chain.tip?.hash).toBe(own.hash);
     expect(validated).toEqual([0]);
 

@@ -1,12 +1,13 @@
 // Checkpoints on a real broker: a checkpoint of several 512 KiB parts is written and read back whole, a newer
-// one replaces the older (its parts deleted), and readMessageAt reads exactly one offset of a topic;
-// probeMessageAt tells a broker's "not there" from no answer (a broker that never answers, a closed port).
+// one replaces the older (its parts deleted), and probeMessageAt reads exactly one offset of a topic,
+// tells a broker's "not there" from no answer (a broker that never answers, a closed port), and
+// a restore asks again for a checkpoint's tip the broker is slow to show instead of rejecting the checkpoint.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { CheckpointWriter, ensureCheckpointTopic, probeMessageAt, readCheckpointCandidates, readMessageAt } from '../../src/kafka/index.js';
+import { CheckpointWriter, ensureCheckpointTopic, probeMessageAt, readCheckpointCandidates, restoreFromCheckpoint } from '../../src/kafka/index.js';
 import { createLogger } from '../../src/logging/index.js';
-import { createCheckpoint, GENESIS_BLOCK, openCheckpoint, type ChainState, type ConsensusParams } from '../../src/protocol/index.js';
+import { Chain, createCheckpoint, encodeBlock, GENESIS_BLOCK, openCheckpoint, type ChainState, type ConsensusParams } from '../../src/protocol/index.js';
 import { testKafka, uniqueTopic } from '../../../../test/support/kafka.js';
 
 const params: ConsensusParams = { minDifficulty: 0, blockReward: 50, replayWindowMs: 60_000 };
@@ -22,8 +23,8 @@ function bigState(ids: number): ChainState {
   };
 }
 
-function encoded(state: ChainState, tipOffset: number) {
-  const checkpoint = createCheckpoint(state, params, { blockchainTopic: 'blockchain', tipOffset, tipIndex: state.tip.index, tipHash: state.tip.hash, writer: 'miner-a', writtenAt: 1 });
+function encoded(state: ChainState, tipOffset: number, blockchainTopic = 'blockchain') {
+  const checkpoint = createCheckpoint(state, params, { blockchainTopic, tipOffset, tipIndex: state.tip.index, tipHash: state.tip.hash, writer: 'miner-a', writtenAt: 1 });
   if (checkpoint === undefined) throw new Error('no checkpoint');
   return checkpoint;
 }
@@ -67,9 +68,10 @@ describe('checkpoint store', () => {
     await producer.connect();
     await producer.send({ topic, acks: -1, messages: ['zero', 'one', 'two'].map((value) => ({ value })) });
     await producer.disconnect();
-    expect((await readMessageAt(kafka, topic, 1, logger))?.toString()).toBe('one');
-    expect(await readMessageAt(kafka, topic, 3, logger)).toBeUndefined();
-    expect(await readMessageAt(kafka, uniqueTopic('missing'), 0, logger)).toBeUndefined();
+    const one = await probeMessageAt(kafka, topic, 1, logger);
+    expect(one.outcome === 'found' && one.value.toString()).toBe('one');
+    expect(await probeMessageAt(kafka, topic, 3, logger)).toMatchObject({ outcome: 'absent' });
+    expect(await probeMessageAt(kafka, uniqueTopic('missing'), 0, logger)).toMatchObject({ outcome: 'absent' });
   });
 
   it('probes an offset: found, absent only on the broker\'s word, unknown when no broker answers', { timeout: 90_000 }, async () => {
@@ -104,13 +106,47 @@ describe('checkpoint store', () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));
     }
-    // A closed port (the broker is down): no evidence either, and readMessageAt still throws the error.
+    // A closed port (the broker is down): no evidence either, and the broker's error is kept for the log.
     const closed = await listening(createServer());
     const closedPort = port(closed);
     await new Promise((resolve) => closed.close(resolve));
     const down = testKafka(`127.0.0.1:${closedPort}`);
-    expect(await probeMessageAt(down, topic, 3, logger)).toMatchObject({ outcome: 'unknown' });
-    await expect(readMessageAt(down, topic, 3, logger)).rejects.toThrow();
+    const refused = await probeMessageAt(down, topic, 3, logger);
+    expect(refused.outcome === 'unknown' && refused.error).toBeInstanceOf(Error);
+  });
+
+  it("restores from a checkpoint whose tip the broker is slow to show: asked again, never rejected as not on the chain", { timeout: 90_000 }, async () => {
+    const kafka = testKafka();
+    const blockchainTopic = uniqueTopic('probe-chain');
+    const topic = uniqueTopic('probe-checkpoints');
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: blockchainTopic, numPartitions: 1 }], waitForLeaders: true });
+    await ensureCheckpointTopic(admin, topic);
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: blockchainTopic, acks: -1, messages: [{ value: encodeBlock(GENESIS_BLOCK) }] });
+    await producer.disconnect();
+    const writer = new CheckpointWriter(kafka, topic);
+    await writer.write(encoded(bigState(10), 0, blockchainTopic));
+    await writer.stop();
+
+    let asked = 0;
+    // The real broker, asked twice with a deadline it cannot meet (a slow broker at start-up), then normally.
+    const slowAtFirst: typeof probeMessageAt = (client, onTopic, offset, log) => probeMessageAt(client, onTopic, offset, log, ++asked <= 2 ? 1 : 15_000);
+    const restored = await restoreFromCheckpoint({ kafka, topic, blockchainTopic, chain: new Chain(params), logger, probe: slowAtFirst, retryMs: () => 10 });
+    expect(restored).toMatchObject({ outcome: 'restored', tipIndex: 0, rejected: [] });
+    expect(asked).toBe(3);
+
+    // Stopped while the broker still does not answer: no checkpoint used, and none rejected.
+    const stop = new AbortController();
+    const silent: typeof probeMessageAt = () => {
+      stop.abort();
+      return Promise.resolve({ outcome: 'unknown', detail: 'no answer' });
+    };
+    const stopped = await restoreFromCheckpoint({ kafka, topic, blockchainTopic, chain: new Chain(params), logger, probe: silent, signal: stop.signal });
+    expect(stopped).toEqual({ outcome: 'none', rejected: [] });
   });
 });
 

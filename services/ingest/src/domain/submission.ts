@@ -35,11 +35,13 @@ export interface SubmissionRules {
   readonly maxBatchSize: number;
   readonly requireTransactionSignatures: boolean;
   /**
-   * The consensus replay window (docs/protocol.md §2.5): a client timestamp more than half of it away from
-   * ingest's clock is refused, since a block taking the transaction later would refuse it as out-of-window
-   * (half: the other half is the margin for the time it waits in the topic and for clocks that differ).
+   * The consensus replay window (docs/protocol.md §2.5) and how far from ingest's clock a client timestamp may
+   * be (TIMESTAMP_TOLERANCE_MS, default W/4): one further away is refused, since a block taking the transaction
+   * later would likely refuse it as out-of-window. The rest of W is the time it may wait to be mined (ingest's
+   * backlog check keeps that under MINING_BACKLOG_LIMIT_MS, W/2) plus a margin ("Choosing W").
    */
   readonly replayWindowMs?: number | undefined;
+  readonly timestampToleranceMs?: number | undefined;
   /**
    * The ledger rules (docs/protocol.md §4.4), when on: a transaction not signed by a key bound to its sender
    * is refused (403 unauthorized), as every block refuses it. The protocol's own rule decides.
@@ -132,11 +134,8 @@ export function prepareSubmission(body: unknown, rules: SubmissionRules, context
     }
     const unauthorized = rules.ledger === undefined ? undefined : authorizationProblem(input, rules.ledger);
     if (unauthorized !== undefined) return reject(fieldRejection('unauthorized', 'unauthorized', '$', unauthorized, index, 403));
-    const window = rules.replayWindowMs;
-    if (window !== undefined && input.timestamp !== undefined && Math.abs(input.timestamp - context.now) > window / 2) {
-      const problem = `is more than ${window / 2} ms (half the replay window) from ingest's clock ${context.now}: a block would refuse it`;
-      return reject(fieldRejection('invalid-field', 'invalid-transaction', 'timestamp', problem, index));
-    }
+    const timestampProblem = windowTimestampProblem(input.timestamp, context.now, rules);
+    if (timestampProblem !== undefined) return reject(fieldRejection('timestamp-out-of-window', 'timestamp-out-of-window', 'timestamp', timestampProblem, index));
     inputs.push(input);
   }
 
@@ -163,6 +162,20 @@ function inputDigest(input: TransactionInput): string {
   // The canonical JSON without the signature, then the signature: field order and spacing do not matter.
   // One-shot over the same bytes (a Hash object per transaction cost as much as validating it).
   return hash('sha256', `${transactionSigningJson(input)}\0${input.signature ?? ''}`, 'base64url');
+}
+
+/** Why a client timestamp is too far from ingest's clock for the replay window, or undefined. */
+export function windowTimestampProblem(timestamp: number | undefined, now: number, rules: Pick<SubmissionRules, 'replayWindowMs' | 'timestampToleranceMs'>): string | undefined {
+  const window = rules.replayWindowMs;
+  if (window === undefined || timestamp === undefined) return undefined;
+  const tolerance = rules.timestampToleranceMs ?? window / 4;
+  const off = timestamp - now;
+  if (Math.abs(off) <= tolerance) return undefined;
+  const how = off < 0 ? `is ${-off} ms older than` : `is ${off} ms ahead of`;
+  return (
+    `${how} ingest's clock (${now}), more than the ${tolerance} ms allowed with a replay window of ${window} ms: ` +
+    'a block would likely refuse it as out-of-window. Sign it again with the current time (check the client clock)'
+  );
 }
 
 function reject<T>(rejection: Rejection): Result<T, Rejection> {

@@ -121,6 +121,7 @@ export function buildOpenApiDocument(limits: OpenApiLimits): JsonObject {
               'invalid-idempotency-key',
               'invalid-signature',
               'signature-required',
+              'timestamp-out-of-window',
               'unknown-parameter',
               'invalid-request-id',
             ]),
@@ -152,8 +153,11 @@ export function buildOpenApiDocument(limits: OpenApiLimits): JsonObject {
             '503': errorResponse(
               'Kafka cannot take writes (answered at once while the topic or the producer is unavailable) or did not ' +
                 'acknowledge in time, ingest is at its in-flight limit, or it is shutting down. The outcome ' +
-                'of a kafka-unavailable answer after a send is unknown: retry with the same ids or Idempotency-Key.',
-              ['kafka-unavailable', 'overloaded', 'shutting-down'],
+                'of a kafka-unavailable answer after a send is unknown: retry with the same ids or Idempotency-Key. ' +
+                'mining-backlog (chains with a replay window): mining is behind on the partition the transaction goes to ' +
+                '(its oldest unmined transaction is older than MINING_BACKLOG_LIMIT_MS), and a transaction accepted now ' +
+                'could wait past the window and be dropped; nothing was written.',
+              ['kafka-unavailable', 'overloaded', 'shutting-down', 'mining-backlog'],
               retryAfter,
             ),
           },
@@ -234,6 +238,11 @@ export function buildOpenApiDocument(limits: OpenApiLimits): JsonObject {
                 field: { type: 'string', description: 'The offending field (`amount`, `$` for the whole transaction or body, or a header name).' },
                 problem: { type: 'string', description: 'What is wrong with the field.' },
                 index: { type: 'integer', minimum: 0, description: 'Position of the offending transaction in a batch.' },
+                partitions: {
+                  type: 'array',
+                  items: { type: 'integer', minimum: 0 },
+                  description: 'mining-backlog: the transactions partitions mining is behind on.',
+                },
               },
             },
           },

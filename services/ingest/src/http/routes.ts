@@ -25,7 +25,7 @@ export type RoutesConfig = Pick<
   IngestConfig,
   'maxBatchSize' | 'maxBodyBytes' | 'requireTransactionSignatures' | 'replayWindowMs' | 'auditorPublicUrl' | 'retryAfterSeconds' | 'maxInflightRequests'
 > &
-  Partial<Pick<IngestConfig, 'clientIpHeader' | 'ledger'>>;
+  Partial<Pick<IngestConfig, 'clientIpHeader' | 'ledger' | 'timestampToleranceMs' | 'miningBacklogLimitMs'>>;
 
 export interface RoutesOptions {
   config: RoutesConfig;
@@ -36,6 +36,8 @@ export interface RoutesOptions {
   /** Remembers accepted client-chosen ids: retries are replayed, other content under them refused. */
   idempotency: IdempotencyRegistry;
   log: TransactionLog;
+  /** Which partitions mining is behind on (kafka/mining-backlog-watcher.ts); absent: never. */
+  miningBacklog?: { isBacklogged(partition: number): boolean };
   metrics: IngestMetrics;
   clock: () => number;
   newId: () => string;
@@ -142,6 +144,7 @@ export function transactionRoutes(options: RoutesOptions): Router {
         maxBatchSize: config.maxBatchSize,
         requireTransactionSignatures: config.requireTransactionSignatures,
         replayWindowMs: config.replayWindowMs,
+        timestampToleranceMs: config.timestampToleranceMs,
         ledger: config.ledger,
       },
       { idempotencyKey: req.header('idempotency-key'), now: options.clock(), newId: options.newId },
@@ -162,12 +165,33 @@ export function transactionRoutes(options: RoutesOptions): Router {
     }
     if (admission.kind !== 'proceed') throw idempotencyRefusal(admission, prepared.value, req.header('idempotency-key'), batch);
     try {
+      refuseBehindMining(transactions, partitions);
       const placements = await appendToLog(transactions, partitions);
       options.idempotency.commit(tracked, placements);
       respond(req, res, prepared.value, placements, false);
     } finally {
       options.idempotency.abort(tracked);
     }
+  };
+
+  // Backpressure for the replay window (docs/protocol.md §2.5, "Choosing W"): a transaction appended behind a
+  // backlog older than MINING_BACKLOG_LIMIT_MS might wait past the window and be dropped; refuse it instead of
+  // acknowledging it. Checked after the idempotency replay, so a retry of an acknowledged request still gets its answer.
+  const refuseBehindMining = (transactions: Submission['transactions'], partitions: number): void => {
+    const backlog = options.miningBacklog;
+    if (backlog === undefined || config.miningBacklogLimitMs === undefined) return;
+    const behind = [...new Set(transactions.map((transaction) => partitionForKey(transaction.from, partitions)))].filter((p) => backlog.isBacklogged(p));
+    if (behind.length === 0) return;
+    throw new RejectedError(
+      'mining-backlog',
+      503,
+      'mining-backlog',
+      `mining is behind on transactions partition ${behind.join(', ')}: its oldest unmined transaction is older than ` +
+        `${config.miningBacklogLimitMs} ms (MINING_BACKLOG_LIMIT_MS), and one accepted now could wait past the replay window ` +
+        `(${config.replayWindowMs} ms) and be dropped; nothing was written, retry later`,
+      { partitions: behind },
+      retryAfter,
+    );
   };
 
   const appendToLog = async (transactions: Submission['transactions'], partitions: number): Promise<Placement[]> => {

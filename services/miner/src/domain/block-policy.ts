@@ -2,13 +2,16 @@
  * When to cut a block and what goes into it. Pure.
  *
  * Cutting: as soon as maxTransactions valid transactions are pending (the article's "every three
- * transactions"), or once the oldest pending entry has waited maxWaitMs. Poison messages and duplicates
+ * transactions"), or once the oldest pending entry has waited maxWaitMs. The cut threshold says when to cut,
+ * not how much to take: a cut block takes everything pending up to the take limits (TakeLimits), so a backlog
+ * (a restart, a slow cycle, a burst) drains in a few blocks instead of ageing out of the replay window. Poison messages and duplicates
  * count as pending for the timer, so a partition whose tail is only poison still gets its range covered
  * (by a block that may carry nothing but the coinbase) instead of being re-read and re-dead-lettered after
  * every restart.
  *
- * Contents: entries oldest first, up to the first valid transaction that would exceed maxTransactions,
- * so every partition contributes a prefix of its pending entries and each source range runs from the
+ * Contents: entries oldest first, up to the first valid transaction that would exceed limits.maxTransactions
+ * or the first entry that would take the block's estimated size past limits.maxBytes (at least one entry is
+ * always taken, so a partition never stalls), so every partition contributes a prefix of its pending entries and each source range runs from the
  * chain's last offset of that partition + 1 to the last entry taken. The block then carries them in block
  * order (partition, then offset), as the protocol's source coverage requires: a valid transaction whose id
  * the chain already has, or that an earlier one of this block carries, is a duplicate; duplicates and
@@ -16,6 +19,7 @@
  */
 import {
   authorizationProblem,
+  canonicalTransactionJson,
   fundsProblem,
   replayWindowProblem,
   RunningBalances,
@@ -84,6 +88,24 @@ export interface BlockContents {
   readonly covered: number;
 }
 
+/** The most one block takes from the pending pool (docs/protocol.md §2.5, "Choosing W"). */
+export interface TakeLimits {
+  /** New valid transactions (coinbase not counted); duplicates, out-of-window entries and poison do not count. */
+  readonly maxTransactions: number;
+  /** Estimated bytes of what the block carries for its entries (transactions and skip records); see entryBytes. */
+  readonly maxBytes: number;
+}
+
+/**
+ * An upper bound of what one pending entry adds to the encoded block: its canonical JSON and a comma when it
+ * is carried, or a skip record (`{"offset":…,"reason":"insufficient-funds"},`, under 64 bytes) when it is
+ * skipped. Identifiers are ASCII (identifiers.ts), so string length is byte length.
+ */
+export const SKIP_RECORD_BYTES = 64;
+export function entryBytes(entry: PendingEntry): number {
+  return entry.kind === 'transaction' ? Math.max(canonicalTransactionJson(entry.transaction).length + 1, SKIP_RECORD_BYTES) : SKIP_RECORD_BYTES;
+}
+
 /** The replay window (docs/protocol.md §2.5) of the block being assembled, when the chain has one. */
 export interface BlockWindow {
   /** The block's timestamp (assembleBlock's: the clock, raised to the tip's). */
@@ -95,13 +117,13 @@ export function selectBlockContents(
   entries: readonly PendingEntry[],
   chain: ChainKnowledge,
   topic: string,
-  maxTransactions: number,
+  limits: TakeLimits,
   window?: BlockWindow,
   ledger?: BlockLedger,
 ): BlockContents {
   const outside = (transaction: Transaction): boolean =>
     window !== undefined && replayWindowProblem(transaction, window.timestamp, window.windowMs) !== undefined;
-  const lastOffsets = coveredThrough(entries, chain, topic, maxTransactions, outside);
+  const lastOffsets = coveredThrough(entries, chain, topic, limits, outside);
   const taken = entries
     .filter((entry) => entry.offset <= (lastOffsets.get(entry.partition) ?? -1))
     .sort((a, b) => a.partition - b.partition || a.offset - b.offset);
@@ -167,19 +189,23 @@ export function selectBlockContents(
 
 /**
  * Per partition, the last offset the block covers: entries are taken oldest first and the block stops
- * before the first new transaction that would exceed maxTransactions.
+ * before the first new transaction that would exceed limits.maxTransactions, or the first entry that would
+ * exceed limits.maxBytes once something is taken.
  */
 function coveredThrough(
   entries: readonly PendingEntry[],
   chain: ChainKnowledge,
   topic: string,
-  maxTransactions: number,
+  limits: TakeLimits,
   outside: (transaction: Transaction) => boolean,
 ): Map<number, number> {
   const ids = new Set<string>();
   const lastOffsets = new Map<number, number>();
   let taken = 0;
+  let bytes = 0;
   for (const entry of entries) {
+    const size = entryBytes(entry);
+    if (lastOffsets.size > 0 && bytes + size > limits.maxBytes) break;
     const chainLast = chain.lastSourceOffset(topic, entry.partition);
     if (chainLast !== undefined && entry.offset <= chainLast) {
       // The pool drops covered entries as blocks arrive; reaching this is a bug, and mining on would fork.
@@ -188,11 +214,12 @@ function coveredThrough(
     if (entry.kind === 'transaction' && !outside(entry.transaction)) {
       const { id } = entry.transaction;
       if (!ids.has(id) && !chain.hasTransaction(id)) {
-        if (taken >= maxTransactions) break;
+        if (taken >= limits.maxTransactions) break;
         taken++;
       }
       ids.add(id);
     }
+    bytes += size;
     lastOffsets.set(entry.partition, entry.offset);
   }
   return lastOffsets;

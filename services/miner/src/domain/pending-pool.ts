@@ -116,4 +116,19 @@ export class PendingPool {
     }
     return oldest;
   }
+
+  /**
+   * The smallest transaction timestamp (ms) pending, poison excluded; undefined when none. The replay window
+   * measures a transaction's age by this timestamp, not by when this miner read it (a restart re-reads).
+   * A scan of the pool: called at scrape time only.
+   */
+  oldestTransactionTimestamp(): number | undefined {
+    let oldest: number | undefined;
+    for (const state of this.#partitions.values()) {
+      for (const { entry } of state.entries) {
+        if (entry.kind === 'transaction' && (oldest === undefined || entry.transaction.timestamp < oldest)) oldest = entry.transaction.timestamp;
+      }
+    }
+    return oldest;
+  }
 }

@@ -1,6 +1,7 @@
 // The miners' consumer group on the transactions topic. Ownership comes from the ordinal assignor; read
-// positions never come from committed offsets (none are committed): on every join the miner says where
-// each assigned partition resumes and the consumer seeks there before its first fetch.
+// positions never come from committed offsets: on every join the miner says where each assigned partition
+// resumes and the consumer seeks there before its first fetch. The offsets it commits (commitCovered) are
+// advisory: how far the canonical chain covers each partition, for ingest's mining-backlog check and lag tools.
 import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '@chainlog/core/logging';
 import type { Seek } from '../domain/resume.js';
@@ -112,6 +113,16 @@ export class TransactionsConsumer {
         if (next !== undefined) this.#options.onPosition?.(batch.partition, Number(batch.highWatermark), next);
       },
     });
+  }
+
+  /**
+   * Commits, for the group, the first offset of each partition no canonical block covers yet. Advisory (see
+   * the top of this file); a commit refused by a rebalance is simply superseded by the next one.
+   */
+  async commitCovered(offsets: readonly { partition: number; offset: number }[]): Promise<void> {
+    const consumer = this.#consumer;
+    if (consumer === undefined || !this.#joined || offsets.length === 0) return;
+    await consumer.commitOffsets(offsets.map(({ partition, offset }) => ({ topic: this.#options.topic, partition, offset: String(offset) })));
   }
 
   /** Stops fetching the partition (the pending pool is full); messages not yet handled are fetched again on resume. */

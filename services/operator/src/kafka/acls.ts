@@ -61,6 +61,8 @@ export function serviceGrants(topics: AclTopics, principals: ServicePrincipals =
     // ingest: appends transactions (idempotent producer); reads the topic's metadata for the partition count.
     { principal: ingest, resource: 'TOPIC', name: topics.transactions, operations: ['WRITE', 'DESCRIBE'] },
     { principal: ingest, resource: 'CLUSTER', name: 'kafka-cluster', operations: ['IDEMPOTENT_WRITE'] },
+    // …and the miners' committed offsets, for its mining-backlog check (docs/architecture.md, "Mining backlog").
+    { principal: ingest, resource: 'GROUP', name: minerGroup, operations: ['DESCRIBE'] },
     // miners: consume transactions in their group, write dead letters, read and write the blockchain and the
     // checkpoints; their chain readers, checkpoint readers and verifiers use groups of their own prefixes
     // (services/core/src/kafka: topic readers take a prefix and add a random suffix).

@@ -307,6 +307,8 @@ const ingest = object(
       requestTimeoutMs: optionalInt('REQUEST_TIMEOUT_MS: time to send the whole request, 408 after (15000).', 100, 600_000),
       idempotencyTtlSeconds: optionalInt('IDEMPOTENCY_TTL_SECONDS: how long an Idempotency-Key is remembered (86400).', 1, 2_592_000),
       idempotencyMaxEntries: optionalInt('IDEMPOTENCY_MAX_ENTRIES: most keys remembered per pod (100000).', 0, 10_000_000),
+      timestampToleranceMs: optionalInt('TIMESTAMP_TOLERANCE_MS: with a replay window, a client timestamp further than this from the clock gets 400 (a quarter of the window).', 0, 2_592_000_000),
+      miningBacklogLimitMs: optionalInt('MINING_BACKLOG_LIMIT_MS: with a replay window, 503 mining-backlog for a partition whose oldest unmined transaction is older (half the window; 0: off).', 0, 2_592_000_000),
     }, { default: {} }),
     auth: auth('POST /v1/transactions'),
     ...scheduling,
@@ -323,6 +325,8 @@ const miners = object(
     config: object('Miner tunables; absent ones keep the service default (services/miner/README.md).', {
       sessionTimeoutMs: optionalInt('MINER_SESSION_TIMEOUT_MS (30000).', 6000, 300_000),
       cutAtPendingTransactions: optionalInt('CUT_AT_PENDING_TRANSACTIONS: cut a block at this many pending transactions (3).', 1, 100_000),
+      takeUpToTransactions: optionalInt('TAKE_UP_TO_TRANSACTIONS: the most transactions a cut block takes when more are pending, oldest first (consensus.maxBlockTransactions - 1, else 1000).', 1, 1_000_000),
+      takeUpToBytes: optionalInt("TAKE_UP_TO_BYTES: the most bytes (estimated) a block's transactions take; under the blockchain topic's max.message.bytes (900000).", 4096, 67_108_864),
       maxBlockWaitMs: optionalInt('MAX_BLOCK_WAIT_MS: or once the oldest waited this long (1000).', 0, 3_600_000),
       maxPendingPerPartition: optionalInt('MAX_PENDING_PER_PARTITION (10000).', 1, 10_000_000),
     }, { default: {} }),
@@ -436,6 +440,14 @@ const spec = object(
       {
         rule: '!has(self.consensus.maxBlockTransactions) || !has(self.miners.config.cutAtPendingTransactions) || self.miners.config.cutAtPendingTransactions + 1 <= self.consensus.maxBlockTransactions',
         message: 'miners.config.cutAtPendingTransactions plus the coinbase must fit consensus.maxBlockTransactions',
+      },
+      {
+        rule: '!has(self.consensus.maxBlockTransactions) || !has(self.miners.config.takeUpToTransactions) || self.miners.config.takeUpToTransactions + 1 <= self.consensus.maxBlockTransactions',
+        message: 'miners.config.takeUpToTransactions plus the coinbase must fit consensus.maxBlockTransactions',
+      },
+      {
+        rule: '!has(self.miners.config.takeUpToTransactions) || self.miners.config.takeUpToTransactions >= (has(self.miners.config.cutAtPendingTransactions) ? self.miners.config.cutAtPendingTransactions : 3)',
+        message: 'miners.config.takeUpToTransactions must be at least miners.config.cutAtPendingTransactions',
       },
     ],
   },

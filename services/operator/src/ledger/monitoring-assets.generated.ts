@@ -71,6 +71,18 @@ export const ALERT_GROUPS: readonly Record<string, unknown>[] = [
         }
       },
       {
+        "alert": "ChainlogMiningBacklogNearReplayWindow",
+        "expr": "max by (namespace) (\n  chainlog_miner_oldest_pending_transaction_age_seconds\n  / on (namespace, instance) chainlog_miner_replay_window_seconds\n) > 0.5\n",
+        "for": "1m",
+        "labels": {
+          "severity": "critical"
+        },
+        "annotations": {
+          "summary": "A pending transaction is {{ $value | humanizePercentage }} of the replay window old",
+          "description": "In namespace {{ $labels.namespace }} a miner holds a transaction whose timestamp is more than half the replay window W old (chainlog_miner_oldest_pending_transaction_age_seconds against chainlog_miner_replay_window_seconds). A transaction older than W when a block takes it is dropped out-of-window, terminally, after ingest acknowledged it. Ingest already answers 503 mining-backlog for that partition (chainlog_ingest_backlogged_partitions), so the backlog stops growing; what is pending must be mined within the rest of W. Look for slow block cycles (the mining dashboard, chainlog_miner_mining_duration_seconds, a DIFFICULTY too high for the CPU), miners restarting or not ready (ChainlogMinersNotReady), or a partition no miner owns (ChainlogPartitionUnowned). A block takes up to TAKE_UP_TO_TRANSACTIONS: raise it (and TAKE_UP_TO_BYTES, within the blockchain topic's max.message.bytes) if blocks are full. docs/protocol.md §2.5 (\"Choosing W\")."
+        }
+      },
+      {
         "alert": "ChainlogPartitionUnowned",
         "expr": "(\n  (max by (namespace) (chainlog_ingest_topic_partitions) or max by (namespace) (chainlog_operator_partitions))\n  - on (namespace)\n  (\n    sum by (namespace) (chainlog_miner_owned_partitions)\n    or 0 * max by (namespace) (chainlog_ingest_topic_partitions)\n    or 0 * max by (namespace) (chainlog_operator_partitions)\n  )\n) > 0\n",
         "for": "5m",

@@ -396,6 +396,15 @@ function ingestObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
       ['IDEMPOTENCY_TTL_SECONDS', ingest.config.idempotencyTtlSeconds],
       ['IDEMPOTENCY_MAX_ENTRIES', ingest.config.idempotencyMaxEntries],
     ]),
+    // Ingest's mining-backlog check reads the miners' committed offsets (docs/architecture.md, "Mining backlog").
+    value('MINER_GROUP_ID', minerGroupId(ledger)),
+    // Only meaningful with a replay window, and refused by ingest without one.
+    ...(ledger.spec.consensus.replayWindowMs === undefined
+      ? []
+      : optional([
+          ['TIMESTAMP_TOLERANCE_MS', ingest.config.timestampToleranceMs],
+          ['MINING_BACKLOG_LIMIT_MS', ingest.config.miningBacklogLimitMs],
+        ])),
   ];
   const { template, objects } = apiWorkload(ledger, 'ingest', ingest, { env, probeDelaySeconds: 2 }, options);
   return [deployment(ledger, 'ingest', ingest.replicas, template), ...objects];
@@ -421,6 +430,7 @@ function auditorObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
     ...consensusEnv(ledger.spec),
     ...checkpointEnv(ledger.spec),
     value('DATA_DIR', AUDITOR_DATA_DIR),
+    ...heapCapEnv(ledger.spec),
     ...optional([
       ['AUDIT_RECENT_LIMIT', storage.recentLimit],
       ['BLOCK_CACHE_BYTES', storage.blockCacheBytes],
@@ -477,6 +487,16 @@ function auditorObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
   return [statefulSet, ...objects];
 }
 
+/**
+ * NODE_OPTIONS of a chain reader (miner, auditor): with a replay window its memory is bounded by the window, and a
+ * V8 heap cap keeps it there (without one V8 lets the heap grow to several times what is live: the background
+ * verification and the back-fill then passed 256 MiB, docs/benchmarks.md); without a window every committed id
+ * stays in the heap, so no cap (it would end in an OOM crash loop). The chart's `nodeOptions: null` is the same.
+ */
+export function heapCapEnv(spec: Ledger['spec']): EnvVar[] {
+  return spec.consensus.replayWindowMs === undefined ? [] : [value('NODE_OPTIONS', '--max-old-space-size=128')];
+}
+
 function minerObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
   const { miners } = ledger.spec;
   const name = componentName(ledger, 'miner');
@@ -488,9 +508,12 @@ function minerObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
     ...checkpointEnv(ledger.spec),
     value('MINER_GROUP_ID', minerGroupId(ledger)),
     value('POW_WORKERS', miners.powWorkers),
+    ...heapCapEnv(ledger.spec),
     ...optional([
       ['MINER_SESSION_TIMEOUT_MS', miners.config.sessionTimeoutMs],
       ['CUT_AT_PENDING_TRANSACTIONS', miners.config.cutAtPendingTransactions],
+      ['TAKE_UP_TO_TRANSACTIONS', miners.config.takeUpToTransactions],
+      ['TAKE_UP_TO_BYTES', miners.config.takeUpToBytes],
       ['MAX_BLOCK_WAIT_MS', miners.config.maxBlockWaitMs],
       ['MAX_PENDING_PER_PARTITION', miners.config.maxPendingPerPartition],
     ]),

@@ -113,6 +113,8 @@ export interface LedgerSpec {
       requestTimeoutMs?: number;
       idempotencyTtlSeconds?: number;
       idempotencyMaxEntries?: number;
+      timestampToleranceMs?: number;
+      miningBacklogLimitMs?: number;
     };
     auth?: ApiAuth;
   };
@@ -120,7 +122,14 @@ export interface LedgerSpec {
     logLevel?: LogLevel;
     powWorkers: number;
     resources: Resources;
-    config: { sessionTimeoutMs?: number; cutAtPendingTransactions?: number; maxBlockWaitMs?: number; maxPendingPerPartition?: number };
+    config: {
+      sessionTimeoutMs?: number;
+      cutAtPendingTransactions?: number;
+      takeUpToTransactions?: number;
+      takeUpToBytes?: number;
+      maxBlockWaitMs?: number;
+      maxPendingPerPartition?: number;
+    };
   };
   auditor: Scheduling & {
     replicas: number;

@@ -101,6 +101,23 @@ describe('renderLedger', () => {
     expect(container(find(objects, 'Deployment', 'main-ingest')).image).toBe('registry.example.com/chainlog:9.9.9');
   });
 
+  it('gives the miners their take limits, and ingest the miners\' group and the replay-window guards (only with a window)', () => {
+    const resources = { requests: { cpu: '100m' }, limits: { memory: '256Mi' } };
+    const tuned = ledger({
+      consensus: { difficulty: 16, blockReward: 50, requireTransactionSignatures: false, enforceBalances: false, replayWindowMs: 600_000 },
+      ingest: { replicas: 2, resources, service: { type: 'ClusterIP', port: 8080 }, config: { timestampToleranceMs: 60_000, miningBacklogLimitMs: 0 } },
+      miners: { powWorkers: 1, resources, config: { takeUpToTransactions: 250, takeUpToBytes: 500_000 } },
+    });
+    const objects = renderLedger(tuned, OPTIONS);
+    const miner = env(find(objects, 'StatefulSet', 'main-miner'));
+    expect([miner.TAKE_UP_TO_TRANSACTIONS, miner.TAKE_UP_TO_BYTES]).toEqual(['250', '500000']);
+    const ingest = env(find(objects, 'Deployment', 'main-ingest'));
+    expect([ingest.MINER_GROUP_ID, ingest.TIMESTAMP_TOLERANCE_MS, ingest.MINING_BACKLOG_LIMIT_MS]).toEqual([miner.MINER_GROUP_ID, '60000', '0']);
+    // Without a window ingest would refuse the guards (exit 2): they are left out.
+    const windowless = env(find(renderLedger(ledger({ ingest: tuned.spec.ingest }), OPTIONS), 'Deployment', 'main-ingest'));
+    expect([windowless.TIMESTAMP_TOLERANCE_MS, windowless.MINING_BACKLOG_LIMIT_MS]).toEqual([undefined, undefined]);
+  });
+
   it('permissioned mode mounts the miners\' keys; TLS and SASL come from the referenced Secrets', () => {
     const key = 'ab'.repeat(32);
     const objects = renderLedger(
@@ -258,6 +275,12 @@ describe('renderLedger', () => {
     // Off (the CRD default): none of the rules' variables, and the checkpoint topic still named.
     const plain = renderLedger(ledger({}), OPTIONS);
     expect(pick(find(plain, 'StatefulSet', 'main-auditor')).map((entry) => entry.name)).toEqual(['DIFFICULTY', 'BLOCK_REWARD', 'REQUIRE_TRANSACTION_SIGNATURES', 'TOPIC_CHECKPOINTS']);
+    // A V8 heap cap only where memory is bounded by the window: without one every id stays in the heap.
+    for (const reader of ['main-miner', 'main-auditor']) {
+      expect(env(find(objects, 'StatefulSet', reader)).NODE_OPTIONS).toBe('--max-old-space-size=128');
+      expect(env(find(plain, 'StatefulSet', reader)).NODE_OPTIONS).toBeUndefined();
+    }
+    expect(env(find(objects, 'Deployment', 'main-ingest')).NODE_OPTIONS).toBeUndefined();
   });
 
   it('a bundled Kafka: a KRaft StatefulSet and its Services, every service pointed at it', () => {
