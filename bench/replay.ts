@@ -28,11 +28,15 @@ const USAGE = `bench/replay.ts: replaying and validating the blockchain topic vs
   --cpu-prof <dir>           write a V8 CPU profile of each reader into <dir>
   --before <dir>             also run the Chain and AuditorState readers from another checkout (e.g. the
                              commit before an optimisation, with bench/ copied in), interleaved
-  --readers <list>           only these readers, e.g. chain,auditor (raw always runs: it is the baseline)`;
+  --readers <list>           only these readers, e.g. chain,auditor (raw always runs: it is the baseline)
+  --dist                     readers use the services' compiled dist/ (as deployed; \`npm run build\` first, in a
+                             --before checkout too) instead of the TypeScript sources through tsx`;
 
 // raw-sources: the raw consumer reading the transactions topic instead, what reading a second topic costs at
 // least (every reader reads it for source coverage).
-const MODES = ['raw', 'raw-sources', 'parse', 'floor', 'chain', 'auditor'] as const;
+// chain-1t / auditor-1t: the same readers with a plain kafkajs client, so their transactions-topic consumer runs
+// on the main thread (source-feed.ts): what the worker thread changes, measured in the same run.
+const MODES = ['raw', 'raw-sources', 'parse', 'floor', 'chain', 'chain-1t', 'auditor', 'auditor-1t'] as const;
 type Mode = (typeof MODES)[number];
 const PARAMS = { minDifficulty: 0, blockReward: 50 };
 
@@ -61,6 +65,7 @@ const options = flags(USAGE, {
   'cpu-prof': { type: 'string' },
   before: { type: 'string' },
   readers: { type: 'string' },
+  dist: { type: 'boolean' },
   // Internal: run one reader (in a child process) and print its result as JSON.
   mode: { type: 'string' },
   topic: { type: 'string' },
@@ -119,11 +124,12 @@ async function replay(mode: Mode, brokers: string, topic: string, transactionsTo
     await consumer.disconnect();
   } else {
     const chain = new Chain(PARAMS);
-    const state = mode === 'auditor' ? new AuditorState({ params: PARAMS, transactionsTopic }) : undefined;
+    const oneThread = mode === 'chain-1t' || mode === 'auditor-1t';
+    const state = mode === 'auditor' || mode === 'auditor-1t' ? new AuditorState({ params: PARAMS, transactionsTopic }) : undefined;
     const follower = new ChainFollower({
       // A client made as the services make theirs (createKafka), so the reader runs as theirs do (its
-      // transactions-topic consumer on a worker thread, where the code has one).
-      kafka: createKafka({ brokers: [brokers], clientId: `chainlog-bench-replay-${mode}`, connectionTimeoutMs: 3000, requestTimeoutMs: 30_000 }, logger),
+      // transactions-topic consumer on a worker thread, where the code has one); the -1t modes a plain one.
+      kafka: oneThread ? kafka : createKafka({ brokers: [brokers], clientId: `chainlog-bench-replay-${mode}`, connectionTimeoutMs: 3000, requestTimeoutMs: 30_000 }, logger),
       topic,
       chain: state?.chain ?? chain,
       logger,
@@ -190,7 +196,7 @@ const total = intFlag(options.transactions, 200_000);
 const perBlock = intFlag(options['block-transactions'], 2000);
 const accounts = intFlag(options.accounts, 10_000);
 const rounds = intFlag(options.rounds, 1);
-printHeader('chain replay: ChainFollower + Chain / AuditorState vs raw consume', { total, perBlock, accounts, rounds });
+printHeader('chain replay: ChainFollower + Chain / AuditorState vs raw consume', { total, perBlock, accounts, rounds, code: options.dist === true ? 'dist' : 'source' });
 
 const broker = await benchBroker(typeof options.brokers === 'string' ? options.brokers : undefined);
 const execFileAsync = promisify(execFile);
@@ -214,7 +220,7 @@ try {
 
   const before = typeof options.before === 'string' ? options.before : undefined;
   type Reader = Mode | 'chain-before' | 'auditor-before';
-  const all: Reader[] = before === undefined ? [...MODES] : ['raw', 'raw-sources', 'parse', 'floor', 'chain-before', 'chain', 'auditor-before', 'auditor'];
+  const all: Reader[] = before === undefined ? [...MODES] : ['raw', 'raw-sources', 'parse', 'floor', 'chain-before', 'chain', 'chain-1t', 'auditor-before', 'auditor', 'auditor-1t'];
   const only = typeof options.readers === 'string' ? new Set(['raw', ...options.readers.split(',').flatMap((name) => [name, `${name}-before`])]) : undefined;
   const readers = all.filter((reader) => only === undefined || only.has(reader));
   const results = Object.fromEntries(readers.map((reader) => [reader, [] as ReplayResult[]])) as Record<Reader, ReplayResult[]>;
@@ -225,7 +231,8 @@ try {
         process.execPath,
         [
           ...(typeof options['cpu-prof'] === 'string' ? ['--cpu-prof', `--cpu-prof-dir=${options['cpu-prof']}/${reader}-${round}`] : []),
-          '--conditions=@chainlog/source',
+          // From source, @chainlog/* resolve to their TypeScript; with --dist to their build, as in a container.
+          ...(options.dist === true ? [] : ['--conditions=@chainlog/source']),
           '--import',
           'tsx',
           'bench/replay.ts',
@@ -262,6 +269,8 @@ try {
     floor: 'validation floor (JSON.parse + 3 node:crypto hashes per tx)',
     chain: 'ChainFollower + Chain (miner start-up)',
     auditor: 'ChainFollower + AuditorState (auditor)',
+    'chain-1t': 'ChainFollower + Chain, transactions topic read on the main thread',
+    'auditor-1t': 'ChainFollower + AuditorState, transactions topic read on the main thread',
     'chain-before': `ChainFollower + Chain, ${before ?? ''}`,
     'auditor-before': `ChainFollower + AuditorState, ${before ?? ''}`,
   };
@@ -286,8 +295,12 @@ try {
       `JSON.parse alone: ${ratio(seconds('raw'), seconds('parse'))} of the raw consume rate; validation floor: ${ratio(seconds('raw'), seconds('floor'))}; Chain at ${ratio(seconds('floor'), seconds('chain'))} of the floor (wall clock), ${ratio(cpuSeconds('floor'), cpuSeconds('chain'))} per CPU second`,
     );
   }
-  for (const mode of ['chain', 'auditor'] as const) {
-    const previous = `${mode}-before` as const;
+  for (const [mode, previous] of [
+    ['chain', 'chain-before'],
+    ['chain-1t', 'chain-before'],
+    ['auditor', 'auditor-before'],
+    ['auditor-1t', 'auditor-before'],
+  ] as const) {
     if (ran(mode) && ran(previous)) {
       const change = cpuSeconds(mode) / cpuSeconds(previous) - 1;
       const mainChange = mainCpuSeconds(mode) / mainCpuSeconds(previous) - 1;

@@ -11,7 +11,16 @@ void runService({
   name: SERVICE_NAME,
   readConfig,
   create: ({ config, logger, registry }) => createIngestService({ config, logger, registry, kafka: createKafka(config.kafka, logger, KAFKA_RETRIES) }),
-  describe: (config) => ({ topic: config.topics.transactions, brokers: config.kafka.brokers, maxBatchSize: config.maxBatchSize, requireTransactionSignatures: config.requireTransactionSignatures }),
+  describe: (config) => ({
+    topic: config.topics.transactions,
+    brokers: config.kafka.brokers,
+    maxBatchSize: config.maxBatchSize,
+    requireTransactionSignatures: config.requireTransactionSignatures,
+    replayWindowMs: config.replayWindowMs ?? 'none',
+    ...(config.replayWindowMs === undefined
+      ? {}
+      : { timestampToleranceMs: config.timestampToleranceMs, miningBacklogLimitMs: config.miningBacklogLimitMs ?? 'off', minerGroupId: config.minerGroupId }),
+  }),
   requestTimeouts: (config) => ({ headersTimeoutMs: config.headersTimeoutMs, requestTimeoutMs: config.requestTimeoutMs }),
   drainMs: (config) => config.shutdownGraceMs,
   shutdownMs: (config) => config.shutdownGraceMs + 10_000,

@@ -1,10 +1,12 @@
 // Where a SourceReader's records come from: a kafkajs consumer of the transactions topic, handing over each
-// fetched batch packed (record-chunk.ts). The consumer runs on a worker thread when the client was made by
-// createKafka (every service's is): fetching and kafkajs' decoding of every record (varints, Long offsets,
-// per-record objects) then cost the reader's main thread nothing, which is where the chain is validated.
-// Source coverage doubled what a replay reads; on the worker that reading runs beside validation instead of
-// before it, on a second core when there is one. Any other client (tests' plain kafkajs clients) is read on
-// the calling thread, with the same packing. Which thread reads changes nothing a reader decides: the
+// fetched batch packed (record-chunk.ts). The consumer runs on a worker thread when the process may use two
+// cores or more (usable-cores.ts: not under the chart's default CPU limit of one core) and the client was
+// made by createKafka (every service's is): fetching and kafkajs' decoding of every record (varints, Long
+// offsets, per-record objects) then cost the thread that validates the chain nothing. Source coverage doubled
+// what a replay reads; on the worker that reading runs beside validation instead of in its way. It costs
+// more CPU in all (a second isolate, a second copy of kafkajs, the packing: docs/benchmarks.md), so with one
+// core it would only slow the replay down. Otherwise (and for tests' plain kafkajs clients) the records are
+// read on the calling thread, with the same packing. Which thread reads changes nothing a reader decides: the
 // records, their order and their bytes are the same.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -16,6 +18,7 @@ import type { Logger } from '../logging/logger.js';
 import { kafkaClientSettings } from './client.js';
 import { packRecords, type RecordChunk } from './record-chunk.js';
 import { TopicReader } from './topic-reader.js';
+import { usableCores } from './usable-cores.js';
 
 export interface SourceFeedOptions {
   readonly kafka: Kafka;
@@ -25,9 +28,11 @@ export interface SourceFeedOptions {
   readonly maxWaitTimeInMs: number;
   readonly metadataMaxAgeMs: number;
   readonly startOffsets?: ReadonlyMap<number, number>;
-  /** Read on the calling thread even when a worker could (tests of both paths). */
-  readonly inThread?: boolean;
+  /** Which thread consumes: 'auto' (default) as described above; 'worker' or 'calling' force one (tests). */
+  readonly thread?: SourceThread;
 }
+
+export type SourceThread = 'auto' | 'worker' | 'calling';
 
 export interface SourceFeedHandlers {
   /** The partition's end (high watermark) as of a fetch, before that fetch's records. */
@@ -47,8 +52,14 @@ export interface SourceFeed {
 
 const NAME = 'transactions source reader';
 
+/** A worker thread only where it can run beside the main one (measured: it costs more CPU in all). */
+const WORKER_MIN_CORES = 2;
+
 export function createSourceFeed(options: SourceFeedOptions, handlers: SourceFeedHandlers): SourceFeed {
-  const client = options.inThread === true ? undefined : kafkaClientSettings(options.kafka);
+  const thread = options.thread ?? 'auto';
+  const worker = thread === 'worker' || (thread === 'auto' && usableCores() >= WORKER_MIN_CORES);
+  const client = worker ? kafkaClientSettings(options.kafka) : undefined;
+  if (thread === 'worker' && client === undefined) throw new Error('a source reader on a worker thread needs a client made by createKafka');
   return client === undefined ? inThreadFeed(options, handlers) : new WorkerFeed(options, client, handlers);
 }
 

@@ -8,7 +8,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from '../logging/logger.js';
 import type { SourceLog, SourceRecord } from '../protocol/index.js';
 import { chunkIndexOf, chunkRecord, chunkSize, type RecordChunk } from './record-chunk.js';
-import { createSourceFeed, type SourceFeed } from './source-feed.js';
+import { createSourceFeed, type SourceFeed, type SourceThread } from './source-feed.js';
 
 export interface SourceReaderOptions {
   kafka: Kafka;
@@ -24,8 +24,8 @@ export interface SourceReaderOptions {
    * has consumed, since its next blocks' ranges start there.
    */
   startOffsets?: ReadonlyMap<number, number>;
-  /** Consume on this thread even when the client allows a worker thread (source-feed.ts); for tests. */
-  inThread?: boolean;
+  /** Which thread consumes the topic (source-feed.ts); 'auto' unless a test forces one. */
+  thread?: SourceThread;
 }
 
 /**
@@ -131,7 +131,7 @@ export class SourceReader implements SourceLog {
         metadataMaxAgeMs: this.#options.metadataMaxAgeMs ?? PARTITION_DISCOVERY_MS,
         // After what a chain restored from a checkpoint consumed (its next ranges start there), on every join.
         ...(this.#options.startOffsets === undefined ? {} : { startOffsets: this.#options.startOffsets }),
-        ...(this.#options.inThread === true ? { inThread: true } : {}),
+        ...(this.#options.thread === undefined ? {} : { thread: this.#options.thread }),
       },
       {
         onEnd: (partition, highWatermark) => {

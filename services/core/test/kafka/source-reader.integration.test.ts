@@ -25,9 +25,9 @@ async function produce(kafka: Kafka, topic: string, partition: number, value: st
 }
 
 describe.each([
-  { thread: 'a worker thread', kafka: serviceKafka, inThread: false },
-  { thread: 'the calling thread', kafka: testKafka, inThread: true },
-])('SourceReader consuming on $thread', ({ kafka: makeKafka, inThread }) => {
+  { name: 'a worker thread', kafka: serviceKafka, thread: 'worker' as const },
+  { name: 'the calling thread', kafka: testKafka, thread: 'calling' as const },
+])('SourceReader consuming on $name', ({ kafka: makeKafka, thread }) => {
   const readers: SourceReader[] = [];
   afterEach(async () => {
     await Promise.all(readers.splice(0).map((reader) => reader.stop()));
@@ -48,7 +48,7 @@ describe.each([
         await producer.send({ topic, acks: -1, messages: values.slice(i, i + 7).map((value, j) => ({ value, timestamp: String(1_700_000_000_000 + i + j) })) });
       }
       // Far fewer kept records allowed than exist: the reader pauses, yet a block waiting past them is served.
-      const reader = new SourceReader({ kafka, topic, logger: createLogger('test', 'silent'), maxBuffered: 10, inThread });
+      const reader = new SourceReader({ kafka, topic, logger: createLogger('test', 'silent'), maxBuffered: 10, thread });
       readers.push(reader);
       await reader.start();
       await reader.waitFor(0, 39, 60_000);
@@ -84,7 +84,7 @@ describe.each([
     try {
       await ensureTopics(admin, [{ topic, partitions: 1 }]);
       await produce(kafka, topic, 0, 'first');
-      const reader = new SourceReader({ kafka, topic, logger: createLogger('test', 'silent'), inThread });
+      const reader = new SourceReader({ kafka, topic, logger: createLogger('test', 'silent'), thread });
       readers.push(reader);
       await reader.start();
       await eventually(() => expect(reader.readThrough(0)).toBe(0), 30_000);
