@@ -561,7 +561,7 @@ describe('the chainlog Helm chart', () => {
       expect(startup.httpGet.path).toBe('/healthz');
       // Longer than the slowest start measured (a full replay of 1M transactions, 176 s in bench:restart).
       expect(startup.periodSeconds * startup.failureThreshold).toBeGreaterThanOrEqual(176);
-      expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } });
+      expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '320Mi' }, limits: { cpu: '1', memory: '1Gi' } });
       // Only the auditor has a startup probe and a volume of its own.
       for (const suffix of ['-ingest', '-operator']) expect(containerOf(defaults, 'Deployment', suffix).startupProbe, suffix).toBeUndefined();
       expect(objectsOfKind(defaults, 'Deployment').map((object) => object.metadata.name)).not.toContain('chainlog-auditor');
