@@ -123,6 +123,8 @@ export class ChainFollower {
       logger: logger.child({ component: 'source-reader' }),
       groupIdPrefix: `${this.#options.groupIdPrefix ?? 'chainlog-chain-follower'}-sources`,
       startOffsets,
+      // Without its source records no block can be decided: the follower fails with it (services then stop).
+      onFailure: (error) => this.#fail(error),
     });
   }
 
@@ -169,14 +171,16 @@ export class ChainFollower {
         this.#knownEndOffset = Math.max(this.#knownEndOffset, highWatermark);
       },
       onMessage: (message, heartbeat) => this.#applyMessage(message.offset, message.value, heartbeat),
-      onFailure: (error) => {
-        this.#failure = error;
-        this.#rejectWaiters(error);
-      },
+      onFailure: (error) => this.#fail(error),
     });
     await this.#sources?.start();
     await reader.start();
     this.#reader = reader;
+  }
+
+  #fail(error: Error): void {
+    this.#failure ??= error;
+    this.#rejectWaiters(error);
   }
 
   async #applyMessage(offset: number, value: Buffer, heartbeat: () => Promise<void>): Promise<void> {

@@ -28,6 +28,8 @@ const reader = new TopicReader({
     const chunk = packRecords(messages, first);
     post({ kind: 'chunk', partition, chunk }, chunkTransferList(chunk));
   },
+  // kafkajs gave up on the consumer: the reader's thread must know, or its blocks would wait for ever.
+  onFailure: (error) => post({ kind: 'failed', message: error.message }),
 });
 
 port.on('message', (command: SourceFeedCommand) => {

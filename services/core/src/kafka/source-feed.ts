@@ -39,6 +39,11 @@ export interface SourceFeedHandlers {
   onEnd(partition: number, highWatermark: number): void;
   /** Records not handed over before, ascending, in offset order per partition. */
   onChunk(partition: number, chunk: RecordChunk): void;
+  /**
+   * The feed died after it started (kafkajs gave up on its consumer, or the worker thread failed or exited):
+   * no more records come, so blocks waiting for them would wait for ever. The reader's owner must fail.
+   */
+  onFailure(error: Error): void;
 }
 
 export interface SourceFeed {
@@ -70,6 +75,7 @@ function inThreadFeed(options: SourceFeedOptions, handlers: SourceFeedHandlers):
     logger: options.logger,
     onBatch: (partition, highWatermark) => handlers.onEnd(partition, highWatermark),
     onMessages: (partition, messages, first) => handlers.onChunk(partition, packRecords(messages, first)),
+    onFailure: (error) => handlers.onFailure(error),
   });
   return {
     start: () => reader.start(),
@@ -161,19 +167,23 @@ class WorkerFeed implements SourceFeed {
             resolve();
             break;
           case 'failed':
-            reject(new Error(event.message));
+            if (!started) reject(new Error(event.message));
+            else this.#fail(worker, new Error(event.message));
             break;
           case 'stopped':
             break;
         }
       });
       worker.on('error', (error) => {
-        if (!started) reject(error);
-        else this.#options.logger.error({ err: error }, `${NAME} thread failed`);
+        if (!started) return reject(error);
+        this.#options.logger.error({ err: error }, `${NAME} thread failed`);
+        this.#fail(worker, error);
       });
       worker.on('exit', (code) => {
-        if (!started) reject(new Error(`${NAME} thread exited with code ${code} before it started`));
-        else if (this.#worker === worker) this.#options.logger.error({ code }, `${NAME} thread exited`);
+        if (!started) return reject(new Error(`${NAME} thread exited with code ${code} before it started`));
+        if (this.#worker !== worker) return; // stopped on purpose
+        this.#options.logger.error({ code }, `${NAME} thread exited`);
+        this.#fail(worker, new Error(`${NAME} thread exited with code ${code}`));
       });
     });
   }
@@ -196,6 +206,14 @@ class WorkerFeed implements SourceFeed {
     const timer = setTimeout(() => void worker.terminate(), STOP_TIMEOUT_MS);
     await exited;
     clearTimeout(timer);
+  }
+
+  /** Once per thread: a failed thread is dropped, so its exit that follows is not reported again. */
+  #fail(worker: Worker, error: Error): void {
+    if (this.#worker !== worker) return;
+    this.#worker = undefined;
+    void worker.terminate();
+    this.#handlers.onFailure(error);
   }
 
   #send(command: SourceFeedCommand): void {

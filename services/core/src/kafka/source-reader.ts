@@ -26,6 +26,8 @@ export interface SourceReaderOptions {
   startOffsets?: ReadonlyMap<number, number>;
   /** Which thread consumes the topic (source-feed.ts); 'auto' unless a test forces one. */
   thread?: SourceThread;
+  /** The reader died for good (source-feed.ts' onFailure): blocks waiting for its records cannot be decided. */
+  onFailure?: (error: Error) => void;
 }
 
 /**
@@ -139,6 +141,7 @@ export class SourceReader implements SourceLog {
           state.end = Math.max(state.end ?? 0, highWatermark);
         },
         onChunk: (partition, chunk) => this.#onChunk(partition, chunk),
+        onFailure: (error) => this.#options.onFailure?.(error),
       },
     );
     this.#reader = feed;

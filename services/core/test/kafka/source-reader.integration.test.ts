@@ -1,8 +1,11 @@
 // The transactions topic as a chain reader reads it for source coverage, against the real broker: a partition
 // added while the reader runs (a scale-up) must be read within seconds. With kafkajs' default metadata age the
 // reader learnt of it only after 5 minutes, and every block of the new partition stayed undecided that long.
+// A reader whose worker thread dies says so: its owner (the chain follower) then fails instead of waiting.
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import type { Kafka } from 'kafkajs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createKafka, ensureTopics, SourceReader } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from '../../../../test/support/kafka.js';
@@ -98,6 +101,37 @@ describe.each([
       expect(Date.now() - began).toBeLessThan(60_000);
       expect(reader.records(1, 0, 0).map((record) => record.value?.toString())).toEqual(['on the new partition']);
     } finally {
+      await admin.disconnect();
+    }
+  });
+});
+
+describe('SourceReader whose worker thread dies', () => {
+  it('reports the failure to its owner (blocks waiting for its records would otherwise wait for ever)', { timeout: 120_000 }, async () => {
+    const kafka = serviceKafka();
+    const topic = uniqueTopic('transactions-dying');
+    const admin = kafka.admin();
+    await admin.connect();
+    // The feed's Worker, caught as it registers its listeners (the reader does not expose its thread).
+    const workers = new Set<Worker>();
+    const on = vi.spyOn(Worker.prototype, 'on').mockImplementation(function (this: Worker, ...args: Parameters<Worker['on']>) {
+      workers.add(this);
+      return EventEmitter.prototype.on.apply(this, args) as Worker;
+    });
+    const failures: Error[] = [];
+    const reader = new SourceReader({ kafka, topic, logger: createLogger('test', 'silent'), thread: 'worker', onFailure: (error) => failures.push(error) });
+    try {
+      await ensureTopics(admin, [{ topic, partitions: 1 }]);
+      await reader.start();
+      // It starts in the background once the topic exists.
+      await eventually(() => expect(workers.size).toBe(1), 30_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(failures).toEqual([]);
+      await Promise.all([...workers].map((worker) => worker.terminate()));
+      await eventually(() => expect(failures.map((error) => error.message)).toEqual([expect.stringContaining('thread exited')]), 10_000);
+    } finally {
+      on.mockRestore();
+      await reader.stop();
       await admin.disconnect();
     }
   });
