@@ -5,6 +5,7 @@
 // refused for it.
 import type { Logger } from '@chainlog/core/logging';
 import type { Admin, Kafka } from 'kafkajs';
+import { AdminPoller } from './admin-poller.js';
 import { backloggedPartitions } from '../domain/mining-backlog.js';
 
 export interface MiningBacklogWatcherOptions {
@@ -21,16 +22,19 @@ export interface MiningBacklogWatcherOptions {
 
 export class MiningBacklogWatcher {
   readonly #options: MiningBacklogWatcherOptions;
-  #admin: Admin | undefined;
+  readonly #poller: AdminPoller;
   #backlogged = new Set<number>();
   #checkedAt: number | undefined;
   #failing = false;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
-  #stopped = false;
 
   constructor(options: MiningBacklogWatcherOptions) {
     this.#options = options;
+    this.#poller = new AdminPoller({
+      kafka: options.kafka,
+      poll: (admin) => this.#read(admin),
+      onFailure: (error) => this.#failed(error),
+      nextDelayMs: () => options.refreshMs,
+    });
   }
 
   /** True when the partition's oldest unmined record is older than the limit, as of a fresh enough check. */
@@ -44,8 +48,11 @@ export class MiningBacklogWatcher {
   }
 
   start(): void {
-    if (this.#running || this.#stopped) return;
-    this.#schedule(0);
+    this.#poller.start();
+  }
+
+  stop(): Promise<void> {
+    return this.#poller.stop();
   }
 
   // A view older than a few refreshes is not used: better to accept than to refuse on stale news.
@@ -54,59 +61,31 @@ export class MiningBacklogWatcher {
     return this.#checkedAt !== undefined && now - this.#checkedAt <= Math.max(3 * this.#options.refreshMs, 5000);
   }
 
-  #schedule(delayMs: number): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      this.#running = this.refresh().finally(() => {
-        this.#running = undefined;
-        this.#schedule(this.#options.refreshMs);
-      });
-    }, delayMs);
-    this.#timer.unref();
-  }
-
-  /** Reads the miners' progress once. Never throws. */
-  async refresh(): Promise<void> {
+  async #read(admin: Admin): Promise<void> {
     const { topic, groupId, limitMs, logger } = this.#options;
     const now = (this.#options.clock ?? Date.now)();
-    try {
-      if (this.#admin === undefined) {
-        const admin = this.#options.kafka.admin();
-        this.#admin = admin;
-        await admin.connect();
-      }
-      const [groupOffsets, recent] = await Promise.all([
-        this.#admin.fetchOffsets({ groupId, topics: [topic] }),
-        this.#admin.fetchTopicOffsetsByTimestamp(topic, now - limitMs),
-      ]);
-      const committed = new Map((groupOffsets.find((entry) => entry.topic === topic)?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-      const firstRecent = new Map(recent.map((p) => [p.partition, Number(p.offset)]));
-      const next = new Set(backloggedPartitions(committed, firstRecent));
-      const changed = next.size !== this.#backlogged.size || [...next].some((partition) => !this.#backlogged.has(partition));
-      if (changed) {
-        const log = { topic, groupId, limitMs, backlogged: [...next].sort((a, b) => a - b) };
-        if (next.size > 0) logger.warn(log, 'mining is behind: new transactions for these partitions get 503 mining-backlog');
-        else logger.info(log, 'mining caught up: no partition backlogged');
-      }
-      this.#backlogged = next;
-      this.#checkedAt = now;
-      this.#failing = false;
-    } catch (error) {
-      // Logged once per outage: a missing ACL (DESCRIBE on the miners' group) would otherwise log every refresh.
-      if (!this.#failing) logger.warn({ err: error, topic, groupId }, 'cannot read the miners’ progress: the mining-backlog check is off until it can');
-      this.#failing = true;
-      const admin = this.#admin;
-      this.#admin = undefined;
-      await admin?.disconnect().catch(() => undefined);
+    const [groupOffsets, recent] = await Promise.all([
+      admin.fetchOffsets({ groupId, topics: [topic] }),
+      admin.fetchTopicOffsetsByTimestamp(topic, now - limitMs),
+    ]);
+    const committed = new Map((groupOffsets.find((entry) => entry.topic === topic)?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    const firstRecent = new Map(recent.map((p) => [p.partition, Number(p.offset)]));
+    const next = new Set(backloggedPartitions(committed, firstRecent));
+    const changed = next.size !== this.#backlogged.size || [...next].some((partition) => !this.#backlogged.has(partition));
+    if (changed) {
+      const log = { topic, groupId, limitMs, backlogged: [...next].sort((a, b) => a - b) };
+      if (next.size > 0) logger.warn(log, 'mining is behind: new transactions for these partitions get 503 mining-backlog');
+      else logger.info(log, 'mining caught up: no partition backlogged');
     }
+    this.#backlogged = next;
+    this.#checkedAt = now;
+    this.#failing = false;
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    const admin = this.#admin;
-    this.#admin = undefined;
-    await admin?.disconnect().catch(() => undefined);
-    await this.#running;
+  #failed(error: unknown): void {
+    const { topic, groupId, logger } = this.#options;
+    // Logged once per outage: a missing ACL (DESCRIBE on the miners' group) would otherwise log every refresh.
+    if (!this.#failing) logger.warn({ err: error, topic, groupId }, 'cannot read the miners’ progress: the mining-backlog check is off until it can');
+    this.#failing = true;
   }
 }

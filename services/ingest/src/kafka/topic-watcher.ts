@@ -4,6 +4,7 @@
 import { partitionCount } from '@chainlog/core/kafka';
 import type { Logger } from '@chainlog/core/logging';
 import type { Admin, Kafka } from 'kafkajs';
+import { AdminPoller } from './admin-poller.js';
 
 export interface TopicState {
   /** The last known partition count; kept while Kafka is unreachable, undefined when the topic is missing. */
@@ -26,16 +27,20 @@ export interface TopicWatcherOptions {
 const RETRY_MS = 1000;
 
 export class TopicWatcher {
-  #admin: Admin | undefined;
   #current: TopicState = { partitions: undefined, available: false, reason: 'topic metadata not read yet' };
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
-  #stopped = false;
+  readonly #poller: AdminPoller;
 
   readonly #options: TopicWatcherOptions;
 
   constructor(options: TopicWatcherOptions) {
     this.#options = options;
+    this.#poller = new AdminPoller({
+      kafka: options.kafka,
+      poll: (admin) => this.#read(admin),
+      onFailure: (error) =>
+        this.#update({ partitions: this.#current.partitions, available: false, reason: `Kafka metadata request failed: ${(error as Error).message}` }),
+      nextDelayMs: () => (this.#current.available ? options.refreshMs : Math.min(RETRY_MS, options.refreshMs)),
+    });
   }
 
   state(): TopicState {
@@ -47,56 +52,28 @@ export class TopicWatcher {
   }
 
   start(): void {
-    if (this.#running || this.#stopped) return;
-    this.#schedule(0);
+    this.#poller.start();
   }
 
-  #schedule(delayMs: number): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      this.#running = this.refresh().finally(() => {
-        this.#running = undefined;
-        this.#schedule(this.#current.available ? this.#options.refreshMs : Math.min(RETRY_MS, this.#options.refreshMs));
-      });
-    }, delayMs);
-    this.#timer.unref();
+  stop(): Promise<void> {
+    return this.#poller.stop();
   }
 
-  /** Reads the topic's metadata once. Never throws: failures become the state's reason. */
-  async refresh(): Promise<void> {
+  async #read(admin: Admin): Promise<void> {
+    const { topic } = this.#options;
+    const count = await partitionCount(admin, topic);
+    this.#update(
+      count === undefined || count < 1 ? { partitions: undefined, available: false, reason: `topic ${topic} does not exist` } : { partitions: count, available: true },
+    );
+  }
+
+  #update(next: TopicState): void {
     const { topic, logger } = this.#options;
-    let next: TopicState;
-    try {
-      if (this.#admin === undefined) {
-        const admin = this.#options.kafka.admin();
-        this.#admin = admin;
-        await admin.connect();
-      }
-      const count = await partitionCount(this.#admin, topic);
-      next = count === undefined || count < 1
-        ? { partitions: undefined, available: false, reason: `topic ${topic} does not exist` }
-        : { partitions: count, available: true };
-    } catch (error) {
-      next = { partitions: this.#current.partitions, available: false, reason: `Kafka metadata request failed: ${(error as Error).message}` };
-      const admin = this.#admin;
-      this.#admin = undefined;
-      await admin?.disconnect().catch(() => undefined);
-    }
     if (next.partitions !== undefined) this.#options.onPartitions?.(next.partitions);
     if (next.available !== this.#current.available || next.partitions !== this.#current.partitions) {
       if (next.available) logger.info({ topic, partitions: next.partitions }, 'transactions topic available');
       else logger.warn({ topic, partitions: next.partitions, reason: next.reason }, 'transactions topic unavailable');
     }
     this.#current = next;
-  }
-
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    // Disconnecting first makes a metadata request that waits on an unreachable broker fail at once.
-    const admin = this.#admin;
-    this.#admin = undefined;
-    await admin?.disconnect().catch(() => undefined);
-    await this.#running;
   }
 }
