@@ -321,7 +321,7 @@ const miners = object(
   {
     logLevel: logLevel('Log level. Absent: spec.logLevel.'),
     powWorkers: int('Worker threads searching nonces per miner (POW_WORKERS); raise cpu with it.', { default: 1, minimum: 1, maximum: 64 }),
-    resources: resources('Resources of each miner container (proof of work is CPU-bound)', { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '768Mi' } }),
+    resources: resources('Resources of each miner container (proof of work is CPU-bound)', { requests: { cpu: '250m', memory: '320Mi' }, limits: { cpu: '1', memory: '768Mi' } }),
     config: object('Miner tunables; absent ones keep the service default (services/miner/README.md).', {
       sessionTimeoutMs: optionalInt('MINER_SESSION_TIMEOUT_MS (30000).', 6000, 300_000),
       cutAtPendingTransactions: optionalInt('CUT_AT_PENDING_TRANSACTIONS: cut a block at this many pending transactions (3).', 1, 100_000),
@@ -340,7 +340,7 @@ const auditor = object(
   {
     replicas: int('Replicas of the auditor StatefulSet (each validates the whole chain and keeps its own index).', { default: 2, minimum: 0, maximum: 100 }),
     logLevel: logLevel('Log level. Absent: spec.logLevel.'),
-    resources: resources('Resources of the auditor container', { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } }),
+    resources: resources('Resources of the auditor container', { requests: { cpu: '100m', memory: '320Mi' }, limits: { cpu: '1', memory: '1Gi' } }),
     storage: object('What the auditor keeps: its transaction index in DATA_DIR, on a PersistentVolumeClaim per auditor (volumeClaimTemplates) unless ephemeral, and caches in memory.', {
       ephemeral: bool('true: DATA_DIR on an emptyDir (the index is rebuilt from the chain on every start). false: a PersistentVolumeClaim per auditor, kept when the Ledger or the auditor goes (delete it to free the space).', false),
       size: withDefault({ ...QUANTITY, description: 'Size of each claim: the index takes ~94 MiB per million committed transactions (docs/benchmarks.md). Fixed once the StatefulSet exists.' }, '10Gi'),
