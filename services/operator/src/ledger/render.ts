@@ -757,9 +757,14 @@ function kafkaSaslVolume(secretName: string): Volume {
   return { name: 'sasl', secret: { secretName, defaultMode: 0o440, items } };
 }
 
-/** A KRaft cluster id (22 base64url characters) fixed per Ledger, so restarted brokers find their data. */
+/**
+ * A KRaft cluster id (22 base64url characters) fixed per Ledger, so restarted brokers find their data. Never
+ * starting with "-": `kafka-storage format -t -D04…` reads such an id as an option and fails, so the broker of
+ * one Ledger in 64 (a uid starting 0xf8-0xfb) crash-looped at its first start. Only those ids change.
+ */
 export function clusterId(ledger: Pick<Ledger, 'metadata'>): string {
-  return Buffer.from(ledger.metadata.uid.replaceAll('-', ''), 'hex').toString('base64url').slice(0, 22).padEnd(22, 'A');
+  const id = Buffer.from(ledger.metadata.uid.replaceAll('-', ''), 'hex').toString('base64url').slice(0, 22).padEnd(22, 'A');
+  return id.startsWith('-') ? `A${id.slice(1)}` : id;
 }
 
 /** A dashboard's ConfigMap name: <ledger>-dashboard-<file without .json>, as the chart names its own. */

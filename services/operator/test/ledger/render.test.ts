@@ -299,6 +299,16 @@ describe('renderLedger', () => {
     expect(env(find(objects, 'Deployment', 'main-ingest')).KAFKA_BROKERS).toBe('main-kafka.ns.svc:9092');
   });
 
+  it('a KRaft cluster id never starts with "-" (kafka-storage would read it as an option), and is stable per uid', () => {
+    const withUid = (uid: string): Ledger => ({ ...ledger(), metadata: { ...ledger().metadata, uid } });
+    // A uid starting 0xf8: its base64url starts with "-" (the broker of such a Ledger crash-looped).
+    const dashed = clusterId(withUid('f8e3b86b-c1d2-4e5f-8a9b-0c1d2e3f4a5b'));
+    expect(dashed).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+    expect(dashed).toBe(clusterId(withUid('f8e3b86b-c1d2-4e5f-8a9b-0c1d2e3f4a5b')));
+    // Every other id is what it always was (brokers of existing Ledgers keep finding their data).
+    expect(clusterId(withUid('00112233-4455-6677-8899-aabbccddeeff'))).toBe(Buffer.from('00112233445566778899aabbccddeeff', 'hex').toString('base64url'));
+  });
+
   it('a bundled Kafka with SASL: each service logs in as its own principal with only its own password; the brokers read every credential', () => {
     const bundled = { replicas: 3, image: 'apache/kafka:4.4.0', heapOpts: '-Xmx1g', storage: { ephemeral: true, size: '1Gi' }, resources: {}, sasl: { credentialsSecret: 'creds' } };
     const objects = renderLedger(ledger({ kafka: { bundled } }), OPTIONS);
