@@ -4,25 +4,22 @@
 // command (topic and kcat dump) agreeing with the service; a restart catching up without re-publishing.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeServer, listen } from '@chainlog/core/http';
 import { ensureTopics } from '@chainlog/core/kafka';
-import { createLogger } from '@chainlog/core/logging';
 import { encodeBlock, REJECTION_REASONS, toTransaction, type Transaction, verifyInclusionProof } from '@chainlog/core/protocol';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
 import { readConfig } from '../src/config.js';
 import type { AuditEvent } from '../src/kafka/audit-event.js';
 import type { VerifyReport } from '@chainlog/core/verify';
 import { runCli } from '../../cli/src/cli.js';
-import { AuditorService } from '../src/service.js';
+import type { AuditorService } from '../src/service.js';
 import { ChainBuilder, minerB, PARAMS_ENV, signedTransaction, topicTransaction } from './support/chain-builder.js';
 import { forgeries, type Forgery } from './support/forgeries.js';
 import { openApiValidator } from './support/openapi-validator.js';
+import { RunningAuditors } from './support/running-auditors.js';
 
 const validate = openApiValidator();
 const topics = { blockchain: uniqueTopic('blockchain'), transactions: uniqueTopic('transactions'), audit: uniqueTopic('audit') };
@@ -50,26 +47,14 @@ function env(): Record<string, string> {
   };
 }
 
-/** Each running service's HTTP server (runService listens in production; here the test does). */
-const servers = new Map<AuditorService, Server>();
+const auditors = new RunningAuditors();
 
-async function startService(): Promise<AuditorService> {
-  const started = new AuditorService(readConfig(env()), createLogger('auditor', 'silent'), { topicPollIntervalMs: 200 });
-  servers.set(started, await listen(started.app, 0, '127.0.0.1'));
-  await started.start();
-  await started.caughtUpNow(60_000);
-  return started;
-}
-
-async function stopService(at: AuditorService): Promise<void> {
-  const server = servers.get(at);
-  servers.delete(at);
-  if (server !== undefined) await closeServer(server, 5000);
-  await at.stop();
+function startService(): Promise<AuditorService> {
+  return auditors.start(readConfig(env()));
 }
 
 function portOf(at: AuditorService): number {
-  return (servers.get(at)?.address() as AddressInfo).port;
+  return auditors.port(at);
 }
 
 async function publish(messages: Buffer[]): Promise<number> {
@@ -171,7 +156,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (service !== undefined) await stopService(service);
+  if (service !== undefined) await auditors.stop(service);
   await producer?.disconnect();
 });
 
@@ -357,7 +342,7 @@ describe('the auditor on a real broker', () => {
     };
     const auditEnd = await auditTopicEnd();
     expect(auditEnd).toBe(forged.length);
-    await stopService(service);
+    await auditors.stop(service);
 
     // The chain grows while the auditor is down.
     const block = builder.next({ timestamp: Date.now() });

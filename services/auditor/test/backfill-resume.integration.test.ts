@@ -4,20 +4,16 @@
 // the transactions topic, which is written only after that run stopped, so its replay from genesis cannot
 // get past block 4 (the live chain, continued from a checkpoint at block 9, needs partition 0 only).
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeServer, listen } from '@chainlog/core/http';
 import { CheckpointWriter, ensureCheckpointTopic, ensureTopics } from '@chainlog/core/kafka';
-import { createLogger } from '@chainlog/core/logging';
 import { type Block, Chain, createCheckpoint, encodeBlock, type Transaction } from '@chainlog/core/protocol';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
 import { readConfig } from '../src/config.js';
-import { AuditorService } from '../src/service.js';
 import { ChainBuilder, minerA, PARAMS_ENV, topicTransaction } from './support/chain-builder.js';
+import { RunningAuditors } from './support/running-auditors.js';
 
 const topics = { blockchain: uniqueTopic('blockchain'), transactions: uniqueTopic('transactions'), audit: uniqueTopic('audit'), checkpoints: uniqueTopic('checkpoints') };
 const T0 = Date.now() - 60_000;
@@ -32,7 +28,7 @@ let producer: Producer;
 let blocks: Block[];
 const records: Record<number, { offset: number; transaction: Transaction }[]> = { 0: [], 1: [] };
 let dataDir: string;
-const servers = new Map<AuditorService, Server>();
+const auditors = new RunningAuditors();
 
 function config(): ReturnType<typeof readConfig> {
   return readConfig({
@@ -49,28 +45,6 @@ function config(): ReturnType<typeof readConfig> {
     HTTP_PORT: '0',
     LOG_LEVEL: 'silent',
   });
-}
-
-async function startService(): Promise<AuditorService> {
-  const service = new AuditorService(config(), createLogger('auditor', 'silent'), { topicPollIntervalMs: 200 });
-  servers.set(service, await listen(service.app, 0, '127.0.0.1'));
-  await service.start();
-  await service.caughtUpNow(60_000);
-  return service;
-}
-
-async function stopService(service: AuditorService): Promise<void> {
-  const server = servers.get(service);
-  servers.delete(service);
-  if (server !== undefined) await closeServer(server, 5000);
-  await service.stop();
-}
-
-async function metric(service: AuditorService, name: string): Promise<number | undefined> {
-  const port = (servers.get(service)?.address() as AddressInfo).port;
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name}{`) || candidate.startsWith(`${name} `));
-  return line === undefined ? undefined : Number(line.split(' ').at(-1));
 }
 
 function buildChain(): Block[] {
@@ -154,27 +128,27 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const service of [...servers.keys()]) await stopService(service);
+  await auditors.stopAll();
   await producer?.disconnect();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('a restarted auditor', () => {
   it('continues its back-fill after the last block it indexed, not from genesis, and still matches the checkpoint', async () => {
-    const first = await startService();
+    const first = await auditors.start(config());
     // Genesis and blocks 1..4 are back-filled; block 5 waits for partition 1.
-    await eventually(async () => expect(await metric(first, 'chainlog_auditor_backfill_blocks_total')).toBe(5), 60_000);
+    await eventually(async () => expect(await auditors.metric(first, 'chainlog_auditor_backfill_blocks_total')).toBe(5), 60_000);
     expect(first.state.indexProgress()).toMatchObject({ complete: false, contiguousHeight: 4, height: BLOCKS });
-    await stopService(first);
+    await auditors.stop(first);
 
     await publishRecords(1);
-    const second = await startService();
+    const second = await auditors.start(config());
     try {
       await eventually(() => expect(second.state.indexProgress()).toMatchObject({ complete: true, ledgerComplete: true, height: BLOCKS }), 60_000);
       // Blocks 5..9 only: from genesis it would have been 0..9 again.
-      expect(await metric(second, 'chainlog_auditor_backfill_blocks_total')).toBe(CHECKPOINT_AT - 4);
-      await eventually(async () => expect(await metric(second, 'chainlog_chain_verification_ratio')).toBe(1), 30_000);
-      expect(await metric(second, 'chainlog_chain_verification_mismatches_total')).toBe(0);
+      expect(await auditors.metric(second, 'chainlog_auditor_backfill_blocks_total')).toBe(CHECKPOINT_AT - 4);
+      await eventually(async () => expect(await auditors.metric(second, 'chainlog_chain_verification_ratio')).toBe(1), 30_000);
+      expect(await auditors.metric(second, 'chainlog_chain_verification_mismatches_total')).toBe(0);
       // Answers from both runs' parts of the back-fill and the live range.
       for (const index of [2, 7, 11]) {
         const id = blocks[index]?.transactions[1]?.id as string;
@@ -189,7 +163,7 @@ describe('a restarted auditor', () => {
       }
       for (const [account, balance] of balances) expect(second.state.account(account, 0, 1)?.balance).toBe(balance);
     } finally {
-      await stopService(second);
+      await auditors.stop(second);
     }
   }, 180_000);
 });

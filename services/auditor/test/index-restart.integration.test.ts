@@ -6,21 +6,18 @@
 // when the OS stopped is rebuilt; a volume whose chain is no longer the topic's (the topic recreated with another
 // chain) is detected and rebuilt, never served.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeServer, listen } from '@chainlog/core/http';
 import { CheckpointWriter, ensureCheckpointTopic, ensureTopics, probeMessageAt } from '@chainlog/core/kafka';
-import { createLogger } from '@chainlog/core/logging';
 import { type Block, Chain, createCheckpoint, encodeBlock, type InclusionProof, type Signer, type Transaction, verifyInclusionProof } from '@chainlog/core/protocol';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
 import { readConfig } from '../src/config.js';
-import { AuditorService, type AuditorServiceOptions } from '../src/service.js';
+import type { AuditorService, AuditorServiceOptions } from '../src/service.js';
 import { ChainBuilder, minerA, outsider, PARAMS_ENV, topicTransaction } from './support/chain-builder.js';
+import { RunningAuditors } from './support/running-auditors.js';
 
 const WINDOW_MS = 600_000;
 const topics = { blockchain: uniqueTopic('blockchain'), transactions: uniqueTopic('transactions'), audit: uniqueTopic('audit'), checkpoints: uniqueTopic('checkpoints') };
@@ -34,7 +31,7 @@ let kafka: Kafka;
 let producer: Producer;
 let blocks: Block[];
 const dataDirs: string[] = [];
-const servers = new Map<AuditorService, Server>();
+const auditors = new RunningAuditors();
 
 function env(dataDir: string, overrides: Record<string, string> = {}): Record<string, string> {
   return {
@@ -60,32 +57,13 @@ function newDataDir(): string {
   return dir;
 }
 
-async function startService(dataDir: string, overrides: Record<string, string> = {}, options: AuditorServiceOptions = {}): Promise<AuditorService> {
-  const started = new AuditorService(readConfig(env(dataDir, overrides)), createLogger('auditor', 'silent'), { topicPollIntervalMs: 200, ...options });
-  servers.set(started, await listen(started.app, 0, '127.0.0.1'));
-  await started.start();
-  await started.caughtUpNow(60_000);
-  return started;
-}
-
-async function stopService(service: AuditorService): Promise<void> {
-  const server = servers.get(service);
-  servers.delete(service);
-  if (server !== undefined) await closeServer(server, 5000);
-  await service.stop();
+function startService(dataDir: string, overrides: Record<string, string> = {}, options: AuditorServiceOptions = {}): Promise<AuditorService> {
+  return auditors.start(readConfig(env(dataDir, overrides)), options);
 }
 
 async function api(service: AuditorService, path: string): Promise<{ status: number; body: Record<string, unknown>; retryAfter: string | null }> {
-  const port = (servers.get(service)?.address() as AddressInfo).port;
-  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  const response = await fetch(`http://127.0.0.1:${auditors.port(service)}${path}`);
   return { status: response.status, body: (await response.json()) as Record<string, unknown>, retryAfter: response.headers.get('retry-after') };
-}
-
-async function metric(service: AuditorService, name: string, labels = ''): Promise<number | undefined> {
-  const port = (servers.get(service)?.address() as AddressInfo).port;
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name}{`) && candidate.includes(labels));
-  return line === undefined ? undefined : Number(line.split(' ').at(-1));
 }
 
 /** The audit report's findings (not the head or the commit lag, which move with time). */
@@ -97,9 +75,9 @@ function findings(report: Record<string, unknown>): Record<string, unknown> {
 /** What the auditor's counters say it found: rejections by reason, overdrafts. */
 async function foundMetrics(service: AuditorService): Promise<Record<string, number | undefined>> {
   return {
-    stale: await metric(service, 'chainlog_auditor_blocks_rejected_total', 'reason="stale"'),
-    malformed: await metric(service, 'chainlog_auditor_blocks_rejected_total', 'reason="malformed"'),
-    overdrafts: await metric(service, 'chainlog_auditor_overdrafts_total'),
+    stale: await auditors.metric(service, 'chainlog_auditor_blocks_rejected_total', 'reason="stale"'),
+    malformed: await auditors.metric(service, 'chainlog_auditor_blocks_rejected_total', 'reason="malformed"'),
+    overdrafts: await auditors.metric(service, 'chainlog_auditor_overdrafts_total'),
   };
 }
 
@@ -182,7 +160,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const service of [...servers.keys()]) await stopService(service);
+  await auditors.stopAll();
   await producer?.disconnect();
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
@@ -206,14 +184,14 @@ describe('the auditor index on disk', () => {
     try {
       for (const path of paths) reference.set(path, (await api(replay, path)).body);
     } finally {
-      await stopService(replay);
+      await auditors.stop(replay);
     }
     expect(reference.get(paths[0] as string)).toMatchObject({ status: 'committed', blockIndex: 1 });
 
     dataDir = newDataDir();
     const service = await startService(dataDir);
-    expect(await metric(service, 'chainlog_checkpoint_restores_total', 'outcome="restored"')).toBe(1);
-    expect(await metric(service, 'chainlog_checkpoint_rejected_total', 'problem="untrusted-signer"')).toBe(1);
+    expect(await auditors.metric(service, 'chainlog_checkpoint_restores_total', 'outcome="restored"')).toBe(1);
+    expect(await auditors.metric(service, 'chainlog_checkpoint_rejected_total', 'problem="untrusted-signer"')).toBe(1);
     expect(service.state.indexProgress()).toMatchObject({ height: BLOCKS });
     // Ready at the tip: the blocks after the checkpoint are answered at once.
     const late = await api(service, `/v1/transactions/${idAt(BLOCKS, 1)}`);
@@ -236,15 +214,15 @@ describe('the auditor index on disk', () => {
       expect(answered).toBe(paths.length);
     }, 60_000);
     expect(wrong).toEqual([]);
-    expect(await metric(service, 'chainlog_auditor_index_missing_blocks')).toBe(0);
-    await eventually(async () => expect(await metric(service, 'chainlog_chain_verification_ratio')).toBe(1), 30_000);
+    expect(await auditors.metric(service, 'chainlog_auditor_index_missing_blocks')).toBe(0);
+    await eventually(async () => expect(await auditors.metric(service, 'chainlog_chain_verification_ratio')).toBe(1), 30_000);
     audit = findings((await api(service, '/v1/audit')).body);
     expect(audit).toMatchObject({ rejected: { total: 2, byReason: { stale: 1, malformed: 1 } }, forks: { total: 1 } });
     expect((audit.overdrafts as { total: number; recent: unknown[] }).recent.length).toBeGreaterThan(0);
     found = await foundMetrics(service);
     expect(found).toMatchObject({ stale: 1, malformed: 1 });
     expect(found.overdrafts).toBe((audit.overdrafts as { total: number }).total);
-    await stopService(service);
+    await auditors.stop(service);
   }, 180_000);
 
   it('restart on the same volume: old ids and balances answered at once, nothing rebuilt', async () => {
@@ -256,9 +234,9 @@ describe('the auditor index on disk', () => {
     expect(findings((await api(service, '/v1/audit')).body)).toEqual(audit);
     expect(await foundMetrics(service)).toEqual(found);
     for (const reason of ['other-chain', 'not-on-chain', 'corrupt', 'unsupported-format', 'os-crash']) {
-      expect(await metric(service, 'chainlog_auditor_index_rebuilds_total', `reason="${reason}"`)).toBe(0);
+      expect(await auditors.metric(service, 'chainlog_auditor_index_rebuilds_total', `reason="${reason}"`)).toBe(0);
     }
-    await stopService(service);
+    await auditors.stop(service);
   }, 120_000);
 
   it('a broker too slow to answer the start-up check: the index is kept and the check retried (not ready meanwhile), never rebuilt', async () => {
@@ -268,36 +246,36 @@ describe('the auditor index on disk', () => {
     const slowAtFirst: typeof probeMessageAt = (client, topic, offset, logger) => {
       asked++;
       // The service being started (listening already: startService registers it before start()).
-      const starting = [...servers.keys()].at(-1);
+      const starting = auditors.latest();
       if (starting !== undefined) readiness.push({ ready: starting.readiness().ready, blockchain: starting.readiness().detail.blockchain });
       return probeMessageAt(client, topic, offset, logger, asked <= 2 ? 1 : 15_000);
     };
     const service = await startService(dataDir, {}, { probeMessageAt: slowAtFirst });
     expect(asked).toBe(3);
-    expect(await metric(service, 'chainlog_auditor_index_check_retries_total')).toBe(2);
+    expect(await auditors.metric(service, 'chainlog_auditor_index_check_retries_total')).toBe(2);
     // Between the attempts the auditor said why it was not ready.
     expect(readiness.slice(1)).toEqual([
       { ready: false, blockchain: 'checking-stored-index' },
       { ready: false, blockchain: 'checking-stored-index' },
     ]);
     for (const reason of ['other-chain', 'not-on-chain', 'corrupt', 'unsupported-format', 'os-crash']) {
-      expect(await metric(service, 'chainlog_auditor_index_rebuilds_total', `reason="${reason}"`)).toBe(0);
+      expect(await auditors.metric(service, 'chainlog_auditor_index_rebuilds_total', `reason="${reason}"`)).toBe(0);
     }
     expect(service.state.indexProgress()).toMatchObject({ complete: true, ledgerComplete: true, height: BLOCKS });
     for (const path of paths) expect((await api(service, path)).body).toEqual(reference.get(path));
     expect(service.readiness().ready).toBe(true);
-    await stopService(service);
+    await auditors.stop(service);
   }, 120_000);
 
   it('an index open when the operating system stopped (its marker names another boot) is rebuilt as os-crash, then answers the same', async () => {
     writeFileSync(join(dataDir, 'index.open'), JSON.stringify({ bootId: 'a-boot-before-the-crash' }));
     const service = await startService(dataDir);
-    expect(await metric(service, 'chainlog_auditor_index_rebuilds_total', 'reason="os-crash"')).toBe(1);
-    await eventually(async () => expect(await metric(service, 'chainlog_auditor_index_missing_blocks')).toBe(0), 60_000);
+    expect(await auditors.metric(service, 'chainlog_auditor_index_rebuilds_total', 'reason="os-crash"')).toBe(1);
+    await eventually(async () => expect(await auditors.metric(service, 'chainlog_auditor_index_missing_blocks')).toBe(0), 60_000);
     await eventually(async () => {
       for (const path of paths) expect((await api(service, path)).body).toEqual(reference.get(path));
     }, 30_000);
-    await stopService(service);
+    await auditors.stop(service);
   }, 120_000);
 
   it('a volume whose chain is not the topic\'s any more (topic recreated with another chain) is rebuilt, never served', async () => {
@@ -319,14 +297,14 @@ describe('the auditor index on disk', () => {
     await producer.send({ topic: topics.blockchain, acks: -1, messages: other.messages().map((value) => ({ value })) });
 
     const service = await startService(dataDir);
-    expect(await metric(service, 'chainlog_auditor_index_rebuilds_total', 'reason="not-on-chain"')).toBe(1);
+    expect(await auditors.metric(service, 'chainlog_auditor_index_rebuilds_total', 'reason="not-on-chain"')).toBe(1);
     // The miner's checkpoint names the old chain's block: refused, and the auditor replays from genesis.
-    expect(await metric(service, 'chainlog_checkpoint_rejected_total', 'problem="not-on-chain"')).toBe(1);
+    expect(await auditors.metric(service, 'chainlog_checkpoint_rejected_total', 'problem="not-on-chain"')).toBe(1);
     expect((await api(service, '/v1/chain/head')).body).toMatchObject({ height: BLOCKS + 2, hash: other.tip.hash });
     // The old chain's transactions were never committed on this one: their records are pending again.
     expect((await api(service, `/v1/transactions/${oldIds[0]}`)).body).toMatchObject({ status: 'pending', partition: 0 });
     expect((await api(service, '/v1/blocks/2')).body).toMatchObject({ block: { hash: other.blocks[2]?.hash } });
     expect((await api(service, '/v1/accounts/acct-1')).status).toBe(404);
-    await stopService(service);
+    await auditors.stop(service);
   }, 180_000);
 });
