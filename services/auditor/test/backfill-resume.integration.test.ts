@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckpointWriter, ensureCheckpointTopic, ensureTopics } from '@chainlog/core/kafka';
-import { type Block, Chain, createCheckpoint, encodeBlock, type Transaction } from '@chainlog/core/protocol';
+import { ensureCheckpointTopic, ensureTopics } from '@chainlog/core/kafka';
+import { type Block, encodeBlock, type Transaction } from '@chainlog/core/protocol';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
 import { readConfig } from '../src/config.js';
 import { ChainBuilder, minerA, PARAMS_ENV, topicTransaction } from './support/chain-builder.js';
+import { publishCheckpoint } from './support/publish-checkpoint.js';
 import { RunningAuditors } from './support/running-auditors.js';
 
 const topics = { blockchain: uniqueTopic('blockchain'), transactions: uniqueTopic('transactions'), audit: uniqueTopic('audit'), checkpoints: uniqueTopic('checkpoints') };
@@ -82,30 +83,17 @@ async function publishRecords(partition: number): Promise<void> {
   });
 }
 
-async function writeCheckpoint(): Promise<void> {
-  const params = config().consensus;
-  const chain = new Chain(params);
-  for (const block of blocks.slice(0, CHECKPOINT_AT + 1)) {
-    const result = chain.apply(encodeBlock(block));
-    if (!result.accepted) throw new Error(result.detail);
-  }
-  const tip = blocks[CHECKPOINT_AT] as Block;
-  const encoded = createCheckpoint(chain.state(), params, {
+function writeCheckpoint(): Promise<void> {
+  return publishCheckpoint({
+    kafka,
+    params: config().consensus,
+    blocks,
+    at: CHECKPOINT_AT,
     blockchainTopic: topics.blockchain,
-    tipOffset: CHECKPOINT_AT,
-    tipIndex: tip.index,
-    tipHash: tip.hash,
+    checkpointTopic: topics.checkpoints,
     writer: 'miner-0',
-    writtenAt: Date.now(),
     signer: minerA,
   });
-  if (encoded === undefined) throw new Error('no checkpoint state');
-  const writer = new CheckpointWriter(kafka, topics.checkpoints);
-  try {
-    await writer.write(encoded);
-  } finally {
-    await writer.stop();
-  }
 }
 
 beforeAll(async () => {

@@ -11,12 +11,13 @@ import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckpointWriter, ensureCheckpointTopic, ensureTopics, probeMessageAt } from '@chainlog/core/kafka';
-import { type Block, Chain, createCheckpoint, encodeBlock, type InclusionProof, type Signer, type Transaction, verifyInclusionProof } from '@chainlog/core/protocol';
+import { ensureCheckpointTopic, ensureTopics, probeMessageAt } from '@chainlog/core/kafka';
+import { type Block, type InclusionProof, type Signer, type Transaction, verifyInclusionProof } from '@chainlog/core/protocol';
 import { eventually, kafkaBrokers, testKafka, uniqueTopic } from '../../../test/support/kafka.js';
 import { readConfig } from '../src/config.js';
 import type { AuditorService, AuditorServiceOptions } from '../src/service.js';
 import { ChainBuilder, minerA, outsider, PARAMS_ENV, topicTransaction } from './support/chain-builder.js';
+import { publishCheckpoint } from './support/publish-checkpoint.js';
 import { RunningAuditors } from './support/running-auditors.js';
 
 const WINDOW_MS = 600_000;
@@ -112,31 +113,9 @@ async function publishChain(): Promise<Block[]> {
 }
 
 /** A checkpoint at block `at` (offset = index: the topic holds the chain only), as miner A would write it by default. */
-async function writeCheckpoint(at = CHECKPOINT_AT, writer = 'miner-0', signer: Signer = minerA): Promise<void> {
-  // The parameters exactly as the auditor reads them: the checkpoint is bound to their fingerprint.
+function writeCheckpoint(at = CHECKPOINT_AT, writer = 'miner-0', signer: Signer = minerA): Promise<void> {
   const params = readConfig(env('/unused')).consensus;
-  const chain = new Chain(params);
-  for (const block of blocks.slice(0, at + 1)) {
-    const result = chain.apply(encodeBlock(block));
-    if (!result.accepted) throw new Error(result.detail);
-  }
-  const tip = blocks[at] as Block;
-  const encoded = createCheckpoint(chain.state(), params, {
-    blockchainTopic: topics.blockchain,
-    tipOffset: at,
-    tipIndex: tip.index,
-    tipHash: tip.hash,
-    writer,
-    writtenAt: Date.now(),
-    signer,
-  });
-  if (encoded === undefined) throw new Error('no checkpoint state');
-  const checkpoints = new CheckpointWriter(kafka, topics.checkpoints);
-  try {
-    await checkpoints.write(encoded);
-  } finally {
-    await checkpoints.stop();
-  }
+  return publishCheckpoint({ kafka, params, blocks, at, blockchainTopic: topics.blockchain, checkpointTopic: topics.checkpoints, writer, signer });
 }
 
 const idAt = (index: number, position: number): string => (blocks[index]?.transactions[position]?.id as string) ?? '';
