@@ -5,7 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { brokerProblems, describeTopicFailure, isTransientTopicFailure } from '../../src/kafka/provision-topics.js';
 
 const require = createRequire(import.meta.url);
-const { KafkaJSAggregateError, KafkaJSCreateTopicError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSConnectionError } = require('kafkajs/src/errors') as Record<string, new (...args: unknown[]) => Error>;
+type ErrorClass = new (...args: unknown[]) => Error;
+const { KafkaJSAggregateError, KafkaJSCreateTopicError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSConnectionError } = require('kafkajs/src/errors') as Record<
+  'KafkaJSAggregateError' | 'KafkaJSCreateTopicError' | 'KafkaJSNumberOfRetriesExceeded' | 'KafkaJSProtocolError' | 'KafkaJSConnectionError',
+  ErrorClass
+>;
 const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode: (code: number) => unknown };
 
 // Kafka's error codes (org.apache.kafka.common.protocol.Errors).
