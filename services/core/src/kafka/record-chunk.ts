@@ -56,6 +56,18 @@ export function chunkSize(chunk: RecordChunk): number {
   return chunk.offsets.length;
 }
 
+/** The records from `from` on: views of the same arrays (`starts` index the whole `data`), nothing copied. */
+export function sliceChunk(chunk: RecordChunk, from: number): RecordChunk {
+  if (from <= 0) return chunk;
+  return {
+    offsets: chunk.offsets.subarray(from),
+    timestamps: chunk.timestamps.subarray(from),
+    starts: chunk.starts.subarray(from),
+    lengths: chunk.lengths.subarray(from),
+    data: chunk.data,
+  };
+}
+
 /** The record at `index` (its value a view of the chunk's data, not a copy). */
 export function chunkRecord(chunk: RecordChunk, index: number): SourceRecord {
   const length = chunk.lengths[index] as number;

@@ -40,6 +40,9 @@ port.on('message', (command: SourceFeedCommand) => {
     case 'resume':
       reader.resume(command.partition);
       break;
+    case 'skip':
+      reader.skipTo(command.partition, command.offset);
+      break;
     case 'stop':
       void reader
         .stop()
