@@ -9,8 +9,8 @@
 // packed (record-chunk.ts).
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from '../logging/logger.js';
-import type { SourceLog, SourceRecord } from '../protocol/index.js';
-import { chunkIndexOf, chunkRecord, chunkSize, sliceChunk, type RecordChunk } from './record-chunk.js';
+import type { RecordVisitor, SourceLog, SourceRecord } from '../protocol/index.js';
+import { chunkIndexOf, chunkRecord, chunkSize, scanChunks, sliceChunk, type RecordChunk } from './record-chunk.js';
 import { createSourceFeed, type SourceFeed, type SourceThread } from './source-feed.js';
 
 export interface SourceReaderOptions {
@@ -201,6 +201,12 @@ export class SourceReader implements SourceLog {
       }
     }
     return result;
+  }
+
+  /** The records of `records`, straight from the packed chunks: no object or Buffer per record (a replay's walk). */
+  scan(partition: number, firstOffset: number, lastOffset: number, visit: RecordVisitor): void {
+    const state = this.#partitions.get(partition);
+    if (state !== undefined) scanChunks(state.chunks, state.head, firstOffset, lastOffset, visit);
   }
 
   readThrough(partition: number): number {
