@@ -14,7 +14,7 @@ import { startBroker, type RunningBroker } from '../scripts/lib/kafka-broker.js'
 import { allocatePort } from '../scripts/lib/ports.js';
 import { applyServiceAcls, DEFAULT_PRINCIPALS, saslAclBrokerProperties, scramFormatArguments } from '../scripts/lib/kafka-acls.js';
 import { run, Stack } from './support/chaos.js';
-import { getJson, SOURCE_NODE_ARGS } from './support/processes.js';
+import { getJson, ServiceProcess, SOURCE_NODE_ARGS } from './support/processes.js';
 import { eventually } from './support/kafka.js';
 
 // A replay-window chain, so that the miners write checkpoints (every block) and every reader restores from them:
@@ -156,6 +156,35 @@ describe('Kafka SASL/SCRAM and ACLs: one principal per service, least privilege'
     expect(await write(reader, stack.topics.TOPIC_BLOCKCHAIN)).toBe('TOPIC_AUTHORIZATION_FAILED');
     expect(await write(reader, stack.topics.TOPIC_TRANSACTIONS)).toBe('TOPIC_AUTHORIZATION_FAILED');
   }, 180_000);
+
+  it('a service started before its topic is provisioned waits for it (naming the broker code) instead of exiting', async () => {
+    // A fresh install: the auditor may not create its audit topic (no CREATE grant); the topics Job does, later.
+    const audit = `acls-late-audit-${randomBytes(4).toString('hex')}`;
+    const topics = { transactions: stack.topics.TOPIC_TRANSACTIONS, blockchain: stack.topics.TOPIC_BLOCKCHAIN, audit, deadLetter: stack.topics.TOPIC_DEAD_LETTER, checkpoints: CHECKPOINTS };
+    const admin = new Kafka({ clientId: 'acl-test-admin', brokers: [broker.brokers], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const auditor = new ServiceProcess('late-auditor', 'auditor', {
+      ...stack.auditor.env,
+      TOPIC_AUDIT: audit,
+      HTTP_PORT: String(await allocatePort()),
+    });
+    try {
+      await applyServiceAcls(admin, topics);
+      auditor.start();
+      const waiting = await auditor.waitForLog((line) => line.msg.startsWith('topics cannot be provisioned yet'), 90_000, 'wait for the topic');
+      expect(String(waiting.problem)).toContain(`${audit}: TOPIC_AUTHORIZATION_FAILED`);
+      expect(auditor.alive).toBe(true);
+      // Not ready meanwhile (0: not listening yet).
+      expect(await fetch(`${auditor.url}/readyz`).then((response) => response.status, () => 0)).not.toBe(200);
+      // The provisioning catches up: the waiting auditor starts without a restart.
+      await ensureTopics(admin, [{ topic: audit, partitions: 1 }]);
+      await auditor.ready(120_000);
+      expect(auditor.runs).toHaveLength(1);
+    } finally {
+      await auditor.dispose();
+      await admin.disconnect();
+    }
+  }, 240_000);
 
   it('denies every write a principal is not granted', async () => {
     const { ingest, miner, auditor } = DEFAULT_PRINCIPALS;

@@ -28,6 +28,10 @@ const PER_BLOCK = 2000;
 const SEED = Number(process.env.CHAOS_SEED ?? 21);
 // Exactly what the services read (the generated checkpoint binds the consensus parameters by hash): open, no work.
 const CONSENSUS = { DIFFICULTY: '0', BLOCK_REWARD: '50', REPLAY_WINDOW_MS: String(WINDOW_MS) };
+// The heap cap a deployment gives miners and the auditor when a replay window is set (chart `miner/auditor.nodeOptions`,
+// the operator's heapCapEnv): without it V8 sizes the heap from this 24 GB host and a 10M back-fill grew to gigabytes,
+// which is not what a pod runs. SOAK_NODE_OPTIONS='' runs uncapped.
+const HEAP_CAP = { NODE_OPTIONS: process.env.SOAK_NODE_OPTIONS ?? '--max-old-space-size=128' };
 
 const figures: string[] = [];
 const note = (line: string): void => {
@@ -53,7 +57,8 @@ describe(`kill-and-restart soak on a chain of ${TOTAL} transactions`, () => {
       miners: 2,
       difficulty: 0,
       env: { REPLAY_WINDOW_MS: CONSENSUS.REPLAY_WINDOW_MS, TOPIC_CHECKPOINTS: checkpoints },
-      auditorEnv: { DATA_DIR: dataDir },
+      minerEnv: HEAP_CAP,
+      auditorEnv: { DATA_DIR: dataDir, ...HEAP_CAP },
     });
     const kafka = benchKafka(broker.brokers);
     await createTopics(kafka, [
@@ -74,6 +79,7 @@ describe(`kill-and-restart soak on a chain of ${TOTAL} transactions`, () => {
     );
     generatedTip = built.blocks - 1;
     await publishGeneratedCheckpoint(kafka, checkpoints, stack.topics.TOPIC_BLOCKCHAIN, built, readConsensusConfig(new EnvReader(CONSENSUS)));
+    note(`services run with NODE_OPTIONS='${HEAP_CAP.NODE_OPTIONS}'`);
     note(`generated ${TOTAL} transactions in ${built.blocks} blocks (${(built.bytes / 2 ** 20).toFixed(1)} MiB) and the checkpoint at the tip in ${seconds(began)}`);
     const starting = Date.now();
     await stack.start();

@@ -4,7 +4,7 @@
  * tests create the service directly and listen on its app.
  */
 import { createHttpApp } from '@chainlog/core/http';
-import { ChainCheckpoints, ChainFollower, chainlogTopics, createKafka, ensureTopics, probeMessageAt, waitForKafka } from '@chainlog/core/kafka';
+import { ChainCheckpoints, ChainFollower, chainlogTopics, createKafka, ensureTopics, probeMessageAt, provisionTopics, waitForKafka } from '@chainlog/core/kafka';
 import { loggedTransactionIds, type Logger } from '@chainlog/core/logging';
 import { createMetricsRegistry } from '@chainlog/core/metrics';
 import { type Block, type ChainState, COINBASE_SENDER, encodeBlock } from '@chainlog/core/protocol';
@@ -260,13 +260,19 @@ export class AuditorService {
     }
     const { topics } = this.#config;
     if (this.publisher !== undefined) {
-      const admin = this.#kafka.admin();
-      await admin.connect();
       try {
-        const changes = await ensureTopics(admin, chainlogTopics(topics, { transactionsPartitions: 1, only: ['audit'] }));
-        for (const change of changes) this.#logger.info(change);
-      } finally {
-        await admin.disconnect();
+        await provisionTopics(
+          this.#kafka,
+          this.#logger,
+          async (admin) => {
+            const changes = await ensureTopics(admin, chainlogTopics(topics, { transactionsPartitions: 1, only: ['audit'] }));
+            for (const change of changes) this.#logger.info(change);
+          },
+          { signal: this.#startup.signal },
+        );
+      } catch (error) {
+        if (this.#stopped) return;
+        throw error;
       }
       this.#watermark = await readAuditWatermark(this.#kafka, topics.audit, topics.blockchain, this.#logger);
       await this.publisher.start();

@@ -3,10 +3,10 @@
 // chain follower accepts it in offset order; otherwise the race was lost and whatever is still pending is
 // mined again on the new tip. This file assembles the parts and runs start-up: topics, genesis, catch-up.
 import type { Express } from 'express';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Readiness } from '@chainlog/core/http';
-import { ChainCheckpoints, ChainFollower, chainlogTopics, createKafka, ensureTopics, partitionCount, type SourceWait, waitForKafka } from '@chainlog/core/kafka';
+import { ChainCheckpoints, ChainFollower, chainlogTopics, createKafka, ensureTopics, partitionCount, provisionTopics, type SourceWait, waitForKafka } from '@chainlog/core/kafka';
 import type { Logger } from '@chainlog/core/logging';
 import { Chain, GENESIS_BLOCK } from '@chainlog/core/protocol';
 import { describeConfig, type MinerConfig } from './config.js';
@@ -198,7 +198,12 @@ export class MinerService {
       if (!this.#running) return;
       throw error;
     }
-    await this.#ensureTopics();
+    try {
+      await provisionTopics(this.#kafka, logger, (admin) => this.#ensureTopics(admin), { signal: this.#startup.signal });
+    } catch (error) {
+      if (!this.#running) return;
+      throw error;
+    }
     await this.#producer.start();
     // From a verified checkpoint when there is one (replay window chains only), else from genesis.
     await this.#follower.start(await this.#checkpoints.restore());
@@ -229,24 +234,18 @@ export class MinerService {
     await this.#producer.stop().catch((error: unknown) => this.#logger.warn({ err: error }, 'stopping the producer failed'));
   }
 
-  async #ensureTopics(): Promise<void> {
+  async #ensureTopics(admin: Admin): Promise<void> {
     const { topics, transactionsPartitions } = this.#config;
-    const admin = this.#kafka.admin();
-    await admin.connect();
-    try {
-      // TRANSACTIONS_PARTITIONS only applies when creating the topic: growing it is the operator's job.
-      const existing = await partitionCount(admin, topics.transactions);
-      const changes = await ensureTopics(
-        admin,
-        chainlogTopics(topics, { transactionsPartitions: existing ?? transactionsPartitions, only: ['transactions', 'blockchain', 'deadLetter'] }),
-      );
-      for (const change of changes) this.#logger.info({ change }, 'topic changed');
-      const blockchainPartitions = await partitionCount(admin, topics.blockchain);
-      if (blockchainPartitions !== 1) {
-        throw new Error(`the blockchain topic ${topics.blockchain} must have exactly 1 partition, it has ${blockchainPartitions}`);
-      }
-    } finally {
-      await admin.disconnect();
+    // TRANSACTIONS_PARTITIONS only applies when creating the topic: growing it is the operator's job.
+    const existing = await partitionCount(admin, topics.transactions);
+    const changes = await ensureTopics(
+      admin,
+      chainlogTopics(topics, { transactionsPartitions: existing ?? transactionsPartitions, only: ['transactions', 'blockchain', 'deadLetter'] }),
+    );
+    for (const change of changes) this.#logger.info({ change }, 'topic changed');
+    const blockchainPartitions = await partitionCount(admin, topics.blockchain);
+    if (blockchainPartitions !== 1) {
+      throw new Error(`the blockchain topic ${topics.blockchain} must have exactly 1 partition, it has ${blockchainPartitions}`);
     }
   }
 

@@ -3,6 +3,7 @@ export { ChainFollower, type BlockRejection, type BlockVerdict, type ChainFollow
 export { createKafka, kafkaLevelToPino } from './client.js';
 export { CHECKPOINT_TOPIC_CONFIG, chainlogTopics, checkpointTopicSpec, ensureTopics, partitionCount, replicationFor, type ChainlogTopicOptions, type Replication, type TopicSpec, waitForLeaders } from './topics.js';
 export { kafkaBackoffMs, waitForKafka, type WaitForKafkaOptions } from './wait-for-kafka.js';
+export { describeTopicFailure, provisionTopics, type ProvisionTopicsOptions } from './provision-topics.js';
 export { PARTITION_DISCOVERY_MS, SourceReader, type SourceReaderOptions } from './source-reader.js';
 export { readTopicToEnd, TopicReader, type ReadToEndOptions, type TopicMessage, type TopicReaderOptions } from './topic-reader.js';
 export {

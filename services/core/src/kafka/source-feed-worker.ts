@@ -3,6 +3,7 @@
 // pausing, buffering and every coverage verdict stay with the reader on the main thread.
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
+import { THREAD_HEAP_REPORT_MS, threadHeapReport } from '../metrics/thread-heaps.js';
 import { createKafka } from './client.js';
 import { chunkTransferList, packRecords } from './record-chunk.js';
 import { readerOptions, type SourceFeedCommand, type SourceFeedEvent, type SourceFeedWorkerData } from './source-feed.js';
@@ -32,6 +33,11 @@ const reader = new TopicReader({
   onFailure: (error) => post({ kind: 'failed', message: error.message }),
 });
 
+// This isolate's heap is not in the reader's process.memoryUsage(): reported so that it can be seen (metrics).
+const heapTimer = setInterval(() => post({ kind: 'heap', heap: threadHeapReport() }), THREAD_HEAP_REPORT_MS);
+heapTimer.unref();
+post({ kind: 'heap', heap: threadHeapReport() });
+
 port.on('message', (command: SourceFeedCommand) => {
   switch (command.kind) {
     case 'pause':
@@ -44,6 +50,7 @@ port.on('message', (command: SourceFeedCommand) => {
       reader.skipTo(command.partition, command.offset);
       break;
     case 'stop':
+      clearInterval(heapTimer);
       void reader
         .stop()
         .catch((error: unknown) => logger.warn({ err: error }, 'transactions source reader did not stop cleanly'))

@@ -15,6 +15,7 @@ import { Worker } from 'node:worker_threads';
 import type { Kafka } from 'kafkajs';
 import type { KafkaSettings } from '../config/common.js';
 import type { Logger } from '../logging/logger.js';
+import { forgetThreadHeap, recordThreadHeap, type ThreadHeap } from '../metrics/thread-heaps.js';
 import { kafkaClientSettings } from './client.js';
 import { packRecords, type RecordChunk } from './record-chunk.js';
 import { TopicReader } from './topic-reader.js';
@@ -127,6 +128,8 @@ export type SourceFeedEvent =
   | { readonly kind: 'chunk'; readonly partition: number; readonly chunk: RecordChunk }
   /** A pino line of the worker's logger, re-logged through the reader's own logger. */
   | { readonly kind: 'log'; readonly line: string }
+  /** The worker's V8 heap now (not in the reader's thread's figures): the process' worker_threads_* gauges. */
+  | { readonly kind: 'heap'; readonly heap: ThreadHeap }
   | { readonly kind: 'stopped' };
 
 /** How long a stopping worker may take to leave its consumer group before it is terminated. */
@@ -173,6 +176,9 @@ class WorkerFeed implements SourceFeed {
           case 'log':
             this.#relog(event.line);
             break;
+          case 'heap':
+            if (this.#worker === worker) recordThreadHeap(worker, event.heap);
+            break;
           case 'started':
             started = true;
             resolve();
@@ -191,6 +197,7 @@ class WorkerFeed implements SourceFeed {
         this.#fail(worker, error);
       });
       worker.on('exit', (code) => {
+        forgetThreadHeap(worker);
         if (!started) return reject(this.#dropUnstarted(worker, new Error(`${NAME} thread exited with code ${code} before it started`)));
         if (this.#worker !== worker) return; // stopped on purpose
         this.#options.logger.error({ code }, `${NAME} thread exited`);

@@ -21,7 +21,8 @@ export function kafkaBackoffMs(attempt: number, initialDelayMs = 500, maxDelayMs
   return Math.round(ceiling / 2 + (ceiling / 2) * random());
 }
 
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** Resolves after `ms`, or rejects with the signal's reason once it is aborted. */
+export function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason as Error);
     const done = (): void => {
