@@ -46,6 +46,9 @@ port.on('message', (command: SourceFeedCommand) => {
     case 'resume':
       reader.resume(command.partition);
       break;
+    case 'skip':
+      reader.skipTo(command.partition, command.offset);
+      break;
     case 'stop':
       clearInterval(heapTimer);
       void reader
