@@ -10,8 +10,8 @@
  * timestamp, so a client-chosen timestamp cannot fake or hide a stuck partition.
  *
  * Memory: every pending message costs one small entry; ids of up to `trackLimit` pending transactions are
- * indexed for status queries (beyond that, counts and ages stay exact but status says unknown until the
- * transaction is committed).
+ * indexed for status queries (beyond that, counts and ages stay exact; a lookup that finds nothing cannot
+ * rule out an untracked one, so the API answers a retryable 503 instead of unknown: domain/not-found-answer.ts).
  */
 import { ShardedMap } from '@chainlog/core/collections';
 import type { Block, SkipReason } from '@chainlog/core/protocol';
@@ -27,8 +27,10 @@ export interface CommittedView {
 interface PendingEntry {
   readonly partition: number;
   readonly offset: number;
-  /** Undefined when the id is not indexed (beyond trackLimit). */
+  /** Undefined when the id is not indexed (beyond trackLimit, or a second pending copy of an indexed id). */
   readonly id: string | undefined;
+  /** Not indexed because of trackLimit: a status query cannot find it. */
+  readonly untracked: boolean;
   /** Kafka record timestamp, ms since the epoch. */
   readonly timestamp: number;
   done: boolean;
@@ -61,6 +63,7 @@ export class PendingTracker {
   readonly #partitions = new Map<number, PartitionQueue>();
   readonly #byId = new ShardedMap<string, PendingEntry>();
   readonly #dropped: LruCache<string, { partition: number; offset: number; reason?: SkipReason }>;
+  #untracked = 0;
 
   constructor(options: { topic: string; chain: CommittedView; trackLimit?: number; droppedLimit?: number }) {
     this.#topic = options.topic;
@@ -72,6 +75,11 @@ export class PendingTracker {
   /** Pending transactions whose id is indexed. */
   get trackedIds(): number {
     return this.#byId.size;
+  }
+
+  /** Pending transactions whose id is not indexed because of trackLimit: a lookup cannot rule them out. */
+  get untrackedPending(): number {
+    return this.#untracked;
   }
 
   get totalPending(): number {
@@ -95,10 +103,13 @@ export class PendingTracker {
     const consumed = this.#chain.lastSourceOffset(this.#topic, partition);
     if (consumed !== undefined && offset <= consumed) return;
     if (this.#chain.hasTransaction(id)) return;
-    const indexed = this.#byId.size < this.#trackLimit && !this.#byId.has(id);
-    const entry: PendingEntry = { partition, offset, id: indexed ? id : undefined, timestamp: recordTimestamp, done: false };
+    const duplicate = this.#byId.has(id);
+    const untracked = !duplicate && this.#byId.size >= this.#trackLimit;
+    const indexed = !duplicate && !untracked;
+    const entry: PendingEntry = { partition, offset, id: indexed ? id : undefined, untracked, timestamp: recordTimestamp, done: false };
     queue.entries.push(entry);
     queue.pending++;
+    if (untracked) this.#untracked++;
     if (indexed) this.#byId.set(id, entry);
   }
 
@@ -160,6 +171,7 @@ export class PendingTracker {
     if (entry.done) return;
     entry.done = true;
     this.#queue(entry.partition).pending--;
+    if (entry.untracked) this.#untracked--;
     if (entry.id !== undefined && this.#byId.get(entry.id) === entry) this.#byId.delete(entry.id);
   }
 

@@ -105,6 +105,7 @@ export class ChainFollower {
   #ownBlock: OwnBlock | undefined;
   #stopped = false;
   #sources: SourceReader | undefined;
+  #onDemand: readonly number[] = [];
 
   readonly #options: ChainFollowerOptions;
 
@@ -162,6 +163,7 @@ export class ChainFollower {
     if (fromOffset > 0 && this.chain.tip === undefined) throw new Error('a chain follower starts past offset 0 only on a restored chain');
     this.#appliedOffset = fromOffset - 1;
     this.#sources = this.#sourceReader();
+    this.#sources?.readOnDemand(this.#onDemand);
     this.#knownEndOffset = await this.endOffset();
     this.#replayEndOffset = this.#knownEndOffset;
     const reader = new TopicReader({
@@ -249,6 +251,17 @@ export class ChainFollower {
     for (const { topic, partition, lastOffset } of block.sources) {
       if (topic === sources.topic) sources.discardThrough(partition, lastOffset);
     }
+  }
+
+  /**
+   * Transactions partitions whose records are fetched only while a block waits for them (SourceReader.readOnDemand):
+   * a miner's own partitions. Its own blocks come back through expectOwnBlock and need none of them, so reading
+   * them ahead read the miner's partitions a second time for nothing; every other block claiming them is still
+   * checked against the records in full, once they are fetched.
+   */
+  readSourcesOnDemand(partitions: readonly number[]): void {
+    this.#onDemand = [...partitions];
+    this.#sources?.readOnDemand(this.#onDemand);
   }
 
   /**

@@ -55,6 +55,9 @@ port.on('message', (command: SourceFeedCommand) => {
     case 'taken':
       inFlight.acknowledged(command.bytes);
       break;
+    case 'skip':
+      reader.skipTo(command.partition, command.offset);
+      break;
     case 'stop':
       clearInterval(heapTimer);
       inFlight.close();

@@ -53,6 +53,8 @@ export interface SourceFeed {
   /** Stops fetching the partition; records already fetched are still handed over. */
   pause(partition: number): void;
   resume(partition: number): void;
+  /** Moves the partition's read position forward to `offset`: records before it are not read (TopicReader.skipTo). */
+  skipTo(partition: number, offset: number): void;
   stop(): Promise<void>;
 }
 
@@ -82,6 +84,7 @@ function inThreadFeed(options: SourceFeedOptions, handlers: SourceFeedHandlers):
     start: () => reader.start(),
     pause: (partition) => reader.pause(partition),
     resume: (partition) => reader.resume(partition),
+    skipTo: (partition, offset) => reader.skipTo(partition, offset),
     stop: () => reader.stop(),
   };
 }
@@ -116,6 +119,7 @@ export type SourceFeedCommand =
   | { readonly kind: 'pause' | 'resume'; readonly partition: number }
   /** The reader's thread took chunks of this many bytes (the worker's InFlightWindow). */
   | { readonly kind: 'taken'; readonly bytes: number }
+  | { readonly kind: 'skip'; readonly partition: number; readonly offset: number }
   | { readonly kind: 'stop' };
 
 /**
@@ -144,6 +148,9 @@ class WorkerFeed implements SourceFeed {
   readonly #handlers: SourceFeedHandlers;
   readonly #data: SourceFeedWorkerData;
   #worker: Worker | undefined;
+  /** Commands given before the thread exists (a partition paused before the start): sent first. */
+  #queued: SourceFeedCommand[] = [];
+  #began = false;
 
   constructor(options: SourceFeedOptions, client: { settings: KafkaSettings; retries: number }, handlers: SourceFeedHandlers) {
     this.#options = options;
@@ -162,6 +169,8 @@ class WorkerFeed implements SourceFeed {
   start(): Promise<void> {
     const worker = startWorker(this.#data);
     this.#worker = worker;
+    this.#began = true;
+    for (const command of this.#queued.splice(0)) worker.postMessage(command);
     return new Promise((resolve, reject) => {
       let started = false;
       worker.on('message', (event: SourceFeedEvent) => {
@@ -192,13 +201,13 @@ class WorkerFeed implements SourceFeed {
         }
       });
       worker.on('error', (error) => {
-        if (!started) return reject(error);
+        if (!started) return reject(this.#dropUnstarted(worker, error));
         this.#options.logger.error({ err: error }, `${NAME} thread failed`);
         this.#fail(worker, error);
       });
       worker.on('exit', (code) => {
         forgetThreadHeap(worker);
-        if (!started) return reject(new Error(`${NAME} thread exited with code ${code} before it started`));
+        if (!started) return reject(this.#dropUnstarted(worker, new Error(`${NAME} thread exited with code ${code} before it started`)));
         if (this.#worker !== worker) return; // stopped on purpose
         this.#options.logger.error({ code }, `${NAME} thread exited`);
         this.#fail(worker, new Error(`${NAME} thread exited with code ${code}`));
@@ -214,6 +223,10 @@ class WorkerFeed implements SourceFeed {
     this.#send({ kind: 'resume', partition });
   }
 
+  skipTo(partition: number, offset: number): void {
+    this.#send({ kind: 'skip', partition, offset });
+  }
+
   async stop(): Promise<void> {
     const worker = this.#worker;
     this.#worker = undefined;
@@ -226,6 +239,16 @@ class WorkerFeed implements SourceFeed {
     clearTimeout(timer);
   }
 
+  /**
+   * A thread that failed before it started is dropped too: the caller retries with a new one, and stop() must
+   * not wait for the 'exit' of a thread that has exited already (it waited for ever, and so did the retry).
+   */
+  #dropUnstarted(worker: Worker, error: Error): Error {
+    if (this.#worker === worker) this.#worker = undefined;
+    void worker.terminate();
+    return error;
+  }
+
   /** Once per thread: a failed thread is dropped, so its exit that follows is not reported again. */
   #fail(worker: Worker, error: Error): void {
     if (this.#worker !== worker) return;
@@ -235,7 +258,8 @@ class WorkerFeed implements SourceFeed {
   }
 
   #send(command: SourceFeedCommand): void {
-    this.#worker?.postMessage(command);
+    if (this.#worker !== undefined) this.#worker.postMessage(command);
+    else if (!this.#began) this.#queued.push(command);
   }
 
   #relog(line: string): void {
