@@ -307,12 +307,15 @@ async function backfilled(running: Running, timeoutMs: number, progress?: () => 
   for (;;) {
     let detail: { height?: number; index?: { complete?: boolean; ledgerHeight?: number } };
     try {
-      detail = (await (await fetch(`${running.base}/readyz`)).json()) as typeof detail;
+      // A service thrashing under a memory limit may not answer for minutes: the deadlines below still apply.
+      detail = (await (await fetch(`${running.base}/readyz`, { signal: AbortSignal.timeout(10_000) })).json()) as typeof detail;
     } catch (error) {
       // A connection reset on a loaded machine is retried; a service that died is the finding.
       await sleep(200);
       const why = running.exited();
       if (why !== undefined) throw new Error(why, { cause: error });
+      const waited = (performance.now() - started) / 1000;
+      if (partialAfterMs !== undefined && waited * 1000 >= partialAfterMs) return { seconds: waited, complete: false, index: `no answer to /readyz within 10 s (${(error as Error).message})` };
       continue;
     }
     const seconds = (performance.now() - started) / 1000;
