@@ -151,6 +151,13 @@ class WorkerFeed implements SourceFeed {
     this.#worker = worker;
     return new Promise((resolve, reject) => {
       let started = false;
+      // A thread that ends before it has started is dropped at once: its exit has happened, so a stop() would
+      // wait for it for ever (the source reader stops the feed before it retries a failed start).
+      const notStarted = (error: Error): void => {
+        if (this.#worker === worker) this.#worker = undefined;
+        void worker.terminate();
+        reject(error);
+      };
       worker.on('message', (event: SourceFeedEvent) => {
         switch (event.kind) {
           case 'chunk':
@@ -167,7 +174,7 @@ class WorkerFeed implements SourceFeed {
             resolve();
             break;
           case 'failed':
-            if (!started) reject(new Error(event.message));
+            if (!started) notStarted(new Error(event.message));
             else this.#fail(worker, new Error(event.message));
             break;
           case 'stopped':
@@ -175,12 +182,12 @@ class WorkerFeed implements SourceFeed {
         }
       });
       worker.on('error', (error) => {
-        if (!started) return reject(error);
+        if (!started) return notStarted(error);
         this.#options.logger.error({ err: error }, `${NAME} thread failed`);
         this.#fail(worker, error);
       });
       worker.on('exit', (code) => {
-        if (!started) return reject(new Error(`${NAME} thread exited with code ${code} before it started`));
+        if (!started) return notStarted(new Error(`${NAME} thread exited with code ${code} before it started`));
         if (this.#worker !== worker) return; // stopped on purpose
         this.#options.logger.error({ code }, `${NAME} thread exited`);
         this.#fail(worker, new Error(`${NAME} thread exited with code ${code}`));

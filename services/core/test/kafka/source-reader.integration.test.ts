@@ -122,15 +122,48 @@ describe('SourceReader whose worker thread dies', () => {
     const reader = new SourceReader({ kafka, topic, logger: createLogger('test', 'silent'), thread: 'worker', onFailure: (error) => failures.push(error) });
     try {
       await ensureTopics(admin, [{ topic, partitions: 1 }]);
+      await produce(kafka, topic, 0, 'first');
       await reader.start();
-      // It starts in the background once the topic exists.
-      await eventually(() => expect(workers.size).toBe(1), 30_000);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // It starts in the background once the topic exists; reading a record proves its thread runs.
+      await reader.waitFor(0, 0, 60_000);
+      expect(workers.size).toBe(1);
       expect(failures).toEqual([]);
       await Promise.all([...workers].map((worker) => worker.terminate()));
       await eventually(() => expect(failures.map((error) => error.message)).toEqual([expect.stringContaining('thread exited')]), 10_000);
     } finally {
       on.mockRestore();
+      await reader.stop();
+      await admin.disconnect();
+    }
+  });
+
+  it('starts a new thread when one ends before it has started, and still stops', { timeout: 120_000 }, async () => {
+    const kafka = serviceKafka();
+    const topic = uniqueTopic('transactions-early-death');
+    const admin = kafka.admin();
+    await admin.connect();
+    // The first thread is terminated as soon as it runs, long before its consumer does.
+    const workers: Worker[] = [];
+    const on = vi.spyOn(Worker.prototype, 'on').mockImplementation(function (this: Worker, ...args: Parameters<Worker['on']>) {
+      if (!workers.includes(this)) {
+        workers.push(this);
+        if (workers.length === 1) EventEmitter.prototype.once.call(this, 'online', () => void this.terminate());
+      }
+      return EventEmitter.prototype.on.apply(this, args) as Worker;
+    });
+    const failures: Error[] = [];
+    const reader = new SourceReader({ kafka, topic, logger: createLogger('test', 'silent'), thread: 'worker', onFailure: (error) => failures.push(error) });
+    try {
+      await ensureTopics(admin, [{ topic, partitions: 1 }]);
+      await produce(kafka, topic, 0, 'first');
+      await reader.start();
+      // The failed start is retried with a new thread (START_RETRY_MS later), which reads the record.
+      await reader.waitFor(0, 0, 60_000);
+      expect(workers.length).toBe(2);
+      expect(failures).toEqual([]);
+    } finally {
+      on.mockRestore();
+      // Before the fix the retry waited for the first thread's exit, which had already happened: for ever.
       await reader.stop();
       await admin.disconnect();
     }
