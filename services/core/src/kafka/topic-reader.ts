@@ -35,9 +35,10 @@ export interface TopicReaderOptions {
   /**
    * Instead of onMessage: each fetched batch at once, synchronously, `messages[first..]` being the ones not
    * handed over before. No object is made per message: for a reader that keeps every record of a busy topic
-   * (source coverage), the per-message wrappers were a measurable part of a replay.
+   * (source coverage), the per-message wrappers were a measurable part of a replay. A promise returned holds
+   * the next fetch back until it settles (flow control: a worker thread's chunks still on their way).
    */
-  readonly onMessages?: (partition: number, messages: readonly KafkaMessage[], first: number) => void;
+  readonly onMessages?: (partition: number, messages: readonly KafkaMessage[], first: number) => void | Promise<void>;
   /** The consumer crashed and kafkajs gives up on it: the reader is dead. */
   readonly onFailure?: (error: Error) => void;
   /**
@@ -111,7 +112,8 @@ export class TopicReader {
         if (isStale()) return;
         const { onMessages } = this.#options;
         if (onMessages !== undefined) {
-          this.#handBatch(partition, batch.messages, onMessages);
+          const handed = this.#handBatch(partition, batch.messages, onMessages);
+          if (handed !== undefined) await handed;
           await heartbeat();
           return;
         }
@@ -133,14 +135,15 @@ export class TopicReader {
     this.#running = true;
   }
 
-  #handBatch(partition: number, messages: readonly KafkaMessage[], onMessages: NonNullable<TopicReaderOptions['onMessages']>): void {
+  #handBatch(partition: number, messages: readonly KafkaMessage[], onMessages: NonNullable<TopicReaderOptions['onMessages']>): void | Promise<void> {
     const next = this.nextOffset(partition);
     // A rebalance of the throw-away group redelivers from the start: skip what was read already.
     let first = 0;
     while (first < messages.length && Number((messages[first] as KafkaMessage).offset) < next) first++;
     if (first === messages.length) return;
-    onMessages(partition, messages, first);
+    const handed = onMessages(partition, messages, first);
     this.#next.set(partition, Number((messages[messages.length - 1] as KafkaMessage).offset) + 1);
+    return handed;
   }
 
   /**
