@@ -17,11 +17,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { benchBroker, benchKafka, benchTopic, createTopics } from './lib/broker.js';
-import { buildAndPublish, publishGeneratedCheckpoint } from './lib/chain.js';
+import { buildAndPublish, publishGeneratedCheckpoint, type BuiltChain } from './lib/chain.js';
+import { chainMismatch, loadChain, saveChain, type ChainParameters, type SavedChain } from './lib/chain-state.js';
 import { EnvReader, readConsensusConfig } from '@chainlog/core/config';
 import { measureLookups, sampleCommitted, type LookupFigures } from './lib/lookups.js';
 import { flags, intFlag, loadAverage, mib, printHeader, printTable, rate, sleep, verdict, type Row } from './lib/report.js';
 import { allocatePort } from '../scripts/lib/ports.js';
+import { createMemoryCgroup, type CgroupFigures, type MemoryCgroupHandle } from './lib/memory-cgroup.js';
 
 const USAGE = `bench/restart.ts: time to ready and peak RSS of a restarted miner and auditor
   --transactions <n>         user transactions in the chain (default 1000000)
@@ -40,7 +42,12 @@ const USAGE = `bench/restart.ts: time to ready and peak RSS of a restarted miner
   --node-flags <flags>       node flags of the services started, before the script (e.g. "--max-old-space-size=160 --trace-gc");
                              not of the auditor replaying with its index in memory (it holds every id in the heap)
   --service-logs <dir>       write each service's stdout and stderr there (with --trace-gc: the heap after each GC)
-  --brokers <host:port>      use this broker instead of starting one`;
+  --brokers <host:port>      use this broker instead of starting one
+  --memory-limit <MiB>       run each service started in a memory cgroup of its own with this limit, as a container's
+                             limit (page cache counts and is reclaimed at the limit; no swap): reports the group's
+                             peak usage, limit hits and OOM kills per service (needs root or a delegated cgroup)
+  --chain-state <file>       with --brokers: reuse the chain a run with the same parameters left on that broker (the
+                             file says where it is); when the file does not exist, build the chain and write it`;
 
 const options = flags(USAGE, {
   transactions: { type: 'string' },
@@ -56,13 +63,18 @@ const options = flags(USAGE, {
   brokers: { type: 'string' },
   'node-flags': { type: 'string' },
   'service-logs': { type: 'string' },
+  'chain-state': { type: 'string' },
+  'memory-limit': { type: 'string' },
 });
 
 const total = intFlag(options.transactions, 1_000_000);
 const perBlock = intFlag(options['block-transactions'], 2000);
 const windowMs = intFlag(options['window-ms'], 60_000);
 const lookupCount = intFlag(options.lookups, 2000);
+const memoryLimitMib = options['memory-limit'] === undefined ? undefined : intFlag(options['memory-limit'], 0);
+if (memoryLimitMib !== undefined && memoryLimitMib <= 0) throw new Error('--memory-limit must be a positive number of MiB');
 const BLOCK_REWARD = 50;
+const chainParameters: ChainParameters = { total, perBlock, windowMs, blockReward: BLOCK_REWARD };
 
 interface Start {
   readonly readySeconds: number;
@@ -96,6 +108,8 @@ function rssNow(pid: number): string {
  */
 class RssSampler {
   readonly peak = { rss: 0, anon: 0, file: 0 };
+  /** With --memory-limit: the peaks of the group's anonymous memory and page cache as the kernel charges them. */
+  readonly cgroupPeak = { anon: 0, file: 0 };
   /** The process' own account (its /metrics) at the sample with the most anonymous memory so far. */
   #breakdown = '';
   #breakdownAnon = 0;
@@ -105,6 +119,7 @@ class RssSampler {
   constructor(
     readonly pid: number,
     base?: string,
+    readonly cgroup?: MemoryCgroupHandle,
   ) {
     this.#timer = setInterval(() => this.sample(), 200);
     this.sample();
@@ -119,7 +134,9 @@ class RssSampler {
       const text = await (await fetch(`${base}/metrics`)).text();
       const value = (name: string): number => Number(new RegExp(`^chainlog_${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? 0);
       this.#breakdownAnon = anon;
-      this.#breakdown = `anonymous ${mib(anon)} MiB: V8 heap used ${mib(value('nodejs_heap_size_used_bytes'))} of ${mib(value('nodejs_heap_size_total_bytes'))} MiB, external ${mib(value('nodejs_external_memory_bytes'))} MiB`;
+      // Worker threads (the transactions topic's reader) are isolates of their own: not in the nodejs_heap_* gauges.
+      const workers = value('worker_threads_reporting') > 0 ? `; worker threads' V8 heap used ${mib(value('worker_threads_heap_size_used_bytes'))} of ${mib(value('worker_threads_heap_size_bytes'))} MiB, their external ${mib(value('worker_threads_external_memory_bytes'))} MiB` : '';
+      this.#breakdown = `anonymous ${mib(anon)} MiB: V8 heap used ${mib(value('nodejs_heap_size_used_bytes'))} of ${mib(value('nodejs_heap_size_total_bytes'))} MiB, external ${mib(value('nodejs_external_memory_bytes'))} MiB${workers}`;
     } catch {
       // a busy or exiting process: the next sample
     }
@@ -144,6 +161,11 @@ class RssSampler {
     this.peak.rss = Math.max(this.peak.rss, kib('VmRSS'));
     this.peak.anon = Math.max(this.peak.anon, kib('RssAnon'));
     this.peak.file = Math.max(this.peak.file, kib('RssFile'));
+    if (this.cgroup !== undefined) {
+      const usage = this.cgroup.usage();
+      this.cgroupPeak.anon = Math.max(this.cgroupPeak.anon, usage.anon);
+      this.cgroupPeak.file = Math.max(this.cgroupPeak.file, usage.file);
+    }
   }
 
   stop(): string {
@@ -151,7 +173,8 @@ class RssSampler {
     if (this.#metricsTimer !== undefined) clearInterval(this.#metricsTimer);
     this.sample();
     const breakdown = this.#breakdown === '' ? '' : ` (at the most ${this.#breakdown})`;
-    return `peak RSS ${mib(this.peak.rss)} MiB, peak anonymous ${mib(this.peak.anon)} MiB${breakdown}, peak file-backed ${mib(this.peak.file)} MiB`;
+    const charged = this.cgroup === undefined ? '' : `; in its memory cgroup peak anonymous ${mib(this.cgroupPeak.anon)} MiB, peak page cache ${mib(this.cgroupPeak.file)} MiB`;
+    return `peak RSS ${mib(this.peak.rss)} MiB, peak anonymous ${mib(this.peak.anon)} MiB${breakdown}, peak file-backed ${mib(this.peak.file)} MiB${charged}`;
   }
 }
 
@@ -177,9 +200,23 @@ interface Running {
   readonly start: Start;
   readonly base: string;
   readonly pid: number;
+  /** With --memory-limit: the service's memory cgroup (removed when it is stopped). */
+  readonly cgroup?: MemoryCgroupHandle;
   /** Undefined while it runs; else why it ended, with the end of its stderr. */
   exited(): string | undefined;
+  /** Whether it ended by SIGKILL (under --memory-limit: the OOM killer's signal). */
+  killed(): boolean;
   stop(): Promise<void>;
+}
+
+let launches = 0;
+/** What the OOM killer (SIGKILL) ended under --memory-limit. */
+const oomKilled: string[] = [];
+/** Each service's memory cgroup when it was stopped (--memory-limit). */
+const cgroupRuns: { label: string; figures: CgroupFigures; killed: boolean }[] = [];
+
+function describeCgroup(figures: CgroupFigures): string {
+  return `memory cgroup (limit ${mib(figures.limitBytes)} MiB): peak usage ${mib(figures.peakBytes)} MiB, limit hit ${figures.limitHits} times, OOM kills ${figures.oomKills}`;
 }
 
 /** Starts the service and waits for /readyz; the caller stops it. */
@@ -188,7 +225,10 @@ async function launch(service: 'miner' | 'auditor', env: Record<string, string>,
   const { args } = entry(service);
   const started = performance.now();
   const nodeFlags = withFlags && typeof options['node-flags'] === 'string' ? options['node-flags'].split(' ').filter((flag) => flag !== '') : [];
-  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, ...args], {
+  launches += 1;
+  const cgroup = memoryLimitMib === undefined ? undefined : createMemoryCgroup(`chainlog-bench-restart-${process.pid}-${launches}-${service}`, memoryLimitMib * 2 ** 20);
+  const command = cgroup === undefined ? { command: process.execPath, args: [...nodeFlags, ...args] } : cgroup.wrap(process.execPath, [...nodeFlags, ...args]);
+  const child: ChildProcess = spawn(command.command, command.args, {
     env: { ...process.env, ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -215,14 +255,24 @@ async function launch(service: 'miner' | 'auditor', env: Record<string, string>,
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  let exitCode: number | null | undefined;
+  const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  let exitCode: number | string | null | undefined;
   void exited.then((code) => (exitCode = code));
+  let stopped = false;
   const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    const killedBefore = exitCode === 'SIGKILL';
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     await exited;
     clearTimeout(timer);
+    if (cgroup !== undefined) {
+      const figures = cgroup.figures();
+      cgroupRuns.push({ label: `${service} (pid ${child.pid})`, figures, killed: killedBefore });
+      console.log(`  ${service} (pid ${child.pid}) ${describeCgroup(figures)}${killedBefore ? ', it was killed by SIGKILL' : ''}`);
+      await cgroup.remove();
+    }
   };
   try {
     while (!(await ready(port))) {
@@ -236,7 +286,15 @@ async function launch(service: 'miner' | 'auditor', env: Record<string, string>,
   }
   const readySeconds = (performance.now() - started) / 1000;
   const exitedWhy = (): string | undefined => (exitCode === undefined ? undefined : `${service} exited (${exitCode}); its last log lines:\n${logs.slice(-5).map((line) => JSON.stringify(line).slice(0, 1000)).join('\n')}\nstderr:\n${stderr.slice(-4000)}`);
-  return { start: { readySeconds, peakRssBytes: peakRss(child.pid as number), logs }, base: `http://127.0.0.1:${port}`, pid: child.pid as number, exited: exitedWhy, stop };
+  return {
+    start: { readySeconds, peakRssBytes: peakRss(child.pid as number), logs },
+    base: `http://127.0.0.1:${port}`,
+    pid: child.pid as number,
+    ...(cgroup === undefined ? {} : { cgroup }),
+    exited: exitedWhy,
+    killed: () => exitCode === 'SIGKILL',
+    stop,
+  };
 }
 
 /** Waits until the auditor's index holds every block and its ledger applied them all (its /readyz detail). */
@@ -327,29 +385,43 @@ printHeader('restart: time to ready and peak RSS, from genesis and from a checkp
 const broker = await benchBroker(typeof options.brokers === 'string' ? options.brokers : undefined, 2048);
 try {
   const kafka = benchKafka(broker.brokers);
+  const chainFile = typeof options['chain-state'] === 'string' ? options['chain-state'] : undefined;
+  if (chainFile !== undefined && broker.own) throw new Error('--chain-state needs --brokers: a broker of our own is removed at the end of the run');
+  const reused = chainFile !== undefined && existsSync(chainFile) ? await reusedChain(kafka, chainFile, broker.brokers) : undefined;
   const topics = {
-    TOPIC_TRANSACTIONS: benchTopic('restart-transactions'),
-    TOPIC_BLOCKCHAIN: benchTopic('restart-chain'),
+    TOPIC_TRANSACTIONS: reused?.topics.transactions ?? benchTopic('restart-transactions'),
+    TOPIC_BLOCKCHAIN: reused?.topics.blockchain ?? benchTopic('restart-chain'),
+    // Fresh for every run: the services write to them (checkpoints, audit events).
     TOPIC_AUDIT: benchTopic('restart-audit'),
     TOPIC_DEAD_LETTER: benchTopic('restart-dlq'),
     TOPIC_CHECKPOINTS: benchTopic('restart-checkpoints'),
   };
-  await createTopics(kafka, [
-    { topic: topics.TOPIC_BLOCKCHAIN, partitions: 1 },
-    { topic: topics.TOPIC_TRANSACTIONS, partitions: 1 },
-  ]);
-  let reported = 0;
-  const built = await buildAndPublish(
-    kafka,
-    { topic: topics.TOPIC_BLOCKCHAIN, transactionsTopic: topics.TOPIC_TRANSACTIONS, total, perBlock, accounts: 10_000, blockReward: BLOCK_REWARD, windowMs },
-    (done) => {
-      if (done - reported >= 1_000_000) {
-        reported = done;
-        console.log(`  generated ${done} transactions, load ${loadAverage()}`);
-      }
-    },
-  );
-  console.log(`generated and published ${built.blocks} blocks, ${total} transactions, ${mib(built.bytes)} MiB in ${built.seconds.toFixed(1)} s (${rate(total / built.seconds)} tx/s), load ${loadAverage()}`);
+  let built: BuiltChain;
+  if (reused !== undefined) {
+    built = reused.built;
+    console.log(`reusing the chain in ${chainFile}: ${built.blocks} blocks, ${total} transactions, ${mib(built.bytes)} MiB on ${topics.TOPIC_BLOCKCHAIN} (built in ${built.seconds.toFixed(1)} s)`);
+  } else {
+    await createTopics(kafka, [
+      { topic: topics.TOPIC_BLOCKCHAIN, partitions: 1 },
+      { topic: topics.TOPIC_TRANSACTIONS, partitions: 1 },
+    ]);
+    let reported = 0;
+    built = await buildAndPublish(
+      kafka,
+      { topic: topics.TOPIC_BLOCKCHAIN, transactionsTopic: topics.TOPIC_TRANSACTIONS, total, perBlock, accounts: 10_000, blockReward: BLOCK_REWARD, windowMs },
+      (done) => {
+        if (done - reported >= 1_000_000) {
+          reported = done;
+          console.log(`  generated ${done} transactions, load ${loadAverage()}`);
+        }
+      },
+    );
+    console.log(`generated and published ${built.blocks} blocks, ${total} transactions, ${mib(built.bytes)} MiB in ${built.seconds.toFixed(1)} s (${rate(total / built.seconds)} tx/s), load ${loadAverage()}`);
+    if (chainFile !== undefined) {
+      saveChain(chainFile, { brokers: broker.brokers, parameters: chainParameters, topics: { blockchain: topics.TOPIC_BLOCKCHAIN, transactions: topics.TOPIC_TRANSACTIONS }, built });
+      console.log(`wrote ${chainFile}: later runs with --brokers ${broker.brokers} --chain-state ${chainFile} reuse this chain`);
+    }
+  }
 
   const rawSeconds = await rawConsume(kafka, topics.TOPIC_BLOCKCHAIN, built.blocks);
   console.log(`raw consume of the blockchain topic: ${rawSeconds.toFixed(1)} s, load ${loadAverage()}`);
@@ -415,11 +487,19 @@ try {
     const verifying = await launch('miner', minerEnv({ CHECKPOINT_VERIFY: 'true' }));
     try {
       report('miner, from the newest checkpoint, verifying from genesis in the background', 'miner', verifying.start);
-      const sampler = new RssSampler(verifying.pid, verifying.base);
+      const sampler = new RssSampler(verifying.pid, verifying.base, verifying.cgroup);
       const started = performance.now();
-      await until(verifying, async () => (await metricValue(verifying.base, 'chainlog_chain_verification_ratio')) === 1, 6 * 3_600_000);
+      let ratio = 0;
+      try {
+        await until(verifying, async () => (ratio = (await metricValue(verifying.base, 'chainlog_chain_verification_ratio')) ?? 0) === 1, 6 * 3_600_000);
+      } catch (error) {
+        // Under --memory-limit an OOM kill is the finding, not the end of the benchmark.
+        if (!verifying.killed()) throw error;
+        oomKilled.push(`miner during the background verification, at ${(ratio * 100).toFixed(0)}%`);
+        console.log(`  background verification from genesis: KILLED (SIGKILL) ${((performance.now() - started) / 1000).toFixed(1)} s after ready at ${(ratio * 100).toFixed(0)}%; until then ${sampler.stop()}; load ${loadAverage()}`);
+      }
       verifyPeaks = sampler.peak;
-      console.log(`  background verification from genesis: done ${((performance.now() - started) / 1000).toFixed(1)} s after ready; during it ${sampler.stop()}; load ${loadAverage()}`);
+      if (!verifying.killed()) console.log(`  background verification from genesis: done ${((performance.now() - started) / 1000).toFixed(1)} s after ready; during it ${sampler.stop()}; load ${loadAverage()}`);
     } finally {
       await verifying.stop();
     }
@@ -455,23 +535,32 @@ try {
       try {
         auditorFromCheckpoint = report('auditor, from the newest checkpoint, fresh DATA_DIR', 'auditor', fresh.start);
         if (options['no-backfill'] !== true) {
-          const sampler = new RssSampler(fresh.pid, fresh.base);
-          const seconds = await backfilled(fresh, 6 * 3_600_000, () => `so far peak RSS ${mib(sampler.peak.rss)} MiB, anonymous ${mib(sampler.peak.anon)}, file-backed ${mib(sampler.peak.file)}`);
+          const sampler = new RssSampler(fresh.pid, fresh.base, fresh.cgroup);
+          const started = performance.now();
+          const seconds = await backfilled(fresh, 6 * 3_600_000, () => `so far peak RSS ${mib(sampler.peak.rss)} MiB, anonymous ${mib(sampler.peak.anon)}, file-backed ${mib(sampler.peak.file)}`).catch((error: unknown) => {
+            if (!fresh.killed()) throw error;
+            return undefined;
+          });
           backfillPeaks = sampler.peak;
-          console.log(
-            `  back-fill of the index from genesis (the background verification's replay): done ${seconds.toFixed(1)} s after ready; during it ${sampler.stop()}; peak RSS so far ${mib(peakRss(fresh.pid))} MiB; ${rssNow(fresh.pid)}; index on disk ${mib(allocatedBytes(dataDir))} MiB; load ${loadAverage()}`,
-          );
+          if (seconds === undefined) {
+            oomKilled.push('auditor during the back-fill');
+            console.log(`  back-fill of the index: the auditor was KILLED (SIGKILL) ${((performance.now() - started) / 1000).toFixed(1)} s after ready; until then ${sampler.stop()}; load ${loadAverage()}`);
+          } else {
+            console.log(
+              `  back-fill of the index from genesis (the background verification's replay): done ${seconds.toFixed(1)} s after ready; during it ${sampler.stop()}; peak RSS so far ${mib(peakRss(fresh.pid))} MiB; ${rssNow(fresh.pid)}; index on disk ${mib(allocatedBytes(dataDir))} MiB; load ${loadAverage()}`,
+            );
+          }
         }
       } finally {
         await fresh.stop();
       }
-      if (options['no-backfill'] !== true) {
+      if (options['no-backfill'] !== true && oomKilled.every((what) => !what.startsWith('auditor'))) {
         // Its index is complete: the background verification is then CHECKPOINT_VERIFY's to run; off here (as for the
         // miner), so that it neither adds to the figures nor competes with the lookups.
         const again = await launch('auditor', { ...auditorEnv, DATA_DIR: dataDir, CHECKPOINT_VERIFY: 'false' });
         try {
           auditorRestarted = report('auditor, restart on its DATA_DIR (index complete)', 'auditor', again.start);
-          const sampler = new RssSampler(again.pid, again.base);
+          const sampler = new RssSampler(again.pid, again.base, again.cgroup);
           await measure('on disk (LMDB), after a restart', again.base);
           lookupPeaks = sampler.peak;
           console.log(`  during the lookups ${sampler.stop()}; peak RSS after the lookups: ${mib(peakRss(again.pid))} MiB; ${rssNow(again.pid)}`);
@@ -506,6 +595,19 @@ try {
       })),
     );
   }
+  if (cgroupRuns.length > 0) {
+    printTable(
+      `memory cgroups, limit ${memoryLimitMib} MiB each (one per service started, in start order)`,
+      cgroupRuns.map(({ label, figures, killed }) => ({
+        service: label,
+        'peak usage MiB': mib(figures.peakBytes),
+        'limit hits': figures.limitHits,
+        'OOM kills': figures.oomKills,
+        'SIGKILL': killed ? 'yes' : 'no',
+      })),
+    );
+    for (const what of oomKilled) console.log(`OOM-killed: ${what}`);
+  }
   console.log(`load average at end: ${loadAverage()}`);
   verdict('miner ready from a checkpoint (s)', restored.readySeconds, 5, ' s', false);
   verdict('miner peak RSS from a checkpoint (MiB)', mib(restored.peakRssBytes), 256, ' MiB', false);
@@ -530,8 +632,27 @@ try {
   await broker.stop();
 }
 
+/** The chain a --chain-state file names, once its parameters match and its topics still hold all of it. */
+async function reusedChain(kafka: ReturnType<typeof benchKafka>, file: string, brokers: string): Promise<SavedChain> {
+  const saved = loadChain(file);
+  const mismatch = chainMismatch(saved, chainParameters, brokers);
+  if (mismatch !== undefined) throw new Error(`${file} names another chain: ${mismatch} (remove the file to build a new one)`);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = async (topic: string): Promise<number> => Number((await admin.fetchTopicOffsets(topic)).find(({ partition }) => partition === 0)?.high ?? -1);
+    const [blocks, transactions] = [await ends(saved.topics.blockchain), await ends(saved.topics.transactions)];
+    if (blocks !== saved.built.blocks || transactions !== total) {
+      throw new Error(`${file}: the broker holds ${blocks} blocks and ${transactions} transactions, the file says ${saved.built.blocks} and ${total} (remove the file to build a new chain)`);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  return saved;
+}
+
 /** The checkpoint a miner would write at the tip, from the generator's state (unsigned: the chain is open). */
-async function writeGeneratedCheckpoint(kafka: ReturnType<typeof benchKafka>, topic: string, blockchainTopic: string, built: Awaited<ReturnType<typeof buildAndPublish>>): Promise<void> {
+async function writeGeneratedCheckpoint(kafka: ReturnType<typeof benchKafka>, topic: string, blockchainTopic: string, built: BuiltChain): Promise<void> {
   // Exactly the parameters the miner reads from the same variables (the checkpoint binds them by hash).
   const params = readConsensusConfig(new EnvReader({ DIFFICULTY: '0', BLOCK_REWARD: String(BLOCK_REWARD), REPLAY_WINDOW_MS: String(windowMs) }));
   await publishGeneratedCheckpoint(kafka, topic, blockchainTopic, built, params);

@@ -3,8 +3,10 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { REJECTION_REASONS } from '@chainlog/core/protocol';
 import type { AcceptedOutcome, AuditorState } from './domain/auditor-state.js';
 import type { RebuildReason } from './domain/index-validity.js';
+import type { NotFoundOutcome } from './domain/not-found-answer.js';
 
 const REBUILD_REASONS: readonly RebuildReason[] = ['unsupported-format', 'other-chain', 'corrupt', 'not-on-chain', 'os-crash'];
+const NOT_FOUND_OUTCOMES: readonly NotFoundOutcome[] = ['found', 'unknown', 'index-building', 'pending-catching-up', 'pending-untracked'];
 
 export interface AuditorMetrics {
   /** `observedAt`: when the block was seen live (caught up); undefined while replaying history. */
@@ -17,6 +19,8 @@ export interface AuditorMetrics {
   blockBackfilled(): void;
   /** The broker did not answer the start-up check of the index found on disk: asked again later. */
   indexCheckRetried(): void;
+  /** A transaction lookup that first found nothing ended so (read-your-writes, domain/not-found-answer.ts). */
+  notFoundLookup(outcome: NotFoundOutcome): void;
 }
 
 export function createAuditorMetrics(
@@ -182,8 +186,18 @@ export function createAuditorMetrics(
     help: 'Start-up checks of the index found on disk that the broker did not answer in time (slow or unreachable): the index is kept and the check retried, the auditor not ready meanwhile',
     registers,
   });
+  const notFound = new Counter({
+    name: 'chainlog_auditor_transaction_lookups_not_found_total',
+    help: 'Transaction lookups that found nothing at first, by outcome: found after the transactions follower read up to the end offsets fetched after the request (outcome="found"), 404 unknown, or a retryable 503 (index-building, pending-catching-up, pending-untracked)',
+    labelNames: ['outcome'],
+    registers,
+  });
+  for (const outcome of NOT_FOUND_OUTCOMES) notFound.inc({ outcome }, 0);
 
   return {
+    notFoundLookup(outcome) {
+      notFound.inc({ outcome });
+    },
     indexCheckRetried() {
       checkRetries.inc();
     },

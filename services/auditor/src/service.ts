@@ -27,6 +27,7 @@ import { AuditPublisher } from './kafka/audit-publisher.js';
 import { readAuditWatermark } from './kafka/audit-watermark.js';
 import { checkStoredIndex } from './kafka/stored-index-check.js';
 import { TransactionsFollower } from './kafka/transactions-follower.js';
+import { TransactionsReadCheck } from './kafka/transactions-read-check.js';
 import { waitForTopic } from './kafka/wait-for-topic.js';
 import { createAuditorMetrics, type AuditorMetrics } from './metrics.js';
 
@@ -54,6 +55,7 @@ export class AuditorService {
   readonly app: Express;
   readonly follower: ChainFollower;
   readonly transactions: TransactionsFollower;
+  readonly #transactionsRead: TransactionsReadCheck;
   readonly publisher: AuditPublisher | undefined;
   readonly live: LiveStream;
   /** Whether `/` serves the explorer (enabled and built). */
@@ -186,6 +188,12 @@ export class AuditorService {
       ...(options.topicPollIntervalMs === undefined ? {} : { topicPollIntervalMs: options.topicPollIntervalMs }),
     });
 
+    this.#transactionsRead = new TransactionsReadCheck({
+      kafka,
+      topic: config.topics.transactions,
+      follower: this.transactions,
+    });
+
     const { app, finish } = createHttpApp({ logger, registry: this.registry, readiness: () => this.readiness() });
     this.live = new LiveStream({ snapshot: () => liveView(this.state, this.caughtUp, Date.now()), maxClients: config.liveStreamLimit });
     this.explorerServed = registerAuditorHttp(app, {
@@ -193,6 +201,8 @@ export class AuditorService {
         state: this.state,
         openapi: buildOpenApiDocument(),
         progress: () => ({ caughtUp: this.caughtUp, appliedOffset: this.follower.appliedOffset }),
+        transactionsRead: () => this.#transactionsRead.check(),
+        onNotFound: (outcome) => metrics.notFoundLookup(outcome),
       },
       live: this.live,
       explorerDir: config.explorer.enabled ? config.explorer.dir : undefined,
@@ -426,7 +436,7 @@ export class AuditorService {
     this.#startup.abort(new Error('the auditor is stopping'));
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
     this.live.close();
-    await Promise.allSettled([this.follower.stop(), this.transactions.stop(), this.#checkpoints.stop()]);
+    await Promise.allSettled([this.follower.stop(), this.transactions.stop(), this.#checkpoints.stop(), this.#transactionsRead.stop()]);
     await this.#background?.catch(() => undefined);
     await this.publisher?.stop();
     this.#keepBackfillResume();

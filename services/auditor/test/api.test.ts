@@ -60,7 +60,7 @@ beforeAll(async () => {
 
   const logger = createLogger('auditor-test', 'silent');
   const { app, finish } = createHttpApp({ logger, registry: createMetricsRegistry('auditor-test'), readiness: () => ({ ready: true }) });
-  registerApiRoutes(app, { state, openapi: buildOpenApiDocument(), progress: () => ({ caughtUp: true, appliedOffset: offset - 1 }) });
+  registerApiRoutes(app, { state, openapi: buildOpenApiDocument(), progress: () => ({ caughtUp: true, appliedOffset: offset - 1 }), transactionsRead: () => Promise.resolve({ outcome: 'read' as const }) });
   finish();
   ({ server, base } = await listenOnFreePort(app));
 });

@@ -59,7 +59,7 @@ beforeAll(async () => {
     registry: createMetricsRegistry('auditor-test'),
     readiness: () => ({ ready: true }),
   });
-  registerApiRoutes(app, { state, openapi: buildOpenApiDocument(), progress: () => ({ caughtUp: true, appliedOffset: BLOCKS }) });
+  registerApiRoutes(app, { state, openapi: buildOpenApiDocument(), progress: () => ({ caughtUp: true, appliedOffset: BLOCKS }), transactionsRead: () => Promise.resolve({ outcome: 'read' as const }) });
   live = new LiveStream({ snapshot: () => liveView(state, true, Date.now()), pollMs: 20, intervalMs: 100, maxClients: 2 });
   live.register(app);
   expect(registerExplorer(app, assets)).toBe(true);

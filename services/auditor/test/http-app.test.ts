@@ -31,7 +31,7 @@ beforeAll(async () => {
   const { app, finish } = createHttpApp({ logger: createLogger('auditor-test', 'silent'), registry: createMetricsRegistry('auditor-test'), readiness: () => ({ ready: true }) });
   live = new LiveStream({ snapshot: () => liveView(state, true, Date.now()) });
   const served = registerAuditorHttp(app, {
-    api: { state, openapi: buildOpenApiDocument(), progress: () => ({ caughtUp: true, appliedOffset: -1 }) },
+    api: { state, openapi: buildOpenApiDocument(), progress: () => ({ caughtUp: true, appliedOffset: -1 }), transactionsRead: () => Promise.resolve({ outcome: 'read' as const }) },
     live,
     explorerDir: assets,
     authTokens: [TOKEN],

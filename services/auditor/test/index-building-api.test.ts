@@ -48,7 +48,7 @@ beforeAll(async () => {
     if (result.accepted) state.accept(result.block, block.index);
   }
   const { app, finish } = createHttpApp({ logger: createLogger('auditor-test', 'silent'), registry: createMetricsRegistry('auditor-test'), readiness: () => ({ ready: true }) });
-  registerApiRoutes(app, { state, openapi: buildOpenApiDocument(), progress: () => ({ caughtUp: true, appliedOffset: 4 }) });
+  registerApiRoutes(app, { state, openapi: buildOpenApiDocument(), progress: () => ({ caughtUp: true, appliedOffset: 4 }), transactionsRead: () => Promise.resolve({ outcome: 'read' as const }) });
   finish();
   ({ server, base } = await listenOnFreePort(app));
 });

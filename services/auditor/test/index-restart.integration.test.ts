@@ -19,6 +19,7 @@ import type { AuditorService, AuditorServiceOptions } from '../src/service.js';
 import { ChainBuilder, minerA, outsider, PARAMS_ENV, topicTransaction } from './support/chain-builder.js';
 import { publishCheckpoint } from './support/publish-checkpoint.js';
 import { RunningAuditors } from './support/running-auditors.js';
+import { untilDecided } from './support/until-decided.js';
 
 const WINDOW_MS = 600_000;
 const topics = { blockchain: uniqueTopic('blockchain'), transactions: uniqueTopic('transactions'), audit: uniqueTopic('audit'), checkpoints: uniqueTopic('checkpoints') };
@@ -280,8 +281,11 @@ describe('the auditor index on disk', () => {
     // The miner's checkpoint names the old chain's block: refused, and the auditor replays from genesis.
     expect(await auditors.metric(service, 'chainlog_checkpoint_rejected_total', 'problem="not-on-chain"')).toBe(1);
     expect((await api(service, '/v1/chain/head')).body).toMatchObject({ height: BLOCKS + 2, hash: other.tip.hash });
-    // The old chain's transactions were never committed on this one: their records are pending again.
-    expect((await api(service, `/v1/transactions/${oldIds[0]}`)).body).toMatchObject({ status: 'pending', partition: 0 });
+    // The old chain's transactions were never committed on this one: their records are pending again. Never
+    // unknown, however far the transactions follower (started with the rebuild) is: until it has read the record,
+    // a retryable 503 pending-catching-up (read-your-writes), asked again as a client would.
+    const old = await untilDecided(() => api(service, `/v1/transactions/${oldIds[0]}`));
+    expect(old.body).toMatchObject({ status: 'pending', partition: 0 });
     expect((await api(service, '/v1/blocks/2')).body).toMatchObject({ block: { hash: other.blocks[2]?.hash } });
     expect((await api(service, '/v1/accounts/acct-1')).status).toBe(404);
     await auditors.stop(service);

@@ -4,7 +4,7 @@ import { auditorPaths, type HeadView, type TransactionStatusView } from '@chainl
 import { type Block, parseBlock } from '@chainlog/core/protocol';
 import { CliError } from './args.js';
 import type { BlockLineView } from './format.js';
-import type { JsonClient } from './http.js';
+import { HttpError, type JsonClient } from './http.js';
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -33,6 +33,27 @@ export async function fetchStatus(auditor: JsonClient, id: string, signal?: Abor
     }
   }
   return body as unknown as TransactionStatusView;
+}
+
+/**
+ * The auditor's retryable 503s for a lookup it cannot decide yet (its index back-filling, its transactions
+ * follower behind the topic, more pending than it indexes): not "unknown", and no reason for a waiting client
+ * to give up.
+ */
+const UNDECIDED = new Set(['index-building', 'pending-catching-up', 'pending-untracked']);
+
+export function isUndecided(error: unknown): boolean {
+  return error instanceof HttpError && error.status === 503 && error.code !== undefined && UNDECIDED.has(error.code);
+}
+
+/** fetchStatus for a client that waits anyway: an undecided answer counts as not seen yet (undefined). */
+export async function fetchStatusWhileWaiting(auditor: JsonClient, id: string, signal?: AbortSignal): Promise<TransactionStatusView | undefined> {
+  try {
+    return await fetchStatus(auditor, id, signal);
+  } catch (error) {
+    if (isUndecided(error)) return undefined;
+    throw error;
+  }
 }
 
 /** A full block (with its transactions), or undefined when there is no block at that index. */

@@ -2,7 +2,7 @@
 // is fetched once and searched for the ids, so waiting for a thousand transactions costs one request per
 // block, not one per transaction per second. Ids committed before `fromHeight` are found by status.
 import type { Block } from '@chainlog/core/protocol';
-import { fetchBlock, fetchHead, fetchStatus } from './auditor-api.js';
+import { fetchBlock, fetchHead, fetchStatusWhileWaiting } from './auditor-api.js';
 import type { CommandContext } from './context.js';
 import type { TransactionStatusView } from '@chainlog/core/api';
 
@@ -79,7 +79,7 @@ async function statusesOf(context: CommandContext, ids: readonly string[]): Prom
   const worker = async (): Promise<void> => {
     while (cursor < ids.length && !context.signal.aborted) {
       const id = ids[cursor++] as string;
-      statuses.set(id, await fetchStatus(context.auditor, id, context.signal));
+      statuses.set(id, await fetchStatusWhileWaiting(context.auditor, id, context.signal));
     }
   };
   await Promise.all(Array.from({ length: Math.min(STATUS_CONCURRENCY, ids.length) }, worker));

@@ -140,6 +140,26 @@ describe('chainlog tx status', () => {
     expect(unknown.stderr).toMatch(/^chainlog: transaction nope is unknown to the auditor/);
   });
 
+  it('reports an auditor that cannot decide yet (503 pending-catching-up) as such, and --wait asks again', async () => {
+    let asked = 0;
+    const catchingUp = { status: 503, body: { error: { code: 'pending-catching-up', message: 'transaction just-sent is not among the records read so far', partitionsBehind: 1, recordsBehind: 3 } } };
+    const { fetch } = fakeFetch([
+      ({ url }) => {
+        if (url !== `${AUDITOR}/v1/transactions/just-sent`) return undefined;
+        asked++;
+        return asked <= 2 ? catchingUp : { status: 200, body: { status: 'dropped', transactionId: 'just-sent', partition: 0, offset: 3, reason: 'duplicate' } };
+      },
+    ]);
+    const once = await run(['tx', 'status', 'just-sent'], { fetch });
+    expect(once.code).toBe(1);
+    expect(once.stderr).toMatch(/^chainlog: the auditor answered GET \/v1\/transactions\/just-sent with 503 pending-catching-up: /);
+    const waited = await run(['tx', 'status', 'just-sent', '--wait', '--json'], { fetch });
+    // Decided at the third ask: refused for good (exit 1 with --wait, as for any dropped transaction).
+    expect(waited).toMatchObject({ code: 1, stderr: 'waiting for just-sent: not seen yet\n' });
+    expect(JSON.parse(waited.stdout)).toMatchObject({ status: 'dropped' });
+    expect(asked).toBe(3);
+  });
+
   it('--wait gives up after --timeout with exit 1', async () => {
     const { fetch } = fakeFetch(auditor());
     const result = await run(['tx', 'status', 'pending-1', '--wait', '--timeout', '1s'], { fetch });

@@ -55,7 +55,7 @@ beforeAll(async () => {
   const { app, finish } = createHttpApp({ logger: createLogger('explorer-light', 'silent'), registry: createMetricsRegistry('explorer-light'), readiness: () => ({ ready: true }) });
   live = new LiveStream({ snapshot: () => liveView(state, true, Date.now()) });
   const served = registerAuditorHttp(app, {
-    api: { state, openapi: buildOpenApiDocument(), progress: () => ({ caughtUp: true, appliedOffset: 1 }) },
+    api: { state, openapi: buildOpenApiDocument(), progress: () => ({ caughtUp: true, appliedOffset: 1 }), transactionsRead: () => Promise.resolve({ outcome: 'read' as const }) },
     live,
     explorerDir: dist,
     authTokens: [TOKEN],

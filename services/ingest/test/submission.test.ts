@@ -292,6 +292,65 @@ describe('IdempotencyRegistry', () => {
   });
 });
 
+describe('IdempotencyRegistry against a model (acceptance order, re-acceptance, TTL, size bound)', () => {
+  /** What the registry remembers, as a list in order of latest acceptance: the rule, written plainly. */
+  class Model {
+    entries: Array<{ id: string; digest: string; at: number; offset: number }> = [];
+    constructor(readonly maxEntries: number, readonly ttlMs: number) {}
+    expire(now: number): void {
+      this.entries = this.entries.filter(({ at }) => at > now - this.ttlMs);
+    }
+    accept(id: string, digest: string, at: number, offset: number): void {
+      this.entries = [...this.entries.filter((entry) => entry.id !== id), { id, digest, at, offset }];
+      this.entries = this.entries.slice(Math.max(0, this.entries.length - this.maxEntries));
+    }
+  }
+
+  it('keeps the newest ids at its bound over many acceptances (the order it keeps is compacted as it goes)', () => {
+    const clock = { now: 0 };
+    const registry = new IdempotencyRegistry({ maxEntries: 10, ttlMs: 1000, clock: () => clock.now });
+    for (let n = 0; n < 5000; n++) {
+      registry.admit([{ id: `id-${n}`, digest: 'x' }]);
+      registry.commit([{ id: `id-${n}`, digest: 'x' }], [{ partition: 0, offset: n }]);
+    }
+    expect(registry.size).toBe(10);
+    expect(registry.admit([{ id: 'id-4990', digest: 'x' }])).toEqual({ kind: 'replay', placements: [{ partition: 0, offset: 4990 }] });
+    expect(registry.admit([{ id: 'id-4989', digest: 'other' }])).toEqual({ kind: 'proceed' });
+  });
+
+  it('remembers exactly the latest acceptances within the TTL and the bound', () => {
+    const operation = fc.oneof(
+      fc.record({ kind: fc.constant('accept' as const), id: fc.integer({ min: 0, max: 7 }), digest: fc.constantFrom('x', 'y') }),
+      fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 400 }) }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.array(operation, { maxLength: 80 }), (maxEntries, operations) => {
+        const clock = { now: 0 };
+        const registry = new IdempotencyRegistry({ maxEntries, ttlMs: 1000, clock: () => clock.now });
+        const model = new Model(maxEntries, 1000);
+        for (const [offset, op] of operations.entries()) {
+          if (op.kind === 'tick') {
+            clock.now += op.ms;
+            continue;
+          }
+          const item = { id: `id-${op.id}`, digest: op.digest };
+          model.expire(clock.now);
+          const known = model.entries.find(({ id }) => id === item.id);
+          const verdict = registry.admit([item]);
+          if (known === undefined) expect(verdict).toEqual({ kind: 'proceed' });
+          else if (known.digest !== item.digest) expect(verdict).toEqual({ kind: 'conflict', index: 0, id: item.id });
+          else expect(verdict).toEqual({ kind: 'replay', placements: [{ partition: 0, offset: known.offset }] });
+          if (verdict.kind !== 'proceed') continue;
+          registry.commit([item], [{ partition: 0, offset }]);
+          model.accept(item.id, item.digest, clock.now, offset);
+          expect(registry.size).toBe(model.entries.length);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('prepareSubmission with a replay window', () => {
   const windowed: SubmissionRules = { ...rules, replayWindowMs: 60_000 };
   const payment = (timestamp?: number) => ({ from: 'alice', to: 'bob', amount: 1, ...(timestamp === undefined ? {} : { timestamp }) });

@@ -35,6 +35,8 @@ export interface PartitionIntakeOptions {
   readonly onRevoked: (partitions: readonly number[]) => void;
   /** The consumer crashed for good. */
   readonly onFatal: (error: Error) => void;
+  /** The partitions this miner owns now (on every group join). */
+  readonly onOwned?: (partitions: readonly number[]) => void;
 }
 
 export class PartitionIntake {
@@ -158,6 +160,7 @@ export class PartitionIntake {
       }
     }
     logger.info({ assigned: partitions, revoked: plan.revoked, seeks: plan.seeks }, 'partition ownership changed');
+    this.#options.onOwned?.(partitions);
     this.#options.onChange();
     // A new generation: commit again what the chain covers (after the join completes, not inside its handler).
     this.#committed.clear();

@@ -116,6 +116,8 @@ export class MinerService {
       onChange: () => this.#loop.wake(),
       onRevoked: (partitions) => this.#loop.onPartitionsRevoked(partitions),
       onFatal: (error) => this.#die(error),
+      // Its own blocks need no records of its own partitions (see ChainFollower.readSourcesOnDemand).
+      onOwned: (partitions) => this.#follower.readSourcesOnDemand(partitions),
     });
     this.#loop = new MiningLoop({
       config,

@@ -10,8 +10,8 @@
  * timestamp, so a client-chosen timestamp cannot fake or hide a stuck partition.
  *
  * Memory: every pending message costs one small entry; ids of up to `trackLimit` pending transactions are
- * indexed for status queries (beyond that, counts and ages stay exact but status says unknown until the
- * transaction is committed).
+ * indexed for status queries (beyond that, counts and ages stay exact; a lookup that finds nothing cannot
+ * rule out an untracked one, so the API answers a retryable 503 instead of unknown: domain/not-found-answer.ts).
  */
 import { ShardedMap } from '@chainlog/core/collections';
 import type { Block, SkipReason } from '@chainlog/core/protocol';
@@ -27,8 +27,10 @@ export interface CommittedView {
 interface PendingEntry {
   readonly partition: number;
   readonly offset: number;
-  /** Undefined when the id is not indexed (beyond trackLimit). */
+  /** Undefined when the id is not indexed (beyond trackLimit, or a second pending copy of an indexed id). */
   readonly id: string | undefined;
+  /** Not indexed because of trackLimit: a status query cannot find it. */
+  readonly untracked: boolean;
   /** Kafka record timestamp, ms since the epoch. */
   readonly timestamp: number;
   done: boolean;
@@ -61,17 +63,29 @@ export class PendingTracker {
   readonly #partitions = new Map<number, PartitionQueue>();
   readonly #byId = new ShardedMap<string, PendingEntry>();
   readonly #dropped: LruCache<string, { partition: number; offset: number; reason?: SkipReason }>;
+  /**
+   * `partition:offset` → reason of the records canonical blocks left out, for a record the follower reads only
+   * after its block was applied (after a restart the chain is ahead of the transactions follower): still refused.
+   */
+  readonly #skipped: LruCache<string, SkipReason>;
+  #untracked = 0;
 
   constructor(options: { topic: string; chain: CommittedView; trackLimit?: number; droppedLimit?: number }) {
     this.#topic = options.topic;
     this.#chain = options.chain;
     this.#trackLimit = options.trackLimit ?? 1_000_000;
     this.#dropped = new LruCache(options.droppedLimit ?? 10_000);
+    this.#skipped = new LruCache(options.droppedLimit ?? 10_000);
   }
 
   /** Pending transactions whose id is indexed. */
   get trackedIds(): number {
     return this.#byId.size;
+  }
+
+  /** Pending transactions whose id is not indexed because of trackLimit: a lookup cannot rule them out. */
+  get untrackedPending(): number {
+    return this.#untracked;
   }
 
   get totalPending(): number {
@@ -93,12 +107,18 @@ export class PendingTracker {
     const queue = this.#queue(partition);
     if (id === undefined) return;
     const consumed = this.#chain.lastSourceOffset(this.#topic, partition);
-    if (consumed !== undefined && offset <= consumed) return;
+    if (consumed !== undefined && offset <= consumed) {
+      this.#refusedBefore(partition, offset, id);
+      return;
+    }
     if (this.#chain.hasTransaction(id)) return;
-    const indexed = this.#byId.size < this.#trackLimit && !this.#byId.has(id);
-    const entry: PendingEntry = { partition, offset, id: indexed ? id : undefined, timestamp: recordTimestamp, done: false };
+    const duplicate = this.#byId.has(id);
+    const untracked = !duplicate && this.#byId.size >= this.#trackLimit;
+    const indexed = !duplicate && !untracked;
+    const entry: PendingEntry = { partition, offset, id: indexed ? id : undefined, untracked, timestamp: recordTimestamp, done: false };
     queue.entries.push(entry);
     queue.pending++;
+    if (untracked) this.#untracked++;
     if (indexed) this.#byId.set(id, entry);
   }
 
@@ -113,6 +133,7 @@ export class PendingTracker {
       const queue = this.#queue(source.partition);
       // Why the block left a record out (source coverage, docs/protocol.md §3.7): the refusal's reason.
       const reasons = new Map((source.skipped ?? []).map(({ offset, reason }) => [offset, reason]));
+      for (const [offset, reason] of reasons) this.#skipped.set(`${source.partition}:${offset}`, reason);
       while (queue.head < queue.entries.length) {
         const entry = queue.entries[queue.head] as PendingEntry;
         if (entry.offset > source.lastOffset) break;
@@ -127,6 +148,16 @@ export class PendingTracker {
       }
       this.#compact(queue);
     }
+  }
+
+  /**
+   * A record read after a canonical block consumed it: refused if that block named why it left it out. A
+   * duplicate is not (its id's status is the committed copy's), nor a record whose reason is forgotten.
+   */
+  #refusedBefore(partition: number, offset: number, id: string): void {
+    const reason = this.#skipped.get(`${partition}:${offset}`);
+    if (reason === undefined || reason === 'duplicate' || this.#chain.hasTransaction(id)) return;
+    this.#dropped.set(id, { partition, offset, reason });
   }
 
   status(id: string): PendingStatus | undefined {
@@ -160,6 +191,7 @@ export class PendingTracker {
     if (entry.done) return;
     entry.done = true;
     this.#queue(entry.partition).pending--;
+    if (entry.untracked) this.#untracked--;
     if (entry.id !== undefined && this.#byId.get(entry.id) === entry) this.#byId.delete(entry.id);
   }
 

@@ -53,8 +53,22 @@ const errorResponse = (description: string) => json(ref('Error'), description);
 /** 503 index-building (routes.ts): the back-fill after a start from a checkpoint has not reached this yet. */
 const indexBuilding = (what: string) => ({
   ...json(ref('IndexBuilding'), `${what} The auditor started from a checkpoint and is still back-filling its index from genesis; retry after Retry-After seconds.`),
-  headers: { 'Retry-After': { description: 'Seconds to wait before asking again.', schema: { type: 'integer', minimum: 1 } } },
+  headers: retryAfter,
 });
+const retryAfter = { 'Retry-After': { description: 'Seconds to wait before asking again.', schema: { type: 'integer', minimum: 1 } } };
+/** 503 on a transaction lookup that found nothing but cannot rule the id out yet (routes.ts, domain/not-found-answer.ts). */
+const transactionNotDecided = {
+  ...json(
+    { oneOf: [ref('IndexBuilding'), ref('PendingCatchingUp'), ref('PendingUntracked')] },
+    'Not found, but not known to be absent, so the auditor does not say unknown; retry after Retry-After seconds. ' +
+      '`index-building`: it may be committed in a block the back-fill has not indexed yet. ' +
+      '`pending-catching-up`: it may be in a record of the transactions topic the auditor has not read yet (the auditor waits ' +
+      'a moment for its transactions follower to read up to the end offsets fetched after the request arrived, then answers this ' +
+      'if it could not, or if the broker did not answer). `pending-untracked`: more transactions are pending than PENDING_TRACK_LIMIT ' +
+      'indexes, and it may be one of those.',
+  ),
+  headers: retryAfter,
+};
 const pageParameters = [
   {
     name: 'from',
@@ -149,6 +163,41 @@ const schemas = {
           contiguousHeight: { type: 'integer', minimum: -1, description: 'Every block from genesis to this one is indexed (-1: not even genesis yet).' },
           missingBlocks: { type: 'integer', minimum: 0, description: 'Blocks below the highest not indexed yet.' },
           ledgerHeight: { type: 'integer', minimum: -1, description: 'The last block balances and histories include.' },
+        },
+      },
+    },
+  },
+  PendingCatchingUp: {
+    type: 'object',
+    required: ['error'],
+    additionalProperties: false,
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message', 'partitionsBehind', 'recordsBehind'],
+        additionalProperties: false,
+        properties: {
+          code: { const: 'pending-catching-up' },
+          message: { type: 'string' },
+          partitionsBehind: { ...nonNegative, description: 'Transactions partitions not read up to their end offsets in time (0: the end offsets could not be fetched).' },
+          recordsBehind: { ...nonNegative, description: 'Records of those partitions not read yet.' },
+        },
+      },
+    },
+  },
+  PendingUntracked: {
+    type: 'object',
+    required: ['error'],
+    additionalProperties: false,
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message', 'untrackedPending'],
+        additionalProperties: false,
+        properties: {
+          code: { const: 'pending-untracked' },
+          message: { type: 'string' },
+          untrackedPending: { type: 'integer', minimum: 1, description: 'Pending transactions beyond PENDING_TRACK_LIMIT, whose ids a lookup cannot find.' },
         },
       },
     },
@@ -441,8 +490,11 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               'Committed, pending (read from the transactions topic, not yet in a block) or dropped',
             ),
             '400': errorResponse('A query parameter (this route takes none)'),
-            '404': json(ref('UnknownTransaction'), 'Neither committed nor pending'),
-            '503': indexBuilding('Not found in the blocks indexed so far: it may be committed in one not indexed yet, so the auditor does not say unknown.'),
+            '404': json(
+              ref('UnknownTransaction'),
+              'Neither committed, pending nor dropped: the index is complete and the auditor has read every record that was on the transactions topic when the request arrived (read-your-writes), so a transaction acknowledged by ingest before this request is never unknown.',
+            ),
+            '503': transactionNotDecided,
           },
         },
       },

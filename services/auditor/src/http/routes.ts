@@ -13,6 +13,7 @@ import { ACCOUNT_ID_MAX_LENGTH, ACCOUNT_ID_PATTERN, blockHeader, type Block } fr
 import type { Express, Request, Response } from 'express';
 import type { AuditorState } from '../domain/auditor-state.js';
 import type { BlockSummary } from '../domain/chain-index.js';
+import { type NotFoundAnswer, notFoundAnswer, type NotFoundOutcome, type TransactionsRead } from '../domain/not-found-answer.js';
 import { checkQuery, integerParameter, orderParameter, PAGE_LIMIT_MAX, pageParameters } from './params.js';
 
 export const AUDIT_LIMIT_MAX = 1000;
@@ -24,9 +25,16 @@ export interface ApiDependencies {
   readonly openapi: object;
   /** Whether the chain is caught up with the blockchain topic, and the last offset applied. */
   readonly progress: () => { caughtUp: boolean; appliedOffset: number };
+  /**
+   * Read-your-writes for a transaction lookup that finds nothing: whether the pending tracker knows every
+   * record on the transactions topic as of after the call (kafka/transactions-read-check.ts).
+   */
+  readonly transactionsRead: () => Promise<TransactionsRead>;
+  /** How a lookup that first found nothing ended (metrics). */
+  readonly onNotFound?: (outcome: NotFoundOutcome) => void;
 }
 
-export function registerApiRoutes(app: Express, { state, openapi, progress }: ApiDependencies): void {
+export function registerApiRoutes(app: Express, { state, openapi, progress, transactionsRead, onNotFound }: ApiDependencies): void {
   app.get(AUDITOR_ROUTES.openapi, (req, res) => {
     checkQuery(req.query, []);
     res.json(openapi);
@@ -74,19 +82,22 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
     res.json(body);
   });
 
-  app.get(AUDITOR_ROUTES.transaction, (req: Request, res: Response) => {
+  app.get(AUDITOR_ROUTES.transaction, async (req: Request, res: Response) => {
     checkQuery(req.query, []);
     const id = req.params.id as string;
-    const status = state.transactionStatus(id);
-    if (status === undefined) {
-      // Not found in an index that misses blocks: it may be committed in one of them, so "unknown" would be a lie.
-      if (!state.indexProgress().complete) throw indexBuilding(state, `transaction ${id.slice(0, 200)} is not in the blocks indexed so far`);
-      const unknown: UnknownTransactionView = {
-        status: 'unknown',
-        transactionId: id,
-        error: { code: 'not-found', message: 'no committed or pending transaction has this id' },
-      };
-      res.status(404).json(unknown);
+    let status = state.transactionStatus(id);
+    let read: TransactionsRead | undefined;
+    // Found nowhere: "unknown" only once nothing could still hold it (domain/not-found-answer.ts).
+    while (status === undefined) {
+      const answer = notFoundAnswer({ indexComplete: state.indexProgress().complete, read, untrackedPending: state.pending.untrackedPending });
+      if (answer.answer === 'check-topic') {
+        read = await transactionsRead();
+        status = state.transactionStatus(id);
+        if (status !== undefined) onNotFound?.('found');
+        continue;
+      }
+      onNotFound?.(answer.answer);
+      notFound(res, state, id, answer);
       return;
     }
     res.json(status);
@@ -116,6 +127,44 @@ export function registerApiRoutes(app: Express, { state, openapi, progress }: Ap
     res.json(report);
   });
 }
+
+/** Answers a transaction lookup that found nothing: 404 unknown, or a retryable 503 when it cannot be sure. */
+function notFound(res: Response, state: AuditorState, id: string, answer: Exclude<NotFoundAnswer, { answer: 'check-topic' }>): void {
+  const shown = id.slice(0, 200);
+  switch (answer.answer) {
+    case 'unknown': {
+      const unknown: UnknownTransactionView = {
+        status: 'unknown',
+        transactionId: id,
+        error: { code: 'not-found', message: 'no committed or pending transaction has this id' },
+      };
+      res.status(404).json(unknown);
+      return;
+    }
+    // Not found in an index that misses blocks: it may be committed in one of them, so "unknown" would be a lie.
+    case 'index-building':
+      throw indexBuilding(state, `transaction ${shown} is not in the blocks indexed so far`);
+    case 'pending-catching-up':
+      throw new HttpError(
+        503,
+        'pending-catching-up',
+        `transaction ${shown} is not among the records read so far (${answer.reason}); retry later`,
+        { partitionsBehind: answer.partitionsBehind, recordsBehind: answer.recordsBehind },
+        { 'Retry-After': String(PENDING_RETRY_SECONDS) },
+      );
+    case 'pending-untracked':
+      throw new HttpError(
+        503,
+        'pending-untracked',
+        `transaction ${shown} is not committed and not among the pending transactions indexed; ${answer.untrackedPending} pending transaction(s) beyond PENDING_TRACK_LIMIT may include it; retry once they are mined`,
+        { untrackedPending: answer.untrackedPending },
+        { 'Retry-After': String(PENDING_RETRY_SECONDS) },
+      );
+  }
+}
+
+/** Seconds a client should wait before asking again while the auditor reads the transactions topic. */
+export const PENDING_RETRY_SECONDS = 1;
 
 /** Seconds a client should wait before asking again while the index is back-filled. */
 export const INDEX_BUILDING_RETRY_SECONDS = 5;

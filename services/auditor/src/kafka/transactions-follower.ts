@@ -7,6 +7,8 @@ import type { Kafka } from 'kafkajs';
 import { PARTITION_DISCOVERY_MS, TopicReader } from '@chainlog/core/kafka';
 import type { Logger } from '@chainlog/core/logging';
 import { decodeTransactionInput, type SourceOffset, transactionIdOf } from '@chainlog/core/protocol';
+import type { PartitionSpan, UnreadPartition } from '../domain/not-found-answer.js';
+import { ReadPositions } from '../domain/read-positions.js';
 import type { PendingTracker } from '../domain/pending-tracker.js';
 import { waitForTopic } from './wait-for-topic.js';
 
@@ -21,6 +23,8 @@ export class TransactionsFollower {
   #startOffsets = new Map<number, number>();
   /** Per partition: the end offset last seen. */
   readonly #ends = new Map<number, number>();
+  /** Per partition: the next offset not handed to the tracker yet, and the lookups waiting on it. */
+  readonly #positions = new ReadPositions();
 
   readonly #options: {
       kafka: Kafka;
@@ -67,6 +71,8 @@ export class TransactionsFollower {
   start(consumed: readonly SourceOffset[] = []): void {
     this.#started = true;
     this.#startOffsets = new Map(consumed.filter(({ topic }) => topic === this.#options.topic).map(({ partition, lastOffset }) => [partition, lastOffset + 1]));
+    // Records below the start offsets are in the chain already: a lookup finds them in the index.
+    for (const [partition, offset] of this.#startOffsets) this.#positions.advance(partition, offset);
     this.#run().catch((error: unknown) => {
       this.#failure = error as Error;
       this.#options.logger.error({ err: error }, 'transactions follower failed');
@@ -106,6 +112,7 @@ export class TransactionsFollower {
         const decoded = decodeTransactionInput(value);
         const id = decoded.ok ? transactionIdOf(decoded.value, { topic, partition, offset }) : undefined;
         tracker.observe(partition, offset, id, timestamp);
+        this.#positions.advance(partition, offset + 1);
       },
       onFailure: (error) => {
         this.#failure = error;
@@ -116,8 +123,22 @@ export class TransactionsFollower {
     this.#consuming = true;
   }
 
+  /** The next offset of the partition the tracker has not been told about (0 before start). */
+  position(partition: number): number {
+    return this.#positions.position(partition);
+  }
+
+  /**
+   * Resolves once the tracker knows every record of `spans` (an empty list), or with the partitions still
+   * unread when `timeoutMs` passes or the follower stops first.
+   */
+  waitUntilRead(spans: readonly PartitionSpan[], timeoutMs: number): Promise<UnreadPartition[]> {
+    return this.#positions.waitUntilRead(spans, timeoutMs);
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#positions.close();
     await this.#reader?.stop();
   }
 }

@@ -12,10 +12,16 @@ export class RunningAuditors {
 
   /** Starts a service and waits until it has caught up with the chain. */
   async start(config: AuditorConfig, options: AuditorServiceOptions = {}): Promise<AuditorService> {
+    const service = await this.launch(config, options);
+    await service.caughtUpNow(60_000);
+    return service;
+  }
+
+  /** Starts a service without waiting for the chain (its topics may not exist yet). */
+  async launch(config: AuditorConfig, options: AuditorServiceOptions = {}): Promise<AuditorService> {
     const service = new AuditorService(config, createLogger('auditor', 'silent'), { topicPollIntervalMs: 200, ...options });
     this.#servers.set(service, await listen(service.app, 0, '127.0.0.1'));
     await service.start();
-    await service.caughtUpNow(60_000);
     return service;
   }
 

@@ -1,7 +1,7 @@
 // chainlog tx status <id> [--proof]: the auditor's view of a transaction; with --proof the inclusion proof
 // is verified here, with @chainlog/core, against the block's Merkle root and the block's own hash.
 import { CliError, durationOption, flag } from '../args.js';
-import { fetchBlock, fetchStatus } from '../auditor-api.js';
+import { fetchBlock, fetchStatus, fetchStatusWhileWaiting } from '../auditor-api.js';
 import type { Command } from '../context.js';
 import type { TransactionStatusView } from '@chainlog/core/api';
 import { formatStatus, type ProofVerification } from '../format.js';
@@ -28,7 +28,8 @@ export const txStatus: Command = {
     const deadline = context.now() + timeoutMs;
     let status: TransactionStatusView | undefined;
     for (;;) {
-      status = await fetchStatus(context.auditor, transactionId, context.signal);
+      // Waiting, an auditor that cannot decide yet (a retryable 503) is asked again like one that has not seen it.
+      status = await (wait ? fetchStatusWhileWaiting : fetchStatus)(context.auditor, transactionId, context.signal);
       if (!wait || status?.status === 'committed' || status?.status === 'dropped') break;
       if (context.now() >= deadline || context.signal.aborted) {
         throw new CliError(`transaction ${transactionId} is ${status?.status ?? 'unknown to the auditor'} after waiting ${timeoutMs / 1000} s`);
@@ -37,7 +38,7 @@ export const txStatus: Command = {
       await context.sleep(250);
     }
     if (status === undefined) {
-      throw new CliError(`transaction ${transactionId} is unknown to the auditor (not sent, not read yet, or beyond its pending index)`);
+      throw new CliError(`transaction ${transactionId} is unknown to the auditor (no block has it and no record on the transactions topic when asked)`);
     }
     let verification: ProofVerification | undefined;
     if (flag(options, 'proof') && status.status === 'committed') {

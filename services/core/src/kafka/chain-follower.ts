@@ -4,6 +4,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from '../logging/logger.js';
 import { encodeBlock, GENESIS_BLOCK, type ApplyResult, type Block, type Chain, type Evaluation, type RejectionReason } from '../protocol/index.js';
+import type { SourceThread } from './source-feed.js';
 import { SourceReader } from './source-reader.js';
 import { TopicReader } from './topic-reader.js';
 
@@ -66,6 +67,8 @@ export interface ChainFollowerOptions {
   transactionsTopic?: string;
   /** Called about every second while a block waits for records of the transactions topic. */
   onSourceWait?: (wait: SourceWait) => void | Promise<void>;
+  /** Which thread reads the transactions topic (source-feed.ts; default 'auto'). */
+  sourceThread?: SourceThread;
 }
 
 /** How long one wait for source records lasts before the follower heartbeats and reports again. */
@@ -102,6 +105,7 @@ export class ChainFollower {
   #ownBlock: OwnBlock | undefined;
   #stopped = false;
   #sources: SourceReader | undefined;
+  #onDemand: readonly number[] = [];
 
   readonly #options: ChainFollowerOptions;
 
@@ -123,6 +127,7 @@ export class ChainFollower {
       logger: logger.child({ component: 'source-reader' }),
       groupIdPrefix: `${this.#options.groupIdPrefix ?? 'chainlog-chain-follower'}-sources`,
       startOffsets,
+      ...(this.#options.sourceThread === undefined ? {} : { thread: this.#options.sourceThread }),
       // Without its source records no block can be decided: the follower fails with it (services then stop).
       onFailure: (error) => this.#fail(error),
     });
@@ -158,6 +163,7 @@ export class ChainFollower {
     if (fromOffset > 0 && this.chain.tip === undefined) throw new Error('a chain follower starts past offset 0 only on a restored chain');
     this.#appliedOffset = fromOffset - 1;
     this.#sources = this.#sourceReader();
+    this.#sources?.readOnDemand(this.#onDemand);
     this.#knownEndOffset = await this.endOffset();
     this.#replayEndOffset = this.#knownEndOffset;
     const reader = new TopicReader({
@@ -245,6 +251,17 @@ export class ChainFollower {
     for (const { topic, partition, lastOffset } of block.sources) {
       if (topic === sources.topic) sources.discardThrough(partition, lastOffset);
     }
+  }
+
+  /**
+   * Transactions partitions whose records are fetched only while a block waits for them (SourceReader.readOnDemand):
+   * a miner's own partitions. Its own blocks come back through expectOwnBlock and need none of them, so reading
+   * them ahead read the miner's partitions a second time for nothing; every other block claiming them is still
+   * checked against the records in full, once they are fetched.
+   */
+  readSourcesOnDemand(partitions: readonly number[]): void {
+    this.#onDemand = [...partitions];
+    this.#sources?.readOnDemand(this.#onDemand);
   }
 
   /**

@@ -3,7 +3,7 @@
 // until the block that covers them is decided; as objects they filled the old generation and the garbage
 // collector's time grew with them. Packed, a batch is five allocations whatever its size, and it crosses a
 // thread boundary by transfer (postMessage with a transfer list), without copying or cloning.
-import type { SourceRecord } from '../protocol/index.js';
+import type { RecordVisitor, SourceRecord } from '../protocol/index.js';
 
 export interface RecordChunk {
   /** Ascending Kafka offsets. */
@@ -56,6 +56,18 @@ export function chunkSize(chunk: RecordChunk): number {
   return chunk.offsets.length;
 }
 
+/** The records from `from` on: views of the same arrays (`starts` index the whole `data`), nothing copied. */
+export function sliceChunk(chunk: RecordChunk, from: number): RecordChunk {
+  if (from <= 0) return chunk;
+  return {
+    offsets: chunk.offsets.subarray(from),
+    timestamps: chunk.timestamps.subarray(from),
+    starts: chunk.starts.subarray(from),
+    lengths: chunk.lengths.subarray(from),
+    data: chunk.data,
+  };
+}
+
 /** The record at `index` (its value a view of the chunk's data, not a copy). */
 export function chunkRecord(chunk: RecordChunk, index: number): SourceRecord {
   const length = chunk.lengths[index] as number;
@@ -66,6 +78,23 @@ export function chunkRecord(chunk: RecordChunk, index: number): SourceRecord {
     timestamp: chunk.timestamps[index] as number,
     value: length < 0 ? null : Buffer.from(data.buffer, data.byteOffset + start, length),
   };
+}
+
+/**
+ * Visits the records with offsets in [firstOffset, lastOffset] of ascending chunks (the first one from index
+ * `head` on), in offset order, until `visit` returns false: SourceLog.scan over packed records.
+ */
+export function scanChunks(chunks: readonly RecordChunk[], head: number, firstOffset: number, lastOffset: number, visit: RecordVisitor): void {
+  for (const [c, chunk] of chunks.entries()) {
+    const size = chunkSize(chunk);
+    const { offsets, timestamps, starts, lengths, data } = chunk;
+    if (size === 0 || (offsets[size - 1] as number) < firstOffset) continue;
+    for (let i = chunkIndexOf(chunk, firstOffset, c === 0 ? head : 0); i < size; i++) {
+      const offset = offsets[i] as number;
+      if (offset > lastOffset) return;
+      if (!visit(offset, timestamps[i] as number, data, starts[i] as number, lengths[i] as number)) return;
+    }
+  }
 }
 
 /** The first index whose offset is at least `offset` (the chunk's size when there is none). */
@@ -84,4 +113,9 @@ export function chunkIndexOf(chunk: RecordChunk, offset: number, from = 0): numb
 /** The buffers to hand to postMessage's transfer list, so the chunk moves instead of being copied. */
 export function chunkTransferList(chunk: RecordChunk): ArrayBuffer[] {
   return [chunk.offsets.buffer, chunk.timestamps.buffer, chunk.starts.buffer, chunk.lengths.buffer, chunk.data.buffer] as ArrayBuffer[];
+}
+
+/** The bytes a chunk holds (its arrays and its values): what it costs while it is kept or on its way. */
+export function chunkBytes(chunk: RecordChunk): number {
+  return chunk.offsets.byteLength + chunk.timestamps.byteLength + chunk.starts.byteLength + chunk.lengths.byteLength + chunk.data.byteLength;
 }

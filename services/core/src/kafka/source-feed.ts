@@ -15,8 +15,9 @@ import { Worker } from 'node:worker_threads';
 import type { Kafka } from 'kafkajs';
 import type { KafkaSettings } from '../config/common.js';
 import type { Logger } from '../logging/logger.js';
+import { forgetThreadHeap, recordThreadHeap, type ThreadHeap } from '../metrics/thread-heaps.js';
 import { kafkaClientSettings } from './client.js';
-import { packRecords, type RecordChunk } from './record-chunk.js';
+import { chunkBytes, packRecords, type RecordChunk } from './record-chunk.js';
 import { TopicReader } from './topic-reader.js';
 import { usableCores } from './usable-cores.js';
 
@@ -52,6 +53,8 @@ export interface SourceFeed {
   /** Stops fetching the partition; records already fetched are still handed over. */
   pause(partition: number): void;
   resume(partition: number): void;
+  /** Moves the partition's read position forward to `offset`: records before it are not read (TopicReader.skipTo). */
+  skipTo(partition: number, offset: number): void;
   stop(): Promise<void>;
 }
 
@@ -81,6 +84,7 @@ function inThreadFeed(options: SourceFeedOptions, handlers: SourceFeedHandlers):
     start: () => reader.start(),
     pause: (partition) => reader.pause(partition),
     resume: (partition) => reader.resume(partition),
+    skipTo: (partition, offset) => reader.skipTo(partition, offset),
     stop: () => reader.stop(),
   };
 }
@@ -111,7 +115,18 @@ export interface SourceFeedWorkerData {
 }
 
 /** Main thread → worker. */
-export type SourceFeedCommand = { readonly kind: 'pause' | 'resume'; readonly partition: number } | { readonly kind: 'stop' };
+export type SourceFeedCommand =
+  | { readonly kind: 'pause' | 'resume'; readonly partition: number }
+  /** The reader's thread took chunks of this many bytes (the worker's InFlightWindow). */
+  | { readonly kind: 'taken'; readonly bytes: number }
+  | { readonly kind: 'skip'; readonly partition: number; readonly offset: number }
+  | { readonly kind: 'stop' };
+
+/**
+ * Bytes of chunks a worker may have on their way to the reader's thread before it fetches again: a few of
+ * kafkajs' fetches (1 MiB per partition by default), a small fraction of what the reader keeps (maxBuffered).
+ */
+export const IN_FLIGHT_BUDGET_BYTES = 4 * 2 ** 20;
 
 /** Worker → main thread. */
 export type SourceFeedEvent =
@@ -121,6 +136,8 @@ export type SourceFeedEvent =
   | { readonly kind: 'chunk'; readonly partition: number; readonly chunk: RecordChunk }
   /** A pino line of the worker's logger, re-logged through the reader's own logger. */
   | { readonly kind: 'log'; readonly line: string }
+  /** The worker's V8 heap now (not in the reader's thread's figures): the process' worker_threads_* gauges. */
+  | { readonly kind: 'heap'; readonly heap: ThreadHeap }
   | { readonly kind: 'stopped' };
 
 /** How long a stopping worker may take to leave its consumer group before it is terminated. */
@@ -131,6 +148,9 @@ class WorkerFeed implements SourceFeed {
   readonly #handlers: SourceFeedHandlers;
   readonly #data: SourceFeedWorkerData;
   #worker: Worker | undefined;
+  /** Commands given before the thread exists (a partition paused before the start): sent first. */
+  #queued: SourceFeedCommand[] = [];
+  #began = false;
 
   constructor(options: SourceFeedOptions, client: { settings: KafkaSettings; retries: number }, handlers: SourceFeedHandlers) {
     this.#options = options;
@@ -149,19 +169,15 @@ class WorkerFeed implements SourceFeed {
   start(): Promise<void> {
     const worker = startWorker(this.#data);
     this.#worker = worker;
+    this.#began = true;
+    for (const command of this.#queued.splice(0)) worker.postMessage(command);
     return new Promise((resolve, reject) => {
       let started = false;
-      // A thread that ends before it has started is dropped at once: its exit has happened, so a stop() would
-      // wait for it for ever (the source reader stops the feed before it retries a failed start).
-      const notStarted = (error: Error): void => {
-        if (this.#worker === worker) this.#worker = undefined;
-        void worker.terminate();
-        reject(error);
-      };
       worker.on('message', (event: SourceFeedEvent) => {
         switch (event.kind) {
           case 'chunk':
             this.#handlers.onChunk(event.partition, event.chunk);
+            this.#send({ kind: 'taken', bytes: chunkBytes(event.chunk) });
             break;
           case 'end':
             this.#handlers.onEnd(event.partition, event.highWatermark);
@@ -169,12 +185,15 @@ class WorkerFeed implements SourceFeed {
           case 'log':
             this.#relog(event.line);
             break;
+          case 'heap':
+            if (this.#worker === worker) recordThreadHeap(worker, event.heap);
+            break;
           case 'started':
             started = true;
             resolve();
             break;
           case 'failed':
-            if (!started) notStarted(new Error(event.message));
+            if (!started) reject(this.#dropUnstarted(worker, new Error(event.message)));
             else this.#fail(worker, new Error(event.message));
             break;
           case 'stopped':
@@ -182,12 +201,13 @@ class WorkerFeed implements SourceFeed {
         }
       });
       worker.on('error', (error) => {
-        if (!started) return notStarted(error);
+        if (!started) return reject(this.#dropUnstarted(worker, error));
         this.#options.logger.error({ err: error }, `${NAME} thread failed`);
         this.#fail(worker, error);
       });
       worker.on('exit', (code) => {
-        if (!started) return notStarted(new Error(`${NAME} thread exited with code ${code} before it started`));
+        forgetThreadHeap(worker);
+        if (!started) return reject(this.#dropUnstarted(worker, new Error(`${NAME} thread exited with code ${code} before it started`)));
         if (this.#worker !== worker) return; // stopped on purpose
         this.#options.logger.error({ code }, `${NAME} thread exited`);
         this.#fail(worker, new Error(`${NAME} thread exited with code ${code}`));
@@ -203,6 +223,10 @@ class WorkerFeed implements SourceFeed {
     this.#send({ kind: 'resume', partition });
   }
 
+  skipTo(partition: number, offset: number): void {
+    this.#send({ kind: 'skip', partition, offset });
+  }
+
   async stop(): Promise<void> {
     const worker = this.#worker;
     this.#worker = undefined;
@@ -215,6 +239,16 @@ class WorkerFeed implements SourceFeed {
     clearTimeout(timer);
   }
 
+  /**
+   * A thread that failed before it started is dropped too: the caller retries with a new one, and stop() must
+   * not wait for the 'exit' of a thread that has exited already (it waited for ever, and so did the retry).
+   */
+  #dropUnstarted(worker: Worker, error: Error): Error {
+    if (this.#worker === worker) this.#worker = undefined;
+    void worker.terminate();
+    return error;
+  }
+
   /** Once per thread: a failed thread is dropped, so its exit that follows is not reported again. */
   #fail(worker: Worker, error: Error): void {
     if (this.#worker !== worker) return;
@@ -224,7 +258,8 @@ class WorkerFeed implements SourceFeed {
   }
 
   #send(command: SourceFeedCommand): void {
-    this.#worker?.postMessage(command);
+    if (this.#worker !== undefined) this.#worker.postMessage(command);
+    else if (!this.#began) this.#queued.push(command);
   }
 
   #relog(line: string): void {

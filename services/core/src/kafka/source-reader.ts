@@ -2,12 +2,15 @@
 // against the records they claim (the protocol's source coverage, docs/protocol.md §3.7). Each partition is
 // read in offset order from the start, like the chain's ranges tile it, and its records are kept from the
 // chain's consumed offset on: a block's ranges always start there. A partition is paused when it runs far
-// ahead of the chain, unless a block is waiting for its records. The consumer itself (on a worker thread for
-// a service's client) is the feed's (source-feed.ts); records arrive and are kept packed (record-chunk.ts).
+// ahead of the chain, unless a block is waiting for its records. A partition the owner marks on demand (a
+// miner's own partitions: readOnDemand) is not read ahead at all: only while a block waits for its records;
+// what the chain consumed without them (the miner's own blocks) is skipped, never fetched. The consumer itself
+// (on a worker thread for a service's client) is the feed's (source-feed.ts); records arrive and are kept
+// packed (record-chunk.ts).
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from '../logging/logger.js';
-import type { SourceLog, SourceRecord } from '../protocol/index.js';
-import { chunkIndexOf, chunkRecord, chunkSize, type RecordChunk } from './record-chunk.js';
+import type { RecordVisitor, SourceLog, SourceRecord } from '../protocol/index.js';
+import { chunkIndexOf, chunkRecord, chunkSize, scanChunks, sliceChunk, type RecordChunk } from './record-chunk.js';
 import { createSourceFeed, type SourceFeed, type SourceThread } from './source-feed.js';
 
 export interface SourceReaderOptions {
@@ -66,6 +69,8 @@ export class SourceReader implements SourceLog {
   readonly #options: SourceReaderOptions;
   readonly #partitions = new Map<number, PartitionBuffer>();
   readonly #paused = new Set<number>();
+  /** Partitions read only while a block waits for their records (readOnDemand). */
+  #onDemand = new Set<number>();
   #waiters: Waiter[] = [];
   #reader: SourceFeed | undefined;
   #admin: Admin | undefined;
@@ -131,8 +136,8 @@ export class SourceReader implements SourceLog {
         // A block waits for these records: fetch them as soon as they exist.
         maxWaitTimeInMs: 100,
         metadataMaxAgeMs: this.#options.metadataMaxAgeMs ?? PARTITION_DISCOVERY_MS,
-        // After what a chain restored from a checkpoint consumed (its next ranges start there), on every join.
-        ...(this.#options.startOffsets === undefined ? {} : { startOffsets: this.#options.startOffsets }),
+        // After what a chain restored from a checkpoint consumed (its next ranges start there) or skipped, on every join.
+        startOffsets: this.#positions(),
         ...(this.#options.thread === undefined ? {} : { thread: this.#options.thread }),
       },
       {
@@ -145,13 +150,37 @@ export class SourceReader implements SourceLog {
       },
     );
     this.#reader = feed;
+    // Decided before the feed existed (readOnDemand): the feed applies them once its consumer runs.
+    for (const partition of this.#paused) feed.pause(partition);
     await feed.start();
   }
 
-  #onChunk(partition: number, chunk: RecordChunk): void {
+  /** Where the feed starts each partition: past what was read or skipped (startOffsets included). */
+  #positions(): Map<number, number> {
+    const positions = new Map<number, number>();
+    for (const [partition, { readThrough }] of this.#partitions) if (readThrough >= 0) positions.set(partition, readThrough + 1);
+    return positions;
+  }
+
+  /**
+   * The partitions read only while a block waits for their records, replacing the previous set: a miner's own
+   * partitions, whose blocks it checked itself before publishing (ChainFollower.expectOwnBlock). A block that
+   * claims records of such a partition and was not checked here (another writer's, or this miner's own one
+   * after the chain moved) waits for them like any other: the check is the same, only the fetching is later.
+   */
+  readOnDemand(partitions: Iterable<number>): void {
+    const previous = this.#onDemand;
+    this.#onDemand = new Set(partitions);
+    for (const partition of previous) if (!this.#onDemand.has(partition)) this.#resumeIfNeeded(partition);
+    for (const partition of this.#onDemand) this.#pauseIfFarAhead(partition);
+  }
+
+  #onChunk(partition: number, received: RecordChunk): void {
+    const state = this.#state(partition);
+    // Records the reader skipped meanwhile (discardThrough) may still be on their way from the feed.
+    const chunk = sliceChunk(received, chunkIndexOf(received, state.readThrough + 1));
     const size = chunkSize(chunk);
     if (size === 0) return;
-    const state = this.#state(partition);
     state.chunks.push(chunk);
     state.live += size;
     state.readThrough = chunk.offsets[size - 1] as number;
@@ -172,6 +201,12 @@ export class SourceReader implements SourceLog {
       }
     }
     return result;
+  }
+
+  /** The records of `records`, straight from the packed chunks: no object or Buffer per record (a replay's walk). */
+  scan(partition: number, firstOffset: number, lastOffset: number, visit: RecordVisitor): void {
+    const state = this.#partitions.get(partition);
+    if (state !== undefined) scanChunks(state.chunks, state.head, firstOffset, lastOffset, visit);
   }
 
   readThrough(partition: number): number {
@@ -198,10 +233,19 @@ export class SourceReader implements SourceLog {
     }
   }
 
-  /** The chain consumed the partition through `offset`: its records are no longer needed. */
+  /**
+   * The chain consumed the partition through `offset`: its records are no longer needed. When the reader has
+   * not read that far (the chain took them from a block it did not need them for: a miner's own), it skips
+   * them: the feed continues after `offset` instead of fetching what no block can claim again (a block's
+   * ranges start right after what the chain consumed, §3.7).
+   */
   discardThrough(partition: number, offset: number): void {
     const state = this.#partitions.get(partition);
     if (state === undefined) return;
+    if (state.readThrough < offset) {
+      state.readThrough = offset;
+      this.#reader?.skipTo(partition, offset + 1);
+    }
     for (let chunk = state.chunks[0]; chunk !== undefined; chunk = state.chunks[0]) {
       const size = chunkSize(chunk);
       const kept = chunkIndexOf(chunk, offset + 1, state.head);
@@ -268,9 +312,10 @@ export class SourceReader implements SourceLog {
   }
 
   #pauseIfFarAhead(partition: number): void {
-    const state = this.#state(partition);
-    if (state.live < (this.#options.maxBuffered ?? DEFAULT_MAX_BUFFERED) || state.readThrough < state.demand) return;
     if (this.#paused.has(partition)) return;
+    const state = this.#state(partition);
+    if (state.readThrough < state.demand) return;
+    if (!this.#onDemand.has(partition) && state.live < (this.#options.maxBuffered ?? DEFAULT_MAX_BUFFERED)) return;
     this.#paused.add(partition);
     this.#reader?.pause(partition);
   }
@@ -278,8 +323,10 @@ export class SourceReader implements SourceLog {
   #resumeIfNeeded(partition: number): void {
     if (!this.#paused.has(partition)) return;
     const state = this.#state(partition);
-    const max = this.#options.maxBuffered ?? DEFAULT_MAX_BUFFERED;
-    if (state.live > max / 2 && state.readThrough >= state.demand) return;
+    if (state.readThrough >= state.demand) {
+      if (this.#onDemand.has(partition)) return;
+      if (state.live > (this.#options.maxBuffered ?? DEFAULT_MAX_BUFFERED) / 2) return;
+    }
     this.#paused.delete(partition);
     this.#reader?.resume(partition);
   }

@@ -35,9 +35,10 @@ export interface TopicReaderOptions {
   /**
    * Instead of onMessage: each fetched batch at once, synchronously, `messages[first..]` being the ones not
    * handed over before. No object is made per message: for a reader that keeps every record of a busy topic
-   * (source coverage), the per-message wrappers were a measurable part of a replay.
+   * (source coverage), the per-message wrappers were a measurable part of a replay. A promise returned holds
+   * the next fetch back until it settles (flow control: a worker thread's chunks still on their way).
    */
-  readonly onMessages?: (partition: number, messages: readonly KafkaMessage[], first: number) => void;
+  readonly onMessages?: (partition: number, messages: readonly KafkaMessage[], first: number) => void | Promise<void>;
   /** The consumer crashed and kafkajs gives up on it: the reader is dead. */
   readonly onFailure?: (error: Error) => void;
   /**
@@ -66,6 +67,10 @@ export class TopicReader {
   /** Per partition, the next offset not yet handed to onMessage. */
   readonly #next = new Map<number, number>();
   #consumer: Consumer | undefined;
+  /** The consumer's group exists (its first join, or run() resolved): kafkajs takes a seek, pause or resume from then on. */
+  #running = false;
+  /** Partitions paused by the owner (applied when the consumer starts running, if paused before). */
+  readonly #paused = new Set<number>();
 
   constructor(options: TopicReaderOptions) {
     this.#options = options;
@@ -93,15 +98,17 @@ export class TopicReader {
       // A crash kafkajs restarts by itself is a warning; one it gives up on is an error.
       logger[payload.restart ? 'warn' : 'error']({ err: payload.error, restart: payload.restart }, `${name} consumer crashed`);
     });
-    const starts = this.#options.startOffsets;
-    if (starts !== undefined && starts.size > 0) {
-      // Synchronous on purpose: kafkajs emits this right before the first fetch of the generation.
-      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        for (const partition of payload.memberAssignment[topic] ?? []) {
-          consumer.seek({ topic, partition, offset: String(this.nextOffset(partition)) });
-        }
-      });
-    }
+    // Synchronous on purpose: kafkajs emits this right before the first fetch of the generation. A partition
+    // with a known position (a start offset, what was read, a skipTo) continues there; the others start at 0.
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      // Paused before the consumer ran: not even the generation's first fetch reads them.
+      if (!this.#running && this.#paused.size > 0) consumer.pause([{ topic, partitions: [...this.#paused] }]);
+      this.#running = true;
+      for (const partition of payload.memberAssignment[topic] ?? []) {
+        const next = this.#next.get(partition);
+        if (next !== undefined) consumer.seek({ topic, partition, offset: String(next) });
+      }
+    });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
@@ -115,7 +122,8 @@ export class TopicReader {
         if (isStale()) return;
         const { onMessages } = this.#options;
         if (onMessages !== undefined) {
-          this.#handBatch(partition, batch.messages, onMessages);
+          const handed = this.#handBatch(partition, batch.messages, onMessages);
+          if (handed !== undefined) await handed;
           await heartbeat();
           return;
         }
@@ -138,30 +146,47 @@ export class TopicReader {
         await heartbeat();
       },
     });
+    if (!this.#running && this.#paused.size > 0) consumer.pause([{ topic, partitions: [...this.#paused] }]);
+    this.#running = true;
   }
 
-  #handBatch(partition: number, messages: readonly KafkaMessage[], onMessages: NonNullable<TopicReaderOptions['onMessages']>): void {
+  #handBatch(partition: number, messages: readonly KafkaMessage[], onMessages: NonNullable<TopicReaderOptions['onMessages']>): void | Promise<void> {
     const next = this.nextOffset(partition);
     // A rebalance of the throw-away group redelivers from the start: skip what was read already.
     let first = 0;
     while (first < messages.length && Number((messages[first] as KafkaMessage).offset) < next) first++;
     if (first === messages.length) return;
-    onMessages(partition, messages, first);
+    const handed = onMessages(partition, messages, first);
     this.#next.set(partition, Number((messages[messages.length - 1] as KafkaMessage).offset) + 1);
+    return handed;
+  }
+
+  /**
+   * Moves the partition's read position forward to `offset` (never back): what lies before it is never
+   * handed over. For a reader whose owner learnt it will not need those messages (source-reader.ts).
+   */
+  skipTo(partition: number, offset: number): void {
+    if (offset <= this.nextOffset(partition)) return;
+    this.#next.set(partition, offset);
+    // Before run() (or after stop()) the position applies at the next group join.
+    if (this.#running) this.#consumer?.seek({ topic: this.#options.topic, partition, offset: String(offset) });
   }
 
   /** Stops fetching the partition (messages of a batch under way are still delivered). */
   pause(partition: number): void {
-    this.#consumer?.pause([{ topic: this.#options.topic, partitions: [partition] }]);
+    this.#paused.add(partition);
+    if (this.#running) this.#consumer?.pause([{ topic: this.#options.topic, partitions: [partition] }]);
   }
 
   resume(partition: number): void {
-    this.#consumer?.resume([{ topic: this.#options.topic, partitions: [partition] }]);
+    this.#paused.delete(partition);
+    if (this.#running) this.#consumer?.resume([{ topic: this.#options.topic, partitions: [partition] }]);
   }
 
   async stop(): Promise<void> {
     const consumer = this.#consumer;
     this.#consumer = undefined;
+    this.#running = false;
     await consumer?.disconnect();
   }
 

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { registerThreadHeapGauges } from './thread-heaps.js';
 
 export const METRIC_PREFIX = 'chainlog_';
 
@@ -18,5 +19,6 @@ export function createMetricsRegistry(service: string): Registry {
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
   for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(`${METRIC_PREFIX}${name}`);
+  registerThreadHeapGauges(registry, METRIC_PREFIX);
   return registry;
 }

@@ -76,6 +76,7 @@ export {
   finalSourceLog,
   type CoverageContext,
   type CoverageVerdict,
+  type RecordVisitor,
   type SourceLog,
 } from './source-coverage.js';
 export {

@@ -29,7 +29,17 @@ export interface SourceLog {
   records(partition: number, firstOffset: number, lastOffset: number): readonly SourceRecord[];
   /** The highest offset up to which this reader has been given every record of the partition (-1 when none). */
   readThrough(partition: number): number;
+  /**
+   * Optional, the same records as `records` without an object per record (a reader that keeps them packed):
+   * calls `visit` for each in offset order, its value being `data[start, start + length)` (length -1: no
+   * value), until `visit` returns false.
+   */
+  scan?(partition: number, firstOffset: number, lastOffset: number, visit: RecordVisitor): void;
 }
+
+export type RecordVisitor = (offset: number, timestamp: number, data: Uint8Array, start: number, length: number) => boolean;
+
+const NO_BYTES = new Uint8Array(0);
 
 export type CoverageVerdict =
   | { readonly status: 'covered' }
@@ -98,15 +108,36 @@ class CoverageWalk {
     const readable = Math.min(lastOffset, through);
     const skipped = range.skipped ?? [];
     let s = 0;
-    const records = readable < firstOffset ? [] : log.records(partition, firstOffset, readable);
-    for (const record of records) {
+    let verdict: CoverageVerdict | undefined;
+    // Each visible record in offset order: the block's next transaction byte for byte, or listed as skipped.
+    const visit: RecordVisitor = (offset, timestamp, data, start, length) => {
       const skip = skipped[s];
-      if (skip !== undefined && skip.offset < record.offset) return rejected(`${at} skips offset ${skip.offset}, which has no record`);
-      const problem =
-        skip?.offset === record.offset ? this.#skippedProblem(record, range, skip.reason) : this.#transactionProblem(record, range);
-      if (problem !== undefined) return rejected(`${at} offset ${record.offset}: ${problem}`);
-      if (skip?.offset === record.offset) s++;
+      if (skip !== undefined && skip.offset < offset) {
+        verdict = rejected(`${at} skips offset ${skip.offset}, which has no record`);
+        return false;
+      }
+      let problem: string | undefined;
+      if (skip?.offset === offset) {
+        problem = this.#skippedProblem(sourceRecord(offset, timestamp, data, start, length), range, skip.reason);
+        s++;
+      } else if (this.#isStoredFormBytes(data, start, length)) {
+        this.#advance(this.#context.block.transactions[this.next] as Transaction);
+      } else {
+        problem = this.#transactionProblem(sourceRecord(offset, timestamp, data, start, length), range);
+      }
+      if (problem === undefined) return true;
+      verdict = rejected(`${at} offset ${offset}: ${problem}`);
+      return false;
+    };
+    if (readable >= firstOffset) {
+      if (log.scan !== undefined) log.scan(partition, firstOffset, readable, visit);
+      else {
+        for (const { offset, timestamp, value } of log.records(partition, firstOffset, readable)) {
+          if (!visit(offset, timestamp, value ?? NO_BYTES, 0, value === null ? -1 : value.length)) break;
+        }
+      }
     }
+    if (verdict !== undefined) return verdict;
     const pendingSkip = skipped[s];
     if (pendingSkip !== undefined && pendingSkip.offset <= readable) {
       return rejected(`${at} skips offset ${pendingSkip.offset}, which has no record`);
@@ -123,12 +154,8 @@ class CoverageWalk {
     return undefined;
   }
 
-  /** Why the record is not the block's next transaction, or undefined when it is. */
+  /** Why the record (not its stored form byte for byte) is not the block's next transaction, or undefined when it is. */
   #transactionProblem(record: SourceRecord, range: SourceRange): string | undefined {
-    if (this.#isStoredFormBytes(record)) {
-      this.#advance(this.#context.block.transactions[this.next] as Transaction);
-      return undefined;
-    }
     const carried = recordTransaction(record, range, this.#rules);
     if (!carried.ok) return `the record is not a transaction (${carried.error.reason}: ${carried.error.detail}) but is not listed as skipped`;
     const expected = this.#context.transactionJson[this.next];
@@ -141,21 +168,20 @@ class CoverageWalk {
   }
 
   /**
-   * Whether the record's bytes are exactly the canonical JSON of the block's next transaction, and that
-   * transaction's id is a user id and its sender not "0". Then decoding the record (either version's JSON,
-   * §2.1) gives that transaction unchanged: canonical text has no byte-order mark, duplicate key or
-   * fraction; a user id and a timestamp are kept by toTransaction; and the input form accepts every stored
-   * transaction with a user id and another sender. So the record carries it, without parsing anything.
-   * Ingest writes every record this way, so a replay compares bytes instead of decoding JSON.
+   * Whether the record's bytes (`data[start, start + length)`) are exactly the canonical JSON of the block's
+   * next transaction, and that transaction's id is a user id and its sender not "0". Then decoding the record
+   * (either version's JSON, §2.1) gives that transaction unchanged: canonical text has no byte-order mark,
+   * duplicate key or fraction; a user id and a timestamp are kept by toTransaction; and the input form accepts
+   * every stored transaction with a user id and another sender. So the record carries it, without parsing
+   * anything. Ingest writes every record this way, so a replay compares bytes instead of decoding JSON.
    */
-  #isStoredFormBytes(record: SourceRecord): boolean {
+  #isStoredFormBytes(data: Uint8Array, start: number, length: number): boolean {
     const expected = this.#context.transactionJson[this.next];
-    const { value } = record;
-    if (expected === undefined || value === null || value.length !== expected.length) return false;
+    if (expected === undefined || length !== expected.length) return false;
     const transaction = this.#context.block.transactions[this.next] as Transaction;
     if (transaction.from === COINBASE_SENDER || !isUserTransactionId(transaction.id)) return false;
     // The canonical JSON of a stored transaction is printable ASCII: one byte per character.
-    for (let i = 0; i < value.length; i++) if (value[i] !== expected.charCodeAt(i)) return false;
+    for (let i = 0; i < length; i++) if (data[start + i] !== expected.charCodeAt(i)) return false;
     return true;
   }
 
@@ -186,6 +212,11 @@ class CoverageWalk {
     this.#matchedIds ??= new Set(this.#context.block.transactions.slice(1, this.next).map(({ id }) => id));
     return this.#matchedIds;
   }
+}
+
+/** A visited record as an object (only for the records that are not a transaction's stored form). */
+function sourceRecord(offset: number, timestamp: number, data: Uint8Array, start: number, length: number): SourceRecord {
+  return { offset, timestamp, value: length < 0 ? null : data.subarray(start, start + length) };
 }
 
 function rejected(detail: string): CoverageVerdict {

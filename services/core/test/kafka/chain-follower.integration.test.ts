@@ -2,13 +2,24 @@ import type { Kafka } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type BlockRejection, ChainFollower, ensureTopics } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
-import { assembleBlock, type Block, Chain, encodeBlock, GENESIS_BLOCK, sealBlock, searchNonce } from '@chainlog/core/protocol';
+import {
+  admitRecord,
+  assembleBlock,
+  type Block,
+  Chain,
+  encodeBlock,
+  GENESIS_BLOCK,
+  sealBlock,
+  searchNonce,
+  type SourceRange,
+  type Transaction,
+} from '@chainlog/core/protocol';
 import { testKafka, uniqueTopic } from '../../../../test/support/kafka.js';
 
 const consensus = { minDifficulty: 4, blockReward: 50 };
 
-function mine(previous: Block, miner: string): Block {
-  const candidate = assembleBlock({ previous, transactions: [], sources: [], miner, timestamp: previous.timestamp + 1, difficulty: 4, reward: 50 });
+function mine(previous: Block, miner: string, transactions: Transaction[] = [], sources: SourceRange[] = []): Block {
+  const candidate = assembleBlock({ previous, transactions, sources, miner, timestamp: previous.timestamp + 1, difficulty: 4, reward: 50 });
   const nonce = searchNonce(candidate.headerDigest, 4, 0, 1_000_000);
   if (nonce === undefined) throw new Error('no nonce found');
   return sealBlock(candidate, nonce);
@@ -114,6 +125,65 @@ describe('ChainFollower', () => {
     expect(await follower.waitUntilApplied(ownOffset, 30_000)).toMatchObject({ accepted: false, rejection: { offset: ownOffset, reason: 'stale', claimedMiner: 'miner-a' } });
     expect(chain.tip?.hash).toBe(rival.hash);
     expect(validated).toEqual([0, 2, -1]);
+    await producer.disconnect();
+  });
+
+  it('fetches a partition read on demand for every block it did not check itself, and checks that block in full', async () => {
+    const kafka = testKafka();
+    const topic = await singlePartitionTopic(kafka, 'blockchain-on-demand');
+    const transactionsTopic = await singlePartitionTopic(kafka, 'transactions-on-demand');
+    const producer = kafka.producer({ idempotent: true });
+    await producer.connect();
+    const publish = async (value: Buffer): Promise<number> => Number((await producer.send({ topic, acks: -1, messages: [{ value }] }))[0]?.baseOffset);
+    /** Writes transactions to partition 0 of the transactions topic; returns what each record carries. */
+    const write = async (from: number, count: number): Promise<Transaction[]> => {
+      const values = Array.from({ length: count }, (_, i) => JSON.stringify({ from: `payer-${from + i}`, to: 'bob', amount: from + i + 1, timestamp: 1_700_000_000_000 }));
+      const [ack] = await producer.send({ topic: transactionsTopic, acks: -1, messages: values.map((value) => ({ value })) });
+      return values.map((value, i) => {
+        const admitted = admitRecord({ offset: Number(ack?.baseOffset) + i, value: Buffer.from(value), timestamp: 0 }, { topic: transactionsTopic, partition: 0 }, {});
+        if (!admitted.ok) throw new Error(admitted.error.detail);
+        return admitted.value;
+      });
+    };
+    const range = (firstOffset: number, lastOffset: number): SourceRange => ({ topic: transactionsTopic, partition: 0, firstOffset, lastOffset });
+
+    const chain = new Chain(consensus);
+    const follower = new ChainFollower({ kafka, topic, chain, logger: createLogger('test', 'silent'), transactionsTopic });
+    // Partition 0 is "this miner's": its records are fetched only when a block waits for them.
+    follower.readSourcesOnDemand([0]);
+    followers.push(follower);
+    await follower.start();
+    await follower.waitUntilApplied(await publish(encodeBlock(GENESIS_BLOCK)), 30_000);
+
+    // This process's own block, checked before publishing: committed without its records (they are skipped).
+    const own = mine(GENESIS_BLOCK, 'miner-a', await write(0, 3), [range(0, 2)]);
+    follower.expectOwnBlock(encodeBlock(own), own, chain.version);
+    expect(await follower.waitUntilApplied(await publish(encodeBlock(own)), 30_000)).toMatchObject({ accepted: true, index: 1 });
+
+    // Another writer's block over the next records, one of them altered: the records are fetched and it is rejected.
+    const next = await write(3, 3);
+    const altered = next.map((transaction, i) => (i === 1 ? { ...transaction, amount: transaction.amount + 100 } : transaction));
+    const forged = mine(own, 'mallory', altered, [range(3, 5)]);
+    const forgedOffset = await publish(encodeBlock(forged));
+    expect(await follower.waitUntilApplied(forgedOffset, 30_000)).toMatchObject({
+      accepted: false,
+      rejection: { reason: 'bad-source-coverage', detail: expect.stringContaining('offset 4') },
+    });
+    // The same block as the records say: accepted.
+    const honest = mine(own, 'miner-b', next, [range(3, 5)]);
+    expect(await follower.waitUntilApplied(await publish(encodeBlock(honest)), 30_000)).toMatchObject({ accepted: true, index: 2, hash: honest.hash });
+
+    // An own block whose check no longer holds (checked on an older chain) is checked in full as well.
+    const [later] = (await write(6, 1)) as [Transaction];
+    const ownAltered = mine(honest, 'miner-a', [{ ...later, amount: 1 }], [range(6, 6)]);
+    follower.expectOwnBlock(encodeBlock(ownAltered), ownAltered, chain.version - 1);
+    expect(await follower.waitUntilApplied(await publish(encodeBlock(ownAltered)), 30_000)).toMatchObject({
+      accepted: false,
+      rejection: { reason: 'bad-source-coverage', detail: expect.stringContaining('offset 6') },
+    });
+    const ownHonest = mine(honest, 'miner-a', [later], [range(6, 6)]);
+    expect(await follower.waitUntilApplied(await publish(encodeBlock(ownHonest)), 30_000)).toMatchObject({ accepted: true, index: 3 });
+    expect(chain.lastSourceOffset(transactionsTopic, 0)).toBe(6);
     await producer.disconnect();
   });
 

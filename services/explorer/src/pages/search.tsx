@@ -4,7 +4,7 @@
  */
 import { ACCOUNT_ID_MAX_LENGTH, ACCOUNT_ID_PATTERN } from '@chainlog/core/protocol';
 import { useEffect } from 'preact/hooks';
-import { api } from '../api.js';
+import { api, ApiError } from '../api.js';
 import { Loaded, PageTitle } from '../components.js';
 import { href } from '../router.js';
 import { useAsync } from '../use-async.js';
@@ -13,10 +13,20 @@ export function SearchPage({ query }: { query: string }) {
   const data = useAsync(
     async (signal) => {
       if (/^(0|[1-9][0-9]{0,15})$/.test(query)) return href.block(Number(query));
-      const transaction = await api.transaction(query, signal);
-      if (transaction.status !== 'unknown') return href.transaction(query);
+      // An auditor that cannot rule the id out yet (a retryable 503) does not stop the account lookup; it is
+      // reported only when the query is no account either (never "nothing found" for a transaction not read yet).
+      let undecided: ApiError | undefined;
+      try {
+        const transaction = await api.transaction(query, signal);
+        if (transaction.status !== 'unknown') return href.transaction(query);
+      } catch (error) {
+        if (!(error instanceof ApiError && error.status === 503)) throw error;
+        undecided = error;
+      }
       const account = isAccountId(query) ? await api.account(query, undefined, 1, signal) : undefined;
-      return account === undefined ? undefined : href.account(query);
+      if (account !== undefined) return href.account(query);
+      if (undecided !== undefined) throw undecided;
+      return undefined;
     },
     [query],
   );
