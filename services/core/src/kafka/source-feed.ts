@@ -193,7 +193,7 @@ class WorkerFeed implements SourceFeed {
             resolve();
             break;
           case 'failed':
-            if (!started) reject(new Error(event.message));
+            if (!started) reject(this.#dropUnstarted(worker, new Error(event.message)));
             else this.#fail(worker, new Error(event.message));
             break;
           case 'stopped':

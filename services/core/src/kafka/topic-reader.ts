@@ -52,6 +52,16 @@ export interface TopicReaderOptions {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * The longest a reader works through a batch before it lets the event loop run. kafkajs hands a whole fetch
+ * (tens of blocks of thousands of transactions during a replay) to one eachBatch call, and a handler that does
+ * not wait on I/O runs them all in one go: the auditor's back-fill held its HTTP API for seconds at a time
+ * (`/healthz` 3 s at 10M transactions). Yielding every few milliseconds costs a setImmediate per slice.
+ */
+export const READER_SLICE_MS = 10;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export class TopicReader {
   readonly #options: TopicReaderOptions;
   /** Per partition, the next offset not yet handed to onMessage. */
@@ -117,6 +127,7 @@ export class TopicReader {
           await heartbeat();
           return;
         }
+        let sliceStarted = performance.now();
         for (const message of batch.messages) {
           if (!isRunning()) return;
           const offset = Number(message.offset);
@@ -126,7 +137,11 @@ export class TopicReader {
           // A synchronous handler costs no microtask per message.
           if (handled !== undefined) await handled;
           this.#next.set(partition, offset + 1);
-          if (handled !== undefined && isStale()) return;
+          if (performance.now() - sliceStarted >= READER_SLICE_MS) {
+            await yieldToEventLoop();
+            sliceStarted = performance.now();
+            if (isStale()) return;
+          } else if (handled !== undefined && isStale()) return;
         }
         await heartbeat();
       },
