@@ -388,13 +388,15 @@ Usage: include "chainlog.optionalEnv" (list (dict "name" "MAX_BATCH_SIZE" "value
 {{/*
 NODE_OPTIONS of a chain reader (list value root): the value given, or for null a V8 heap cap when the chain has a
 replay window (its memory is bounded by the window: without the cap V8 lets the heap grow to several times what
-is live, docs/benchmarks.md) and nothing without one (every committed id stays in the heap: a cap would OOM).
+is live, docs/benchmarks.md) and nothing without one (every committed id stays in the heap: a cap would OOM). The
+cap is on the old generation and the young one (2 MiB semi-spaces instead of up to 16): both flags apply to every
+isolate of the process, the worker thread that reads the transactions topic too. Same as the operator's heapCapEnv.
 */}}
 {{- define "chainlog.nodeOptions" -}}
 {{- $value := index . 0 -}}
 {{- $root := index . 1 -}}
 {{- if kindIs "invalid" $value -}}
-{{- if not (kindIs "invalid" $root.Values.consensus.replayWindowMs) -}}--max-old-space-size=128{{- end -}}
+{{- if not (kindIs "invalid" $root.Values.consensus.replayWindowMs) -}}--max-old-space-size=128 --max-semi-space-size=2{{- end -}}
 {{- else -}}
 {{- $value -}}
 {{- end -}}

@@ -44,8 +44,6 @@ export interface AuditorServiceOptions {
   readonly registry?: Registry;
   /** How the stored index's top block is looked up on the blockchain topic at start-up (tests slow it down). */
   readonly probeMessageAt?: typeof probeMessageAt;
-  /** How long a lookup that finds nothing waits for the transactions follower (default TRANSACTIONS_READ_TIMEOUT_MS). */
-  readonly transactionsReadTimeoutMs?: number;
 }
 
 /** Where the start-up check of a stored index is (readiness shows it while the broker does not answer). */
@@ -194,7 +192,6 @@ export class AuditorService {
       kafka,
       topic: config.topics.transactions,
       follower: this.transactions,
-      ...(options.transactionsReadTimeoutMs === undefined ? {} : { timeoutMs: options.transactionsReadTimeoutMs }),
     });
 
     const { app, finish } = createHttpApp({ logger, registry: this.registry, readiness: () => this.readiness() });

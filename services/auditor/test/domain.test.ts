@@ -288,6 +288,26 @@ describe('PendingTracker', () => {
     expect(tracker.totalPending).toBe(1);
   });
 
+  it('a record read only after its block refused it (the chain ahead of the follower, after a restart) is refused, not unknown', () => {
+    const { builder, tracker, commit } = setup();
+    commit(
+      builder.next({
+        transactions: [topicTransaction(TOPIC, 0, 0)],
+        sources: [{ topic: TOPIC, partition: 0, firstOffset: 0, lastOffset: 3, skipped: [{ offset: 1, reason: 'insufficient-funds' }, { offset: 2, reason: 'duplicate' }] }],
+      }),
+    );
+    tracker.observe(0, 0, `tx:${TOPIC}:0:0`, 1);
+    tracker.observe(0, 1, 'overdraft-1', 1);
+    tracker.observe(0, 2, 'resent', 1);
+    tracker.observe(0, 3, 'unnamed', 1);
+    expect(tracker.status('overdraft-1')).toEqual({ status: 'dropped', partition: 0, offset: 1, reason: 'insufficient-funds' });
+    // A duplicate's id has the status of the copy that counts; a record left out without a named reason is not guessed at.
+    expect(tracker.status('resent')).toBeUndefined();
+    expect(tracker.status('unnamed')).toBeUndefined();
+    expect(tracker.status(`tx:${TOPIC}:0:0`)).toBeUndefined();
+    expect(tracker.totalPending).toBe(0);
+  });
+
   it('marks a transaction committed by a block that does not cover its offset', () => {
     const { builder, tracker, commit } = setup();
     tracker.observe(1, 0, 's-1', 5);

@@ -1,5 +1,6 @@
 // FreshFetch (domain/fresh-fetch.ts): every ask gets a value from a fetch that started after it, and
 // concurrent asks share fetches (at most one running and one waiting).
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FreshFetch } from '../src/domain/fresh-fetch.js';
 
@@ -26,7 +27,7 @@ function manualFetch(): { fetch: () => Promise<number>; started: () => number; s
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('FreshFetch', () => {
-  it('starts a fetch for an ask when none runs, and shares it with the asks made before it starts', async () => {
+  it('starts a fetch for an ask when none runs; an ask made once it started waits for the next one', async () => {
     const manual = manualFetch();
     const fresh = new FreshFetch(manual.fetch);
     const first = fresh.get();
@@ -34,7 +35,7 @@ describe('FreshFetch', () => {
     await turn();
     expect(manual.started()).toBe(1);
     manual.settle(1);
-    // The second ask came while the first fetch was starting (before it reached the broker): it waits for the next one.
+    // The second ask came after the first fetch started: it waits for the next one.
     expect(await first).toBe(1);
     await turn();
     expect(manual.started()).toBe(2);
@@ -75,5 +76,44 @@ describe('FreshFetch', () => {
     await turn();
     manual.settle(5);
     expect(await waiting).toBe(5);
+  });
+
+  it('under any interleaving: each ask gets the value of a fetch started after it, and one fetch runs at a time (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.constantFrom('ask', 'ok', 'fail'), { minLength: 1, maxLength: 40 }), async (steps) => {
+        let tick = 0;
+        let running = 0;
+        let most = 0;
+        const pending: { start: number; resolve: (start: number) => void; reject: (error: Error) => void }[] = [];
+        const fresh = new FreshFetch<number>(
+          () =>
+            new Promise<number>((resolve, reject) => {
+              running++;
+              most = Math.max(most, running);
+              pending.push({ start: tick, resolve, reject });
+            }),
+        );
+        const asks: { at: number; outcome: Promise<number | 'failed'> }[] = [];
+        const settle = (ok: boolean): void => {
+          const next = pending.shift();
+          if (next === undefined) return;
+          running--;
+          if (ok) next.resolve(next.start);
+          else next.reject(new Error('down'));
+        };
+        for (const step of [...steps, ...Array.from({ length: 2 * steps.length + 2 }, () => 'ok' as const)]) {
+          tick++;
+          if (step === 'ask') asks.push({ at: tick, outcome: fresh.get().catch(() => 'failed' as const) });
+          else settle(step === 'ok');
+          await turn();
+        }
+        expect(most).toBeLessThanOrEqual(1);
+        for (const { at, outcome } of asks) {
+          const value = await outcome;
+          if (value !== 'failed') expect(value).toBeGreaterThanOrEqual(at);
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -218,7 +218,11 @@ export class AuditorState {
    * backfillResumeEvery transactions the replay's state after it (`state`) kept as the resume point.
    */
   backfillFromReplay(block: Block, offset: number, firstSeq: number, wireBytes: Uint8Array | undefined, state: () => ChainState | undefined): boolean {
-    const added = this.backfill(block, offset, firstSeq, wireBytes);
+    // Not cached decoded: the replay's blocks are the oldest, queries ask for the newest.
+    let added = false;
+    this.#write(() => {
+      added = this.#index.put(block, offset, firstSeq, wireBytes, false);
+    });
     this.#sinceResumeKept += block.transactions.length;
     if (this.#sinceResumeKept >= this.#backfillResumeEvery && this.keepBackfillResume(state(), offset, block.hash)) this.#sinceResumeKept = 0;
     return added;

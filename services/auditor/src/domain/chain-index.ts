@@ -76,16 +76,19 @@ export class ChainIndex {
    * Stores a canonical block whose first transaction has sequence number `firstSeq`; false when it is held
    * already (with the same hash: another hash throws IndexConflictError). `wireBytes`, when given, must be
    * encodeBlock(block) (the message the Chain accepted it from): copied instead of re-encoding, which
-   * measured a tenth of the auditor's replay time (bench/replay.ts). Call inside the store's batch.
+   * measured a tenth of the auditor's replay time (bench/replay.ts). `cache`: keep the decoded block for
+   * queries (the newest blocks are the ones asked for; a back-fill's old ones would only push them out). Call
+   * inside the store's batch.
    */
-  put(block: Block, offset: number, firstSeq: number, wireBytes?: Uint8Array): boolean {
+  put(block: Block, offset: number, firstSeq: number, wireBytes?: Uint8Array, cache = true): boolean {
     if (this.coverage.has(block.index)) {
       const stored = this.#store.summary(block.index);
       if (stored?.hash !== block.hash) throw new IndexConflictError(block.index, stored?.hash ?? '(missing)', block.hash);
       return false;
     }
-    // A copy: the message may be a view into a large fetch buffer, which the index must not keep alive.
-    const bytes = wireBytes === undefined ? encodeBlock(block) : Buffer.from(wireBytes);
+    // Not copied here: the store copies what it keeps (IndexStore.putBlock); LMDB writes it into its map at
+    // once, and a copy per block was a block's worth of garbage outside the heap for each one back-filled.
+    const bytes = wireBytes === undefined ? encodeBlock(block) : Buffer.from(wireBytes.buffer, wireBytes.byteOffset, wireBytes.byteLength);
     const summary: StoredBlockSummary = {
       index: block.index,
       hash: block.hash,
@@ -103,7 +106,7 @@ export class ChainIndex {
     });
     this.coverage.add(block.index);
     this.#storedBytes += bytes.length;
-    this.#decoded.set(block.index, { block, size: bytes.length });
+    if (cache) this.#decoded.set(block.index, { block, size: bytes.length });
     return true;
   }
 

@@ -63,6 +63,11 @@ export class PendingTracker {
   readonly #partitions = new Map<number, PartitionQueue>();
   readonly #byId = new ShardedMap<string, PendingEntry>();
   readonly #dropped: LruCache<string, { partition: number; offset: number; reason?: SkipReason }>;
+  /**
+   * `partition:offset` → reason of the records canonical blocks left out, for a record the follower reads only
+   * after its block was applied (after a restart the chain is ahead of the transactions follower): still refused.
+   */
+  readonly #skipped: LruCache<string, SkipReason>;
   #untracked = 0;
 
   constructor(options: { topic: string; chain: CommittedView; trackLimit?: number; droppedLimit?: number }) {
@@ -70,6 +75,7 @@ export class PendingTracker {
     this.#chain = options.chain;
     this.#trackLimit = options.trackLimit ?? 1_000_000;
     this.#dropped = new LruCache(options.droppedLimit ?? 10_000);
+    this.#skipped = new LruCache(options.droppedLimit ?? 10_000);
   }
 
   /** Pending transactions whose id is indexed. */
@@ -101,7 +107,10 @@ export class PendingTracker {
     const queue = this.#queue(partition);
     if (id === undefined) return;
     const consumed = this.#chain.lastSourceOffset(this.#topic, partition);
-    if (consumed !== undefined && offset <= consumed) return;
+    if (consumed !== undefined && offset <= consumed) {
+      this.#refusedBefore(partition, offset, id);
+      return;
+    }
     if (this.#chain.hasTransaction(id)) return;
     const duplicate = this.#byId.has(id);
     const untracked = !duplicate && this.#byId.size >= this.#trackLimit;
@@ -124,6 +133,7 @@ export class PendingTracker {
       const queue = this.#queue(source.partition);
       // Why the block left a record out (source coverage, docs/protocol.md §3.7): the refusal's reason.
       const reasons = new Map((source.skipped ?? []).map(({ offset, reason }) => [offset, reason]));
+      for (const [offset, reason] of reasons) this.#skipped.set(`${source.partition}:${offset}`, reason);
       while (queue.head < queue.entries.length) {
         const entry = queue.entries[queue.head] as PendingEntry;
         if (entry.offset > source.lastOffset) break;
@@ -138,6 +148,16 @@ export class PendingTracker {
       }
       this.#compact(queue);
     }
+  }
+
+  /**
+   * A record read after a canonical block consumed it: refused if that block named why it left it out. A
+   * duplicate is not (its id's status is the committed copy's), nor a record whose reason is forgotten.
+   */
+  #refusedBefore(partition: number, offset: number, id: string): void {
+    const reason = this.#skipped.get(`${partition}:${offset}`);
+    if (reason === undefined || reason === 'duplicate' || this.#chain.hasTransaction(id)) return;
+    this.#dropped.set(id, { partition, offset, reason });
   }
 
   status(id: string): PendingStatus | undefined {

@@ -7,15 +7,10 @@ import type { Kafka } from 'kafkajs';
 import { PARTITION_DISCOVERY_MS, TopicReader } from '@chainlog/core/kafka';
 import type { Logger } from '@chainlog/core/logging';
 import { decodeTransactionInput, type SourceOffset, transactionIdOf } from '@chainlog/core/protocol';
-import { type PartitionSpan, type UnreadPartition, unreadPartitions } from '../domain/not-found-answer.js';
+import type { PartitionSpan, UnreadPartition } from '../domain/not-found-answer.js';
+import { ReadPositions } from '../domain/read-positions.js';
 import type { PendingTracker } from '../domain/pending-tracker.js';
 import { waitForTopic } from './wait-for-topic.js';
-
-/** A lookup waiting for the tracker: per partition, the end it still has to reach. */
-interface ReadWaiter {
-  readonly remaining: Map<number, number>;
-  readonly done: () => void;
-}
 
 export type TransactionsFollowerState = 'idle' | 'waiting-for-topic' | 'catching-up' | 'caught-up' | 'failed' | 'stopped';
 
@@ -28,10 +23,8 @@ export class TransactionsFollower {
   #startOffsets = new Map<number, number>();
   /** Per partition: the end offset last seen. */
   readonly #ends = new Map<number, number>();
-  /** Per partition: the next offset not handed to the tracker yet (every record below it is known to it). */
-  readonly #read = new Map<number, number>();
-  /** Lookups waiting for the tracker to know the records up to given ends (waitUntilRead). */
-  readonly #waiters = new Set<ReadWaiter>();
+  /** Per partition: the next offset not handed to the tracker yet, and the lookups waiting on it. */
+  readonly #positions = new ReadPositions();
 
   readonly #options: {
       kafka: Kafka;
@@ -79,10 +72,7 @@ export class TransactionsFollower {
     this.#started = true;
     this.#startOffsets = new Map(consumed.filter(({ topic }) => topic === this.#options.topic).map(({ partition, lastOffset }) => [partition, lastOffset + 1]));
     // Records below the start offsets are in the chain already: a lookup finds them in the index.
-    for (const [partition, offset] of this.#startOffsets) {
-      this.#read.set(partition, offset);
-      this.#advanced(partition, offset);
-    }
+    for (const [partition, offset] of this.#startOffsets) this.#positions.advance(partition, offset);
     this.#run().catch((error: unknown) => {
       this.#failure = error as Error;
       this.#options.logger.error({ err: error }, 'transactions follower failed');
@@ -122,8 +112,7 @@ export class TransactionsFollower {
         const decoded = decodeTransactionInput(value);
         const id = decoded.ok ? transactionIdOf(decoded.value, { topic, partition, offset }) : undefined;
         tracker.observe(partition, offset, id, timestamp);
-        this.#read.set(partition, offset + 1);
-        if (this.#waiters.size > 0) this.#advanced(partition, offset + 1);
+        this.#positions.advance(partition, offset + 1);
       },
       onFailure: (error) => {
         this.#failure = error;
@@ -136,45 +125,20 @@ export class TransactionsFollower {
 
   /** The next offset of the partition the tracker has not been told about (0 before start). */
   position(partition: number): number {
-    return this.#read.get(partition) ?? 0;
+    return this.#positions.position(partition);
   }
 
   /**
    * Resolves once the tracker knows every record of `spans` (an empty list), or with the partitions still
    * unread when `timeoutMs` passes or the follower stops first.
    */
-  async waitUntilRead(spans: readonly PartitionSpan[], timeoutMs: number): Promise<UnreadPartition[]> {
-    const unread = (): UnreadPartition[] => unreadPartitions(spans, (partition) => this.position(partition));
-    const initially = unread();
-    if (initially.length === 0 || this.#stopped) return initially;
-    await new Promise<void>((resolve) => {
-      const waiter: ReadWaiter = {
-        remaining: new Map(initially.map(({ partition, end }) => [partition, end])),
-        done: () => {
-          clearTimeout(timer);
-          this.#waiters.delete(waiter);
-          resolve();
-        },
-      };
-      const timer = setTimeout(waiter.done, timeoutMs);
-      this.#waiters.add(waiter);
-    });
-    return unread();
-  }
-
-  /** The tracker knows the records of `partition` below `next`: waiters whose ends are all reached go. */
-  #advanced(partition: number, next: number): void {
-    for (const waiter of [...this.#waiters]) {
-      const end = waiter.remaining.get(partition);
-      if (end === undefined || next < end) continue;
-      waiter.remaining.delete(partition);
-      if (waiter.remaining.size === 0) waiter.done();
-    }
+  waitUntilRead(spans: readonly PartitionSpan[], timeoutMs: number): Promise<UnreadPartition[]> {
+    return this.#positions.waitUntilRead(spans, timeoutMs);
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    for (const waiter of [...this.#waiters]) waiter.done();
+    this.#positions.close();
     await this.#reader?.stop();
   }
 }

@@ -97,6 +97,10 @@ export interface IndexStore {
   blockBytes(index: number): Buffer | undefined;
   /** The block's bytes without a copy where the store can: valid only until the store's next read (use at once). */
   blockBytesView(index: number): Buffer | undefined;
+  /**
+   * `bytes` may be a view into a larger buffer (a fetched message) and valid only during the call: a store that
+   * keeps the Buffer itself copies it; one that writes it elsewhere (LMDB copies into its map) does not.
+   */
   putBlock(summary: StoredBlockSummary, bytes: Buffer): void;
   /**
    * Whether the store keeps, beside each block, what answers a transaction's status without decoding and

@@ -44,7 +44,8 @@ export class MemoryIndexStore implements IndexStore {
   }
 
   putBlock(summary: StoredBlockSummary, bytes: Buffer): void {
-    this.#blocks.set(summary.index, { summary, bytes });
+    // Kept: a view into a larger buffer (a fetch response) is copied, so that it does not keep the rest alive.
+    this.#blocks.set(summary.index, { summary, bytes: bytes.byteLength === bytes.buffer.byteLength ? bytes : Buffer.from(bytes) });
     // A block without transactions holds no sequence number (see LmdbIndexStore.putBlock).
     if (summary.transactionCount === 0) return;
     const entry: [number, number] = [summary.firstSeq, summary.index];

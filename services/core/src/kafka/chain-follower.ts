@@ -4,6 +4,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from '../logging/logger.js';
 import { encodeBlock, GENESIS_BLOCK, type ApplyResult, type Block, type Chain, type Evaluation, type RejectionReason } from '../protocol/index.js';
+import type { SourceThread } from './source-feed.js';
 import { SourceReader } from './source-reader.js';
 import { TopicReader } from './topic-reader.js';
 
@@ -66,6 +67,8 @@ export interface ChainFollowerOptions {
   transactionsTopic?: string;
   /** Called about every second while a block waits for records of the transactions topic. */
   onSourceWait?: (wait: SourceWait) => void | Promise<void>;
+  /** Which thread reads the transactions topic (source-feed.ts; default 'auto'). */
+  sourceThread?: SourceThread;
 }
 
 /** How long one wait for source records lasts before the follower heartbeats and reports again. */
@@ -124,6 +127,7 @@ export class ChainFollower {
       logger: logger.child({ component: 'source-reader' }),
       groupIdPrefix: `${this.#options.groupIdPrefix ?? 'chainlog-chain-follower'}-sources`,
       startOffsets,
+      ...(this.#options.sourceThread === undefined ? {} : { thread: this.#options.sourceThread }),
       // Without its source records no block can be decided: the follower fails with it (services then stop).
       onFailure: (error) => this.#fail(error),
     });

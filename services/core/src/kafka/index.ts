@@ -5,7 +5,7 @@ export { CHECKPOINT_TOPIC_CONFIG, chainlogTopics, checkpointTopicSpec, ensureTop
 export { kafkaBackoffMs, waitForKafka, type WaitForKafkaOptions } from './wait-for-kafka.js';
 export { describeTopicFailure, provisionTopics, type ProvisionTopicsOptions } from './provision-topics.js';
 export { PARTITION_DISCOVERY_MS, SourceReader, type SourceReaderOptions } from './source-reader.js';
-export { readTopicToEnd, TopicReader, type ReadToEndOptions, type TopicMessage, type TopicReaderOptions } from './topic-reader.js';
+export { READER_SLICE_MS, readTopicToEnd, TopicReader, type ReadToEndOptions, type TopicMessage, type TopicReaderOptions } from './topic-reader.js';
 export {
   CheckpointWriter,
   ensureCheckpointTopic,

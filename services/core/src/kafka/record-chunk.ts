@@ -123,3 +123,8 @@ export function chunkIndexOf(chunk: RecordChunk, offset: number, from = 0): numb
 export function chunkTransferList(chunk: RecordChunk): ArrayBuffer[] {
   return [chunk.offsets.buffer, chunk.timestamps.buffer, chunk.starts.buffer, chunk.lengths.buffer, chunk.data.buffer] as ArrayBuffer[];
 }
+
+/** The bytes a chunk holds (its arrays and its values): what it costs while it is kept or on its way. */
+export function chunkBytes(chunk: RecordChunk): number {
+  return chunk.offsets.byteLength + chunk.timestamps.byteLength + chunk.starts.byteLength + chunk.lengths.byteLength + chunk.data.byteLength;
+}

@@ -5,8 +5,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { THREAD_HEAP_REPORT_MS, threadHeapReport } from '../metrics/thread-heaps.js';
 import { createKafka } from './client.js';
-import { chunkTransferList, packRecords } from './record-chunk.js';
-import { readerOptions, type SourceFeedCommand, type SourceFeedEvent, type SourceFeedWorkerData } from './source-feed.js';
+import { InFlightWindow } from './in-flight-window.js';
+import { chunkBytes, chunkTransferList, packRecords } from './record-chunk.js';
+import { IN_FLIGHT_BUDGET_BYTES, readerOptions, type SourceFeedCommand, type SourceFeedEvent, type SourceFeedWorkerData } from './source-feed.js';
 import { TopicReader } from './topic-reader.js';
 
 const port = parentPort;
@@ -20,6 +21,8 @@ const logger = pino(
   { write: (line: string) => post({ kind: 'log', line }) },
 );
 
+const inFlight = new InFlightWindow(IN_FLIGHT_BUDGET_BYTES);
+
 const reader = new TopicReader({
   ...readerOptions({ ...data, startOffsets: new Map(data.startOffsets) }),
   kafka: createKafka(data.settings, logger, data.retries),
@@ -27,7 +30,10 @@ const reader = new TopicReader({
   onBatch: (partition, highWatermark) => post({ kind: 'end', partition, highWatermark }),
   onMessages: (partition, messages, first) => {
     const chunk = packRecords(messages, first);
+    inFlight.sent(chunkBytes(chunk));
     post({ kind: 'chunk', partition, chunk }, chunkTransferList(chunk));
+    // The next fetch waits while the reader's thread has not taken what is on its way (in-flight-window.ts).
+    return inFlight.room();
   },
   // kafkajs gave up on the consumer: the reader's thread must know, or its blocks would wait for ever.
   onFailure: (error) => post({ kind: 'failed', message: error.message }),
@@ -46,11 +52,15 @@ port.on('message', (command: SourceFeedCommand) => {
     case 'resume':
       reader.resume(command.partition);
       break;
+    case 'taken':
+      inFlight.acknowledged(command.bytes);
+      break;
     case 'skip':
       reader.skipTo(command.partition, command.offset);
       break;
     case 'stop':
       clearInterval(heapTimer);
+      inFlight.close();
       void reader
         .stop()
         .catch((error: unknown) => logger.warn({ err: error }, 'transactions source reader did not stop cleanly'))

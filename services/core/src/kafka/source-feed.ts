@@ -17,7 +17,7 @@ import type { KafkaSettings } from '../config/common.js';
 import type { Logger } from '../logging/logger.js';
 import { forgetThreadHeap, recordThreadHeap, type ThreadHeap } from '../metrics/thread-heaps.js';
 import { kafkaClientSettings } from './client.js';
-import { packRecords, type RecordChunk } from './record-chunk.js';
+import { chunkBytes, packRecords, type RecordChunk } from './record-chunk.js';
 import { TopicReader } from './topic-reader.js';
 import { usableCores } from './usable-cores.js';
 
@@ -117,8 +117,16 @@ export interface SourceFeedWorkerData {
 /** Main thread → worker. */
 export type SourceFeedCommand =
   | { readonly kind: 'pause' | 'resume'; readonly partition: number }
+  /** The reader's thread took chunks of this many bytes (the worker's InFlightWindow). */
+  | { readonly kind: 'taken'; readonly bytes: number }
   | { readonly kind: 'skip'; readonly partition: number; readonly offset: number }
   | { readonly kind: 'stop' };
+
+/**
+ * Bytes of chunks a worker may have on their way to the reader's thread before it fetches again: a few of
+ * kafkajs' fetches (1 MiB per partition by default), a small fraction of what the reader keeps (maxBuffered).
+ */
+export const IN_FLIGHT_BUDGET_BYTES = 4 * 2 ** 20;
 
 /** Worker → main thread. */
 export type SourceFeedEvent =
@@ -169,6 +177,7 @@ class WorkerFeed implements SourceFeed {
         switch (event.kind) {
           case 'chunk':
             this.#handlers.onChunk(event.partition, event.chunk);
+            this.#send({ kind: 'taken', bytes: chunkBytes(event.chunk) });
             break;
           case 'end':
             this.#handlers.onEnd(event.partition, event.highWatermark);
@@ -184,7 +193,7 @@ class WorkerFeed implements SourceFeed {
             resolve();
             break;
           case 'failed':
-            if (!started) reject(new Error(event.message));
+            if (!started) reject(this.#dropUnstarted(worker, new Error(event.message)));
             else this.#fail(worker, new Error(event.message));
             break;
           case 'stopped':

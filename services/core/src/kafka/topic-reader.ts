@@ -35,9 +35,10 @@ export interface TopicReaderOptions {
   /**
    * Instead of onMessage: each fetched batch at once, synchronously, `messages[first..]` being the ones not
    * handed over before. No object is made per message: for a reader that keeps every record of a busy topic
-   * (source coverage), the per-message wrappers were a measurable part of a replay.
+   * (source coverage), the per-message wrappers were a measurable part of a replay. A promise returned holds
+   * the next fetch back until it settles (flow control: a worker thread's chunks still on their way).
    */
-  readonly onMessages?: (partition: number, messages: readonly KafkaMessage[], first: number) => void;
+  readonly onMessages?: (partition: number, messages: readonly KafkaMessage[], first: number) => void | Promise<void>;
   /** The consumer crashed and kafkajs gives up on it: the reader is dead. */
   readonly onFailure?: (error: Error) => void;
   /**
@@ -50,6 +51,16 @@ export interface TopicReaderOptions {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * The longest a reader works through a batch before it lets the event loop run. kafkajs hands a whole fetch
+ * (tens of blocks of thousands of transactions during a replay) to one eachBatch call, and a handler that does
+ * not wait on I/O runs them all in one go: the auditor's back-fill held its HTTP API for seconds at a time
+ * (`/healthz` 3 s at 10M transactions). Yielding every few milliseconds costs a setImmediate per slice.
+ */
+export const READER_SLICE_MS = 10;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class TopicReader {
   readonly #options: TopicReaderOptions;
@@ -111,10 +122,12 @@ export class TopicReader {
         if (isStale()) return;
         const { onMessages } = this.#options;
         if (onMessages !== undefined) {
-          this.#handBatch(partition, batch.messages, onMessages);
+          const handed = this.#handBatch(partition, batch.messages, onMessages);
+          if (handed !== undefined) await handed;
           await heartbeat();
           return;
         }
+        let sliceStarted = performance.now();
         for (const message of batch.messages) {
           if (!isRunning()) return;
           const offset = Number(message.offset);
@@ -124,7 +137,11 @@ export class TopicReader {
           // A synchronous handler costs no microtask per message.
           if (handled !== undefined) await handled;
           this.#next.set(partition, offset + 1);
-          if (handled !== undefined && isStale()) return;
+          if (performance.now() - sliceStarted >= READER_SLICE_MS) {
+            await yieldToEventLoop();
+            sliceStarted = performance.now();
+            if (isStale()) return;
+          } else if (handled !== undefined && isStale()) return;
         }
         await heartbeat();
       },
@@ -133,14 +150,15 @@ export class TopicReader {
     this.#running = true;
   }
 
-  #handBatch(partition: number, messages: readonly KafkaMessage[], onMessages: NonNullable<TopicReaderOptions['onMessages']>): void {
+  #handBatch(partition: number, messages: readonly KafkaMessage[], onMessages: NonNullable<TopicReaderOptions['onMessages']>): void | Promise<void> {
     const next = this.nextOffset(partition);
     // A rebalance of the throw-away group redelivers from the start: skip what was read already.
     let first = 0;
     while (first < messages.length && Number((messages[first] as KafkaMessage).offset) < next) first++;
     if (first === messages.length) return;
-    onMessages(partition, messages, first);
+    const handed = onMessages(partition, messages, first);
     this.#next.set(partition, Number((messages[messages.length - 1] as KafkaMessage).offset) + 1);
+    return handed;
   }
 
   /**

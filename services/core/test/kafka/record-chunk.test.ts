@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chunkIndexOf, chunkRecord, chunkSize, chunkTransferList, packRecords, type PackableRecord } from '../../src/kafka/record-chunk.js';
+import { chunkBytes, chunkIndexOf, chunkRecord, chunkSize, chunkTransferList, packRecords, type PackableRecord } from '../../src/kafka/record-chunk.js';
 
 /** Ascending offsets with gaps (compaction, transaction markers), timestamps and values, some null or empty. */
 const recordsArbitrary = fc
@@ -61,5 +61,17 @@ describe('record chunks', () => {
       { offset: 9, timestamp: -1, value: null },
       { offset: 10, timestamp: 5, value: Buffer.alloc(0) },
     ]);
+  });
+});
+
+describe('chunkBytes', () => {
+  it('counts the arrays and the values of a chunk', () => {
+    fc.assert(
+      fc.property(recordsArbitrary, (records) => {
+        const chunk = packRecords(records);
+        const values = records.reduce((sum, record) => sum + (record.value?.length ?? 0), 0);
+        expect(chunkBytes(chunk)).toBe(records.length * (8 + 8 + 4 + 4) + values);
+      }),
+    );
   });
 });

@@ -277,7 +277,7 @@ describe('renderLedger', () => {
     expect(pick(find(plain, 'StatefulSet', 'main-auditor')).map((entry) => entry.name)).toEqual(['DIFFICULTY', 'BLOCK_REWARD', 'REQUIRE_TRANSACTION_SIGNATURES', 'TOPIC_CHECKPOINTS']);
     // A V8 heap cap only where memory is bounded by the window: without one every id stays in the heap.
     for (const reader of ['main-miner', 'main-auditor']) {
-      expect(env(find(objects, 'StatefulSet', reader)).NODE_OPTIONS).toBe('--max-old-space-size=128');
+      expect(env(find(objects, 'StatefulSet', reader)).NODE_OPTIONS).toBe('--max-old-space-size=128 --max-semi-space-size=2');
       expect(env(find(plain, 'StatefulSet', reader)).NODE_OPTIONS).toBeUndefined();
     }
     expect(env(find(objects, 'Deployment', 'main-ingest')).NODE_OPTIONS).toBeUndefined();
