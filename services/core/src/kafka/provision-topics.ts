@@ -1,15 +1,9 @@
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from '../logging/logger.js';
-import { isMisconfiguration, kafkaBackoffMs, pause } from './wait-for-kafka.js';
+import { isMisconfiguration, withAdminRetries, type WaitForKafkaOptions } from './wait-for-kafka.js';
 
-export interface ProvisionTopicsOptions {
-  /** Aborted on shutdown: the wait ends with the signal's reason. */
-  signal?: AbortSignal;
-  initialDelayMs?: number;
-  maxDelayMs?: number;
-  /** For tests: [0, 1). */
-  random?: () => number;
-}
+/** Cancellation and backoff, as for waitForKafka (which can give up; provisioning waits until stopped). */
+export type ProvisionTopicsOptions = Omit<WaitForKafkaOptions, 'timeoutMs'>;
 
 // Broker answers that a later attempt can get past without anyone changing the service's configuration:
 // - no CREATE or DESCRIBE grant yet: with ACLs a service may not create topics; the chart's topics Job or the
@@ -89,23 +83,17 @@ export function isTransientTopicFailure(error: unknown): boolean {
  * and stays not ready, instead of exiting into a restart loop; anything else fails the start with those codes.
  */
 export async function provisionTopics(kafka: Kafka, logger: Logger, ensure: (admin: Admin) => Promise<void>, options: ProvisionTopicsOptions = {}): Promise<void> {
-  const started = Date.now();
-  for (let attempt = 0; ; attempt++) {
-    options.signal?.throwIfAborted();
-    const admin = kafka.admin();
-    try {
-      await admin.connect();
+  await withAdminRetries(
+    kafka,
+    async (admin, attempt, waitedMs) => {
       await ensure(admin);
-      if (attempt > 0) logger.info({ attempts: attempt + 1, waitedMs: Date.now() - started }, 'topics provisioned');
-      return;
-    } catch (error) {
+      if (attempt > 0) logger.info({ attempts: attempt + 1, waitedMs }, 'topics provisioned');
+    },
+    ({ error, attempt, waitedMs, retryInMs }) => {
       const problem = describeTopicFailure(error);
       if (!isTransientTopicFailure(error)) throw new Error(`provisioning the topics failed: ${problem}`, { cause: error });
-      const retryInMs = kafkaBackoffMs(attempt, options.initialDelayMs, options.maxDelayMs, options.random);
-      logger.warn({ attempt: attempt + 1, retryInMs, waitedMs: Date.now() - started, problem }, 'topics cannot be provisioned yet; waiting (with ACLs the topics Job or the operator creates them)');
-      await pause(retryInMs, options.signal);
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
-  }
+      logger.warn({ attempt: attempt + 1, retryInMs, waitedMs, problem }, 'topics cannot be provisioned yet; waiting (with ACLs the topics Job or the operator creates them)');
+    },
+    options,
+  );
 }

@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from '../logging/logger.js';
 
 export interface WaitForKafkaOptions {
@@ -22,7 +22,7 @@ export function kafkaBackoffMs(attempt: number, initialDelayMs = 500, maxDelayMs
 }
 
 /** Resolves after `ms`, or rejects with the signal's reason once it is aborted. */
-export function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason as Error);
     const done = (): void => {
@@ -48,32 +48,62 @@ export function isMisconfiguration(error: unknown): boolean {
   return /certificate|self[- ]signed|unable to verify|SSL routines|tlsv1 alert|TLS connection was established/i.test(error.message);
 }
 
+/** One failed attempt of withAdminRetries, for its caller to decide on. */
+export interface FailedAttempt {
+  readonly error: unknown;
+  /** 0 for the first attempt. */
+  readonly attempt: number;
+  readonly waitedMs: number;
+  readonly retryInMs: number;
+}
+
 /**
- * Resolves once Kafka answers a metadata request. A service starting before its brokers (a fresh install, a
- * broker restarting, a node rebooted) waits here with backoff, logging each failed attempt, instead of
- * exiting and crash-looping; it is not ready meanwhile.
+ * Runs `work` with a connected admin client until it succeeds: after each failure `failed` either throws (the
+ * start fails with that) or returns to retry after the backoff (kafkaBackoffMs). Aborting the signal ends the
+ * wait with its reason. The one retry loop of the services' start-up waits (Kafka itself, their topics).
  */
-export async function waitForKafka(kafka: Kafka, logger: Logger, options: WaitForKafkaOptions = {}): Promise<void> {
+export async function withAdminRetries<T>(
+  kafka: Kafka,
+  work: (admin: Admin, attempt: number, waitedMs: number) => Promise<T>,
+  failed: (failure: FailedAttempt) => void,
+  options: Omit<WaitForKafkaOptions, 'timeoutMs'> = {},
+): Promise<T> {
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
     options.signal?.throwIfAborted();
     const admin = kafka.admin();
     try {
       await admin.connect();
-      const { brokers } = await admin.describeCluster();
-      if (attempt > 0) logger.info({ attempts: attempt + 1, waitedMs: Date.now() - started, brokers: brokers.length }, 'Kafka is reachable');
-      return;
+      return await work(admin, attempt, Date.now() - started);
     } catch (error) {
-      if (isMisconfiguration(error)) throw error;
-      const waited = Date.now() - started;
-      if (options.timeoutMs !== undefined && waited >= options.timeoutMs) {
-        throw new Error(`Kafka was not reachable within ${options.timeoutMs} ms: ${(error as Error).message}`);
-      }
       const retryInMs = kafkaBackoffMs(attempt, options.initialDelayMs, options.maxDelayMs, options.random);
-      logger.warn({ attempt: attempt + 1, retryInMs, waitedMs: waited, err: (error as Error).message }, 'Kafka is not reachable yet; waiting for it');
+      failed({ error, attempt, waitedMs: Date.now() - started, retryInMs });
       await pause(retryInMs, options.signal);
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
   }
+}
+
+/**
+ * Resolves once Kafka answers a metadata request. A service starting before its brokers (a fresh install, a
+ * broker restarting, a node rebooted) waits here with backoff, logging each failed attempt, instead of
+ * exiting and crash-looping; it is not ready meanwhile.
+ */
+export async function waitForKafka(kafka: Kafka, logger: Logger, options: WaitForKafkaOptions = {}): Promise<void> {
+  await withAdminRetries(
+    kafka,
+    async (admin, attempt, waitedMs) => {
+      const { brokers } = await admin.describeCluster();
+      if (attempt > 0) logger.info({ attempts: attempt + 1, waitedMs, brokers: brokers.length }, 'Kafka is reachable');
+    },
+    ({ error, attempt, waitedMs, retryInMs }) => {
+      if (isMisconfiguration(error)) throw error;
+      if (options.timeoutMs !== undefined && waitedMs >= options.timeoutMs) {
+        throw new Error(`Kafka was not reachable within ${options.timeoutMs} ms: ${(error as Error).message}`);
+      }
+      logger.warn({ attempt: attempt + 1, retryInMs, waitedMs, err: (error as Error).message }, 'Kafka is not reachable yet; waiting for it');
+    },
+    options,
+  );
 }
