@@ -56,6 +56,15 @@ export function chunkSize(chunk: RecordChunk): number {
   return chunk.offsets.length;
 }
 
+/**
+ * The chunk with its values as a Buffer (one view of the same memory; a transferred chunk arrives as plain
+ * typed arrays): the coverage walk then compares a record with its transaction's text natively.
+ */
+export function asBufferData(chunk: RecordChunk): RecordChunk {
+  const { data } = chunk;
+  return data instanceof Buffer ? chunk : { ...chunk, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) };
+}
+
 /** The records from `from` on: views of the same arrays (`starts` index the whole `data`), nothing copied. */
 export function sliceChunk(chunk: RecordChunk, from: number): RecordChunk {
   if (from <= 0) return chunk;

@@ -10,7 +10,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from '../logging/logger.js';
 import type { RecordVisitor, SourceLog, SourceRecord } from '../protocol/index.js';
-import { chunkIndexOf, chunkRecord, chunkSize, scanChunks, sliceChunk, type RecordChunk } from './record-chunk.js';
+import { asBufferData, chunkIndexOf, chunkRecord, chunkSize, scanChunks, sliceChunk, type RecordChunk } from './record-chunk.js';
 import { createSourceFeed, type SourceFeed, type SourceThread } from './source-feed.js';
 
 export interface SourceReaderOptions {
@@ -178,7 +178,7 @@ export class SourceReader implements SourceLog {
   #onChunk(partition: number, received: RecordChunk): void {
     const state = this.#state(partition);
     // Records the reader skipped meanwhile (discardThrough) may still be on their way from the feed.
-    const chunk = sliceChunk(received, chunkIndexOf(received, state.readThrough + 1));
+    const chunk = asBufferData(sliceChunk(received, chunkIndexOf(received, state.readThrough + 1)));
     const size = chunkSize(chunk);
     if (size === 0) return;
     state.chunks.push(chunk);

@@ -180,7 +180,9 @@ class CoverageWalk {
     if (expected === undefined || length !== expected.length) return false;
     const transaction = this.#context.block.transactions[this.next] as Transaction;
     if (transaction.from === COINBASE_SENDER || !isUserTransactionId(transaction.id)) return false;
-    // The canonical JSON of a stored transaction is printable ASCII: one byte per character.
+    // The canonical JSON of a stored transaction is printable ASCII: one byte per character. Read as latin1
+    // (one character per byte, natively), the bytes give exactly that text iff each byte is its character's code.
+    if (data instanceof Buffer) return data.toString('latin1', start, start + length) === expected;
     for (let i = 0; i < length; i++) if (data[start + i] !== expected.charCodeAt(i)) return false;
     return true;
   }
