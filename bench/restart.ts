@@ -48,6 +48,8 @@ const USAGE = `bench/restart.ts: time to ready and peak RSS of a restarted miner
   --memory-limit <MiB>       run each service started in a memory cgroup of its own with this limit, as a container's
                              limit (page cache counts and is reclaimed at the limit; no swap): reports the group's
                              peak usage, limit hits and OOM kills per service (needs root or a delegated cgroup)
+  --cpus <list>              run each service pinned to these CPUs (taskset -c, e.g. 0): it then sees that many cores,
+                             as under the chart's CPU limit of one core (no worker thread for the transactions topic)
   --chain-state <file>       with --brokers: reuse the chain a run with the same parameters left on that broker (the
                              file says where it is); when the file does not exist, build the chain and write it`;
 
@@ -68,6 +70,7 @@ const options = flags(USAGE, {
   'chain-state': { type: 'string' },
   'memory-limit': { type: 'string' },
   'backfill-seconds': { type: 'string' },
+  cpus: { type: 'string' },
 });
 
 const total = intFlag(options.transactions, 1_000_000);
@@ -230,7 +233,11 @@ async function launch(service: 'miner' | 'auditor', env: Record<string, string>,
   const nodeFlags = withFlags && typeof options['node-flags'] === 'string' ? options['node-flags'].split(' ').filter((flag) => flag !== '') : [];
   launches += 1;
   const cgroup = memoryLimitMib === undefined ? undefined : createMemoryCgroup(`chainlog-bench-restart-${process.pid}-${launches}-${service}`, memoryLimitMib * 2 ** 20);
-  const command = cgroup === undefined ? { command: process.execPath, args: [...nodeFlags, ...args] } : cgroup.wrap(process.execPath, [...nodeFlags, ...args]);
+  // --cpus: pinned with taskset, so that the service sees that many cores (availableParallelism), as under a
+  // container's CPU limit (usable-cores.ts: with one core the transactions topic is read on the main thread).
+  const cpus = typeof options.cpus === 'string' ? options.cpus : undefined;
+  const pinned = cpus === undefined ? { command: process.execPath, args: [...nodeFlags, ...args] } : { command: 'taskset', args: ['-c', cpus, process.execPath, ...nodeFlags, ...args] };
+  const command = cgroup === undefined ? pinned : cgroup.wrap(pinned.command, pinned.args);
   const child: ChildProcess = spawn(command.command, command.args, {
     env: { ...process.env, ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
