@@ -33,6 +33,8 @@ const USAGE = `bench/restart.ts: time to ready and peak RSS of a restarted miner
   --no-auditor               skip the auditor
   --auditor-replay           also run the auditor replaying from genesis with --generated-checkpoint
   --no-backfill              do not wait for the auditor's back-fill (nor restart it on its DATA_DIR)
+  --backfill-seconds <s>     stop the back-fill after s seconds and report its memory so far (a 10M back-fill under a
+                             memory limit takes hours here); no restart on the incomplete DATA_DIR
   --miner-verify             also start a miner from the checkpoint with CHECKPOINT_VERIFY on and report its memory
                              during the background verification from genesis
   --lookups <n>              requests per kind of lookup (default 2000)
@@ -65,6 +67,7 @@ const options = flags(USAGE, {
   'service-logs': { type: 'string' },
   'chain-state': { type: 'string' },
   'memory-limit': { type: 'string' },
+  'backfill-seconds': { type: 'string' },
 });
 
 const total = intFlag(options.transactions, 1_000_000);
@@ -298,21 +301,26 @@ async function launch(service: 'miner' | 'auditor', env: Record<string, string>,
 }
 
 /** Waits until the auditor's index holds every block and its ledger applied them all (its /readyz detail). */
-async function backfilled(running: Running, timeoutMs: number, progress?: () => string): Promise<number> {
+async function backfilled(running: Running, timeoutMs: number, progress?: () => string, partialAfterMs?: number): Promise<{ seconds: number; complete: boolean; index: unknown }> {
   const started = performance.now();
   let reported = started;
   for (;;) {
     let detail: { height?: number; index?: { complete?: boolean; ledgerHeight?: number } };
     try {
-      detail = (await (await fetch(`${running.base}/readyz`)).json()) as typeof detail;
+      // A service thrashing under a memory limit may not answer for minutes: the deadlines below still apply.
+      detail = (await (await fetch(`${running.base}/readyz`, { signal: AbortSignal.timeout(10_000) })).json()) as typeof detail;
     } catch (error) {
       // A connection reset on a loaded machine is retried; a service that died is the finding.
       await sleep(200);
       const why = running.exited();
       if (why !== undefined) throw new Error(why, { cause: error });
+      const waited = (performance.now() - started) / 1000;
+      if (partialAfterMs !== undefined && waited * 1000 >= partialAfterMs) return { seconds: waited, complete: false, index: `no answer to /readyz within 10 s (${(error as Error).message})` };
       continue;
     }
-    if (detail.index?.complete === true && detail.index.ledgerHeight === detail.height) return (performance.now() - started) / 1000;
+    const seconds = (performance.now() - started) / 1000;
+    if (detail.index?.complete === true && detail.index.ledgerHeight === detail.height) return { seconds, complete: true, index: detail.index };
+    if (partialAfterMs !== undefined && seconds * 1000 >= partialAfterMs) return { seconds, complete: false, index: detail.index };
     if (progress !== undefined && performance.now() - reported > 60_000) {
       reported = performance.now();
       console.log(`  back-fill under way, ${((reported - started) / 1000).toFixed(0)} s: ${JSON.stringify(detail.index)}; ${progress()}; load ${loadAverage()}`);
@@ -509,6 +517,7 @@ try {
   let auditorRestarted: Start | undefined;
   let backfillPeaks: RssSampler['peak'] | undefined;
   let lookupPeaks: RssSampler['peak'] | undefined;
+  let backfillPartial = false;
   if (options['no-auditor'] !== true) {
     const auditorEnv = { ...common, AUDIT_PUBLISH: 'false' };
     // Sampled once from the first auditor that answers, so every auditor is asked the same questions.
@@ -537,24 +546,30 @@ try {
         if (options['no-backfill'] !== true) {
           const sampler = new RssSampler(fresh.pid, fresh.base, fresh.cgroup);
           const started = performance.now();
-          const seconds = await backfilled(fresh, 6 * 3_600_000, () => `so far peak RSS ${mib(sampler.peak.rss)} MiB, anonymous ${mib(sampler.peak.anon)}, file-backed ${mib(sampler.peak.file)}`).catch((error: unknown) => {
+          const partialAfterMs = options['backfill-seconds'] === undefined ? undefined : intFlag(options['backfill-seconds'], 0) * 1000;
+          const outcome = await backfilled(fresh, 6 * 3_600_000, () => `so far peak RSS ${mib(sampler.peak.rss)} MiB, anonymous ${mib(sampler.peak.anon)}, file-backed ${mib(sampler.peak.file)}`, partialAfterMs).catch((error: unknown) => {
             if (!fresh.killed()) throw error;
             return undefined;
           });
           backfillPeaks = sampler.peak;
-          if (seconds === undefined) {
+          if (outcome !== undefined && !outcome.complete) {
+            backfillPartial = true;
+            console.log(
+              `  back-fill of the index from genesis: NOT complete, stopped after ${outcome.seconds.toFixed(1)} s (--backfill-seconds): ${JSON.stringify(outcome.index)}; during it ${sampler.stop()}; ${rssNow(fresh.pid)}; index on disk ${mib(allocatedBytes(dataDir))} MiB; load ${loadAverage()}`,
+            );
+          } else if (outcome === undefined) {
             oomKilled.push('auditor during the back-fill');
             console.log(`  back-fill of the index: the auditor was KILLED (SIGKILL) ${((performance.now() - started) / 1000).toFixed(1)} s after ready; until then ${sampler.stop()}; load ${loadAverage()}`);
           } else {
             console.log(
-              `  back-fill of the index from genesis (the background verification's replay): done ${seconds.toFixed(1)} s after ready; during it ${sampler.stop()}; peak RSS so far ${mib(peakRss(fresh.pid))} MiB; ${rssNow(fresh.pid)}; index on disk ${mib(allocatedBytes(dataDir))} MiB; load ${loadAverage()}`,
+              `  back-fill of the index from genesis (the background verification's replay): done ${outcome.seconds.toFixed(1)} s after ready; during it ${sampler.stop()}; peak RSS so far ${mib(peakRss(fresh.pid))} MiB; ${rssNow(fresh.pid)}; index on disk ${mib(allocatedBytes(dataDir))} MiB; load ${loadAverage()}`,
             );
           }
         }
       } finally {
         await fresh.stop();
       }
-      if (options['no-backfill'] !== true && oomKilled.every((what) => !what.startsWith('auditor'))) {
+      if (options['no-backfill'] !== true && !backfillPartial && oomKilled.every((what) => !what.startsWith('auditor'))) {
         // Its index is complete: the background verification is then CHECKPOINT_VERIFY's to run; off here (as for the
         // miner), so that it neither adds to the figures nor competes with the lookups.
         const again = await launch('auditor', { ...auditorEnv, DATA_DIR: dataDir, CHECKPOINT_VERIFY: 'false' });
@@ -619,8 +634,9 @@ try {
   if (verifyPeaks !== undefined) verdict('miner peak RSS during the background verification (MiB)', mib(verifyPeaks.rss), 256, ' MiB', false);
   // The goal is on the whole resident set; the anonymous part is what a memory limit cannot reclaim.
   if (backfillPeaks !== undefined) {
-    verdict('auditor peak RSS during the back-fill (MiB)', mib(backfillPeaks.rss), 256, ' MiB', false);
-    verdict('auditor peak anonymous RSS during the back-fill (MiB)', mib(backfillPeaks.anon), 256, ' MiB', false);
+    const part = backfillPartial ? ' (PART of it: --backfill-seconds)' : '';
+    verdict(`auditor peak RSS during the back-fill${part} (MiB)`, mib(backfillPeaks.rss), 256, ' MiB', false);
+    verdict(`auditor peak anonymous RSS during the back-fill${part} (MiB)`, mib(backfillPeaks.anon), 256, ' MiB', false);
   }
   if (lookupPeaks !== undefined) {
     verdict('auditor peak RSS during the lookups (MiB)', mib(lookupPeaks.rss), 256, ' MiB', false);
