@@ -169,7 +169,7 @@ describe('Grafana dashboards', () => {
     }
   });
 
-  it('the overview shows throughput, commit latency percentiles, chain height per service, miners vs partitions and errors', () => {
+  it('the overview shows throughput, commit latency percentiles, chain height per service, miners vs partitions, errors and bounded state', () => {
     const exprs = dashboardQueries(dashboard('chainlog-overview.json')).map((query) => query.expr).join('\n');
     for (const expected of [
       'chainlog_ingest_transactions_accepted_total',
@@ -180,6 +180,11 @@ describe('Grafana dashboards', () => {
       'chainlog_miner_owned_partitions',
       'chainlog_ingest_transactions_rejected_total',
       'chainlog_auditor_blocks_rejected_total',
+      'chainlog_miner_oldest_pending_transaction_age_seconds',
+      'chainlog_miner_replay_window_seconds',
+      'chainlog_ingest_backlogged_partitions',
+      'chainlog_auditor_index_missing_blocks',
+      'chainlog_auditor_backfill_blocks_total',
     ]) {
       expect(exprs).toContain(expected);
     }
