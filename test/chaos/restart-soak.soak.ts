@@ -28,10 +28,10 @@ const PER_BLOCK = 2000;
 const SEED = Number(process.env.CHAOS_SEED ?? 21);
 // Exactly what the services read (the generated checkpoint binds the consensus parameters by hash): open, no work.
 const CONSENSUS = { DIFFICULTY: '0', BLOCK_REWARD: '50', REPLAY_WINDOW_MS: String(WINDOW_MS) };
-// The heap cap a deployment gives miners and the auditor when a replay window is set (chart `miner/auditor.nodeOptions`,
+// The heap caps a deployment gives miners and the auditor when a replay window is set (chart `miner/auditor.nodeOptions`,
 // the operator's heapCapEnv): without it V8 sizes the heap from this 24 GB host and a 10M back-fill grew to gigabytes,
 // which is not what a pod runs. SOAK_NODE_OPTIONS='' runs uncapped.
-const HEAP_CAP = { NODE_OPTIONS: process.env.SOAK_NODE_OPTIONS ?? '--max-old-space-size=128' };
+const HEAP_CAP = { NODE_OPTIONS: process.env.SOAK_NODE_OPTIONS ?? '--max-old-space-size=128 --max-semi-space-size=2' };
 
 const figures: string[] = [];
 const note = (line: string): void => {
