@@ -50,6 +50,20 @@ const hash = { type: 'string', pattern: '^[0-9a-f]{64}$' };
 const nonNegative = { type: 'integer', minimum: 0 };
 const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
 const errorResponse = (description: string) => json(ref('Error'), description);
+/** A 503 body: `{ error: { code, message, ...fields } }`, every field required, nothing else. */
+const retryableError = (code: string, fields: Record<string, object>) => ({
+  type: 'object',
+  required: ['error'],
+  additionalProperties: false,
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message', ...Object.keys(fields)],
+      additionalProperties: false,
+      properties: { code: { const: code }, message: { type: 'string' }, ...fields },
+    },
+  },
+});
 /** 503 index-building (routes.ts): the back-fill after a start from a checkpoint has not reached this yet. */
 const indexBuilding = (what: string) => ({
   ...json(ref('IndexBuilding'), `${what} The auditor started from a checkpoint and is still back-filling its index from genesis; retry after Retry-After seconds.`),
@@ -147,61 +161,19 @@ const schemas = {
       additionalProperties: true,
     },
   }),
-  IndexBuilding: {
-    type: 'object',
-    required: ['error'],
-    additionalProperties: false,
-    properties: {
-      error: {
-        type: 'object',
-        required: ['code', 'message', 'height', 'contiguousHeight', 'missingBlocks', 'ledgerHeight'],
-        additionalProperties: false,
-        properties: {
-          code: { const: 'index-building' },
-          message: { type: 'string' },
-          height: { type: 'integer', minimum: -1, description: 'Highest block indexed.' },
-          contiguousHeight: { type: 'integer', minimum: -1, description: 'Every block from genesis to this one is indexed (-1: not even genesis yet).' },
-          missingBlocks: { type: 'integer', minimum: 0, description: 'Blocks below the highest not indexed yet.' },
-          ledgerHeight: { type: 'integer', minimum: -1, description: 'The last block balances and histories include.' },
-        },
-      },
-    },
-  },
-  PendingCatchingUp: {
-    type: 'object',
-    required: ['error'],
-    additionalProperties: false,
-    properties: {
-      error: {
-        type: 'object',
-        required: ['code', 'message', 'partitionsBehind', 'recordsBehind'],
-        additionalProperties: false,
-        properties: {
-          code: { const: 'pending-catching-up' },
-          message: { type: 'string' },
-          partitionsBehind: { ...nonNegative, description: 'Transactions partitions not read up to their end offsets in time (0: the end offsets could not be fetched).' },
-          recordsBehind: { ...nonNegative, description: 'Records of those partitions not read yet.' },
-        },
-      },
-    },
-  },
-  PendingUntracked: {
-    type: 'object',
-    required: ['error'],
-    additionalProperties: false,
-    properties: {
-      error: {
-        type: 'object',
-        required: ['code', 'message', 'untrackedPending'],
-        additionalProperties: false,
-        properties: {
-          code: { const: 'pending-untracked' },
-          message: { type: 'string' },
-          untrackedPending: { type: 'integer', minimum: 1, description: 'Pending transactions beyond PENDING_TRACK_LIMIT, whose ids a lookup cannot find.' },
-        },
-      },
-    },
-  },
+  IndexBuilding: retryableError('index-building', {
+    height: { type: 'integer', minimum: -1, description: 'Highest block indexed.' },
+    contiguousHeight: { type: 'integer', minimum: -1, description: 'Every block from genesis to this one is indexed (-1: not even genesis yet).' },
+    missingBlocks: { type: 'integer', minimum: 0, description: 'Blocks below the highest not indexed yet.' },
+    ledgerHeight: { type: 'integer', minimum: -1, description: 'The last block balances and histories include.' },
+  }),
+  PendingCatchingUp: retryableError('pending-catching-up', {
+    partitionsBehind: { ...nonNegative, description: 'Transactions partitions not read up to their end offsets in time (0: the end offsets could not be fetched).' },
+    recordsBehind: { ...nonNegative, description: 'Records of those partitions not read yet.' },
+  }),
+  PendingUntracked: retryableError('pending-untracked', {
+    untrackedPending: { type: 'integer', minimum: 1, description: 'Pending transactions beyond PENDING_TRACK_LIMIT, whose ids a lookup cannot find.' },
+  }),
   Amount: {
     description: 'A ledger amount in minor units: a JSON integer, or a decimal string when beyond ±(2^53 - 1).',
     oneOf: [{ type: 'integer' }, { type: 'string', pattern: '^-?[0-9]+$' }],

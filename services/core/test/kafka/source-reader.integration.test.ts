@@ -159,23 +159,37 @@ describe.each([
   });
 });
 
+/**
+ * A source reader on a worker thread over a new topic holding one record, with the Worker objects it makes (caught as
+ * the feed registers its listeners: the reader does not expose its thread); `onWorker` sees each new one first.
+ */
+async function readerWithWatchedWorkers(name: string, onWorker: (worker: Worker, seen: number) => void = () => undefined) {
+  const kafka = serviceKafka();
+  const topic = uniqueTopic(name);
+  const admin = kafka.admin();
+  await admin.connect();
+  const workers = new Set<Worker>();
+  const on = vi.spyOn(Worker.prototype, 'on').mockImplementation(function (this: Worker, ...args: Parameters<Worker['on']>) {
+    if (!workers.has(this)) onWorker(this, workers.size);
+    workers.add(this);
+    return EventEmitter.prototype.on.apply(this, args) as Worker;
+  });
+  const failures: Error[] = [];
+  const reader = new SourceReader({ kafka, topic, logger: createLogger('test', 'silent'), thread: 'worker', onFailure: (error) => failures.push(error) });
+  await ensureTopics(admin, [{ topic, partitions: 1 }]);
+  await produce(kafka, topic, 0, 'first');
+  const close = async (): Promise<void> => {
+    on.mockRestore();
+    await reader.stop();
+    await admin.disconnect();
+  };
+  return { reader, workers, failures, close };
+}
+
 describe('SourceReader whose worker thread dies', () => {
   it('reports the failure to its owner (blocks waiting for its records would otherwise wait for ever)', { timeout: 120_000 }, async () => {
-    const kafka = serviceKafka();
-    const topic = uniqueTopic('transactions-dying');
-    const admin = kafka.admin();
-    await admin.connect();
-    // The feed's Worker, caught as it registers its listeners (the reader does not expose its thread).
-    const workers = new Set<Worker>();
-    const on = vi.spyOn(Worker.prototype, 'on').mockImplementation(function (this: Worker, ...args: Parameters<Worker['on']>) {
-      workers.add(this);
-      return EventEmitter.prototype.on.apply(this, args) as Worker;
-    });
-    const failures: Error[] = [];
-    const reader = new SourceReader({ kafka, topic, logger: createLogger('test', 'silent'), thread: 'worker', onFailure: (error) => failures.push(error) });
+    const { reader, workers, failures, close } = await readerWithWatchedWorkers('transactions-dying');
     try {
-      await ensureTopics(admin, [{ topic, partitions: 1 }]);
-      await produce(kafka, topic, 0, 'first');
       await reader.start();
       // It starts in the background once the topic exists; a record read means its thread runs (a thread
       // killed while starting is replaced, not reported: see the next test).
@@ -185,38 +199,23 @@ describe('SourceReader whose worker thread dies', () => {
       await Promise.all([...workers].map((worker) => worker.terminate()));
       await eventually(() => expect(failures.map((error) => error.message)).toEqual([expect.stringContaining('thread exited')]), 10_000);
     } finally {
-      on.mockRestore();
-      await reader.stop();
-      await admin.disconnect();
+      await close();
     }
   });
 
   it('replaces a thread that dies before it started, and stops without waiting for that thread again', { timeout: 120_000 }, async () => {
-    const kafka = serviceKafka();
-    const topic = uniqueTopic('transactions-dying-early');
-    const admin = kafka.admin();
-    await admin.connect();
     // The first thread is killed as soon as the feed listens to it: before it could start its consumer.
-    const workers = new Set<Worker>();
-    const on = vi.spyOn(Worker.prototype, 'on').mockImplementation(function (this: Worker, ...args: Parameters<Worker['on']>) {
-      if (!workers.has(this) && workers.size === 0) setImmediate(() => void this.terminate());
-      workers.add(this);
-      return EventEmitter.prototype.on.apply(this, args) as Worker;
+    const { reader, workers, failures, close } = await readerWithWatchedWorkers('transactions-dying-early', (worker, seen) => {
+      if (seen === 0) setImmediate(() => void worker.terminate());
     });
-    const failures: Error[] = [];
-    const reader = new SourceReader({ kafka, topic, logger: createLogger('test', 'silent'), thread: 'worker', onFailure: (error) => failures.push(error) });
     try {
-      await ensureTopics(admin, [{ topic, partitions: 1 }]);
-      await produce(kafka, topic, 0, 'first');
       await reader.start();
       // A second thread reads the record: the start was retried (it waited for ever for the first one's exit).
       await eventually(() => expect(reader.readThrough(0)).toBe(0), 60_000);
       expect(workers.size).toBeGreaterThanOrEqual(2);
       expect(failures).toEqual([]);
     } finally {
-      on.mockRestore();
-      await reader.stop();
-      await admin.disconnect();
+      await close();
     }
   });
 });
