@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { inject } from 'vitest';
+import { ensureTopics } from '@chainlog/core/kafka';
 
 export function kafkaBrokers(): string {
   const brokers = inject('kafkaBrokers') as string | undefined;
@@ -13,6 +14,19 @@ export function kafkaBrokers(): string {
 /** Topic names unique to one test, so tests sharing the broker never see each other's messages. */
 export function uniqueTopic(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+/** A new topic (uniqueTopic's name) with this many partitions, created on the broker; returns its name. */
+export async function createTopic(kafka: Kafka, prefix: string, partitions = 1): Promise<string> {
+  const topic = uniqueTopic(prefix);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, [{ topic, partitions }]);
+  } finally {
+    await admin.disconnect();
+  }
+  return topic;
 }
 
 export function testKafka(brokers = kafkaBrokers()): Kafka {

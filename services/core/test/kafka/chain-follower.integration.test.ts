@@ -1,6 +1,5 @@
-import type { Kafka } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type BlockRejection, ChainFollower, ensureTopics } from '@chainlog/core/kafka';
+import { type BlockRejection, ChainFollower } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
 import {
   admitRecord,
@@ -14,7 +13,7 @@ import {
   type SourceRange,
   type Transaction,
 } from '@chainlog/core/protocol';
-import { testKafka, uniqueTopic } from '../../../../test/support/kafka.js';
+import { createTopic, testKafka } from '../../../../test/support/kafka.js';
 
 const consensus = { minDifficulty: 4, blockReward: 50 };
 
@@ -25,15 +24,6 @@ function mine(previous: Block, miner: string, transactions: Transaction[] = [], 
   return sealBlock(candidate, nonce);
 }
 
-async function singlePartitionTopic(kafka: Kafka, name: string): Promise<string> {
-  const topic = uniqueTopic(name);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [{ topic, partitions: 1 }]);
-  await admin.disconnect();
-  return topic;
-}
-
 describe('ChainFollower', () => {
   const followers: ChainFollower[] = [];
   afterEach(async () => {
@@ -42,7 +32,7 @@ describe('ChainFollower', () => {
 
   it('applies the topic in offset order, reports rejections with offsets, and catches up with later blocks', async () => {
     const kafka = testKafka();
-    const topic = await singlePartitionTopic(kafka, 'blockchain');
+    const topic = await createTopic(kafka, 'blockchain');
 
     const first = mine(GENESIS_BLOCK, 'miner-a');
     const rival = mine(GENESIS_BLOCK, 'miner-b');
@@ -86,7 +76,7 @@ describe('ChainFollower', () => {
 
   it('applies the block announced with expectOwnBlock without validating it again, unless a rival landed first', async () => {
     const kafka = testKafka();
-    const topic = await singlePartitionTopic(kafka, 'blockchain-own');
+    const topic = await createTopic(kafka, 'blockchain-own');
     const producer = kafka.producer({ idempotent: true });
     await producer.connect();
     const publish = async (value: Buffer): Promise<number> => Number((await producer.send({ topic, acks: -1, messages: [{ value }] }))[0]?.baseOffset);
@@ -130,8 +120,8 @@ describe('ChainFollower', () => {
 
   it('fetches a partition read on demand for every block it did not check itself, and checks that block in full', async () => {
     const kafka = testKafka();
-    const topic = await singlePartitionTopic(kafka, 'blockchain-on-demand');
-    const transactionsTopic = await singlePartitionTopic(kafka, 'transactions-on-demand');
+    const topic = await createTopic(kafka, 'blockchain-on-demand');
+    const transactionsTopic = await createTopic(kafka, 'transactions-on-demand');
     const producer = kafka.producer({ idempotent: true });
     await producer.connect();
     const publish = async (value: Buffer): Promise<number> => Number((await producer.send({ topic, acks: -1, messages: [{ value }] }))[0]?.baseOffset);
@@ -189,7 +179,7 @@ describe('ChainFollower', () => {
 
   it('times out waiting for an offset that never arrives', async () => {
     const kafka = testKafka();
-    const topic = await singlePartitionTopic(kafka, 'blockchain-empty');
+    const topic = await createTopic(kafka, 'blockchain-empty');
     const follower = new ChainFollower({ kafka, topic, chain: new Chain(consensus), logger: createLogger('test', 'silent') });
     followers.push(follower);
     await follower.start();

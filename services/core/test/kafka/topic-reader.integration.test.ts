@@ -1,9 +1,9 @@
 // The topic reader on a real broker: a handler that works without waiting on I/O (a replay's block checks) does not
 // hold the event loop for a whole fetched batch; other work (an HTTP request, a probe) runs between its slices.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ensureTopics, READER_SLICE_MS, TopicReader } from '@chainlog/core/kafka';
+import { READER_SLICE_MS, TopicReader } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
-import { eventually, testKafka, uniqueTopic } from '../../../../test/support/kafka.js';
+import { createTopic, eventually, testKafka } from '../../../../test/support/kafka.js';
 
 function busyFor(ms: number): void {
   const until = performance.now() + ms;
@@ -20,11 +20,7 @@ describe('TopicReader', () => {
 
   it('lets the event loop run between slices of a batch whose handler never waits', async () => {
     const kafka = testKafka();
-    const topic = uniqueTopic('reader-slices');
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [{ topic, partitions: 1 }]);
-    await admin.disconnect();
+    const topic = await createTopic(kafka, 'reader-slices');
     const producer = kafka.producer();
     await producer.connect();
     // One send: the reader gets them in one fetched batch.
