@@ -46,7 +46,7 @@ export class MemoryIndexStore implements IndexStore {
   putBlock(summary: StoredBlockSummary, bytes: Buffer): void {
     // Kept: a view into a larger buffer (a fetch response) is copied, so that it does not keep the rest alive.
     this.#blocks.set(summary.index, { summary, bytes: bytes.byteLength === bytes.buffer.byteLength ? bytes : Buffer.from(bytes) });
-    // A block without transactions holds no sequence number (see LmdbIndexStore.putBlock).
+    // A block without transactions holds no sequence number (see LevelIndexStore.blockIndexAtSeq).
     if (summary.transactionCount === 0) return;
     const entry: [number, number] = [summary.firstSeq, summary.index];
     const last = this.#starts.at(-1);
@@ -155,6 +155,10 @@ export class MemoryIndexStore implements IndexStore {
     this.#starts = [];
     this.#transactions = new ShardedMap(this.#shardCapacity);
     this.#history.clear();
+  }
+
+  drained(): Promise<void> {
+    return Promise.resolve();
   }
 
   sizeOnDisk(): number {
