@@ -16,7 +16,8 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { AccountRecord, BackfillResume, IndexMeta, IndexStore, RecentListName, StoredBlockSummary, StoredEntry } from './index-store.js';
+import type { SkipReason } from '@chainlog/core/protocol';
+import type { AccountRecord, BackfillResume, IndexMeta, IndexStore, RecentListName, StoredBlockSummary, StoredEntry, StoredRefusal } from './index-store.js';
 
 type SummaryValue = [hash: string, offset: number, timestamp: number, transactionCount: number, firstSeq: number];
 type AccountValue = [balance: string, transactionCount: number, overdrafts: number];
@@ -155,6 +156,8 @@ export class LmdbIndexStore implements IndexStore {
   readonly #accounts: Database<AccountValue, string>;
   readonly #history: Database<number, [string, number]>;
   readonly #recent: Database<object, [RecentListName, number]>;
+  readonly #refusals: Database<StoredRefusal, string>;
+  readonly #skips: Database<SkipReason, [number, number]>;
 
   readonly #sync: IndexSync;
 
@@ -175,6 +178,8 @@ export class LmdbIndexStore implements IndexStore {
     this.#history = this.#root.openDB({ name: 'history' });
     this.#entries = this.#root.openDB({ name: 'entries' });
     this.#recent = this.#root.openDB({ name: 'recent' });
+    this.#refusals = this.#root.openDB({ name: 'refusals' });
+    this.#skips = this.#root.openDB({ name: 'skips' });
   }
 
   meta(): IndexMeta | undefined {
@@ -259,6 +264,22 @@ export class LmdbIndexStore implements IndexStore {
     this.#ids.putSync(id, seq);
   }
 
+  refusal(id: string): StoredRefusal | undefined {
+    return this.#refusals.get(id);
+  }
+
+  putRefusal(id: string, refusal: StoredRefusal): void {
+    this.#refusals.putSync(id, refusal);
+  }
+
+  skip(partition: number, offset: number): SkipReason | undefined {
+    return this.#skips.get([partition, offset]);
+  }
+
+  putSkip(partition: number, offset: number, reason: SkipReason): void {
+    this.#skips.putSync([partition, offset], reason);
+  }
+
   *accounts(): Iterable<[string, AccountRecord]> {
     for (const { key, value } of this.#accounts.getRange()) {
       const [balance, transactionCount, overdrafts] = value;
@@ -297,7 +318,7 @@ export class LmdbIndexStore implements IndexStore {
 
   clear(): void {
     this.#root.transactionSync(() => {
-      for (const db of [this.#meta, this.#summaries, this.#blocks, this.#starts, this.#proofs, this.#ids, this.#accounts, this.#history, this.#entries, this.#recent]) db.clearSync();
+      for (const db of [this.#meta, this.#summaries, this.#blocks, this.#starts, this.#proofs, this.#ids, this.#accounts, this.#history, this.#entries, this.#recent, this.#refusals, this.#skips]) db.clearSync();
     });
   }
 
