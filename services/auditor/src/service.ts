@@ -330,7 +330,7 @@ export class AuditorService {
       this.#driveLedger();
     }
     // Pending transactions: what the chain has not consumed yet (after a restore, not the whole topic again).
-    if (!this.transactions.started) this.transactions.start(this.state.chain.sourceOffsets());
+    if (!this.transactions.started) this.transactions.start(this.state.chain.sourceOffsets(), this.state.pendingResume());
     await this.follower.start(from);
     this.#followerStarted = true;
     await this.follower.catchUp(24 * 3600_000);

@@ -14,6 +14,7 @@ import { amountJson, Ledger } from '../src/domain/ledger.js';
 import { LruCache, RecentList } from '../src/domain/lru.js';
 import { PendingTracker } from '../src/domain/pending-tracker.js';
 import { ChainBuilder, PARAMS, signedTransaction, topicTransaction } from './support/chain-builder.js';
+import { memoryRefusalLog } from './support/refusal-log.js';
 
 const TOPIC = 'transactions';
 
@@ -243,10 +244,12 @@ describe('PendingTracker', () => {
     const builder = new ChainBuilder();
     const chain = new Chain(PARAMS);
     chain.apply(encodeBlock(GENESIS_BLOCK));
-    const tracker = new PendingTracker({ topic: TOPIC, chain, ...(trackLimit === undefined ? {} : { trackLimit }) });
+    const refusals = memoryRefusalLog();
+    const tracker = new PendingTracker({ topic: TOPIC, chain, refusals, ...(trackLimit === undefined ? {} : { trackLimit }) });
     const commit = (block: Block): void => {
       const result = chain.apply(encodeBlock(block));
       if (!result.accepted) throw new Error(`${result.reason}: ${result.detail}`);
+      refusals.recordSkips(block, TOPIC);
       tracker.onBlock(block);
     };
     return { builder, chain, tracker, commit };

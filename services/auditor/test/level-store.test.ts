@@ -5,6 +5,7 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SKIP_REASONS, type SkipReason } from '@chainlog/core/protocol';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AccountRecord, IndexMeta, IndexStore, RecentListName, StoredEntry } from '../src/store/index-store.js';
@@ -248,7 +249,9 @@ type Command =
   | { kind: 'entry'; seq: number; amount: number }
   | { kind: 'proof'; index: number; size: number }
   | { kind: 'account'; account: number; balance: bigint }
-  | { kind: 'recent'; list: RecentListName; keep: number };
+  | { kind: 'recent'; list: RecentListName; keep: number }
+  | { kind: 'refusal'; id: number; offset: number; reason: SkipReason | undefined }
+  | { kind: 'skip'; partition: number; offset: number; reason: SkipReason };
 
 type Step = { kind: 'batch'; commands: Command[] } | { kind: 'clear' } | { kind: 'wait' } | { kind: 'drained' } | { kind: 'reopen' };
 
@@ -264,6 +267,8 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   fc.record({ kind: fc.constant('proof' as const), index: fc.nat(20), size: fc.nat(300) }),
   fc.record({ kind: fc.constant('account' as const), account: fc.nat(5), balance: fc.bigInt({ min: -(2n ** 80n), max: 2n ** 80n }) }),
   fc.record({ kind: fc.constant('recent' as const), list: fc.constantFrom(...LISTS), keep: fc.integer({ min: 1, max: 4 }) }),
+  fc.record({ kind: fc.constant('refusal' as const), id: fc.nat(10), offset: fc.nat(2 ** 40), reason: fc.option(fc.constantFrom(...SKIP_REASONS), { nil: undefined }) }),
+  fc.record({ kind: fc.constant('skip' as const), partition: fc.nat(3), offset: fc.nat(5), reason: fc.constantFrom(...SKIP_REASONS) }),
 );
 
 const step: fc.Arbitrary<Step> = fc.oneof(
@@ -348,6 +353,12 @@ class Writer {
         model.recent.set(c.list, list);
         return [(store) => store.putRecent(c.list, seq, value, c.keep)];
       }
+      case 'refusal': {
+        const refusal = { partition: c.id % 3, offset: c.offset, ...(c.reason === undefined ? {} : { reason: c.reason }) };
+        return [(store) => store.putRefusal(`tx-${c.id}`, refusal)];
+      }
+      case 'skip':
+        return [(store) => store.putSkip(c.partition, c.offset, c.reason)];
     }
   }
 }
@@ -364,7 +375,13 @@ function expectSameReads(level: IndexStore, memory: IndexStore, model: Model, ch
     expect(level.blockIndexAtSeq(seq)).toEqual(memory.blockIndexAtSeq(seq));
   }
   for (let seq = 0; seq <= 61; seq++) expect(level.entry(seq)).toEqual(model.entries.get(seq));
-  for (let id = 0; id <= 31; id++) expect(level.transactionSeq(`tx-${id}`)).toEqual(memory.transactionSeq(`tx-${id}`));
+  for (let id = 0; id <= 31; id++) {
+    expect(level.transactionSeq(`tx-${id}`)).toEqual(memory.transactionSeq(`tx-${id}`));
+    expect(level.refusal(`tx-${id}`)).toEqual(memory.refusal(`tx-${id}`));
+  }
+  for (let partition = 0; partition < 4; partition++) {
+    for (let offset = 0; offset < 6; offset++) expect(level.skip(partition, offset)).toEqual(memory.skip(partition, offset));
+  }
   for (let account = 0; account < 4; account++) {
     for (const [from, limit] of [
       [0, 100],

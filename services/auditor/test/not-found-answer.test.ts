@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { notFoundAnswer, type PartitionSpan, recordsBehind, unreadPartitions } from '../src/domain/not-found-answer.js';
 import { PendingTracker } from '../src/domain/pending-tracker.js';
+import { memoryRefusalLog } from './support/refusal-log.js';
 
 const positions = (map: Record<number, number>) => (partition: number) => map[partition] ?? 0;
 
@@ -95,7 +96,7 @@ describe('PendingTracker.untrackedPending', () => {
   const chain = { hasTransaction: () => false, lastSourceOffset: () => undefined };
 
   it('counts pending transactions beyond the track limit until a block covers them', () => {
-    const tracker = new PendingTracker({ topic: 't', chain, trackLimit: 2 });
+    const tracker = new PendingTracker({ topic: 't', chain, refusals: memoryRefusalLog(), trackLimit: 2 });
     tracker.observe(0, 0, 'a', 1);
     tracker.observe(0, 1, 'b', 1);
     expect(tracker.untrackedPending).toBe(0);

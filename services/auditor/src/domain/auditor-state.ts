@@ -16,7 +16,7 @@ import type {
   TransactionStatusView,
 } from '@chainlog/core/api';
 import type { BlockRejection } from '@chainlog/core/kafka';
-import { type Block, Chain, type ChainState, COINBASE_SENDER, type ConsensusParams } from '@chainlog/core/protocol';
+import { type Block, Chain, type ChainState, COINBASE_SENDER, type ConsensusParams, derivedIdPosition } from '@chainlog/core/protocol';
 import { AuditLog, isForkReason, type CoverageAnomaly, type RejectedBlock } from './audit-log.js';
 import type { IndexMeta, IndexStore } from '../store/index-store.js';
 import { MemoryIndexStore } from '../store/memory-store.js';
@@ -24,7 +24,7 @@ import { ChainIndex } from './chain-index.js';
 import { IndexCoverage } from './index-coverage.js';
 import { INDEX_FORMAT } from './index-validity.js';
 import { amountJson, Ledger, type OverdraftRecord } from './ledger.js';
-import { PendingTracker, type PartitionLag } from './pending-tracker.js';
+import { type PendingStatus, PendingTracker, type PartitionLag, type RefusalLog } from './pending-tracker.js';
 
 export interface AuditorStateOptions {
   readonly params: ConsensusParams;
@@ -97,6 +97,7 @@ export class AuditorState {
   readonly pending: PendingTracker;
   readonly store: IndexStore;
   readonly #identity: string;
+  readonly #transactionsTopic: string;
   readonly #clock: () => number;
   readonly #recentLimit: number;
   readonly #blockCacheBytes: number | undefined;
@@ -108,6 +109,8 @@ export class AuditorState {
   readonly #backfillResumeEvery: number;
   /** Transactions back-filled since the resume point was last kept. */
   #sinceResumeKept = 0;
+  /** Inside #write: a refusal the tracker logs joins that write instead of making its own. */
+  #writing = false;
 
   constructor(options: AuditorStateOptions) {
     this.chain = new Chain(options.params);
@@ -116,17 +119,49 @@ export class AuditorState {
     this.#blockCacheBytes = options.blockCacheBytes;
     this.store = options.store ?? new MemoryIndexStore();
     this.#identity = options.identity ?? '';
+    this.#transactionsTopic = options.transactionsTopic;
     this.#backfillResumeEvery = options.backfillResumeEvery ?? BACKFILL_RESUME_EVERY;
     this.#load();
     this.pending = new PendingTracker({
       topic: options.transactionsTopic,
       chain: this.chain,
+      refusals: this.#refusalLog(),
       ...(options.pendingTrackLimit === undefined ? {} : { trackLimit: options.pendingTrackLimit }),
     });
   }
 
   get index(): ChainIndex {
     return this.#index;
+  }
+
+  /** The pending tracker's refusals, kept in the store (with the index: on disk with DATA_DIR). */
+  #refusalLog(): RefusalLog {
+    const { store } = this;
+    return {
+      refusal: (id) => store.refusal(id),
+      skip: (partition, offset) => store.skip(partition, offset),
+      logRefusal: (id, refusal) => {
+        if (this.#writing) store.putRefusal(id, refusal);
+        else store.batch(() => store.putRefusal(id, refusal));
+      },
+    };
+  }
+
+  /**
+   * Where the transactions follower continues after a restart on this index (IndexMeta.pendingFrom), per
+   * partition; undefined when the index does not say (a new one, or one written before it was kept).
+   */
+  pendingResume(): ReadonlyMap<number, number> | undefined {
+    const meta = this.store.meta();
+    return meta?.pendingFrom === undefined ? undefined : new Map(meta.pendingFrom.map(([partition, offset]) => [partition, offset]));
+  }
+
+  /** The refusals a block names for this topic's records (every reason but duplicate: a duplicate's status is its first copy's). */
+  #putSkips(block: Block): void {
+    for (const source of block.sources) {
+      if (source.topic !== this.#transactionsTopic) continue;
+      for (const { offset, reason } of source.skipped ?? []) if (reason !== 'duplicate') this.store.putSkip(source.partition, offset, reason);
+    }
   }
 
   get ledger(): Ledger {
@@ -198,9 +233,11 @@ export class AuditorState {
     let overdrafts: OverdraftRecord[] = [];
     this.#write(() => {
       this.#index.put(block, offset, firstSeq, wireBytes);
+      this.#putSkips(block);
       if (this.#ledgerHeight === block.index - 1) overdrafts = this.#applyToLedger(block, firstSeq);
+      // In the same write: the refusals it decides are kept with the block, and pendingFrom moves past them.
+      this.pending.onBlock(block);
     });
-    this.pending.onBlock(block);
     const transactionTimestamps = block.transactions.filter(({ from }) => from !== COINBASE_SENDER).map(({ timestamp }) => timestamp);
     return { block, offset, userTransactions: transactionTimestamps.length, transactionTimestamps, overdrafts };
   }
@@ -214,6 +251,7 @@ export class AuditorState {
     let added = false;
     this.#write(() => {
       added = this.#index.put(block, offset, firstSeq, wireBytes);
+      if (added) this.#putSkips(block);
     });
     return added;
   }
@@ -227,6 +265,7 @@ export class AuditorState {
     let added = false;
     this.#write(() => {
       added = this.#index.put(block, offset, firstSeq, wireBytes, false);
+      if (added) this.#putSkips(block);
     });
     this.#sinceResumeKept += block.transactions.length;
     if (this.#sinceResumeKept >= this.#backfillResumeEvery && this.keepBackfillResume(state(), offset, block.hash)) this.#sinceResumeKept = 0;
@@ -297,8 +336,13 @@ export class AuditorState {
   /** One atomic change of the store, with the meta record that says how far it is valid. */
   #write(change: () => void): void {
     this.store.batch(() => {
-      change();
-      this.store.setMeta(this.#meta());
+      this.#writing = true;
+      try {
+        change();
+        this.store.setMeta(this.#meta());
+      } finally {
+        this.#writing = false;
+      }
     });
   }
 
@@ -310,6 +354,8 @@ export class AuditorState {
       ledgerHeight: this.#ledgerHeight,
       overdraftTotal: this.#ledger.overdraftCount,
       audit: this.#audit.totals(),
+      // Undefined while the constructor loads the store (before the tracker exists).
+      ...(this.pending === undefined ? {} : { pendingFrom: this.pending.resumeFrom() }),
     };
   }
 
@@ -397,7 +443,7 @@ export class AuditorState {
         merkleRoot: proven.merkleRoot,
       };
     }
-    const pending = this.pending.status(id);
+    const pending = this.pending.status(id) ?? this.#refusedByPosition(id);
     if (pending === undefined) return undefined;
     if (pending.status === 'dropped') return { ...pending, transactionId: id };
     return {
@@ -407,6 +453,17 @@ export class AuditorState {
       offset: pending.offset,
       enqueuedAt: isoOrNull(pending.enqueuedAt),
     };
+  }
+
+  /**
+   * A derived id names its record: refused if a canonical block skipped that record for a reason, even when this
+   * auditor never read the record itself (an index back-filled from genesis after a start from a checkpoint).
+   */
+  #refusedByPosition(id: string): PendingStatus | undefined {
+    const position = derivedIdPosition(id);
+    if (position === undefined || position.topic !== this.#transactionsTopic) return undefined;
+    const reason = this.store.skip(position.partition, position.offset);
+    return reason === undefined ? undefined : { status: 'dropped', partition: position.partition, offset: position.offset, reason };
   }
 
   /**

@@ -3,8 +3,12 @@
  *
  * A message is pending from when the auditor reads it until a canonical block's source range covers its
  * offset (or a block commits its id). A covered message whose id the chain does not hold was dropped by
- * the miner (a duplicate id or a transaction the miner refused); the most recent of those are remembered
- * so a status query can say so. Messages that are not valid transactions are not tracked at all.
+ * the miner (a duplicate id or a transaction the miner refused, with the reason the block names): that is
+ * written to the refusal log (the index store: kept with the index, on disk with DATA_DIR) so a status query
+ * says so for as long as the index lives. Messages that are not valid transactions are not tracked at all.
+ *
+ * Where reading may continue after a restart (`resumeFrom`): below it every record was read and none is
+ * pending, so every refusal among them is logged already.
  *
  * Ages use the Kafka record timestamp (when the message entered the log), not the transaction's own
  * timestamp, so a client-chosen timestamp cannot fake or hide a stuck partition.
@@ -15,13 +19,21 @@
  */
 import { ShardedMap } from '@chainlog/core/collections';
 import type { Block, SkipReason } from '@chainlog/core/protocol';
-import { LruCache } from './lru.js';
 
 /** What the tracker needs to know about the canonical chain. */
 export interface CommittedView {
   hasTransaction(id: string): boolean;
   /** The last offset of this transactions partition that a canonical block consumed. */
   lastSourceOffset(topic: string, partition: number): number | undefined;
+}
+
+/** Where refusals are kept (the index store), and the reasons canonical blocks gave for the records they skipped. */
+export interface RefusalLog {
+  refusal(id: string): { readonly partition: number; readonly offset: number; readonly reason?: SkipReason } | undefined;
+  /** Keeps a refusal (the tracker calls it outside any other write: the log makes it durable on its own). */
+  logRefusal(id: string, refusal: { readonly partition: number; readonly offset: number; readonly reason?: SkipReason }): void;
+  /** The reason a canonical block named for skipping this record, if it named one. */
+  skip(partition: number, offset: number): SkipReason | undefined;
 }
 
 interface PendingEntry {
@@ -40,6 +52,8 @@ interface PartitionQueue {
   entries: PendingEntry[];
   head: number;
   pending: number;
+  /** The offset after the last record observed (0 before any). */
+  next: number;
 }
 
 export type PendingStatus =
@@ -62,20 +76,14 @@ export class PendingTracker {
   readonly #trackLimit: number;
   readonly #partitions = new Map<number, PartitionQueue>();
   readonly #byId = new ShardedMap<string, PendingEntry>();
-  readonly #dropped: LruCache<string, { partition: number; offset: number; reason?: SkipReason }>;
-  /**
-   * `partition:offset` → reason of the records canonical blocks left out, for a record the follower reads only
-   * after its block was applied (after a restart the chain is ahead of the transactions follower): still refused.
-   */
-  readonly #skipped: LruCache<string, SkipReason>;
+  readonly #refusals: RefusalLog;
   #untracked = 0;
 
-  constructor(options: { topic: string; chain: CommittedView; trackLimit?: number; droppedLimit?: number }) {
+  constructor(options: { topic: string; chain: CommittedView; refusals: RefusalLog; trackLimit?: number }) {
     this.#topic = options.topic;
     this.#chain = options.chain;
+    this.#refusals = options.refusals;
     this.#trackLimit = options.trackLimit ?? 1_000_000;
-    this.#dropped = new LruCache(options.droppedLimit ?? 10_000);
-    this.#skipped = new LruCache(options.droppedLimit ?? 10_000);
   }
 
   /** Pending transactions whose id is indexed. */
@@ -99,12 +107,19 @@ export class PendingTracker {
     for (let partition = 0; partition < count; partition++) this.#queue(partition);
   }
 
+  /** Reading of `partition` starts at `offset`: every record below it is decided already (resumeFrom). */
+  startFrom(partition: number, offset: number): void {
+    const queue = this.#queue(partition);
+    queue.next = Math.max(queue.next, offset);
+  }
+
   /**
    * A message read from the transactions topic (in offset order per partition). `id` is the transaction's
    * id (its own, or the derived one), or undefined when the message is not a valid transaction.
    */
   observe(partition: number, offset: number, id: string | undefined, recordTimestamp: number): void {
     const queue = this.#queue(partition);
+    queue.next = Math.max(queue.next, offset + 1);
     if (id === undefined) return;
     const consumed = this.#chain.lastSourceOffset(this.#topic, partition);
     if (consumed !== undefined && offset <= consumed) {
@@ -122,7 +137,10 @@ export class PendingTracker {
     if (indexed) this.#byId.set(id, entry);
   }
 
-  /** A block joined the canonical chain (the chain already includes it). */
+  /**
+   * A block joined the canonical chain (the chain already includes it). Call it inside the store write that
+   * indexes the block, so its refusals are kept with it.
+   */
   onBlock(block: Block): void {
     for (const transaction of block.transactions) {
       const entry = this.#byId.get(transaction.id);
@@ -133,7 +151,6 @@ export class PendingTracker {
       const queue = this.#queue(source.partition);
       // Why the block left a record out (source coverage, docs/protocol.md §3.7): the refusal's reason.
       const reasons = new Map((source.skipped ?? []).map(({ offset, reason }) => [offset, reason]));
-      for (const [offset, reason] of reasons) this.#skipped.set(`${source.partition}:${offset}`, reason);
       while (queue.head < queue.entries.length) {
         const entry = queue.entries[queue.head] as PendingEntry;
         if (entry.offset > source.lastOffset) break;
@@ -141,7 +158,7 @@ export class PendingTracker {
           this.#finish(entry);
           if (entry.id !== undefined && !this.#chain.hasTransaction(entry.id)) {
             const reason = reasons.get(entry.offset);
-            this.#dropped.set(entry.id, { partition: entry.partition, offset: entry.offset, ...(reason === undefined ? {} : { reason }) });
+            this.#refusals.logRefusal(entry.id, { partition: entry.partition, offset: entry.offset, ...(reason === undefined ? {} : { reason }) });
           }
         }
         queue.head++;
@@ -155,9 +172,21 @@ export class PendingTracker {
    * duplicate is not (its id's status is the committed copy's), nor a record whose reason is forgotten.
    */
   #refusedBefore(partition: number, offset: number, id: string): void {
-    const reason = this.#skipped.get(`${partition}:${offset}`);
+    const reason = this.#refusals.skip(partition, offset);
     if (reason === undefined || reason === 'duplicate' || this.#chain.hasTransaction(id)) return;
-    this.#dropped.set(id, { partition, offset, reason });
+    if (this.#refusals.refusal(id)?.offset === offset) return;
+    this.#refusals.logRefusal(id, { partition, offset, reason });
+  }
+
+  /**
+   * Per partition, the offset reading may continue from after a restart without losing a refusal: the oldest
+   * pending record's, or the one after the last record read when none is pending.
+   */
+  resumeFrom(): Array<[partition: number, offset: number]> {
+    return [...this.#partitions].map(([partition, queue]) => {
+      while (queue.head < queue.entries.length && (queue.entries[queue.head] as PendingEntry).done) queue.head++;
+      return [partition, (queue.entries[queue.head] as PendingEntry | undefined)?.offset ?? queue.next];
+    });
   }
 
   status(id: string): PendingStatus | undefined {
@@ -165,7 +194,7 @@ export class PendingTracker {
     if (entry !== undefined) {
       return { status: 'pending', partition: entry.partition, offset: entry.offset, enqueuedAt: entry.timestamp };
     }
-    const dropped = this.#dropped.get(id);
+    const dropped = this.#refusals.refusal(id);
     return dropped === undefined ? undefined : { status: 'dropped', ...dropped };
   }
 
@@ -198,7 +227,7 @@ export class PendingTracker {
   #queue(partition: number): PartitionQueue {
     let queue = this.#partitions.get(partition);
     if (queue === undefined) {
-      queue = { entries: [], head: 0, pending: 0 };
+      queue = { entries: [], head: 0, pending: 0, next: 0 };
       this.#partitions.set(partition, queue);
     }
     return queue;

@@ -7,7 +7,7 @@
  * start). Reads are synchronous, so an HTTP handler answers without queueing behind I/O; writes may reach the
  * disk later (reads see them at once), and writers await `drained()` so that what waits stays bounded.
  */
-import type { RecentId, RejectionReason, SourceOffset } from '@chainlog/core/protocol';
+import type { RecentId, RejectionReason, SkipReason, SourceOffset } from '@chainlog/core/protocol';
 import type { BlockRange } from '../domain/index-coverage.js';
 
 export interface StoredBlockSummary {
@@ -57,6 +57,17 @@ export interface BackfillResume {
   readonly balances?: ReadonlyArray<readonly [string, string]>;
 }
 
+/**
+ * A transaction a canonical block consumed without carrying it (its source range's `skipped`, or a block of an
+ * older protocol that names no reason): a terminal status, kept for as long as the index, so a lookup never
+ * answers `unknown` for it once the pending tracker has seen it (docs/architecture.md, "Refused transactions").
+ */
+export interface StoredRefusal {
+  readonly partition: number;
+  readonly offset: number;
+  readonly reason?: SkipReason;
+}
+
 /** How far the stored index is valid, written with every change (in the same write transaction). */
 export interface IndexMeta {
   /** INDEX_FORMAT of the auditor that wrote it (another format is rebuilt). */
@@ -71,6 +82,12 @@ export interface IndexMeta {
   readonly overdraftTotal: number;
   /** What the audit log recorded (absent in an index written before it was kept: nothing recorded). */
   readonly audit?: AuditTotals;
+  /**
+   * Per transactions partition, where the pending tracker's reading continues after a restart: below it every
+   * record was read and nothing is pending, so every refusal among them is stored (absent: from the chain's
+   * consumed offsets, as before it was kept).
+   */
+  readonly pendingFrom?: ReadonlyArray<readonly [partition: number, offset: number]>;
 }
 
 /** The audit log's totals, kept with the index so a restart neither forgets nor re-counts what was reported. */
@@ -125,6 +142,12 @@ export interface IndexStore {
   blockIndexAtSeq(seq: number): number | undefined;
   transactionSeq(id: string): number | undefined;
   putTransaction(id: string, seq: number): void;
+  /** A refused (or otherwise dropped) transaction by its id. */
+  refusal(id: string): StoredRefusal | undefined;
+  putRefusal(id: string, refusal: StoredRefusal): void;
+  /** Why a canonical block left the record at `offset` of transactions partition `partition` out (its `skipped`). */
+  skip(partition: number, offset: number): SkipReason | undefined;
+  putSkip(partition: number, offset: number, reason: SkipReason): void;
   /** Every stored account, to load the ledger on start (a memory store has none: nothing outlives it). */
   accounts(): Iterable<[string, AccountRecord]>;
   putAccount(id: string, record: AccountRecord): void;

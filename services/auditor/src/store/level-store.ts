@@ -27,7 +27,8 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { IndexCoverage } from '../domain/index-coverage.js';
-import type { AccountRecord, BackfillResume, IndexMeta, IndexStore, RecentListName, StoredBlockSummary, StoredEntry } from './index-store.js';
+import type { SkipReason } from '@chainlog/core/protocol';
+import type { AccountRecord, BackfillResume, IndexMeta, IndexStore, RecentListName, StoredBlockSummary, StoredEntry, StoredRefusal } from './index-store.js';
 
 /** Why a stored index was discarded when it was opened. */
 export type DiscardReason = 'corrupt' | 'os-crash';
@@ -355,6 +356,22 @@ export class LevelIndexStore implements IndexStore {
 
   putTransaction(id: string, seq: number): void {
     this.#put(key('I', id), uint48(seq));
+  }
+
+  refusal(id: string): StoredRefusal | undefined {
+    return parse<StoredRefusal>(this.#read(key('F', id)));
+  }
+
+  putRefusal(id: string, refusal: StoredRefusal): void {
+    this.#put(key('F', id), json(refusal));
+  }
+
+  skip(partition: number, offset: number): SkipReason | undefined {
+    return this.#read(key('K', partition, offset))?.toString('utf8') as SkipReason | undefined;
+  }
+
+  putSkip(partition: number, offset: number, reason: SkipReason): void {
+    this.#put(key('K', partition, offset), Buffer.from(reason, 'utf8'));
   }
 
   accounts(): Iterable<[string, AccountRecord]> {

@@ -4,7 +4,8 @@
  * Map to its sequence number. Accounts are the ledger's own (in memory already), so they are not stored twice.
  */
 import { ShardedMap } from '@chainlog/core/collections';
-import type { AccountRecord, BackfillResume, IndexMeta, IndexStore, StoredBlockSummary, StoredEntry } from './index-store.js';
+import type { SkipReason } from '@chainlog/core/protocol';
+import type { AccountRecord, BackfillResume, IndexMeta, IndexStore, StoredBlockSummary, StoredEntry, StoredRefusal } from './index-store.js';
 
 export class MemoryIndexStore implements IndexStore {
   readonly persistent = false;
@@ -17,6 +18,8 @@ export class MemoryIndexStore implements IndexStore {
   #transactions: ShardedMap<string, number>;
   readonly #shardCapacity: number | undefined;
   readonly #history = new Map<string, number[]>();
+  readonly #refusals = new Map<string, StoredRefusal>();
+  readonly #skips = new Map<string, SkipReason>();
 
   constructor(options: { shardCapacity?: number } = {}) {
     this.#shardCapacity = options.shardCapacity;
@@ -115,6 +118,22 @@ export class MemoryIndexStore implements IndexStore {
     this.#transactions.set(id, seq);
   }
 
+  refusal(id: string): StoredRefusal | undefined {
+    return this.#refusals.get(id);
+  }
+
+  putRefusal(id: string, refusal: StoredRefusal): void {
+    this.#refusals.set(id, refusal);
+  }
+
+  skip(partition: number, offset: number): SkipReason | undefined {
+    return this.#skips.get(`${partition}:${offset}`);
+  }
+
+  putSkip(partition: number, offset: number, reason: SkipReason): void {
+    this.#skips.set(`${partition}:${offset}`, reason);
+  }
+
   accounts(): Iterable<[string, AccountRecord]> {
     return [];
   }
@@ -155,6 +174,8 @@ export class MemoryIndexStore implements IndexStore {
     this.#starts = [];
     this.#transactions = new ShardedMap(this.#shardCapacity);
     this.#history.clear();
+    this.#refusals.clear();
+    this.#skips.clear();
   }
 
   drained(): Promise<void> {

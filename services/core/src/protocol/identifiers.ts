@@ -53,6 +53,13 @@ export function derivedTransactionId(topic: string, partition: number, offset: n
   return `tx:${topic}:${partition}:${offset}`;
 }
 
+/** The position a derived id names, or undefined when `value` is not a derived id (isDerivedTransactionId). */
+export function derivedIdPosition(value: string): { readonly topic: string; readonly partition: number; readonly offset: number } | undefined {
+  if (!isDerivedTransactionId(value)) return undefined;
+  const [, topic = '', partition = '', offset = ''] = DERIVED_ID.exec(value) as RegExpExecArray;
+  return { topic, partition: Number(partition), offset: Number(offset) };
+}
+
 /** A derived id names a position Kafka can have: a topic name, a partition 0..2^31-1, a safe offset. */
 export function isDerivedTransactionId(value: string): boolean {
   const match = DERIVED_ID.exec(value);

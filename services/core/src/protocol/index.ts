@@ -9,6 +9,7 @@ export {
   ACCOUNT_ID_PATTERN,
   COINBASE_SENDER,
   coinbaseTransactionId,
+  derivedIdPosition,
   derivedTransactionId,
   TRANSACTION_ID_MAX_LENGTH,
   TRANSACTION_ID_PATTERN,
