@@ -1,9 +1,9 @@
 /**
  * The index on disk (DATA_DIR set), in LevelDB (`classic-level` from npm; chosen over LMDB by bench/restart.ts and
- * bench/index-store.ts, docs/architecture.md "The auditor's index"): reads are `pread`s into LevelDB's own small
- * block cache, so the pages a read or a write touches stay in the OS's page cache and out of the process's RSS
- * (LMDB's memory map counted every page touched: 10.8 GiB during a 10M back-fill), and random inserts become
- * sequential writes (a log, then sorted tables merged in the background) instead of B+tree page faults.
+ * bench/index-store.ts, docs/architecture.md "The auditor's index"): the pages a read touches stay in the process
+ * only while their table file is open, a bounded few (LEVEL_OPTIONS; LMDB's memory map counted every page touched:
+ * 10.8 GiB during a 10M back-fill), and random inserts become sequential writes (a log, then sorted tables merged
+ * in the background) instead of B+tree page faults.
  *
  * Reads stay synchronous (`getSync`: an HTTP handler answers without queueing) and are point reads only (LevelDB's
  * iterators are asynchronous): a history page is a read per position, a recent list a read per kept entry after
@@ -34,21 +34,22 @@ import type { AccountRecord, BackfillResume, IndexMeta, IndexStore, RecentListNa
 export type DiscardReason = 'corrupt' | 'os-crash';
 
 /**
- * LevelDB's memory (docs/architecture.md): what the process holds of the index, whatever its size on disk. The
- * block cache holds uncompressed blocks recently read; up to two write buffers (memtables) are held while one is
- * written to a table; every open table keeps its index block and Bloom filter (10 bits per key, classic-level's
- * setting) in memory, ~3% of the table's size, so maxOpenFiles × maxFileSize bounds that part (~30 MiB). A table
- * not open costs a few preads to open on a read.
+ * LevelDB's memory (docs/architecture.md): what the process holds of the index, whatever its size on disk.
+ * LevelDB 1.20 (classic-level's) reads its table files through read-only memory maps (up to 1000 of them), so the
+ * pages a read touches count as file-backed RSS for as long as the table is open: the open tables bound that part,
+ * (maxOpenFiles − 10) × maxFileSize = 64 MiB, however large the index grows (a table not open costs a few page
+ * reads to open on a lookup). Up to two write buffers (memtables) are held while one is written to a table; the
+ * block cache holds blocks read without a map (none while maps are available), so it stays small.
  */
 export const LEVEL_OPTIONS = {
   cacheSize: 8 * 1024 * 1024,
-  writeBufferSize: 8 * 1024 * 1024,
-  maxOpenFiles: 256,
-  maxFileSize: 4 * 1024 * 1024,
+  writeBufferSize: 4 * 1024 * 1024,
+  maxOpenFiles: 42,
+  maxFileSize: 2 * 1024 * 1024,
 } as const;
 
 /** The writes not yet on disk that make writers wait (`drained()`): a few blocks' worth of entries. */
-export const OVERLAY_LIMIT_BYTES = 16 * 1024 * 1024;
+export const OVERLAY_LIMIT_BYTES = 4 * 1024 * 1024;
 
 export interface LevelIndexStoreOptions {
   /** This boot of the operating system (default: Linux's boot id; none elsewhere, where an OS crash is not detected). */
