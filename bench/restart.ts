@@ -583,7 +583,7 @@ try {
         try {
           auditorRestarted = report('auditor, restart on its DATA_DIR (index complete)', 'auditor', again.start);
           const sampler = new RssSampler(again.pid, again.base, again.cgroup);
-          await measure('on disk (LMDB), after a restart', again.base);
+          await measure('on disk (LevelDB), after a restart', again.base);
           lookupPeaks = sampler.peak;
           console.log(`  during the lookups ${sampler.stop()}; peak RSS after the lookups: ${mib(peakRss(again.pid))} MiB; ${rssNow(again.pid)}`);
         } finally {

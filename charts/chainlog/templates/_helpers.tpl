@@ -827,6 +827,10 @@ The auditor's data directory (DATA_DIR): its transaction index, on the StatefulS
 {{- define "chainlog.auditor.dataEnv" -}}
 - name: DATA_DIR
   value: {{ include "chainlog.auditor.dataDir" . | quote }}
+{{- /* glibc keeps a malloc arena per thread (LevelDB's compaction thread, libuv's pool) and what is freed stays in it:
+two arenas cut the back-fill's anonymous memory by ~40 MiB (docs/benchmarks.md, session 8). The operator sets the same. */}}
+- name: MALLOC_ARENA_MAX
+  value: "2"
 {{- end -}}
 
 {{- define "chainlog.auditor.dataMount" -}}

@@ -35,7 +35,7 @@ export interface AuditorConfig extends CommonConfig {
   readonly authTokens: string[] | undefined;
   /**
    * DATA_DIR: the auditor's state directory (a PersistentVolume in Kubernetes). The transaction index, blocks
-   * and account histories live there in LMDB and survive restarts; unset: they are kept in memory (dev, tests).
+   * and account histories live there in LevelDB and survive restarts; unset: they are kept in memory (dev, tests).
    */
   readonly dataDir: string | undefined;
   /**

@@ -16,7 +16,7 @@ import { SERVICE_NAME, type AuditorConfig } from './config.js';
 import { AuditorState } from './domain/auditor-state.js';
 import { indexIdentity } from './domain/index-validity.js';
 import type { IndexStore } from './store/index-store.js';
-import { openLmdbIndexStore } from './store/lmdb-store.js';
+import { LevelIndexStore } from './store/level-store.js';
 import { MemoryIndexStore } from './store/memory-store.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { registerAuditorHttp } from './http/app.js';
@@ -90,8 +90,8 @@ export class AuditorService {
     const kafka = createKafka(config.kafka, logger);
     this.#kafka = kafka;
     this.#identity = indexIdentity(config.consensus, config.topics.blockchain);
-    const opened = config.dataDir === undefined ? { store: new MemoryIndexStore() } : openLmdbIndexStore(config.dataDir);
-    const store: IndexStore = opened.store;
+    // On disk, the store opens in start() (LevelDB opens asynchronously); until then it reads as empty.
+    const store: IndexStore = config.dataDir === undefined ? new MemoryIndexStore() : new LevelIndexStore(config.dataDir);
     this.state = new AuditorState({
       params: config.consensus,
       transactionsTopic: config.topics.transactions,
@@ -104,11 +104,6 @@ export class AuditorService {
     this.registry = options.registry ?? createMetricsRegistry(SERVICE_NAME);
     const metrics = createAuditorMetrics(this.registry, this.state, () => ({ caughtUp: this.caughtUp }));
     this.#metrics = metrics;
-    if ('discarded' in opened && opened.discarded !== undefined) {
-      const reason = opened.reason ?? 'corrupt';
-      logger.warn({ store: store.location, reason, err: opened.discarded }, 'stored index unreadable or possibly damaged: deleted, rebuilding it from the chain');
-      metrics.indexRebuilt(reason);
-    }
     // The auditor reads the miners' checkpoints and never writes one.
     this.#checkpoints = new ChainCheckpoints({
       kafka,
@@ -140,7 +135,7 @@ export class AuditorService {
       groupIdPrefix: 'chainlog-auditor',
       transactionsTopic: config.topics.transactions,
       onSourceWait: (wait) => this.#onSourceWait(wait),
-      onAccepted: (block, offset, bytes) => {
+      onAccepted: async (block, offset, bytes) => {
         const outcome = this.state.accept(block, offset, bytes);
         if (this.state.ledgerBehind) this.#driveLedger();
         metrics.blockAccepted(outcome, this.follower.isReplay(offset) ? undefined : Date.now());
@@ -161,6 +156,8 @@ export class AuditorService {
         for (const overdraft of outcome.overdrafts) {
           logger.info({ account: overdraft.account, transactionId: overdraft.transactionId, blockIndex: block.index }, 'overdraft');
         }
+        // The next block waits while the store's unwritten writes are over its bound (IndexStore.drained).
+        await this.state.store.drained();
       },
       onRejected: (rejection) => {
         const outcome = this.state.reject(rejection);
@@ -258,6 +255,8 @@ export class AuditorService {
    * background (the service reports not ready meanwhile).
    */
   async start(): Promise<void> {
+    await this.#openStore();
+    if (this.#stopped) return;
     if (this.#config.explorer.enabled) {
       if (this.explorerServed) this.#logger.info({ path: '/' }, 'explorer served');
       else this.#logger.warn({ dir: this.#config.explorer.dir }, 'explorer not built (npm run build): / is not served');
@@ -295,6 +294,22 @@ export class AuditorService {
       if (failure !== undefined) this.#fatal(failure);
     }, 1000);
     this.#watchdog.unref();
+  }
+
+  /**
+   * Opens the index on DATA_DIR and loads what it holds; one that cannot be read, or that an OS crash may have
+   * damaged, is deleted and rebuilt from the chain (reported): a crash loop on a bad file would be worse.
+   */
+  async #openStore(): Promise<void> {
+    const { store } = this.state;
+    if (!(store instanceof LevelIndexStore)) return;
+    const opened = await store.openOrRebuild();
+    if (opened.discarded !== undefined) {
+      const reason = opened.reason ?? 'corrupt';
+      this.#logger.warn({ store: store.location, reason, err: opened.discarded }, 'stored index unreadable or possibly damaged: deleted, rebuilding it from the chain');
+      this.#metrics.indexRebuilt(reason);
+    }
+    this.state.reloadIndex();
   }
 
   async #startFollower(): Promise<void> {
@@ -369,7 +384,7 @@ export class AuditorService {
     }
   }
 
-  #backfill(block: Block, offset: number, bytes: Uint8Array, firstSeq: number, state: () => ChainState | undefined): void {
+  async #backfill(block: Block, offset: number, bytes: Uint8Array, firstSeq: number, state: () => ChainState | undefined): Promise<void> {
     if (this.#stopped) return;
     const before = this.state.indexProgress();
     this.state.backfillFromReplay(block, offset, firstSeq, bytes, state);
@@ -378,6 +393,7 @@ export class AuditorService {
     this.#driveLedger();
     const after = this.state.indexProgress();
     if (!before.complete && after.complete) this.#logger.info({ height: after.height }, 'index back-filled: every block from genesis is indexed');
+    await this.state.store.drained();
   }
 
   /** An unfinished back-fill keeps where it stopped (the replay is stopped: its state is the last block's). */
@@ -399,7 +415,11 @@ export class AuditorService {
       if (this.#stopped) return;
       this.state.advanceLedger(LEDGER_STEP_BLOCKS);
       if (this.state.ledgerBehind) {
-        setImmediate(step);
+        // After the store's unwritten writes are within its bound; a failed write stops the service.
+        this.state.store.drained().then(
+          () => setImmediate(step),
+          (error: unknown) => this.#fatal(error as Error),
+        );
         return;
       }
       this.#ledgerDriving = false;

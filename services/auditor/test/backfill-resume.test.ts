@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Block, canonicalJson, Chain, type ChainState, encodeBlock, type Transaction } from '@chainlog/core/protocol';
 import { AuditorState } from '../src/domain/auditor-state.js';
-import { openLmdbIndexStore } from '../src/store/lmdb-store.js';
+import { openLevelIndexStore } from '../src/store/level-store.js';
 import { ChainBuilder, PARAMS, signedTransaction, topicTransaction } from './support/chain-builder.js';
 
 const TOPIC = 'transactions';
@@ -96,7 +96,7 @@ describe('a back-fill interrupted by a restart', () => {
           const dir = newDir();
 
           // First run: continued from the checkpoint, indexed the live blocks, back-filled 0..stoppedAt, stopped.
-          const first = openLmdbIndexStore(dir).store;
+          const first = (await openLevelIndexStore(dir)).store;
           const before = new AuditorState({ params: WINDOWED, transactionsTopic: TOPIC, clock: () => 0, store: first, identity: 'chain', backfillResumeEvery: every });
           before.chain.continueFrom(checkpoint);
           before.backfill(checkpoint.tip, checkpointAt, checkpoint.transactionCount - checkpoint.tip.transactions.length);
@@ -105,7 +105,7 @@ describe('a back-fill interrupted by a restart', () => {
           await first.close();
 
           // Restarted on the same volume: the back-fill continues after the block it last kept.
-          const second = openLmdbIndexStore(dir).store;
+          const second = (await openLevelIndexStore(dir)).store;
           try {
             const after = new AuditorState({ params: WINDOWED, transactionsTopic: TOPIC, clock: () => 0, store: second, identity: 'chain', backfillResumeEvery: every });
             const resume = after.backfillResume();
@@ -142,7 +142,7 @@ describe('a back-fill interrupted by a restart', () => {
 
   it('does not resume from a kept point the index no longer holds', async () => {
     const blocks = buildChain([{ payments: [{ from: 0, to: 1, amount: 5, age: 0 }], records: 1 }, { payments: [], records: 1 }, { payments: [], records: 0 }]);
-    const store = openLmdbIndexStore(newDir()).store;
+    const store = (await openLevelIndexStore(newDir())).store;
     try {
       const state = new AuditorState({ params: WINDOWED, transactionsTopic: TOPIC, clock: () => 0, store, identity: 'chain', backfillResumeEvery: 1 });
       backfill(state, new Chain(WINDOWED), blocks, 0, 2);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChainIndex, IndexConflictError } from '../src/domain/chain-index.js';
 import type { IndexStore } from '../src/store/index-store.js';
-import { LmdbIndexStore } from '../src/store/lmdb-store.js';
+import { openLevelIndexStore } from '../src/store/level-store.js';
 import { MemoryIndexStore } from '../src/store/memory-store.js';
 import { amountJson, Ledger } from '../src/domain/ledger.js';
 import { LruCache, RecentList } from '../src/domain/lru.js';
@@ -70,13 +70,13 @@ afterEach(async () => {
 });
 
 /** Both implementations of the store: the same behaviour is expected of each. */
-const STORES: [string, () => IndexStore][] = [
-  ['memory', () => new MemoryIndexStore()],
+const STORES: [string, () => Promise<IndexStore>][] = [
+  ['memory', () => Promise.resolve(new MemoryIndexStore())],
   [
-    'lmdb',
-    () => {
+    'level',
+    async () => {
       const dir = mkdtempSync(join(tmpdir(), 'chainlog-index-'));
-      const store = new LmdbIndexStore(dir);
+      const { store } = await openLevelIndexStore(dir);
       opened.push({ store, dir });
       return store;
     },
@@ -94,9 +94,9 @@ function firstSeqs(blocks: readonly Block[]): number[] {
 }
 
 describe.each(STORES)('ChainIndex over the %s store', (_name, makeStore) => {
-  it('indexes every transaction by id to (block, position) and decodes blocks from their wire bytes', () => {
+  it('indexes every transaction by id to (block, position) and decodes blocks from their wire bytes', async () => {
     const { blocks } = buildChain();
-    const store = makeStore();
+    const store = await makeStore();
     const index = new ChainIndex({ store, blockCacheBytes: 0 });
     const seqs = firstSeqs(blocks);
     blocks.forEach((block, offset) => store.batch(() => index.put(block, offset * 2, seqs[offset] as number)));
@@ -128,9 +128,9 @@ describe.each(STORES)('ChainIndex over the %s store', (_name, makeStore) => {
     }
   });
 
-  it('indexes blocks out of order (a back-fill below a checkpoint) and says which are held', () => {
+  it('indexes blocks out of order (a back-fill below a checkpoint) and says which are held', async () => {
     const { blocks } = buildChain();
-    const store = makeStore();
+    const store = await makeStore();
     const index = new ChainIndex({ store, blockCacheBytes: 0 });
     const seqs = firstSeqs(blocks);
     for (const at of [2, 3, 0]) store.batch(() => index.put(blocks[at] as Block, at, seqs[at] as number));
@@ -149,9 +149,9 @@ describe.each(STORES)('ChainIndex over the %s store', (_name, makeStore) => {
     expect(index.locate(`tx:${TOPIC}:0:1`)).toEqual({ blockIndex: 1, position: 2 });
   });
 
-  it('leaves a held block as it is, and refuses another block at a held height', () => {
+  it('leaves a held block as it is, and refuses another block at a held height', async () => {
     const { blocks } = buildChain();
-    const store = makeStore();
+    const store = await makeStore();
     const index = new ChainIndex({ store });
     store.batch(() => index.put(GENESIS_BLOCK, 0, 0));
     expect(index.put(GENESIS_BLOCK, 0, 0)).toBe(false);

@@ -10,7 +10,7 @@ import { type Block, type ChainState, encodeBlock } from '@chainlog/core/protoco
 import { AuditorState } from '../src/domain/auditor-state.js';
 import { createAuditorMetrics, type AuditorMetrics } from '../src/metrics.js';
 import type { IndexStore } from '../src/store/index-store.js';
-import { openLmdbIndexStore } from '../src/store/lmdb-store.js';
+import { openLevelIndexStore } from '../src/store/level-store.js';
 import { ChainBuilder, PARAMS, topicTransaction } from './support/chain-builder.js';
 
 const TOPIC = 'transactions';
@@ -94,7 +94,7 @@ describe('a restart on the same DATA_DIR', () => {
     dirs.push(dir);
     const stale = { offset: 7, reason: 'stale' as const, detail: 'block 2 again', claimedIndex: 2 };
 
-    const first = new AuditorState({ params: WINDOWED, transactionsTopic: TOPIC, clock: () => 42, identity: 'chain', recentLimit: 10, store: openLmdbIndexStore(dir).store });
+    const first = new AuditorState({ params: WINDOWED, transactionsTopic: TOPIC, clock: () => 42, identity: 'chain', recentLimit: 10, store: (await openLevelIndexStore(dir)).store });
     const before = observed(first);
     follow(first, before.metrics, 0);
     expect(first.reject(stale).recorded).toBe(true);
@@ -108,7 +108,7 @@ describe('a restart on the same DATA_DIR', () => {
     await first.store.close();
 
     // The restarted auditor replays the topic from the checkpoint: the blocks after it and the stale block again.
-    const again = continuedFromCheckpoint(openLmdbIndexStore(dir).store);
+    const again = continuedFromCheckpoint((await openLevelIndexStore(dir)).store);
     const after = observed(again);
     expect(await value(after.registry, 'chainlog_auditor_overdrafts_total')).toBe(ALICE_PAYMENTS);
     follow(again, after.metrics, CHECKPOINT_AT + 1);

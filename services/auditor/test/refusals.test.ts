@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type Block, derivedTransactionId, encodeBlock } from '@chainlog/core/protocol';
 import { AuditorState } from '../src/domain/auditor-state.js';
 import type { IndexStore } from '../src/store/index-store.js';
-import { openLmdbIndexStore } from '../src/store/lmdb-store.js';
+import { openLevelIndexStore } from '../src/store/level-store.js';
 import { MemoryIndexStore } from '../src/store/memory-store.js';
 import { ChainBuilder, PARAMS, topicTransaction } from './support/chain-builder.js';
 
@@ -56,7 +56,7 @@ describe('refusals kept with the index', () => {
     const dir = mkdtempSync(join(tmpdir(), 'chainlog-refusals-'));
     dirs.push(dir);
     const { genesis, refusing } = refusingChain();
-    const first = newState(openLmdbIndexStore(dir).store);
+    const first = newState((await openLevelIndexStore(dir)).store);
     follow(first, genesis, 0);
     observeFour(first);
     follow(first, refusing, 1);
@@ -67,7 +67,7 @@ describe('refusals kept with the index', () => {
     expect(first.store.meta()?.pendingFrom).toEqual([[0, 2]]);
     await first.store.close();
 
-    const again = newState(openLmdbIndexStore(dir).store);
+    const again = newState((await openLevelIndexStore(dir)).store);
     expect(again.pendingResume()).toEqual(new Map([[0, 2]]));
     expect(again.transactionStatus('overdraft-1')).toEqual(refused);
     await again.store.close();

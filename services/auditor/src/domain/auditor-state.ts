@@ -200,6 +200,11 @@ export class AuditorState {
     });
   }
 
+  /** Loads the index and ledger again from the store (once it opened: an on-disk store opens after construction). */
+  reloadIndex(): void {
+    this.#load();
+  }
+
   /** Forgets the stored index and ledger (another chain's, or one that disagrees with this chain). Before any block. */
   resetIndex(): void {
     this.store.clear();

@@ -3,8 +3,9 @@
  * index transaction id → sequence number, each account's history, and the accounts' balances, with the
  * bookkeeping that says how far all of it is valid (docs/architecture.md, "The auditor's index"). Two
  * implementations: `MemoryIndexStore` (DATA_DIR unset: dev and tests, nothing survives a restart) and
- * `LmdbIndexStore` (DATA_DIR set: on disk, memory-mapped, kept across restarts and checked against the chain
- * on start). Reads are synchronous, so an HTTP handler answers without queueing behind I/O.
+ * `LevelIndexStore` (DATA_DIR set: on disk in LevelDB, kept across restarts and checked against the chain on
+ * start). Reads are synchronous, so an HTTP handler answers without queueing behind I/O; writes may reach the
+ * disk later (reads see them at once), and writers await `drained()` so that what waits stays bounded.
  */
 import type { RecentId, RejectionReason, SkipReason, SourceOffset } from '@chainlog/core/protocol';
 import type { BlockRange } from '../domain/index-coverage.js';
@@ -116,7 +117,7 @@ export interface IndexStore {
   blockBytesView(index: number): Buffer | undefined;
   /**
    * `bytes` may be a view into a larger buffer (a fetched message) and valid only during the call: a store that
-   * keeps the Buffer itself copies it; one that writes it elsewhere (LMDB copies into its map) does not.
+   * keeps the Buffer itself copies it (both stores do).
    */
   putBlock(summary: StoredBlockSummary, bytes: Buffer): void;
   /**
@@ -165,6 +166,11 @@ export interface IndexStore {
   batch(write: () => void): void;
   /** Forgets everything (an index that belongs to another chain, or disagrees with this one). */
   clear(): void;
+  /**
+   * Resolves once the writes not on disk yet are within the store's bound (at once when they are, and always in
+   * memory); rejects when a write failed. Whoever writes block after block awaits it between blocks.
+   */
+  drained(): Promise<void>;
   /** Bytes on disk (0 in memory). */
   sizeOnDisk(): number;
   close(): Promise<void>;

@@ -49,7 +49,7 @@ export class MemoryIndexStore implements IndexStore {
   putBlock(summary: StoredBlockSummary, bytes: Buffer): void {
     // Kept: a view into a larger buffer (a fetch response) is copied, so that it does not keep the rest alive.
     this.#blocks.set(summary.index, { summary, bytes: bytes.byteLength === bytes.buffer.byteLength ? bytes : Buffer.from(bytes) });
-    // A block without transactions holds no sequence number (see LmdbIndexStore.putBlock).
+    // A block without transactions holds no sequence number (see LevelIndexStore.blockIndexAtSeq).
     if (summary.transactionCount === 0) return;
     const entry: [number, number] = [summary.firstSeq, summary.index];
     const last = this.#starts.at(-1);
@@ -176,6 +176,10 @@ export class MemoryIndexStore implements IndexStore {
     this.#history.clear();
     this.#refusals.clear();
     this.#skips.clear();
+  }
+
+  drained(): Promise<void> {
+    return Promise.resolve();
   }
 
   sizeOnDisk(): number {

@@ -22,8 +22,9 @@ export interface BackgroundVerifierOptions {
   /**
    * Each block the replay accepted up to the target's tip, with the sequence number of its first transaction
    * (transactions committed before it, coinbases included): the auditor back-fills its index from these.
+   * Awaited before the next block (the auditor's index store holds the replay back while its writes catch up).
    */
-  readonly onAccepted?: (block: Block, offset: number, bytes: Uint8Array, firstSeq: number, state: () => ChainState | undefined) => void;
+  readonly onAccepted?: (block: Block, offset: number, bytes: Uint8Array, firstSeq: number, state: () => ChainState | undefined) => void | Promise<void>;
   /**
    * Continue an interrupted replay instead of starting at genesis: the state after the block at `offset`, as
    * an earlier replay from genesis by this same reader computed it and kept it (the auditor's back-fill keeps
@@ -72,9 +73,9 @@ export class BackgroundVerifier {
       logger: logger.child({ component: 'background-verifier' }),
       groupIdPrefix: this.#options.groupIdPrefix ?? 'chainlog-background-verifier',
       transactionsTopic,
-      onAccepted: (block, offset, bytes) => {
+      onAccepted: async (block, offset, bytes) => {
         if (offset > target.tipOffset) return;
-        this.#options.onAccepted?.(block, offset, bytes, chain.transactionCount - block.transactions.length, state);
+        await this.#options.onAccepted?.(block, offset, bytes, chain.transactionCount - block.transactions.length, state);
         this.#progress(offset);
         if (offset === target.tipOffset) this.#finish(chain);
       },

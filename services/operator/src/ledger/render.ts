@@ -413,6 +413,12 @@ function ingestObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
 /** Where the auditor keeps its transaction index (DATA_DIR), on the claim (or emptyDir) named `data`. */
 export const AUDITOR_DATA_DIR = '/var/lib/chainlog/auditor';
 /**
+ * The auditor's glibc malloc arenas (MALLOC_ARENA_MAX), as the chart sets it: an arena per thread (LevelDB's
+ * compaction thread, libuv's pool) keeps what is freed in it; two cut the back-fill's anonymous memory by ~40 MiB
+ * (docs/benchmarks.md, session 8).
+ */
+export const AUDITOR_MALLOC_ARENAS = 2;
+/**
  * How long the auditor's startup probe waits for /healthz (opening the index, restoring): 300 s, generous against
  * the 176 s a full replay of 1M transactions took in bench:restart on the loaded machine (docs/benchmarks.md).
  */
@@ -430,6 +436,7 @@ function auditorObjects(ledger: Ledger, options: RenderOptions): KubeObject[] {
     ...consensusEnv(ledger.spec),
     ...checkpointEnv(ledger.spec),
     value('DATA_DIR', AUDITOR_DATA_DIR),
+    value('MALLOC_ARENA_MAX', AUDITOR_MALLOC_ARENAS),
     ...heapCapEnv(ledger.spec),
     ...optional([
       ['AUDIT_RECENT_LIMIT', storage.recentLimit],

@@ -207,6 +207,7 @@ describe('renderLedger', () => {
     const pod = spec.template.spec;
     expect(pod.containers[0]?.volumeMounts).toContainEqual({ name: 'data', mountPath: '/var/lib/chainlog/auditor' });
     expect(env(auditor).DATA_DIR).toBe('/var/lib/chainlog/auditor');
+    expect(env(auditor).MALLOC_ARENA_MAX).toBe('2');
     // The claim, not a pod volume, provides `data`.
     expect(pod.volumes.map((volume) => volume.name)).not.toContain('data');
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, fsGroup: 10001, fsGroupChangePolicy: 'OnRootMismatch' });
