@@ -311,6 +311,17 @@ try {
           `main thread ${mainCpuSeconds(previous).toFixed(2)} → ${mainCpuSeconds(mode).toFixed(2)} (${percent(mainChange)}); ` +
           `wall ${seconds(previous).toFixed(2)} → ${seconds(mode).toFixed(2)} s (${percent(wallChange)})`,
       );
+      // Each round's pair ran back to back, so its ratio shares that moment's load: the spread of these says how
+      // far the ratio of medians above can be trusted on a shared machine.
+      const paired = results[mode].flatMap((result, round) => {
+        const base = results[previous][round]?.mainThreadCpuSeconds;
+        return result.mainThreadCpuSeconds === undefined || base === undefined ? [] : [result.mainThreadCpuSeconds / base - 1];
+      });
+      if (paired.length > 1) {
+        console.log(
+          `${mode}: main thread per round ${paired.map(percent).join(', ')} (median ${percent(median(paired))})`,
+        );
+      }
     }
   }
   if (ran('chain')) verdict('Chain replay rate / raw consume rate', seconds('raw') / seconds('chain'), 0.5, '%');

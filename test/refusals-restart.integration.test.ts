@@ -2,6 +2,7 @@
 // never unknown"), on a chain with a replay window and checkpoints, where a restarted auditor continues from
 // the newest checkpoint and reads the transactions topic only after what the chain consumed: the refusals are
 // kept with the index on its volume (DATA_DIR), and the restarted follower resumes where no refusal is missed.
+// An auditor on a fresh volume learns the refusals below its checkpoint from its back-fill's coverage check.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,9 +49,9 @@ describe('refusals across an auditor restart on its volume', () => {
     stops.push(running.stop);
     const dataDir = mkdtempSync(join(tmpdir(), 'chainlog-refusals-restart-'));
     dirs.push(dataDir);
-    const auditorEnv = { ...env, TOPIC_AUDIT: uniqueTopic('refusals-restart-audit'), KAFKA_CLIENT_ID: 'chainlog-auditor-refusals', LOG_LEVEL: 'silent', DATA_DIR: dataDir };
-    const startAuditor = async (): Promise<AuditorService> => {
-      const auditor = new AuditorService(readConfig(auditorEnv), createLogger('auditor', 'silent'), { topicPollIntervalMs: 200 });
+    const auditorEnv = { ...env, TOPIC_AUDIT: uniqueTopic('refusals-restart-audit'), KAFKA_CLIENT_ID: 'chainlog-auditor-refusals', LOG_LEVEL: 'silent' };
+    const startAuditor = async (volume = dataDir): Promise<AuditorService> => {
+      const auditor = new AuditorService(readConfig({ ...auditorEnv, DATA_DIR: volume }), createLogger('auditor', 'silent'), { topicPollIntervalMs: 200 });
       await auditor.start();
       return auditor;
     };
@@ -88,5 +89,15 @@ describe('refusals across an auditor restart on its volume', () => {
       () => expect(['steal', 'pay-1', 'pay-2', 'pay-3', 'pay-4'].map((id) => view(again, id))).toEqual(['refused: unauthorized', 'committed', 'refused: insufficient-funds', 'committed', 'refused: insufficient-funds']),
       60_000,
     );
+
+    // A fresh volume: it continues from the newest checkpoint and never reads the refused records from the
+    // transactions topic; its back-fill from genesis checks each block against them and keeps the refusals.
+    const freshDir = mkdtempSync(join(tmpdir(), 'chainlog-refusals-fresh-'));
+    dirs.push(freshDir);
+    const fresh = await startAuditor(freshDir);
+    stops.push(() => fresh.stop());
+    await fresh.caughtUpNow(60_000);
+    await eventually(() => expect(fresh.state.indexProgress().complete).toBe(true), 60_000);
+    expect(['steal', 'pay-1', 'pay-2', 'pay-3', 'pay-4'].map((id) => view(fresh, id))).toEqual(['refused: unauthorized', 'committed', 'refused: insufficient-funds', 'committed', 'refused: insufficient-funds']);
   });
 });

@@ -7,7 +7,7 @@ import { createHttpApp } from '@chainlog/core/http';
 import { ChainCheckpoints, ChainFollower, chainlogTopics, createKafka, ensureTopics, probeMessageAt, provisionTopics, waitForKafka } from '@chainlog/core/kafka';
 import { loggedTransactionIds, type Logger } from '@chainlog/core/logging';
 import { createMetricsRegistry } from '@chainlog/core/metrics';
-import { type Block, type ChainState, COINBASE_SENDER, encodeBlock } from '@chainlog/core/protocol';
+import { type Block, type ChainState, COINBASE_SENDER, encodeBlock, type RefusedRecord } from '@chainlog/core/protocol';
 import type { SourceWait } from '@chainlog/core/kafka';
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
@@ -135,8 +135,8 @@ export class AuditorService {
       groupIdPrefix: 'chainlog-auditor',
       transactionsTopic: config.topics.transactions,
       onSourceWait: (wait) => this.#onSourceWait(wait),
-      onAccepted: async (block, offset, bytes) => {
-        const outcome = this.state.accept(block, offset, bytes);
+      onAccepted: async (block, offset, bytes, refused) => {
+        const outcome = this.state.accept(block, offset, bytes, refused);
         if (this.state.ledgerBehind) this.#driveLedger();
         metrics.blockAccepted(outcome, this.follower.isReplay(offset) ? undefined : Date.now());
         // Log correlation (docs/observability.md): block index and transaction ids of every commit; at debug
@@ -330,7 +330,7 @@ export class AuditorService {
       this.#driveLedger();
     }
     // Pending transactions: what the chain has not consumed yet (after a restore, not the whole topic again).
-    if (!this.transactions.started) this.transactions.start(this.state.chain.sourceOffsets(), this.state.pendingResume());
+    if (!this.transactions.started) this.transactions.start(this.state.chain.sourceOffsets());
     await this.follower.start(from);
     this.#followerStarted = true;
     await this.follower.catchUp(24 * 3600_000);
@@ -348,7 +348,7 @@ export class AuditorService {
       if (resumeFrom !== undefined) this.#logger.info({ fromIndex: resumeFrom.state.tip.index, fromOffset: resumeFrom.offset + 1 }, 'back-fill continues where it stopped');
       await this.#checkpoints.verifyInBackground({
         force: !index.ledgerComplete,
-        onAccepted: (block, offset, bytes, firstSeq, state) => this.#backfill(block, offset, bytes, firstSeq, state),
+        onAccepted: (block, offset, bytes, firstSeq, state, refused) => this.#backfill(block, offset, bytes, firstSeq, state, refused),
         ...(resumeFrom === undefined ? {} : { resumeFrom }),
       });
     }
@@ -384,10 +384,10 @@ export class AuditorService {
     }
   }
 
-  async #backfill(block: Block, offset: number, bytes: Uint8Array, firstSeq: number, state: () => ChainState | undefined): Promise<void> {
+  async #backfill(block: Block, offset: number, bytes: Uint8Array, firstSeq: number, state: () => ChainState | undefined, refused: readonly RefusedRecord[]): Promise<void> {
     if (this.#stopped) return;
     const before = this.state.indexProgress();
-    this.state.backfillFromReplay(block, offset, firstSeq, bytes, state);
+    this.state.backfillFromReplay(block, offset, firstSeq, bytes, state, refused);
     this.#lastBackfilled = { offset, hash: block.hash, state };
     this.#metrics.blockBackfilled();
     this.#driveLedger();

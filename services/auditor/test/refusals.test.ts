@@ -1,7 +1,7 @@
 // A refused transaction keeps its terminal status (issue #19: "never silently dropped and never unknown"): the
 // refusal is kept with the index, so it outlives the pending tracker's memory and a restart on the same DATA_DIR;
-// the transactions follower resumes where no refusal can be missed (IndexMeta.pendingFrom); and a derived id
-// names its record, so a back-filled block's refusal answers for it even if this auditor never read the record.
+// the refusals source coverage names with a block are kept with it, live or back-filled, so an auditor that never
+// read the record answers too; and a derived id names its record, so a block's stored skip answers for it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +52,7 @@ function observeFour(state: AuditorState): void {
 }
 
 describe('refusals kept with the index', () => {
-  it('a refusal outlives a restart on the same DATA_DIR, and reading resumes at the oldest pending record', async () => {
+  it('a refusal outlives a restart on the same DATA_DIR', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chainlog-refusals-'));
     dirs.push(dir);
     const { genesis, refusing } = refusingChain();
@@ -63,37 +63,39 @@ describe('refusals kept with the index', () => {
     const refused = { status: 'dropped', transactionId: 'overdraft-1', partition: 0, offset: 1, reason: 'insufficient-funds' };
     expect(first.transactionStatus('overdraft-1')).toEqual(refused);
     expect(first.transactionStatus('later-2')?.status).toBe('pending');
-    // Offsets 2 and 3 are pending: a restart must read them again (their block may refuse them too).
-    expect(first.store.meta()?.pendingFrom).toEqual([[0, 2]]);
     await first.store.close();
 
     const again = newState((await openLevelIndexStore(dir)).store);
-    expect(again.pendingResume()).toEqual(new Map([[0, 2]]));
     expect(again.transactionStatus('overdraft-1')).toEqual(refused);
+    // Pending is what this run reads again, not kept.
+    expect(again.transactionStatus('later-2')).toBeUndefined();
     await again.store.close();
   });
 
-  it('a record read after its block refused it is refused with the reason kept with the index, and reading resumes past it', () => {
+  it('a record read after its block refused it is refused with the reason kept with the index', () => {
     const { genesis, refusing } = refusingChain();
     const state = newState(new MemoryIndexStore());
     follow(state, genesis, 0);
     follow(state, refusing, 1);
-    // The follower starts after what the chain consumed, or lower where an earlier run left records pending.
-    state.pending.startFrom(0, 0);
     state.pending.observe(0, 0, derivedTransactionId(TOPIC, 0, 0), 1);
     state.pending.observe(0, 1, 'overdraft-1', 2);
     expect(state.transactionStatus('overdraft-1')).toMatchObject({ status: 'dropped', reason: 'insufficient-funds' });
-    expect(state.pending.resumeFrom()).toEqual([[0, 2]]);
   });
 
-  it('a partition read from a start offset and quiet since resumes at that offset, not at 0', () => {
-    const state = newState(new MemoryIndexStore());
-    state.pending.ensurePartitions(2);
-    state.pending.startFrom(1, 40);
-    expect(state.pending.resumeFrom()).toEqual([
-      [0, 0],
-      [1, 40],
-    ]);
+  it('the refusals source coverage names with a block are kept with it, live or back-filled, without the record read', () => {
+    const { genesis, refusing } = refusingChain();
+    const named = [{ partition: 0, offset: 1, reason: 'insufficient-funds' as const, id: 'client-chosen' }];
+    const live = newState(new MemoryIndexStore());
+    follow(live, genesis, 0);
+    const result = live.chain.apply(encodeBlock(refusing));
+    if (!result.accepted) throw new Error(result.detail);
+    live.accept(result.block, 1, undefined, named);
+    const backfilled = newState(new MemoryIndexStore());
+    backfilled.backfillFromReplay(genesis, 0, 0, undefined, () => undefined);
+    backfilled.backfillFromReplay(refusing, 1, 0, undefined, () => undefined, named);
+    for (const state of [live, backfilled]) {
+      expect(state.transactionStatus('client-chosen')).toEqual({ status: 'dropped', transactionId: 'client-chosen', partition: 0, offset: 1, reason: 'insufficient-funds' });
+    }
   });
 
   it('a derived id skipped by a back-filled block is refused although its record was never read', () => {

@@ -16,7 +16,7 @@ import type {
   TransactionStatusView,
 } from '@chainlog/core/api';
 import type { BlockRejection } from '@chainlog/core/kafka';
-import { type Block, Chain, type ChainState, COINBASE_SENDER, type ConsensusParams, derivedIdPosition } from '@chainlog/core/protocol';
+import { type Block, Chain, type ChainState, COINBASE_SENDER, type ConsensusParams, derivedIdPosition, type RefusedRecord } from '@chainlog/core/protocol';
 import { AuditLog, isForkReason, type CoverageAnomaly, type RejectedBlock } from './audit-log.js';
 import type { IndexMeta, IndexStore } from '../store/index-store.js';
 import { MemoryIndexStore } from '../store/memory-store.js';
@@ -148,12 +148,11 @@ export class AuditorState {
   }
 
   /**
-   * Where the transactions follower continues after a restart on this index (IndexMeta.pendingFrom), per
-   * partition; undefined when the index does not say (a new one, or one written before it was kept).
+   * The refusals source coverage read off the records themselves (their ids): what answers a lookup for a
+   * refused transaction whose record the pending tracker never read (below a checkpoint, or read before its block).
    */
-  pendingResume(): ReadonlyMap<number, number> | undefined {
-    const meta = this.store.meta();
-    return meta?.pendingFrom === undefined ? undefined : new Map(meta.pendingFrom.map(([partition, offset]) => [partition, offset]));
+  #putRefused(refused: readonly RefusedRecord[]): void {
+    for (const { partition, offset, reason, id } of refused) this.store.putRefusal(id, { partition, offset, reason });
   }
 
   /** The refusals a block names for this topic's records (every reason but duplicate: a duplicate's status is its first copy's). */
@@ -226,16 +225,18 @@ export class AuditorState {
   /**
    * A block the chain accepted (ChainFollower's onAccepted: the chain already includes it). `wireBytes`, the
    * message it was decoded from, saves re-encoding it for the index.
+   * `refused`: the records source coverage found the block refusing, with their ids (ChainFollower's onAccepted).
    */
-  accept(block: Block, offset: number, wireBytes?: Uint8Array): AcceptedOutcome {
+  accept(block: Block, offset: number, wireBytes?: Uint8Array, refused: readonly RefusedRecord[] = []): AcceptedOutcome {
     // The chain counts every committed transaction from genesis, also after a start from a checkpoint.
     const firstSeq = this.chain.transactionCount - block.transactions.length;
     let overdrafts: OverdraftRecord[] = [];
     this.#write(() => {
       this.#index.put(block, offset, firstSeq, wireBytes);
       this.#putSkips(block);
+      this.#putRefused(refused);
       if (this.#ledgerHeight === block.index - 1) overdrafts = this.#applyToLedger(block, firstSeq);
-      // In the same write: the refusals it decides are kept with the block, and pendingFrom moves past them.
+      // In the same write: the refusals it decides are kept with the block.
       this.pending.onBlock(block);
     });
     const transactionTimestamps = block.transactions.filter(({ from }) => from !== COINBASE_SENDER).map(({ timestamp }) => timestamp);
@@ -260,12 +261,21 @@ export class AuditorState {
    * A block of the back-fill's replay from genesis (BackgroundVerifier's onAccepted): back-filled, and every
    * backfillResumeEvery transactions the replay's state after it (`state`) kept as the resume point.
    */
-  backfillFromReplay(block: Block, offset: number, firstSeq: number, wireBytes: Uint8Array | undefined, state: () => ChainState | undefined): boolean {
+  backfillFromReplay(
+    block: Block,
+    offset: number,
+    firstSeq: number,
+    wireBytes: Uint8Array | undefined,
+    state: () => ChainState | undefined,
+    refused: readonly RefusedRecord[] = [],
+  ): boolean {
     // Not cached decoded: the replay's blocks are the oldest, queries ask for the newest.
     let added = false;
     this.#write(() => {
       added = this.#index.put(block, offset, firstSeq, wireBytes, false);
       if (added) this.#putSkips(block);
+      // Also for a block held already: its refusals may predate this index (a fresh volume, a newer checkpoint).
+      this.#putRefused(refused);
     });
     this.#sinceResumeKept += block.transactions.length;
     if (this.#sinceResumeKept >= this.#backfillResumeEvery && this.keepBackfillResume(state(), offset, block.hash)) this.#sinceResumeKept = 0;
@@ -354,8 +364,6 @@ export class AuditorState {
       ledgerHeight: this.#ledgerHeight,
       overdraftTotal: this.#ledger.overdraftCount,
       audit: this.#audit.totals(),
-      // Undefined while the constructor loads the store (before the tracker exists).
-      ...(this.pending === undefined ? {} : { pendingFrom: this.pending.resumeFrom() }),
     };
   }
 

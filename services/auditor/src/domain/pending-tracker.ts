@@ -7,9 +7,6 @@
  * written to the refusal log (the index store: kept with the index, on disk with DATA_DIR) so a status query
  * says so for as long as the index lives. Messages that are not valid transactions are not tracked at all.
  *
- * Where reading may continue after a restart (`resumeFrom`): below it every record was read and none is
- * pending, so every refusal among them is logged already.
- *
  * Ages use the Kafka record timestamp (when the message entered the log), not the transaction's own
  * timestamp, so a client-chosen timestamp cannot fake or hide a stuck partition.
  *
@@ -52,8 +49,6 @@ interface PartitionQueue {
   entries: PendingEntry[];
   head: number;
   pending: number;
-  /** The offset after the last record observed (0 before any). */
-  next: number;
 }
 
 export type PendingStatus =
@@ -107,19 +102,12 @@ export class PendingTracker {
     for (let partition = 0; partition < count; partition++) this.#queue(partition);
   }
 
-  /** Reading of `partition` starts at `offset`: every record below it is decided already (resumeFrom). */
-  startFrom(partition: number, offset: number): void {
-    const queue = this.#queue(partition);
-    queue.next = Math.max(queue.next, offset);
-  }
-
   /**
    * A message read from the transactions topic (in offset order per partition). `id` is the transaction's
    * id (its own, or the derived one), or undefined when the message is not a valid transaction.
    */
   observe(partition: number, offset: number, id: string | undefined, recordTimestamp: number): void {
     const queue = this.#queue(partition);
-    queue.next = Math.max(queue.next, offset + 1);
     if (id === undefined) return;
     const consumed = this.#chain.lastSourceOffset(this.#topic, partition);
     if (consumed !== undefined && offset <= consumed) {
@@ -178,16 +166,6 @@ export class PendingTracker {
     this.#refusals.logRefusal(id, { partition, offset, reason });
   }
 
-  /**
-   * Per partition, the offset reading may continue from after a restart without losing a refusal: the oldest
-   * pending record's, or the one after the last record read when none is pending.
-   */
-  resumeFrom(): Array<[partition: number, offset: number]> {
-    return [...this.#partitions].map(([partition, queue]) => {
-      while (queue.head < queue.entries.length && (queue.entries[queue.head] as PendingEntry).done) queue.head++;
-      return [partition, (queue.entries[queue.head] as PendingEntry | undefined)?.offset ?? queue.next];
-    });
-  }
 
   status(id: string): PendingStatus | undefined {
     const entry = this.#byId.get(id);
@@ -227,7 +205,7 @@ export class PendingTracker {
   #queue(partition: number): PartitionQueue {
     let queue = this.#partitions.get(partition);
     if (queue === undefined) {
-      queue = { entries: [], head: 0, pending: 0, next: 0 };
+      queue = { entries: [], head: 0, pending: 0 };
       this.#partitions.set(partition, queue);
     }
     return queue;

@@ -66,22 +66,13 @@ export class TransactionsFollower {
   /**
    * Waits for the topic in the background; resolves at once. `consumed`: the chain's source offsets (after a
    * start from a checkpoint): each partition is read after them instead of from offset 0, since every record
-   * up to them is in the chain already, or refused. `resume`: where an earlier run on this index left off
-   * (IndexMeta.pendingFrom), when lower: its pending records, and any refusal it had not seen decided yet, are
-   * read again so that no refusal is missed.
+   * up to them is in the chain already.
    */
-  start(consumed: readonly SourceOffset[] = [], resume?: ReadonlyMap<number, number>): void {
+  start(consumed: readonly SourceOffset[] = []): void {
     this.#started = true;
-    this.#startOffsets = new Map(
-      consumed
-        .filter(({ topic }) => topic === this.#options.topic)
-        .map(({ partition, lastOffset }) => [partition, Math.min(lastOffset + 1, resume?.get(partition) ?? Number.MAX_SAFE_INTEGER)]),
-    );
-    // Records below the start offsets are in the chain already or refused: a lookup finds them in the index.
-    for (const [partition, offset] of this.#startOffsets) {
-      this.#positions.advance(partition, offset);
-      this.#options.tracker.startFrom(partition, offset);
-    }
+    this.#startOffsets = new Map(consumed.filter(({ topic }) => topic === this.#options.topic).map(({ partition, lastOffset }) => [partition, lastOffset + 1]));
+    // Records below the start offsets are in the chain already: a lookup finds them in the index.
+    for (const [partition, offset] of this.#startOffsets) this.#positions.advance(partition, offset);
     this.#run().catch((error: unknown) => {
       this.#failure = error as Error;
       this.#options.logger.error({ err: error }, 'transactions follower failed');

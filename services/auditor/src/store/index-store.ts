@@ -82,12 +82,6 @@ export interface IndexMeta {
   readonly overdraftTotal: number;
   /** What the audit log recorded (absent in an index written before it was kept: nothing recorded). */
   readonly audit?: AuditTotals;
-  /**
-   * Per transactions partition, where the pending tracker's reading continues after a restart: below it every
-   * record was read and nothing is pending, so every refusal among them is stored (absent: from the chain's
-   * consumed offsets, as before it was kept).
-   */
-  readonly pendingFrom?: ReadonlyArray<readonly [partition: number, offset: number]>;
 }
 
 /** The audit log's totals, kept with the index so a restart neither forgets nor re-counts what was reported. */

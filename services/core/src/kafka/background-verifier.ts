@@ -6,7 +6,7 @@
 import type { Kafka } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../logging/logger.js';
-import { type Block, canonicalJson, Chain, type ChainState, type ConsensusParams } from '../protocol/index.js';
+import { type Block, canonicalJson, Chain, type ChainState, type ConsensusParams, type RefusedRecord } from '../protocol/index.js';
 import { ChainFollower } from './chain-follower.js';
 
 export interface BackgroundVerifierOptions {
@@ -24,7 +24,14 @@ export interface BackgroundVerifierOptions {
    * (transactions committed before it, coinbases included): the auditor back-fills its index from these.
    * Awaited before the next block (the auditor's index store holds the replay back while its writes catch up).
    */
-  readonly onAccepted?: (block: Block, offset: number, bytes: Uint8Array, firstSeq: number, state: () => ChainState | undefined) => void | Promise<void>;
+  readonly onAccepted?: (
+    block: Block,
+    offset: number,
+    bytes: Uint8Array,
+    firstSeq: number,
+    state: () => ChainState | undefined,
+    refused: readonly RefusedRecord[],
+  ) => void | Promise<void>;
   /**
    * Continue an interrupted replay instead of starting at genesis: the state after the block at `offset`, as
    * an earlier replay from genesis by this same reader computed it and kept it (the auditor's back-fill keeps
@@ -73,9 +80,9 @@ export class BackgroundVerifier {
       logger: logger.child({ component: 'background-verifier' }),
       groupIdPrefix: this.#options.groupIdPrefix ?? 'chainlog-background-verifier',
       transactionsTopic,
-      onAccepted: async (block, offset, bytes) => {
+      onAccepted: async (block, offset, bytes, refused) => {
         if (offset > target.tipOffset) return;
-        await this.#options.onAccepted?.(block, offset, bytes, chain.transactionCount - block.transactions.length, state);
+        await this.#options.onAccepted?.(block, offset, bytes, chain.transactionCount - block.transactions.length, state, refused);
         this.#progress(offset);
         if (offset === target.tipOffset) this.#finish(chain);
       },

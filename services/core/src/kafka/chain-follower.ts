@@ -3,7 +3,7 @@
 // through this one path, so every reader computes the same canonical chain.
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from '../logging/logger.js';
-import { encodeBlock, GENESIS_BLOCK, type ApplyResult, type Block, type Chain, type Evaluation, type RejectionReason } from '../protocol/index.js';
+import { encodeBlock, GENESIS_BLOCK, type ApplyResult, type Block, type Chain, type Evaluation, type RefusedRecord, type RejectionReason } from '../protocol/index.js';
 import type { SourceThread } from './source-feed.js';
 import { SourceReader } from './source-reader.js';
 import { TopicReader } from './topic-reader.js';
@@ -53,9 +53,10 @@ export interface ChainFollowerOptions {
   logger: Logger;
   /**
    * Called for each block that joined the chain, before later messages are applied. `bytes` is the message
-   * it was decoded from: exactly encodeBlock(block), since only the canonical encoding is accepted.
+   * it was decoded from: exactly encodeBlock(block), since only the canonical encoding is accepted. `refused`:
+   * the records source coverage found it refusing, with their ids (empty for a block not checked against records).
    */
-  onAccepted?: (block: Block, offset: number, bytes: Uint8Array) => void | Promise<void>;
+  onAccepted?: (block: Block, offset: number, bytes: Uint8Array, refused: readonly RefusedRecord[]) => void | Promise<void>;
   /** Called for each message that was rejected: forged, corrupt, stale or a lost race. */
   onRejected?: (rejection: BlockRejection) => void | Promise<void>;
   /** Prefix of the throw-away consumer group; offsets are never committed. */
@@ -202,7 +203,7 @@ export class ChainFollower {
     let verdict: BlockVerdict;
     if (result.accepted) {
       verdict = { accepted: true, index: result.block.index, hash: result.block.hash };
-      await this.#options.onAccepted?.(result.block, offset, value);
+      await this.#options.onAccepted?.(result.block, offset, value, result.refused ?? []);
     } else {
       const { reason, detail, claimedIndex, claimedMiner } = result;
       const rejection: BlockRejection = { offset, reason, detail };
@@ -226,7 +227,11 @@ export class ChainFollower {
     for (;;) {
       const outcome: Evaluation = this.chain.evaluate(value, sources);
       if (outcome.status === 'decided') {
-        return outcome.result.accepted ? this.chain.applyChecked(outcome.result.block, this.chain.version) : outcome.result;
+        const { result } = outcome;
+        if (!result.accepted) return result;
+        const applied = this.chain.applyChecked(result.block, this.chain.version);
+        // The evaluation's findings (the records it refused) go with the block it committed.
+        return applied.accepted && result.refused !== undefined ? { ...applied, refused: result.refused } : applied;
       }
       if (this.#stopped) return undefined;
       await this.#options.onSourceWait?.({

@@ -22,7 +22,7 @@ import { Balances, isKeyAccount, type LedgerParams } from './ledger.js';
 import { MAX_DIFFICULTY } from './proof-of-work.js';
 import type { Result } from './result.js';
 import { PUBLIC_KEY_HEX_PATTERN } from './signatures.js';
-import { checkCoverage, type SourceLog } from './source-coverage.js';
+import { checkCoverage, type RefusedRecord, type SourceLog } from './source-coverage.js';
 import { canonicalTransactionJson } from './transaction.js';
 import { AllIds, WindowedIds, type CommittedIds } from './committed-ids.js';
 import type { RecentId } from './replay-window.js';
@@ -41,7 +41,12 @@ export interface SourceOffset {
 }
 
 export type ApplyResult =
-  | { readonly accepted: true; readonly block: Block }
+  | {
+      readonly accepted: true;
+      readonly block: Block;
+      /** What source coverage found the block refusing (absent when it was not checked against records, or refused none). */
+      readonly refused?: readonly RefusedRecord[];
+    }
   | {
       readonly accepted: false;
       readonly reason: RejectionReason;
@@ -273,7 +278,7 @@ export class Chain implements ChainView {
     );
     switch (verdict.status) {
       case 'covered':
-        return { status: 'decided', result: { accepted: true, block } };
+        return { status: 'decided', result: { accepted: true, block, ...(verdict.refused.length === 0 ? {} : { refused: verdict.refused }) } };
       case 'rejected':
         return { status: 'decided', result: { accepted: false, reason: 'bad-source-coverage', detail: verdict.detail, ...claimed } };
       case 'waiting':

@@ -78,6 +78,7 @@ export {
   type CoverageContext,
   type CoverageVerdict,
   type RecordVisitor,
+  type RefusedRecord,
   type SourceLog,
 } from './source-coverage.js';
 export {

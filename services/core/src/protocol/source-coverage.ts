@@ -41,8 +41,20 @@ export type RecordVisitor = (offset: number, timestamp: number, data: Uint8Array
 
 const NO_BYTES = new Uint8Array(0);
 
+/**
+ * A record a covered block skipped for a reason other than `duplicate`, whose transaction could be read: its id,
+ * so that a reader can answer a status lookup with the refusal (`duplicate` is left out: that id's status is its
+ * first copy's). Records that are no transaction (empty, malformed, no timestamp) have no id but their derived one.
+ */
+export interface RefusedRecord {
+  readonly partition: number;
+  readonly offset: number;
+  readonly reason: SkipReason;
+  readonly id: string;
+}
+
 export type CoverageVerdict =
-  | { readonly status: 'covered' }
+  | { readonly status: 'covered'; readonly refused: readonly RefusedRecord[] }
   | { readonly status: 'rejected'; readonly detail: string }
   /** Undecided until the reader has read the partition through `offset`. */
   | { readonly status: 'waiting'; readonly topic: string; readonly partition: number; readonly offset: number; readonly detail: string };
@@ -67,13 +79,15 @@ export function checkCoverage(context: CoverageContext, log: SourceLog): Coverag
   }
   const next = walk.next;
   return next === context.block.transactions.length
-    ? { status: 'covered' }
+    ? { status: 'covered', refused: walk.refused }
     : rejected(`transactions[${next}] (${context.block.transactions[next]?.id}) is not the stored form of any record of the sources`);
 }
 
 class CoverageWalk {
   /** Index of the block transaction the next admitted record must be (0 is the coinbase). */
   next = 1;
+  /** The skipped records read as transactions, in walk order (see RefusedRecord). */
+  readonly refused: RefusedRecord[] = [];
   #matchedIds: Set<string> | undefined;
   readonly #rules: VersionRules;
   /** With ledger rules: balances after the coinbase and the transactions matched so far. */
@@ -191,7 +205,13 @@ class CoverageWalk {
   #skippedProblem(record: SourceRecord, range: SourceRange, reason: SkipReason): string | undefined {
     const actual = this.#refusal(record, range);
     if (actual === undefined) return `listed as skipped (${reason}) but it is a valid transaction the block must carry`;
-    return actual === reason ? undefined : `listed as skipped for ${reason}, but every reader refuses it for ${actual}`;
+    if (actual !== reason) return `listed as skipped for ${reason}, but every reader refuses it for ${actual}`;
+    if (reason !== 'duplicate') {
+      // Decoded again, for skipped records only (rare): the id the refusal is looked up by.
+      const carried = recordTransaction(record, range, this.#rules);
+      if (carried.ok) this.refused.push({ partition: range.partition, offset: record.offset, reason, id: carried.value.id });
+    }
+    return undefined;
   }
 
   #refusal(record: SourceRecord, range: SourceRange): SkipReason | undefined {

@@ -101,7 +101,7 @@ describe('source coverage over packed records (scanChunks)', () => {
       );
     };
     const stored = transactionJson.slice(1);
-    expect(verdicts(stored)).toEqual([{ status: 'covered' }, { status: 'covered' }, { status: 'covered' }]);
+    expect(verdicts(stored)).toEqual([{ status: 'covered', refused: [] }, { status: 'covered', refused: [] }, { status: 'covered', refused: [] }]);
     // The same length, one byte different (a digit, and a byte beyond ASCII): never the block's transaction.
     for (const altered of [stored[3]?.replace('"amount":4', '"amount":5'), stored[3]?.replace('bob', 'b\xe9b')]) {
       const outcome = verdicts(stored.map((value, i) => (i === 3 ? (altered as string) : value)));

@@ -119,6 +119,31 @@ describe('ledger rules in source coverage', () => {
     });
     expect(reasonOf(ledgerChain(), carried, log)).toBe('insufficient-funds');
   });
+
+  it('an accepted block names the records it refused with their ids (what an auditor answers a lookup with)', () => {
+    const first = payment('carol', 6, client, 0);
+    const second = payment('carol', 5, client, 1);
+    const again = first.input; // sent twice: a duplicate, not named (its id's status is the first copy's)
+    const log = finalSourceLog(TOPIC, new Map([[0, [record(0, first.input), record(1, second.input), record(2, ['not a transaction']), record(3, again)]]]));
+    const block = mine(GENESIS_BLOCK, {
+      signer: minerA,
+      transactions: [first.stored],
+      sources: [
+        {
+          ...range(0, 0, 3),
+          skipped: [
+            { offset: 1, reason: 'insufficient-funds' },
+            { offset: 2, reason: 'malformed' },
+            { offset: 3, reason: 'duplicate' },
+          ],
+        },
+      ],
+    });
+    const result = ledgerChain().apply(block, log);
+    expect(result).toMatchObject({ accepted: true, refused: [{ partition: 0, offset: 1, reason: 'insufficient-funds', id: (second.input as { id: string }).id }] });
+    // Without records (no coverage check) nothing is named.
+    expect(ledgerChain().apply(block)).not.toHaveProperty('refused');
+  });
 });
 
 describe('Balances', () => {
