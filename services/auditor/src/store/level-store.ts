@@ -23,10 +23,12 @@
  * the store keeps the LMDB store's guard: a small fsynced marker says under which boot of the OS it is open, and
  * a store found open under another boot is discarded and rebuilt. close() syncs LevelDB's log before removing it.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { IndexCoverage } from '../domain/index-coverage.js';
+import { HELD, json, key, META, parse, RESUME, uint48 } from './level-keys.js';
+import { currentBootId, markOpen, OPEN_MARKER, openedUnderAnotherBoot } from './open-marker.js';
 import type { SkipReason } from '@chainlog/core/protocol';
 import type { AccountRecord, BackfillResume, IndexMeta, IndexStore, RecentListName, StoredBlockSummary, StoredEntry, StoredRefusal } from './index-store.js';
 
@@ -61,8 +63,6 @@ export interface LevelIndexStoreOptions {
 /** The LevelDB directory inside DATA_DIR; the LMDB store's files there are removed (an index of the old store is rebuilt). */
 const DB_DIR = 'index.ldb';
 const LEGACY_FILES = ['index.mdb', 'index.mdb-lock'];
-/** The marker an open store leaves beside its database (removed by close()): which boot of the OS it was opened under. */
-const OPEN_MARKER = 'index.open';
 
 /**
  * Opens the index in `dir`; an index that cannot be opened or read (not LevelDB's, or damaged) or that an
@@ -77,77 +77,6 @@ export async function openLevelIndexStore(
   const store = new LevelIndexStore(dir, options.overlayLimitBytes);
   return { store, ...(await store.openOrRebuild(options)) };
 }
-
-function currentBootId(): string | undefined {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-}
-
-/** Why the store in `dir` cannot be trusted (open when the OS stopped), or undefined. */
-function openedUnderAnotherBoot(dir: string, bootId: string | undefined): string | undefined {
-  const marker = join(dir, OPEN_MARKER);
-  if (bootId === undefined || !existsSync(marker) || !existsSync(join(dir, DB_DIR))) return undefined;
-  let openedUnder: unknown;
-  try {
-    openedUnder = (JSON.parse(readFileSync(marker, 'utf8')) as { bootId?: unknown }).bootId;
-  } catch {
-    openedUnder = undefined;
-  }
-  if (openedUnder === bootId) return undefined;
-  return `the index was open when the operating system stopped (boot ${String(openedUnder)}, now ${bootId}): written without fsync, it may be damaged`;
-}
-
-/** Writes the marker and flushes it (and its directory entry) before the first write can reach the disk. */
-function markOpen(dir: string, bootId: string | undefined): void {
-  const fd = openSync(join(dir, OPEN_MARKER), 'w');
-  try {
-    writeSync(fd, JSON.stringify({ bootId: bootId ?? null, pid: process.pid, openedAt: new Date().toISOString() }));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  const dirFd = openSync(dir, 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
-}
-
-// Keys: a one-letter table, then the key's parts (numbers big-endian, so that a table's keys sort, and written in
-// order, sit together in LevelDB's files). Values: JSON for records, raw bytes for blocks and proof data, a 6-byte
-// big-endian integer for sequence numbers.
-const META = key('M');
-const RESUME = key('R');
-/** The held blocks' ranges, kept by the store itself (blockIndexAtSeq searches them; the meta record is the caller's). */
-const HELD = key('H');
-
-function key(table: string, ...parts: (string | number)[]): Buffer {
-  const chunks: Buffer[] = [Buffer.from(table, 'latin1')];
-  for (const part of parts) {
-    if (typeof part === 'number') chunks.push(uint48(part));
-    else {
-      // Length-prefixed: no account or list name is a prefix of another's key.
-      const text = Buffer.from(part, 'utf8');
-      const length = Buffer.allocUnsafe(4);
-      length.writeUInt32BE(text.length);
-      chunks.push(length, text);
-    }
-  }
-  return Buffer.concat(chunks);
-}
-
-function uint48(value: number): Buffer {
-  const bytes = Buffer.allocUnsafe(6);
-  bytes.writeUIntBE(value, 0, 6);
-  return bytes;
-}
-
-const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value), 'utf8');
-const parse = <T>(bytes: Buffer | undefined): T | undefined => (bytes === undefined ? undefined : (JSON.parse(bytes.toString('utf8')) as T));
 
 type SummaryValue = [hash: string, offset: number, timestamp: number, transactionCount: number, firstSeq: number];
 type AccountValue = [balance: string, transactionCount: number, overdrafts: number];
@@ -206,7 +135,7 @@ export class LevelIndexStore implements IndexStore {
     rmSync(`${this.#path}.trash`, { recursive: true, force: true });
     let reason: DiscardReason = 'corrupt';
     try {
-      const crashed = openedUnderAnotherBoot(dir, bootId);
+      const crashed = openedUnderAnotherBoot(dir, DB_DIR, bootId);
       if (crashed !== undefined) {
         reason = 'os-crash';
         throw new Error(crashed);
@@ -236,6 +165,7 @@ export class LevelIndexStore implements IndexStore {
     const accounts = new Map<string, AccountRecord>();
     const prefix = Buffer.from('A', 'latin1');
     for await (const [storedKey, value] of db.iterator({ gte: prefix, lt: Buffer.from('B', 'latin1') })) {
+      // The key is 'A', the id's length (4 bytes), the id (level-keys.ts).
       const id = storedKey.subarray(5).toString('utf8');
       const [balance, transactionCount, overdrafts] = parse<AccountValue>(value) as AccountValue;
       accounts.set(id, { balance: BigInt(balance), transactionCount, overdrafts });
