@@ -100,7 +100,7 @@ function peakRss(pid: number): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
 }
 
-/** The resident set now, split: anonymous (heap, Buffers) and file-backed (LMDB's memory map: reclaimable). */
+/** The resident set now, split: anonymous (heap, Buffers) and file-backed (node's binary, the index's mapped table files: reclaimable). */
 function rssNow(pid: number): string {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
@@ -109,7 +109,7 @@ function rssNow(pid: number): string {
 
 /**
  * Peaks of the resident set while something runs, sampled from /proc every 200 ms, split as the kernel
- * accounts it: anonymous (heap, Buffers: what an OOM kill is about) and file-backed (LMDB's memory map: page
+ * accounts it: anonymous (heap, Buffers: what an OOM kill is about) and file-backed (mapped files: node's binary, the index's table files; page
  * cache that the kernel reclaims under a memory limit before it kills). VmHWM alone cannot tell them apart.
  */
 class RssSampler {
@@ -359,11 +359,15 @@ async function until(running: Running, done: () => Promise<boolean>, timeoutMs: 
   }
 }
 
-/** Bytes allocated under a directory (LMDB grows its file sparsely: the apparent size says little). */
+/**
+ * Bytes allocated under a directory (a store's files may be sparse: the apparent size says little). A file gone
+ * between the listing and its stat (LevelDB deletes the tables a compaction replaced) counts as nothing.
+ */
 function allocatedBytes(dir: string): number {
   let total = 0;
   for (const name of readdirSync(dir)) {
-    const stat = statSync(join(dir, name));
+    const stat = statSync(join(dir, name), { throwIfNoEntry: false });
+    if (stat === undefined) continue;
     total += stat.isDirectory() ? allocatedBytes(join(dir, name)) : stat.blocks * 512;
   }
   return total;

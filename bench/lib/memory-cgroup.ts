@@ -1,5 +1,5 @@
 // A memory cgroup per service a benchmark starts (`--memory-limit <MiB>`), as a container's memory limit is: the
-// kernel charges the process' anonymous memory and the page cache it touches (LMDB's mapped index) to the group,
+// kernel charges the process' anonymous memory and the page cache it touches (the index's files, mapped or read) to the group,
 // reclaims clean file pages when the group reaches its limit, and OOM-kills the process when what cannot be
 // reclaimed does not fit. What a run reports from it: the group's peak usage, how often the limit was hit
 // (v1 failcnt, v2 events "max") and OOM kills. The group is made inside the benchmark's own cgroup, so every

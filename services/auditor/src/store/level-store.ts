@@ -484,7 +484,8 @@ export class LevelIndexStore implements IndexStore {
   sizeOnDisk(): number {
     let bytes = 0;
     try {
-      for (const file of readdirSync(this.#path)) bytes += statSync(join(this.#path, file)).blocks * 512;
+      // A table a compaction replaced may be gone between the listing and its stat: it counts as nothing.
+      for (const file of readdirSync(this.#path)) bytes += (statSync(join(this.#path, file), { throwIfNoEntry: false })?.blocks ?? 0) * 512;
     } catch {
       // Replaced by a clear right now: empty.
     }
