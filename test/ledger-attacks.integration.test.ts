@@ -12,6 +12,7 @@ import { readConfig } from '../services/auditor/src/config.js';
 import { AuditorService } from '../services/auditor/src/service.js';
 import { consensusOf, minerEnv, produce, startMiner, testTopics } from '../services/miner/test/support/miners.js';
 import { eventually, testKafka, uniqueTopic } from './support/kafka.js';
+import { carolLedgerEnv } from './support/ledger.js';
 
 const seedOf = (label: string): Buffer => createHash('sha256').update(label).digest();
 const minerSeed = seedOf('issue 19 ledger miner');
@@ -28,15 +29,7 @@ describe('ledger rules on the real broker', () => {
 
   it('refuses an unauthorized spend, an overdraft, a small-order-key signature and an inexact amount, each with its reason; nothing is lost', async () => {
     const topics = testTopics('ledger-attacks');
-    const env = minerEnv(topics, {
-      CUT_AT_PENDING_TRANSACTIONS: '50',
-      MAX_BLOCK_WAIT_MS: '300',
-      MINER_PRIVATE_KEY: minerSeed.toString('hex'),
-      ALLOWED_MINER_KEYS: minerKey.publicKey,
-      ENFORCE_BALANCES: 'true',
-      ACCOUNT_KEYS: `carol=${owner.publicKey}`,
-      GENESIS_ALLOCATIONS: 'carol=10',
-    });
+    const env = minerEnv(topics, carolLedgerEnv(minerSeed, minerKey, owner));
     const running = await startMiner(env);
     stops.push(running.stop);
     const auditor = new AuditorService(

@@ -14,6 +14,7 @@ import { readConfig } from '../services/auditor/src/config.js';
 import { AuditorService } from '../services/auditor/src/service.js';
 import { minerEnv, produce, startMiner, testTopics } from '../services/miner/test/support/miners.js';
 import { eventually, uniqueTopic } from './support/kafka.js';
+import { carolLedgerEnv } from './support/ledger.js';
 
 const seedOf = (label: string): Buffer => createHash('sha256').update(label).digest();
 const minerSeed = seedOf('refusals restart miner');
@@ -33,13 +34,7 @@ describe('refusals across an auditor restart on its volume', () => {
     const topics = testTopics('refusals-restart');
     const env = minerEnv(topics, {
       DIFFICULTY: '4',
-      CUT_AT_PENDING_TRANSACTIONS: '50',
-      MAX_BLOCK_WAIT_MS: '300',
-      MINER_PRIVATE_KEY: minerSeed.toString('hex'),
-      ALLOWED_MINER_KEYS: minerKey.publicKey,
-      ENFORCE_BALANCES: 'true',
-      ACCOUNT_KEYS: `carol=${owner.publicKey}`,
-      GENESIS_ALLOCATIONS: 'carol=10',
+      ...carolLedgerEnv(minerSeed, minerKey, owner),
       REPLAY_WINDOW_MS: '600000',
       TOPIC_CHECKPOINTS: uniqueTopic('refusals-restart-checkpoints'),
       CHECKPOINT_EVERY_BLOCKS: '1',
