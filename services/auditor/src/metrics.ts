@@ -9,7 +9,10 @@ const REBUILD_REASONS: readonly RebuildReason[] = ['unsupported-format', 'other-
 const NOT_FOUND_OUTCOMES: readonly NotFoundOutcome[] = ['found', 'unknown', 'index-building', 'pending-catching-up', 'pending-untracked'];
 
 export interface AuditorMetrics {
-  /** `observedAt`: when the block was seen live (caught up); undefined while replaying history. */
+  /**
+   * `observedAt`: when the block was seen live (caught up); undefined while replaying history, which is counted
+   * apart (chainlog_auditor_blocks_replayed_total) so that a restart's replay is no burst of commits.
+   */
   blockAccepted(outcome: AcceptedOutcome, observedAt?: number): void;
   auditEventsPublished(count: number): void;
   auditEventsDropped(count: number): void;
@@ -44,19 +47,28 @@ export function createAuditorMetrics(
       for (const reason of REJECTION_REASONS) found.catchUp(this, `rejected/${reason}`, { reason }, totals[reason]);
     },
   });
+  // The commit counters count live blocks only. A restart replays the topic (from genesis without checkpoints):
+  // counted as commits, the replay would show as a burst of the whole chain's throughput at the restart, and a
+  // scrape in the middle of it as a counter reset that rate() turns into a spike. Replayed blocks have a counter of
+  // their own; the chain's size is chainlog_chain_height.
   const accepted = new Counter({
     name: 'chainlog_auditor_blocks_accepted_total',
-    help: 'Blocks that joined the canonical chain (genesis included)',
+    help: 'Blocks that joined the canonical chain while the auditor followed it live (genesis included); blocks replayed at start-up are in chainlog_auditor_blocks_replayed_total',
+    registers,
+  });
+  const replayed = new Counter({
+    name: 'chainlog_auditor_blocks_replayed_total',
+    help: 'Canonical blocks the auditor read from the blockchain topic at start-up (its replay up to the end offset it found): history, not commits',
     registers,
   });
   const committed = new Counter({
     name: 'chainlog_auditor_transactions_committed_total',
-    help: 'Transactions committed to the canonical chain, coinbases excluded',
+    help: 'Transactions committed to the canonical chain in blocks seen live, coinbases excluded',
     registers,
   });
   const consumed = new Counter({
     name: 'chainlog_auditor_source_messages_committed_total',
-    help: 'Transactions-topic messages consumed by canonical blocks (their source ranges), per partition: committed transactions plus the duplicates and poison messages a block covers without carrying',
+    help: 'Transactions-topic messages consumed by canonical blocks seen live (their source ranges), per partition: committed transactions plus the duplicates and poison messages a block covers without carrying',
     labelNames: ['partition'],
     registers,
   });
@@ -208,15 +220,17 @@ export function createAuditorMetrics(
       backfilled.inc();
     },
     blockAccepted(outcome, observedAt) {
+      if (observedAt === undefined) {
+        replayed.inc();
+        return;
+      }
       accepted.inc();
       if (outcome.userTransactions > 0) committed.inc(outcome.userTransactions);
       for (const source of outcome.block.sources) {
         consumed.inc({ partition: String(source.partition) }, source.lastOffset - source.firstOffset + 1);
       }
-      // Replayed history would report the age of old blocks, not a latency.
-      if (observedAt !== undefined) {
-        for (const timestamp of outcome.transactionTimestamps) latency.observe(Math.max(0, (observedAt - timestamp) / 1000));
-      }
+      // Only live blocks: replayed history would report the age of old blocks, not a latency.
+      for (const timestamp of outcome.transactionTimestamps) latency.observe(Math.max(0, (observedAt - timestamp) / 1000));
     },
     auditEventsPublished(count) {
       published.inc(count);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Block, type ChainState, encodeBlock } from '@chainlog/core/protocol';
+import { type Block, type ChainState, COINBASE_SENDER, encodeBlock } from '@chainlog/core/protocol';
 import { AuditorState } from '../src/domain/auditor-state.js';
 import { createAuditorMetrics, type AuditorMetrics } from '../src/metrics.js';
 import type { IndexStore } from '../src/store/index-store.js';
@@ -120,5 +120,34 @@ describe('a restart on the same DATA_DIR', () => {
     expect(await value(after.registry, 'chainlog_auditor_blocks_rejected_total', { reason: 'malformed' })).toBe(0);
     expect(await value(after.registry, 'chainlog_auditor_coverage_anomalies_total', { kind: 'past-end' })).toBe(1);
     await again.store.close();
+  });
+});
+
+describe('chainlog_auditor_blocks_accepted_total and the commit counters', () => {
+  it('count live blocks only: the replay at start-up is counted apart, so a restart is no burst of commits', async () => {
+    const state = new AuditorState({ params: PARAMS, transactionsTopic: TOPIC });
+    const { registry, metrics } = observed(state);
+    const replayedBlocks = blocks.slice(0, 3);
+    const liveBlocks = blocks.slice(3);
+    const started = Date.now();
+    for (const block of replayedBlocks) {
+      const result = state.chain.apply(encodeBlock(block));
+      if (!result.accepted) throw new Error(result.detail);
+      metrics.blockAccepted(state.accept(result.block, block.index));
+    }
+    for (const block of liveBlocks) {
+      const result = state.chain.apply(encodeBlock(block));
+      if (!result.accepted) throw new Error(result.detail);
+      metrics.blockAccepted(state.accept(result.block, block.index), started);
+    }
+    const liveTransactions = liveBlocks.reduce((sum, block) => sum + block.transactions.filter((tx) => tx.from !== COINBASE_SENDER).length, 0);
+    expect(liveTransactions).toBeGreaterThan(0);
+    expect(await value(registry, 'chainlog_auditor_blocks_replayed_total')).toBe(replayedBlocks.length);
+    expect(await value(registry, 'chainlog_auditor_blocks_accepted_total')).toBe(liveBlocks.length);
+    expect(await value(registry, 'chainlog_auditor_transactions_committed_total')).toBe(liveTransactions);
+    expect(await value(registry, 'chainlog_auditor_source_messages_committed_total', { partition: '0' })).toBe(2 * liveBlocks.length);
+    const histogram = (await registry.getMetricsAsJSON()).find((metric) => metric.name === 'chainlog_transaction_commit_latency_seconds');
+    const count = (histogram as { values: { metricName?: string; value: number }[] }).values.find((entry) => entry.metricName === 'chainlog_transaction_commit_latency_seconds_count');
+    expect(count?.value).toBe(liveTransactions);
   });
 });
