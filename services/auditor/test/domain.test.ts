@@ -160,10 +160,11 @@ describe.each(STORES)('ChainIndex over the %s store', (_name, makeStore) => {
   });
 });
 
-describe('Ledger', () => {
-  it('credits coinbases, moves amounts, and flags overdrafts without refusing them', () => {
+// Over both stores: a memory store does not keep the ledger (the ledger holds histories itself), LevelDB does.
+describe.each(STORES)('Ledger over the %s store', (_name, makeStore) => {
+  it('credits coinbases, moves amounts, and flags overdrafts without refusing them', async () => {
     const { blocks } = buildChain();
-    const ledger = new Ledger({ store: new MemoryIndexStore() });
+    const ledger = new Ledger({ store: await makeStore() });
     let seq = 0;
     const overdrafts = blocks.flatMap((block) => {
       const found = ledger.applyBlock(block, seq);
@@ -193,8 +194,8 @@ describe('Ledger', () => {
     expect(ledger.history('alice', 1, 10)).toEqual([2]);
   });
 
-  it('clears the overdrawn flag once the balance is back to zero or more, and keeps sums exact beyond 2^53', () => {
-    const ledger = new Ledger({ store: new MemoryIndexStore() });
+  it('clears the overdrawn flag once the balance is back to zero or more, and keeps sums exact beyond 2^53', async () => {
+    const ledger = new Ledger({ store: await makeStore() });
     const block = (index: number, transactions: Block['transactions']): Block => ({ ...GENESIS_BLOCK, index, transactions });
     const big = Number.MAX_SAFE_INTEGER;
     ledger.applyBlock(block(1, [signedTransaction('a', 'x', 'y', big), signedTransaction('b', 'x', 'y', big)]), 0);
@@ -208,10 +209,34 @@ describe('Ledger', () => {
     expect(ledger.account('x')?.overdrafts).toBe(2);
   });
 
-  it('records a self-transfer once and does not change the balance', () => {
-    const ledger = new Ledger({ store: new MemoryIndexStore() });
+  it('records a self-transfer once and does not change the balance', async () => {
+    const ledger = new Ledger({ store: await makeStore() });
     ledger.applyBlock({ ...GENESIS_BLOCK, index: 1, transactions: [signedTransaction('s', 'z', 'z', 5)] }, 0);
     expect(ledger.account('z')).toEqual({ account: 'z', balance: 0n, transactionCount: 1, overdrafts: 1 });
+    expect(ledger.history('z', 0, 10)).toEqual([0]);
+  });
+
+  it('writes accounts, histories and overdrafts to a store that keeps the ledger, and only there', async () => {
+    const { blocks } = buildChain();
+    const store = await makeStore();
+    const ledger = new Ledger({ store });
+    const seqs = firstSeqs(blocks);
+    blocks.forEach((block, at) => store.batch(() => ledger.applyBlock(block, seqs[at] as number)));
+    const stored = new Map(store.accounts());
+    const written = { accounts: stored.size, history: store.history('alice', 0, 10), overdrafts: store.recent('overdrafts').length };
+    if (store.keepsLedger) {
+      expect(written).toEqual({ accounts: ledger.accountCount, history: [1, 2], overdrafts: 3 });
+      expect(stored.get('alice')).toEqual({ balance: -6n, transactionCount: 2, overdrafts: 2 });
+      // What a restart loads answers as the ledger did.
+      const restarted = new Ledger({ store, accounts: store.accounts(), overdraftTotal: ledger.overdraftCount });
+      expect(restarted.account('alice')).toEqual(ledger.account('alice'));
+      expect(restarted.history('alice', 0, 10)).toEqual([1, 2]);
+      expect(restarted.recentOverdrafts(10)).toEqual(ledger.recentOverdrafts(10));
+    } else {
+      // Nothing outlives a memory store: the ledger holds all of it and prepares nothing for the store.
+      expect(written).toEqual({ accounts: 0, history: [], overdrafts: 0 });
+      expect(ledger.history('alice', 0, 10)).toEqual([1, 2]);
+    }
   });
 });
 

@@ -11,8 +11,8 @@
  *
  * Memory: the accounts (balance, counts) stay in the heap, one small entry per account (they grow with the
  * number of users, not with the chain's age); each account's history, one entry per transaction, is kept in
- * the IndexStore (on disk with DATA_DIR). Blocks must be applied in chain order: the caller (AuditorState)
- * applies each block once, after the one before it.
+ * the IndexStore when it keeps the ledger (on disk with DATA_DIR), else in the account's entry here. Blocks
+ * must be applied in chain order: the caller (AuditorState) applies each block once, after the one before it.
  */
 import { ShardedMap } from '@chainlog/core/collections';
 import { type Block, COINBASE_SENDER } from '@chainlog/core/protocol';
@@ -21,9 +21,11 @@ import { RecentList } from './lru.js';
 
 interface AccountState {
   balance: bigint;
-  /** Transactions of the account; its history (sequence numbers, see ChainIndex) is in the store. */
+  /** Transactions of the account; its history (sequence numbers, see ChainIndex) is in the store or below. */
   transactionCount: number;
   overdrafts: number;
+  /** The history itself, oldest first, when the store does not keep the ledger (IndexStore.keepsLedger). */
+  readonly history?: number[];
 }
 
 export interface OverdraftRecord {
@@ -84,7 +86,9 @@ export class Ledger {
    */
   applyBlock(block: Block, firstSeq: number): OverdraftRecord[] {
     const overdrafts: OverdraftRecord[] = [];
-    const touched = new Set<string>();
+    // Only a store that keeps the ledger gets its accounts and overdrafts (a memory store's ledger is this one).
+    const keeps = this.#store.keepsLedger;
+    const touched = keeps ? new Set<string>() : undefined;
     block.transactions.forEach((transaction, position) => {
       const seq = firstSeq + position;
       const amount = BigInt(transaction.amount);
@@ -104,19 +108,19 @@ export class Ledger {
         };
         overdrafts.push(record);
         this.#overdrafts.push(record);
-        this.#store.putRecent('overdrafts', this.#overdrafts.total - 1, overdraftToStore(record), this.#overdrafts.capacity);
+        if (keeps) this.#store.putRecent('overdrafts', this.#overdrafts.total - 1, overdraftToStore(record), this.#overdrafts.capacity);
       }
-      this.#store.putHistory(transaction.from, sender.transactionCount++, seq);
-      touched.add(transaction.from);
+      this.#addHistory(transaction.from, sender, seq);
+      touched?.add(transaction.from);
       if (sender === receiver) return;
       sender.balance -= amount;
       receiver.balance += amount;
       this.#setBalance(transaction.from, sender.balance);
       this.#setBalance(transaction.to, receiver.balance);
-      this.#store.putHistory(transaction.to, receiver.transactionCount++, seq);
-      touched.add(transaction.to);
+      this.#addHistory(transaction.to, receiver, seq);
+      touched?.add(transaction.to);
     });
-    for (const id of touched) this.#store.putAccount(id, this.#accounts.get(id) as AccountState);
+    for (const id of touched ?? []) this.#store.putAccount(id, this.#accounts.get(id) as AccountState);
     return overdrafts;
   }
 
@@ -130,6 +134,7 @@ export class Ledger {
   history(id: string, from: number, limit: number): number[] {
     const state = this.#accounts.get(id);
     if (state === undefined || from >= state.transactionCount) return [];
+    if (state.history !== undefined) return state.history.slice(from, from + limit);
     return this.#store.history(id, from, Math.min(limit, state.transactionCount - from));
   }
 
@@ -157,10 +162,17 @@ export class Ledger {
   #account(id: string): AccountState {
     let state = this.#accounts.get(id);
     if (state === undefined) {
-      state = { balance: 0n, transactionCount: 0, overdrafts: 0 };
+      state = { balance: 0n, transactionCount: 0, overdrafts: 0, ...(this.#store.keepsLedger ? {} : { history: [] }) };
       this.#accounts.set(id, state);
     }
     return state;
+  }
+
+  /** Appends `seq` to the account's history: in the store, or in the account itself (IndexStore.keepsLedger). */
+  #addHistory(id: string, state: AccountState, seq: number): void {
+    if (state.history !== undefined) state.history.push(seq);
+    else this.#store.putHistory(id, state.transactionCount, seq);
+    state.transactionCount++;
   }
 
   /** Keeps the set of overdrawn accounts up to date. */

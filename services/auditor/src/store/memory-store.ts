@@ -1,7 +1,9 @@
 /**
  * The index in the heap (DATA_DIR unset): what the auditor did before the index moved to disk, for dev and
  * tests. Blocks are kept as wire bytes in Buffers (outside the V8 heap), each id as one entry of a sharded
- * Map to its sequence number. Accounts are the ledger's own (in memory already), so they are not stored twice.
+ * Map to its sequence number. The ledger's accounts and histories are the ledger's own (keepsLedger false: in
+ * memory already), so they are not stored twice; putHistory/history still work (the reference model of the
+ * LevelDB store's property test).
  */
 import { ShardedMap } from '@chainlog/core/collections';
 import type { SkipReason } from '@chainlog/core/protocol';
@@ -9,6 +11,7 @@ import type { AccountRecord, BackfillResume, IndexMeta, IndexStore, StoredBlockS
 
 export class MemoryIndexStore implements IndexStore {
   readonly persistent = false;
+  readonly keepsLedger = false;
   readonly location = 'memory';
   #meta: IndexMeta | undefined;
   #resume: BackfillResume | undefined;

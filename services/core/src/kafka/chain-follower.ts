@@ -245,6 +245,7 @@ export class ChainFollower {
         waitedMs: performance.now() - started,
       });
       await sources.waitFor(outcome.partition, outcome.offset, SOURCE_WAIT_SLICE_MS);
+      if (this.#stopped) return undefined;
       if (sources.atEnd(outcome.partition)) await sources.refreshEnds();
       await heartbeat();
     }
@@ -340,10 +341,13 @@ export class ChainFollower {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#rejectWaiters(new Error('chain follower stopped'));
-    await this.#sources?.stop();
     const reader = this.#reader;
     this.#reader = undefined;
-    await reader?.stop();
+    // Both at once: the source reader's stop wakes a block waiting for records right away (its handler then
+    // returns), and the chain's consumer stops before it starts another fetch. Stopped after the source reader
+    // (whose consumer takes a while to leave), it had started one by then and sat in its long poll (kafkajs'
+    // maxWaitTime, 5 s) for nothing: every stop after a busy moment took 5 s longer than before source coverage.
+    await Promise.all([this.#sources?.stop(), reader?.stop()]);
     await this.#admin?.disconnect();
     this.#admin = undefined;
   }

@@ -221,6 +221,8 @@ export class SourceReader implements SourceLog {
 
   /** Asks the broker for every partition's end (a reader waiting on a quiet partition learns it is at the end). */
   async refreshEnds(): Promise<void> {
+    // A stopped reader's admin client is gone: connecting another here would outlive it.
+    if (this.#stopped) return;
     try {
       const admin = await this.#connectedAdmin();
       for (const { partition, high } of await admin.fetchTopicOffsets(this.topic)) {

@@ -1,3 +1,4 @@
+import type { Kafka } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type BlockRejection, ChainFollower } from '@chainlog/core/kafka';
 import { createLogger } from '@chainlog/core/logging';
@@ -175,6 +176,49 @@ describe('ChainFollower', () => {
     expect(await follower.waitUntilApplied(await publish(encodeBlock(ownHonest)), 30_000)).toMatchObject({ accepted: true, index: 3 });
     expect(chain.lastSourceOffset(transactionsTopic, 0)).toBe(6);
     await producer.disconnect();
+  });
+
+  it('stops its chain consumer together with the source reader: no fetch of the blockchain topic starts after stop()', async () => {
+    const kafka = testKafka();
+    const topic = await createTopic(kafka, 'blockchain-stop');
+    const transactionsTopic = await createTopic(kafka, 'transactions-stop');
+    // Every fetch the chain's consumer starts (its group id is the prefix plus "-<uuid>"; the source reader's ends in "-sources-<uuid>").
+    const fetchesStarted: number[] = [];
+    const watched = new Proxy(kafka, {
+      get(target, property, receiver) {
+        if (property !== 'consumer') return Reflect.get(target, property, receiver) as unknown;
+        return (config: Parameters<Kafka['consumer']>[0]) => {
+          const consumer = target.consumer(config);
+          if (config.groupId.startsWith('stop-test-') && !config.groupId.startsWith('stop-test-sources-')) {
+            consumer.on(consumer.events.FETCH_START, () => void fetchesStarted.push(performance.now()));
+          }
+          return consumer;
+        };
+      },
+    });
+    const producer = kafka.producer({ idempotent: true });
+    await producer.connect();
+    const values = Array.from({ length: 3 }, (_, i) => JSON.stringify({ from: `payer-${i}`, to: 'bob', amount: i + 1, timestamp: 1_700_000_000_000 }));
+    await producer.send({ topic: transactionsTopic, acks: -1, messages: values.map((value) => ({ value })) });
+    const transactions = values.map((value, offset) => {
+      const admitted = admitRecord({ offset, value: Buffer.from(value), timestamp: 0 }, { topic: transactionsTopic, partition: 0 }, {});
+      if (!admitted.ok) throw new Error(admitted.error.detail);
+      return admitted.value;
+    });
+    const block = mine(GENESIS_BLOCK, 'miner-a', transactions, [{ topic: transactionsTopic, partition: 0, firstOffset: 0, lastOffset: 2 }]);
+    await producer.send({ topic, acks: -1, messages: [{ value: encodeBlock(GENESIS_BLOCK) }, { value: encodeBlock(block) }] });
+    await producer.disconnect();
+
+    const follower = new ChainFollower({ kafka: watched, topic, chain: new Chain(consensus), logger: createLogger('test', 'silent'), transactionsTopic, groupIdPrefix: 'stop-test' });
+    followers.push(follower);
+    await follower.start();
+    // The block waited for its source records; once it is applied the follower is stopped, as a replay ends.
+    expect(await follower.waitUntilApplied(1, 30_000)).toMatchObject({ accepted: true, index: 1 });
+    expect(fetchesStarted.length).toBeGreaterThan(0);
+    const stopping = performance.now();
+    await follower.stop();
+    // A fetch started after stop() is one the stop then waited for: its whole long poll (5 s by default).
+    expect(fetchesStarted.filter((at) => at >= stopping)).toEqual([]);
   });
 
   it('times out waiting for an offset that never arrives', async () => {
