@@ -24,6 +24,7 @@ import { measureLookups, sampleCommitted, type LookupFigures } from './lib/looku
 import { flags, intFlag, loadAverage, mib, printHeader, printTable, rate, sleep, verdict, type Row } from './lib/report.js';
 import { allocatePort } from '../scripts/lib/ports.js';
 import { createMemoryCgroup, type CgroupFigures, type MemoryCgroupHandle } from './lib/memory-cgroup.js';
+import { formatProbe, ResponsivenessProbe } from './lib/probe.js';
 
 const USAGE = `bench/restart.ts: time to ready and peak RSS of a restarted miner and auditor
   --transactions <n>         user transactions in the chain (default 1000000)
@@ -337,6 +338,22 @@ async function backfilled(running: Running, timeoutMs: number, progress?: () => 
   }
 }
 
+/**
+ * Requests to the auditor while it back-fills: the HTTP round trip (/healthz), a balance (accounts are the
+ * generator's account-0 … account-9999) and the status with proof of a transaction in the newest block (held
+ * since ready: the lookups users make of what they just sent).
+ */
+async function backfillProbe(base: string): Promise<ResponsivenessProbe> {
+  const head = (await (await fetch(`${base}/v1/chain/head`)).json()) as { height: number };
+  const response = await fetch(`${base}/v1/blocks/${head.height}`);
+  const ids = response.status === 200 ? ((await response.json()) as { block: { transactions: { id: string }[] } }).block.transactions.map((t) => t.id) : [];
+  return new ResponsivenessProbe(base, (round) => ({
+    'GET /healthz': '/healthz',
+    'balance ?limit=1': `/v1/accounts/account-${(round * 7919) % 10_000}?limit=1`,
+    ...(ids.length === 0 ? {} : { 'status + proof (newest block)': `/v1/transactions/${encodeURIComponent(ids[(round * 31) % ids.length] as string)}` }),
+  }));
+}
+
 /** A metric's value from the service's /metrics (the first series of that name). */
 async function metricValue(base: string, name: string): Promise<number | undefined> {
   const text = await (await fetch(`${base}/metrics`)).text();
@@ -556,6 +573,7 @@ try {
         auditorFromCheckpoint = report('auditor, from the newest checkpoint, fresh DATA_DIR', 'auditor', fresh.start);
         if (options['no-backfill'] !== true) {
           const sampler = new RssSampler(fresh.pid, fresh.base, fresh.cgroup);
+          const probe = await backfillProbe(fresh.base);
           const started = performance.now();
           const partialAfterMs = options['backfill-seconds'] === undefined ? undefined : intFlag(options['backfill-seconds'], 0) * 1000;
           const outcome = await backfilled(fresh, 6 * 3_600_000, () => `so far peak RSS ${mib(sampler.peak.rss)} MiB, anonymous ${mib(sampler.peak.anon)}, file-backed ${mib(sampler.peak.file)}`, partialAfterMs).catch((error: unknown) => {
@@ -563,6 +581,7 @@ try {
             return undefined;
           });
           backfillPeaks = sampler.peak;
+          console.log(`  requests during the back-fill, one at a time every 100 ms: ${formatProbe(await probe.stop())}`);
           if (outcome !== undefined && !outcome.complete) {
             backfillPartial = true;
             console.log(

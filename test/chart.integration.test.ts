@@ -430,8 +430,8 @@ describe('the chainlog Helm chart', () => {
             continue;
           }
           const { names, sources } = read;
-          // NODE_OPTIONS: extraEnv in the test values, read by node itself; MALLOC_ARENA_MAX (the auditor's): read by glibc.
-          const extra = new Set(['NODE_OPTIONS', 'MALLOC_ARENA_MAX']);
+          // NODE_OPTIONS: extraEnv in the test values, read by node itself; MALLOC_* (the auditor's): read by glibc.
+          const extra = new Set(['NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'MALLOC_MMAP_THRESHOLD_']);
           for (const entry of container.env ?? []) {
             if (!names.has(entry.name) && !extra.has(entry.name)) {
               unread.push(`${workload.kind}/${workload.metadata.name}: ${entry.name} (not read by ${sources.join(', ')})`);
@@ -554,6 +554,7 @@ describe('the chainlog Helm chart', () => {
       const container = containerOf(defaults, 'StatefulSet', '-auditor');
       expect(envOf(container).get('DATA_DIR')).toBe('/var/lib/chainlog/auditor');
       expect(envOf(container).get('MALLOC_ARENA_MAX')).toBe('2');
+      expect(envOf(container).get('MALLOC_MMAP_THRESHOLD_')).toBe('131072');
       expect(container.volumeMounts).toContainEqual({ name: 'data', mountPath: '/var/lib/chainlog/auditor' });
       // The claim, not a pod volume, is `data`; the root filesystem stays read-only, the volume belongs to the pod's group.
       expect((podSpec(auditor).volumes as { name: string }[]).map((volume) => volume.name)).not.toContain('data');
@@ -630,7 +631,7 @@ describe('the chainlog Helm chart', () => {
       for (const [kind, suffix] of [['StatefulSet', '-miner'], ['StatefulSet', '-auditor'], ['Deployment', '-ingest']] as const) {
         expect(bounded(containerOf(operator, kind, suffix)), suffix).toEqual(bounded(containerOf(chartMode, kind, suffix)));
       }
-      for (const name of ['DATA_DIR', 'MALLOC_ARENA_MAX']) expect(envOf(containerOf(operator, 'StatefulSet', '-auditor')).get(name), name).toBe(envOf(containerOf(chartMode, 'StatefulSet', '-auditor')).get(name));
+      for (const name of ['DATA_DIR', 'MALLOC_ARENA_MAX', 'MALLOC_MMAP_THRESHOLD_']) expect(envOf(containerOf(operator, 'StatefulSet', '-auditor')).get(name), name).toBe(envOf(containerOf(chartMode, 'StatefulSet', '-auditor')).get(name));
       expect(claimsOf(operator)?.[0]?.spec).toMatchObject({ storageClassName: 'fast', resources: { requests: { storage: '20Gi' } } });
     });
   });

@@ -1,6 +1,7 @@
 // Configuration: defaults and every problem reported at once (main's exit status: main.integration.test.ts).
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@chainlog/core/config';
+import { verificationSourceThread } from '@chainlog/core/kafka';
 import { readConfig } from '../src/config.js';
 
 describe('readConfig', () => {
@@ -49,5 +50,12 @@ describe('readConfig', () => {
   it('reads the checkpoint settings the miners read, and never writes checkpoints itself', () => {
     expect(readConfig({}).checkpoints).toMatchObject({ topic: 'checkpoints', restore: true, verify: true });
     expect(readConfig({ TOPIC_CHECKPOINTS: 'cps', CHECKPOINT_RESTORE: 'false' }).checkpoints).toMatchObject({ topic: 'cps', restore: false });
+  });
+
+  it('reads the background verification on its own thread unless CHECKPOINT_VERIFY_WORKER asks for a worker', () => {
+    expect(verificationSourceThread(readConfig({}).checkpoints)).toBe('calling');
+    expect(verificationSourceThread(readConfig({ CHECKPOINT_VERIFY_WORKER: 'true' }).checkpoints)).toBe('auto');
+    expect(verificationSourceThread(readConfig({ CHECKPOINT_VERIFY_WORKER: 'false' }).checkpoints)).toBe('calling');
+    expect(() => readConfig({ CHECKPOINT_VERIFY_WORKER: 'sometimes' })).toThrow(/CHECKPOINT_VERIFY_WORKER must be true or false/);
   });
 });

@@ -158,4 +158,23 @@ describe('an AuditorState continued from a checkpoint and back-filled', () => {
     expect(state.blockSummaries(0, 10)).toEqual(reference.blockSummaries(0, 10));
     expect(state.ledger.overdraftCount).toBe(reference.ledger.overdraftCount);
   });
+
+  it('leaves the decoded-block cache to queries while the ledger catches up over back-filled blocks', () => {
+    const state = continued();
+    const verifier = new Chain(WINDOWED);
+    for (const block of blocks.slice(0, checkpointAt + 1)) {
+      const result = verifier.apply(encodeBlock(block));
+      if (!result.accepted) throw new Error(result.detail);
+      state.backfillFromReplay(result.block, block.index, verifier.transactionCount - block.transactions.length, encodeBlock(block), () => verifier.state());
+    }
+    while (state.ledgerBehind) state.advanceLedger(1);
+    expect(state.indexProgress()).toMatchObject({ ledgerHeight: 6, ledgerComplete: true });
+    // Read once each, from genesis up: none kept decoded (a 1M back-fill kept ~47 such blocks, ~20 MiB of heap). The
+    // checkpoint's tip came with the checkpoint, as the newest block then: cached like the blocks indexed live.
+    for (let index = 0; index < checkpointAt; index++) expect(state.index.isCached(index)).toBe(false);
+    // The blocks indexed live are still cached, and a query caches what it reads.
+    expect(state.index.isCached(blocks.length - 1)).toBe(true);
+    expect(state.index.block(1)?.hash).toBe(blocks[1]?.hash);
+    expect(state.index.isCached(1)).toBe(true);
+  });
 });

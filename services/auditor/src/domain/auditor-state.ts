@@ -324,7 +324,8 @@ export class AuditorState {
     let applied = 0;
     while (applied < maxBlocks && this.#index.coverage.has(this.#ledgerHeight + 1)) {
       const index = this.#ledgerHeight + 1;
-      const block = this.#index.block(index) as Block;
+      // Read once, in order: not for the query cache (queries ask for the newest blocks, this walks up from genesis).
+      const block = this.#index.block(index, false) as Block;
       const firstSeq = this.#index.firstSeq(index) as number;
       this.#write(() => this.#applyToLedger(block, firstSeq));
       applied++;

@@ -25,6 +25,11 @@ export class LruCache<K, V> {
     return this.#weight;
   }
 
+  /** Whether the entry is kept (not a use: its recency does not change). */
+  has(key: K): boolean {
+    return this.#entries.has(key);
+  }
+
   get(key: K): V | undefined {
     const entry = this.#entries.get(key);
     if (entry !== undefined) {

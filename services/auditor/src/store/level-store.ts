@@ -38,16 +38,21 @@ export type DiscardReason = 'corrupt' | 'os-crash';
 /**
  * LevelDB's memory (docs/architecture.md): what the process holds of the index, whatever its size on disk.
  * LevelDB 1.20 (classic-level's) reads its table files through read-only memory maps (up to 1000 of them), so the
- * pages a read touches count as file-backed RSS for as long as the table is open: the open tables bound that part,
- * (maxOpenFiles − 10) × maxFileSize = 64 MiB, however large the index grows (a table not open costs a few page
- * reads to open on a lookup). Up to two write buffers (memtables) are held while one is written to a table; the
- * block cache holds blocks read without a map (none while maps are available), so it stays small.
+ * pages a read touches count as file-backed RSS for as long as the table is open: the table cache bounds that part
+ * at (maxOpenFiles − 10) × maxFileSize = 64 MiB, however large the index grows (a table not open costs a few page
+ * reads to open on a lookup). LevelDB raises max_open_files to at least 74 and max_file_size to at least 1 MiB
+ * (SanitizeOptions), so these are the smallest table cache it allows: the 42 files set before were silently 74, a
+ * 128 MiB bound with 2 MiB tables. A compaction reads its inputs through the same maps, ~11 tables from one level
+ * to the next (so 1 MiB tables halve that too) and, from level 0, every level-0 table (a write buffer each) with
+ * all of level 1 (10 MiB): smaller write buffers make those smaller. Up to two write buffers (memtables) are held
+ * while one is written to a table. The block cache holds blocks read without a map (none while maps are
+ * available), so it stays empty. Measured in docs/benchmarks.md (session 9: the back-fill's peak RSS at 10M).
  */
 export const LEVEL_OPTIONS = {
   cacheSize: 8 * 1024 * 1024,
-  writeBufferSize: 4 * 1024 * 1024,
-  maxOpenFiles: 42,
-  maxFileSize: 2 * 1024 * 1024,
+  writeBufferSize: 2 * 1024 * 1024,
+  maxOpenFiles: 74,
+  maxFileSize: 1024 * 1024,
 } as const;
 
 /** The writes not yet on disk that make writers wait (`drained()`): a few blocks' worth of entries. */

@@ -12,5 +12,6 @@ export function readCheckpointConfig(env: EnvReader): CheckpointSettings {
     everyTransactions: env.integer('CHECKPOINT_EVERY_TRANSACTIONS', 100_000, { min: 0, max: 1_000_000_000 }),
     everyBlocks: env.integer('CHECKPOINT_EVERY_BLOCKS', 1000, { min: 0, max: 1_000_000_000 }),
     verify: env.boolean('CHECKPOINT_VERIFY', true),
+    verifyWorker: env.boolean('CHECKPOINT_VERIFY_WORKER', false),
   };
 }

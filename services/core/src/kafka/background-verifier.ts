@@ -8,6 +8,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../logging/logger.js';
 import { type Block, canonicalJson, Chain, type ChainState, type ConsensusParams, type RefusedRecord } from '../protocol/index.js';
 import { ChainFollower } from './chain-follower.js';
+import type { SourceThread } from './source-feed.js';
 
 export interface BackgroundVerifierOptions {
   readonly kafka: Kafka;
@@ -19,6 +20,8 @@ export interface BackgroundVerifierOptions {
   /** The restored checkpoint: its tip's offset and the state the reader continued from. */
   readonly target: { readonly tipOffset: number; readonly state: ChainState };
   readonly groupIdPrefix?: string;
+  /** Which thread reads the transactions topic for the replay (source-feed.ts; default 'auto'). */
+  readonly sourceThread?: SourceThread;
   /**
    * Each block the replay accepted up to the target's tip, with the sequence number of its first transaction
    * (transactions committed before it, coinbases included): the auditor back-fills its index from these.
@@ -80,6 +83,7 @@ export class BackgroundVerifier {
       logger: logger.child({ component: 'background-verifier' }),
       groupIdPrefix: this.#options.groupIdPrefix ?? 'chainlog-background-verifier',
       transactionsTopic,
+      ...(this.#options.sourceThread === undefined ? {} : { sourceThread: this.#options.sourceThread }),
       onAccepted: async (block, offset, bytes, refused) => {
         if (offset > target.tipOffset) return;
         await this.#options.onAccepted?.(block, offset, bytes, chain.transactionCount - block.transactions.length, state, refused);

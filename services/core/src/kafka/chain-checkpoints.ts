@@ -7,6 +7,7 @@ import type { Logger } from '../logging/logger.js';
 import { type Block, type Chain, type ChainState, CHECKPOINT_PROBLEMS, createCheckpoint, type Signer } from '../protocol/index.js';
 import { BackgroundVerifier, type BackgroundVerifierOptions } from './background-verifier.js';
 import { CheckpointWriter, ensureCheckpointTopic, restoreFromCheckpoint } from './checkpoint-store.js';
+import type { SourceThread } from './source-feed.js';
 
 export interface CheckpointSettings {
   /** The compacted checkpoint topic. */
@@ -19,6 +20,18 @@ export interface CheckpointSettings {
   readonly everyBlocks: number;
   /** After continuing from a checkpoint, replay from genesis in the background and compare (BackgroundVerifier). */
   readonly verify: boolean;
+  /**
+   * Read the transactions topic of that replay on a worker thread where two cores are usable (source-feed.ts'
+   * 'auto'), as a chain reader at the tip does. Default false: on the replay's own thread. The replay is
+   * background work, and the worker's second isolate and buffers cost ~25-40 MiB of RSS at its peak
+   * (docs/benchmarks.md, session 9), more than #21's 256 MiB allows beside the index; with it the replay is faster.
+   */
+  readonly verifyWorker?: boolean;
+}
+
+/** Which thread reads the transactions topic for the background verification (CheckpointSettings.verifyWorker). */
+export function verificationSourceThread(settings: Pick<CheckpointSettings, 'verifyWorker'>): SourceThread {
+  return settings.verifyWorker === true ? 'auto' : 'calling';
 }
 
 export interface ChainCheckpointsOptions {
@@ -198,6 +211,7 @@ export class ChainCheckpoints {
       logger,
       registry,
       target: restored,
+      sourceThread: verificationSourceThread(this.#options.settings),
       ...(options.onAccepted === undefined ? {} : { onAccepted: options.onAccepted }),
       // A resume point at or past the target has nothing left to replay up to it: start from genesis then.
       ...(options.resumeFrom === undefined || options.resumeFrom.offset >= restored.tipOffset ? {} : { resumeFrom: options.resumeFrom }),

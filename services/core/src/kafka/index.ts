@@ -18,5 +18,5 @@ export {
   type RestoreOptions,
   type RestoreOutcome,
 } from './checkpoint-store.js';
-export { ChainCheckpoints, type ChainCheckpointsOptions, type CheckpointSettings } from './chain-checkpoints.js';
+export { ChainCheckpoints, type ChainCheckpointsOptions, type CheckpointSettings, verificationSourceThread } from './chain-checkpoints.js';
 export { BackgroundVerifier, type BackgroundVerifierOptions, type VerificationOutcome } from './background-verifier.js';

@@ -93,7 +93,7 @@ export interface LedgerSpec {
     };
   };
   /** How chain readers (miners, auditor) use checkpoints; absent fields keep the services' defaults. */
-  checkpoints: { restore?: boolean; everyTransactions?: number; everyBlocks?: number; verify?: boolean };
+  checkpoints: { restore?: boolean; everyTransactions?: number; everyBlocks?: number; verify?: boolean; verifyWorker?: boolean };
   ingest: Scheduling & {
     replicas: number;
     logLevel?: LogLevel;

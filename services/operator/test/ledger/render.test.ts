@@ -208,6 +208,7 @@ describe('renderLedger', () => {
     expect(pod.containers[0]?.volumeMounts).toContainEqual({ name: 'data', mountPath: '/var/lib/chainlog/auditor' });
     expect(env(auditor).DATA_DIR).toBe('/var/lib/chainlog/auditor');
     expect(env(auditor).MALLOC_ARENA_MAX).toBe('2');
+    expect(env(auditor).MALLOC_MMAP_THRESHOLD_).toBe('131072');
     // The claim, not a pod volume, provides `data`.
     expect(pod.volumes.map((volume) => volume.name)).not.toContain('data');
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, fsGroup: 10001, fsGroupChangePolicy: 'OnRootMismatch' });
