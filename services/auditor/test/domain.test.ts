@@ -224,7 +224,7 @@ describe.each(STORES)('Ledger over the %s store', (_name, makeStore) => {
     blocks.forEach((block, at) => store.batch(() => ledger.applyBlock(block, seqs[at] as number)));
     const stored = new Map(store.accounts());
     const written = { accounts: stored.size, history: store.history('alice', 0, 10), overdrafts: store.recent('overdrafts').length };
-    if (store.keepsLedger) {
+    if (store.persistent) {
       expect(written).toEqual({ accounts: ledger.accountCount, history: [1, 2], overdrafts: 3 });
       expect(stored.get('alice')).toEqual({ balance: -6n, transactionCount: 2, overdrafts: 2 });
       // What a restart loads answers as the ledger did.

@@ -24,7 +24,7 @@ interface AccountState {
   /** Transactions of the account; its history (sequence numbers, see ChainIndex) is in the store or below. */
   transactionCount: number;
   overdrafts: number;
-  /** The history itself, oldest first, when the store does not keep the ledger (IndexStore.keepsLedger). */
+  /** The history itself, oldest first, when the store does not keep the ledger (IndexStore.persistent). */
   readonly history?: number[];
 }
 
@@ -87,7 +87,7 @@ export class Ledger {
   applyBlock(block: Block, firstSeq: number): OverdraftRecord[] {
     const overdrafts: OverdraftRecord[] = [];
     // Only a store that keeps the ledger gets its accounts and overdrafts (a memory store's ledger is this one).
-    const keeps = this.#store.keepsLedger;
+    const keeps = this.#store.persistent;
     const touched = keeps ? new Set<string>() : undefined;
     block.transactions.forEach((transaction, position) => {
       const seq = firstSeq + position;
@@ -162,13 +162,13 @@ export class Ledger {
   #account(id: string): AccountState {
     let state = this.#accounts.get(id);
     if (state === undefined) {
-      state = { balance: 0n, transactionCount: 0, overdrafts: 0, ...(this.#store.keepsLedger ? {} : { history: [] }) };
+      state = { balance: 0n, transactionCount: 0, overdrafts: 0, ...(this.#store.persistent ? {} : { history: [] }) };
       this.#accounts.set(id, state);
     }
     return state;
   }
 
-  /** Appends `seq` to the account's history: in the store, or in the account itself (IndexStore.keepsLedger). */
+  /** Appends `seq` to the account's history: in the store, or in the account itself (IndexStore.persistent). */
   #addHistory(id: string, state: AccountState, seq: number): void {
     if (state.history !== undefined) state.history.push(seq);
     else this.#store.putHistory(id, state.transactionCount, seq);

@@ -99,7 +99,13 @@ export interface AuditTotals {
 export type RecentListName = 'rejected' | 'forks' | 'anomalies' | 'overdrafts';
 
 export interface IndexStore {
-  /** Whether the store outlives the process (it must then be checked against the chain on start). */
+  /**
+   * Whether the store outlives the process: it must then be checked against the chain on start, and it keeps the
+   * ledger (accounts, histories, recent overdrafts: putAccount, putHistory, putRecent('overdrafts')) for a restart
+   * to load. A store that does not gets none of the ledger's writes: the ledger holds them in the heap itself and
+   * prepares nothing for the store (that preparing was about a quarter of AuditorState.accept's time in
+   * bench/replay.ts, where every transaction overdraws).
+   */
   readonly persistent: boolean;
   /** Where it lives, for logs ("memory" or a directory). */
   readonly location: string;
@@ -142,13 +148,6 @@ export interface IndexStore {
   /** Why a canonical block left the record at `offset` of transactions partition `partition` out (its `skipped`). */
   skip(partition: number, offset: number): SkipReason | undefined;
   putSkip(partition: number, offset: number, reason: SkipReason): void;
-  /**
-   * Whether the store keeps the ledger: its accounts, histories and recent overdrafts (putAccount, putHistory,
-   * putRecent('overdrafts')), what a restart loads, so a persistent store does. A memory store does not: nothing
-   * outlives it, so the ledger holds them in the heap itself and prepares nothing for the store (that preparing
-   * was about a quarter of AuditorState.accept's time in bench/replay.ts, where every transaction overdraws).
-   */
-  readonly keepsLedger: boolean;
   /** Every stored account, to load the ledger on start (a memory store has none: nothing outlives it). */
   accounts(): Iterable<[string, AccountRecord]>;
   putAccount(id: string, record: AccountRecord): void;

@@ -100,7 +100,6 @@ type Job = { readonly kind: 'writes'; readonly writes: Write[] } | { readonly ki
 
 export class LevelIndexStore implements IndexStore {
   readonly persistent = true;
-  readonly keepsLedger = true;
   readonly location: string;
   readonly #path: string;
   readonly #overlayLimit: number;

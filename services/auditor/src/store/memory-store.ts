@@ -1,7 +1,7 @@
 /**
  * The index in the heap (DATA_DIR unset): what the auditor did before the index moved to disk, for dev and
  * tests. Blocks are kept as wire bytes in Buffers (outside the V8 heap), each id as one entry of a sharded
- * Map to its sequence number. The ledger's accounts and histories are the ledger's own (keepsLedger false: in
+ * Map to its sequence number. The ledger's accounts and histories are the ledger's own (not persistent: in
  * memory already), so they are not stored twice; putHistory/history still work (the reference model of the
  * LevelDB store's property test).
  */
@@ -11,7 +11,6 @@ import type { AccountRecord, BackfillResume, IndexMeta, IndexStore, StoredBlockS
 
 export class MemoryIndexStore implements IndexStore {
   readonly persistent = false;
-  readonly keepsLedger = false;
   readonly location = 'memory';
   #meta: IndexMeta | undefined;
   #resume: BackfillResume | undefined;

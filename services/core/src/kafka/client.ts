@@ -1,6 +1,11 @@
 import { Kafka, logLevel, type KafkaConfig, type logCreator } from 'kafkajs';
 import type { KafkaSettings } from '../config/common.js';
 import type { Logger } from '../logging/logger.js';
+import { stopKafkajsIdlePolling } from './kafkajs-idle-polling.js';
+
+// On load, for every kafkajs client of the thread (services', tests' and the worker threads' alike): an idle
+// connection otherwise runs a timer callback per millisecond (kafkajs-idle-polling.ts).
+stopKafkajsIdlePolling();
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
