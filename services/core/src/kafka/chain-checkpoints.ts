@@ -23,9 +23,9 @@ export interface CheckpointSettings {
   /**
    * Read the transactions topic of that replay on a worker thread where two cores are usable (source-feed.ts'
    * 'auto'), as a chain reader at the tip does. Default false: on the replay's own thread. The replay is
-   * background work, and the worker's second isolate and buffers cost ~20-25 MiB of RSS at its peak
+   * background work, and the worker's second isolate and buffers cost ~20-35 MiB of RSS at its peak
    * (docs/benchmarks.md, session 9: the auditor's back-fill peaked at 229 MiB at 10M on two cores without it, #21's
-   * target is 256) for a replay ~2.5% faster.
+   * target is 256) for a replay 2.5-4% faster.
    */
   readonly verifyWorker?: boolean;
 }

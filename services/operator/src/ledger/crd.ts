@@ -253,7 +253,7 @@ const checkpoints = object(
     everyTransactions: optionalInt('Write a checkpoint every this many committed transactions (CHECKPOINT_EVERY_TRANSACTIONS, 100000; 0: no such bound).', 0, 1_000_000_000),
     everyBlocks: optionalInt('…or every this many blocks (CHECKPOINT_EVERY_BLOCKS, 1000; 0: no such bound).', 0, 1_000_000_000),
     verify: bool('After a restore, replay from genesis in the background and compare (CHECKPOINT_VERIFY, true).'),
-    verifyWorker: bool('Read the transactions topic of that replay on a worker thread where two cores are usable: faster, ~20-25 MiB more memory at its peak (CHECKPOINT_VERIFY_WORKER, false).'),
+    verifyWorker: bool('Read the transactions topic of that replay on a worker thread where two cores are usable: faster, ~20-35 MiB more memory at its peak (CHECKPOINT_VERIFY_WORKER, false).'),
   },
   { default: {} },
 );
